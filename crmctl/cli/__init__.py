@@ -1,0 +1,132 @@
+"""The ``crmctl`` command line: a lazy group of nouns, one module per noun.
+
+Only the module of the command being run is imported, and ``--help`` lists
+commands from the table below without importing any of them, so start-up
+stays near a bare Click program. This is also the one place where errors
+become exit codes: a :class:`CrmError` is one line on stderr and exit 1.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from crmctl import __version__
+
+# name -> (module, one-line help[, attribute; default "cli"]). A module that is not there yet is hidden.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "init": ("crmctl.cli.init", "Make a new book in DIR."),
+    "check": ("crmctl.cli.check", "Validate the whole book (fit for a pre-commit hook)."),
+    "log": ("crmctl.cli.log", "Show the git history of the book or of one record."),
+    "doctor": ("crmctl.cli.doctor", "Say what the environment lacks and how to fix it."),
+    "git": ("crmctl.cli.gitcmd", "Git integration: merge driver and hooks."),
+    "import": ("crmctl.cli.import_", "Import records from CSV, JSON or NDJSON."),
+    "export": ("crmctl.cli.export", "Export records as CSV, JSON, NDJSON, vCard or iCalendar."),
+    "lead": ("crmctl.cli.lead", "Leads and the lead pool (L2C)."),
+    "opp": ("crmctl.cli.opp", "Opportunities and pipeline stages (L2C)."),
+    "order": ("crmctl.cli.order", "Orders (L2C)."),
+    "payment": ("crmctl.cli.payment", "Payment plans and receipts, 回款 (L2C)."),
+    "account": ("crmctl.cli.account", "Accounts and the 360° view (MCR)."),
+    "contact": ("crmctl.cli.contact", "Contacts and the buying committee (MCR)."),
+    "whois": ("crmctl.cli.whois", "Who already owns a lead, contact or account matching TEXT."),
+    "user": ("crmctl.cli.user", "Users: the sales team."),
+    "visit": ("crmctl.cli.visit", "Visit plans, check-ins, SOP steps and coaching (SFE)."),
+    "product": ("crmctl.cli.product", "The product catalog (CPQ)."),
+    "pricebook": ("crmctl.cli.pricebook", "Price books (CPQ)."),
+    "price": ("crmctl.cli.price", "Price a product configuration step by step (CPQ)."),
+    "quote": ("crmctl.cli.quote", "Quotes: lines, approvals, versions, PDFs (CPQ)."),
+    "report": ("crmctl.cli.report", "Reports: pipeline, funnel, forecast, receivables, customers, sfe."),
+}
+_HERE = os.path.dirname(__file__)
+
+
+def _module_exists(module: str) -> bool:
+    # crmctl.cli.x -> cli/x.py, without importing it
+    return os.path.exists(os.path.join(_HERE, *module.split(".")[2:]) + ".py")
+
+
+class UserError(click.ClickException):
+    """A :class:`CrmError` on its way out: one line, ``error: ...``, exit 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in modules imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, ...]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *(n for n, spec in self.lazy.items() if _module_exists(spec[0]))])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in self.lazy or not _module_exists(self.lazy[cmd_name][0]):
+            return None
+        spec = self.lazy[cmd_name]
+        module = importlib.import_module(spec[0])
+        command: click.Command = getattr(module, spec[2] if len(spec) > 2 else "cli")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # short help from the table: listing commands imports none of them
+        rows = [(n, self.lazy[n][1] if n in self.lazy else (self.commands[n].get_short_help_str())) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from crmctl.core.errors import CrmError
+
+        debug = bool(getattr(ctx.obj, "debug", False)) or "--debug" in sys.argv[1:]
+        try:
+            return click.Group.invoke(self, ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except CrmError as exc:
+            if debug:
+                raise
+            raise UserError(str(exc)) from None
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader went away (| head); nothing more to say
+            raise SystemExit(0) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback unless --debug
+            if debug:
+                raise
+            raise UserError(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it") from None
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--book", "book", metavar="DIR", help="The book to use (default: $CRMCTL_BOOK, else the nearest crm.yaml upwards).")
+@click.option("--as", "as_user", metavar="USER", help="Act as this user (id or email; default: $CRMCTL_USER, else git user.email).")
+@click.option("--no-commit", is_flag=True, help="Write files but do not commit them to git.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@click.version_option(__version__, prog_name="crmctl")
+@click.pass_context
+def cli(ctx: click.Context, book: str | None, as_user: str | None, no_commit: bool, debug: bool) -> None:
+    """crmctl — a sales CRM kept as YAML files in git.
+
+    Leads to cash (L2C), customer relationships (MCR), sales force
+    effectiveness (SFE) and configure-price-quote (CPQ), one record per file.
+    """
+    from crmctl.cli.base import App
+
+    ctx.obj = App(book, as_user, no_commit, debug)
+
+
+def main() -> None:
+    """The console script."""
+    cli.main(prog_name="crmctl")

@@ -1,0 +1,56 @@
+"""``crmctl check``: validate the whole book; exit 1 on any problem."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from crmctl.cli.base import App, emit_rows, output_option, pass_app
+from crmctl.core.book import Book
+from crmctl.core.checks import CHECKS, Check
+from crmctl.core.errors import Problem
+
+# each scenario may contribute checks; a missing module contributes none
+SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
+
+
+def all_checks() -> tuple[Check, ...]:
+    checks = list(CHECKS)
+    for name in SCENARIO_CHECKS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        checks.extend(module.CHECKS)
+    return tuple(checks)
+
+
+def run_checks(book: Book) -> list[Problem]:
+    problems: list[Problem] = []
+    for check in all_checks():
+        problems.extend(check(book))
+    return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
+
+
+@click.command("check")
+@output_option
+@pass_app
+def cli(app: App, fmt: str) -> None:
+    """Validate every record: schema, enums, references, duplicate numbers, policy.
+
+    Prints one `path:line: message` per problem and exits 1 if there is any.
+    Use it as a git pre-commit hook: `crmctl git setup` installs one.
+    """
+    problems = run_checks(app.book)
+    if fmt == "table":
+        for p in problems:
+            click.echo(str(p))
+        click.echo(f"{len(problems)} problem(s)" if problems else "ok: no problems", err=True)
+    else:
+        emit_rows([p.as_dict() for p in problems], fmt, ("path", "line", "code", "message"))
+    if problems:
+        raise SystemExit(1)
+
+

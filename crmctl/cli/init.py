@@ -1,0 +1,62 @@
+"""``crmctl init DIR``: make a new book."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from crmctl.core import git
+from crmctl.core.schemas import TYPES
+from crmctl.core.settings import DEFAULTS_PATH
+
+GITIGNORE = ".crmctl/\nout/\n"
+
+
+@click.command("init")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--company", help="Company name to put in crm.yaml.")
+@click.option("--currency", default="CNY", show_default=True, help="The book's currency.")
+@click.option("--no-git", is_flag=True, help="Do not run git init.")
+def cli(directory: str, company: str | None, currency: str, no_git: bool) -> None:
+    """Make a new book in DIR: crm.yaml with commented defaults, record folders, .gitignore and git init."""
+    from crmctl.core.errors import CrmError
+
+    settings_path = os.path.join(directory, "crm.yaml")
+    if os.path.exists(settings_path):
+        raise CrmError(f"{settings_path} already exists; this is a book already")
+    os.makedirs(directory, exist_ok=True)
+    with open(DEFAULTS_PATH, encoding="utf-8") as handle:
+        text = handle.read()
+    if company:
+        text = text.replace('name: "My Company"', f"name: {_quote(company)}", 1)
+    text = text.replace("currency: CNY ", f"currency: {currency.upper()} ", 1)
+    _write(settings_path, text)
+    for rtype in TYPES:
+        folder = os.path.join(directory, "records", rtype)
+        os.makedirs(folder, exist_ok=True)
+        _write(os.path.join(folder, ".gitkeep"), "")
+    os.makedirs(os.path.join(directory, "templates"), exist_ok=True)
+    _write(os.path.join(directory, "templates", ".gitkeep"), "")
+    _write(os.path.join(directory, ".gitignore"), GITIGNORE)
+    if not no_git and git.available() and git.toplevel(directory) is None:
+        git.run(directory, "init", "--quiet")
+        _setup_git(directory)
+        git.commit(directory, ["."], "crmctl init", None)
+    click.echo(f"made a new book in {directory}", err=True)
+
+
+def _setup_git(directory: str) -> None:
+    try:
+        from crmctl.cli.gitcmd import install
+    except ImportError:
+        return
+    install(directory)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)

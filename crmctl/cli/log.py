@@ -1,0 +1,51 @@
+"""``crmctl log [ID]``: history from git, for the book or for one record."""
+from __future__ import annotations
+
+import click
+
+from crmctl.cli.base import App, emit_rows, list_options, output_option, pass_app
+from crmctl.core import git
+from crmctl.core.errors import Ambiguous, CrmError, NotFound
+from crmctl.core.schemas import TYPES, canonical
+
+
+def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
+    """The (type, id) a bare id or prefix names, searching every type."""
+    if "/" in ref:
+        rtype, ref = ref.split("/", 1)
+    types = [canonical(rtype)] if rtype else list(TYPES)
+    hits = []
+    for t in types:
+        try:
+            hits.append((t, app.book.resolve(t, ref)))
+        except Ambiguous:
+            raise
+        except NotFound:
+            continue
+    if not hits:
+        raise NotFound(f"no record {ref!r} in any type")
+    if len(hits) > 1:
+        raise Ambiguous(f"{ref!r} names records of several types ({', '.join(f'{t}/{i}' for t, i in hits)}); pass --type")
+    return hits[0]
+
+
+@click.command("log")
+@click.argument("ref", metavar="[ID]", required=False)
+@click.option("--type", "rtype", metavar="TYPE", help="Record type of ID (account, opp, quote, ...).")
+@click.option("-n", "--max-count", "count", default=50, show_default=True, help="How many commits.")
+@list_options
+@output_option
+@pass_app
+def cli(app: App, ref: str | None, rtype: str | None, count: int, where: tuple[str, ...], sort: tuple[str, ...],
+        limit: int | None, fmt: str) -> None:
+    """Show who changed what and when, from git (the whole book, or one record)."""
+    book = app.book
+    root = book.git_root()
+    if root is None:
+        raise CrmError("this book is not in a git repository, so it has no history; run `git init` in it")
+    if ref:
+        t, rid = find_any(app, ref, rtype)
+        paths = [book.path_for(t, rid)]
+    else:
+        paths = [book.root]
+    emit_rows(git.log(root, paths, count), fmt, ("commit", "date", "author", "message"), where, sort, limit)

@@ -1,0 +1,321 @@
+"""The book: a directory of YAML records, its settings, reads and atomic writes.
+
+Reads go through the index cache. Writes happen only inside a
+:class:`Transaction`, which holds the book-wide lock, re-reads what it is
+about to change (so two writers never lose each other's update), validates
+every record against its schema, writes each file atomically and commits
+exactly the files it wrote.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Iterable
+
+from crmctl.core import cache, git, yamlio
+from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
+from crmctl.core.ids import check_id, new_id, slugify
+from crmctl.core.lock import BookLock
+from crmctl.core.schema import validate
+from crmctl.core.schemas import TYPES, canonical, get_schema
+from crmctl.core.settings import Settings
+
+SETTINGS_FILE = "crm.yaml"
+
+
+@dataclass
+class Record:
+    """One record: its type (folder), id (file stem), data and key lines."""
+
+    type: str
+    id: str
+    data: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return f"records/{self.type}/{self.id}.yaml"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+    def row(self) -> dict[str, Any]:
+        return {"id": self.id, **self.data}
+
+    @property
+    def name(self) -> str:
+        schema = get_schema(self.type)
+        return str(self.data.get(schema.name_field) or self.id)
+
+
+def now_iso(settings: Settings | None = None) -> str:
+    """The current time, ISO 8601 with the book's offset, to the second."""
+    offset = str(settings.get("timezone", "+00:00")) if settings else "+00:00"
+    try:
+        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
+    except ValueError:
+        tz = _dt.timezone.utc
+    override = os.environ.get("CRMCTL_NOW")  # fixed clock for demos and tests
+    if override:
+        return _dt.datetime.fromisoformat(override).isoformat()
+    return _dt.datetime.now(tz).replace(microsecond=0).isoformat()
+
+
+def today(settings: Settings | None = None) -> _dt.date:
+    return _dt.date.fromisoformat(now_iso(settings)[:10])
+
+
+class Book:
+    """A book on disk. Cheap to create; reads records type by type on demand."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._settings: Settings | None = None
+        self._records: dict[str, dict[str, Record]] = {}
+        self._sorted: dict[str, list[str]] = {}
+        self.problems: list[Problem] = []
+        self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), float(os.environ.get("CRMCTL_LOCK_TIMEOUT", "0") or 0))
+        self.autocommit = True
+
+    # ------------------------------------------------------------ discovery
+    @classmethod
+    def discover(cls, explicit: str | None = None, cwd: str | None = None) -> Book:
+        """``--book``, else ``$CRMCTL_BOOK``, else the nearest ``crm.yaml`` upwards."""
+        chosen = explicit or os.environ.get("CRMCTL_BOOK")
+        if chosen:
+            if not os.path.isfile(os.path.join(chosen, SETTINGS_FILE)):
+                raise CrmError(f"{chosen}: no {SETTINGS_FILE} here; run `crmctl init {chosen}` to make a book")
+            return cls(chosen)
+        here = os.path.abspath(cwd or os.getcwd())
+        while True:
+            if os.path.isfile(os.path.join(here, SETTINGS_FILE)):
+                return cls(here)
+            parent = os.path.dirname(here)
+            if parent == here:
+                raise CrmError("no book found: no crm.yaml here or above; use --book DIR, set CRMCTL_BOOK, or run `crmctl init DIR`")
+            here = parent
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE))
+            if not self.lock.timeout:
+                self.lock.timeout = float(self._settings.get("limits.lock_timeout_seconds", 10))
+        return self._settings
+
+    # ------------------------------------------------------------ reading
+    def folder(self, rtype: str) -> str:
+        return os.path.join(self.root, "records", canonical(rtype))
+
+    def path_for(self, rtype: str, rid: str) -> str:
+        """The file of a record; the id is checked so it can never leave its folder."""
+        check_id(rid)
+        return os.path.join(self.folder(rtype), f"{rid}.yaml")
+
+    def records(self, rtype: str) -> dict[str, Record]:
+        """All loadable records of a type, by id; bad files become :attr:`problems`."""
+        rtype = canonical(rtype)
+        if rtype not in self._records:
+            found, problems = cache.scan(
+                self.folder(rtype), f"records/{rtype}", os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json")
+            )
+            self.problems.extend(problems)
+            self._records[rtype] = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
+        return self._records[rtype]
+
+    def all(self, rtype: str) -> list[Record]:
+        return list(self.records(rtype).values())
+
+    def forget(self) -> None:
+        """Drop what was read, so the next read sees the disk as it is now."""
+        self._records.clear()
+        self._sorted.clear()
+        self.problems.clear()
+
+    def resolve(self, rtype: str, ref: str) -> str:
+        """An id from an exact id or a unique prefix (as git does)."""
+        rtype = canonical(rtype)
+        recs = self.records(rtype)
+        ref = (ref or "").strip().lower()
+        if ref in recs:
+            return ref
+        if not ref:
+            raise NotFound(f"no {get_schema(rtype).title} id given")
+        ids = self._sorted.get(rtype)
+        if ids is None:
+            ids = self._sorted[rtype] = sorted(recs)
+        start = bisect.bisect_left(ids, ref)
+        matches = []
+        for rid in ids[start:]:
+            if not rid.startswith(ref):
+                break
+            matches.append(rid)
+        title = get_schema(rtype).title
+        if not matches:
+            raise NotFound(f"no {title} {ref!r}; `crmctl {title.split()[0].replace('opportunity', 'opp')} list` shows them")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+            raise Ambiguous(f"{title} prefix {ref!r} matches {len(matches)} records ({shown}); type more of the id")
+        return matches[0]
+
+    def get(self, rtype: str, ref: str) -> Record:
+        rtype = canonical(rtype)
+        rec = self.records(rtype)[self.resolve(rtype, ref)]
+        # a merged record is a redirect to its survivor
+        target = rec.data.get("merged_into")
+        return self.get(rtype, target) if target and target != rec.id else rec
+
+    def exists(self, rtype: str, rid: str) -> bool:
+        return rid in self.records(rtype)
+
+    def new_slug(self, rtype: str, *names: str | None, explicit: str | None = None) -> str:
+        """A free slug for master data: ``explicit``, or derived from the first usable name."""
+        if explicit:
+            slug = check_id(explicit.lower(), f"{get_schema(rtype).title} id")
+            if self.exists(rtype, slug):
+                raise ValidationError(f"{get_schema(rtype).title} {slug!r} already exists; choose another --id")
+            return slug
+        base = next((s for s in (slugify(n or "") for n in names) if s), "") or new_id()
+        slug, n = base, 2
+        while self.exists(rtype, slug):
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def new_id(self, rtype: str) -> str:
+        return new_id()
+
+    # ------------------------------------------------------------ writing
+    def transaction(self, message: str, author: git.Author | None = None, commit: bool = True) -> Transaction:
+        return Transaction(self, message, author, commit and self.autocommit)
+
+    def git_root(self) -> str | None:
+        return git.toplevel(self.root)
+
+    def next_number(self, rtype: str, fmt: str, year: int, taken: Iterable[str] = ()) -> str:
+        """The next document number of the year (``QT-2026-0007``) in a per-year sequence."""
+        prefix = fmt.split("{seq", 1)[0].format(year=year)
+        pattern = re.compile(re.escape(prefix) + r"(\d+)")
+        highest = 0
+        for value in [*(str(r.data.get("number") or "") for r in self.all(rtype)), *taken]:
+            m = pattern.match(value)
+            if m:
+                highest = max(highest, int(m.group(1)))
+        return fmt.format(year=year, seq=highest + 1)
+
+
+class Transaction:
+    """Changes that land together: validated, written atomically, committed once."""
+
+    def __init__(self, book: Book, message: str, author: git.Author | None, commit: bool) -> None:
+        self.book = book
+        self.message = message
+        self.author = author
+        self.do_commit = commit
+        self.pending: dict[str, tuple[Record, str | None]] = {}
+        self.batch = False  # batch imports skip the per-file fsync and sync once
+        self.written: list[str] = []
+        self.committed = False
+
+    def __enter__(self) -> Transaction:
+        self.book.lock.__enter__()
+        # what we read before the lock may be stale: re-read under it
+        self.book.forget()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                self._flush()
+        finally:
+            self.book.lock.__exit__(exc_type, exc, tb)
+
+    def put(self, rtype: str, rid: str, data: dict[str, Any], *, check: bool = True) -> Record:
+        """Queue a record to be written (validated now, written at the end)."""
+        rtype = canonical(rtype)
+        self.book.path_for(rtype, rid)
+        schema = get_schema(rtype)
+        clean = {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
+        if check:
+            for fname, message in validate(schema, clean, self.book.settings):
+                raise ValidationError(f"{schema.title} {rid}: {message}")
+        rec = Record(rtype, rid, clean)
+        self.pending[rec.path] = (rec, "put")
+        self.book.records(rtype)[rid] = rec
+        self.book._sorted.pop(rtype, None)
+        return rec
+
+    def delete(self, rtype: str, rid: str) -> None:
+        rtype = canonical(rtype)
+        rec = self.book.records(rtype).pop(rid)
+        self.book._sorted.pop(rtype, None)
+        self.pending[rec.path] = (rec, None)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        staged: list[tuple[str, str | None]] = []
+        try:
+            for rel, (rec, op) in self.pending.items():
+                target = os.path.join(self.book.root, rel)
+                if op is None:
+                    staged.append((target, None))
+                    continue
+                original = None
+                if os.path.exists(target):
+                    with open(target, encoding="utf-8") as handle:
+                        original = handle.read()
+                schema = get_schema(rec.type)
+                text = yamlio.dumps_fast(schema.order(rec.data)) if original is None and self.batch else \
+                    yamlio.dumps(schema.order(rec.data), original)
+                if text == original:
+                    continue
+                staged.append((target, _write_temp(target, text, fsync=not self.batch)))
+            if self.batch and staged:
+                os.sync()
+        except BaseException:
+            for _, tmp in staged:
+                if tmp:
+                    _unlink(tmp)
+            raise
+        # all new contents are safely on disk; now swap them in
+        for target, tmp in staged:
+            if tmp is None:
+                _unlink(target)
+            else:
+                os.replace(tmp, target)
+            self.written.append(os.path.relpath(target, self.book.root))
+        if self.do_commit and self.written:
+            root = self.book.git_root()
+            if root:
+                paths = [os.path.relpath(os.path.join(self.book.root, p), root) for p in self.written]
+                self.committed = git.commit(root, paths, self.message, self.author)
+
+
+def _write_temp(target: str, text: str, fsync: bool) -> str:
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        if fsync:
+            os.fsync(handle.fileno())
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def all_types() -> tuple[str, ...]:
+    return TYPES

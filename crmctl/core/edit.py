@@ -1,0 +1,94 @@
+"""Applying field values from the command line to a record's data.
+
+``add`` and ``edit`` of every record type go through here: option values and
+``--set key=value`` are parsed by each field's kind, references are resolved
+from unique prefixes to full ids (which also proves they exist), and unknown
+or command-owned fields are refused with a line that says what to do.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+from crmctl.core.book import Book, now_iso
+from crmctl.core.errors import ValidationError
+from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value
+
+Rule = Callable[[Book, str, dict[str, Any]], None]
+
+
+def split_set(expr: str) -> tuple[str, str]:
+    if "=" not in expr:
+        raise ValidationError(f"--set {expr!r}: write FIELD=VALUE")
+    key, value = expr.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def _field(book: Book, schema: Schema, name: str) -> Field:
+    found = schema.field(name) or custom_fields(book.settings, schema.type).get(name)
+    if found is None:
+        known = ", ".join(f.name for f in schema.fields if not f.readonly)
+        raise ValidationError(f"unknown field {name!r} for {schema.type}; fields are: {known}")
+    if found.readonly:
+        raise ValidationError(f"{name} is set by crmctl commands, not by hand")
+    return found
+
+
+def _resolve_refs(book: Book, f: Field, value: Any) -> Any:
+    if not f.ref or value is None:
+        return value
+    if isinstance(value, list):
+        return [book.resolve(f.ref, v) for v in value]
+    return book.resolve(f.ref, value)
+
+
+def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mapping[str, str | None],
+                 sets: Sequence[str] = (), unset: Sequence[str] = ()) -> dict[str, Any]:
+    """A copy of ``data`` with option values, ``--set`` and ``--unset`` applied."""
+    out = dict(data)
+    pairs = [(k, v) for k, v in values.items() if v is not None] + [split_set(s) for s in sets]
+    for key, text in pairs:
+        top, _, sub = key.partition(".")
+        f = _field(book, schema, top)
+        if sub:
+            if f.kind != "map":
+                raise ValidationError(f"{top} is not a mapping; use --set {top}=VALUE")
+            inner = dict(out.get(top) or {})
+            inner[sub] = _plain_value(text)
+            out[top] = inner
+            continue
+        value = parse_cli_value(f, text, book.settings)
+        out[top] = _resolve_refs(book, f, value)
+    for key in unset:
+        f = _field(book, schema, key)
+        if f.required:
+            raise ValidationError(f"{key} is required and cannot be unset")
+        out.pop(key, None)
+    return out
+
+
+def _plain_value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return text
+
+
+def require(schema: Schema, data: Mapping[str, Any]) -> None:
+    for f in schema.fields:
+        if f.required and data.get(f.name) in (None, "", []):
+            raise ValidationError(f"missing required --{f.name.replace('_', '-')} for the new {schema.title}")
+
+
+def new_record(book: Book, schema: Schema, values: Mapping[str, str | None], sets: Sequence[str],
+               explicit_id: str | None = None, defaults: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The id and data of a new record of ``schema`` (not yet written)."""
+    data = apply_values(book, schema, dict(defaults or {}), values, sets)
+    require(schema, data)
+    if schema.id_kind == "slug":
+        rid = book.new_slug(schema.type, data.get("name_en"), data.get("name"), explicit=explicit_id)
+    else:
+        if explicit_id:
+            raise ValidationError(f"{schema.title} ids are generated; drop --id")
+        rid = book.new_id(schema.type)
+    data.setdefault("created", now_iso(book.settings))
+    return rid, schema.order(data)

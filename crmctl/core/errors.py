@@ -1,0 +1,60 @@
+"""Errors as values and the one fatal-error type.
+
+Like beancount, problems found in data are collected as :class:`Problem`
+values carrying ``file:line``; like pre-commit, anything that must stop a
+command is a :class:`CrmError`, which the CLI maps to one line on stderr and
+exit code 1 in a single place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CrmError(Exception):
+    """A user or data error: the message says what went wrong and what to do."""
+
+    exit_code = 1
+
+
+class NotFound(CrmError):
+    """An id or prefix that matches no record."""
+
+
+class Ambiguous(CrmError):
+    """A prefix that matches more than one record."""
+
+
+class ValidationError(CrmError):
+    """A value that breaks a record's schema or a business rule."""
+
+
+class LockTimeout(CrmError):
+    """Another process holds the book's lock for too long."""
+
+
+class PolicyError(CrmError):
+    """A change forbidden by the book's policy (stage gates, discounts, ...)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the book, located at ``path:line``."""
+
+    path: str
+    line: int
+    message: str
+    code: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "code": self.code, "message": self.message}
+
+
+class LoadError(CrmError):
+    """A file that cannot be loaded; carries the :class:`Problem` that says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

@@ -1,0 +1,96 @@
+"""Git through its command line, with explicit arguments and a clean environment.
+
+The caller's ``GIT_*`` variables (``GIT_DIR`` from a hook, say) are dropped so
+crmctl always talks to the book's own repository; an ``index.lock`` left by a
+concurrent git process is waited out and retried rather than reported.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+from crmctl.core.errors import CrmError
+
+RETRIES = 40
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+def available() -> bool:
+    return shutil.which("git") is not None
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["LC_ALL"] = "C"
+    return env
+
+
+def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
+    for attempt in range(RETRIES):
+        proc = subprocess.run(
+            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, stdin=subprocess.DEVNULL
+        )
+        if proc.returncode != 0 and "index.lock" in proc.stderr and attempt < RETRIES - 1:
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        break
+    if check and proc.returncode != 0:
+        message = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise CrmError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
+    return proc
+
+
+def toplevel(path: str) -> str | None:
+    """The work tree that holds ``path``, or None when it is not in a git repository."""
+    if not available():
+        return None
+    proc = run(path, "rev-parse", "--show-toplevel", check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def config(root: str, key: str) -> str:
+    proc = run(root, "config", "--get", key, check=False)
+    return proc.stdout.strip()
+
+
+def commit(root: str, paths: list[str], message: str, author: Author | None) -> bool:
+    """Stage exactly ``paths`` (additions and deletions) and commit only them."""
+    if not paths:
+        return False
+    run(root, "add", "-A", "--", *paths)
+    if not run(root, "diff", "--cached", "--quiet", "--", *paths, check=False).returncode:
+        return False  # nothing changed on disk (an idempotent re-run)
+    identity: dict[str, str] = {}
+    if author is not None:
+        identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
+        if not config(root, "user.email"):
+            # a fresh machine has no git identity; commit as the acting user
+            identity.update(GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email)
+    elif not config(root, "user.email"):
+        identity = {k: v for k, v in (("GIT_AUTHOR_NAME", "crmctl"), ("GIT_AUTHOR_EMAIL", "crmctl@localhost"),
+                                        ("GIT_COMMITTER_NAME", "crmctl"), ("GIT_COMMITTER_EMAIL", "crmctl@localhost"))}
+    run(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=identity)
+    return True
+
+
+def log(root: str, paths: list[str], limit: int = 50) -> list[dict[str, str]]:
+    """Commits that touched ``paths``, newest first."""
+    fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
+    proc = run(root, "log", f"-n{limit}", "--follow" if len(paths) == 1 else "--no-merges", f"--format={fmt}", "--", *paths,
+               check=False)
+    rows = []
+    for line in proc.stdout.splitlines():
+        parts = line.split("\x1f")
+        if len(parts) == 5:
+            rows.append({"commit": parts[0][:10], "author": parts[1], "email": parts[2], "date": parts[3], "message": parts[4]})
+    return rows

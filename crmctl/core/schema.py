@@ -1,0 +1,197 @@
+"""Record schemas: what fields each record type has and how values are checked.
+
+A schema is data (a tuple of :class:`Field`); ``validate`` returns messages
+rather than raising, so ``crmctl check`` can report every problem at once and
+commands can refuse a change with the first one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterator
+
+from crmctl.core.errors import ValidationError
+from crmctl.core.ids import ID_PATTERN
+from crmctl.core.money import to_decimal
+from crmctl.core.settings import Settings
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,24}(?:\s*(?:ext|x|转)\s*[0-9]{1,6})?$")
+KINDS = ("str", "text", "int", "decimal", "money", "percent", "date", "datetime", "bool",
+         "email", "phone", "enum", "ref", "list", "map", "records")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a record type."""
+
+    name: str
+    kind: str = "str"
+    required: bool = False
+    help: str = ""
+    enum: tuple[str, ...] = ()          # fixed values
+    enum_setting: str = ""              # or values from crm.yaml (dotted path)
+    ref: str = ""                       # record type a ref (or list of refs) points to
+    item: str = "str"                   # item kind of a list
+    option: bool = False                # exposed as --name on add/edit
+    readonly: bool = False              # set by commands, not by --set
+
+    def allowed(self, settings: Settings) -> list[str]:
+        return list(self.enum) if self.enum else settings.values(self.enum_setting) if self.enum_setting else []
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A record type: its folder, how ids are made, its fields and list columns."""
+
+    type: str
+    title: str
+    id_kind: str                        # "slug" (master data) or "generated"
+    fields: tuple[Field, ...]
+    columns: tuple[str, ...] = ("id", "name")
+    name_field: str = "name"
+    fields_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields_by_name", {f.name: f for f in self.fields})
+
+    def field(self, name: str) -> Field | None:
+        return self.fields_by_name.get(name)
+
+    def order(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The canonical key order for a new file: schema order, then the rest."""
+        out = {f.name: data[f.name] for f in self.fields if f.name in data}
+        out.update((k, v) for k, v in data.items() if k not in out)
+        return out
+
+
+def custom_fields(settings: Settings, rtype: str) -> dict[str, Field]:
+    declared = settings.get(f"custom_fields.{rtype}", {}) or {}
+    out: dict[str, Field] = {}
+    for name, spec in declared.items():
+        if isinstance(spec, dict):
+            out[name] = Field(name, str(spec.get("type", "str")), enum=tuple(str(v) for v in spec.get("values", [])))
+        else:
+            out[name] = Field(name, str(spec))
+    return out
+
+
+def check_value(f: Field, value: Any, settings: Settings) -> str | None:
+    """Why ``value`` is not fit for field ``f``, or None when it is."""
+    if value is None:
+        return f"{f.name} is required" if f.required else None
+    kind = f.kind
+    try:
+        if kind in ("str", "text"):
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                return f"{f.name} must be text"
+        elif kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"{f.name} must be a whole number"
+        elif kind in ("decimal", "money", "percent"):
+            if isinstance(value, bool):
+                return f"{f.name} must be a number"
+            to_decimal(value, f.name)
+        elif kind == "date":
+            _dt.date.fromisoformat(str(value))
+        elif kind == "datetime":
+            _dt.datetime.fromisoformat(str(value))
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                return f"{f.name} must be true or false"
+        elif kind == "email":
+            if not EMAIL.match(str(value)):
+                return f"{f.name}: {value!r} is not an email address"
+        elif kind == "phone":
+            if not PHONE.match(str(value)):
+                return f"{f.name}: {value!r} is not a phone number"
+        elif kind == "enum":
+            allowed = f.allowed(settings)
+            if allowed and str(value) not in allowed:
+                return f"{f.name}: {value!r} is not one of {', '.join(allowed)}"
+        elif kind == "ref":
+            if not isinstance(value, str) or not ID_PATTERN.match(value):
+                return f"{f.name}: {value!r} is not a valid id"
+        elif kind == "list":
+            if not isinstance(value, list):
+                return f"{f.name} must be a list"
+            inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
+            for item in value:
+                problem = check_value(inner, item, settings)
+                if problem:
+                    return problem
+        elif kind == "map":
+            if not isinstance(value, dict):
+                return f"{f.name} must be a mapping of key: value"
+        elif kind == "records":
+            if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+                return f"{f.name} must be a list of mappings"
+    except (ValueError, ValidationError):
+        return f"{f.name}: {value!r} is not a valid {kind}" + (" (use YYYY-MM-DD)" if kind == "date" else "")
+    return None
+
+
+def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
+    """Yield ``(field, message)`` for each problem in one record's data."""
+    extra = custom_fields(settings, schema.type)
+    for f in schema.fields:
+        if f.name in data or f.required:
+            problem = check_value(f, data.get(f.name), settings)
+            if problem:
+                yield f.name, problem
+    for key, value in data.items():
+        if key in schema.fields_by_name:
+            continue
+        if key in extra:
+            problem = check_value(extra[key], value, settings)
+            if problem:
+                yield key, problem
+        else:
+            yield key, f"unknown field {key!r} for {schema.type} (declare it under custom_fields.{schema.type} in crm.yaml)"
+
+
+def references(schema: Schema, data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(field, type, id)`` for every reference the record makes."""
+    for f in schema.fields:
+        if not f.ref or f.name not in data or data[f.name] in (None, ""):
+            continue
+        value = data[f.name]
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield f.name, f.ref, item
+
+
+def parse_cli_value(f: Field, text: str, settings: Settings) -> Any:
+    """Turn command-line text into the value stored for field ``f`` (and check it)."""
+    value: Any = text
+    if text == "":
+        value = None
+    elif f.kind == "int":
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValidationError(f"{f.name}: {text!r} is not a whole number") from None
+    elif f.kind == "bool":
+        lowered = text.lower()
+        if lowered not in ("true", "false", "yes", "no", "1", "0"):
+            raise ValidationError(f"{f.name}: {text!r} is not true or false")
+        value = lowered in ("true", "yes", "1")
+    elif f.kind in ("money", "decimal", "percent"):
+        value = str(to_decimal(text.rstrip("%"), f.name))
+    elif f.kind == "list":
+        value = [part.strip() for part in text.split(",") if part.strip()]
+    elif f.kind in ("map", "records"):
+        raise ValidationError(f"{f.name} is structured; set its parts as {f.name}.KEY=VALUE or edit the file")
+    elif f.kind == "email":
+        value = text.strip().lower()
+    if value is not None:
+        problem = check_value(f, value, settings)
+        if problem:
+            raise ValidationError(problem)
+    return value
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "") else to_decimal(value)

@@ -1,0 +1,30 @@
+"""Contacts: people at accounts (generated ids)."""
+from __future__ import annotations
+
+from crmctl.core.schema import Field, Schema
+
+SCHEMA = Schema(
+    type="contacts", title="contact", id_kind="generated", name_field="name",
+    columns=("id", "name", "account", "title", "role", "email", "phone"),
+    fields=(
+        Field("name", required=True, option=True, help="Full name"),
+        Field("name_en", option=True, help="Name in Latin letters"),
+        Field("account", "ref", ref="accounts", required=True, option=True, help="The account the contact works for"),
+        Field("title", option=True, help="Job title"),
+        Field("role", "enum", enum_setting="contact.roles", option=True, help="Role in the buying committee"),
+        Field("email", "email", option=True, help="Email"),
+        Field("phone", "phone", option=True, help="Phone"),
+        Field("mobile", "phone", option=True, help="Mobile"),
+        Field("wechat", option=True, help="WeChat id"),
+        Field("reports_to", "ref", ref="contacts", option=True, help="Contact this one reports to"),
+        Field("channel", "enum", enum_setting="contact.channels", option=True, help="Preferred channel"),
+        Field("consent", "map", help="{email: true, phone: false, ...}"),
+        Field("owner", "ref", ref="users", option=True, help="Owning user"),
+        Field("tags", "list", help="Tags"),
+        Field("notes", "text", help="Free text"),
+        Field("ext_id", help="Id in another system"),
+        Field("merged_into", "ref", ref="contacts", readonly=True),
+        Field("history", "records", readonly=True),
+        Field("created", "datetime", readonly=True),
+    ),
+)

@@ -1,0 +1,20 @@
+"""Import runs: what a batch import read, created, updated and rejected."""
+from __future__ import annotations
+
+from crmctl.core.schema import Field, Schema
+
+SCHEMA = Schema(
+    type="imports", title="import", id_kind="generated", name_field="file",
+    columns=("id", "type", "file", "at", "by"),
+    fields=(
+        Field("type", required=True),
+        Field("file", required=True),
+        Field("mapping"),
+        Field("sha256"),
+        Field("at", "datetime", required=True),
+        Field("by"),
+        Field("counts", "map", required=True),
+        Field("rejected_file"),
+        Field("options", "map"),
+    ),
+)

@@ -1,0 +1,38 @@
+"""Quotes: versioned, priced offers for an opportunity (generated ids)."""
+from __future__ import annotations
+
+from crmctl.core.schema import Field, Schema
+
+STATUSES = ("draft", "pending_approval", "approved", "rejected", "sent", "accepted", "declined", "expired")
+
+SCHEMA = Schema(
+    type="quotes", title="quote", id_kind="generated", name_field="title",
+    columns=("id", "number", "version", "account", "status", "currency", "total", "valid_until"),
+    fields=(
+        Field("title", help="Title on the document"),
+        Field("number", readonly=True, help="Document number, given when sent"),
+        Field("version", "int", readonly=True),
+        Field("opportunity", "ref", ref="opportunities", help="Opportunity"),
+        Field("account", "ref", ref="accounts", required=True, help="Account"),
+        Field("contact", "ref", ref="contacts", help="Contact"),
+        Field("owner", "ref", ref="users", help="Owner"),
+        Field("status", "enum", enum=STATUSES, required=True, readonly=True),
+        Field("currency", required=True, help="Currency"),
+        Field("pricebook", "ref", ref="pricebooks", help="Price book"),
+        Field("date", "date", help="Quote date"),
+        Field("valid_until", "date", help="Valid until"),
+        Field("lang", "enum", enum=("zh-CN", "en"), help="Document language"),
+        Field("lines", "records", help="Quote lines"),
+        Field("discount", "percent", help="Quote-level discount in percent"),
+        Field("fees", "records", help="Extra fees: [{name, amount}]"),
+        Field("payment_terms", "text", help="Payment terms"),
+        Field("notes", "text", help="Notes"),
+        Field("totals", "map", readonly=True),
+        Field("approval", "map", readonly=True),
+        Field("approvals", "records", readonly=True),
+        Field("versions", "records", readonly=True),
+        Field("status_history", "records", readonly=True),
+        Field("total", "money", readonly=True),
+        Field("created", "datetime", readonly=True),
+    ),
+)

@@ -1,0 +1,308 @@
+"""Reading and writing record YAML safely.
+
+Reads use PyYAML's C parser with a YAML 1.2 resolver of our own, so a hand
+edit of ``no`` or ``0777`` means the same here as in ruamel's round-trip
+writer. Everything read becomes plain JSON-compatible data: floats keep their
+exact text (money is never a binary float) and dates become ISO strings, so a
+record looks the same whether it came from the file or from the index cache.
+
+Writes use ruamel.yaml's round-trip mode so that a hand-edited file keeps its
+comments and key order; strings that a YAML 1.1 reader would take for
+something else (``no``, ``0777``, ``22:30``, phone numbers, money) are quoted.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import BaseResolver, Resolver
+
+from crmctl.core.errors import LoadError, Problem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+_SUSPECT = re.compile(r"[!&*]")
+
+# the C parser is what makes cold reads fast; setup.cfg requires PyYAML with libyaml
+from yaml.cyaml import CParser as _Parser
+
+
+class _Resolver12(BaseResolver):
+    """The YAML 1.2 core schema: no yes/no booleans, no octal 0777, no 22:30."""
+
+
+_Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+_Resolver12.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:timestamp",
+    re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?\s*(?:Z|[-+][0-9]{1,2}(?::?[0-9]{2})?)?)?$"),
+    list("0123456789"),
+)
+
+
+class _Constructor(SafeConstructor):
+    """Safe constructor that refuses duplicate keys and keeps exact numbers."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, bool)) or key is None:
+                raise ConstructorError(None, None, f"unsupported key {key!r}", key_node.start_mark)
+            if key in result:
+                raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            result[key] = self.construct_object(value_node, deep=True)
+        return result
+
+    def construct_yaml_map(self, node: Any) -> Any:
+        yield self.construct_mapping(node)
+
+    def construct_yaml_float(self, node: Any) -> str:
+        # exact decimal text; Decimal(text) later, never float
+        return str(self.construct_scalar(node))
+
+    def construct_yaml_int(self, node: Any) -> int:
+        text = str(self.construct_scalar(node)).replace("_", "")
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)  # YAML 1.2: a leading zero is not octal
+
+    def construct_yaml_timestamp(self, node: Any) -> str:
+        value = SafeConstructor.construct_yaml_timestamp(self, node)
+        if isinstance(value, _dt.datetime):
+            return value.isoformat()
+        return value.isoformat()
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yaml_map)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
+
+class _Loader(_Parser, _Constructor, _Resolver12):  # type: ignore[misc,valid-type]
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _Constructor.__init__(self)
+        _Resolver12.__init__(self)
+
+
+def _refuse_tags_and_anchors(text: str, path: str) -> None:
+    """Walk the event stream; refuse tags, anchors, aliases and deep nesting."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.AliasEvent):
+            raise LoadError(Problem(path, line, "YAML aliases (*name) are not allowed in records; write the value out"))
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            raise LoadError(Problem(path, line, "YAML anchors (&name) are not allowed in records; write the value out"))
+        tag = getattr(event, "tag", None)
+        if tag and not (isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) and event.implicit):
+            raise LoadError(Problem(path, line, f"YAML tags ({tag}) are not allowed in records; remove the tag"))
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise LoadError(Problem(path, line, f"nesting deeper than {MAX_DEPTH} levels; records are shallow"))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _deep_suspect(text: str) -> bool:
+    # a cheap upper bound on nesting: flow brackets or deep indentation
+    return text.count("[") + text.count("{") > MAX_DEPTH or "\n" + " " * (2 * MAX_DEPTH) in text
+
+
+def decode(raw: bytes, path: str) -> str:
+    """Bytes to text, refusing what is not UTF-8 (with a line number)."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise LoadError(Problem(path, 1, f"file is {len(raw)} bytes; records are limited to {MAX_FILE_BYTES} bytes"))
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise LoadError(Problem(path, line, "NUL byte in file; records are UTF-8 text"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoadError(Problem(path, line, "bytes that are not UTF-8; save the file as UTF-8")) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse one record document; return its mapping and each top-level key's line."""
+    if _SUSPECT.search(text) or _deep_suspect(text):
+        try:
+            _refuse_tags_and_anchors(text, path)
+        except yaml.YAMLError as exc:
+            raise LoadError(_problem_from(exc, path)) from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise LoadError(Problem(path, 1, "empty file; a record is a YAML mapping"))
+        if not isinstance(node, yaml.MappingNode):
+            raise LoadError(Problem(path, node.start_mark.line + 1, "the document is not a mapping of field: value"))
+        lines: dict[str, int] = {}
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 1
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise LoadError(_problem_from(exc, path)) from None
+    except RecursionError:
+        raise LoadError(Problem(path, 1, "nesting too deep")) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def load_path(path: str, display: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read and parse one file; every failure is a :class:`LoadError` with a line."""
+    shown = display or path
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise LoadError(Problem(shown, 1, f"cannot read: {exc.strerror}")) from None
+    return loads(decode(raw, shown), shown)
+
+
+def _problem_from(exc: yaml.YAMLError, path: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Problem(path, line, f"invalid YAML: {reason}")
+
+
+# ---------------------------------------------------------------- writing
+
+_YAML11 = Resolver()
+_NEEDS_QUOTES = re.compile(r"^[\s0-9+\-.:(#]|[:#]\s|\s$|^$|^[\[\]{}&*!|>'\"%@`,?]")
+
+
+def needs_quotes(value: str) -> bool:
+    """True when a YAML 1.1 or 1.2 reader could take ``value`` for a non-string."""
+    if _NEEDS_QUOTES.search(value):
+        return True
+    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))
+    return tag != "tag:yaml.org,2002:str"
+
+
+def _rt_yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.allow_unicode = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=2, offset=0)  # the same layout PyYAML's fast dumper writes
+    return rt
+
+
+def _to_ruamel(value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for key, item in value.items():
+            out[key] = _to_ruamel(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return CommentedSeq(_to_ruamel(item) for item in value)
+    if isinstance(value, str):
+        if "\n" in value:
+            return LiteralScalarString(value if value.endswith("\n") else value)
+        if needs_quotes(value):
+            return DoubleQuotedScalarString(value)
+        return value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip objects back to plain data, to compare old and new."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return str(value)
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _merge_into(target: Any, new: dict[str, Any]) -> None:
+    """Update a round-trip mapping in place, keeping untouched nodes (and their comments)."""
+    for key in list(target.keys()):
+        if key not in new:
+            del target[key]
+    for key, value in new.items():
+        if key in target:
+            old = target[key]
+            if _plain(old) == value:
+                continue
+            if isinstance(old, dict) and isinstance(value, dict):
+                _merge_into(old, value)
+                continue
+            if isinstance(old, list) and isinstance(value, list) and _plain(list(old)) == value[: len(old)]:
+                for item in value[len(old):]:
+                    old.append(_to_ruamel(item))
+                continue
+        target[key] = _to_ruamel(value)
+
+
+def dumps(data: dict[str, Any], original: str | None = None) -> str:
+    """Serialise ``data``; when ``original`` text is given, keep its comments and order."""
+    rt = _rt_yaml()
+    if original is not None:
+        doc = rt.load(original)
+        _merge_into(doc, data)
+    else:
+        doc = _to_ruamel(data)
+    buf = io.StringIO()
+    rt.dump(doc, buf)
+    return buf.getvalue()
+
+
+def dumps_fast(data: dict[str, Any]) -> str:
+    """Serialise a new record quickly (batch imports); same quoting rules as :func:`dumps`."""
+    return yaml.dump(data, Dumper=_FastDumper, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
+
+
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _FastDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """PyYAML's C dumper with our string quoting."""
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    style = '"' if needs_quotes(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FastDumper.add_representer(str, _represent_str)

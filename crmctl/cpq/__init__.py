@@ -1,0 +1,1 @@
+"""CPQ — configure, price, quote: catalog, price books, pricing, discounts, approvals, quotes."""

@@ -1,0 +1,1 @@
+"""Import and export (CSV, JSON, NDJSON, vCard, iCalendar) and rendering (Jinja2 + WeasyPrint)."""

@@ -1,0 +1,1 @@
+"""MCR — manage customer relationships: accounts, contacts, the 360° view, merges."""

@@ -1,0 +1,1 @@
+"""SFE — sales force effectiveness: the team, visit plans, SOPs, coaching, the PDCA report."""
