@@ -1,0 +1,68 @@
+"""Orders and what has been paid on them — shared by L2C, CPQ (quote accept) and MCR (360° view).
+
+Functions here are pure: they take records and settings and return data; the
+caller writes. Order status follows the money: open, partially_paid, paid,
+overdue.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Any, Iterable
+
+from crmctl.core.book import Book, Record, now_iso
+from crmctl.core.money import money_str, to_decimal
+
+
+def order_number(book: Book, day: _dt.date) -> str:
+    """The next order number of the year (``SO-2026-0007``)."""
+    return book.next_number("orders", str(book.settings.get("orders.number_format", "SO-{year}-{seq:04d}")), day.year)
+
+
+def build_order(book: Book, *, account: str, currency: str, total: Decimal, lines: list[dict[str, Any]],
+                day: _dt.date, opportunity: str | None = None, quote: str | None = None,
+                owner: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A new order's id and data (number given now), not yet written."""
+    data: dict[str, Any] = {
+        "number": order_number(book, day), "account": account, "opportunity": opportunity, "quote": quote,
+        "owner": owner, "date": day.isoformat(), "currency": currency, "lines": lines,
+        "total": money_str(total, currency), "status": "open", "created": now_iso(book.settings),
+    }
+    return book.new_id("orders"), {k: v for k, v in data.items() if v is not None}
+
+
+def payments_for(order_id: str, payments: Iterable[Record]) -> list[Record]:
+    return [p for p in payments if p.get("order") == order_id]
+
+
+def paid(order: Record, payments: Iterable[Record]) -> Decimal:
+    return sum((to_decimal(p.get("amount")) for p in payments_for(order.id, payments)), Decimal(0))
+
+
+def outstanding(order: Record, payments: Iterable[Record]) -> Decimal:
+    return to_decimal(order.get("total")) - paid(order, payments)
+
+
+def overdue(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> Decimal:
+    """What should have been paid by ``today`` (installments due before it) and was not."""
+    if order.get("status") == "cancelled":
+        return Decimal(0)
+    received = paid(order, payments)
+    due = Decimal(0)
+    for inst in order.get("installments") or []:
+        if _dt.date.fromisoformat(str(inst["due"])) + _dt.timedelta(days=grace_days) < today:
+            due += to_decimal(inst["amount"])
+    return max(due - received, Decimal(0))
+
+
+def status(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> str:
+    """open, partially_paid, paid or overdue (cancelled stays cancelled)."""
+    if order.get("status") == "cancelled":
+        return "cancelled"
+    payments = list(payments)
+    received = paid(order, payments)
+    if received >= to_decimal(order.get("total")):
+        return "paid"
+    if overdue(order, payments, today, grace_days) > 0:
+        return "overdue"
+    return "partially_paid" if received > 0 else "open"
