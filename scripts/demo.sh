@@ -11,4 +11,13 @@ step crmctl check
 step crmctl user list
 step crmctl account list --sort tier
 step crmctl contact list --where account=saic-powertrain
-# scenario demos append below
+
+# --- L2C demo ---
+
+# --- MCR demo ---
+
+# --- SFE demo ---
+
+# --- CPQ demo ---
+
+echo; echo "demo done"
