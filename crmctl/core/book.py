@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Iterable
 
-from crmctl.core import cache, git, yamlio
+from crmctl.core import cache, git
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock
@@ -105,7 +105,8 @@ class Book:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE))
+            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE),
+                                           cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
             if not self.lock.timeout:
                 self.lock.timeout = float(self._settings.get("limits.lock_timeout_seconds", 10))
         return self._settings
@@ -261,6 +262,8 @@ class Transaction:
     def _flush(self) -> None:
         if not self.pending:
             return
+        from crmctl.core import yamlio
+
         staged: list[tuple[str, str | None]] = []
         try:
             for rel, (rec, op) in self.pending.items():

@@ -12,7 +12,6 @@ import json
 import os
 from typing import Any
 
-from crmctl.core import yamlio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
@@ -79,6 +78,8 @@ def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple
             item = hit
         else:
             changed = True
+            from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
+
             try:
                 data, lines = yamlio.load_path(entry.path, shown)
                 item = [*key, data, lines, None]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from crmctl.core.errors import CrmError
 
@@ -34,8 +34,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> Any:
     """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
+    import subprocess  # not needed by read-only commands
+
     for attempt in range(RETRIES):
         proc = subprocess.run(
             ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, stdin=subprocess.DEVNULL
