@@ -9,12 +9,13 @@ exactly the files it wrote.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from crmctl.core import cache, git
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
@@ -299,7 +300,30 @@ class Transaction:
             root = self.book.git_root()
             if root:
                 paths = [os.path.relpath(os.path.join(self.book.root, p), root) for p in self.written]
-                self.committed = git.commit(root, paths, self.message, self.author)
+                with _committing(self.book.root, root):
+                    self.committed = git.commit(root, paths, self.message, self.author)
+
+
+@contextlib.contextmanager
+def _committing(book_root: str, git_root: str) -> Iterator[None]:
+    """Mark a git commit in progress, and clean up after a crmctl that died in one.
+
+    We hold the book lock, so no other crmctl is committing: a marker left
+    behind means the last one was killed inside git, and the index.lock it
+    may have left is stale, not another writer's.
+    """
+    marker = os.path.join(book_root, ".crmctl", "committing")
+    if os.path.exists(marker):
+        index_lock = os.path.join(git_root, ".git", "index.lock")
+        if os.path.exists(index_lock) and os.path.getmtime(index_lock) <= os.path.getmtime(marker) + 60:
+            _unlink(index_lock)
+    os.makedirs(os.path.dirname(marker), exist_ok=True)
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        _unlink(marker)
 
 
 def _write_temp(target: str, text: str, fsync: bool) -> str:
