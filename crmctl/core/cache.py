@@ -36,7 +36,8 @@ def _write_cache(path: str, files: dict[str, Entry]) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump({"version": VERSION, "files": files}, handle, ensure_ascii=False, separators=(",", ":"))
+            # json.dumps uses the C encoder; json.dump to a file does not
+            handle.write(json.dumps({"version": VERSION, "files": files}, ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, path)
     except OSError:
         try:

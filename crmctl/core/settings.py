@@ -115,7 +115,7 @@ def _save(path: str, blob: dict[str, Any]) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(blob, handle, ensure_ascii=False)
+            handle.write(json.dumps(blob, ensure_ascii=False))
         os.replace(tmp, path)
     except OSError:
         try:
