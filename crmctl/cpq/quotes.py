@@ -142,9 +142,9 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
     priced = price_line_of(book, data, line)
     if priced.problems:
         raise ValidationError(f"{sku}: invalid configuration: " + "; ".join(priced.problems))
-    _within_any_authority(book, [priced_line(priced, line)], to_decimal(data.get("discount") or 0))
     out = dict(data)
     out["lines"] = [*(data.get("lines") or []), priced_line(priced, line)]
+    _within_any_authority(book, out["lines"], to_decimal(data.get("discount") or 0))
     return with_totals(book, out)
 
 
