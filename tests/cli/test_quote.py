@@ -207,3 +207,27 @@ def test_renumber_a_duplicate_after_a_merge(cpq: Run, cpq_book: Path) -> None:
     r = cpq("quote", "renumber", "zz-merged")
     assert r.stdout.strip() == "QT-2026-0002"
     assert cpq("check").exit_code == 0
+
+
+def test_submit_checks_quote_wide_quantity_rules(cpq: Run) -> None:
+    qid = new_quote(cpq, ["mill", "--qty", "2"], ["holder"])
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == ("error: cannot submit: mill: rule holder-per-mill: 2 x mill needs at least 2 x holder "
+                                "on the quote (has 1)")
+    assert "warning: mill: rule holder-per-mill" in cpq("quote", "show", qid).stderr
+    assert cpq("quote", "add-line", qid, "holder").exit_code == 0
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+
+
+def test_inclusive_tax_on_total(cpq: Run, cpq_book: Path) -> None:
+    settings = cpq_book / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("mode: exclusive", "mode: inclusive", 1).replace("apply: per_line", "apply: on_total", 1)
+    assert "mode: inclusive" in text and "apply: on_total" in text
+    settings.write_text(text, encoding="utf-8")
+    qid = new_quote(cpq, ["holder", "--qty", "3"], ["svc"])
+    q = quote(cpq_book, qid)
+    # prices include tax: 3000 at 13% holds 345.13 (3000 x 13 / 113); 5000 at 6% holds 283.02
+    assert q["totals"]["tax_by_rate"] == {"13": "345.13", "6": "283.02"}
+    assert (q["totals"]["net"], q["totals"]["tax"], q["total"]) == ("8000.00", "628.15", "8000.00")
