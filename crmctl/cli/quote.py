@@ -190,7 +190,7 @@ def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:
 @pass_app
 def submit_cmd(app: App, ref: str) -> None:
     """Submit for approval: approved at once within your authority, else it waits for the right role."""
-    from crmctl.cpq.quotes import submit
+    from crmctl.cpq.lifecycle import submit
 
     said: list[str] = []
 
@@ -208,7 +208,7 @@ def submit_cmd(app: App, ref: str) -> None:
 @pass_app
 def approve_cmd(app: App, ref: str) -> None:
     """Approve a pending quote (only a user whose role covers its discount and margin)."""
-    from crmctl.cpq.quotes import decide
+    from crmctl.cpq.lifecycle import decide
 
     _change(app, ref, "approve", lambda b, r, a, d: decide(b, r.data, a, True, None, d))
 
@@ -219,7 +219,7 @@ def approve_cmd(app: App, ref: str) -> None:
 @pass_app
 def reject_cmd(app: App, ref: str, reason: str) -> None:
     """Reject a pending quote with a reason (only a user whose role may approve it)."""
-    from crmctl.cpq.quotes import decide
+    from crmctl.cpq.lifecycle import decide
 
     _change(app, ref, "reject", lambda b, r, a, d: decide(b, r.data, a, False, reason, d))
 
@@ -239,7 +239,7 @@ def revise_cmd(app: App, ref: str) -> None:
 @pass_app
 def send_cmd(app: App, ref: str) -> None:
     """Send an approved quote: give it its number and freeze its priced lines."""
-    from crmctl.cpq.quotes import send
+    from crmctl.cpq.lifecycle import send
 
     _, data = _change(app, ref, "send", lambda b, r, a, d: send(b, r.data, a, d))
     click.echo(data["number"])
@@ -250,7 +250,7 @@ def send_cmd(app: App, ref: str) -> None:
 @pass_app
 def accept_cmd(app: App, ref: str) -> None:
     """The customer accepted: create the order and (if configured) win the opportunity."""
-    from crmctl.cpq.quotes import accept
+    from crmctl.cpq.lifecycle import accept
 
     actor = app.require_actor("quote accept")
     with app.transaction("quote accept") as tx:
@@ -272,7 +272,7 @@ def accept_cmd(app: App, ref: str) -> None:
 @pass_app
 def decline_cmd(app: App, ref: str, reason: str) -> None:
     """The customer declined the quote."""
-    from crmctl.cpq.quotes import decline
+    from crmctl.cpq.lifecycle import decline
 
     _change(app, ref, "decline", lambda b, r, a, d: decline(r.data, a, reason, now_iso(b.settings), d))
 
@@ -285,7 +285,8 @@ def decline_cmd(app: App, ref: str, reason: str) -> None:
 @with_problems
 def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
     """Re-price quoted lines with today's rules; list every difference (exit 1 when any)."""
-    from crmctl.cpq.quotes import OPEN, status, verify
+    from crmctl.cpq.quotes import OPEN, status
+    from crmctl.cpq.review import verify
 
     if bool(ref) == every:
         raise CrmError("give a quote id or --all")
@@ -306,7 +307,7 @@ def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
 @with_problems
 def suggest_cmd(app: App, ref: str, fmt: str) -> None:
     """Cross-sell and upsell: related products, and products often bought together."""
-    from crmctl.cpq.quotes import suggest
+    from crmctl.cpq.review import suggest
 
     rows = suggest(app.book, app.book.get("quotes", ref).data)
     emit_rows(rows, fmt, ("sku", "name", "kind", "because", "reason", "orders"))

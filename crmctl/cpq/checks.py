@@ -17,7 +17,7 @@ from crmctl.core.errors import CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import requirement
+from crmctl.cpq.lifecycle import requirement
 
 Check = Callable[[Book], Iterable[Problem]]
 

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import quantize, to_decimal
-from crmctl.cpq.configure import OPTIONAL_GROUP, Configuration, group_by_id, option
+from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)

@@ -1,7 +1,9 @@
-"""Quotes: lines, pricing, the status machine, approvals, versions, sending and accepting.
+"""Quotes: lines, pricing, totals, editing and versions.
 
 Each function takes a quote's data (and the book to look prices up) and
-returns new data; the CLI writes it inside a transaction. A quote is one
+returns new data; the CLI writes it inside a transaction. Approvals, sending
+and accepting are in :mod:`crmctl.cpq.lifecycle`; verify and suggest in
+:mod:`crmctl.cpq.review`. A quote is one
 record; earlier versions are frozen copies of the priced content in its
 ``versions`` list, so ``quote show Q --version 1`` reads them and every
 version shares the quote's one document number.
@@ -182,11 +184,6 @@ def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | No
             for l in lines}
 
 
-def requirement(book: Book, data: Mapping[str, Any]) -> policy.Requirement:
-    lines = list(data.get("lines") or [])
-    return policy.requirement(lines, to_decimal(data.get("discount") or 0), categories(book, lines), book.settings)
-
-
 def _within_any_authority(book: Book, lines: list[Mapping[str, Any]], quote_discount: Decimal) -> None:
     need = policy.requirement(lines, quote_discount, categories(book, lines), book.settings)
     if need.beyond:
@@ -201,130 +198,9 @@ def quote_problems(book: Book, data: Mapping[str, Any]) -> list[str]:
     return quantity_problems(lines, {k: r.data for k, r in book.records("products").items()})
 
 
-def _event(action: str, actor: Record, at: str, **more: Any) -> dict[str, Any]:
+def event(action: str, actor: Record, at: str, **more: Any) -> dict[str, Any]:
+    """One entry of an append-only history: what, who (and their role), when."""
     return {"action": action, "by": actor.id, "role": actor.get("role"), "at": at, **{k: v for k, v in more.items() if v}}
-
-
-def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> tuple[dict[str, Any], str]:
-    """Work out the approval needed: approve at once within the submitter's authority, else ask."""
-    ensure_editable(data, today)
-    problems = quote_problems(book, data)
-    if problems:
-        raise PolicyError("cannot submit: " + "; ".join(problems))
-    out = reprice(book, data)   # approve what today's rules say, not a stale snapshot
-    need = requirement(book, out)
-    if need.beyond:
-        raise PolicyError("; ".join(need.beyond) + "; lower the discount")
-    at = now_iso(book.settings)
-    digest = policy.content_hash(out)
-    history = list(out.get("approvals") or [])
-    if policy.may_approve(book.settings, actor.get("role"), need.role):
-        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "auto": True}
-        out["approvals"] = [*history, _event("approved", actor, at, hash=digest, note="within the submitter's authority")]
-        out["status"] = "approved"
-        return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
-    out["approval"] = {"status": "pending", "required_role": need.role, "requested_by": actor.id, "requested_at": at,
-                       "hash": digest, "reasons": list(need.reasons)}
-    out["approvals"] = [*history, _event("submitted", actor, at, hash=digest, needs=need.role)]
-    out["status"] = "pending_approval"
-    return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
-
-
-def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
-           today: _dt.date) -> dict[str, Any]:
-    """Approve or reject a pending quote — only a user whose role may approve what it needs."""
-    now = status(data, today)
-    if now != "pending_approval":
-        raise PolicyError(f"quote is {now}, not pending_approval; `crmctl quote submit` it first")
-    approval = dict(data.get("approval") or {})
-    need = requirement(book, data)   # from the content, never trusting what the file says
-    if not policy.may_approve(book.settings, actor.get("role"), need.role):
-        raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
-                          f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
-    digest = policy.content_hash(data)
-    if approval.get("hash") != digest:
-        raise PolicyError("the quote changed since it was submitted; `crmctl quote submit` it again")
-    at = now_iso(book.settings)
-    out = dict(data)
-    if approve:
-        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "requested_by": approval.get("requested_by")}
-        out["status"] = "approved"
-    else:
-        out["approval"] = {**approval, "status": "rejected", "by": actor.id, "at": at, "reason": reason}
-        out["status"] = "rejected"
-    out["approvals"] = [*(data.get("approvals") or []),
-                        _event("approved" if approve else "rejected", actor, at, hash=digest, reason=reason)]
-    return out
-
-
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> None:
-    state = policy.approval_state(data)
-    if state == "missing":
-        raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
-    if state == "stale":
-        raise PolicyError(f"cannot {doing}: the approval is stale (lines, prices or discounts changed since "
-                          f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
-    need = requirement(book, data)
-    approver = book.records("users").get(str((data.get("approval") or {}).get("by")))
-    if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
-        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
-
-
-def send(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> dict[str, Any]:
-    """Give the document number and freeze the priced lines (status sent)."""
-    now = status(data, today)
-    if now != "approved":
-        raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
-    require_valid_approval(book, data, "send")
-    out = dict(data)
-    if not out.get("number"):
-        fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))
-        out["number"] = book.next_number("quotes", fmt, today.year)
-    at = now_iso(book.settings)
-    out["status"], out["sent_at"] = "sent", at
-    out["status_history"] = [*(data.get("status_history") or []), _event("sent", actor, at)]
-    return out
-
-
-def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, today: _dt.date
-           ) -> tuple[dict[str, Any], tuple[str, dict[str, Any]], dict[str, Any] | None]:
-    """The accepted quote, the new order (id, data) and the won opportunity's data (or None)."""
-    from crmctl.l2c.orders import build_order
-    from crmctl.l2c.pipeline import win
-
-    now = status(data, today)
-    if now != "sent":
-        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it" if now == "expired"
-                                                          else "; only a sent quote can be accepted"))
-    require_valid_approval(book, data, "accept")
-    at = now_iso(book.settings)
-    order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
-                    if line.get(k) is not None} for line in data.get("lines") or []]
-    order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
-                        total=to_decimal(data["total"]), lines=order_lines, day=today,
-                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"))
-    out = dict(data)
-    out["status"], out["order"] = "accepted", order[0]
-    out["status_history"] = [*(data.get("status_history") or []), _event("accepted", actor, at, order=order[0])]
-    opp = None
-    if data.get("opportunity") and book.settings.get("pipeline.win_on_quote_accept", True):
-        rec = book.records("opportunities").get(str(data["opportunity"]))
-        if rec is not None and rec.get("stage") != "won":
-            opp = win(dict(rec.data), actor.id, at, book.settings)
-            opp["amount"] = data["total"]
-    return out, order, opp
-
-
-def decline(data: Mapping[str, Any], actor: Record, reason: str, at: str, today: _dt.date) -> dict[str, Any]:
-    now = status(data, today)
-    if now not in ("sent", "approved", "expired"):
-        raise PolicyError(f"cannot decline a {now} quote; only a sent quote is declined by the customer")
-    out = dict(data)
-    out["status"], out["decline_reason"] = "declined", reason
-    out["status_history"] = [*(data.get("status_history") or []), _event("declined", actor, at, reason=reason)]
-    return out
 
 
 def revise(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> dict[str, Any]:
@@ -340,7 +216,7 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) 
     days = int(book.settings.get("quotes.validity_days", 30))
     out.update(status="draft", date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
                approval=None, sent_at=None, decline_reason=None)
-    out["status_history"] = [*(data.get("status_history") or []), _event("revised", actor, now_iso(book.settings),
+    out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, now_iso(book.settings),
                                                                          note=f"v{out['version']}")]
     return reprice(book, out)
 
@@ -354,64 +230,6 @@ def version(data: Mapping[str, Any], number: int | None) -> dict[str, Any]:
         if int(frozen.get("version") or 0) == number:
             return {**data, **frozen, "versions": data.get("versions")}
     raise NotFound(f"quote has versions 1 to {current}; there is no version {number}")
-
-
-def verify(book: Book, data: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Re-price the frozen lines with today's rules; one row per difference."""
-    diffs = []
-    cur = str(data["currency"])
-    for n, line in enumerate(data.get("lines") or [], 1):
-        try:
-            priced = price_line_of(book, data, line)
-        except (NotFound, PolicyError, ValidationError) as exc:
-            diffs.append({"line": str(n), "sku": str(line.get("sku")), "field": "line", "quoted": "", "today": str(exc)})
-            continue
-        fresh = priced_line(priced, line)
-        for key in ("unit_price", "gross", "net", "tax_rate"):
-            if str(line.get(key)) != str(fresh.get(key)):
-                diffs.append({"line": str(n), "sku": str(line.get("sku")), "field": key,
-                              "quoted": str(line.get(key)), "today": str(fresh.get(key))})
-        for problem in priced.problems:
-            diffs.append({"line": str(n), "sku": str(line.get("sku")), "field": "configuration", "quoted": "valid", "today": problem})
-    if not diffs:
-        fresh_total = with_totals(book, data)["total"]
-        if fresh_total != data.get("total"):
-            diffs.append({"line": "", "sku": "", "field": "total", "quoted": str(data.get("total")), "today": fresh_total})
-    elif all(d["field"] in ("unit_price", "gross", "net", "tax_rate") for d in diffs):
-        try:
-            repriced = reprice(book, data)
-            diffs.append({"line": "", "sku": "", "field": "total", "quoted": str(data.get("total")),
-                          "today": money_str(to_decimal(repriced["total"]), cur)})
-        except (PolicyError, ValidationError):
-            pass
-    return diffs
-
-
-def suggest(book: Book, data: Mapping[str, Any], limit: int = 10) -> list[dict[str, Any]]:
-    """Cross-sell: the catalog's related products, then products often bought together in past orders."""
-    products = book.records("products")
-    have = {str(l.get("sku")) for l in data.get("lines") or []}
-    rows: dict[str, dict[str, Any]] = {}
-    for sku in sorted(have):
-        for rel in (products[sku].get("related") or []) if sku in products else []:
-            target = str(rel.get("sku"))
-            if target not in have and target in products and target not in rows:
-                reason = rel.get("reason_zh") if str(data.get("lang")) == "zh-CN" and rel.get("reason_zh") else rel.get("reason")
-                rows[target] = {"sku": target, "name": products[target].get("name"), "kind": rel.get("kind", "cross_sell"),
-                                "because": sku, "reason": reason or "", "orders": 0}
-    together: dict[str, int] = {}
-    for order in book.all("orders"):
-        skus = {str(l.get("sku")) for l in order.get("lines") or [] if isinstance(l, dict)}
-        if skus & have:
-            for sku in skus - have:
-                together[sku] = together.get(sku, 0) + 1
-    for sku, count in sorted(together.items(), key=lambda kv: (-kv[1], kv[0])):
-        if sku in rows:
-            rows[sku]["orders"] = count
-        elif sku in products and products[sku].get("active") is not False:
-            rows[sku] = {"sku": sku, "name": products[sku].get("name"), "kind": "bought_together", "because": "past orders",
-                         "reason": f"in {count} past order(s) with this quote's products", "orders": count}
-    return list(rows.values())[:limit]
 
 
 def renumber(book: Book, data: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:
