@@ -75,16 +75,17 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
         lines.append({**_fields(line, ("discount", "unit", "group")), "title": name, "configuration": describe(prod, selected, lang) if prod else []})
-    groups: list[dict[str, Any]] = []
+    # each group once, in the order it first appears, so its subtotal sits under all of its lines
+    groups: dict[str, dict[str, Any]] = {}
     for line in lines:
         name = str(line.get("group") or "")
-        if not groups or groups[-1]["name"] != name:
-            groups.append({"name": name, "lines": [], "subtotal": (data.get("totals") or {}).get("groups", {}).get(name)})
-        groups[-1]["lines"].append(line)
+        groups.setdefault(name, {"name": name, "lines": [], "subtotal": (data.get("totals") or {}).get("groups", {}).get(name)})
+        groups[name]["lines"].append(line)
     company = _fields(book.settings.get("company", {}) or {}, ("name", "name_zh", "address", "phone", "email", "tax_id", "bank", "logo"))
     logo = str(company.get("logo") or "")
     return {
-        "quote": _fields(data, ("number", "title", "date", "valid_until", "fees")), "lines": lines, "groups": groups, "show_group_subtotals": len({g["name"] for g in groups}) > 1,
+        "quote": _fields(data, ("number", "title", "date", "valid_until", "fees")), "lines": lines,
+        "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
         "totals": data.get("totals") or {}, "currency": data.get("currency"), "labels": LABELS[lang],
         "company": company, "seller_name": (company.get("name_zh") if zh else None) or company.get("name", ""),
         "account": _fields(account.data if account else {"name": data.get("account")}, ("name", "address", "city", "tax_id")),
