@@ -69,3 +69,36 @@ def test_net_that_does_not_follow_from_the_discount_is_caught(cpq: Run, cpq_book
     r = cpq("check")
     assert r.exit_code == 1
     assert "line 1 (holder): net 1500.00 does not follow from gross 2000.00 less 5% (1900.00)" in r.stdout
+
+
+def test_demo_book_checks_and_has_quotes_in_every_status(demo_copy: Path) -> None:
+    import json
+
+    from tests.conftest import invoke
+
+    env = {"CRMCTL_NOW": "2026-11-20T10:00:00+08:00"}
+    r = invoke("check", book=demo_copy, env=env)
+    assert r.exit_code == 0, r.output
+    rows = json.loads(invoke("quote", "list", "--format", "json", book=demo_copy, env=env).stdout)
+    assert {row["status"] for row in rows} >= {"draft", "pending_approval", "approved", "rejected", "sent", "accepted",
+                                               "declined", "expired"}
+    assert any(row.get("lang") == "zh-CN" for row in rows)
+
+
+def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
+    r = cpq("product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
+    assert r.exit_code == 0, r.output
+    data = yaml.safe_load((cpq_book / "records" / "products" / "chip-bin.yaml").read_text())
+    assert data["prices"] == {"CNY": "450"} and data["type"] == "simple" and data["active"] is True
+    r = cpq("pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
+            "--valid-to", "2026-06-30", "--priority", "9", "--id", "promo")
+    assert r.exit_code == 0, r.output
+    (cpq_book / "records" / "pricebooks" / "promo.yaml").write_text(
+        (cpq_book / "records" / "pricebooks" / "promo.yaml").read_text() + "entries:\n  - {sku: chip-bin, price: '400.00'}\n")
+    import json
+
+    priced = json.loads(cpq("price", "chip-bin", "--format", "json").stdout)
+    assert (priced["pricebook"], priced["net"]) == ("promo", "400.00")   # everyone's book with the higher priority
+    assert "promo" in cpq("pricebook", "list").stdout
+    r = cpq("pricebook", "edit", "promo", "--valid-to", "2026-05-01")
+    assert r.exit_code == 1 and "valid_to is before valid_from" in r.stderr
