@@ -61,7 +61,8 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     else:
         config = ", ".join(f"{g}={','.join(v)}" for g, v in priced.config.selected.items()) or "no options"
         head = f"{line.sku} x {line.qty} ({config}) in {cur}, price book {priced.pricebook or 'none (list prices)'}, {day}"
-        click.echo(head if fmt == "table" else "")
+        if fmt == "table":
+            click.echo(head)
         table = [{"step": r["step"], "rule": r["rule"], "amount": amount(s.amount), "running": amount(s.running)}
                  for r, s in zip(rows, line.steps)]
         table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)},

@@ -168,14 +168,23 @@ def quantity_problems(lines: Iterable[Mapping[str, Any]], products: Mapping[str,
     return out
 
 
-def describe(product: Mapping[str, Any], selected: Mapping[str, list[str]], lang: str = "en") -> list[str]:
-    """Human lines for a configuration: ``Spindle: 15,000 rpm``."""
+def describe(product: Mapping[str, Any], selected: Mapping[str, list[str]], lang: str = "en",
+             catalog: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """Human lines for a configuration (``Spindle: 15,000 rpm``) and a bundle's contents."""
+    catalog = catalog or {}
+    zh = lang.startswith("zh")
     out = []
     for gid, oids in selected.items():
         grp = group_by_id(product, gid) or {}
         gname = _name(grp, lang) or gid
-        names = [_name(option(grp, o) or {}, lang) or o for o in oids]
-        out.append(f"{gname}: {', '.join(names)}")
+        names = [_name(catalog.get(o) or {}, lang) if (option(grp, o) or {}).get("component") else _name(option(grp, o) or {}, lang)
+                 for o in oids]
+        out.append(f"{gname}: {', '.join(n or o for n, o in zip(names, oids))}")
+    for mode, label in (("included", "含" if zh else "Includes"), ("added", "另计" if zh else "Added")):
+        parts = [f"{_name(catalog.get(str(c.get('sku'))) or {}, lang) or c.get('sku')} x{c.get('qty', 1)}"
+                 for c in product.get("components") or [] if isinstance(c, dict) and c.get("mode", "included") == mode]
+        if parts:
+            out.append(f"{label}: {', '.join(parts)}")
     return out
 
 

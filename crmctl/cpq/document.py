@@ -37,12 +37,13 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     """The quote (or one of its versions) with computed status, approval state and numbered lines."""
     data = quotes.version(rec.data, version)
     products = book.records("products")
+    catalog = {sku: rec.data for sku, rec in products.items()}
     lang = str(data.get("lang") or "en")
     lines_view = []
     for n, line in enumerate(data.get("lines") or [], 1):
         prod = products[str(line["sku"])].data if str(line.get("sku")) in products else {}
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
-        lines_view.append({**line, "n": n, "configuration": describe(prod, selected, lang) if prod else []})
+        lines_view.append({**line, "n": n, "configuration": describe(prod, selected, lang, catalog) if prod else []})
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
     summary = {"missing": "none", "stale": f"STALE (by {approval.get('by')}; content changed since)",
@@ -68,13 +69,14 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     contact = book.records("contacts").get(str(data.get("contact"))) if data.get("contact") else None
     owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
     products = book.records("products")
+    catalog = {sku: rec.data for sku, rec in products.items()}
     zh = lang == "zh-CN"
     lines = []
     for line in data["lines_view"]:
         prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
-        lines.append({**_fields(line, ("discount", "unit", "group")), "title": name, "configuration": describe(prod, selected, lang) if prod else []})
+        lines.append({**_fields(line, ("discount", "unit", "group")), "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
     for line in lines:
