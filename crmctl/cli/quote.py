@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, with_problems
 from crmctl.core.book import Book, Record, now_iso, today
 from crmctl.core.errors import CrmError
 from crmctl.core.output import render_record, render_rows
@@ -23,7 +23,8 @@ def cli() -> None:
     """Quotes: lines, approvals, versions, sending, accepting and PDFs (CPQ)."""
 
 
-def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = True) -> tuple[Record, dict[str, Any]]:
+def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = True,
+            dry_run: bool = False) -> tuple[Record, dict[str, Any]]:
     """Load the quote under the lock, apply ``fn``, write it; returns the old record and new data."""
     actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
     with app.transaction(f"quote {verb}") as tx:
@@ -31,6 +32,10 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
         data = fn(app.book, rec, actor, today(app.book.settings))  # type: ignore[arg-type]
         tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
         tx.put("quotes", rec.id, data)
+        if dry_run:
+            tx.pending.clear()
+            done(f"would {verb}: quote {rec.id} total {rec.get('total')} -> {data.get('total')} {data.get('currency')}")
+            return rec, data
     done(f"quote {rec.id} v{data.get('version', 1)}: {verb} ({data.get('status')})", tx)
     return rec, data
 
@@ -78,26 +83,30 @@ def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None,
 @click.option("--qty", type=int, default=1, show_default=True, help="Quantity.")
 @click.option("--discount", metavar="PCT", help="Line discount, e.g. 5%.")
 @click.option("--group", metavar="NAME", help="Line group (shown with a subtotal).")
+@dry_run_option
 @pass_app
-def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: int, discount: str | None, group: str | None) -> None:
+def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: int, discount: str | None, group: str | None,
+                 dry_run: bool) -> None:
     """Add a configured product line; an invalid configuration is refused with every reason."""
     from crmctl.cpq.configure import parse_choices
     from crmctl.cpq.quotes import add_line
 
     choices = parse_choices(options)
     _change(app, ref, f"add-line {sku}", lambda b, r, a, d: add_line(b, r.data, sku, choices, qty, discount, group, d),
-            actor_needed=False)
+            actor_needed=False, dry_run=dry_run)
 
 
 @cli.command("remove-line")
 @click.argument("ref", metavar="Q")
 @click.argument("number", type=int)
+@dry_run_option
 @pass_app
-def remove_line_cmd(app: App, ref: str, number: int) -> None:
+def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
     """Remove line NUMBER (as `quote show` numbers them)."""
     from crmctl.cpq.quotes import remove_line
 
-    _change(app, ref, f"remove-line {number}", lambda b, r, a, d: remove_line(b, r.data, number, d), actor_needed=False)
+    _change(app, ref, f"remove-line {number}", lambda b, r, a, d: remove_line(b, r.data, number, d), actor_needed=False,
+            dry_run=dry_run)
 
 
 @cli.command("edit")
@@ -111,9 +120,11 @@ def remove_line_cmd(app: App, ref: str, number: int) -> None:
 @click.option("--valid-until", metavar="YYYY-MM-DD", help="Valid until.")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
 @click.option("--contact", metavar="ID", help="Contact.")
+@dry_run_option
 @pass_app
 def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
-             notes: str | None, title: str | None, valid_until: str | None, lang: str | None, contact: str | None) -> None:
+             notes: str | None, title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
+             dry_run: bool) -> None:
     """Change quote-level terms: discount, fees, payment terms, notes, validity."""
     from crmctl.cpq.quotes import edit, parse_fee
 
@@ -133,7 +144,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
             changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [parse_fee(f) for f in fees]
         return edit(book, rec.data, changes, day)
 
-    _change(app, ref, "edit", change, actor_needed=False)
+    _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
 
 
 def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:

@@ -231,3 +231,13 @@ def test_inclusive_tax_on_total(cpq: Run, cpq_book: Path) -> None:
     # prices include tax: 3000 at 13% holds 345.13 (3000 x 13 / 113); 5000 at 6% holds 283.02
     assert q["totals"]["tax_by_rate"] == {"13": "345.13", "6": "283.02"}
     assert (q["totals"]["net"], q["totals"]["tax"], q["total"]) == ("8000.00", "628.15", "8000.00")
+
+
+def test_dry_run_shows_the_new_total_and_writes_nothing(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["holder"])
+    before = (cpq_book / "records" / "quotes" / f"{qid}.yaml").read_text()
+    r = cpq("quote", "add-line", qid, "holder", "--qty", "2", "--dry-run")
+    assert r.exit_code == 0 and f"would add-line holder: quote {qid} total 1130.00 -> 3390.00 CNY" in r.stderr
+    r = cpq("quote", "edit", qid, "--discount", "10%", "--dry-run")
+    assert "total 1130.00 -> 1017.00 CNY" in r.stderr
+    assert (cpq_book / "records" / "quotes" / f"{qid}.yaml").read_text() == before
