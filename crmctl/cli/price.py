@@ -7,7 +7,7 @@ import click
 
 from crmctl.cli.base import App, output_option, pass_app, with_problems
 from crmctl.core.book import today
-from crmctl.core.errors import ValidationError
+from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import parse_percent
 from crmctl.core.output import render_record, render_rows
 
@@ -47,6 +47,8 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     acct = book.get("accounts", account) if account else None
     chosen = choose_pricebook(book, acct, day, currency, pricebook)
     cur = currency or (str(chosen.get("currency")) if chosen else book.settings.currency)
+    if chosen is not None and str(chosen.get("currency")) != cur:
+        raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, not {cur}; drop --currency or choose another --pricebook")
     pct = parse_percent(discount, "--discount") if discount else parse_percent(0)
     priced = price_sku(book, sku, parse_choices(options), qty, cur, chosen, pct)
     line = priced.line

@@ -59,6 +59,8 @@ def test_bad_input(cpq: Run) -> None:
         ("price", "mill", "--discount", "120%"): "--discount: '120%' must be between 0% and 100%",
         ("price", "manual", "--currency", "USD"): "product manual has no price in USD",
         ("price", "mill", "--date", "June"): "--date 'June': write YYYY-MM-DD",
+        ("price", "mill", "--pricebook", "std", "--currency", "USD"): "price book std is in CNY, not USD",
+        ("price", "mill", "--pricebook", "nope"): "no price book 'nope'",
     }
     for args, message in cases.items():
         r = cpq(*args)
