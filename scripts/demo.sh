@@ -19,5 +19,12 @@ step crmctl contact list --where account=saic-powertrain
 # --- SFE demo ---
 
 # --- CPQ demo ---
+step crmctl product list
+step crmctl price vmc-850 --option control=fanuc-31i --option magazine=atc40 --option spindle=s12k --qty 3 --account suzhou-precision --date 2026-11-20
+step crmctl price bt40-holder-set --qty 60 --account suzhou-precision --date 2026-11-20
+step crmctl quote list
+step crmctl quote show 2ndtq0r1f8n1
+step crmctl quote render 2ndtpn4c4ech --out out/QT-2026-0001-v1.zh-CN.pdf          # the Chinese quote
+step crmctl quote render 2ndtpvn1c44n --lang en --out out/QT-2026-0002-v1.en.pdf
 
 echo; echo "demo done"

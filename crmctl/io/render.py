@@ -61,11 +61,14 @@ def format_number(value: Any, lang: str) -> str:
 
 def environment(book_root: str | None, lang: str) -> Any:
     """A sandboxed, autoescaping Jinja2 environment over the template folders."""
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+    # HTML is escaped; a stylesheet included into <style> is CSS, which HTML escaping would break
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(template_dirs(book_root)), autoescape=True, undefined=StrictUndefined,
+        loader=FileSystemLoader(template_dirs(book_root)),
+        autoescape=select_autoescape(("html", "htm", "xml"), disabled_extensions=("css",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["money"] = lambda amount, currency: format_money(amount, currency, lang)

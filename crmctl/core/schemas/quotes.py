@@ -33,6 +33,9 @@ SCHEMA = Schema(
         Field("versions", "records", readonly=True),
         Field("status_history", "records", readonly=True),
         Field("total", "money", readonly=True),
+        Field("sent_at", "datetime", readonly=True, help="When it was sent"),
+        Field("decline_reason", "text", readonly=True, help="Why the customer declined"),
+        Field("order", "ref", ref="orders", readonly=True, help="The order made when it was accepted"),
         Field("created", "datetime", readonly=True),
     ),
 )

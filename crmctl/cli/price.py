@@ -1,0 +1,80 @@
+"""``crmctl price SKU``: is this configuration valid, and how is its price made, step by step."""
+from __future__ import annotations
+
+import datetime as _dt
+
+import click
+
+from crmctl.cli.base import App, output_option, pass_app, with_problems
+from crmctl.core.book import today
+from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.money import parse_percent
+from crmctl.core.output import render_record, render_rows
+
+
+def amount(value: object) -> str:
+    """Money for people: thousands separated, fixed decimals kept."""
+    return f"{value:,f}" if not isinstance(value, str) else value
+
+
+@click.command("price")
+@click.argument("sku")
+@click.option("--option", "options", multiple=True, metavar="GROUP=VALUE", help="Choose an option; repeatable (GROUP=A,B for several).")
+@click.option("--qty", type=int, default=1, show_default=True, help="Quantity.")
+@click.option("--account", metavar="ACCOUNT", help="Price for this account (chooses its price book).")
+@click.option("--pricebook", metavar="ID", help="Use this price book instead of the most specific one.")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="Price as of this day (default: today).")
+@click.option("--discount", metavar="PCT", help="Line discount, e.g. 5%.")
+@click.option("--currency", metavar="CUR", help="Currency (default: the price book's, else the book's).")
+@output_option
+@pass_app
+@with_problems
+def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | None, pricebook: str | None,
+        on: str | None, discount: str | None, currency: str | None, fmt: str) -> None:
+    """Price a product configuration step by step; exit 1 when it breaks a rule.
+
+    Every step names the rule that produced it: list price, options, the price
+    book's price or discount, the volume tier, the line discount, net, tax, total.
+    """
+    from crmctl.cpq.catalog import choose_pricebook, price_sku
+    from crmctl.cpq.configure import parse_choices
+
+    book = app.book
+    try:
+        day = _dt.date.fromisoformat(on) if on else today(book.settings)
+    except ValueError:
+        raise ValidationError(f"--date {on!r}: write YYYY-MM-DD") from None
+    acct = book.get("accounts", account) if account else None
+    chosen = choose_pricebook(book, acct, day, currency, pricebook)
+    cur = currency or (str(chosen.get("currency")) if chosen else book.settings.currency)
+    if chosen is not None and str(chosen.get("currency")) != cur:
+        raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, not {cur}; drop --currency or choose another --pricebook")
+    pct = parse_percent(discount, "--discount") if discount else parse_percent(0)
+    priced = price_sku(book, sku, parse_choices(options), qty, cur, chosen, pct)
+    line = priced.line
+    rows = [s.as_dict(cur) for s in line.steps]
+    tax_label = f"tax {line.tax_rate}% ({'included' if book.settings.get('tax.mode') == 'inclusive' else 'added'})"
+    summary = {"sku": line.sku, "qty": line.qty, "currency": cur, "valid": not priced.problems, "problems": priced.problems,
+               "pricebook": priced.pricebook, "configuration": priced.config.selected, "date": day.isoformat(),
+               "unit_price": str(line.unit_price), "net": str(line.net), "tax_rate": str(line.tax_rate),
+               "tax": str(line.tax), "total": str(line.total), "steps": rows}
+    if fmt in ("json", "yaml"):
+        click.echo(render_record(summary, fmt))
+    else:
+        config = ", ".join(f"{g}={','.join(v)}" for g, v in priced.config.selected.items()) or "no options"
+        head = f"{line.sku} x {line.qty} ({config}) in {cur}, price book {priced.pricebook or 'none (list prices)'}, {day}"
+        if fmt == "table":
+            click.echo(head)
+        table = [{"step": r["step"], "rule": r["rule"], "amount": amount(s.amount), "running": amount(s.running)}
+                 for r, s in zip(rows, line.steps)]
+        table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)},
+                  {"step": tax_label, "rule": f"tax category {priced.product.get('tax_category') or 'default'}",
+                   "amount": amount(line.tax), "running": ""},
+                  {"step": "total", "rule": "", "amount": "", "running": amount(line.total)}]
+        click.echo(render_rows(table, fmt, ("step", "rule", "amount", "running")))
+        if fmt == "table":
+            click.echo("valid configuration" if not priced.problems else "INVALID configuration:")
+    for problem in priced.problems:
+        click.echo(f"error: {problem}", err=True)
+    if priced.problems:
+        raise SystemExit(1)

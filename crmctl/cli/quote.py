@@ -1,0 +1,352 @@
+"""``crmctl quote``: versioned, priced quotes — lines, approvals, sending, accepting, PDFs (CPQ).
+
+Each verb is one domain call from :mod:`crmctl.cpq.quotes` inside a
+transaction; rendering (:mod:`crmctl.cpq.document`) reads only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Callable
+
+import click
+
+from crmctl.cli.base import App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.core.book import Book, Record, now_iso, today
+from crmctl.core.errors import CrmError
+from crmctl.core.output import render_record, render_rows
+
+Change = Callable[[Book, Record, Record, _dt.date], dict[str, Any]]
+
+
+@click.group("quote")
+def cli() -> None:
+    """Quotes: lines, approvals, versions, sending, accepting and PDFs (CPQ)."""
+
+
+def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = True,
+            dry_run: bool = False) -> tuple[Record, dict[str, Any]]:
+    """Load the quote under the lock, apply ``fn``, write it; returns the old record and new data."""
+    actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
+    with app.transaction(f"quote {verb}") as tx:
+        rec = app.book.get("quotes", ref)
+        data = fn(app.book, rec, actor, today(app.book.settings))  # type: ignore[arg-type]
+        tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
+        tx.put("quotes", rec.id, data)
+        if dry_run:
+            tx.pending.clear()
+            done(f"would {verb}: quote {rec.id} total {rec.get('total')} -> {data.get('total')} {data.get('currency')}")
+            return rec, data
+    done(f"quote {rec.id} v{data.get('version', 1)}: {verb} ({data.get('status')})", tx)
+    return rec, data
+
+
+def _label(qid: str, data: dict[str, Any]) -> str:
+    return f"{data.get('number') or qid} v{data.get('version', 1)}"
+
+
+@cli.command("new")
+@click.option("--opp", metavar="ID", help="Opportunity: account, contact and currency come from it.")
+@click.option("--account", metavar="ACCOUNT", help="Account, for a quote without an opportunity.")
+@click.option("--contact", metavar="ID", help="Contact (default: the opportunity's first).")
+@click.option("--currency", metavar="CUR", help="Currency (default: the opportunity's, else the price book's).")
+@click.option("--pricebook", metavar="ID", help="Price book (default: the most specific valid one).")
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
+@click.option("--title", help="Title on the document.")
+@pass_app
+def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None, currency: str | None,
+            pricebook: str | None, lang: str | None, title: str | None) -> None:
+    """Start a draft quote for an opportunity (or an account). Prints the new id."""
+    from crmctl.cpq.quotes import new_quote
+
+    if not opp and not account:
+        raise CrmError("give --opp ID (or --account A for a quote without an opportunity)")
+    with app.transaction("quote new") as tx:
+        book = app.book
+        opp_rec = book.get("opportunities", opp) if opp else None
+        acct = book.get("accounts", account or str(opp_rec.get("account")))  # type: ignore[union-attr]
+        data = new_quote(book, opportunity=opp_rec, account=acct, owner=app.actor_id, day=today(book.settings),
+                         currency=currency, pricebook=pricebook, lang=lang,
+                         contact=book.resolve("contacts", contact) if contact else None)
+        if title:
+            data["title"] = title
+        qid = book.new_id("quotes")
+        tx.message = f"quote new: {qid} for {acct.id}"
+        tx.put("quotes", qid, data)
+    click.echo(qid)
+    done(f"new quote {qid} for {acct.id} in {data['currency']}, price book {data.get('pricebook') or 'none'}", tx)
+
+
+@cli.command("add-line")
+@click.argument("ref", metavar="Q")
+@click.argument("sku")
+@click.option("--option", "options", multiple=True, metavar="GROUP=VALUE", help="Choose an option; repeatable.")
+@click.option("--qty", type=int, default=1, show_default=True, help="Quantity.")
+@click.option("--discount", metavar="PCT", help="Line discount, e.g. 5%.")
+@click.option("--group", metavar="NAME", help="Line group (shown with a subtotal).")
+@dry_run_option
+@pass_app
+def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: int, discount: str | None, group: str | None,
+                 dry_run: bool) -> None:
+    """Add a configured product line; an invalid configuration is refused with every reason."""
+    from crmctl.cpq.configure import parse_choices
+    from crmctl.cpq.quotes import add_line
+
+    choices = parse_choices(options)
+    _change(app, ref, f"add-line {sku}", lambda b, r, a, d: add_line(b, r.data, sku, choices, qty, discount, group, d),
+            actor_needed=False, dry_run=dry_run)
+
+
+@cli.command("remove-line")
+@click.argument("ref", metavar="Q")
+@click.argument("number", type=int)
+@dry_run_option
+@pass_app
+def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
+    """Remove line NUMBER (as `quote show` numbers them)."""
+    from crmctl.cpq.quotes import remove_line
+
+    _change(app, ref, f"remove-line {number}", lambda b, r, a, d: remove_line(b, r.data, number, d), actor_needed=False,
+            dry_run=dry_run)
+
+
+@cli.command("edit")
+@click.argument("ref", metavar="Q")
+@click.option("--discount", metavar="PCT", help="Quote-level discount (0 removes it).")
+@click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT", help="Add a fee (shipping, installation); repeatable.")
+@click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
+@click.option("--payment-terms", help="Payment terms.")
+@click.option("--notes", help="Notes on the document.")
+@click.option("--title", help="Title.")
+@click.option("--valid-until", metavar="YYYY-MM-DD", help="Valid until.")
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
+@click.option("--contact", metavar="ID", help="Contact.")
+@dry_run_option
+@pass_app
+def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
+             notes: str | None, title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
+             dry_run: bool) -> None:
+    """Change quote-level terms: discount, fees, payment terms, notes, validity."""
+    from crmctl.cpq.quotes import edit, parse_fee
+
+    if valid_until:
+        try:
+            _dt.date.fromisoformat(valid_until)
+        except ValueError:
+            raise CrmError(f"--valid-until {valid_until!r}: write YYYY-MM-DD") from None
+
+    def change(book: Book, rec: Record, actor: Record, day: _dt.date) -> dict[str, Any]:
+        changes: dict[str, Any] = {k: v for k, v in {"discount": discount, "payment_terms": payment_terms, "notes": notes,
+                                                     "title": title, "valid_until": valid_until, "lang": lang}.items()
+                                   if v is not None}
+        if contact:
+            changes["contact"] = book.resolve("contacts", contact)
+        if fees or clear_fees:
+            changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [parse_fee(f) for f in fees]
+        return edit(book, rec.data, changes, day)
+
+    _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
+
+
+def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
+    from crmctl.cpq.quotes import status
+
+    return [{**rec.row(), "status": status(rec.data, day)} for rec in book.all("quotes")]
+
+
+@cli.command("list")
+@list_options
+@output_option
+@pass_app
+@with_problems
+def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """List quotes (status is computed: a past-validity open quote shows expired)."""
+    emit_rows(_status_rows(app.book, today(app.book.settings)), fmt,
+              ("id", "number", "version", "account", "status", "currency", "total", "valid_until", "owner"),
+              where, sort or ("id",), limit)
+
+
+@cli.command("show")
+@click.argument("ref", metavar="Q")
+@click.option("--version", "ver", type=int, metavar="N", help="Show an earlier version.")
+@output_option
+@pass_app
+@with_problems
+def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:
+    """Show a quote priced: lines, group subtotals, discount, fees, tax, total, approval."""
+    from crmctl.cpq.document import view
+
+    rec = app.book.get("quotes", ref)
+    data = view(app.book, rec, ver, today(app.book.settings))
+    if fmt != "table":
+        click.echo(render_record(data, fmt))
+        return
+    head = {k: data.get(k) for k in ("id", "title", "number", "version", "status", "account", "contact", "owner",
+                                      "opportunity", "currency", "pricebook", "date", "valid_until", "lang",
+                                      "payment_terms", "notes", "order") if data.get(k) not in (None, "")}
+    head["approval"] = data["approval_summary"]
+    click.echo(render_record(head, "table"))
+    click.echo()
+    rows = [{"#": ln["n"], "group": ln.get("group") or "", "sku": ln["sku"], "configuration": "; ".join(ln["configuration"]),
+             "qty": ln["qty"], "unit_price": ln["unit_price"], "disc%": ln.get("discount") or "", "net": ln["net"]}
+            for ln in data["lines_view"]]
+    click.echo(render_rows(rows, "table", ("#", "group", "sku", "configuration", "qty", "unit_price", "disc%", "net")))
+    click.echo()
+    click.echo(render_rows(data["totals_view"], "table", ("total", "amount")))
+    for problem in data["problems"]:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@cli.command("submit")
+@click.argument("ref", metavar="Q")
+@pass_app
+def submit_cmd(app: App, ref: str) -> None:
+    """Submit for approval: approved at once within your authority, else it waits for the right role."""
+    from crmctl.cpq.lifecycle import submit
+
+    said: list[str] = []
+
+    def change(book: Book, rec: Record, actor: Record, day: _dt.date) -> dict[str, Any]:
+        data, message = submit(book, rec.data, actor, day)
+        said.append(message)
+        return data
+
+    _change(app, ref, "submit", change)
+    click.echo(said[0])
+
+
+@cli.command("approve")
+@click.argument("ref", metavar="Q")
+@pass_app
+def approve_cmd(app: App, ref: str) -> None:
+    """Approve a pending quote (only a user whose role covers its discount and margin)."""
+    from crmctl.cpq.lifecycle import decide
+
+    _change(app, ref, "approve", lambda b, r, a, d: decide(b, r.data, a, True, None, d))
+
+
+@cli.command("reject")
+@click.argument("ref", metavar="Q")
+@click.option("--reason", required=True, help="Why (shown to the submitter).")
+@pass_app
+def reject_cmd(app: App, ref: str, reason: str) -> None:
+    """Reject a pending quote with a reason (only a user whose role may approve it)."""
+    from crmctl.cpq.lifecycle import decide
+
+    _change(app, ref, "reject", lambda b, r, a, d: decide(b, r.data, a, False, reason, d))
+
+
+@cli.command("revise")
+@click.argument("ref", metavar="Q")
+@pass_app
+def revise_cmd(app: App, ref: str) -> None:
+    """Start the next version (v2, v3, ...) as a draft; earlier versions stay readable."""
+    from crmctl.cpq.quotes import revise
+
+    _change(app, ref, "revise", lambda b, r, a, d: revise(b, r.data, a, d))
+
+
+@cli.command("send")
+@click.argument("ref", metavar="Q")
+@pass_app
+def send_cmd(app: App, ref: str) -> None:
+    """Send an approved quote: give it its number and freeze its priced lines."""
+    from crmctl.cpq.lifecycle import send
+
+    _, data = _change(app, ref, "send", lambda b, r, a, d: send(b, r.data, a, d))
+    click.echo(data["number"])
+
+
+@cli.command("accept")
+@click.argument("ref", metavar="Q")
+@pass_app
+def accept_cmd(app: App, ref: str) -> None:
+    """The customer accepted: create the order and (if configured) win the opportunity."""
+    from crmctl.cpq.lifecycle import accept
+
+    actor = app.require_actor("quote accept")
+    with app.transaction("quote accept") as tx:
+        book = app.book
+        rec = book.get("quotes", ref)
+        data, (order_id, order), opp = accept(book, rec.id, rec.data, actor, today(book.settings))
+        tx.put("quotes", rec.id, data)
+        tx.put("orders", order_id, order)
+        if opp is not None:
+            tx.put("opportunities", str(data["opportunity"]), opp)
+        tx.message = f"quote accept: {_label(rec.id, data)} -> order {order['number']} by {actor.id}"
+    click.echo(order_id)
+    done(f"quote {rec.id} accepted: order {order['number']} ({order_id})" + (", opportunity won" if opp else ""), tx)
+
+
+@cli.command("decline")
+@click.argument("ref", metavar="Q")
+@click.option("--reason", required=True, help="Why the customer declined.")
+@pass_app
+def decline_cmd(app: App, ref: str, reason: str) -> None:
+    """The customer declined the quote."""
+    from crmctl.cpq.lifecycle import decline
+
+    _change(app, ref, "decline", lambda b, r, a, d: decline(r.data, a, reason, now_iso(b.settings), d))
+
+
+@cli.command("verify")
+@click.argument("ref", metavar="Q", required=False)
+@click.option("--all", "every", is_flag=True, help="Every open quote.")
+@output_option
+@pass_app
+@with_problems
+def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
+    """Re-price quoted lines with today's rules; list every difference (exit 1 when any)."""
+    from crmctl.cpq.quotes import OPEN, status
+    from crmctl.cpq.review import verify
+
+    if bool(ref) == every:
+        raise CrmError("give a quote id or --all")
+    day = today(app.book.settings)
+    recs = [app.book.get("quotes", ref)] if ref else [r for r in app.book.all("quotes") if status(r.data, day) in OPEN]
+    rows = [{"quote": rec.id, "number": rec.get("number") or "", **diff} for rec in recs for diff in verify(app.book, rec.data)]
+    emit_rows(rows, fmt, ("quote", "number", "line", "sku", "field", "quoted", "today"))
+    click.echo(f"{len(rows)} difference(s) in {len({r['quote'] for r in rows})} of {len(recs)} quote(s)" if rows
+               else f"ok: {len(recs)} quote(s) price the same today", err=True)
+    if rows:
+        raise SystemExit(1)
+
+
+@cli.command("suggest")
+@click.argument("ref", metavar="Q")
+@output_option
+@pass_app
+@with_problems
+def suggest_cmd(app: App, ref: str, fmt: str) -> None:
+    """Cross-sell and upsell: related products, and products often bought together."""
+    from crmctl.cpq.review import suggest
+
+    rows = suggest(app.book, app.book.get("quotes", ref).data)
+    emit_rows(rows, fmt, ("sku", "name", "kind", "because", "reason", "orders"))
+
+
+@cli.command("renumber")
+@click.argument("ref", metavar="Q")
+@pass_app
+def renumber_cmd(app: App, ref: str) -> None:
+    """Give a quote a fresh document number (a duplicate brought in by a merge)."""
+    from crmctl.cpq.quotes import renumber
+
+    _, data = _change(app, ref, "renumber", lambda b, r, a, d: renumber(b, r.data, d), actor_needed=False)
+    click.echo(data["number"])
+
+
+@cli.command("render")
+@click.argument("ref", metavar="Q")
+@click.option("--out", "out", metavar="FILE", help="Output file (default: out/<number or id>-v<N>.pdf).")
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Language (default: the quote's).")
+@click.option("--template", metavar="NAME", help="Template file (default: quote.html; the book's templates/ first).")
+@click.option("--version", "ver", type=int, metavar="N", help="Render an earlier version.")
+@click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of a PDF.")
+@pass_app
+def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: str | None, ver: int | None, as_html: bool) -> None:
+    """Render the quote document as a PDF (or HTML) in Chinese or English."""
+    from crmctl.cpq.document import render
+
+    rec = app.book.get("quotes", ref)
+    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html)
+    click.echo(path)

@@ -1,0 +1,68 @@
+"""Pricing against a book: find the product, the price book and the bundle parts, then price.
+
+The pure engine (:mod:`crmctl.cpq.configure`, :mod:`crmctl.cpq.pricing`) knows
+nothing of files; this module looks records up and hands plain data to it,
+for ``crmctl price`` and for quote lines alike.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+from crmctl.core.book import Book, Record
+from crmctl.core.errors import NotFound
+from crmctl.cpq import pricebooks
+from crmctl.cpq.configure import Configuration, configure
+from crmctl.cpq.pricing import LinePrice, price_line, tax_rules
+
+
+@dataclass
+class Priced:
+    """A priced configuration and where its prices came from."""
+
+    product: Record
+    config: Configuration
+    line: LinePrice
+    pricebook: str | None
+
+    @property
+    def problems(self) -> list[str]:
+        return self.line.problems
+
+
+def product(book: Book, sku: str) -> Record:
+    """A product by exact SKU (a prefix would be too easy to misquote)."""
+    rec = book.records("products").get(sku.strip().lower())
+    if rec is None:
+        raise NotFound(f"no product {sku!r}; `crmctl product list` shows the catalog")
+    return rec
+
+
+def choose_pricebook(book: Book, account: Record | None, day: _dt.date, currency: str | None,
+                     explicit: str | None = None) -> Record | None:
+    """``--pricebook`` if given (it must be valid on ``day``), else the most specific valid book."""
+    if explicit:
+        return pricebooks.explicit(book.records("pricebooks"), explicit, day, book.resolve)
+    # without a currency, the book's own currency first; any currency only when it has no book
+    return (pricebooks.choose(book.all("pricebooks"), account, day, currency or book.settings.currency)
+            or (None if currency else pricebooks.choose(book.all("pricebooks"), account, day)))
+
+
+def parts_of(book: Book, prod: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The catalog data of a bundle's components (missing ones are left out; check reports them)."""
+    products = book.records("products")
+    return {str(c.get("sku")): products[str(c.get("sku"))].data for c in prod.get("components") or []
+            if isinstance(c, dict) and str(c.get("sku")) in products}
+
+
+def price_sku(book: Book, sku: str, choices: Mapping[str, list[str]], qty: int, currency: str,
+              pricebook: Record | None, discount: Decimal = Decimal(0)) -> Priced:
+    """Configure and price one line against the book's catalog and ``pricebook``."""
+    prod = product(book, sku)
+    config = configure(prod.id, prod.data, choices)
+    book_rec = pricebook if pricebook is not None and str(pricebook.get("currency")) == currency else None
+    line = price_line(prod.id, prod.data, config, qty, currency, tax_rules(book.settings),
+                      book_rec.id if book_rec else None, pricebooks.entry(book_rec, prod.id), discount, parts_of(book, prod.data))
+    return Priced(prod, config, line, book_rec.id if book_rec else None)

@@ -1,0 +1,175 @@
+"""CPQ's part of ``crmctl check``: a broken catalog, price book or quote is reported.
+
+Catalog: option groups, defaults, rules, bundle components and related
+products must name things that exist. Price books: entries for known SKUs,
+tiers that make sense. Quotes that went out (approved, sent, accepted): the
+approval must exist, match the priced content's hash, come from a user whose
+role may approve it, and the line arithmetic must hold — so an approval
+forged by editing the YAML is caught.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from crmctl.core.book import Book, Record
+from crmctl.core.errors import CrmError, Problem
+from crmctl.core.money import quantize, to_decimal
+from crmctl.cpq import policy
+from crmctl.cpq.configure import RULE_KINDS, as_list, groups
+from crmctl.cpq.lifecycle import requirement
+
+Check = Callable[[Book], Iterable[Problem]]
+
+
+def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(field, message)`` for each way a product definition is broken."""
+    ptype = data.get("type", "simple")
+    for cur, amount in (data.get("prices") or {}).items():
+        yield from _number("prices", amount, f"prices.{cur}")
+    known: dict[str, set[str]] = {}
+    for n, grp in enumerate(groups(data), 1):
+        gid = str(grp.get("id") or "")
+        if not gid:
+            yield "option_groups", f"option group {n} has no id"
+            continue
+        if gid in known:
+            yield "option_groups", f"option group {gid!r} is defined twice"
+        opts = [o for o in grp.get("options") or [] if isinstance(o, dict)]
+        ids = [str(o.get("id")) for o in opts]
+        known[gid] = set(ids)
+        if not opts:
+            yield "option_groups", f"option group {gid!r} has no options"
+        if grp.get("choice", "single") not in ("single", "multiple"):
+            yield "option_groups", f"option group {gid!r}: choice must be single or multiple"
+        for default in as_list(grp.get("default")):
+            if default not in ids:
+                yield "option_groups", f"option group {gid!r}: default {default!r} is not one of its options ({', '.join(ids)})"
+        if grp.get("choice", "single") == "single" and len(as_list(grp.get("default"))) > 1:
+            yield "option_groups", f"option group {gid!r} is a single choice but has {len(as_list(grp.get('default')))} defaults"
+        low, high = grp.get("min"), grp.get("max")
+        if low is not None and high is not None and int(low) > int(high):
+            yield "option_groups", f"option group {gid!r}: min {low} is more than max {high}"
+        for opt in opts:
+            if opt.get("price") is not None and opt.get("percent") is not None:
+                yield "option_groups", f"option {gid}={opt.get('id')}: give a price or a percent, not both"
+            for cur, amount in (opt.get("price") or {}).items() if isinstance(opt.get("price"), dict) else ():
+                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
+            if opt.get("percent") is not None:
+                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
+    if ptype == "configurable" and not known:
+        yield "option_groups", "a configurable product needs option_groups"
+    for n, rule in enumerate(data.get("rules") or [], 1):
+        label = f"rule {rule.get('id') or n}"
+        kind = rule.get("kind")
+        if kind not in RULE_KINDS:
+            yield "rules", f"{label}: kind must be one of {', '.join(RULE_KINDS)}"
+            continue
+        if kind == "quantity":
+            if str(rule.get("accessory")) not in catalog:
+                yield "rules", f"{label}: accessory {rule.get('accessory')!r} is not a product"
+            continue
+        if not as_list(rule.get("if")) or not as_list(rule.get("then")):
+            yield "rules", f"{label}: needs both if: and then:"
+        for term in as_list(rule.get("if")) + as_list(rule.get("then")):
+            gid, sep, oid = term.partition("=")
+            if not sep:
+                yield "rules", f"{label}: {term!r} must be GROUP=OPTION (or GROUP=*)"
+            elif gid not in known:
+                yield "rules", f"{label}: unknown option group {gid!r}"
+            elif oid != "*" and oid not in known[gid]:
+                yield "rules", f"{label}: {gid} has no option {oid!r}"
+    for comp in data.get("components") or []:
+        if str(comp.get("sku")) not in catalog:
+            yield "components", f"component {comp.get('sku')!r} is not a product"
+        elif str(comp.get("sku")) == sku:
+            yield "components", "a bundle cannot contain itself"
+        if comp.get("mode", "included") not in ("included", "added", "optional"):
+            yield "components", f"component {comp.get('sku')}: mode must be included, added or optional"
+    if ptype == "bundle" and not data.get("components"):
+        yield "components", "a bundle needs components"
+    for rel in data.get("related") or []:
+        if str(rel.get("sku")) not in catalog:
+            yield "related", f"related product {rel.get('sku')!r} is not a product"
+
+
+def _number(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    try:
+        to_decimal(value, what)
+    except CrmError as exc:
+        yield fname, str(exc)
+
+
+def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    applies = data.get("applies_to") or {"all": True}
+    if not set(applies) <= {"all", "tiers", "accounts"}:
+        yield "applies_to", "applies_to takes all: true, tiers: [..] or accounts: [..]"
+    if data.get("valid_from") and data.get("valid_to") and str(data["valid_from"]) > str(data["valid_to"]):
+        yield "valid_to", "valid_to is before valid_from"
+    for entry in data.get("entries") or []:
+        sku = str(entry.get("sku"))
+        if sku not in catalog:
+            yield "entries", f"entry for {sku!r}: no such product"
+        for key in ("price", "discount"):
+            if entry.get(key) is not None:
+                yield from _number("entries", entry[key], f"entry {sku} {key}")
+        if entry.get("tier_mode", "range") not in ("range", "slab"):
+            yield "entries", f"entry {sku}: tier_mode must be range or slab"
+        mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
+        if mins != sorted(set(mins)) or any(m < 2 for m in mins):
+            yield "entries", f"entry {sku}: tier minimums must rise and start at 2 or more ({mins})"
+
+
+def check_products(book: Book) -> Iterator[Problem]:
+    catalog = book.records("products")
+    for rec in catalog.values():
+        for fname, message in product_problems(rec.id, rec.data, catalog):
+            yield Problem(rec.path, rec.line(fname), message, "catalog")
+
+
+def check_pricebooks(book: Book) -> Iterator[Problem]:
+    catalog = book.records("products")
+    for rec in book.all("pricebooks"):
+        for fname, message in pricebook_problems(rec.data, catalog):
+            yield Problem(rec.path, rec.line(fname), message, "pricebook")
+
+
+def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
+    """Arithmetic of the stored lines, and the approval of a quote that went out."""
+    data = rec.data
+    cur = str(data.get("currency") or "CNY")
+    rounding = book.settings.rounding
+    try:
+        for n, line in enumerate(data.get("lines") or [], 1):
+            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
+            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
+            if to_decimal(line.get("net")) != expect:
+                yield "lines", f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} less {pct}% ({expect})"
+    except CrmError as exc:
+        yield "lines", str(exc)
+        return
+    if data.get("status") not in ("approved", "sent", "accepted"):
+        return
+    state = policy.approval_state(data)
+    if state != "valid":
+        yield "approval", (f"{data.get('status')} quote has {'no approval' if state == 'missing' else 'a stale approval'}"
+                           " (its hash does not match the priced content); submit it again")
+        return
+    need = requirement(book, data)
+    for reason in need.beyond:
+        yield "lines", f"breaks the discount policy: {reason}"
+    approver = book.records("users").get(str(data["approval"].get("by")))
+    if approver is None:
+        yield "approval", f"approved by {data['approval'].get('by')!r}, who is not a user"
+    elif not policy.may_approve(book.settings, approver.get("role"), need.role):
+        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs a {need.role}: "
+                           + "; ".join(need.reasons))
+
+
+def check_quotes(book: Book) -> Iterator[Problem]:
+    for rec in book.all("quotes"):
+        for fname, message in quote_problems(book, rec):
+            yield Problem(rec.path, rec.line(fname), message, "quote")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes)

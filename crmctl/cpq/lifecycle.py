@@ -1,0 +1,143 @@
+"""A quote's way out: submit, approve or reject, send, accept, decline.
+
+Who may approve is worked out from the priced content every time (never from
+what the file claims), and a stale or missing approval blocks sending and
+accepting. Each function returns new data; the CLI writes it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Mapping
+
+from crmctl.core.book import Book, Record, now_iso
+from crmctl.core.errors import PolicyError
+from crmctl.core.money import to_decimal
+from crmctl.cpq import policy
+from crmctl.cpq.quotes import categories, ensure_editable, event, quote_problems, reprice, status
+
+def requirement(book: Book, data: Mapping[str, Any]) -> policy.Requirement:
+    lines = list(data.get("lines") or [])
+    return policy.requirement(lines, to_decimal(data.get("discount") or 0), categories(book, lines), book.settings)
+
+
+def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> tuple[dict[str, Any], str]:
+    """Work out the approval needed: approve at once within the submitter's authority, else ask."""
+    ensure_editable(data, today)
+    problems = quote_problems(book, data)
+    if problems:
+        raise PolicyError("cannot submit: " + "; ".join(problems))
+    out = reprice(book, data)   # approve what today's rules say, not a stale snapshot
+    need = requirement(book, out)
+    if need.beyond:
+        raise PolicyError("; ".join(need.beyond) + "; lower the discount")
+    at = now_iso(book.settings)
+    digest = policy.content_hash(out)
+    history = list(out.get("approvals") or [])
+    if policy.may_approve(book.settings, actor.get("role"), need.role):
+        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
+                           "at": at, "hash": digest, "auto": True}
+        out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
+        out["status"] = "approved"
+        return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
+    out["approval"] = {"status": "pending", "required_role": need.role, "requested_by": actor.id, "requested_at": at,
+                       "hash": digest, "reasons": list(need.reasons)}
+    out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
+    out["status"] = "pending_approval"
+    return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
+
+
+def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
+           today: _dt.date) -> dict[str, Any]:
+    """Approve or reject a pending quote — only a user whose role may approve what it needs."""
+    now = status(data, today)
+    if now != "pending_approval":
+        raise PolicyError(f"quote is {now}, not pending_approval; `crmctl quote submit` it first")
+    approval = dict(data.get("approval") or {})
+    need = requirement(book, data)   # from the content, never trusting what the file says
+    if not policy.may_approve(book.settings, actor.get("role"), need.role):
+        raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
+                          f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
+    digest = policy.content_hash(data)
+    if approval.get("hash") != digest:
+        raise PolicyError("the quote changed since it was submitted; `crmctl quote submit` it again")
+    at = now_iso(book.settings)
+    out = dict(data)
+    if approve:
+        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
+                           "at": at, "hash": digest, "requested_by": approval.get("requested_by")}
+        out["status"] = "approved"
+    else:
+        out["approval"] = {**approval, "status": "rejected", "by": actor.id, "at": at, "reason": reason}
+        out["status"] = "rejected"
+    out["approvals"] = [*(data.get("approvals") or []),
+                        event("approved" if approve else "rejected", actor, at, hash=digest, reason=reason)]
+    return out
+
+
+def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> None:
+    state = policy.approval_state(data)
+    if state == "missing":
+        raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
+    if state == "stale":
+        raise PolicyError(f"cannot {doing}: the approval is stale (lines, prices or discounts changed since "
+                          f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
+    need = requirement(book, data)
+    approver = book.records("users").get(str((data.get("approval") or {}).get("by")))
+    if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
+        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
+
+
+def send(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> dict[str, Any]:
+    """Give the document number and freeze the priced lines (status sent)."""
+    now = status(data, today)
+    if now != "approved":
+        raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
+    require_valid_approval(book, data, "send")
+    out = dict(data)
+    if not out.get("number"):
+        fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))
+        out["number"] = book.next_number("quotes", fmt, today.year)
+    at = now_iso(book.settings)
+    out["status"], out["sent_at"] = "sent", at
+    out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
+    return out
+
+
+def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, today: _dt.date
+           ) -> tuple[dict[str, Any], tuple[str, dict[str, Any]], dict[str, Any] | None]:
+    """The accepted quote, the new order (id, data) and the won opportunity's data (or None)."""
+    from crmctl.l2c.orders import build_order
+    from crmctl.l2c.pipeline import win
+
+    now = status(data, today)
+    if now != "sent":
+        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it" if now == "expired"
+                                                          else "; only a sent quote can be accepted"))
+    require_valid_approval(book, data, "accept")
+    at = now_iso(book.settings)
+    order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
+                    if line.get(k) is not None} for line in data.get("lines") or []]
+    order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
+                        total=to_decimal(data["total"]), lines=order_lines, day=today,
+                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"))
+    out = dict(data)
+    out["status"], out["order"] = "accepted", order[0]
+    out["status_history"] = [*(data.get("status_history") or []), event("accepted", actor, at, order=order[0])]
+    opp = None
+    if data.get("opportunity") and book.settings.get("pipeline.win_on_quote_accept", True):
+        rec = book.records("opportunities").get(str(data["opportunity"]))
+        if rec is not None and rec.get("stage") != "won":
+            opp = win(dict(rec.data), actor.id, at, book.settings)
+            opp["amount"] = data["total"]
+    return out, order, opp
+
+
+def decline(data: Mapping[str, Any], actor: Record, reason: str, at: str, today: _dt.date) -> dict[str, Any]:
+    now = status(data, today)
+    if now not in ("sent", "approved", "expired"):
+        raise PolicyError(f"cannot decline a {now} quote; only a sent quote is declined by the customer")
+    out = dict(data)
+    out["status"], out["decline_reason"] = "declined", reason
+    out["status_history"] = [*(data.get("status_history") or []), event("declined", actor, at, reason=reason)]
+    return out
+
