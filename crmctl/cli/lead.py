@@ -159,13 +159,14 @@ def recycle(app: App, dry_run: bool, fmt: str) -> None:
 @click.argument("ref", metavar="ID")
 @click.option("--account", "account_ref", metavar="ACCOUNT", help="Link this existing account instead of creating one.")
 @click.option("--new-account", is_flag=True, help="Create a new account even if one looks like a duplicate.")
+@click.option("--account-id", metavar="SLUG", help="The new account's id (default: from the company name).")
 @click.option("--opp/--no-opp", "make_opp", default=True, show_default=True, help="Also create an opportunity.")
 @click.option("--opp-name", metavar="NAME", help="The opportunity's name (default: the company's).")
 @click.option("--amount", metavar="MONEY", help="The opportunity's amount.")
 @click.option("--close-date", metavar="DATE", help="The opportunity's expected close date (YYYY-MM-DD).")
 @output_option
 @pass_app
-def convert(app: App, ref: str, account_ref: str | None, new_account: bool, make_opp: bool, opp_name: str | None,
+def convert(app: App, ref: str, account_ref: str | None, new_account: bool, account_id: str | None, make_opp: bool, opp_name: str | None,
             amount: str | None, close_date: str | None, fmt: str) -> None:
     """Turn a lead into an account (new or linked), a contact and optionally an opportunity.
 
@@ -174,6 +175,7 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, make
     from crmctl.core.edit import apply_values
 
     book = app.book
+    wanted_id = account_id
     with app.transaction("lead convert") as tx:
         lead = book.get("leads", ref)
         now = now_iso(book.settings)
@@ -182,7 +184,7 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, make
                                          new_account=new_account, settings=book.settings)
         if account is None:
             assert acc_data is not None
-            account_id = book.new_slug("accounts", acc_data.get("name"), explicit=None)
+            account_id = book.new_slug("accounts", acc_data.get("name"), explicit=wanted_id)
             tx.put("accounts", account_id, {**acc_data, "created": now})
         else:
             account_id = account.id
