@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmctl.core.book import Book, Record
-from crmctl.core.text import email_key, name_key, phone_key
+from crmctl.core.text import email_key, fold, name_key, phone_key
 
 Row = dict[str, Any]
 
@@ -36,7 +36,7 @@ def _matches(rec: Record, qname: str, qemail: str, qphone: str, company: str | N
 
 def whois(book: Book, text: str) -> list[Row]:
     """Matching leads, contacts and accounts with their owners (a contact's owner is its account's)."""
-    qemail = email_key(text) if "@" in text else ""
+    qemail = email_key(text) if "@" in fold(text) else ""
     qphone = phone_key(text)
     qphone = qphone if len(qphone) >= 7 and len(qphone) * 2 >= len(text.replace(" ", "")) else ""
     qname = "" if qemail else name_key(text)
