@@ -25,12 +25,15 @@ class Stint:
 
 def _moves(opp: Record) -> list[dict[str, Any]]:
     # the history is append-only, so its order is the order things happened
-    return [h for h in opp.get("stage_history") or [] if isinstance(h, dict) and h.get("at")]
+    return [h for h in opp.data.get("stage_history") or () if isinstance(h, dict) and h.get("at")]
+
+
+def _created(opp: Record, moves: list[dict[str, Any]]) -> str:
+    return str(opp.data.get("created") or (moves[0]["at"] if moves else ""))[:10]
 
 
 def created_day(opp: Record) -> _dt.date | None:
-    moves = _moves(opp)
-    return day_of(opp.get("created")) or (day_of(moves[0]["at"]) if moves else None)
+    return day_of(_created(opp, _moves(opp)))
 
 
 def initial_stage(opp: Record) -> str:
@@ -38,34 +41,45 @@ def initial_stage(opp: Record) -> str:
     return str(moves[0].get("from") or opp.get("stage")) if moves else str(opp.get("stage"))
 
 
+def walk(opp: Record, as_of: _dt.date) -> list[tuple[str, str, str | None]]:
+    """``(stage, from day, to day or None)`` up to ``as_of`` as ISO strings — the fast path reports use.
+
+    ISO dates compare correctly as text, so nothing is parsed here.
+    """
+    moves = _moves(opp)
+    start, limit = _created(opp, moves), as_of.isoformat()
+    if not start or start > limit:
+        return []
+    out: list[tuple[str, str, str | None]] = []
+    current = str(moves[0].get("from") or opp.data.get("stage")) if moves else str(opp.data.get("stage"))
+    since = start
+    for move in moves:
+        at = str(move["at"])[:10]
+        if at > limit:
+            break
+        out.append((current, since, at))
+        current, since = str(move.get("to")), at
+    out.append((current, since, None))
+    return out
+
+
 def stints(opp: Record, as_of: _dt.date) -> list[Stint]:
     """The stages the deal went through up to ``as_of`` (empty if it did not exist yet)."""
-    start = created_day(opp)
-    if start is None or start > as_of:
-        return []
-    out: list[Stint] = []
-    current, since = initial_stage(opp), start
-    for move in _moves(opp):
-        at = day_of(move["at"])
-        if at is None or at > as_of:
-            break
-        out.append(Stint(current, since, at))
-        current, since = str(move.get("to")), at
-    out.append(Stint(current, since, None))
-    return out
+    return [Stint(stage, _dt.date.fromisoformat(a), _dt.date.fromisoformat(b) if b else None)
+            for stage, a, b in walk(opp, as_of)]
 
 
 def stage_on(opp: Record, as_of: _dt.date) -> str | None:
     """The stage on ``as_of``, or None when the deal was not created yet."""
-    path = stints(opp, as_of)
-    return path[-1].stage if path else None
+    path = walk(opp, as_of)
+    return path[-1][0] if path else None
 
 
 def visited(opp: Record, as_of: _dt.date) -> set[str]:
-    return {s.stage for s in stints(opp, as_of)}
+    return {stage for stage, _, _ in walk(opp, as_of)}
 
 
 def closed_on(opp: Record, as_of: _dt.date) -> _dt.date | None:
     """The day the deal entered the stage it is in on ``as_of``, when that stage closes it."""
-    path = stints(opp, as_of)
-    return path[-1].start if path and len(path) > 1 else None
+    path = walk(opp, as_of)
+    return _dt.date.fromisoformat(path[-1][1]) if len(path) > 1 else None

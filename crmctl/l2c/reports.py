@@ -64,6 +64,11 @@ class Context:
         self.currency = book.settings.currency
         self.rates = Rates.load(book.root, self.currency, book.settings.rounding)
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
+        # looked up once per deal: a dict beats scanning the settings each time
+        self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
+
+    def closed(self, stage: str) -> bool:
+        return bool(self.stage_info[stage].get("closed"))
 
     def money(self, amount: Decimal) -> str:
         return money_str(amount, self.currency)
@@ -118,12 +123,12 @@ def pipeline_report(book: Book, q: Query) -> list[Row]:
     groups: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for opp in ctx.opps():
         stage = history.stage_on(opp, q.as_of)
-        if stage is None or stage not in ctx.stage_ids or pipeline.is_closed(ctx.settings, stage):
+        if stage is None or stage not in ctx.stage_info or ctx.closed(stage):
             continue
         if not q.within(day_of(opp.get("close_date"))):
             continue
         amount = ctx.amount(opp)
-        prob = to_decimal(pipeline.stage(ctx.settings, stage).get("probability", 0))
+        prob = to_decimal(ctx.stage_info[stage].get("probability", 0))
         g = groups[ctx.key(opp, stage, opp.get("close_date"))]
         g[0] += 1
         g[1] += amount
@@ -147,7 +152,7 @@ def _lead_converted(lead: Record, as_of: _dt.date) -> bool:
 def funnel_report(book: Book, q: Query) -> list[Row]:
     """How many leads converted, how many deals reached each stage, and lead-to-won, per group."""
     ctx = Context(book, q)
-    order = [s for s in ctx.stage_ids if not pipeline.is_closed(ctx.settings, s)] + [pipeline.won_stage(ctx.settings)]
+    order = [s for s in ctx.stage_ids if not ctx.closed(s)] + [pipeline.won_stage(ctx.settings)]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     leads = {rec.id: rec for rec in book.all("leads")}
     cohort_leads: set[str] = set()
@@ -160,10 +165,10 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
         c["leads"] += 1
         c["converted"] += _lead_converted(lead, q.as_of)
     for opp in ctx.opps():
-        created = history.created_day(opp)
-        if created is None or created > q.as_of or not q.within(created):
+        path = history.walk(opp, q.as_of)
+        if not path or not q.within(_dt.date.fromisoformat(path[0][1])):
             continue
-        seen = history.visited(opp, q.as_of)
+        seen = {stage for stage, _, _ in path}
         # a deal that skipped a stage still passed it: it reached every stage up to its furthest
         furthest = max((order.index(s) for s in seen if s in order), default=-1)
         c = counts[ctx.key(opp, month_of=opp.get("created"))]
@@ -203,9 +208,9 @@ def forecast_report(book: Book, q: Query) -> list[Row]:
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {c: Decimal(0) for c in cats})
     for opp in ctx.opps():
         stage = history.stage_on(opp, q.as_of)
-        if stage is None or stage not in ctx.stage_ids:
+        if stage is None or stage not in ctx.stage_info:
             continue
-        info = pipeline.stage(ctx.settings, stage)
+        info = ctx.stage_info[stage]
         if info.get("won"):
             day = history.closed_on(opp, q.as_of) or day_of(opp.get("closed_on"))
             category = "closed"
