@@ -71,7 +71,7 @@ def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prep
         order = book.get("orders", ref)
         payments = book.all("payments")
         mine = [p for p in payments if p.get("order") == order.id]
-        P.check_receipt(order, mine, received, prepayment)
+        P.check_receipt(order, mine, received, prepayment, when, today(book.settings))
         currency = str(order.get("currency"))
         pid = book.new_id("payments")
         data = {"order": order.id, "account": order.get("account"), "date": when.isoformat(),

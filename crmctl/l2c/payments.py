@@ -113,9 +113,12 @@ def applied(installments: Sequence[dict[str, Any]], before: Sequence[Record], am
     return out
 
 
-def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decimal, prepayment: bool) -> None:
-    """Refuse a zero or negative receipt, one on a paid order, and overpayment without ``--prepayment``."""
+def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decimal, prepayment: bool,
+                  day: _dt.date | None = None, today: _dt.date | None = None) -> None:
+    """Refuse a zero or negative receipt, a future one, one on a paid order, and overpayment without ``--prepayment``."""
     currency = str(order.get("currency"))
+    if day is not None and today is not None and day > today:
+        raise ValidationError(f"--date {day}: that is after today ({today}); record money when it has arrived")
     if amount <= 0:
         raise ValidationError(f"--amount {amount}: a payment must be more than zero")
     if quantize(amount, currency) != amount:

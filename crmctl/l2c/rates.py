@@ -58,7 +58,7 @@ class Rates:
         i = bisect.bisect_right(rows, (day.isoformat(), Decimal("Infinity")))
         if i == 0:
             raise CrmError(f"no {currency} rate on or before {day.isoformat()} in {RATES_FILE}; "
-                           f"add one, e.g. '{day.isoformat()}: {{{currency}: \"7.10\"}}'")
+                           f"add one, e.g. '{day.isoformat()}: {{{currency}: \"RATE\"}}'")
         return rows[i - 1][1]
 
     def convert(self, amount: Decimal, currency: str | None, day: _dt.date) -> Decimal:

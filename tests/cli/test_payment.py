@@ -57,6 +57,7 @@ def test_receipts_apply_oldest_first_and_status_follows_the_money(run: Run, book
     ("10.001", "2026-08-05", "CNY has 2 decimal places"),
     ("10", "05/08/2026", "--date: '05/08/2026' is not a date; write it as YYYY-MM-DD"),
     ("10", "2026-02-30", "is not a date"),
+    ("10", "2026-10-02", "after today (2026-10-01)"),
 ])
 def test_bad_receipts_write_nothing(run: Run, book: Path, amount: str, date: str, message: str) -> None:
     order = order_for(run, "1000")
