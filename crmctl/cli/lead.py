@@ -37,6 +37,8 @@ def _rule(book: Book, rid: str, data: dict[str, Any]) -> None:
     now = now_iso(book.settings)
     if old is None:  # add
         if ctx.params.get("pool"):
+            if ctx.params.get("owner"):
+                raise PolicyError("--pool puts the lead in the pool, --owner gives it to someone: choose one")
             data.pop("owner", None)
         if data.get("status") in ("converted", "disqualified"):
             raise PolicyError(f"a new lead cannot start as {data['status']}")
@@ -63,7 +65,8 @@ cli = record_group("leads", "Leads and the lead pool (公海): claim, assign, qu
                    rule=_rule, defaults=_defaults)
 cli.name = "lead"
 cli.commands["add"].params.append(click.Option(["--pool"], is_flag=True, help="Put the new lead in the pool (no owner)."))
-cli.commands["add"].help = "Add a lead, owned by you (or --owner U), or in the pool with --pool. Prints the new id."
+cli.commands["add"].help = ("Add a lead: yours (the acting user), --owner U's, or in the pool with --pool "
+                            "(also when crmctl does not know who you are). Prints the new id.")
 
 
 def _change(app: App, ref: str, verb: str, change: Callable[[str, dict[str, Any]], dict[str, Any]], what: str) -> None:

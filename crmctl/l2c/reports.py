@@ -247,19 +247,19 @@ def velocity_report(book: Book, q: Query) -> list[Row]:
             if stint.end is not None and q.within(stint.end):
                 spans[(ctx.key(opp), stint.stage)].append((stint.end - stint.start).days)
     leads = book.records("leads")
-    payments = book.all("payments")
+    limit = q.as_of.isoformat()
+    received: dict[str, list[Record]] = defaultdict(list)
+    for pay in book.all("payments"):
+        if str(pay.get("date")) <= limit:
+            received[str(pay.get("order"))].append(pay)
     for order in book.all("orders"):
-        opp = opps.get(str(order.get("opportunity")))
-        if opp is None:
-            continue
-        mine = sorted(str(p.get("date")) for p in payments if p.get("order") == order.id and str(p.get("date")) <= q.as_of.isoformat())
-        received = sum((to_decimal(p.get("amount")) for p in payments
-                        if p.get("order") == order.id and str(p.get("date")) <= q.as_of.isoformat()), Decimal(0))
-        if not mine or received < to_decimal(order.get("total")):
+        opp, mine = opps.get(str(order.get("opportunity"))), received[order.id]
+        # lead-to-cash ends with the payment that completed a fully paid order
+        if opp is None or not mine or sum((to_decimal(p.get("amount")) for p in mine), Decimal(0)) < to_decimal(order.get("total")):
             continue
         lead = leads.get(str(opp.get("lead")))
         start = day_of(lead.get("created")) if lead else history.created_day(opp)
-        cash = _dt.date.fromisoformat(mine[-1])
+        cash = _dt.date.fromisoformat(max(str(p.get("date")) for p in mine))
         if start and q.within(cash):
             spans[(ctx.key(opp), "lead_to_cash")].append((cash - start).days)
     rows: list[Row] = []

@@ -125,3 +125,7 @@ def test_convert_points_out_a_probable_duplicate_account(run: Run, book: Path) -
     assert commits(book) == before
     ok(run, "lead", "convert", lid, "--new-account", "--no-opp")
     assert len(json.loads(ok(run, "account", "list", "--format", "json"))) == 3
+
+
+def test_pool_and_owner_contradict(run: Run) -> None:
+    assert "choose one" in fails(run, "lead", "add", "--pool", "--owner", "rex", "--name", "X")

@@ -102,3 +102,11 @@ def test_reopen_to_a_configured_stage(run: Run, book: Path) -> None:
     ok(run, "opp", "win", oid)
     ok(run, "opp", "reopen", oid)
     assert show(run, oid)["stage"] == "prospecting"
+
+
+def test_a_won_deal_with_an_order_does_not_reopen(run: Run) -> None:
+    from tests.l2c.helpers import won_deal
+
+    oid = won_deal(run)
+    ok(run, "order", "add", "--opp", oid)
+    assert "has order SO-2026-0001" in fails(run, "opp", "reopen", oid)
