@@ -10,6 +10,7 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.base import App, done, dry_run_option, emit_rows, output_option, pass_app
+from crmctl.cli.history_show import history_show
 from crmctl.cli.records import record_group
 from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import PolicyError
@@ -208,3 +209,6 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, acco
         tx.message = f"lead convert: {lead.id} ({lead.get('name')}) -> " + ", ".join(f"{k} {v}" for k, v in links.items())
     emit_rows([{"lead": lead.id, **links}], fmt, ("lead", "account", "contact", "opportunity"))
     done(f"converted lead {lead.id}: " + ", ".join(f"{k} {v}" for k, v in links.items()), tx)
+
+
+cli.add_command(history_show("leads", "history", ("at", "by", "event", "from", "to", "reason", "note"), "lead"))

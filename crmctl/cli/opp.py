@@ -11,6 +11,7 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.base import App, done, pass_app
+from crmctl.cli.history_show import history_show
 from crmctl.cli.records import record_group
 from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import PolicyError
@@ -104,3 +105,6 @@ def reopen(app: App, ref: str) -> None:
         return pipeline.reopen(data, app.actor_id, at, settings)
 
     _move(app, ref, "reopen", change)
+
+
+cli.add_command(history_show("opportunities", "stage_history", ("at", "by", "from", "to", "reason"), "opportunity"))

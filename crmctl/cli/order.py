@@ -7,6 +7,7 @@ import click
 
 from crmctl.cli.base import App, done, emit_record, emit_rows, list_options, output_option, pass_app, with_problems
 from crmctl.core.book import Book, Record, now_iso, today
+from crmctl.core.errors import Ambiguous
 from crmctl.core.money import money_str
 from crmctl.l2c import orders as O
 from crmctl.l2c.dates import parse_day
@@ -16,6 +17,17 @@ from crmctl.l2c.payments import installment_rows
 @click.group("order")
 def cli() -> None:
     """Orders: made from won opportunities (or accepted quotes); status follows the money (L2C)."""
+
+
+def find_order(book: Book, ref: str) -> Record:
+    """An order by id (or unique prefix) or by its number (``SO-2026-0007``)."""
+    wanted = ref.strip().upper()
+    by_number = [o for o in book.all("orders") if str(o.get("number", "")).upper() == wanted]
+    if len(by_number) > 1:
+        ids = ", ".join(sorted(o.id for o in by_number))
+        raise Ambiguous(f"order number {ref} is on {len(by_number)} orders ({ids}); use the id, "
+                        "and `crmctl order renumber ID` one of them")
+    return by_number[0] if by_number else book.get("orders", ref)
 
 
 def grace(book: Book) -> int:
@@ -71,13 +83,13 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
 
 
 @cli.command("show")
-@click.argument("ref", metavar="ID")
+@click.argument("ref", metavar="ID|NUMBER")
 @output_option
 @pass_app
 @with_problems
 def show(app: App, ref: str, fmt: str) -> None:
     """Show an order: its plan (installments), payments, balance and status."""
-    view = order_view(app.book, app.book.get("orders", ref))
+    view = order_view(app.book, find_order(app.book, ref))
     if fmt != "table":
         emit_record(view, fmt)
         return
@@ -94,7 +106,7 @@ def show(app: App, ref: str, fmt: str) -> None:
 def renumber(app: App, ref: str) -> None:
     """Give an order a fresh number of its year (fixes duplicate numbers after a git merge)."""
     with app.transaction("order renumber") as tx:
-        order = app.book.get("orders", ref)
+        order = find_order(app.book, ref)
         data = O.renumber(app.book, order, app.actor_id, now_iso(app.book.settings))
         tx.put("orders", order.id, data)
         tx.message = f"order renumber: {order.id} {order.get('number')} -> {data['number']}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, with_problems
-from crmctl.cli.order import grace
+from crmctl.cli.order import find_order, grace
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import money_str, to_decimal
@@ -34,7 +34,7 @@ def plan(app: App, ref: str, installments: int | None, every: str, first: str | 
         raise ValidationError("give either --installments N or one or more --at DATE=AMOUNT|PCT%")
     book = app.book
     with app.transaction("payment plan") as tx:
-        order = book.get("orders", ref)
+        order = find_order(book, ref)
         mine = [p for p in book.all("payments") if p.get("order") == order.id]
         if mine:
             raise PolicyError(f"order {order.get('number')} already has {len(mine)} payment(s); its plan is fixed")
@@ -68,7 +68,7 @@ def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prep
     received = to_decimal(amount, "--amount")
     when = parse_day(day, "--date")
     with app.transaction("payment record") as tx:
-        order = book.get("orders", ref)
+        order = find_order(book, ref)
         payments = book.all("payments")
         mine = [p for p in payments if p.get("order") == order.id]
         P.check_receipt(order, mine, received, prepayment, when, today(book.settings))
@@ -96,7 +96,7 @@ def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prep
 def list_cmd(app: App, order_ref: str | None, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
     """List payments received (newest last)."""
     book = app.book
-    order_id = book.get("orders", order_ref).id if order_ref else None
+    order_id = find_order(book, order_ref).id if order_ref else None
     numbers = {o.id: o.get("number") for o in book.all("orders")}
     rows = [{**p.row(), "number": numbers.get(str(p.get("order")), "")} for p in book.all("payments")
             if order_id is None or p.get("order") == order_id]

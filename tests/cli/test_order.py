@@ -50,3 +50,11 @@ def test_renumber_fixes_a_duplicate_number_after_a_merge(run: Run, book: Path) -
     ok(run, "check")
     data = json.loads(ok(run, "order", "show", "zzcopy", "--format", "json"))
     assert data["history"][-1]["from"] == "SO-2026-0001" and data["number"] == "SO-2026-0002"
+
+
+def test_orders_are_found_by_number_too(run: Run, book: Path) -> None:
+    order = order_for(run, "500")
+    ok(run, "payment", "record", "so-2026-0001", "--amount", "100", "--date", "2026-08-02")
+    assert json.loads(ok(run, "order", "show", "SO-2026-0001", "--format", "json"))["id"] == order
+    shutil.copy(book / "records" / "orders" / f"{order}.yaml", book / "records" / "orders" / "zzcopy000001.yaml")
+    assert "order number SO-2026-0001 is on 2 orders" in fails(run, "order", "show", "SO-2026-0001")
