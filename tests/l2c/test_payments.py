@@ -5,16 +5,19 @@ import datetime as _dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmctl.core.book import Record
 from crmctl.core.errors import CrmError
 from crmctl.l2c.payments import allocate, equal_plan, equal_split, explicit_plan
 
+# a busy shared machine must not turn slowness into failures: these tests check results, not time
+relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 cents = st.integers(min_value=1, max_value=10**11).map(lambda c: Decimal(c).scaleb(-2))
 
 
+@relaxed
 @given(total=cents, n=st.integers(min_value=1, max_value=48))
 def test_equal_split_sums_exactly_and_the_last_absorbs_the_remainder(total: Decimal, n: int) -> None:
     if total < Decimal(n) / 100:
@@ -31,6 +34,7 @@ def test_equal_split_sums_exactly_and_the_last_absorbs_the_remainder(total: Deci
     assert Decimal(0) <= parts[-1] - regular < Decimal(n) / 100
 
 
+@relaxed
 @given(total=st.integers(min_value=1, max_value=10**9).map(Decimal), n=st.integers(min_value=1, max_value=12))
 def test_equal_split_in_a_currency_without_minor_units(total: Decimal, n: int) -> None:
     if total < n:
@@ -39,6 +43,7 @@ def test_equal_split_in_a_currency_without_minor_units(total: Decimal, n: int) -
     assert sum(parts) == total and all(p == p.to_integral_value() for p in parts)
 
 
+@relaxed
 @given(total=cents, cuts=st.lists(st.integers(min_value=1, max_value=98), min_size=1, max_size=5, unique=True))
 def test_percent_plan_sums_exactly(total: Decimal, cuts: list[int]) -> None:
     bounds = [0, *sorted(cuts), 100]
@@ -80,6 +85,7 @@ def _pay(i: int, amount: Decimal, day: str = "2026-01-01") -> Record:
     return Record("payments", f"p{i:04d}", {"order": "o", "amount": str(amount), "date": day})
 
 
+@relaxed
 @given(plan=st.lists(cents, min_size=1, max_size=8), pays=st.lists(cents, max_size=8))
 def test_allocation_fills_the_oldest_installment_first(plan: list[Decimal], pays: list[Decimal]) -> None:
     installments = [{"due": f"2026-{i + 1:02d}-01", "amount": str(a)} for i, a in enumerate(plan)]
