@@ -109,7 +109,9 @@ def _with_total(rows: list[Row], label_col: str, sums: list[str], ctx: Context) 
     total: Row = {label_col: "total"}
     for col in sums:
         values = [r[col] for r in rows if r.get(col) not in (None, "")]
-        if values and isinstance(values[0], int):
+        if not values:
+            total[col] = ""  # e.g. quota when rows are not people
+        elif isinstance(values[0], int):
             total[col] = sum(values)
         else:
             total[col] = ctx.money(sum((Decimal(v) for v in values), Decimal(0)))
