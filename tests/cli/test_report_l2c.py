@@ -127,3 +127,11 @@ def test_receivables_pdf_as_of(demo_copy: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
     assert "1208144.00" in text and "222144.00" in text and "2026-10-21" in text
+
+
+def test_funnel_pdf_has_the_funnel_chart_and_counts(demo_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "funnel.pdf"
+    result = invoke("report", "funnel", "--pdf", str(out), book=demo_copy, env=TODAY)
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
+    assert "销售漏斗" in text and "lead_to_won" in text and "27.3" in text and "18.2" in text
