@@ -66,3 +66,51 @@ def status(order: Record, payments: Iterable[Record], today: _dt.date, grace_day
     if overdue(order, payments, today, grace_days) > 0:
         return "overdue"
     return "partially_paid" if received > 0 else "open"
+
+
+def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None) -> tuple[str, dict[str, Any]]:
+    """A new order for a won opportunity, its amount and currency taken from the deal."""
+    from crmctl.core.errors import PolicyError
+    from crmctl.l2c.pipeline import won_stage
+
+    if opp.get("stage") != won_stage(book.settings):
+        raise PolicyError(f"opportunity {opp.id} is in stage {opp.get('stage')}; only a won deal becomes an order "
+                          f"(`crmctl opp win {opp.id}`)")
+    existing = [o for o in book.all("orders") if o.get("opportunity") == opp.id and o.get("status") != "cancelled"]
+    if existing:
+        raise PolicyError(f"opportunity {opp.id} already has order {existing[0].get('number')} ({existing[0].id})")
+    if opp.get("amount") in (None, ""):
+        raise PolicyError(f"opportunity {opp.id} has no amount; `crmctl opp edit {opp.id} --amount ...` first")
+    currency = str(opp.get("currency") or book.settings.currency)
+    total = to_decimal(opp.get("amount"))
+    lines = [{"description": str(opp.get("name")), "qty": 1, "amount": money_str(total, currency)}]
+    return build_order(book, account=str(opp.get("account")), currency=currency, total=total, lines=lines, day=day,
+                       opportunity=opp.id, owner=owner or opp.get("owner"))
+
+
+def renumber(book: Book, order: Record, by: str | None, at: str) -> dict[str, Any]:
+    """The order with a fresh number of its year (the fix for duplicates a git merge brought in)."""
+    day = _dt.date.fromisoformat(str(order.get("date")))
+    data = dict(order.data)
+    data["number"] = order_number(book, day)
+    data["history"] = [*(order.get("history") or []),
+                       {"at": at, "by": by, "event": "renumber", "from": order.get("number"), "to": data["number"]}]
+    return data
+
+
+def with_status(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> dict[str, Any]:
+    """The order's data with ``status`` as the money says today."""
+    data = dict(order.data)
+    data["status"] = status(order, payments, today, grace_days)
+    return data
+
+
+def status_fits_money(order: Record, payments: Iterable[Record]) -> bool:
+    """Whether a stored status can be true for what was received (overdue depends on the day, so it is lenient)."""
+    stored = order.get("status")
+    if stored == "cancelled":
+        return True
+    received, total = paid(order, payments), to_decimal(order.get("total"))
+    if received >= total:
+        return stored == "paid"
+    return stored in (("partially_paid", "overdue") if received > 0 else ("open", "overdue"))

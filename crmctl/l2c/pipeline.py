@@ -5,10 +5,14 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
-from crmctl.core.errors import PolicyError
+from crmctl.core.book import Record
+from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
+
+# a quote in one of these states satisfies ``requires_approved_quote``
+QUOTE_OK = ("approved", "sent", "accepted")
 
 
 def stages(settings: Settings) -> list[dict[str, Any]]:
@@ -30,23 +34,99 @@ def lost_stage(settings: Settings) -> str:
     return next(s["id"] for s in stages(settings) if s.get("closed") and not s.get("won"))
 
 
-def move(data: dict[str, Any], to: str, by: str | None, at: str, settings: Settings, *, force: bool = False) -> dict[str, Any]:
-    """A copy of an opportunity's data moved to stage ``to``, with the move in its history."""
+def first_stage(settings: Settings) -> str:
+    return str(stages(settings)[0]["id"])
+
+
+def is_closed(settings: Settings, stage_id: str) -> bool:
+    return bool(stage(settings, stage_id).get("closed"))
+
+
+def next_stage(settings: Settings, current: str) -> str:
+    """The stage after ``current`` in crm.yaml's order (the default of ``opp advance``)."""
+    ids = [str(s["id"]) for s in stages(settings)]
+    if is_closed(settings, current):
+        raise PolicyError(f"stage {current} is closed; `crmctl opp reopen` first")
+    later = ids[ids.index(current) + 1:]
+    allowed = stage(settings, current).get("moves_to") or []
+    for candidate in later:
+        if candidate in allowed:
+            return candidate
+    raise PolicyError(f"no stage after {current}; use --to STAGE")
+
+
+def gate(data: dict[str, Any], to: str, settings: Settings, quotes: Iterable[Record] | None = None,
+         opp_id: str | None = None) -> None:
+    """Refuse entry to ``to`` while a field it requires is empty or its quote is not approved."""
+    target = stage(settings, to)
+    missing = [f for f in target.get("requires") or [] if data.get(f) in (None, "", [])]
+    if missing:
+        hint = " ".join(f"--{f.replace('_', '-')} ..." if f != "contacts" else "--set contacts=ID" for f in missing)
+        raise PolicyError(f"stage {to} needs {', '.join(missing)} first; set them with `crmctl opp edit {opp_id or 'ID'} {hint}`")
+    if target.get("requires_approved_quote") and quotes is not None:
+        if not any(q.get("opportunity") == opp_id and q.get("status") in QUOTE_OK for q in quotes):
+            raise PolicyError(f"stage {to} needs a quote of this opportunity that is approved, sent or accepted; "
+                              f"none of its quotes is (`crmctl quote new --opp {opp_id}`)")
+
+
+def move(data: dict[str, Any], to: str, by: str | None, at: str, settings: Settings, *, force: bool = False,
+         quotes: Iterable[Record] | None = None, opp_id: str | None = None) -> dict[str, Any]:
+    """A copy of an opportunity's data moved to stage ``to``, with the move in its history.
+
+    ``quotes`` (all quotes of the book) turns on the ``requires_approved_quote`` gate.
+    """
     current = str(data.get("stage"))
     target = stage(settings, to)
+    if current == to:
+        raise PolicyError(f"the opportunity is already in stage {to}")
     if not force and to not in (stage(settings, current).get("moves_to") or []):
         raise PolicyError(f"cannot move from {current} to {to}; allowed: {', '.join(stage(settings, current).get('moves_to') or []) or 'none'}")
-    missing = [f for f in target.get("requires") or [] if data.get(f) in (None, "", [])]
-    if missing and not force:
-        raise PolicyError(f"stage {to} needs {', '.join(missing)} first; set them with `crmctl opp edit`")
+    if not force:
+        gate(data, to, settings, quotes, opp_id)
     out = dict(data)
     out["stage"] = to
     out["stage_history"] = [*(data.get("stage_history") or []), {"from": current, "to": to, "at": at, "by": by}]
     if target.get("closed"):
         out["closed_on"] = at[:10]
+    else:
+        out.pop("closed_on", None)
+        out.pop("lost_reason", None)
     return out
 
 
 def win(data: dict[str, Any], by: str | None, at: str, settings: Settings) -> dict[str, Any]:
     """Win the deal from whatever open stage it is in."""
     return move(data, won_stage(settings), by, at, settings, force=True)
+
+
+def lose(data: dict[str, Any], reason: str, by: str | None, at: str, settings: Settings) -> dict[str, Any]:
+    """Lose the deal (a reason from ``pipeline.lost_reasons``) from whatever open stage it is in."""
+    reasons = settings.values("pipeline.lost_reasons")
+    if reason not in reasons:
+        raise ValidationError(f"--reason {reason!r} is not one of {', '.join(reasons)} (pipeline.lost_reasons in crm.yaml)")
+    if is_closed(settings, str(data.get("stage"))):
+        raise PolicyError(f"the opportunity is already closed ({data.get('stage')}); `crmctl opp reopen` first")
+    out = move(data, lost_stage(settings), by, at, settings, force=True)
+    out["stage_history"][-1]["reason"] = reason
+    out["lost_reason"] = reason
+    return out
+
+
+def reopen_target(data: dict[str, Any], settings: Settings) -> str:
+    """``pipeline.reopen_to``: a stage id, or ``last`` for the open stage it was closed from."""
+    wanted = str(settings.get("pipeline.reopen_to", "last"))
+    if wanted != "last":
+        if is_closed(settings, stage(settings, wanted)["id"]):
+            raise ValidationError(f"pipeline.reopen_to in crm.yaml is {wanted}, a closed stage; name an open one")
+        return wanted
+    for entry in reversed(data.get("stage_history") or []):
+        if entry.get("from") and not is_closed(settings, str(entry["from"])):
+            return str(entry["from"])
+    return first_stage(settings)
+
+
+def reopen(data: dict[str, Any], by: str | None, at: str, settings: Settings) -> dict[str, Any]:
+    """Back to an open stage; the history keeps the close and the reopening."""
+    if not is_closed(settings, str(data.get("stage"))):
+        raise PolicyError(f"the opportunity is open (stage {data.get('stage')}); only won or lost ones reopen")
+    return move(data, reopen_target(data, settings), by, at, settings, force=True)

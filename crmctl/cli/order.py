@@ -1,0 +1,116 @@
+"""``crmctl order``: orders from won deals, their plan, payments and balance — L2C."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from crmctl.cli.base import App, done, emit_record, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.core.book import Book, Record, now_iso, today
+from crmctl.core.errors import Ambiguous
+from crmctl.core.money import money_str
+from crmctl.l2c import orders as O
+from crmctl.l2c.dates import parse_day
+from crmctl.l2c.payments import installment_rows
+
+
+@click.group("order")
+def cli() -> None:
+    """Orders: made from won opportunities (or accepted quotes); status follows the money (L2C)."""
+
+
+def find_order(book: Book, ref: str) -> Record:
+    """An order by id (or unique prefix) or by its number (``SO-2026-0007``)."""
+    wanted = ref.strip().upper()
+    by_number = [o for o in book.all("orders") if str(o.get("number", "")).upper() == wanted]
+    if len(by_number) > 1:
+        ids = ", ".join(sorted(o.id for o in by_number))
+        raise Ambiguous(f"order number {ref} is on {len(by_number)} orders ({ids}); use the id, "
+                        "and `crmctl order renumber ID` one of them")
+    return by_number[0] if by_number else book.get("orders", ref)
+
+
+def grace(book: Book) -> int:
+    return int(book.settings.get("payments.overdue_grace_days", 0) or 0)
+
+
+def order_view(book: Book, order: Record) -> dict[str, Any]:
+    """The order with its installments, payments, paid, balance and today's status."""
+    day = today(book.settings)
+    mine = [p for p in book.all("payments") if p.get("order") == order.id]
+    currency = str(order.get("currency"))
+    return {
+        **order.row(), "status": O.status(order, mine, day, grace(book)),
+        "paid": money_str(O.paid(order, mine), currency), "balance": money_str(O.outstanding(order, mine), currency),
+        "overdue": money_str(O.overdue(order, mine, day, grace(book)), currency),
+        "installments": installment_rows(order, mine, day),
+        "payments": [{"id": p.id, "date": p.get("date"), "amount": p.get("amount"), "ref": p.get("ref") or ""}
+                     for p in sorted(mine, key=lambda p: (str(p.get("date")), p.id))],
+    }
+
+
+@cli.command("add")
+@click.option("--opp", "opp_ref", required=True, metavar="ID", help="The won opportunity.")
+@click.option("--date", "day", metavar="DATE", help="Order date (YYYY-MM-DD; default today).")
+@pass_app
+def add(app: App, opp_ref: str, day: str | None) -> None:
+    """Make the order of a won opportunity (amount and currency from it). Prints the new id."""
+    book = app.book
+    when = parse_day(day, "--date") if day else today(book.settings)
+    with app.transaction("order add") as tx:
+        opp = book.get("opportunities", opp_ref)
+        oid, data = O.from_opportunity(book, opp, when, None)
+        tx.put("orders", oid, data)
+        tx.message = f"order add: {data['number']} for {opp.id} ({opp.get('name')}), {data['total']} {data['currency']}"
+    click.echo(oid)
+    done(f"added order {data['number']} ({oid}): {data['total']} {data['currency']}", tx)
+
+
+@cli.command("list")
+@list_options
+@output_option
+@pass_app
+@with_problems
+def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """List orders with what is paid and the balance (status as of today)."""
+    book = app.book
+    rows = []
+    for order in book.all("orders"):
+        view = order_view(book, order)
+        rows.append({k: v for k, v in view.items() if k not in ("installments", "payments", "lines", "history")})
+    emit_rows(rows, fmt, ("id", "number", "account", "date", "currency", "total", "paid", "balance", "status"),
+              where, sort or ("number",), limit)
+
+
+@cli.command("show")
+@click.argument("ref", metavar="ID|NUMBER")
+@output_option
+@pass_app
+@with_problems
+def show(app: App, ref: str, fmt: str) -> None:
+    """Show an order: its plan (installments), payments, balance and status."""
+    view = order_view(app.book, find_order(app.book, ref))
+    if fmt != "table":
+        emit_record(view, fmt)
+        return
+    emit_record({k: v for k, v in view.items() if k not in ("installments", "payments", "lines")}, fmt)
+    click.echo("\ninstallments:")
+    emit_rows(view["installments"], fmt, ("n", "due", "amount", "received", "balance", "state"))
+    click.echo("\npayments:")
+    emit_rows(view["payments"], fmt, ("id", "date", "amount", "ref"))
+
+
+@cli.command("renumber")
+@click.argument("ref", metavar="ID")
+@pass_app
+def renumber(app: App, ref: str) -> None:
+    """Give an order a fresh number of its year (fixes duplicate numbers after a git merge)."""
+    with app.transaction("order renumber") as tx:
+        order = find_order(app.book, ref)
+        data = O.renumber(app.book, order, app.actor_id, now_iso(app.book.settings))
+        tx.put("orders", order.id, data)
+        tx.message = f"order renumber: {order.id} {order.get('number')} -> {data['number']}"
+    click.echo(data["number"])
+    done(f"order {order.id}: {order.get('number')} -> {data['number']}", tx)
+
+

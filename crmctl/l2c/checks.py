@@ -1,0 +1,108 @@
+"""L2C's checks for ``crmctl check``: histories, conversions, plans, payments, order status.
+
+Each check yields :class:`Problem` values (``path:line: message``) saying
+what is inconsistent and how to fix it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Iterator
+
+from crmctl.core.book import Book, Record
+from crmctl.core.errors import CrmError, Problem
+from crmctl.core.money import to_decimal
+from crmctl.l2c import orders as O
+from crmctl.l2c import pipeline
+from crmctl.l2c.rates import Rates
+
+
+def check_stage_history(book: Book) -> Iterator[Problem]:
+    """The last move of a deal's history ends in its current stage, and moves chain up."""
+    known = {str(s["id"]) for s in pipeline.stages(book.settings)}
+    for opp in book.all("opportunities"):
+        moves = opp.get("stage_history") or []
+        for i, move in enumerate(moves):
+            if not isinstance(move, dict) or not move.get("at") or move.get("to") not in known:
+                yield Problem(opp.path, opp.line("stage_history"), f"stage_history entry {i + 1} needs at and a known to-stage")
+                break
+            if i and move.get("from") != moves[i - 1].get("to"):
+                yield Problem(opp.path, opp.line("stage_history"),
+                              f"stage_history entry {i + 1} moves from {move.get('from')} but the deal was in {moves[i - 1].get('to')}")
+                break
+        else:
+            if moves and moves[-1].get("to") != opp.get("stage"):
+                yield Problem(opp.path, opp.line("stage"), f"stage is {opp.get('stage')} but the stage_history ends in "
+                              f"{moves[-1].get('to')}; change stages with `crmctl opp advance`")
+
+
+def check_converted_leads(book: Book) -> Iterator[Problem]:
+    """A converted lead links to the account, contact (and opportunity) it became."""
+    for lead in book.all("leads"):
+        links = lead.get("converted") or {}
+        if lead.get("status") == "converted" and not links:
+            yield Problem(lead.path, lead.line("status"), "status is converted but the lead has no converted: links")
+        for kind, rtype in (("account", "accounts"), ("contact", "contacts"), ("opportunity", "opportunities")):
+            target = links.get(kind) if isinstance(links, dict) else None
+            if target and target not in book.records(rtype):
+                yield Problem(lead.path, lead.line("converted"), f"converted.{kind}: no {kind} {target!r}")
+
+
+def check_plans(book: Book) -> Iterator[Problem]:
+    """A payment plan sums exactly to its order's total."""
+    for order in book.all("orders"):
+        plan = order.get("installments") or []
+        if not plan:
+            continue
+        try:
+            planned = sum((to_decimal(i.get("amount")) for i in plan), Decimal(0))
+        except (CrmError, AttributeError):
+            yield Problem(order.path, order.line("installments"), "installments: each needs due and amount")
+            continue
+        if planned != to_decimal(order.get("total")):
+            yield Problem(order.path, order.line("installments"), f"the payment plan sums to {planned} but the total is "
+                          f"{order.get('total')}; set it again with `crmctl payment plan {order.id}`")
+
+
+def check_payments(book: Book) -> Iterator[Problem]:
+    """Payments name an existing order, in its currency, for more than zero."""
+    orders = book.records("orders")
+    for pay in book.all("payments"):
+        order = orders.get(str(pay.get("order")))
+        if order is None:
+            continue  # the core reference check already reports it
+        if pay.get("currency") != order.get("currency"):
+            yield Problem(pay.path, pay.line("currency"), f"currency {pay.get('currency')} differs from order "
+                          f"{order.get('number')}'s {order.get('currency')}")
+        if to_decimal(pay.get("amount")) <= 0:
+            yield Problem(pay.path, pay.line("amount"), "amount must be more than zero")
+
+
+def check_order_status(book: Book) -> Iterator[Problem]:
+    """An order's stored status fits the money received (paid only when fully paid, and so on)."""
+    by_order: dict[str, list[Record]] = defaultdict(list)
+    for pay in book.all("payments"):
+        by_order[str(pay.get("order"))].append(pay)
+    for order in book.all("orders"):
+        if not O.status_fits_money(order, by_order[order.id]):
+            received = O.paid(order, by_order[order.id])
+            yield Problem(order.path, order.line("status"), f"status is {order.get('status')} but {received} of "
+                          f"{order.get('total')} is paid")
+
+
+def check_rates(book: Book) -> Iterator[Problem]:
+    """records/rates.yaml loads, and every currency used has a rate."""
+    try:
+        rates = Rates.load(book.root, book.settings.currency)
+    except CrmError as exc:
+        yield Problem("records/rates.yaml", 1, str(exc), "rates")
+        return
+    book_cur = book.settings.currency.upper()
+    for rtype in ("opportunities", "orders"):
+        for rec in book.all(rtype):
+            cur = str(rec.get("currency") or book_cur).upper()
+            if cur != book_cur and cur not in rates.table:
+                yield Problem(rec.path, rec.line("currency"), f"no {cur} rate in records/rates.yaml; reports cannot convert it")
+
+
+CHECKS = (check_stage_history, check_converted_leads, check_plans, check_payments, check_order_status, check_rates)

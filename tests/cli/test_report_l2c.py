@@ -1,0 +1,137 @@
+"""L2C reports on the demo book, checked against figures computed by hand.
+
+The demo's deals and payments were made with a fixed clock (today is
+2026-11-27); rates are in records/rates.yaml (USD 7.15/7.12/7.10 and EUR
+7.80/7.75/7.70 from 2026-07-01, -10-01, -11-02).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import invoke
+from tests.l2c.helpers import at, ok, won_deal
+
+TODAY = at("2026-11-27")
+
+
+def report(book: Path, *args: str) -> list[dict]:
+    result = invoke("report", *args, "--format", "json", book=book, env=TODAY)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def by(rows: list[dict], key: str) -> dict[str, dict]:
+    return {r[key]: r for r in rows}
+
+
+def test_pipeline_today(demo_copy: Path) -> None:
+    rows = by(report(demo_copy, "pipeline"), "stage")
+    # prospecting 2,600,000 (10%); qualification 36,000 USD x 7.10; proposal 1,480,000 + 420,000 (50%); negotiation 1,250,000 (75%)
+    assert (rows["prospecting"]["amount"], rows["prospecting"]["weighted"]) == ("2600000.00", "260000.00")
+    assert (rows["qualification"]["amount"], rows["qualification"]["weighted"]) == ("255600.00", "51120.00")
+    assert (rows["proposal"]["count"], rows["proposal"]["amount"], rows["proposal"]["weighted"]) == (2, "1900000.00", "950000.00")
+    assert rows["negotiation"]["weighted"] == "937500.00"
+    assert (rows["total"]["count"], rows["total"]["amount"], rows["total"]["weighted"]) == (5, "6005600.00", "2198620.00")
+
+
+def test_pipeline_as_of_a_past_day(demo_copy: Path) -> None:
+    rows = by(report(demo_copy, "pipeline", "--as-of", "2026-08-31"), "stage")
+    # on 2026-08-31: Bavaria (48,000 EUR x 7.80) in qualification; Lone Star (52,000 USD x 7.15) and
+    # Hangzhou (210,000) in proposal; Shaoxing (380,000) and SAIC Powertrain (960,000) in negotiation
+    assert rows["qualification"]["amount"] == "374400.00"
+    assert rows["proposal"]["amount"] == "581800.00"
+    assert (rows["negotiation"]["count"], rows["negotiation"]["amount"]) == (2, "1340000.00")
+    assert "prospecting" not in rows and rows["total"]["amount"] == "2296200.00"
+
+
+def test_pipeline_by_owner_in_a_period(demo_copy: Path) -> None:
+    rows = by(report(demo_copy, "pipeline", "--by", "owner", "--period", "2026-Q4"), "owner")
+    # deals closing in Q4 only: li-na 1,250,000; zhou-tao 1,480,000 (no close date: not in any period)
+    assert {k: v["amount"] for k, v in rows.items()} == {"li-na": "1250000.00", "zhou-tao": "1480000.00", "total": "2730000.00"}
+
+
+def test_receivables_aging_today_and_in_the_past(demo_copy: Path) -> None:
+    rows = by(report(demo_copy, "receivables"), "account")
+    sp = rows["saic-powertrain"]  # 4 x 240,000 due 09-20..12-20; 340,000 received
+    assert (sp["current"], sp["1-30"], sp["31-60"], sp["total"]) == ("240000.00", "240000.00", "140000.00", "620000.00")
+    assert (rows["bavaria-gears"]["current"], rows["bavaria-gears"]["1-30"]) == ("184800.00", "184800.00")  # 24,000 EUR x 7.70
+    assert rows["lone-star-fab"]["current"] == "221520.00"  # 31,200 USD x 7.10
+    assert "shaoxing-textile" not in rows  # paid in full
+    assert rows["total"]["total"] == "1211120.00"
+    past = by(report(demo_copy, "receivables", "--as-of", "2026-10-21"), "account")
+    assert past["shaoxing-textile"]["current"] == "266000.00"
+    assert (past["saic-powertrain"]["current"], past["saic-powertrain"]["1-30"]) == ("480000.00", "240000.00")
+    assert past["lone-star-fab"]["current"] == "222144.00"  # 31,200 USD x 7.12
+    assert "bavaria-gears" not in past and past["total"]["total"] == "1208144.00"
+
+
+def test_forecast_against_quota(demo_copy: Path) -> None:
+    rows = by(report(demo_copy, "forecast", "--period", "2026-Q4"), "owner")
+    tom = rows["tom-baker"]  # won in Q4: 52,000 USD x 7.10 + 48,000 EUR x 7.70
+    assert (tom["quota"], tom["closed"], tom["attainment_%"], tom["gap"]) == ("900000.00", "738800.00", "82.1", "161200.00")
+    assert rows["li-na"]["commit"] == "1250000.00" and rows["zhou-tao"]["best_case"] == "1480000.00"
+    q3 = by(report(demo_copy, "forecast", "--period", "2026-Q3"), "owner")
+    assert q3["li-na"]["closed"] == "960000.00" and q3["zhou-tao"]["closed"] == "380000.00"
+
+
+def test_funnel_from_leads_to_won(demo_copy: Path) -> None:
+    steps = by(report(demo_copy, "funnel"), "step")
+    assert (steps["leads"]["count"], steps["converted"]["count"], steps["converted"]["conversion_%"]) == (11, 3, "27.3")
+    assert (steps["prospecting"]["count"], steps["won"]["count"]) == (10, 4)
+    assert steps["lead_to_won"]["count"] == 2
+    july = by(report(demo_copy, "funnel", "--as-of", "2026-07-31"), "step")
+    assert (july["leads"]["count"], july["converted"]["count"], july["won"]["count"]) == (3, 2, 0)
+
+
+def test_velocity_from_stage_history(run, book: Path) -> None:  # type: ignore[no-untyped-def]
+    won_deal(run)  # created 07-01, advanced 07-05, 07-10, 07-20, won 08-01
+    rows = by(json.loads(ok(run, "report", "velocity", "--format", "json")), "stage")
+    assert {k: v["avg_days"] for k, v in rows.items()} == {
+        "prospecting": "4.0", "qualification": "5.0", "proposal": "10.0", "negotiation": "12.0"}
+
+
+def test_a_missing_rate_is_an_error_naming_currency_and_date(demo_copy: Path) -> None:
+    rates = demo_copy / "records" / "rates.yaml"
+    rates.write_text(rates.read_text().replace(", EUR: \"7.80\"", ""))
+    result = invoke("report", "pipeline", "--as-of", "2026-08-31", book=demo_copy, env=TODAY)
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: no EUR rate on or before 2026-08-31 in records/rates.yaml")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("pipeline", "--as-of", "31/08/2026"), "--as-of: '31/08/2026' is not a date"),
+    (("pipeline", "--period", "2026-Q7"), "--period '2026-Q7'"),
+])
+def test_bad_report_options(demo_copy: Path, args: tuple[str, ...], message: str) -> None:
+    result = invoke("report", *args, book=demo_copy, env=TODAY)
+    assert result.exit_code == 1 and message in result.stderr
+
+
+def test_pipeline_pdf_has_the_figures(demo_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pipeline.pdf"
+    result = invoke("report", "pipeline", "--pdf", str(out), book=demo_copy, env=TODAY)
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
+    for figure in ("6005600.00", "2198620.00", "1900000.00", "255600.00", "negotiation"):
+        assert figure in text
+    assert "销售管道" in text  # the demo book's locale is zh_CN
+
+
+def test_receivables_pdf_as_of(demo_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "aging.pdf"
+    result = invoke("report", "receivables", "--as-of", "2026-10-21", "--pdf", str(out), book=demo_copy, env=TODAY)
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
+    assert "1208144.00" in text and "222144.00" in text and "2026-10-21" in text
+
+
+def test_funnel_pdf_has_the_funnel_chart_and_counts(demo_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "funnel.pdf"
+    result = invoke("report", "funnel", "--pdf", str(out), book=demo_copy, env=TODAY)
+    assert result.exit_code == 0, result.output
+    text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
+    assert "销售漏斗" in text and "lead_to_won" in text and "27.3" in text and "18.2" in text
