@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from crmctl.core.errors import CrmError
 
 RETRIES = 40
+BATCH_PATHS = 200  # more paths than this are staged through stdin (see _commit_batch)
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None,
+        input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
     for attempt in range(RETRIES):
+        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(
-            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, stdin=subprocess.DEVNULL
+            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin  # type: ignore[call-overload]
         )
         if proc.returncode != 0 and "index.lock" in proc.stderr and attempt < RETRIES - 1:
             time.sleep(0.05 * (attempt + 1))
@@ -67,9 +70,16 @@ def commit(root: str, paths: list[str], message: str, author: Author | None) -> 
     """Stage exactly ``paths`` (additions and deletions) and commit only them."""
     if not paths:
         return False
+    if len(paths) > BATCH_PATHS:
+        return _commit_batch(root, paths, message, _identity(root, author))
     run(root, "add", "-A", "--", *paths)
     if not run(root, "diff", "--cached", "--quiet", "--", *paths, check=False).returncode:
         return False  # nothing changed on disk (an idempotent re-run)
+    run(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=_identity(root, author))
+    return True
+
+
+def _identity(root: str, author: Author | None) -> dict[str, str]:
     identity: dict[str, str] = {}
     if author is not None:
         identity = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email}
@@ -79,7 +89,29 @@ def commit(root: str, paths: list[str], message: str, author: Author | None) -> 
     elif not config(root, "user.email"):
         identity = {k: v for k, v in (("GIT_AUTHOR_NAME", "crmctl"), ("GIT_AUTHOR_EMAIL", "crmctl@localhost"),
                                         ("GIT_COMMITTER_NAME", "crmctl"), ("GIT_COMMITTER_EMAIL", "crmctl@localhost"))}
-    run(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=identity)
+    return identity
+
+
+def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str, str]) -> bool:
+    """Commit thousands of files (a batch import) without pathspec matching or argument-length limits.
+
+    ``git add -- PATHS`` and ``git commit -- PATHS`` match every path against
+    every pathspec (seconds for 10,000 files) and the paths may exceed the
+    command line's limit; ``update-index --stdin`` stages exactly these paths,
+    and when nothing else is staged a plain commit is the same commit.
+    """
+    listed = "\0".join(paths) + "\0"
+    run(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)
+    staged = run(root, "diff", "--cached", "--name-only", "-z", check=False)
+    names = set(staged.stdout.split("\0")) - {""}
+    ours = set(paths)
+    if staged.returncode == 0 and not names & ours:
+        return False  # nothing changed on disk (an idempotent re-run)
+    if staged.returncode == 0 and names <= ours:
+        run(root, "commit", "--quiet", "--no-verify", "-m", message, env=identity)
+    else:  # someone staged other files, or there is no HEAD yet: commit only ours
+        run(root, "commit", "--quiet", "--no-verify", "-m", message, "--pathspec-from-file=-", "--pathspec-file-nul",
+            env=identity, input=listed)
     return True
 
 
