@@ -238,6 +238,8 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         data, origin, reasons = apply_row(mapping, cells, schema, settings, fields)
         row = _Row(number, cells, data, origin, reasons)
         _resolve_row(row, indexes, skip=rtype)
+        if row.reasons:
+            _more_reasons(row, schema, settings, defaults)
         rows.append(row)
         if progress and n % 200 == 0:
             progress(200)
@@ -319,6 +321,17 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         elif row.action is not None and not (row.action.op == "update" and row.action.data == existing[row.id].data):
             plan.actions.append(row.action)  # an update that changes no value is no update
     return plan
+
+
+def _more_reasons(row: _Row, schema: Schema, settings: Any, defaults: dict[str, Any]) -> None:
+    """A row already rejected: also say what else is wrong with it, so one fix round is enough."""
+    reported = {column for column, _ in row.reasons}
+    known = {**defaults, **{k: v for k, v in row.data.items() if not _has_ref(v, schema.type) and not isinstance(v, Ref)}}
+    for fname, message in validate(schema, known, settings):
+        column = row.origin.get(fname, fname)
+        if column not in reported and not (message.endswith("is required") and
+                                           any(r.startswith(f"{fname}:") for _, r in row.reasons)):
+            row.reasons.append((column, message))
 
 
 def _same_source(ext: str, other: dict[str, Any]) -> bool:

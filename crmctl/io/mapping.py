@@ -309,7 +309,10 @@ def _number(value: Any, kind: str) -> Decimal:
     text = str(value).strip()
     if kind == "percent":
         text = text.rstrip("%")
-    return to_decimal(_CURRENCY_SIGNS.sub("", text))
+    try:
+        return to_decimal(_CURRENCY_SIGNS.sub("", text))
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a {'whole number' if kind == 'int' else 'number'}") from None
 
 
 def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, formats: tuple[str, ...]) -> Any:
