@@ -232,11 +232,16 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
     taken = set(existing)
     defaults = TYPE_DEFAULTS.get(rtype, {})
 
+    # a field's column, to name it when the cell was empty ("row 3, column 姓名: name is required")
+    columns_of: dict[str, str] = {}
+    for rule in mapping.rules:
+        columns_of.setdefault(rule.top, rule.column)
+
     # pass 1: map each row and resolve references to other types
     rows: list[_Row] = []
     for n, (number, cells) in enumerate(table.rows, start=1):
         data, origin, reasons = apply_row(mapping, cells, schema, settings, fields)
-        row = _Row(number, cells, data, origin, reasons)
+        row = _Row(number, cells, data, {**columns_of, **origin}, reasons)
         _resolve_row(row, indexes, skip=rtype)
         if row.reasons:
             _more_reasons(row, schema, settings, defaults)
