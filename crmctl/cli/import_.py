@@ -89,13 +89,14 @@ def _summarise_rejected(plan: importer.Plan, file: str, reject_file: str, dry_ru
     for item in plan.rejected:
         for _, reason in item.reasons:
             by_reason[reason] = by_reason.get(reason, 0) + 1
+    where = f"would go to {reject_file}" if dry_run else f"are in {reject_file}"
     if len(plan.rejected) <= 10:
         _report_rejected(plan, file)
-    else:
-        for item in plan.rejected[:3]:
-            click.echo(f"{file}: row {item.row}: {importer.reason_text(item)}", err=True)
+        click.echo(f"rejected {len(plan.rejected)} rows; they {where}", err=True)
+        return
+    for item in plan.rejected[:3]:
+        click.echo(f"{file}: row {item.row}: {importer.reason_text(item)}", err=True)
     summary = ", ".join(f"{reason} ({count})" for reason, count in sorted(by_reason.items(), key=lambda kv: -kv[1])[:5])
-    where = f"would go to {reject_file}" if dry_run else f"are in {reject_file}"
     click.echo(f"rejected {len(plan.rejected)} rows: {summary}; all of them {where}", err=True)
 
 
