@@ -13,6 +13,8 @@ step crmctl account list --sort tier
 step crmctl contact list --where account=saic-powertrain
 
 # --- L2C demo ---
+# batch import, dry run: checks every row against the demo book and writes nothing
+step crmctl import leads examples/import/expo-leads.csv --mapping examples/import/expo-leads.yaml --dry-run
 
 # --- MCR demo ---
 

@@ -104,3 +104,30 @@ def test_plan_resolves_names_and_dedupes_within_the_file(book: Path) -> None:
     assert plan.actions[0].data["owner"] == "rex" and plan.actions[0].data["status"] == "new"
     assert plan.rejected[0].row == 4
     assert plan.rejected[0].reasons == [("owner", "owner: no user 'Nobody'; import the users first or fix the name")]
+
+
+lead_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=15).map(str.strip).filter(bool)
+
+
+@given(st.lists(st.fixed_dictionaries({"name": lead_text, "company": lead_text, "city": st.one_of(st.none(), lead_text),
+                                       "score": st.one_of(st.none(), st.integers(-10**6, 10**6).map(str))}), max_size=8))
+@settings(max_examples=60, deadline=None)
+def test_rows_written_as_csv_map_back_to_the_same_values(rows: list[dict[str, str | None]]) -> None:
+    import csv
+    import io
+
+    from crmctl.core.settings import Settings
+    from crmctl.io.mapping import identity_mapping
+    from crmctl.io.readers import read
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["name", "company", "city", "score"])
+    writer.writeheader()
+    writer.writerows(rows)
+    table = read(buf.getvalue().encode(), "x.csv", delimiter=",")
+    schema, settings_ = get_schema("leads"), Settings({})
+    mapping = identity_mapping(table.columns, schema, settings_)
+    fields = {r.field: field_of(schema, settings_, r.field) for r in mapping.rules}
+    got = [apply_row(mapping, row, schema, settings_, fields)[0] for _, row in table.rows]  # type: ignore[arg-type]
+    want = [{k: (int(v) if k == "score" else v) for k, v in r.items() if v is not None} for r in rows]
+    assert got == want
