@@ -85,8 +85,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         book = make_book(tmp, EXAMPLES / "crm.yaml")
-        for rtype, csv_name, mapping in (("accounts", "accounts.csv", "accounts.yaml"), ("products", "products.csv", "products.yaml"),
-                                         ("users", "sales_teams.csv", "managers.yaml"), ("users", "sales_teams.csv", "users.yaml")):
+        steps = (("accounts", "accounts.csv", "accounts.yaml"), ("products", "products.csv", "products.yaml"),
+                 ("users", "sales_teams.csv", "managers.yaml"), ("users", "sales_teams.csv", "users.yaml"))
+        for rtype, csv_name, mapping in steps:
             crmctl(book, "import", rtype, str(DATASET / csv_name), "--mapping", str(EXAMPLES / mapping))
         seconds, rss, _ = crmctl(book, "import", "opportunities", str(DATASET / "sales_pipeline.csv"), "--mapping",
                                  str(EXAMPLES / "opportunities.yaml"), "--skip-invalid", "--rejected", str(tmp / "rejected.csv"))

@@ -40,8 +40,8 @@ def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = 
     """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
     for attempt in range(RETRIES):
         stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-        proc = subprocess.run(
-            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin  # type: ignore[call-overload]
+        proc = subprocess.run(  # type: ignore[call-overload]
+            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin
         )
         if proc.returncode != 0 and "index.lock" in proc.stderr and attempt < RETRIES - 1:
             time.sleep(0.05 * (attempt + 1))

@@ -260,7 +260,8 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             continue
         explicit = str(row.data.pop("id", "") or "").strip().lower()
         if explicit and not ID_PATTERN.match(explicit):
-            row.reasons.append((row.origin.get("id", "id"), f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"))
+            row.reasons.append((row.origin.get("id", "id"),
+                                f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
         pairs = record_keys(row.data, ["ext_id", *keys], schema.name_field)
         ext = fold(str(row.data.get("ext_id") or ""))
@@ -370,7 +371,8 @@ def import_record(plan: Plan, *, file: str, sha256: str, mapping: str, by: str |
                   rejected_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """The data of the import's record in records/imports/."""
     return {"type": plan.type, "file": file, "mapping": mapping or None, "sha256": sha256, "at": at, "by": by,
-            "counts": plan.counts, "rejected_file": rejected_file, "options": {k: v for k, v in options.items() if v not in (None, False, "")}}
+            "counts": plan.counts, "rejected_file": rejected_file,
+            "options": {k: v for k, v in options.items() if v not in (None, False, "")}}
 
 
 def rejected_path(file: str) -> str:

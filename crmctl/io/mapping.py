@@ -132,7 +132,8 @@ def _rule(column: str, spec: Any, where: str) -> list[Rule]:
         raise CrmError(f"{where}: column {column!r}: give a field name, a list of them, or {{field: NAME, ...}}")
     unknown = set(spec) - _SPEC_KEYS
     if unknown:
-        raise CrmError(f"{where}: column {column!r}: unknown key {sorted(unknown)[0]!r}; keys are {', '.join(sorted(_SPEC_KEYS))}")
+        raise CrmError(f"{where}: column {column!r}: unknown key {sorted(unknown)[0]!r}; "
+                       f"keys are {', '.join(sorted(_SPEC_KEYS))}")
     translate = spec.get("translate") or {}
     if not isinstance(translate, dict):
         raise CrmError(f"{where}: column {column!r}: translate is a mapping of file value: book value")

@@ -161,7 +161,8 @@ def test_unknown_column_in_mapping_is_one_clear_error(run: Run, book: Path, tmp_
 def test_salesforce_preset(run: Run, book: Path, tmp_path: Path) -> None:
     src = tmp_path / "sf.csv"
     src.write_text('"Lead ID","First Name","Last Name","Company","Email","Lead Source","Lead Status","Lead Owner"\n'
-                   '"00Q1","Mei","Chen","Hangzhou Hydraulics","mei@hh.example","Partner Referral","Working - Contacted","Rex Rep"\n'
+                   '"00Q1","Mei","Chen","Hangzhou Hydraulics","mei@hh.example","Partner Referral",'
+                   '"Working - Contacted","Rex Rep"\n'
                    '"00Q2","Bo","Wang","Saigon Auto","bo@sa.example","Seminar - Partner","Open - Not Contacted","Someone Else"\n',
                    encoding="utf-8")
     result = run("import", "leads", str(src), "--preset", "salesforce")

@@ -30,7 +30,8 @@ def test_translation_dates_refs_constants_and_templates(book: Path) -> None:
     spec = {
         "date_format": "%d/%m/%Y",
         "columns": {"Deal": "name", "Stage": {"field": "stage", "translate": {"Won": "won", "Engaging": "qualification"}},
-                    "Closed": ["close_date", "closed_on"], "Value": "amount", "Firm": {"field": "account", "ref": "accounts", "by": "name"}},
+                    "Closed": ["close_date", "closed_on"], "Value": "amount",
+                    "Firm": {"field": "account", "ref": "accounts", "by": "name"}},
         "constants": {"currency": "USD"},
         "templates": {"notes": "{Deal|upper} / {Firm}"},
     }
