@@ -6,6 +6,7 @@ concurrent git process is waited out and retried rather than reported.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -93,15 +94,35 @@ def _identity(root: str, author: Author | None) -> dict[str, str]:
 
 
 def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str, str]) -> bool:
-    """Commit thousands of files (a batch import) without pathspec matching or argument-length limits.
+    """Commit thousands of files (a batch import) in about the time it takes to read them.
 
-    ``git add -- PATHS`` and ``git commit -- PATHS`` match every path against
-    every pathspec (seconds for 10,000 files) and the paths may exceed the
-    command line's limit; ``update-index --stdin`` stages exactly these paths,
-    and when nothing else is staged a plain commit is the same commit.
+    ``git add -- PATHS`` matches every path against every pathspec (seconds for
+    10,000 files), the paths may exceed the command line's limit, and each new
+    file becomes a loose object: one more file created per record, which costs
+    as much as writing the record. Here the blobs go into one pack through
+    ``git fast-import``, the index learns exactly these paths, and when nothing
+    else is staged a plain commit is the same commit as ``commit -- PATHS``.
+    Records are plain UTF-8 files with LF line ends, so no clean filter applies.
     """
-    listed = "\0".join(paths) + "\0"
-    run(root, "update-index", "--add", "--remove", "-z", "--stdin", input=listed)
+    stream: list[bytes] = []
+    entries: list[str] = []
+    for path in paths:
+        try:
+            with open(os.path.join(root, path), "rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            entries.append(f"0 {'0' * 40}\t{path}")  # deleted: drop it from the index
+            continue
+        sha = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+        stream.append(b"blob\ndata %d\n%s\n" % (len(content), content))
+        entries.append(f"100644 {sha}\t{path}")
+    if stream:
+        proc = subprocess.run(["git", "-C", root, "fast-import", "--quiet"], input=b"".join(stream), capture_output=True,
+                              env=_env())
+        if proc.returncode != 0:
+            raise CrmError(f"git fast-import failed: {proc.stderr.decode(errors='replace').strip()[-200:]}")
+    run(root, "update-index", "-z", "--index-info", input="\0".join(entries) + "\0")
+    run(root, "update-index", "-q", "--refresh", check=False)  # record the files' stat, so status stays fast
     staged = run(root, "diff", "--cached", "--name-only", "-z", check=False)
     names = set(staged.stdout.split("\0")) - {""}
     ours = set(paths)
@@ -111,7 +132,7 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
         run(root, "commit", "--quiet", "--no-verify", "-m", message, env=identity)
     else:  # someone staged other files, or there is no HEAD yet: commit only ours
         run(root, "commit", "--quiet", "--no-verify", "-m", message, "--pathspec-from-file=-", "--pathspec-file-nul",
-            env=identity, input=listed)
+            env=identity, input="\0".join(paths) + "\0")
     return True
 
 
