@@ -137,6 +137,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
                          "delimiter": table.delimiter or None, "format": table.format})
             import_id = app.book.new_id("imports")
             tx.put("imports", import_id, record)
+            if sys.stderr.isatty() and len(plan.actions) >= 500:
+                click.echo(f"writing {len(plan.actions)} files and committing ...", err=True)
             tx.message = (f"import {rtype}: {os.path.basename(shown)} ({counts['created']} created, {counts['updated']} "
                           f"updated, {counts['duplicates']} duplicates, {counts['rejected']} rejected)")
     if plan.rejected and reject_file:
