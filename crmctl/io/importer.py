@@ -117,11 +117,13 @@ class RefIndex:
         self.schema = get_schema(rtype)
         self.ids: set[str] = set()
         self.by: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.memo: dict[tuple[str, str], str | CrmError] = {}  # the same names recur on thousands of rows
         for rec in book.records(rtype).values():
             if not rec.get("merged_into"):
                 self.add(rec.id, rec.data)
 
     def add(self, rid: str, data: dict[str, Any]) -> None:
+        self.memo.clear()
         self.ids.add(rid)
         for f in (self.schema.name_field, "name_en", "name_zh", "short_name"):
             if data.get(f):
@@ -133,6 +135,18 @@ class RefIndex:
 
     def find(self, ref: Ref) -> str:
         """The id ``ref`` names; CrmError says why there is none or more than one."""
+        key = (ref.by, ref.text)
+        if key not in self.memo:
+            try:
+                self.memo[key] = self._find(ref)
+            except CrmError as exc:
+                self.memo[key] = exc
+        found = self.memo[key]
+        if isinstance(found, CrmError):
+            raise CrmError(str(found))
+        return found
+
+    def _find(self, ref: Ref) -> str:
         title = self.schema.title
         text = ref.text.strip()
         if ref.by in ("", "id") and text.lower() in self.ids:
