@@ -9,14 +9,15 @@ exactly the files it wrote.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from crmctl.core import cache, git, yamlio
+from crmctl.core import cache, git
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock
@@ -105,7 +106,8 @@ class Book:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE))
+            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE),
+                                           cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
             if not self.lock.timeout:
                 self.lock.timeout = float(self._settings.get("limits.lock_timeout_seconds", 10))
         return self._settings
@@ -224,6 +226,7 @@ class Transaction:
         self.committed = False
 
     def __enter__(self) -> Transaction:
+        _ = self.book.settings  # the lock's timeout comes from crm.yaml
         self.book.lock.__enter__()
         # what we read before the lock may be stale: re-read under it
         self.book.forget()
@@ -260,6 +263,8 @@ class Transaction:
     def _flush(self) -> None:
         if not self.pending:
             return
+        from crmctl.core import yamlio
+
         staged: list[tuple[str, str | None]] = []
         try:
             for rel, (rec, op) in self.pending.items():
@@ -295,7 +300,30 @@ class Transaction:
             root = self.book.git_root()
             if root:
                 paths = [os.path.relpath(os.path.join(self.book.root, p), root) for p in self.written]
-                self.committed = git.commit(root, paths, self.message, self.author)
+                with _committing(self.book.root, root):
+                    self.committed = git.commit(root, paths, self.message, self.author)
+
+
+@contextlib.contextmanager
+def _committing(book_root: str, git_root: str) -> Iterator[None]:
+    """Mark a git commit in progress, and clean up after a crmctl that died in one.
+
+    We hold the book lock, so no other crmctl is committing: a marker left
+    behind means the last one was killed inside git, and the index.lock it
+    may have left is stale, not another writer's.
+    """
+    marker = os.path.join(book_root, ".crmctl", "committing")
+    if os.path.exists(marker):
+        index_lock = os.path.join(git_root, ".git", "index.lock")
+        if os.path.exists(index_lock) and os.path.getmtime(index_lock) <= os.path.getmtime(marker) + 60:
+            _unlink(index_lock)
+    os.makedirs(os.path.dirname(marker), exist_ok=True)
+    with open(marker, "w", encoding="utf-8") as handle:
+        handle.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        _unlink(marker)
 
 
 def _write_temp(target: str, text: str, fsync: bool) -> str:

@@ -12,7 +12,6 @@ import json
 import os
 from typing import Any
 
-from crmctl.core import yamlio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
@@ -37,7 +36,8 @@ def _write_cache(path: str, files: dict[str, Entry]) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump({"version": VERSION, "files": files}, handle, ensure_ascii=False, separators=(",", ":"))
+            # json.dumps uses the C encoder; json.dump to a file does not
+            handle.write(json.dumps({"version": VERSION, "files": files}, ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, path)
     except OSError:
         try:
@@ -79,6 +79,8 @@ def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple
             item = hit
         else:
             changed = True
+            from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
+
             try:
                 data, lines = yamlio.load_path(entry.path, shown)
                 item = [*key, data, lines, None]

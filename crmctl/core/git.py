@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from crmctl.core.errors import CrmError
 
-RETRIES = 40
-BATCH_PATHS = 200  # more paths than this are staged through stdin (see _commit_batch)
+RETRIES = 30  # about 5 s of waiting for another git process's index.lock
+BATCH_PATHS = 200  # more paths than this are committed through fast-import (see _commit_batch)
 
 
 @dataclass(frozen=True)
@@ -29,26 +29,36 @@ def available() -> bool:
     return shutil.which("git") is not None
 
 
+# variables a git hook or a parent git process sets that would point us at another
+# repository, index or identity; the user's own config (GIT_CONFIG_GLOBAL, ...) is kept
+_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+         "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_CEILING_DIRECTORIES", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+         "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "GIT_EDITOR", "GIT_REFLOG_ACTION")
+
+
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
     return env
 
 
-def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None,
-        input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None, input: str | None = None) -> Any:
     """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
+    import subprocess  # not needed by read-only commands
+
     for attempt in range(RETRIES):
         stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         proc = subprocess.run(  # type: ignore[call-overload]
             ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin
         )
         if proc.returncode != 0 and "index.lock" in proc.stderr and attempt < RETRIES - 1:
-            time.sleep(0.05 * (attempt + 1))
+            time.sleep(min(0.02 * (attempt + 1), 0.3))
             continue
         break
     if check and proc.returncode != 0:
+        if "index.lock" in proc.stderr:
+            raise CrmError(f"git is busy: {root}/.git/index.lock exists; if no git command is running, delete that file and retry")
         message = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
         raise CrmError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
     return proc
@@ -117,6 +127,8 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
         stream.append(b"blob\ndata %d\n%s\n" % (len(content), content))
         entries.append(f"100644 {sha}\t{path}")
     if stream:
+        import subprocess
+
         proc = subprocess.run(["git", "-C", root, "fast-import", "--quiet"], input=b"".join(stream), capture_output=True,
                               env=_env())
         if proc.returncode != 0:

@@ -8,8 +8,8 @@ was made, must match :data:`ID_PATTERN`, so an id can never name a path.
 """
 from __future__ import annotations
 
+import os
 import re
-import secrets
 import threading
 import time
 import unicodedata
@@ -42,7 +42,7 @@ def new_id(now_ms: int | None = None) -> str:
             # same millisecond (batch imports): keep order by counting up
             millis, rand = last_ms, last_rand + 1
         else:
-            rand = secrets.randbits(20)
+            rand = int.from_bytes(os.urandom(3), "big") >> 4  # 20 random bits
         _last = (millis, rand)
     return _b32(millis, 8) + _b32(rand % (1 << 20), 4)
 

@@ -16,16 +16,31 @@ FORMATS = ("table", "json", "csv", "yaml")
 _FORMULA_START = ("=", "+", "@", "\t", "\r", "\n")
 
 
-def _jsonable(value: Any) -> Any:
+def _default(value: Any) -> Any:
+    """What json cannot write itself; record data is JSON-native, so this is rare."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return value
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_default))
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
+
+
+def rows_json(rows: Sequence[dict[str, Any]]) -> str:
+    """A JSON array with one record per line, written by one call of the C encoder."""
+    text = json.dumps(list(rows), ensure_ascii=False, default=_default)
+    # `{"id":` with bare quotes cannot occur inside a JSON string, and a newline
+    # between tokens is valid JSON, so this only adds line breaks between records
+    return text.replace('}, {"id":', '},\n {"id":')
 
 
 def safe_cell(value: Any) -> str:
@@ -35,7 +50,7 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     elif isinstance(value, dict):
-        value = json.dumps(_jsonable(value), ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False, default=_default)
     text = str(value)
     if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
         return "'" + text
@@ -65,7 +80,7 @@ def _cell(value: Any) -> str:
 def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
     """Rows as text in ``fmt``; ``columns`` picks and orders the table/CSV columns."""
     if fmt == "json":
-        return json.dumps(_jsonable(list(rows)), ensure_ascii=False, indent=2)
+        return rows_json(rows)
     if fmt == "yaml":
         return _yaml(_jsonable(list(rows)))
     cols = list(columns) if columns else _columns(rows)
@@ -86,7 +101,7 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]
 def render_record(data: dict[str, Any], fmt: str) -> str:
     """One record: key/value pairs for people, an object for scripts."""
     if fmt == "json":
-        return json.dumps(_jsonable(data), ensure_ascii=False, indent=2)
+        return to_json(data)
     if fmt == "yaml":
         return _yaml(_jsonable(data))
     if fmt == "csv":

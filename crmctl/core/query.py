@@ -7,6 +7,7 @@ from typing import Any, Callable, Sequence
 
 from crmctl.core.errors import CrmError
 
+_NUMERIC = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _WHERE = re.compile(r"^([A-Za-z_][\w.]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*)$")
 
 
@@ -61,11 +62,18 @@ def apply(rows: list[dict[str, Any]], where: Sequence[str] = (), sort: Sequence[
     for key in reversed(list(sort)):
         desc = key.startswith("-")
         name = key.lstrip("-")
+        if name == "id":  # ids are text and always present: the common case, kept cheap
+            rows = sorted(rows, key=lambda row: str(row.get("id", "")), reverse=desc)
+            continue
 
-        def sort_key(row: dict[str, Any], name: str = name) -> tuple[int, Any]:
+        def sort_key(row: dict[str, Any], name: str = name) -> tuple[int, Any, str]:
+            # numbers (also numeric strings such as money) sort as numbers, before text; missing values last
             value = _get(row, name)
-            num = _num(value) if value is not None and not isinstance(value, bool) else None
-            return (0, num, "") if num is not None else (1 if value is not None else 2, Decimal(0), str(value or ""))
+            if isinstance(value, int) and not isinstance(value, bool):
+                return (0, Decimal(value), "")
+            if isinstance(value, str) and _NUMERIC.match(value):
+                return (0, Decimal(value), "")
+            return (1 if value is not None else 2, Decimal(0), "" if value is None else str(value))
 
         rows = sorted(rows, key=sort_key, reverse=desc)
     if limit is not None:

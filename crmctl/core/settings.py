@@ -2,24 +2,42 @@
 
 The default file (``crmctl/templates/crm.yaml``) is both what ``crmctl init``
 writes, comments included, and the source of every default, so the two can
-never disagree.
+never disagree. The merged result is cached as JSON beside the record index,
+keyed by both files' stat, so a warm command never imports a YAML parser.
 """
 from __future__ import annotations
 
+import json
 import os
-from functools import lru_cache
 from typing import Any
 
-from crmctl.core import yamlio
 from crmctl.core.errors import CrmError, LoadError
 
 DEFAULTS_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates", "crm.yaml")
 
 
-@lru_cache(maxsize=1)
+def _stat_key(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _parse(path: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
+    from crmctl.core import yamlio
+
+    return yamlio.load_path(path, display)
+
+
+_defaults: dict[str, Any] | None = None
+
+
 def defaults() -> dict[str, Any]:
-    data, _ = yamlio.load_path(DEFAULTS_PATH)
-    return data
+    global _defaults
+    if _defaults is None:
+        _defaults = _parse(DEFAULTS_PATH, "crmctl/templates/crm.yaml")[0]
+    return _defaults
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -36,21 +54,34 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 class Settings:
     """Typed access to settings by dotted path (``settings.get("lead.pool.recycle_after_days")``)."""
 
-    def __init__(self, data: dict[str, Any], path: str = "crm.yaml", lines: dict[str, int] | None = None) -> None:
-        self.data = merge(defaults(), data)
+    def __init__(self, data: dict[str, Any], path: str = "crm.yaml", lines: dict[str, int] | None = None,
+                 merged: dict[str, Any] | None = None) -> None:
+        self.data = merged if merged is not None else merge(defaults(), data)
         self.own = data
         self.path = path
         self.lines = lines or {}
 
     @classmethod
-    def load(cls, path: str, display: str = "crm.yaml") -> Settings:
-        if not os.path.exists(path):
+    def load(cls, path: str, display: str = "crm.yaml", cache_path: str | None = None) -> Settings:
+        key = [_stat_key(DEFAULTS_PATH), _stat_key(path)]
+        if cache_path:
+            try:
+                with open(cache_path, encoding="utf-8") as handle:
+                    blob = json.load(handle)
+                if blob["key"] == key:
+                    return cls(blob["own"], display, blob["lines"], blob["merged"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        if key[1] is None:
             return cls({}, display)
         try:
-            data, lines = yamlio.load_path(path, display)
+            data, lines = _parse(path, display)
         except LoadError as exc:
             raise CrmError(f"{exc}; fix crm.yaml before anything else") from None
-        return cls(data, display, lines)
+        settings = cls(data, display, lines)
+        if cache_path:
+            _save(cache_path, {"key": key, "own": data, "lines": lines, "merged": settings.data})
+        return settings
 
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -77,3 +108,17 @@ class Settings:
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key.split(".")[0], 1)
+
+
+def _save(path: str, blob: dict[str, Any]) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(blob, ensure_ascii=False))
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

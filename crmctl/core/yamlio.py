@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import os
 import re
 from typing import Any
 
@@ -178,7 +179,9 @@ def load_path(path: str, display: str | None = None) -> tuple[dict[str, Any], di
     shown = display or path
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
+            # read(n) allocates n bytes up front: ask for what is there, never more than the limit
+            raw = handle.read(min(size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         raise LoadError(Problem(shown, 1, f"cannot read: {exc.strerror}")) from None
     return loads(decode(raw, shown), shown)

@@ -10,7 +10,7 @@ import json
 from typing import Any, Sequence
 
 from crmctl.core.book import Book
-from crmctl.core.output import _jsonable, render_rows
+from crmctl.core.output import render_rows
 from crmctl.core.schema import custom_fields
 from crmctl.core.schemas import get_schema
 
@@ -31,7 +31,8 @@ def export_rows(book: Book, rtype: str) -> tuple[list[str], list[dict[str, Any]]
 def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
     """The export's text, ending with a newline."""
     if fmt == "ndjson":
-        return "".join(json.dumps(_jsonable(row), ensure_ascii=False) + "\n" for row in rows)
+        # record data is JSON-native (money and dates are strings), so the C encoder takes it as it is
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if fmt == "csv":
         return render_rows(list(rows), "csv", list(columns)) + "\n"
     return render_rows(list(rows), fmt) + "\n"
