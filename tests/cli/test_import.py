@@ -194,3 +194,25 @@ def test_accounts_whose_parent_row_is_rejected_are_rejected_too(run: Run, book: 
     assert json.loads(result.stdout)["created"] == 1
     reasons = (tmp_path / "a.rejected.csv").read_text(encoding="utf-8")
     assert "tier: 'Z' is not one of A, B, C" in reasons and "parent: the row it refers to was rejected" in reasons
+
+
+def test_stdin_tab_delimited_with_options(run: Run, book: Path) -> None:
+    data = "name\tcompany\tscore\nLi Lei\tACME\t7\n"
+    result = run("import", "leads", "-", "--delimiter", "tab", "--input-format", "csv", "--format", "json", input=data)
+    assert result.exit_code == 0, result.output
+    (lead,) = [yaml.safe_load(t) for t in files(book, "leads").values()]
+    assert (lead["name"], lead["company"], lead["score"]) == ("Li Lei", "ACME", 7)
+
+
+def test_hostile_file_is_one_error_line_and_writes_nothing(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "wide.csv"
+    src.write_bytes(b"name,company\n" + b"x," * 200_000 + b"\n")
+    result = run("import", "leads", str(src))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: row 2: 200001 columns; at most 500 are accepted "
+                                     "(a wrong --delimiter or a damaged file?)")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("name\n张伟\n".encode() + "李娜\n".encode("gbk"))
+    result = run("import", "leads", str(mixed))
+    assert result.exit_code == 1 and "line 3, byte 12: not UTF-8" in result.stderr
+    assert files(book, "leads") == {} and files(book, "imports") == {}
