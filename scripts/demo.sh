@@ -28,6 +28,8 @@ step crmctl report receivables
 step crmctl report pipeline --pdf out/pipeline.pdf
 step crmctl report receivables --pdf out/receivables.pdf
 unset CRMCTL_NOW
+# batch import, dry run: checks every row against the demo book and writes nothing
+step crmctl import leads examples/import/expo-leads.csv --mapping examples/import/expo-leads.yaml --dry-run
 
 # --- MCR demo ---
 

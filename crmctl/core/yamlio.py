@@ -219,6 +219,14 @@ def _rt_yaml() -> Any:
     return rt
 
 
+def _literal_ok(value: str) -> bool:
+    """Multi-line text as a ``|`` block, unless a line starts with a tab (which a block cannot hold)."""
+    return "\n" in value and not _TAB_LINE.search(value)
+
+
+_TAB_LINE = re.compile(r"(?:^|\n)\t")
+
+
 def _to_ruamel(value: Any) -> Any:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -231,7 +239,7 @@ def _to_ruamel(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return CommentedSeq(_to_ruamel(item) for item in value)
     if isinstance(value, str):
-        if "\n" in value:
+        if _literal_ok(value):
             return LiteralScalarString(value if value.endswith("\n") else value)
         if needs_quotes(value):
             return DoubleQuotedScalarString(value)
@@ -302,7 +310,7 @@ class _FastDumper(_BaseDumper):  # type: ignore[misc,valid-type]
 
 
 def _represent_str(dumper: Any, value: str) -> Any:
-    if "\n" in value:
+    if _literal_ok(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     style = '"' if needs_quotes(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)

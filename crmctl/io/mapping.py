@@ -1,0 +1,443 @@
+"""Mapping files: how the columns of an import file become a record's fields.
+
+A mapping is a small YAML file (loaded with :mod:`crmctl.core.yamlio`)::
+
+    type: opportunities              # optional; must match `crmctl import TYPE`
+    date_format: "%d/%m/%Y"          # tried before ISO dates (a string or a list)
+    columns:                         # column -> field, or a list of targets, or a spec
+      opportunity_id: ext_id
+      close_date: [close_date, closed_on]
+      product: {field: product, translate: {GTXPro: GTX Pro}}      # then by name -> SKU
+      sales_agent: {field: owner, ref: users, by: name}
+      Phone: {field: phone, optional: true}                        # may be absent from the file
+    constants: {currency: USD}
+    templates: {name: "{product} for {account}"}                   # {column} or {column|filter}
+    dedupe: [ext_id]                                               # keys that make two rows one record
+
+This module only turns one row into field values (pure functions, no book);
+references come out as :class:`Ref` placeholders that the importer resolves
+against indexes it builds once.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crmctl.core import yamlio
+from crmctl.core.errors import CrmError, LoadError, ValidationError
+from crmctl.core.ids import slugify
+from crmctl.core.money import money_str, to_decimal
+from crmctl.core.schema import Field, Schema, custom_fields
+from crmctl.core.schemas import canonical
+from crmctl.core.settings import Settings
+from crmctl.core.text import fold
+
+PRESETS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates", "mappings")
+PRESETS = ("salesforce", "hubspot")
+IGNORED_COLUMNS = ("row", "reason")  # what a rejected-rows CSV adds; re-importing it must work
+_SPEC_KEYS = {"field", "kind", "translate", "otherwise", "date_format", "ref", "by", "missing", "required",
+              "default", "split", "optional"}
+_TOP_KEYS = {"type", "description", "date_format", "columns", "constants", "templates", "dedupe", "ignore"}
+_TEMPLATE = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
+_CURRENCY_SIGNS = re.compile(r"[\s$€£¥￥]|^(?:USD|CNY|RMB|EUR|GBP)\s*|\s*(?:USD|CNY|RMB|EUR|GBP)$")
+_TRUE = {"true", "yes", "y", "1", "t", "是", "x"}
+_FALSE = {"false", "no", "n", "0", "f", "否", ""}
+_NOTHING = object()
+
+
+class RowError(Exception):
+    """A cell that cannot become its field's value: the column and why."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference still to be resolved: a record of ``type`` named ``text`` (by ``by``)."""
+
+    type: str
+    text: str
+    by: str = ""
+    missing: str = "reject"
+
+
+@dataclass
+class Rule:
+    """One column -> one field, with how to read the cell."""
+
+    column: str
+    field: str
+    kind: str = ""
+    translate: dict[str, Any] = field(default_factory=dict)
+    otherwise: Any = _NOTHING
+    date_formats: tuple[str, ...] = ()
+    ref: str = ""
+    by: str = ""
+    missing: str = "reject"
+    required: bool = False
+    default: Any = None
+    split: str = ""
+    optional: bool = False
+
+    @property
+    def top(self) -> str:
+        return self.field.split(".", 1)[0]
+
+
+@dataclass
+class Mapping:
+    """A whole mapping: rules, constants, templates and dedupe keys."""
+
+    rules: list[Rule]
+    constants: dict[str, Any] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    dedupe: list[str] | None = None
+    date_formats: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    type: str = ""
+    source: str = ""   # the file, "preset:NAME" or "" (columns named as fields)
+
+    def columns(self) -> set[str]:
+        used = {r.column for r in self.rules}
+        for template in self.templates.values():
+            used.update(m.group(1).strip() for m in _TEMPLATE.finditer(template))
+        return used
+
+
+# ------------------------------------------------------------------ loading
+
+def _formats(value: Any, where: str) -> tuple[str, ...]:
+    if value in (None, ""):
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) and "%" in v for v in items):
+        raise CrmError(f"{where}: date_format takes strptime formats like \"%d/%m/%Y\"")
+    return tuple(items)
+
+
+def _rule(column: str, spec: Any, where: str) -> list[Rule]:
+    if isinstance(spec, str):
+        return [Rule(column, spec)]
+    if isinstance(spec, list):
+        return [r for item in spec for r in _rule(column, item, where)]
+    if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
+        raise CrmError(f"{where}: column {column!r}: give a field name, a list of them, or {{field: NAME, ...}}")
+    unknown = set(spec) - _SPEC_KEYS
+    if unknown:
+        raise CrmError(f"{where}: column {column!r}: unknown key {sorted(unknown)[0]!r}; "
+                       f"keys are {', '.join(sorted(_SPEC_KEYS))}")
+    translate = spec.get("translate") or {}
+    if not isinstance(translate, dict):
+        raise CrmError(f"{where}: column {column!r}: translate is a mapping of file value: book value")
+    missing = str(spec.get("missing", "reject"))
+    if missing not in ("reject", "blank"):
+        raise CrmError(f"{where}: column {column!r}: missing is reject or blank")
+    return [Rule(
+        column=column, field=spec["field"], kind=str(spec.get("kind") or ""),
+        translate={str(k): v for k, v in translate.items()}, otherwise=spec.get("otherwise", _NOTHING),
+        date_formats=_formats(spec.get("date_format"), where), ref=str(spec.get("ref") or ""),
+        by=str(spec.get("by") or ""), missing=missing, required=bool(spec.get("required", False)),
+        default=spec.get("default"), split=str(spec.get("split") or ""), optional=bool(spec.get("optional", False)),
+    )]
+
+
+def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
+    """A :class:`Mapping` from a mapping file's data (errors name the file)."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise CrmError(f"{source}: unknown key {sorted(unknown)[0]!r}; a mapping has {', '.join(sorted(_TOP_KEYS))}")
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise CrmError(f"{source}: columns is a mapping of column: field")
+    rules = [r for col, spec in columns.items() for r in _rule(str(col), spec, source)]
+    for key in ("constants", "templates"):
+        if not isinstance(data.get(key) or {}, dict):
+            raise CrmError(f"{source}: {key} is a mapping of field: value")
+    dedupe = data.get("dedupe")
+    if dedupe is not None and not (isinstance(dedupe, list) and all(isinstance(k, str) for k in dedupe)):
+        raise CrmError(f"{source}: dedupe is a list of keys (email, phone, name, name_company, name_account, ext_id or a field)")
+    return Mapping(
+        rules=rules, constants=dict(data.get("constants") or {}),
+        templates={str(k): str(v) for k, v in (data.get("templates") or {}).items()},
+        dedupe=list(dedupe) if dedupe is not None else None, date_formats=_formats(data.get("date_format"), source),
+        ignore=tuple(str(c) for c in data.get("ignore") or ()), type=str(data.get("type") or ""), source=source,
+    )
+
+
+def load_mapping(path: str) -> Mapping:
+    try:
+        data, _ = yamlio.load_path(path)
+    except LoadError as exc:
+        raise CrmError(f"mapping {exc}") from None
+    return parse_mapping(data, path)
+
+
+def preset_path(name: str, rtype: str) -> str:
+    return os.path.join(PRESETS_DIR, name, f"{canonical(rtype)}.yaml")
+
+
+def load_preset(name: str, rtype: str) -> Mapping:
+    path = preset_path(name, rtype)
+    if name not in PRESETS:
+        raise CrmError(f"--preset {name!r}: unknown; presets are {', '.join(PRESETS)}")
+    if not os.path.exists(path):
+        have = sorted(f[:-5] for f in os.listdir(os.path.dirname(path)) if f.endswith(".yaml"))
+        raise CrmError(f"--preset {name} has no mapping for {canonical(rtype)}; it covers {', '.join(have)}")
+    mapping = load_mapping(path)
+    mapping.source = f"preset:{name}"
+    return mapping
+
+
+def identity_mapping(columns: list[str], schema: Schema, settings: Settings) -> Mapping:
+    """Without a mapping file, each column names a field (``Close Date`` means close_date)."""
+    known = {f.name for f in schema.fields} | set(custom_fields(settings, schema.type)) | {"id"}
+    rules = []
+    for col in columns:
+        name = re.sub(r"[\s\-]+", "_", col.strip().lower())
+        top = name.split(".", 1)[0]
+        if col in IGNORED_COLUMNS:
+            continue
+        if top not in known:
+            raise CrmError(f"column {col!r} is not a field of {schema.type}; map it with --mapping FILE "
+                           f"(fields: {', '.join(sorted(known))})")
+        rules.append(Rule(col, name))
+    return Mapping(rules=rules)
+
+
+def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
+    """The schema or custom field a target name (``prices.USD`` -> prices) writes."""
+    top = name.split(".", 1)[0]
+    if top == "id":
+        return Field("id", "str")
+    return schema.field(top) or custom_fields(settings, schema.type).get(top)
+
+
+def check_mapping(mapping: Mapping, schema: Schema, settings: Settings, columns: list[str], file: str) -> None:
+    """Refuse a mapping that names a column the file lacks or a field the type lacks."""
+    where = mapping.source or "mapping"
+    if mapping.type and canonical(mapping.type) != schema.type:
+        raise CrmError(f"{where} maps {mapping.type}, not {schema.type}")
+    present = set(columns)
+    for rule in mapping.rules:
+        if rule.column not in present and not rule.optional:
+            raise CrmError(f"{where}: column {rule.column!r} is not in {file} (its columns: {', '.join(columns)})")
+    for name, template in mapping.templates.items():
+        for m in _TEMPLATE.finditer(template):
+            if m.group(1).strip() not in present:
+                raise CrmError(f"{where}: template for {name} uses column {m.group(1).strip()!r}, which is not in {file}")
+            if m.group(2) and m.group(2) not in FILTERS:
+                raise CrmError(f"{where}: template for {name}: unknown filter {m.group(2)!r}; filters are {', '.join(FILTERS)}")
+    targets = [r.field for r in mapping.rules] + list(mapping.constants) + list(mapping.templates)
+    for name in targets:
+        f = field_of(schema, settings, name)
+        if f is None:
+            known = ", ".join(sorted({x.name for x in schema.fields} | set(custom_fields(settings, schema.type))))
+            raise CrmError(f"{where}: unknown field {name!r} for {schema.type} (fields: {known}; "
+                           f"declare others under custom_fields.{schema.type} in crm.yaml)")
+        if "." in name and f.kind != "map":
+            raise CrmError(f"{where}: {name!r}: {f.name} is not a mapping field, so it has no parts")
+
+
+# ------------------------------------------------------------------ one row
+
+FILTERS = {
+    "lower": lambda s: s.lower(),
+    "upper": lambda s: s.upper(),
+    "title": lambda s: s.title(),
+    "slug": slugify,
+    "dots": lambda s: slugify(s).replace("-", "."),   # "Anna Snelling" -> anna.snelling (email local parts)
+}
+
+
+def render_template(template: str, row: dict[str, Any]) -> str:
+    """``{column}`` or ``{column|filter}`` filled from the row's raw cells; spaces tidied."""
+    def fill(m: re.Match[str]) -> str:
+        value = row.get(m.group(1).strip())
+        text = "" if value is None else str(value)
+        return FILTERS[m.group(2)](text) if m.group(2) and text else text
+    return re.sub(r"\s+", " ", _TEMPLATE.sub(fill, template)).strip()
+
+
+def translate(rule: Rule, value: Any) -> Any:
+    if not rule.translate or value is None:
+        return value
+    text = str(value)
+    if text in rule.translate:
+        return rule.translate[text]
+    folded = fold(text)
+    for key, target in rule.translate.items():
+        if fold(key) == folded:
+            return target
+    return value if rule.otherwise is _NOTHING else rule.otherwise
+
+
+def parse_date(text: str, formats: tuple[str, ...]) -> str:
+    for fmt in formats:
+        try:
+            return _dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    try:
+        return _dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text).isoformat()
+    except ValueError:
+        shown = " or ".join([*formats, "YYYY-MM-DD"])
+        raise ValueError(f"{text!r} is not a date ({shown})") from None
+
+
+def parse_datetime(text: str, formats: tuple[str, ...]) -> str:
+    for fmt in formats:
+        try:
+            return _dt.datetime.strptime(text, fmt).isoformat()
+        except ValueError:
+            continue
+    try:
+        return _dt.datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time (ISO 8601)") from None
+
+
+def _number(value: Any, kind: str) -> Decimal:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = str(value).strip()
+    if kind == "percent":
+        text = text.rstrip("%")
+    try:
+        return to_decimal(_CURRENCY_SIGNS.sub("", text))
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a {'whole number' if kind == 'int' else 'number'}") from None
+
+
+def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, formats: tuple[str, ...]) -> Any:
+    """One cell's value as field ``f`` stores it; ValueError/ValidationError say why not."""
+    if kind in ("str", "text", "phone"):
+        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    if kind == "email":
+        return str(value).strip().lower()
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a whole number")
+        if isinstance(value, int):
+            return value
+        number = _number(value, kind)
+        if number != number.to_integral_value():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    if kind in ("decimal", "money", "percent"):
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number")
+        return str(_number(value, kind))
+    if kind == "date":
+        return parse_date(str(value), rule.date_formats or formats)
+    if kind == "datetime":
+        return parse_datetime(str(value), rule.date_formats or formats)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        lowered = fold(str(value))
+        if lowered in _TRUE or lowered in _FALSE:
+            return lowered in _TRUE
+        raise ValueError(f"{value!r} is not true or false (yes/no, 1/0)")
+    if kind == "enum":
+        allowed = f.allowed(settings)
+        text = str(value)
+        if allowed and text not in allowed:
+            wanted = re.sub(r"[\s\-]+", "_", fold(text))
+            for option in allowed:
+                if re.sub(r"[\s\-]+", "_", fold(option)) == wanted:
+                    return option
+        return text
+    if kind == "ref":
+        return Ref(rule.ref or f.ref, str(value), rule.by, rule.missing)
+    if kind in ("map", "records"):
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError(f"not valid JSON for {f.name}") from None
+        return value
+    return value
+
+
+def _set(data: dict[str, Any], name: str, value: Any) -> None:
+    top, _, sub = name.partition(".")
+    if sub:
+        inner = data.setdefault(top, {})
+        if isinstance(inner, dict):
+            inner[sub] = value
+    else:
+        data[top] = value
+
+
+def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: Settings,
+              fields: dict[str, Field]) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
+    """One row's data, which column each field came from, and every (column, reason) wrong with it.
+
+    ``fields`` maps each target name to its Field (see :func:`field_of`), looked up once per import.
+    """
+    data: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    errors: list[tuple[str, str]] = []
+    for name, value in mapping.constants.items():
+        _set(data, name, value)
+        origin[name.split(".")[0]] = f"constants.{name}"
+    if mapping.templates:
+        # templates see the translated values (GTXPro -> GTX Pro), not the typos
+        shown = dict(row)
+        for rule in mapping.rules:
+            if rule.translate and isinstance(row.get(rule.column), str):
+                shown[rule.column] = translate(rule, row[rule.column].strip())
+    for name, template in mapping.templates.items():
+        text = render_template(template, shown)
+        if text:
+            _set(data, name, text)
+            origin[name.split(".")[0]] = name
+    for rule in mapping.rules:
+        value = row.get(rule.column)
+        if isinstance(value, str):
+            value = value.strip() or None
+        value = translate(rule, value)
+        if value in (None, "") and rule.default is not None:
+            value = rule.default
+        if value in (None, "", []):
+            if rule.required:
+                errors.append((rule.column, f"{rule.column} is empty"))
+            continue
+        f = fields[rule.field]
+        kind = rule.kind or f.kind
+        try:
+            if kind == "list" and not isinstance(value, list):
+                value = [part.strip() for part in re.split(rule.split or "[,;]", str(value)) if part.strip()]
+            if kind == "list":
+                inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
+                converted: Any = [convert(v, f.item, inner, rule, settings, mapping.date_formats) for v in value]
+            else:
+                converted = convert(value, kind, f, rule, settings, mapping.date_formats)
+        except (ValueError, ValidationError) as exc:
+            errors.append((rule.column, f"{f.name}: {exc}"))
+            continue
+        _set(data, rule.field, converted)
+        origin[rule.top] = rule.column
+    _fix_money(mapping, data, fields, settings)
+    return data, origin, errors
+
+
+def _fix_money(mapping: Mapping, data: dict[str, Any], fields: dict[str, Field], settings: Settings) -> None:
+    """Money as files keep it: fixed decimals of its currency (``prices.USD`` of USD, ``amount`` of ``currency``)."""
+    for rule in mapping.rules:
+        if (rule.kind or fields[rule.field].kind) != "money":
+            continue
+        top, _, sub = rule.field.partition(".")
+        currency = sub if re.fullmatch(r"[A-Z]{3}", sub) else str(data.get("currency") or settings.currency)
+        holder = data.get(top) if sub else data
+        key = sub or top
+        if isinstance(holder, dict) and holder.get(key) is not None:
+            holder[key] = money_str(to_decimal(holder[key]), currency)

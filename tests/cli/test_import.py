@@ -1,0 +1,218 @@
+"""`crmctl import`: all or nothing, --skip-invalid, idempotent re-runs, duplicates, presets, stdin."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+from click.testing import CliRunner
+
+from tests.conftest import Run, git, invoke
+
+LEADS = """name,company,email,phone,source,score
+张伟,苏州精密,zhang.wei@example.cn,138 0013 8000,Trade Show,40
+Anna Berg,Bavaria Gears GmbH,anna@bavaria.example,+49 89 1234567,web,70
+Tom Li,Ningbo Moulds,tom@ningbo.example,,referral,
+"""
+
+
+def files(book: Path, rtype: str) -> dict[str, str]:
+    folder = book / "records" / rtype
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))} if folder.exists() else {}
+
+
+def commits(book: Path) -> int:
+    return len(git(book, "log", "--oneline").splitlines())
+
+
+def test_import_leads_writes_records_an_import_record_and_one_commit(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    before = commits(book)
+    result = run("import", "lead", str(src), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 3, "created": 3, "updated": 0, "duplicates": 0, "rejected": 0}
+    leads = [yaml.safe_load(t) for t in files(book, "leads").values()]
+    assert sorted(lead["name"] for lead in leads) == ["Anna Berg", "Tom Li", "张伟"]
+    assert {lead["source"] for lead in leads} == {"trade_show", "web", "referral"}
+    assert all(lead["status"] == "new" for lead in leads)
+    (record,) = [yaml.safe_load(t) for t in files(book, "imports").values()]
+    assert record["counts"] == {"read": 3, "created": 3, "updated": 0, "duplicates": 0, "rejected": 0}
+    assert record["type"] == "leads" and record["file"] == str(src) and len(record["sha256"]) == 64
+    assert commits(book) == before + 1
+    assert "import leads: leads.csv (3 created" in git(book, "log", "-1", "--format=%s")
+    assert git(book, "status", "--porcelain") == ""
+
+
+def test_rerun_changes_nothing_and_makes_no_commit(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    assert run("import", "leads", str(src)).exit_code == 0
+    before, snapshot = commits(book), {t: files(book, t) for t in ("leads", "imports")}
+    for mode in ("skip", "update"):
+        result = run("import", "leads", str(src), "--on-duplicate", mode, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["duplicates"] == 3
+        assert json.loads(result.stdout)["updated"] == 0
+        assert "nothing to import" in result.stderr
+    assert commits(book) == before
+    assert {t: files(book, t) for t in ("leads", "imports")} == snapshot
+
+
+def test_on_duplicate_update_changes_only_what_differs_and_error_refuses(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    assert run("import", "leads", str(src)).exit_code == 0
+    changed = tmp_path / "changed.csv"
+    # same people, found by email (case and spacing differ) and by phone (+86, spaces); Anna's score changed
+    changed.write_text("name,email,phone,score\nAnna Berg,ANNA@bavaria.example ,,99\n张伟,,+86 13800138000,40\n"
+                       "Tom Li,tom@ningbo.example,,\n", encoding="utf-8")
+    result = run("import", "leads", str(changed), "--on-duplicate", "error")
+    assert result.exit_code == 1
+    assert "row 2: duplicate of lead" in result.stderr and "row 3: duplicate of lead" in result.stderr
+    result = run("import", "leads", str(changed), "--on-duplicate", "skip", "--format", "json")
+    assert json.loads(result.stdout)["duplicates"] == 3 and json.loads(result.stdout)["updated"] == 0
+    before = commits(book)
+    result = run("import", "leads", str(changed), "--on-duplicate", "update", "--format", "json")
+    # Tom's row holds nothing new, so only Anna and Zhang are written
+    assert json.loads(result.stdout) == {"read": 3, "created": 0, "updated": 2, "duplicates": 3, "rejected": 0}
+    assert commits(book) == before + 1
+    leads = {yaml.safe_load(t)["name"]: yaml.safe_load(t) for t in files(book, "leads").values()}
+    assert leads["Anna Berg"]["score"] == 99 and leads["Anna Berg"]["company"] == "Bavaria Gears GmbH"  # other fields kept
+    assert leads["张伟"]["phone"] == "+86 13800138000" and leads["张伟"]["score"] == 40
+
+
+def test_all_or_nothing_lists_every_bad_row_and_writes_nothing(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("name,email,score,owner\nGood,g@x.cn,1,rex\n,n@x.cn,2,\nBad,not-an-email,x,nobody\n", encoding="utf-8")
+    before = commits(book)
+    result = run("import", "leads", str(src))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert f"{src}: row 3, column name: name is required" in lines
+    assert f"{src}: row 4, column score: score: 'x' is not a whole number" in lines
+    assert f"{src}: row 4, column owner: owner: no user 'nobody'; import the users first or fix the name" in lines
+    assert lines[-1].startswith("error: 2 of 3 rows in") and "nothing was imported" in lines[-1]
+    assert files(book, "leads") == {} and files(book, "imports") == {}
+    assert commits(book) == before
+
+
+def test_skip_invalid_imports_the_rest_and_writes_rejected_csv(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text("name,email,score\nGood,g@x.cn,1\n,n@x.cn,2\nBad,b@x.cn,x\n", encoding="utf-8")
+    result = run("import", "leads", str(src), "--skip-invalid", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 3, "created": 1, "updated": 0, "duplicates": 0, "rejected": 2}
+    rejected = (tmp_path / "bad.rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected == ["name,email,score,row,reason", ",n@x.cn,2,3,name is required",
+                        "Bad,b@x.cn,x,4,score: 'x' is not a whole number"]
+    (record,) = [yaml.safe_load(t) for t in files(book, "imports").values()]
+    assert record["counts"]["rejected"] == 2 and record["rejected_file"] == str(tmp_path / "bad.rejected.csv")
+    # the fixed rejected file imports as it is (row and reason columns are ignored)
+    (tmp_path / "fixed.csv").write_text("name,email,score,row,reason\nNoName,n@x.cn,2,3,x\nBad,b@x.cn,5,4,y\n", encoding="utf-8")
+    result = run("import", "leads", str(tmp_path / "fixed.csv"), "--format", "json")
+    assert json.loads(result.stdout)["created"] == 2
+
+
+def test_dry_run_writes_nothing(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    before = commits(book)
+    result = run("import", "leads", str(src), "--dry-run", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["created"] == 3
+    assert "dry run: would create 3" in result.stderr
+    assert files(book, "leads") == {} and commits(book) == before
+
+
+def test_gb18030_file_with_a_mapping_and_stdin_json(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "客户.csv"
+    src.write_bytes("客户名称;行业;上级\r\n上海汽车集团;汽车;\r\n上汽动力;汽车;上海汽车集团\r\n".encode("gb18030"))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  客户名称: name\n  行业: industry\n  上级: {field: parent, ref: accounts, by: name}\n"
+                       "constants: {tier: B}\n", encoding="utf-8")
+    result = run("import", "accounts", str(src), "--mapping", str(mapping), "--format", "json")
+    assert result.exit_code == 0, result.output
+    accounts = {yaml.safe_load(t)["name"]: (n[:-5], yaml.safe_load(t)) for n, t in files(book, "accounts").items()}
+    parent_id = accounts["上海汽车集团"][0]
+    assert accounts["上汽动力"][1]["parent"] == parent_id and accounts["上汽动力"][1]["tier"] == "B"
+    data = json.dumps([{"name": "Wu Fan", "account": "acme", "email": "wu@acme.example"}])
+    result = run("import", "contacts", "-", "--input-format", "json", input=data)
+    assert result.exit_code == 0, result.output
+    (contact,) = [yaml.safe_load(t) for t in files(book, "contacts").values()]
+    assert contact["account"] == "acme"
+    assert any(yaml.safe_load(t)["file"] == "stdin" for t in files(book, "imports").values())
+
+
+def test_unknown_column_in_mapping_is_one_clear_error(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  Name: name\n", encoding="utf-8")
+    result = run("import", "leads", str(src), "--mapping", str(mapping))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"error: {mapping}: column 'Name' is not in {src} "
+                                     "(its columns: name, company, email, phone, source, score)")
+    (tmp_path / "x.csv").write_text("name,colour\nA,red\n", encoding="utf-8")
+    result = run("import", "leads", str(tmp_path / "x.csv"))
+    assert result.exit_code == 1 and "column 'colour' is not a field of leads" in result.stderr
+
+
+def test_salesforce_preset(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "sf.csv"
+    src.write_text('"Lead ID","First Name","Last Name","Company","Email","Lead Source","Lead Status","Lead Owner"\n'
+                   '"00Q1","Mei","Chen","Hangzhou Hydraulics","mei@hh.example","Partner Referral",'
+                   '"Working - Contacted","Rex Rep"\n'
+                   '"00Q2","Bo","Wang","Saigon Auto","bo@sa.example","Seminar - Partner","Open - Not Contacted","Someone Else"\n',
+                   encoding="utf-8")
+    result = run("import", "leads", str(src), "--preset", "salesforce")
+    assert result.exit_code == 0, result.output
+    leads = sorted((yaml.safe_load(t) for t in files(book, "leads").values()), key=lambda d: d["ext_id"])
+    assert [(d["name"], d["source"], d["status"], d.get("owner")) for d in leads] == [
+        ("Mei Chen", "partner", "working", "rex"), ("Bo Wang", "other", "new", None)]
+
+
+def test_import_command_factory_mounts_as_lead_import(book: Path, tmp_path: Path) -> None:
+    from crmctl.cli import cli
+    from crmctl.cli.base import App
+    from crmctl.cli.import_ import import_command
+
+    group = click.Group("lead", commands={"import": import_command("lead")})
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    result = CliRunner().invoke(group, ["import", str(src)], obj=App(str(book), None, False, False))
+    assert result.exit_code == 0, result.output
+    assert len(files(book, "leads")) == 3
+    assert "same as `crmctl import leads`" in (group.commands["import"].help or "")
+    assert invoke("import", "--help").exit_code == 0 and cli is not None
+
+
+def test_accounts_whose_parent_row_is_rejected_are_rejected_too(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "a.csv"
+    src.write_text("name,tier,parent\nGroup Co,Z,\nDaughter Co,A,Group Co\nOther Co,B,\n", encoding="utf-8")
+    result = run("import", "accounts", str(src), "--skip-invalid", "--format", "json")
+    assert json.loads(result.stdout)["created"] == 1
+    reasons = (tmp_path / "a.rejected.csv").read_text(encoding="utf-8")
+    assert "tier: 'Z' is not one of A, B, C" in reasons and "parent: the row it refers to was rejected" in reasons
+
+
+def test_stdin_tab_delimited_with_options(run: Run, book: Path) -> None:
+    data = "name\tcompany\tscore\nLi Lei\tACME\t7\n"
+    result = run("import", "leads", "-", "--delimiter", "tab", "--input-format", "csv", "--format", "json", input=data)
+    assert result.exit_code == 0, result.output
+    (lead,) = [yaml.safe_load(t) for t in files(book, "leads").values()]
+    assert (lead["name"], lead["company"], lead["score"]) == ("Li Lei", "ACME", 7)
+
+
+def test_hostile_file_is_one_error_line_and_writes_nothing(run: Run, book: Path, tmp_path: Path) -> None:
+    src = tmp_path / "wide.csv"
+    src.write_bytes(b"name,company\n" + b"x," * 200_000 + b"\n")
+    result = run("import", "leads", str(src))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: row 2: 200001 columns; at most 500 are accepted "
+                                     "(a wrong --delimiter or a damaged file?)")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("name\n张伟\n".encode() + "李娜\n".encode("gbk"))
+    result = run("import", "leads", str(mixed))
+    assert result.exit_code == 1 and "line 3, byte 12: not UTF-8" in result.stderr
+    assert files(book, "leads") == {} and files(book, "imports") == {}
