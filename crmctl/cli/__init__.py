@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "doctor": ("crmctl.cli.doctor", "Say what the environment lacks and how to fix it."),
     "git": ("crmctl.cli.gitcmd", "Git integration: merge driver and hooks."),
     "import": ("crmctl.cli.import_", "Import records from CSV, JSON or NDJSON."),
-    "export": ("crmctl.cli.export", "Export records as CSV, JSON, NDJSON, vCard or iCalendar."),
+    "export": ("crmctl.cli.export", "Export records as CSV, JSON, NDJSON or YAML."),
     "lead": ("crmctl.cli.lead", "Leads and the lead pool (L2C)."),
     "opp": ("crmctl.cli.opp", "Opportunities and pipeline stages (L2C)."),
     "order": ("crmctl.cli.order", "Orders (L2C)."),

@@ -11,6 +11,7 @@ import click
 
 from crmctl.cli.base import App, done, dry_run_option, emit_rows, output_option, pass_app
 from crmctl.cli.history_show import history_show
+from crmctl.cli.import_ import import_command
 from crmctl.cli.records import record_group
 from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import PolicyError
@@ -212,3 +213,6 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, acco
 
 
 cli.add_command(history_show("leads", "history", ("at", "by", "event", "from", "to", "reason", "note"), "lead"))
+
+# `lead import FILE` is `import leads FILE`: one implementation, two spellings
+cli.add_command(import_command("leads"))
