@@ -30,20 +30,24 @@ def _read_cache(path: str) -> dict[str, Entry]:
     return {}
 
 
-def _write_cache(path: str, files: dict[str, Entry]) -> None:
-    # a reader's cache write is best effort: a read-only book still works
+def save_json(path: str, blob: Any) -> None:
+    """Write a cache file atomically; best effort, so a read-only book still works."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "w", encoding="utf-8") as handle:
             # json.dumps uses the C encoder; json.dump to a file does not
-            handle.write(json.dumps({"version": VERSION, "files": files}, ensure_ascii=False, separators=(",", ":")))
+            handle.write(json.dumps(blob, ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, path)
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _write_cache(path: str, files: dict[str, Entry]) -> None:
+    save_json(path, {"version": VERSION, "files": files})
 
 
 def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:

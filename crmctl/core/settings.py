@@ -11,6 +11,7 @@ import json
 import os
 from typing import Any
 
+from crmctl.core.cache import save_json
 from crmctl.core.errors import CrmError, LoadError
 
 DEFAULTS_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates", "crm.yaml")
@@ -80,7 +81,7 @@ class Settings:
             raise CrmError(f"{exc}; fix crm.yaml before anything else") from None
         settings = cls(data, display, lines)
         if cache_path:
-            _save(cache_path, {"key": key, "own": data, "lines": lines, "merged": settings.data})
+            save_json(cache_path, {"key": key, "own": data, "lines": lines, "merged": settings.data})
         return settings
 
     def get(self, dotted: str, default: Any = None) -> Any:
@@ -108,17 +109,3 @@ class Settings:
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key.split(".")[0], 1)
-
-
-def _save(path: str, blob: dict[str, Any]) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(blob, ensure_ascii=False))
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
