@@ -31,12 +31,27 @@ def _description(rec: Record, book: Book) -> str:
     return "\n".join(lines)
 
 
+def calendar_tz(settings: Any) -> _dt.tzinfo:
+    """The zone for DTSTART/DTEND: ``visits.calendar_tzid`` (IANA), else the book's offset as Etc/GMT±h."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(settings.get("visits.calendar_tzid", "") or "")
+    offset = tzinfo(settings).utcoffset(None) or _dt.timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    if not name and not rest:
+        name = "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX sign: Etc/GMT-8 is UTC+8
+    try:
+        return ZoneInfo(name) if name else tzinfo(settings)
+    except (ZoneInfoNotFoundError, ValueError):
+        return tzinfo(settings)
+
+
 def to_ics(book: Book, visits: list[Record], rep: str) -> bytes:
     """The iCalendar bytes of ``visits`` (one VEVENT each), times in the book's timezone."""
     import icalendar
 
     settings = book.settings
-    tz = tzinfo(settings)
+    tz = calendar_tz(settings)
     domain = str(settings.get("visits.calendar_domain", "crmctl.local"))
     default_time = str(settings.get("visits.default_time", "10:00"))
     accounts = book.records("accounts")
@@ -67,4 +82,5 @@ def to_ics(book: Book, visits: list[Record], rep: str) -> bytes:
             attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
             event.add("attendee", attendee, encode=0)
         cal.add_component(event)
+    cal.add_missing_timezones()  # a VTIMEZONE for the TZID, so every calendar app reads the times alike
     return cal.to_ical()
