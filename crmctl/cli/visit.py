@@ -66,9 +66,22 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
         tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}"
         if dry_run:
             tx.pending.clear()
-    emit_rows([vars(p) for p in planned], fmt, PLAN_COLUMNS)
+    if fmt == "table":
+        # people read the plan per rep and day; scripts get every visit (--format json/csv/yaml)
+        emit_rows(plan_summary(planned), fmt, ("date", "rep", "visits", "accounts"))
+    else:
+        emit_rows([vars(p) for p in planned], fmt, PLAN_COLUMNS)
     verb = "would plan" if dry_run else "planned"
     done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}", None if dry_run else tx)
+
+
+def plan_summary(planned: list[Any]) -> list[dict[str, Any]]:
+    """The planned visits grouped by day and rep."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for p in planned:
+        groups.setdefault((p.date, p.rep), []).append(p.account)
+    return [{"date": d, "rep": r, "visits": len(a), "accounts": ", ".join(a[:4]) + (f" (+{len(a) - 4})" if len(a) > 4 else "")}
+            for (d, r), a in sorted(groups.items())]
 
 
 @cli.command("add")

@@ -15,7 +15,7 @@ from typing import Any
 
 from crmctl.core.book import Book
 from crmctl.sfe import sop
-from crmctl.sfe.plan import cadence_days
+from crmctl.sfe.plan import cadence_rule
 from crmctl.sfe.team import quota
 from crmctl.sfe.when import Window, week_of, working_days
 
@@ -108,8 +108,9 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
             t.timed += 1
         vtype = str(data.get("type"))
         type_count[vtype] += 1
-        for sid in sop.done_steps(data):
-            step_done[(vtype, sid)] += 1
+        for step in data.get("steps") or ():
+            if step.get("done"):
+                step_done[(vtype, str(step.get("id")))] += 1
     won = _won_deals(book, start, end, wanted)
     accounts = _cadence_accounts(book, wanted)
     rows_reps = _rep_rows(book, tallies, won, wanted, period_key)
@@ -136,8 +137,9 @@ def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dic
 
 def _cadence_accounts(book: Book, wanted: set[str] | None) -> list[tuple[Any, int]]:
     out = []
+    rule = cadence_rule(book.settings)
     for acc in book.all("accounts"):
-        cadence = cadence_days(acc.data, book.settings)
+        cadence = rule(acc.data)
         if cadence > 0 and acc.get("owner") and not acc.get("merged_into") and (wanted is None or acc.get("owner") in wanted):
             out.append((acc, cadence))
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
@@ -35,16 +35,16 @@ class Planned:
     cadence: int
 
 
-def cadence_days(account: dict[str, Any], settings: Settings) -> int:
-    """Days between visits: the lifecycle rule wins over the tier; 0 means not planned."""
-    by_life = settings.get("visits.cadence.by_lifecycle", {}) or {}
-    by_tier = settings.get("visits.cadence.by_tier", {}) or {}
-    life, tier = account.get("lifecycle"), account.get("tier")
-    if life is not None and str(life) in by_life:
-        return int(by_life[str(life)] or 0)
-    if tier is not None and str(tier) in by_tier:
-        return int(by_tier[str(tier)] or 0)
-    return int(settings.get("visits.cadence.default_days", 0) or 0)
+def cadence_rule(settings: Settings) -> Callable[[dict[str, Any]], int]:
+    """A function giving an account's days between visits: the lifecycle rule wins over the tier; 0 means not planned."""
+    by_life = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_lifecycle", {}) or {}).items()}
+    by_tier = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_tier", {}) or {}).items()}
+    fallback = int(settings.get("visits.cadence.default_days", 0) or 0)
+
+    def days(account: dict[str, Any]) -> int:
+        life, tier = str(account.get("lifecycle")), str(account.get("tier"))
+        return by_life[life] if life in by_life else by_tier[tier] if tier in by_tier else fallback
+    return days
 
 
 def index_visits(visits: Iterable[Any]) -> dict[str, list[tuple[str, str]]]:
@@ -83,13 +83,15 @@ def plan(book: Book, win: Window, rep: str | None = None) -> list[Planned]:
             if day in per_rep:
                 per_rep[day] += 1
     users = book.records("users")
+    rule = cadence_rule(settings)
     out: list[Planned] = []
-    for acc in sorted(book.all("accounts"), key=lambda a: (cadence_days(a.data, settings) or 10**6, a.id)):
+    # the most frequent cadences first, so they get the first pick of each rep's days
+    for acc in sorted(book.all("accounts"), key=lambda a: (rule(a.data) or 10**6, a.id)):
         owner = acc.get("owner")
         if not owner or acc.get("merged_into") or (rep and owner != rep) or users.get(owner) is None \
                 or users[owner].get("active") is False:
             continue
-        cadence = cadence_days(acc.data, settings)
+        cadence = rule(acc.data)
         if cadence <= 0:
             continue
         seen = by_account.get(acc.id, [])
