@@ -28,14 +28,15 @@ def window_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--week", metavar="YYYY-Www", help="An ISO week, e.g. 2026-W49.")(func)
 
 
-def _change(app: App, ref: str, verb: str, change: Callable[[Record, str, str | None], dict[str, Any]]) -> Record:
+def _change(app: App, ref: str, verb: str, change: Callable[[Record, str, str | None], dict[str, Any]],
+            said: Callable[[dict[str, Any]], str] | None = None) -> Record:
     """Load a visit inside a transaction, apply ``change(visit, now, actor)`` and write it."""
     with app.transaction(f"visit {verb}") as tx:
         rec = app.book.get("visits", ref)
         data = change(rec, now_iso(app.book.settings), app.actor_id)
         tx.message = f"visit {verb}: {rec.id} ({rec.get('account')}, {rec.get('date')})"
         tx.put("visits", rec.id, data)
-    done(f"visit {rec.id}: {verb}", tx)
+    done(f"visit {rec.id}: {said(data) if said else verb}", tx)
     return rec
 
 
@@ -161,7 +162,13 @@ def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Any
             warnings.append(warning)
         return data
 
-    rec = _change(app, ref, verb, change)
+    def said(data: dict[str, Any]) -> str:
+        place = data.get(verb) or {}
+        dist = f", {place['distance_m']} m from the account" if "distance_m" in place else ""
+        dur = f", {place['duration_min']} min on site" if "duration_min" in place else ""
+        return f"{'checked in' if verb == 'checkin' else 'checked out'} at {str(place.get('at'))[11:16]}{dist}{dur}"
+
+    rec = _change(app, ref, verb, change, said)
     for warning in warnings:
         click.echo(f"warning: visit {rec.id}: {warning}", err=True)
 

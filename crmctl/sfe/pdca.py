@@ -95,8 +95,8 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
             t.due += 1
         for entry in data.get("coaching") or []:
             t.scores[str(entry.get("at", day))[:7]].extend(int(v) for v in (entry.get("scores") or {}).values())
-        if status != "completed":
-            continue
+        if status != "completed" or day > cutoff:
+            continue  # completion is measured against what was due by the report date
         t.completed += 1
         visited[account].append(day)
         done_day = str((data.get("checkin") or {}).get("at") or data.get("completed") or day)[:10]
