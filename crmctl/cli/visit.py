@@ -14,7 +14,7 @@ from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
 from crmctl.sfe.team import companion, require_user
-from crmctl.sfe.when import parse_clock, parse_date, window
+from crmctl.sfe.when import moment, parse_clock, parse_date, window
 
 cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).")
 cli.name = "visit"
@@ -150,9 +150,9 @@ def checkout_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> N
     _do_place(app, ref, coords, clock, visits.checkout, "checkout")
 
 
-def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Any, verb: str) -> None:
-    from crmctl.sfe.when import moment
-
+def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Callable[..., tuple[dict[str, Any], str | None]],
+              verb: str) -> None:
+    """Check in or out (``fn``), then say where and how long, and warn when far from the account."""
     warnings: list[str] = []
 
     def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
@@ -187,8 +187,7 @@ def step_cmd(app: App, ref: str, step: str, is_done: bool, undo: bool, note: str
         raise click.UsageError("give exactly one of --done or --undo")
 
     def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
-        if rec.get("status") in ("cancelled", "completed"):
-            visits.require_status(rec.data, rec.id, visits.OPEN, f"change step {step}")
+        visits.require_status(rec.data, rec.id, visits.OPEN, f"change step {step}")
         return sop.tick(rec.data, app.book.settings, step, by=actor or rec.get("rep"), at=now, note=note, value=value, done=is_done)
 
     _change(app, ref, f"step {step} {'done' if is_done else 'reopened'}", change)
@@ -294,12 +293,11 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
     book = app.book
     rec = book.get("visits", ref)
     checklist = sop.checklist(rec.data, book.settings)
-    row = {**agenda_mod.visit_row(rec, today(book.settings)), **rec.row()}
-    row["status"] = agenda_mod.visit_row(rec, today(book.settings))["status"]
+    row = {**rec.row(), "status": agenda_mod.visit_row(rec, today(book.settings))["status"]}  # planned and past: missed
     if fmt != "table":
         emit_record({**row, "sop": checklist}, fmt)
         return
-    head = {k: v for k, v in row.items() if k not in ("steps", "checkin", "checkout", "next_steps", "coaching", "follow_ups")}
+    head = {k: v for k, v in row.items() if k not in ("steps", "checkin", "checkout", "next_steps", "coaching")}
     emit_record(head, fmt)
     for label, key in (("check-in", "checkin"), ("check-out", "checkout")):
         place = rec.get(key) or {}

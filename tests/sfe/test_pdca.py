@@ -107,3 +107,19 @@ def test_scope_by_rep_and_team_and_formats(run: Run, month: dict[str, str]) -> N
     fails(run("report", "sfe", "--period", "2026-Q5"), "period '2026-Q5'")
     fails(run("report", "sfe", "--rep", "rex", "--team", "mia"), "either --rep or --team")
     fails(run("report", "sfe", "--team", "nobody"), "--team 'nobody'")
+
+
+def test_demo_book_has_a_quarter_of_visits(demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import invoke
+
+    monkeypatch.setenv("CRMCTL_NOW", "2026-11-27T18:00:00+08:00")
+    assert invoke("check", book=demo_copy).exit_code == 0
+    got = json.loads(ok(invoke("report", "sfe", "--period", "2026-Q4", "--format", "json", book=demo_copy)))
+    reps = {r["rep"]: r for r in got["reps"]}
+    assert set(reps) == {"li-na", "zhou-tao", "tom-baker", "(total)"}
+    assert all(reps[r]["missed"] > 0 and reps[r]["completed"] > 0 for r in reps)  # some missed, most done
+    assert got["coaching"] and got["followups"]                                   # coached, and some overdue
+    assert reps["li-na"]["target"] == 50                                          # quotas on the user records
+    visits = json.loads(ok(invoke("visit", "list", "--format", "json", book=demo_copy)))
+    months = {v["date"][:7] for v in visits}
+    assert {"2026-09", "2026-10", "2026-11"} <= months
