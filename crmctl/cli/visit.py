@@ -53,10 +53,11 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
     are spread evenly over each rep's working days. Running it again adds nothing.
     """
     book = app.book
-    win = window(week, start, end, today(book.settings))
+    now = today(book.settings)
+    win = window(week, start, end, now)
     with app.transaction("visit plan") as tx:
         rep_id = require_user(book, rep) if rep else None
-        planned = make_plan(book, win, rep_id)
+        planned = make_plan(book, win, rep_id, now)
         created = now_iso(book.settings)
         vtype = str(book.settings.get("visits.cadence.default_type", "onsite"))
         tx.batch = True

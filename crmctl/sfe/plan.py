@@ -65,13 +65,14 @@ def due_dates(cadence: int, last_visit: _dt.date | None, first: _dt.date, last: 
     return out
 
 
-def plan(book: Book, win: Window, rep: str | None = None) -> list[Planned]:
-    """The visits the cadence asks for in ``win`` that are not planned yet."""
+def plan(book: Book, win: Window, rep: str | None = None, today: _dt.date | None = None) -> list[Planned]:
+    """The visits the cadence asks for in ``win`` that are not planned yet (never on a day before ``today``)."""
     settings = book.settings
     first, last = win
-    days = working_days(settings, first, last)
+    days = [d for d in working_days(settings, first, last) if today is None or d >= today]
     if not days:
-        raise ValidationError(f"no working days between {first} and {last} (working_days in crm.yaml)")
+        raise ValidationError(f"no working days from {max(first, today or first)} to {last} to plan on "
+                              "(working_days in crm.yaml; past days are not planned)")
     start_s, end_s = first.isoformat(), last.isoformat()
     by_account = index_visits(book.all("visits"))
     load: dict[str, dict[_dt.date, int]] = defaultdict(lambda: dict.fromkeys(days, 0))

@@ -72,6 +72,17 @@ def test_visits_spread_evenly_over_working_days(run: Run, book: Path, now) -> No
     assert {v["rep"] for v in visits(book)} == {"rex"}
 
 
+def test_no_visit_is_planned_in_the_past(run: Run, book: Path, now) -> None:
+    now("2026-12-02T08:00:00+08:00")  # a Wednesday
+    for n in range(5):
+        ok(run("account", "add", "--id", f"a{n}", "--name", f"A {n}", "--tier", "A", "--owner", "rex"))
+    ok(run("visit", "plan", "--rep", "rex", "--week", "2026-W49"))
+    days = Counter(v["date"] for v in visits(book))
+    assert days == {"2026-12-02": 2, "2026-12-03": 2, "2026-12-04": 2}
+    now("2026-12-05T08:00:00+08:00")
+    fails(run("visit", "plan", "--week", "2026-W49"), "no working days from 2026-12-05 to 2026-12-06")
+
+
 def test_working_days_come_from_crm_yaml(run: Run, book: Path, now) -> None:
     settings = book / "crm.yaml"
     text = settings.read_text(encoding="utf-8")
@@ -91,5 +102,5 @@ def test_plan_for_an_unknown_rep_or_a_bad_week_is_refused(run: Run, book: Path, 
     fails(run("visit", "plan", "--week", "49"), "YYYY-Www")
     fails(run("visit", "plan", "--from", "2026-12-10", "--to", "2026-12-01"), "before --from")
     fails(run("visit", "plan", "--from", "2026-02-30"), "YYYY-MM-DD")
-    fails(run("visit", "plan", "--from", "2026-12-05", "--to", "2026-12-06"), "no working days")
+    fails(run("visit", "plan", "--from", "2026-12-05", "--to", "2026-12-06"), "no working days from 2026-12-05")
     assert snapshot(book) == before
