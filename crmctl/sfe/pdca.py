@@ -8,6 +8,7 @@ year of 50,000 visits stays well under the two-second budget.
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +26,7 @@ TITLES = {
     "cadence": "Cadence coverage per tier (accounts visited as often as their cadence asks)",
     "sop": "SOP adherence per step (completed visits)",
     "coaching": "Coaching scores and their trend (per month)",
-    "followups": "Overdue follow-ups",
+    "followups": "Overdue follow-ups (longest overdue first)",
     "act": "Act: furthest behind, with the suggested action",
 }
 
@@ -53,39 +54,45 @@ class RepTally:
     scores: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # month -> scores
 
 
-def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "") -> Sections:
-    """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits)."""
-    settings = book.settings
+@dataclass
+class Scan:
+    """What one pass over the visits collects."""
+
+    tallies: dict[str, RepTally] = field(default_factory=lambda: defaultdict(RepTally))
+    visited: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # account -> completed visits in the window
+    last_done: dict[str, str] = field(default_factory=dict)       # account -> last completed visit up to the cutoff
+    next_planned: dict[str, str] = field(default_factory=dict)    # account -> next planned visit from today
+    step_done: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    type_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
+
+
+def scan(visits: list[Any], win: Window, wanted: set[str] | None, today: _dt.date) -> Scan:
+    """One pass over the visits into per-rep, per-account and per-step tallies (a hot loop: locals, no helpers)."""
     start, end = win[0].isoformat(), win[1].isoformat()
     cutoff = min(win[1], today).isoformat()           # visits after today are not due yet
     today_s = today.isoformat()
-    wanted = set(reps) if reps is not None else None
-    users = book.records("users")
-    tallies: dict[str, RepTally] = defaultdict(RepTally)
-    visited: dict[str, list[str]] = defaultdict(list)  # account -> completed visit dates in the window
-    last_done: dict[str, str] = {}                    # account -> last completed visit date up to the cutoff
-    next_planned: dict[str, str] = {}                 # account -> next planned date from today
-    step_done: dict[tuple[str, str], int] = defaultdict(int)
-    type_count: dict[str, int] = defaultdict(int)
-    overdue_rows: list[dict[str, Any]] = []
-    for rec in book.all("visits"):
-        data = rec.data
-        rep = data.get("rep")
-        if wanted is not None and rep not in wanted:
+    out = Scan()
+    tallies, last_done, next_planned = out.tallies, out.last_done, out.next_planned
+    for rec in visits:
+        get = rec.data.get
+        rep = get("rep")
+        status = get("status")
+        if status == "cancelled" or (wanted is not None and rep not in wanted):
             continue
-        status, day, account = data.get("status"), str(data.get("date")), str(data.get("account"))
-        if status == "cancelled":
-            continue
-        for n, item in enumerate(data.get("next_steps") or [], 1):
-            due = str(item.get("due") or "")
-            if not item.get("done") and due and due < today_s:
-                owner = item.get("owner") or rep
-                tallies[owner].overdue += 1
-                overdue_rows.append({"owner": owner, "account": account, "visit": rec.id, "n": n, "text": item.get("text", ""),
-                                     "due": due, "days_overdue": (today - _dt.date.fromisoformat(due)).days})
-        if status == "completed" and day <= cutoff and day > last_done.get(account, ""):
-            last_done[account] = day
-        if status == "planned" and day >= today_s and (account not in next_planned or day < next_planned[account]):
+        day, account = str(get("date")), str(get("account"))
+        follow = get("next_steps")
+        if follow:
+            for n, item in enumerate(follow, 1):
+                due = str(item.get("due") or "")
+                if due and due < today_s and not item.get("done"):
+                    owner = item.get("owner") or rep
+                    tallies[owner].overdue += 1
+                    out.overdue.append((due, str(owner), rec.id, n, account, str(item.get("text", ""))))
+        if status == "completed":
+            if day <= cutoff and day > last_done.get(account, ""):
+                last_done[account] = day
+        elif status == "planned" and day >= today_s and day < next_planned.get(account, "9999"):
             next_planned[account] = day
         if not start <= day <= end:
             continue
@@ -93,35 +100,48 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
         t.planned += 1
         if day <= cutoff:
             t.due += 1
-        for entry in data.get("coaching") or []:
+        for entry in get("coaching") or ():
             t.scores[str(entry.get("at", day))[:7]].extend(int(v) for v in (entry.get("scores") or {}).values())
         if status != "completed" or day > cutoff:
             continue  # completion is measured against what was due by the report date
         t.completed += 1
-        visited[account].append(day)
-        done_day = str((data.get("checkin") or {}).get("at") or data.get("completed") or day)[:10]
-        if done_day <= day:
+        out.visited[account] += 1
+        checkin, checkout = get("checkin") or {}, get("checkout") or {}
+        if str(checkin.get("at") or get("completed") or day)[:10] <= day:
             t.on_time += 1
-        minutes = (data.get("checkout") or {}).get("duration_min")
+        minutes = checkout.get("duration_min")
         if isinstance(minutes, int):
             t.duration += minutes
             t.timed += 1
-        vtype = str(data.get("type"))
-        type_count[vtype] += 1
-        for step in data.get("steps") or ():
+        vtype = str(get("type"))
+        out.type_count[vtype] += 1
+        for step in get("steps") or ():
             if step.get("done"):
-                step_done[(vtype, str(step.get("id")))] += 1
-    won = _won_deals(book, start, end, wanted)
+                out.step_done[(vtype, str(step.get("id")))] += 1
+    return out
+
+
+def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "") -> Sections:
+    """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits)."""
+    wanted = set(reps) if reps is not None else None
+    got = scan(book.all("visits"), win, wanted, today)
     accounts = _cadence_accounts(book, wanted)
-    rows_reps = _rep_rows(book, tallies, won, wanted, period_key)
+    rows_reps = _rep_rows(book, got.tallies, _won_deals(book, win[0].isoformat(), win[1].isoformat(), wanted), wanted, period_key)
     return {
         "reps": rows_reps,
-        "cadence": _cadence_rows(book, accounts, visited, win, today),
-        "sop": _sop_rows(book, type_count, step_done),
-        "coaching": _coaching_rows(tallies),
-        "followups": sorted(overdue_rows, key=lambda r: (-r["days_overdue"], r["owner"] or "", r["visit"]))[:200],
-        "act": _act_rows(book, rows_reps, accounts, last_done, next_planned, win, today, users),
+        "cadence": _cadence_rows(book, accounts, got.visited, win, today),
+        "sop": _sop_rows(book, got.type_count, got.step_done),
+        "coaching": _coaching_rows(got.tallies),
+        "followups": _followup_rows(got.overdue, today),
+        "act": _act_rows(book, rows_reps, accounts, got.last_done, got.next_planned, win, today, book.records("users")),
     }
+
+
+def _followup_rows(overdue: list[tuple[str, str, str, int, str, str]], today: _dt.date, limit: int = 200) -> list[dict[str, Any]]:
+    """The longest-overdue follow-ups first (at most ``limit``; the per-rep counts cover the rest)."""
+    return [{"owner": owner, "account": account, "visit": vid, "n": n, "text": text, "due": due,
+             "days_overdue": (today - _dt.date.fromisoformat(due)).days}
+            for due, owner, vid, n, account, text in heapq.nsmallest(limit, overdue)]
 
 
 def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dict[str, int]:
@@ -172,13 +192,13 @@ def _rep_row(rep: str, t: RepTally, won: int, target: int | None) -> dict[str, A
             "visits_per_won": avg(t.completed, won)}
 
 
-def _cadence_rows(book: Book, accounts: list[tuple[Any, int]], visited: dict[str, list[str]], win: Window,
+def _cadence_rows(book: Book, accounts: list[tuple[Any, int]], visited: dict[str, int], win: Window,
                   today: _dt.date) -> list[dict[str, Any]]:
     days = (min(win[1], today) - win[0]).days + 1
     per_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # accounts, covered, visits, asked
     for acc, cadence in accounts:
         asked = max(1, days // cadence) if days > 0 else 0
-        got = len(visited.get(acc.id, []))
+        got = visited.get(acc.id, 0)
         tier = str(acc.get("tier") or "-")
         bucket = per_tier[tier]
         bucket[0] += 1
