@@ -23,7 +23,7 @@ LIST_COLUMNS = ("id", "date", "time", "rep", "account", "type", "status", "with"
 
 
 def window_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--to", "end", metavar="D", help="Last day (YYYY-MM-DD).")(func)
+    func = click.option("--to", "end", metavar="D", help="Last day (YYYY-MM-DD; default: a week from --from).")(func)
     func = click.option("--from", "start", metavar="D", help="First day (YYYY-MM-DD).")(func)
     return click.option("--week", metavar="YYYY-Www", help="An ISO week, e.g. 2026-W49.")(func)
 

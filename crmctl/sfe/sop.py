@@ -6,9 +6,6 @@ from typing import Any
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
 
-VALUE_KINDS = ("text", "photo", "order")
-
-
 def types(settings: Settings) -> dict[str, dict[str, Any]]:
     return dict(settings.get("visits.types", {}) or {})
 

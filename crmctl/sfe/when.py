@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Iterable
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
@@ -158,7 +157,3 @@ def moment(text: str | None, day: str, now: str, settings: Settings) -> str:
 def minutes_between(start: str, end: str) -> int:
     delta = _dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)
     return int(delta.total_seconds() // 60)
-
-
-def dates_in(days: Iterable[_dt.date]) -> list[str]:
-    return [d.isoformat() for d in days]
