@@ -18,7 +18,7 @@ from crmctl.sfe.when import moment, parse_clock, parse_date, window
 
 cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).")
 cli.name = "visit"
-PLAN_COLUMNS = ("date", "rep", "account", "due", "cadence")
+PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence")
 LIST_COLUMNS = ("id", "date", "time", "rep", "account", "type", "status", "with", "follow_ups")
 
 
@@ -61,9 +61,12 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
         created = now_iso(book.settings)
         vtype = str(book.settings.get("visits.cadence.default_type", "onsite"))
         tx.batch = True
+        rows = []
         for p in planned:
             data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
-            tx.put("visits", book.new_id("visits"), data)
+            vid = book.new_id("visits")
+            tx.put("visits", vid, data)
+            rows.append({"id": None if dry_run else vid, **vars(p)})
         who = f" for {rep_id}" if rep_id else ""
         tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}"
         if dry_run:
@@ -72,7 +75,7 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
         # people read the plan per rep and day; scripts get every visit (--format json/csv/yaml)
         emit_rows(plan_summary(planned), fmt, ("date", "rep", "visits", "accounts"))
     else:
-        emit_rows([vars(p) for p in planned], fmt, PLAN_COLUMNS)
+        emit_rows(rows, fmt, PLAN_COLUMNS)
     verb = "would plan" if dry_run else "planned"
     done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}", None if dry_run else tx)
 

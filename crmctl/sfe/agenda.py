@@ -24,11 +24,11 @@ def in_window(rec: Record, win: Window | None) -> bool:
     return win is None or win[0].isoformat() <= str(rec.get("date")) <= win[1].isoformat()
 
 
-def followups(visits: Iterable[Record], today: _dt.date, rep: str | None = None) -> list[dict[str, Any]]:
-    """Every open follow-up as a row, with how many days it is overdue."""
+def followups(visits: Iterable[Record], today: _dt.date, rep: str | None = None, account: str | None = None) -> list[dict[str, Any]]:
+    """Every open follow-up as a row, with how many days it is overdue (one rep's, or one account's for its 360° view)."""
     rows = []
     for rec in visits:
-        if rec.get("status") == "cancelled":
+        if rec.get("status") == "cancelled" or (account and rec.get("account") != account):
             continue
         for n, item in open_followups(rec.data):
             owner = item.get("owner") or rec.get("rep")

@@ -159,3 +159,16 @@ def test_agenda_shows_visits_and_follow_ups(run: Run, located: Path) -> None:
     assert [(r["kind"], r["ref"], r["status"]) for r in rows] == [
         ("follow-up", f"{vid} 1", "overdue 7d"), ("visit", nxt, "planned")]
     assert json.loads(ok(run("visit", "agenda", "--rep", "ria", "--week", "2026-W49", "--format", "json"))) == []
+
+
+def test_follow_ups_per_account_for_the_360_view(run: Run, located: Path) -> None:
+    import datetime as _dt
+
+    from crmctl.core.book import Book
+    from crmctl.sfe.agenda import followups
+
+    vid = do_visit(run, "acme", "2026-11-20")
+    do_visit(run, "baosteel", "2026-11-23")
+    rows = followups(Book(str(located)).all("visits"), _dt.date(2026, 11, 27), account="acme")
+    assert rows == [{"visit": vid, "n": 1, "owner": "rex", "account": "acme", "text": "send the quote", "due": "2026-11-20",
+                     "days_overdue": 7}]

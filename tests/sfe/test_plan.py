@@ -104,3 +104,11 @@ def test_plan_for_an_unknown_rep_or_a_bad_week_is_refused(run: Run, book: Path, 
     fails(run("visit", "plan", "--from", "2026-02-30"), "YYYY-MM-DD")
     fails(run("visit", "plan", "--from", "2026-12-05", "--to", "2026-12-06"), "no working days from 2026-12-05")
     assert snapshot(book) == before
+
+
+def test_plan_json_gives_the_new_ids(run: Run, book: Path, now) -> None:
+    import json
+
+    rows = json.loads(ok(run("visit", "plan", "--week", "2026-W49", "--format", "json")))
+    assert sorted(r["id"] for r in rows) == sorted(p.stem for p in (book / "records" / "visits").glob("*.yaml"))
+    assert {(r["account"], r["due"], r["cadence"]) for r in rows} == {("acme", "2026-11-30", 7), ("baosteel", "2026-11-30", 14)}
