@@ -34,6 +34,13 @@ step crmctl import leads examples/import/expo-leads.csv --mapping examples/impor
 # --- MCR demo ---
 
 # --- SFE demo ---
+export CRMCTL_NOW="${CRMCTL_NOW:-2026-11-27T18:00:00+08:00}"   # the demo's quarter ends about here
+step crmctl report sfe --period 2026-Q4
+step crmctl visit list --rep li-na --week 2026-W49
+step crmctl visit agenda --rep li-na --week 2026-W49
+step crmctl visit plan --week 2026-W50 --dry-run
+step crmctl visit calendar --rep li-na --week 2026-W49 --out out/li-na.ics
+unset CRMCTL_NOW
 
 # --- CPQ demo ---
 step crmctl product list

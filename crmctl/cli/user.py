@@ -1,8 +1,44 @@
-"""``crmctl user``: the sales team."""
+"""``crmctl user``: the sales team — roles, managers, territories and quotas per period."""
 from __future__ import annotations
 
+import click
+
+from crmctl.cli.base import App, done, emit_record, output_option, pass_app, with_problems
 from crmctl.cli.records import record_group
-from crmctl.sfe.team import user_rule
+from crmctl.core.output import render_rows
+from crmctl.sfe.team import require_user, set_quota, user_rule
+from crmctl.sfe.when import check_period
 
 cli = record_group("users", "Users: the sales team, their roles and managers.", rule=user_rule)
 cli.name = "user"
+
+
+@cli.command("quota")
+@click.argument("ref", metavar="USER")
+@click.option("--period", required=True, metavar="P", help="2026-Q4, 2026-11 or 2026.")
+@click.option("--amount", metavar="A", help="Sales quota in the book's currency.")
+@click.option("--visits", type=int, metavar="N", help="Visit target for the period.")
+@pass_app
+def quota_cmd(app: App, ref: str, period: str, amount: str | None, visits: int | None) -> None:
+    """Set a user's quota for a period (replaces that period's entry)."""
+    key = check_period(period)
+    with app.transaction("user quota") as tx:
+        uid = require_user(app.book, ref, "user")
+        data = set_quota(app.book.records("users")[uid].data, key, amount, visits)
+        tx.message = f"user quota: {uid} {key}"
+        tx.put("users", uid, data)
+    done(f"quota for {uid} {key} set", tx)
+
+
+@cli.command("show")
+@click.argument("ref", metavar="ID")
+@output_option
+@pass_app
+@with_problems
+def show(app: App, ref: str, fmt: str) -> None:
+    """Show one user (ID or a unique prefix), with quotas per period."""
+    rec = app.book.get("users", ref)
+    emit_record(rec.row(), fmt)
+    if fmt == "table" and rec.get("quotas"):
+        click.echo("\nquotas")
+        click.echo(render_rows(rec.get("quotas"), "table", ("period", "amount", "visits")))

@@ -1,10 +1,11 @@
-"""The team: users, their managers and roles."""
+"""The team: users, their managers, roles, management chains and quotas per period."""
 from __future__ import annotations
 
 from typing import Any
 
 from crmctl.core.book import Book
-from crmctl.core.errors import ValidationError
+from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
+from crmctl.core.money import to_decimal
 
 
 def user_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
@@ -36,3 +37,77 @@ def reports(book: Book, manager: str) -> list[str]:
                 found.append(user.id)
                 frontier.append(user.id)
     return found
+
+
+MANAGER_ROLES = ("manager", "director")
+
+
+def chain(book: Book, user: str) -> list[str]:
+    """The user's managers, nearest first (stops on a loop, which ``user_rule`` forbids)."""
+    users = book.records("users")
+    out: list[str] = []
+    current = users[user].get("manager") if user in users else None
+    while current and current not in out and current != user:
+        out.append(current)
+        current = users[current].get("manager") if current in users else None
+    return out
+
+
+def require_user(book: Book, ref: str, what: str = "--rep") -> str:
+    """A user id from an id or prefix, with a line that says how to list the team."""
+    try:
+        return book.resolve("users", ref)
+    except CrmError:
+        raise NotFound(f"{what} {ref!r}: no such user; `crmctl user list` shows the team") from None
+
+
+def companion(book: Book, rep: str, ref: str) -> tuple[str, str | None]:
+    """The manager on an accompanied visit (陪访), and a warning when outside the rep's chain."""
+    uid = require_user(book, ref, "--with")
+    role = book.records("users")[uid].get("role")
+    if role not in MANAGER_ROLES:
+        raise PolicyError(f"--with {uid}: an accompanied visit needs a manager or director, and {uid} is a {role}")
+    if uid == rep:
+        raise PolicyError(f"--with {uid}: the rep cannot accompany their own visit")
+    warning = None if uid in chain(book, rep) else f"{uid} is not in {rep}'s management chain ({' -> '.join(chain(book, rep)) or 'none'})"
+    return uid, warning
+
+
+def scope(book: Book, rep: str | None = None, team: str | None = None) -> list[str] | None:
+    """The reps a report covers: one rep, a team (team name or a manager and everyone below), or all (None)."""
+    if rep and team:
+        raise ValidationError("give either --rep or --team, not both")
+    if rep:
+        return [require_user(book, rep)]
+    if team:
+        members = [u.id for u in book.all("users") if str(u.get("team") or "").lower() == team.lower()]
+        if team.lower() in book.records("users"):
+            members += [team.lower(), *reports(book, team.lower())]
+        if not members:
+            raise NotFound(f"--team {team!r}: no team of that name and no such manager; `crmctl user list` shows teams")
+        return sorted(set(members))
+    return None
+
+
+def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: int | None) -> dict[str, Any]:
+    """A copy of a user's data whose quota for ``period`` is replaced by the new entry."""
+    if amount is None and visits is None:
+        raise ValidationError("give --amount and/or --visits for the quota")
+    entry: dict[str, Any] = {"period": period}
+    if amount is not None:
+        value = to_decimal(amount, "--amount")
+        if value < 0:
+            raise ValidationError(f"--amount {amount}: a quota cannot be negative")
+        entry["amount"] = str(value)
+    if visits is not None:
+        if visits < 0:
+            raise ValidationError(f"--visits {visits}: a visit target cannot be negative")
+        entry["visits"] = visits
+    kept = [q for q in data.get("quotas") or [] if str(q.get("period")) != period]
+    out = dict(data)
+    out["quotas"] = sorted([*kept, entry], key=lambda q: str(q.get("period")))
+    return out
+
+
+def quota(user: dict[str, Any], period: str) -> dict[str, Any]:
+    return next((dict(q) for q in user.get("quotas") or [] if str(q.get("period")) == period), {})

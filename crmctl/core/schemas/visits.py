@@ -26,6 +26,8 @@ SCHEMA = Schema(
         Field("outcome", "text", help="Outcome"),
         Field("next_steps", "records", help="Follow-ups: [{text, due, done}]"),
         Field("coaching", "records", readonly=True),
+        Field("completed", "datetime", readonly=True),
+        Field("cancelled", "map", readonly=True),
         Field("created", "datetime", readonly=True),
     ),
 )

@@ -1,0 +1,37 @@
+"""``crmctl report sfe``: the PDCA report of sales behaviour (logic in crmctl.sfe.pdca)."""
+from __future__ import annotations
+
+import click
+
+from crmctl.cli.base import App, output_option, pass_app, with_problems
+from crmctl.core.book import today
+from crmctl.core.output import render_record, render_rows
+from crmctl.sfe.pdca import TITLES, report
+from crmctl.sfe.team import scope
+from crmctl.sfe.when import parse_period, quarter_of
+
+
+@click.command("sfe")
+@click.option("--period", metavar="P", help="2026-Q4, 2026-11, 2026, 2026-W49 or D..D (default: this quarter).")
+@click.option("--rep", metavar="USER", help="One rep.")
+@click.option("--team", metavar="T", help="A team name, or a manager and everyone reporting to them.")
+@output_option
+@pass_app
+@with_problems
+def sfe(app: App, period: str | None, rep: str | None, team: str | None, fmt: str) -> None:
+    """Sales force effectiveness: plan vs actual, on-time, cadence, SOP, duration, coaching, follow-ups, act."""
+    book = app.book
+    now = today(book.settings)
+    key = (period or quarter_of(now)).strip().upper()
+    win = parse_period(key)
+    sections = report(book, win, scope(book, rep, team), now, key)
+    if fmt in ("json", "yaml"):
+        click.echo(render_record({"period": key, "from": win[0].isoformat(), "to": win[1].isoformat(),
+                                  "as_of": now.isoformat(), **sections}, fmt))
+        return
+    parts = [f"SFE report {key} ({win[0]}..{win[1]}, as of {now})"] if fmt == "table" else []
+    for name, rows in sections.items():
+        title = f"# {name}" if fmt == "csv" else f"\n{TITLES[name]}"
+        parts.append(title)
+        parts.append(render_rows(rows, fmt))
+    click.echo("\n".join(parts))

@@ -1,0 +1,276 @@
+"""The PDCA report of sales behaviour: plan against actual, cadence, SOP, coaching, follow-ups, and what to do next.
+
+``report(book, window, reps, today)`` returns ordered sections of rows, the
+shape every output format (and a future HTML template) can show. The book is
+read in one pass over the visits into per-rep and per-account tallies, so a
+year of 50,000 visits stays well under the two-second budget.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from crmctl.core.book import Book
+from crmctl.sfe import sop
+from crmctl.sfe.plan import cadence_rule
+from crmctl.sfe.team import quota
+from crmctl.sfe.when import Window, week_of, working_days
+
+Sections = dict[str, list[dict[str, Any]]]
+TITLES = {
+    "reps": "Plan against actual, per rep",
+    "cadence": "Cadence coverage per tier (accounts visited as often as their cadence asks)",
+    "sop": "SOP adherence per step (completed visits)",
+    "coaching": "Coaching scores and their trend (per month)",
+    "followups": "Overdue follow-ups (longest overdue first)",
+    "act": "Act: furthest behind, with the suggested action",
+}
+
+
+def pct(part: int | float, whole: int | float) -> str:
+    """A percentage with one decimal, or an empty cell when there is nothing to divide by."""
+    if not whole:
+        return ""
+    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def avg(total: int | float, count: int) -> str:
+    return str((Decimal(total) / count).quantize(Decimal("0.1"), ROUND_HALF_UP)) if count else ""
+
+
+@dataclass
+class RepTally:
+    planned: int = 0
+    due: int = 0
+    completed: int = 0
+    on_time: int = 0
+    duration: int = 0
+    timed: int = 0
+    overdue: int = 0
+    scores: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # month -> scores
+
+
+@dataclass
+class Scan:
+    """What one pass over the visits collects."""
+
+    tallies: dict[str, RepTally] = field(default_factory=lambda: defaultdict(RepTally))
+    visited: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # account -> completed visits in the window
+    last_done: dict[str, str] = field(default_factory=dict)       # account -> last completed visit up to the cutoff
+    next_planned: dict[str, str] = field(default_factory=dict)    # account -> next planned visit from today
+    step_done: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    type_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
+
+
+def scan(visits: list[Any], win: Window, wanted: set[str] | None, today: _dt.date) -> Scan:
+    """One pass over the visits into per-rep, per-account and per-step tallies (a hot loop: locals, no helpers)."""
+    start, end = win[0].isoformat(), win[1].isoformat()
+    cutoff = min(win[1], today).isoformat()           # visits after today are not due yet
+    today_s = today.isoformat()
+    out = Scan()
+    tallies, last_done, next_planned = out.tallies, out.last_done, out.next_planned
+    for rec in visits:
+        get = rec.data.get
+        rep = get("rep")
+        status = get("status")
+        if status == "cancelled" or (wanted is not None and rep not in wanted):
+            continue
+        day, account = str(get("date")), str(get("account"))
+        follow = get("next_steps")
+        if follow:
+            for n, item in enumerate(follow, 1):
+                due = str(item.get("due") or "")
+                if due and due < today_s and not item.get("done"):
+                    owner = item.get("owner") or rep
+                    tallies[owner].overdue += 1
+                    out.overdue.append((due, str(owner), rec.id, n, account, str(item.get("text", ""))))
+        if status == "completed":
+            if day <= cutoff and day > last_done.get(account, ""):
+                last_done[account] = day
+        elif status == "planned" and day >= today_s and day < next_planned.get(account, "9999"):
+            next_planned[account] = day
+        if not start <= day <= end:
+            continue
+        t = tallies[rep]
+        t.planned += 1
+        if day <= cutoff:
+            t.due += 1
+        for entry in get("coaching") or ():
+            t.scores[str(entry.get("at", day))[:7]].extend(int(v) for v in (entry.get("scores") or {}).values())
+        if status != "completed" or day > cutoff:
+            continue  # completion is measured against what was due by the report date
+        t.completed += 1
+        out.visited[account] += 1
+        checkin, checkout = get("checkin") or {}, get("checkout") or {}
+        if str(checkin.get("at") or get("completed") or day)[:10] <= day:
+            t.on_time += 1
+        minutes = checkout.get("duration_min")
+        if isinstance(minutes, int):
+            t.duration += minutes
+            t.timed += 1
+        vtype = str(get("type"))
+        out.type_count[vtype] += 1
+        for step in get("steps") or ():
+            if step.get("done"):
+                out.step_done[(vtype, str(step.get("id")))] += 1
+    return out
+
+
+def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "") -> Sections:
+    """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits)."""
+    wanted = set(reps) if reps is not None else None
+    got = scan(book.all("visits"), win, wanted, today)
+    accounts = _cadence_accounts(book, wanted)
+    rows_reps = _rep_rows(book, got.tallies, _won_deals(book, win[0].isoformat(), win[1].isoformat(), wanted), wanted, period_key)
+    return {
+        "reps": rows_reps,
+        "cadence": _cadence_rows(book, accounts, got.visited, win, today),
+        "sop": _sop_rows(book, got.type_count, got.step_done),
+        "coaching": _coaching_rows(got.tallies),
+        "followups": _followup_rows(got.overdue, today),
+        "act": _act_rows(book, rows_reps, accounts, got.last_done, got.next_planned, win, today, book.records("users")),
+    }
+
+
+def _followup_rows(overdue: list[tuple[str, str, str, int, str, str]], today: _dt.date, limit: int = 200) -> list[dict[str, Any]]:
+    """The longest-overdue follow-ups first (at most ``limit``; the per-rep counts cover the rest)."""
+    return [{"owner": owner, "account": account, "visit": vid, "n": n, "text": text, "due": due,
+             "days_overdue": (today - _dt.date.fromisoformat(due)).days}
+            for due, owner, vid, n, account, text in heapq.nsmallest(limit, overdue)]
+
+
+def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dict[str, int]:
+    won_stages = {str(s["id"]) for s in book.settings.get("pipeline.stages", []) or [] if s.get("won")}
+    out: dict[str, int] = defaultdict(int)
+    for opp in book.all("opportunities"):
+        owner = opp.get("owner")
+        closed = str(opp.get("closed_on") or opp.get("close_date") or "")
+        if opp.get("stage") in won_stages and start <= closed <= end and (wanted is None or owner in wanted):
+            out[str(owner)] += 1
+    return out
+
+
+def _cadence_accounts(book: Book, wanted: set[str] | None) -> list[tuple[Any, int]]:
+    out = []
+    rule = cadence_rule(book.settings)
+    for acc in book.all("accounts"):
+        cadence = rule(acc.data)
+        if cadence > 0 and acc.get("owner") and not acc.get("merged_into") and (wanted is None or acc.get("owner") in wanted):
+            out.append((acc, cadence))
+    return out
+
+
+def _rep_rows(book: Book, tallies: dict[str, RepTally], won: dict[str, int], wanted: set[str] | None, period_key: str) -> list[dict[str, Any]]:
+    users = book.records("users")
+    names = sorted(wanted if wanted is not None else {r for r in tallies if r} | {r for r in won if r})
+    rows = []
+    total = RepTally()
+    total_won = total_target = 0
+    for rep in names:
+        t = tallies.get(rep, RepTally())
+        target = quota(users[rep].data, period_key).get("visits") if rep in users and period_key else None
+        rows.append(_rep_row(rep, t, won.get(rep, 0), target))
+        for name in ("planned", "due", "completed", "on_time", "duration", "timed", "overdue"):
+            setattr(total, name, getattr(total, name) + getattr(t, name))
+        total_won += won.get(rep, 0)
+        total_target += int(target or 0)
+    if len(rows) > 1:
+        rows.append(_rep_row("(total)", total, total_won, total_target or None))
+    return rows
+
+
+def _rep_row(rep: str, t: RepTally, won: int, target: int | None) -> dict[str, Any]:
+    return {"rep": rep, "planned": t.planned, "due": t.due, "completed": t.completed, "missed": t.due - t.completed,
+            "completion_pct": pct(t.completed, t.due), "on_time_pct": pct(t.on_time, t.completed),
+            "target": target if target is not None else "", "target_pct": pct(t.completed, target or 0),
+            "avg_min": avg(t.duration, t.timed), "overdue_followups": t.overdue, "won": won,
+            "visits_per_won": avg(t.completed, won)}
+
+
+def _cadence_rows(book: Book, accounts: list[tuple[Any, int]], visited: dict[str, int], win: Window,
+                  today: _dt.date) -> list[dict[str, Any]]:
+    days = (min(win[1], today) - win[0]).days + 1
+    per_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # accounts, covered, visits, asked
+    for acc, cadence in accounts:
+        asked = max(1, days // cadence) if days > 0 else 0
+        got = visited.get(acc.id, 0)
+        tier = str(acc.get("tier") or "-")
+        bucket = per_tier[tier]
+        bucket[0] += 1
+        bucket[1] += got >= asked
+        bucket[2] += got
+        bucket[3] += asked
+    return [{"tier": tier, "accounts": b[0], "covered": b[1], "coverage_pct": pct(b[1], b[0]),
+             "visits": b[2], "asked": b[3], "visits_pct": pct(b[2], b[3])} for tier, b in sorted(per_tier.items())]
+
+
+def _sop_rows(book: Book, type_count: dict[str, int], step_done: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+    rows = []
+    for vtype in sorted(type_count):
+        for step in sop.steps(book.settings, vtype):
+            done = step_done.get((vtype, str(step["id"])), 0)
+            rows.append({"type": vtype, "step": step["id"], "required": bool(step.get("required")),
+                         "visits": type_count[vtype], "done": done, "adherence_pct": pct(done, type_count[vtype])})
+    return rows
+
+
+def _coaching_rows(tallies: dict[str, RepTally]) -> list[dict[str, Any]]:
+    rows = []
+    for rep in sorted(r for r in tallies if r):
+        months = {m: s for m, s in sorted(tallies[rep].scores.items()) if s}
+        if not months:
+            continue
+        every = [v for s in months.values() for v in s]
+        first, last = next(iter(months.values())), list(months.values())[-1]
+        trend = Decimal(avg(sum(last), len(last))) - Decimal(avg(sum(first), len(first))) if len(months) > 1 else None
+        rows.append({"rep": rep, "scores": len(every), "avg": avg(sum(every), len(every)),
+                     "by_month": ", ".join(f"{m}: {avg(sum(s), len(s))}" for m, s in months.items()),
+                     "trend": "" if trend is None else f"{trend:+}"})
+    return rows
+
+
+def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],
+              next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any]) -> list[dict[str, Any]]:
+    """Reps and accounts furthest behind, worst first, each with what to do about it."""
+    rows: list[dict[str, Any]] = []
+    next_week = week_of(today + _dt.timedelta(days=7))
+    for r in reps:
+        if r["rep"] == "(total)":
+            continue
+        gap = r["missed"] + r["overdue_followups"]
+        if not gap:
+            continue
+        actions = []
+        if r["missed"]:
+            actions.append(f"reschedule {r['missed']} missed visit(s): crmctl visit plan --rep {r['rep']} --week {next_week}")
+        if r["overdue_followups"]:
+            actions.append(f"close {r['overdue_followups']} overdue follow-up(s): crmctl visit agenda --rep {r['rep']}")
+        manager = users[r["rep"]].get("manager") if r["rep"] in users else None
+        if r["completion_pct"] and Decimal(r["completion_pct"]) < 80 and manager:
+            actions.append(f"coach: plan an accompanied visit with {manager} (visit add --with {manager})")
+        rows.append({"kind": "rep", "who": r["rep"], "behind": gap,
+                     "why": f"completion {r['completion_pct'] or '-'}%, {r['missed']} missed, {r['overdue_followups']} overdue follow-ups",
+                     "action": "; ".join(actions)})
+    as_of = min(win[1], today)
+    work = working_days(book.settings, as_of + _dt.timedelta(days=1), as_of + _dt.timedelta(days=14))
+    next_day = (work[0] if work else as_of + _dt.timedelta(days=1)).isoformat()
+    for acc, cadence in accounts:
+        last = last_done.get(acc.id)
+        since = (as_of - _dt.date.fromisoformat(last)).days if last else None
+        late = (since - cadence) if since is not None else (as_of - win[0]).days + 1 - cadence
+        if late <= 0:
+            continue
+        planned = next_planned.get(acc.id)
+        action = (f"make sure the visit planned for {planned} happens" if planned else
+                  f"crmctl visit add --account {acc.id} --date {next_day}")
+        rows.append({"kind": "account", "who": acc.id, "behind": late,
+                     "why": f"tier {acc.get('tier') or '-'} every {cadence}d; last visit {last or 'never'} ({acc.get('owner')})",
+                     "action": action})
+    reps_rows = sorted((r for r in rows if r["kind"] == "rep"), key=lambda r: (-r["behind"], r["who"]))
+    acc_rows = sorted((r for r in rows if r["kind"] == "account"), key=lambda r: (-r["behind"], r["who"]))[:10]
+    return reps_rows + acc_rows

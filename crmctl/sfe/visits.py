@@ -1,0 +1,164 @@
+"""One visit's life: plan it, check in and out, tick SOP steps, log the outcome, complete, coach.
+
+Every function takes a visit's data (plain dicts) and returns new data, or
+raises a :class:`CrmError` whose one line says what to do; the CLI writes the
+result inside a transaction, so a refused change writes nothing.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.settings import Settings
+from crmctl.sfe import sop
+from crmctl.sfe.geo import haversine_m, parse_coords, range_problem
+from crmctl.sfe.when import minutes_between, parse_date
+
+OPEN = ("planned", "in_progress")
+
+
+def require_status(visit: dict[str, Any], vid: str, allowed: tuple[str, ...], doing: str) -> None:
+    status = visit.get("status")
+    if status not in allowed:
+        raise PolicyError(f"visit {vid} is {status}; cannot {doing}")
+
+
+def new_visit(account: str, rep: str, day: str, vtype: str, settings: Settings, *, time: str | None = None,
+              with_: list[str] | None = None, purpose: str | None = None, source: str = "manual",
+              created: str | None = None) -> dict[str, Any]:
+    """The data of a planned visit (the caller has resolved account, rep and companions)."""
+    sop.visit_type(settings, vtype)
+    parse_date(day, "--date")
+    data: dict[str, Any] = {"account": account, "rep": rep, "with": list(with_ or []), "type": vtype,
+                            "status": "planned", "date": day, "time": time, "purpose": purpose,
+                            "source": source, "created": created}
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def checkin(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: str,
+            coords: str | None, by: str | None) -> tuple[dict[str, Any], str | None]:
+    """Check in: time, place, distance from the account; a warning when beyond the radius."""
+    if visit.get("checkin"):
+        raise PolicyError(f"visit {vid} is already checked in at {visit['checkin'].get('at')}; a visit has one check-in")
+    require_status(visit, vid, ("planned",), "check in")
+    entry, warning = _place(account, settings, at, coords, "check-in")
+    out = dict(visit, checkin=entry, status="in_progress")
+    return sop.tick_auto(out, settings, "checkin", by=by, at=at), warning
+
+
+def checkout(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: str,
+             coords: str | None, by: str | None) -> tuple[dict[str, Any], str | None]:
+    """Check out after the check-in; the visit's duration is the minutes between them."""
+    started = (visit.get("checkin") or {}).get("at")
+    if not started:
+        raise PolicyError(f"visit {vid} has no check-in; run `crmctl visit checkin {vid}` first")
+    if visit.get("checkout"):
+        raise PolicyError(f"visit {vid} is already checked out at {visit['checkout'].get('at')}")
+    minutes = minutes_between(started, at)
+    if minutes < 0:
+        raise ValidationError(f"check-out {at} is before the check-in {started}; give a later --time")
+    entry, warning = _place(account, settings, at, coords, "check-out")
+    entry["duration_min"] = minutes
+    out = dict(visit, checkout=entry)
+    return sop.tick_auto(out, settings, "checkout", by=by, at=at), warning
+
+
+def _place(account: dict[str, Any], settings: Settings, at: str, coords: str | None, what: str) -> tuple[dict[str, Any], str | None]:
+    entry: dict[str, Any] = {"at": at}
+    if not coords:
+        return entry, None
+    lat, lon = parse_coords(coords)
+    entry.update(lat=str(lat), lon=str(lon))
+    if account.get("lat") in (None, "") or account.get("lon") in (None, "") or range_problem(account["lat"], account["lon"]):
+        return entry, f"the account has no usable coordinates; the {what} distance is unknown"
+    distance = round(haversine_m(lat, lon, account["lat"], account["lon"]))
+    entry["distance_m"] = distance
+    radius = int(settings.get("visits.checkin_radius_m", 500))
+    if distance > radius:
+        entry["far"] = True
+        return entry, f"{what} is {distance} m from the account (more than {radius} m)"
+    return entry, None
+
+
+def log(visit: dict[str, Any], vid: str, settings: Settings, *, outcome: str | None, next_steps: list[str],
+        dues: list[str], by: str | None, at: str) -> dict[str, Any]:
+    """Write up: the outcome, and each next step as a follow-up ``{text, due, done, owner}``."""
+    if not outcome and not next_steps:
+        raise ValidationError("give --outcome and/or --next-step")
+    require_status(visit, vid, ("planned", "in_progress", "completed"), "log an outcome")
+    if dues and len(dues) not in (1, len(next_steps)):
+        raise ValidationError(f"{len(dues)} --due for {len(next_steps)} --next-step: give one --due for all, or one per next step")
+    default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(settings.get("visits.follow_up_days", 7)))
+    out = dict(visit)
+    if outcome:
+        out["outcome"] = outcome
+        out = sop.tick_auto(out, settings, "outcome", by=by, at=at)
+    follow = list(visit.get("next_steps") or [])
+    for n, text in enumerate(next_steps):
+        if not text.strip():
+            raise ValidationError("--next-step is empty; say what happens next")
+        due = dues[n if len(dues) > 1 else 0] if dues else default_due.isoformat()
+        follow.append({"text": text.strip(), "due": parse_date(due, "--due").isoformat(), "done": False,
+                       "owner": visit.get("rep")})
+    if next_steps:
+        out["next_steps"] = follow
+        out = sop.tick_auto(out, settings, "next_steps", by=by, at=at)
+    return out
+
+
+def complete(visit: dict[str, Any], vid: str, settings: Settings, *, at: str) -> dict[str, Any]:
+    """Mark done: refused while a required SOP step is open or the visit is checked in but not out."""
+    require_status(visit, vid, OPEN, "complete it")
+    if visit.get("checkin") and not visit.get("checkout"):
+        raise PolicyError(f"visit {vid} is checked in but not out; run `crmctl visit checkout {vid}` first")
+    sop.require_complete(visit, settings, vid)
+    return dict(visit, status="completed", completed=at)
+
+
+def close_followup(visit: dict[str, Any], vid: str, number: int, *, by: str | None, at: str) -> dict[str, Any]:
+    follow = [dict(f) for f in visit.get("next_steps") or []]
+    if not 1 <= number <= len(follow):
+        raise ValidationError(f"visit {vid} has {len(follow)} follow-up(s); N must be 1..{len(follow)}" if follow
+                              else f"visit {vid} has no follow-ups")
+    if follow[number - 1].get("done"):
+        raise PolicyError(f"follow-up {number} of visit {vid} is already done")
+    follow[number - 1].update(done=True, done_at=at, done_by=by)
+    return dict(visit, next_steps=follow)
+
+
+def cancel(visit: dict[str, Any], vid: str, reason: str, *, by: str | None, at: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise ValidationError("--reason is empty; say why the visit is cancelled")
+    require_status(visit, vid, ("planned",), "cancel it (only planned visits can be cancelled)")
+    return dict(visit, status="cancelled", cancelled={"at": at, "by": by, "reason": reason.strip()})
+
+
+def coach(visit: dict[str, Any], vid: str, settings: Settings, *, by: str, at: str, scores: list[str],
+          comment: str | None) -> dict[str, Any]:
+    """A coaching entry by a manager who was on the visit: a 1..5 score per SOP step and a comment."""
+    if by not in (visit.get("with") or []):
+        on = ", ".join(visit.get("with") or []) or "nobody (not an accompanied visit)"
+        raise PolicyError(f"{by} was not on visit {vid}; only the accompanying manager may coach it (with: {on})")
+    if visit.get("status") == "cancelled":
+        raise PolicyError(f"visit {vid} was cancelled; there is nothing to coach")
+    if not scores:
+        raise ValidationError("give at least one --score STEP=1..5")
+    parsed: dict[str, int] = {}
+    for item in scores:
+        step, sep, value = item.partition("=")
+        step = step.strip()
+        if not sep:
+            raise ValidationError(f"--score {item!r}: write STEP=1..5")
+        sop.sop_step(settings, str(visit.get("type")), step)
+        if value.strip() not in ("1", "2", "3", "4", "5"):
+            raise ValidationError(f"--score {item!r}: the score must be a whole number from 1 to 5")
+        parsed[step] = int(value)
+    entry: dict[str, Any] = {"by": by, "at": at, "scores": parsed}
+    if comment:
+        entry["comment"] = comment
+    return dict(visit, coaching=[*(visit.get("coaching") or []), entry])
+
+
+def open_followups(visit: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    return [(n, f) for n, f in enumerate(visit.get("next_steps") or [], 1) if not f.get("done")]

@@ -1,0 +1,159 @@
+"""Dates for visit plans and reports: ISO weeks, windows, periods, working days, clock times.
+
+Every parser raises one :class:`ValidationError` line that names the option and
+the expected form, so the CLI can refuse bad input before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+from crmctl.core.errors import ValidationError
+from crmctl.core.settings import Settings
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+Window = tuple[_dt.date, _dt.date]
+
+
+def parse_date(text: str, what: str = "date") -> _dt.date:
+    try:
+        return _dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValidationError(f"{what} {text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def parse_week(text: str) -> Window:
+    """``2026-W49`` -> (Monday, Sunday) of that ISO week."""
+    m = _WEEK.match(str(text).strip())
+    if not m:
+        raise ValidationError(f"--week {text!r} is not an ISO week; use YYYY-Www, e.g. 2026-W49")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        monday = _dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValidationError(f"--week {text!r}: {year} has no week {week}") from None
+    return monday, monday + _dt.timedelta(days=6)
+
+
+def week_of(day: _dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def window(week: str | None, start: str | None, end: str | None, today: _dt.date, default_days: int = 7) -> Window:
+    """The window of ``--week`` or ``--from/--to`` (default: the week of today)."""
+    if week and (start or end):
+        raise ValidationError("give either --week or --from/--to, not both")
+    if week:
+        return parse_week(week)
+    if start or end:
+        first = parse_date(start, "--from") if start else today
+        last = parse_date(end, "--to") if end else first + _dt.timedelta(days=default_days - 1)
+        if last < first:
+            raise ValidationError(f"--to {last} is before --from {first}")
+        return first, last
+    monday = today - _dt.timedelta(days=today.weekday())
+    return monday, monday + _dt.timedelta(days=6)
+
+
+def parse_period(text: str) -> Window:
+    """``2026-Q4``, ``2026-11``, ``2026``, ``2026-W49`` or ``D..D`` -> (first day, last day)."""
+    text = str(text).strip()
+    if m := _QUARTER.match(text):
+        year, q = int(m.group(1)), int(m.group(2))
+        first = _dt.date(year, 3 * q - 2, 1)
+        return first, _month_end(_dt.date(year, 3 * q, 1))
+    if m := _MONTH.match(text):
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise ValidationError(f"period {text!r}: month {month} does not exist")
+        first = _dt.date(year, month, 1)
+        return first, _month_end(first)
+    if m := _YEAR.match(text):
+        year = int(m.group(1))
+        return _dt.date(year, 1, 1), _dt.date(year, 12, 31)
+    if _WEEK.match(text):
+        return parse_week(text)
+    if ".." in text:
+        a, b = text.split("..", 1)
+        first, last = parse_date(a, "period start"), parse_date(b, "period end")
+        if last < first:
+            raise ValidationError(f"period {text!r} ends before it starts")
+        return first, last
+    raise ValidationError(f"period {text!r} is not understood; use 2026-Q4, 2026-11, 2026, 2026-W49 or 2026-09-01..2026-11-30")
+
+
+def quarter_of(day: _dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def check_period(text: str) -> str:
+    """A quota period key (``2026-Q4``, ``2026-11`` or ``2026``), normalised."""
+    text = str(text).strip().upper()
+    if not (_QUARTER.match(text) or _MONTH.match(text) or _YEAR.match(text)):
+        raise ValidationError(f"--period {text!r}: use a quarter (2026-Q4), a month (2026-11) or a year (2026)")
+    parse_period(text)
+    return text
+
+
+def _month_end(first: _dt.date) -> _dt.date:
+    nxt = _dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return nxt - _dt.timedelta(days=1)
+
+
+def working_days(settings: Settings, first: _dt.date, last: _dt.date) -> list[_dt.date]:
+    """The working days (``working_days`` in crm.yaml) from ``first`` to ``last``, inclusive."""
+    names = [str(d).lower()[:3] for d in settings.get("working_days", WEEKDAYS[:5]) or []]
+    allowed = {WEEKDAYS.index(n) for n in names if n in WEEKDAYS}
+    out: list[_dt.date] = []
+    day = first
+    while day <= last:
+        if day.weekday() in allowed:
+            out.append(day)
+        day += _dt.timedelta(days=1)
+    return out
+
+
+def tzinfo(settings: Settings) -> _dt.tzinfo:
+    offset = str(settings.get("timezone", "+00:00"))
+    try:
+        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
+    except ValueError:
+        tz = None
+    return tz or _dt.timezone.utc
+
+
+def parse_clock(text: str, what: str = "--time") -> str:
+    """``9:05`` -> ``09:05``."""
+    m = _CLOCK.match(str(text).strip())
+    if not m:
+        raise ValidationError(f"{what} {text!r} is not a time; use HH:MM (24-hour)")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def moment(text: str | None, day: str, now: str, settings: Settings) -> str:
+    """A check-in/out timestamp: ``--time HH:MM`` on the visit's day, a full ISO time, or now."""
+    if not text:
+        return now
+    if _CLOCK.match(text.strip()):
+        hh, mm = parse_clock(text).split(":")
+        base = _dt.datetime.combine(_dt.date.fromisoformat(day), _dt.time(int(hh), int(mm)), tzinfo(settings))
+        return base.isoformat()
+    try:
+        value = _dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"--time {text!r}: use HH:MM or YYYY-MM-DDTHH:MM") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tzinfo(settings))
+    return value.replace(microsecond=0).isoformat()
+
+
+def minutes_between(start: str, end: str) -> int:
+    delta = _dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)
+    return int(delta.total_seconds() // 60)
