@@ -26,6 +26,8 @@ from crmctl.core.schemas import TYPES, canonical, get_schema
 from crmctl.core.settings import Settings
 
 SETTINGS_FILE = "crm.yaml"
+WRITE_THROUGH = 50  # a batch writing this many new files also updates the read cache
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w]*):", re.MULTILINE)
 
 
 @dataclass
@@ -266,6 +268,7 @@ class Transaction:
         from crmctl.core import yamlio
 
         staged: list[tuple[str, str | None]] = []
+        fresh: list[tuple[Record, str, str]] = []  # new files of a batch, for the read cache
         try:
             for rel, (rec, op) in self.pending.items():
                 target = os.path.join(self.book.root, rel)
@@ -277,8 +280,11 @@ class Transaction:
                     with open(target, encoding="utf-8") as handle:
                         original = handle.read()
                 schema = get_schema(rec.type)
-                text = yamlio.dumps_fast(schema.order(rec.data)) if original is None and self.batch else \
-                    yamlio.dumps(schema.order(rec.data), original)
+                if original is None and self.batch:
+                    text = yamlio.dumps_fast(schema.order(rec.data))
+                    fresh.append((rec, target, text))
+                else:
+                    text = yamlio.dumps(schema.order(rec.data), original)
                 if text == original:
                     continue
                 staged.append((target, _write_temp(target, text, fsync=not self.batch)))
@@ -296,12 +302,26 @@ class Transaction:
             else:
                 os.replace(tmp, target)
             self.written.append(os.path.relpath(target, self.book.root))
+        if len(fresh) >= WRITE_THROUGH:
+            self._remember(fresh)
         if self.do_commit and self.written:
             root = self.book.git_root()
             if root:
                 paths = [os.path.relpath(os.path.join(self.book.root, p), root) for p in self.written]
                 with _committing(self.book.root, root):
                     self.committed = git.commit(root, paths, self.message, self.author)
+
+
+    def _remember(self, fresh: list[tuple[Record, str, str]]) -> None:
+        """Put a batch's new files into the read cache, so the next read need not parse them again."""
+        by_type: dict[str, dict[str, list[Any]]] = {}
+        for rec, target, text in fresh:
+            st = os.stat(target)
+            lines = {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
+            by_type.setdefault(rec.type, {})[os.path.basename(target)] = \
+                [st.st_mtime_ns, st.st_size, st.st_ino, rec.data, lines, None]
+        for rtype, entries in by_type.items():
+            cache.remember(os.path.join(self.book.root, ".crmctl", "cache", f"{rtype}.json"), entries)
 
 
 @contextlib.contextmanager

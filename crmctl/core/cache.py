@@ -50,6 +50,13 @@ def _write_cache(path: str, files: dict[str, Entry]) -> None:
     save_json(path, {"version": VERSION, "files": files})
 
 
+def remember(cache_path: str, entries: dict[str, Entry]) -> None:
+    """Add entries for files just written (a batch), keyed by their stat like any other."""
+    files = _read_cache(cache_path)
+    files.update(entries)
+    _write_cache(cache_path, files)
+
+
 def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
     """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
     cached = _read_cache(cache_path) if cache_path else {}

@@ -187,3 +187,23 @@ def test_timestamps_use_the_book_offset(book: Path) -> None:
     assert r.exit_code == 0
     assert '"created": "' in r.stdout and "+08:00" in r.stdout
 
+
+
+def test_a_batch_updates_the_read_cache(book: Path) -> None:
+    from crmctl.core import cache
+
+    b = Book(str(book))
+    with b.transaction("batch", commit=False) as tx:
+        tx.batch = True
+        for i in range(60):
+            tx.put("contacts", f"batch-{i:03d}", {"name": f"批量 {i}", "account": "acme", "notes": "line one\nline two"})
+    files = cache._read_cache(str(book / ".crmctl" / "cache" / "contacts.json"))
+    assert len([n for n in files if n.startswith("batch-")]) == 60
+    # the next read trusts those entries: same data as a fresh parse, and the key lines are right
+    fresh = Book(str(book))
+    assert fresh.get("contacts", "batch-007").data == {"name": "批量 7", "account": "acme", "notes": "line one\nline two"}
+    assert fresh.get("contacts", "batch-007").lines == {"name": 1, "account": 2, "notes": 3}
+    import shutil
+
+    shutil.rmtree(book / ".crmctl" / "cache")
+    assert Book(str(book)).get("contacts", "batch-007").lines == {"name": 1, "account": 2, "notes": 3}
