@@ -224,6 +224,7 @@ class Transaction:
         self.committed = False
 
     def __enter__(self) -> Transaction:
+        _ = self.book.settings  # the lock's timeout comes from crm.yaml
         self.book.lock.__enter__()
         # what we read before the lock may be stale: re-read under it
         self.book.forget()

@@ -1,0 +1,113 @@
+"""The record loader refuses what is unsafe and the writer round-trips losslessly."""
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmctl.core import yamlio
+from crmctl.core.errors import LoadError
+
+
+def load(text: str) -> dict:
+    return yamlio.loads(text, "r.yaml")[0]
+
+
+def refused(text: str | bytes) -> str:
+    with pytest.raises(LoadError) as info:
+        if isinstance(text, bytes):
+            yamlio.loads(yamlio.decode(text, "r.yaml"), "r.yaml")
+        else:
+            yamlio.loads(text, "r.yaml")
+    return str(info.value)
+
+
+def test_yaml_12_scalars_stay_strings() -> None:
+    data = load("a: no\nb: 0777\nc: 22:30\nd: 12.50\ne: 2026-01-02\nf: yes\ng: true\nh: 0o17\n")
+    assert data == {"a": "no", "b": 777, "c": "22:30", "d": "12.50", "e": "2026-01-02", "f": "yes", "g": True, "h": 15}
+
+
+def test_key_lines_are_reported() -> None:
+    _, lines = yamlio.loads("# comment\nname: x\n\ntier: A\n", "r.yaml")
+    assert lines == {"name": 2, "tier": 4}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: !!python/object/apply:os.system [echo hi]\n", "r.yaml:1: YAML tags"),
+    ("a: &x 1\nb: *x\n", "anchors"),
+    ("a: 1\nb: 2\na: 3\n", "r.yaml:3: invalid YAML: duplicate key 'a'"),
+    ("- 1\n- 2\n", "not a mapping"),
+    ("", "empty file"),
+    ("a: [1, 2\n", "invalid YAML"),
+    ("a: !custom x\n", "YAML tags"),
+])
+def test_unsafe_or_broken_documents_are_refused(text: str, message: str) -> None:
+    assert message in refused(text)
+
+
+def test_billion_laughs_is_refused_before_expansion() -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i-1}"] * 9) + "]" for i in range(1, 10)]
+    assert "anchors" in refused("\n".join(lines) + "\n")
+
+
+def test_deep_nesting_is_refused() -> None:
+    assert "nesting" in refused("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nesting" in refused("".join(" " * (2 * i) + f"k{i}:\n" for i in range(200)) + " " * 400 + "v: 1\n")
+
+
+def test_bytes_that_are_not_utf8_nul_and_oversized_are_refused() -> None:
+    assert "r.yaml:2: bytes that are not UTF-8" in refused(b"a: 1\nb: \xff\xfe\n")
+    assert "r.yaml:2: NUL byte" in refused(b"a: 1\nb: x\x00y\n")
+    assert "limited to" in refused(b"a: " + b"x" * (yamlio.MAX_FILE_BYTES + 10))
+
+
+def test_bom_is_accepted() -> None:
+    assert yamlio.loads(yamlio.decode("\ufeffname: 测试\n".encode(), "r.yaml"), "r.yaml")[0] == {"name": "测试"}
+
+
+def test_rewrite_keeps_comments_and_order() -> None:
+    original = "# top comment\ntier: B   # keep me\nname: ACME\nhistory:\n- at: '2026-01-01'\n"
+    out = yamlio.dumps({"tier": "A", "name": "ACME", "history": [{"at": "2026-01-01"}, {"at": "2026-02-01"}], "city": "上海"}, original)
+    assert out.startswith("# top comment\ntier: A   # keep me\nname: ACME\n")
+    assert load(out) == {"tier": "A", "name": "ACME", "history": [{"at": "2026-01-01"}, {"at": "2026-02-01"}], "city": "上海"}
+
+
+@pytest.mark.parametrize("value", ["no", "yes", "off", "0777", "22:30", "+86 21 1234", "0086", "12.50", "1e3", "null", "~",
+                                   "true", "2026-01-02", "- x", "a: b", "#x", "", " lead", "trail ", "@x", "%x", "*x", "&x", "!x"])
+def test_ambiguous_strings_are_written_quoted(value: str) -> None:
+    for dump in (yamlio.dumps, yamlio.dumps_fast):
+        text = dump({"v": value})
+        assert load(text) == {"v": value}
+        import yaml  # a YAML 1.1 reader must see the same string
+        assert yaml.safe_load(text) == {"v": value}, text
+
+
+scalars = st.one_of(
+    st.text(alphabet=string.printable + "中文测试，。ＡＢＣ＃　", max_size=30),
+    st.integers(min_value=-10**12, max_value=10**12),
+    st.booleans(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+)
+keys = st.text(alphabet=string.ascii_lowercase + "_", min_size=1, max_size=12)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, min_size=1, max_size=8))
+def test_write_then_read_is_lossless(data: dict) -> None:
+    clean = _normalise(data)
+    assert load(yamlio.dumps(clean)) == clean
+    assert load(yamlio.dumps_fast(clean)) == clean
+
+
+def _normalise(value):  # the store never keeps \r or lone surrogates; YAML folds \r\n
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, str):
+        return value.replace("\r", "").replace("\x0b", "").replace("\x0c", "")
+    return value
