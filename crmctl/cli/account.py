@@ -65,10 +65,12 @@ def render_section(data: dict[str, Any]) -> str:
 def lifecycle(app: App, ref: str | None, apply_: bool, dry_run: bool, fmt: str) -> None:
     """Lifecycle stage computed from orders and activity vs the stored one (all accounts, or ID)."""
     from crmctl.mcr import figures, lifecycle as lc
+    from crmctl.mcr.related import IndexedRelated
 
     def verdicts() -> list[tuple[Any, lc.Verdict]]:
         book = app.book
-        ctx = figures.Context.build(book)
+        # one account: read only its group's records; all accounts: one pass per type
+        ctx = figures.Context.build(book, IndexedRelated(book) if ref else None)
         targets = [book.get("accounts", ref)] if ref else [a for a in book.all("accounts") if not a.get("merged_into")]
         return [(a, lc.compute(figures.compute(ctx, a), book.settings)) for a in sorted(targets, key=lambda a: a.id)]
 

@@ -24,7 +24,7 @@ from crmctl.core.book import Book, Record, today
 from crmctl.core.money import quantize, to_decimal
 from crmctl.l2c import orders as l2c_orders
 from crmctl.mcr.fx import Rates
-from crmctl.mcr.related import Related
+from crmctl.mcr.related import AccountTree, Related
 
 DONE_VISITS = ("completed", "in_progress")
 ZERO = Decimal(0)
@@ -36,7 +36,7 @@ class Context:
     """What every figure needs: the book, its index, rates, the date and settings."""
 
     book: Book
-    related: Related
+    related: AccountTree
     rates: Rates
     today: _dt.date
     currency: str
@@ -45,7 +45,7 @@ class Context:
     grace_days: int
 
     @classmethod
-    def build(cls, book: Book, related: Related | None = None) -> Context:
+    def build(cls, book: Book, related: AccountTree | None = None) -> Context:
         settings = book.settings
         stages = settings.get("pipeline.stages", []) or []
         return cls(

@@ -30,7 +30,7 @@ from crmctl.core.schema import custom_fields
 from crmctl.l2c import orders as l2c_orders
 from crmctl.mcr import figures as figs
 from crmctl.mcr.figures import Context, Figures
-from crmctl.mcr.related import Related
+from crmctl.mcr.related import AccountTree, IndexedRelated
 
 TIMELINE_LIMIT = 20
 GIT_PATHS_LIMIT = 200  # a huge group's timeline reads git for its newest records only
@@ -49,7 +49,7 @@ class View:
         return self.ctx.book
 
     @property
-    def related(self) -> Related:
+    def related(self) -> AccountTree:
         return self.ctx.related
 
     @cached_property
@@ -64,7 +64,7 @@ class View:
         return self.related.of(rtype, self.ids)
 
     def name_of(self, rtype: str, rid: str | None) -> str | None:
-        rec = self.book.records(rtype).get(rid or "")
+        rec = self.related.record(rtype, rid) if rid else None
         return rec.name if rec else rid
 
 
@@ -80,9 +80,14 @@ def section(name: str, title: str) -> Callable[[Section], Section]:
     return register
 
 
-def build(book: Book, account_ref: str, related: Related | None = None, timeline_limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
-    """The whole view: ``{"id": ..., section name: section data, ...}``."""
-    ctx = Context.build(book, related)
+def build(book: Book, account_ref: str, related: AccountTree | None = None,
+          timeline_limit: int = TIMELINE_LIMIT) -> dict[str, Any]:
+    """The whole view: ``{"id": ..., section name: section data, ...}``.
+
+    By default related records are found through the account index and read
+    file by file, so the view costs the same on a book of any size.
+    """
+    ctx = Context.build(book, related or IndexedRelated(book))
     view = View(ctx, book.get("accounts", account_ref), timeline_limit)
     out: dict[str, Any] = {"id": view.account.id, "name": view.account.name}
     for name, _, func in SECTIONS:
@@ -141,7 +146,7 @@ def hierarchy(view: View) -> dict[str, Any]:
     return {"parents": parents, "subsidiaries": rows}
 
 
-def _tree(rel: Related, root: str, depth: int = 0, seen: set[str] | None = None) -> list[tuple[int, str]]:
+def _tree(rel: AccountTree, root: str, depth: int = 0, seen: set[str] | None = None) -> list[tuple[int, str]]:
     seen = seen if seen is not None else {root}
     out = []
     for kid in rel.children.get(root, ()):
