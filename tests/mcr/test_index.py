@@ -1,0 +1,43 @@
+"""The account index gives the same view as a full scan, and notices changes."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from crmctl.core.book import Book
+from crmctl.mcr import view360
+from crmctl.mcr.related import Related
+from tests.conftest import Run
+from tests.mcr.conftest import now, put, sales  # noqa: F401 - fixtures
+
+
+def test_indexed_view_equals_full_scan(demo_copy: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CRMCTL_NOW", "2026-11-27T10:00:00+08:00")
+    for account in ("saic-group", "saic-powertrain", "bavaria-gears", "hangzhou-hydraulics"):
+        book = Book(str(demo_copy))
+        indexed = view360.build(book, account)
+        full = view360.build(Book(str(demo_copy)), account, related=Related(Book(str(demo_copy))))
+        assert indexed == full, account
+    assert (demo_copy / ".crmctl/cache/mcr-orders.json").exists()
+
+
+def test_new_records_show_up_after_a_write(run: Run, sales: Path) -> None:
+    assert json.loads(run("account", "show", "acme", "--format", "json").stdout)["orders"]["orders"] == 4
+    put(sales, [("orders", "o9", {"number": "SO-9", "account": "acme", "date": "2026-11-01", "currency": "CNY", "total": "1.00"})])
+    data = json.loads(run("account", "show", "acme", "--format", "json").stdout)
+    assert data["orders"]["orders"] == 5 and data["orders"]["this_year"] == "120001.00"
+
+
+def test_an_in_place_edit_moving_a_record_away_is_not_shown(run: Run, sales: Path) -> None:
+    assert json.loads(run("account", "show", "acme", "--format", "json").stdout)["opportunities"]["count"] == 2
+    path = sales / "records/opportunities/op1.yaml"
+    folder = os.stat(path.parent)
+    with open(path, "r+", encoding="utf-8") as handle:  # in place: the folder's stamp stays the same
+        text = handle.read().replace("account: acme", "account: baosteel")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    os.utime(path.parent, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    data = json.loads(run("account", "show", "acme", "--format", "json").stdout)
+    assert data["opportunities"]["count"] == 1 and data["opportunities"]["pipeline_value"] == "7200.00"
