@@ -42,6 +42,8 @@ def render_section(data: dict[str, Any]) -> str:
     scalars = {k: v for k, v in data.items() if not isinstance(v, list)}
     width = max((len(k) for k in scalars), default=0)
     for key, value in scalars.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
         lines.append(f"{key.replace('_', ' ') + ':':<{width + 2}}{'-' if value in (None, '') else value}")
     for key, value in data.items():
         if not isinstance(value, list):
@@ -112,8 +114,7 @@ def run_merge(app: App, rtype: str, survivor: str, merged: str, dry_run: bool, f
     noun = rtype[:-1]
     with app.transaction(f"{noun} merge") as tx:
         plan = mcr_merge.plan(app.book, rtype, survivor, merged, app.actor_id, now_iso(app.book.settings))
-        moved = len({m.record for m in plan.moves}) - 1
-        tx.message = f"{noun} merge: {plan.merged} into {plan.survivor} ({moved} record(s) changed)"
+        tx.message = f"{noun} merge: {plan.merged} into {plan.survivor} ({len(plan.writes)} records changed)"
         if dry_run:
             tx.pending.clear()
         else:

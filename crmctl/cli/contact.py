@@ -14,7 +14,7 @@ cli = record_group("contacts", "Contacts: people at accounts and their role in t
 cli.name = "contact"
 
 YES_NO = click.Choice(["yes", "no"], case_sensitive=False)
-CONSENT_CHANNELS = ("email", "phone", "wechat", "video", "visit", "sms", "mail")
+CONSENT_CHANNELS = ("email", "phone", "wechat", "video", "visit")  # the default contact.channels; others: --set consent.X=true on edit
 
 
 @cli.command("move")

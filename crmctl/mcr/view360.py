@@ -128,7 +128,7 @@ def key_figures(view: View) -> dict[str, Any]:
         "days_since_last_touch": fig.days_since_touch,
         "last_touch": fig.last_touch,
         "health": fig.health,
-        "health_parts": ", ".join(f"{k} {v}" for k, v in fig.health_parts.items()),
+        "health_parts": dict(fig.health_parts),
         "rolled_up_over": len(view.ids),
     }
 
@@ -166,7 +166,7 @@ def contacts(view: View) -> dict[str, Any]:
              "channel": c.get("channel"), "reach": c.get("email") or c.get("mobile") or c.get("phone")} for c in people]
     roles = view.book.settings.values("contact.roles")
     present = {r["role"] for r in rows}
-    return {"rows": rows, "roles_missing": [r for r in roles if r not in present]}
+    return {"roles_missing": ", ".join(r for r in roles if r not in present) or None, "rows": rows}
 
 
 @section("opportunities", "Open opportunities")

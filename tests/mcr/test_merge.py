@@ -57,7 +57,7 @@ def test_account_merge_moves_every_reference_in_one_commit(run: Run, dupes: Path
     assert files == sorted(f"records/{p}.yaml" for p in (
         "accounts/acme", "accounts/acme-2", "accounts/acme-2-sub", "contacts/c1", "leads/l1", "opportunities/op1",
         "quotes/q1", "orders/o1", "payments/p1", "visits/v1"))
-    assert git(dupes, "log", "-1", "--format=%s|%an").strip() == "account merge: acme-2 into acme (9 record(s) changed)|Rex Rep"
+    assert git(dupes, "log", "-1", "--format=%s|%an").strip() == "account merge: acme-2 into acme (10 records changed)|Rex Rep"
     # the redirect answers for the survivor
     shown = json.loads(run("account", "show", "acme-2", "--format", "json").stdout)
     assert shown["id"] == "acme" and shown["orders"]["lifetime"] == "10.00"
