@@ -15,6 +15,11 @@ step crmctl contact list --where account=saic-powertrain
 # --- L2C demo ---
 
 # --- MCR demo ---
+step crmctl account show saic-group --timeline 8
+step crmctl account lifecycle
+step crmctl report customers
+step crmctl account merge saic-group saic-volkswagen-parts --dry-run
+step crmctl contact export-vcf --account saic-pt-nanjing
 
 # --- SFE demo ---
 
