@@ -43,6 +43,10 @@ class Context:
     closed_stages: frozenset[str]
     probabilities: dict[str, Decimal]
     grace_days: int
+    rounding: str = "half-up"
+    dormant_days: int = 180
+    cadence_by_lifecycle: dict[str, Any] = field(default_factory=dict)
+    cadence_by_tier: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, book: Book, related: AccountTree | None = None) -> Context:
@@ -54,10 +58,14 @@ class Context:
             closed_stages=frozenset(str(s["id"]) for s in stages if s.get("closed")),
             probabilities={str(s["id"]): to_decimal(s.get("probability", 0)) for s in stages},
             grace_days=int(settings.get("payments.overdue_grace_days", 0) or 0),
+            rounding=settings.rounding,
+            dormant_days=int(settings.get("account.lifecycle_rules.dormant_after_days", 180)),
+            cadence_by_lifecycle=dict(settings.get("visits.cadence.by_lifecycle", {}) or {}),
+            cadence_by_tier=dict(settings.get("visits.cadence.by_tier", {}) or {}),
         )
 
     def money(self, amount: Decimal) -> Decimal:
-        return quantize(amount, self.currency, self.book.settings.rounding)
+        return quantize(amount, self.currency, self.rounding)
 
     def days_ago(self, iso: str | None) -> int | None:
         return None if not iso else (self.today - _dt.date.fromisoformat(iso[:10])).days
@@ -104,14 +112,12 @@ def is_open(ctx: Context, opp: Record) -> bool:
     return str(opp.get("stage")) not in ctx.closed_stages
 
 
-def cadence_days(book: Book, account: Record) -> int | None:
+def cadence_days(ctx: Context, account: Record) -> int | None:
     """Days between visits for this account: by lifecycle (overrides), else by tier; 0 or None = none."""
-    by_life = book.settings.get("visits.cadence.by_lifecycle", {}) or {}
     life = account.get("lifecycle")
-    if life in by_life:
-        return int(by_life[life]) or None
-    by_tier = book.settings.get("visits.cadence.by_tier", {}) or {}
-    value = by_tier.get(account.get("tier"))
+    if life in ctx.cadence_by_lifecycle:
+        return int(ctx.cadence_by_lifecycle[life]) or None
+    value = ctx.cadence_by_tier.get(account.get("tier"))
     if value is None:
         return None
     return int(value) or None
@@ -187,13 +193,13 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
         fig.open_follow_ups += sum(1 for step in visit.get("next_steps") or [] if step.get("done") is not True)
     fig.last_touch = max((d for d in touches(ctx, ids) if d <= now), default=None)
     fig.days_since_touch = ctx.days_ago(fig.last_touch)
-    fig.cadence_days = cadence_days(ctx.book, account)
+    fig.cadence_days = cadence_days(ctx, account)
     if fig.revenue_prev_12m:
         fig.growth = fig.revenue_12m / fig.revenue_prev_12m - 1
     for name in ("revenue_lifetime", "revenue_this_year", "revenue_last_year", "revenue_12m", "revenue_prev_12m",
                  "open_pipeline", "weighted_pipeline", "outstanding", "overdue"):
         setattr(fig, name, ctx.money(getattr(fig, name)))
-    fig.health_parts = health_parts(fig, int(ctx.book.settings.get("account.lifecycle_rules.dormant_after_days", 180)))
+    fig.health_parts = health_parts(fig, ctx.dormant_days)
     fig.health = int(sum(fig.health_parts.values(), ZERO).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return fig
 

@@ -41,14 +41,16 @@ class AccountTree:
 
     def __init__(self, book: Book) -> None:
         self.book = book
-        self.accounts = book.records("accounts")
-        self.children: dict[str, list[str]] = defaultdict(list)
-        for rec in self.accounts.values():
-            parent = rec.get("parent")
-            if parent and not rec.get("merged_into"):
-                self.children[parent].append(rec.id)
-        for kids in self.children.values():
-            kids.sort()
+
+    def account(self, rid: str) -> Record | None:
+        raise NotImplementedError
+
+    def children_of(self, rid: str) -> list[str]:
+        raise NotImplementedError
+
+    def find(self, ref: str) -> Record:
+        """The account an id or unique prefix names, following a merge redirect."""
+        return self.book.get("accounts", ref)
 
     def descendants(self, account_id: str) -> list[str]:
         """Subsidiaries at every level below ``account_id`` (a loop is cut, not followed)."""
@@ -56,7 +58,7 @@ class AccountTree:
         seen = {account_id}
         frontier = [account_id]
         while frontier:
-            for kid in self.children.get(frontier.pop(), ()):
+            for kid in self.children_of(frontier.pop()):
                 if kid not in seen:
                     seen.add(kid)
                     found.append(kid)
@@ -70,17 +72,18 @@ class AccountTree:
     def ancestors(self, account_id: str) -> list[str]:
         """Parent, grandparent, ... up to the top of the group."""
         chain: list[str] = []
-        current = self.accounts[account_id].get("parent") if account_id in self.accounts else None
+        start = self.account(account_id)
+        current = start.get("parent") if start else None
         while current and current not in chain and current != account_id:
             chain.append(current)
-            parent = self.accounts.get(current)
+            parent = self.account(current)
             current = parent.get("parent") if parent else None
         return chain
 
     def record(self, rtype: str, rid: str) -> Record | None:
         """One record by id (accounts from the tree; other types from the book)."""
         if rtype == "accounts":
-            return self.accounts.get(rid)
+            return self.account(rid)
         return self.book.records(rtype).get(rid)
 
     # what both kinds of index provide
@@ -96,6 +99,14 @@ class Related(AccountTree):
 
     def __init__(self, book: Book, types: Iterable[str] = VIEW_TYPES) -> None:
         super().__init__(book)
+        self.accounts = book.records("accounts")
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for rec in self.accounts.values():
+            parent = rec.get("parent")
+            if parent and not rec.get("merged_into"):
+                self.children[parent].append(rec.id)
+        for kids in self.children.values():
+            kids.sort()
         self.by_account: dict[str, dict[str, list[Record]]] = {}
         self.payments_by_order: dict[str, list[Record]] = defaultdict(list)
         for rtype in types:
@@ -109,6 +120,12 @@ class Related(AccountTree):
                 if rtype == "payments" and rec.get("order"):
                     self.payments_by_order[rec.data["order"]].append(rec)
             self.by_account[rtype] = index
+
+    def account(self, rid: str) -> Record | None:
+        return self.accounts.get(rid)
+
+    def children_of(self, rid: str) -> list[str]:
+        return self.children.get(rid, [])
 
     def of(self, rtype: str, account_ids: Iterable[str]) -> list[Record]:
         index = self.by_account.get(rtype, {})
@@ -154,6 +171,25 @@ class IndexedRelated(AccountTree):
         if rtype in VIEW_TYPES:
             return self.load(rtype, rid)  # one file, not the whole type
         return super().record(rtype, rid)
+
+    def account(self, rid: str) -> Record | None:
+        return self.load("accounts", rid)
+
+    def children_of(self, rid: str) -> list[str]:
+        kids = []
+        for kid in self.index.ids("accounts", rid, by="parent"):
+            rec = self.load("accounts", kid)
+            if rec is not None and rec.get("parent") == rid and not rec.get("merged_into"):
+                kids.append(kid)
+        return sorted(kids)
+
+    def find(self, ref: str) -> Record:
+        """An exact id is read from its file; a prefix or a redirect goes through the book."""
+        rid = (ref or "").strip().lower()
+        rec = self.load("accounts", rid) if os.path.exists(os.path.join(self.book.folder("accounts"), f"{rid}.yaml")) else None
+        if rec is not None and not rec.get("merged_into"):
+            return rec
+        return self.book.get("accounts", ref)
 
     def of(self, rtype: str, account_ids: Iterable[str]) -> list[Record]:
         fname = account_field(rtype)

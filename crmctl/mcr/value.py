@@ -33,9 +33,10 @@ COLUMNS = ("id", "name", "tier", "lifecycle", "owner", "revenue_12m", "growth", 
 
 def customer_rows(book: Book, related: Related | None = None) -> list[dict[str, Any]]:
     """One row per live account: revenue, growth, pipeline, overdue, last touch, health, RFM."""
+    related = related or Related(book)
     ctx = figs.Context.build(book, related)
     rows: list[dict[str, Any]] = []
-    for account in sorted(ctx.related.accounts.values(), key=lambda a: a.id):
+    for account in sorted(related.accounts.values(), key=lambda a: a.id):
         if account.get("merged_into"):
             continue
         fig = figs.compute(ctx, account, [account.id])

@@ -88,7 +88,7 @@ def build(book: Book, account_ref: str, related: AccountTree | None = None,
     file by file, so the view costs the same on a book of any size.
     """
     ctx = Context.build(book, related or IndexedRelated(book))
-    view = View(ctx, book.get("accounts", account_ref), timeline_limit)
+    view = View(ctx, ctx.related.find(account_ref), timeline_limit)
     out: dict[str, Any] = {"id": view.account.id, "name": view.account.name}
     for name, _, func in SECTIONS:
         out[name] = func(view)
@@ -139,7 +139,9 @@ def hierarchy(view: View) -> dict[str, Any]:
     parents = [{"id": a, "name": view.name_of("accounts", a)} for a in rel.ancestors(view.account.id)]
     rows = []
     for depth, aid in _tree(rel, view.account.id):
-        rec = rel.accounts[aid]
+        rec = rel.account(aid)
+        if rec is None:
+            continue
         fig = figs.compute(view.ctx, rec)
         rows.append({"id": aid, "name": "  " * depth + rec.name, "tier": rec.get("tier"), "lifecycle": rec.get("lifecycle"),
                      "revenue_lifetime": fig.revenue_lifetime, "open_pipeline": fig.open_pipeline, "health": fig.health})
@@ -149,7 +151,7 @@ def hierarchy(view: View) -> dict[str, Any]:
 def _tree(rel: AccountTree, root: str, depth: int = 0, seen: set[str] | None = None) -> list[tuple[int, str]]:
     seen = seen if seen is not None else {root}
     out = []
-    for kid in rel.children.get(root, ()):
+    for kid in rel.children_of(root):
         if kid not in seen:
             seen.add(kid)
             out.append((depth, kid))
@@ -265,7 +267,7 @@ def _event(at: Any, what: str, record: str, by: Any = None) -> dict[str, Any]:
 
 
 def _record_events(view: View) -> Any:
-    group = [view.related.accounts[a] for a in view.ids]
+    group = [a for a in (view.related.account(i) for i in view.ids) if a is not None]
     for acc in group:
         for h in acc.get("history") or []:
             yield _event(h.get("at"), f"{h.get('action', 'change')}: {h.get('from') or '-'} -> {h.get('to') or '-'}",
@@ -295,7 +297,7 @@ def _git_events(view: View) -> list[dict[str, Any]]:
     root = view.book.git_root()
     if not root:
         return []
-    paths = [view.related.accounts[a].path for a in view.ids]
+    paths = [f"records/accounts/{a}.yaml" for a in view.ids]
     for rtype in ("contacts", "opportunities", "quotes", "orders", "payments", "visits"):
         paths.extend(r.path for r in view.records(rtype))
     rel = [os.path.relpath(os.path.join(view.book.root, p), root) for p in paths[:GIT_PATHS_LIMIT]]

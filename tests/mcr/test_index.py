@@ -19,7 +19,7 @@ def test_indexed_view_equals_full_scan(demo_copy: Path, monkeypatch) -> None:
         indexed = view360.build(book, account)
         full = view360.build(Book(str(demo_copy)), account, related=Related(Book(str(demo_copy))))
         assert indexed == full, account
-    assert (demo_copy / ".crmctl/cache/mcr-orders.json").exists()
+    assert (demo_copy / ".crmctl/cache/mcr-orders-00.json").exists()
 
 
 def test_new_records_show_up_after_a_write(run: Run, sales: Path) -> None:
