@@ -109,16 +109,21 @@ class Related(AccountTree):
             kids.sort()
         self.by_account: dict[str, dict[str, list[Record]]] = {}
         self.payments_by_order: dict[str, list[Record]] = defaultdict(list)
-        for rtype in types:
+        order_account: dict[str, str] = {}
+        for rtype in sorted(types, key=lambda t: t == "payments"):  # orders before payments
             index: dict[str, list[Record]] = defaultdict(list)
             fname = account_field(rtype)
             for rec in book.all(rtype):
                 if rec.get("merged_into"):
                     continue
-                if fname and rec.data.get(fname):
-                    index[rec.data[fname]].append(rec)
+                target = rec.data.get(fname) if fname else None
+                if rtype == "orders" and target:
+                    order_account[rec.id] = target
                 if rtype == "payments" and rec.get("order"):
                     self.payments_by_order[rec.data["order"]].append(rec)
+                    target = order_account.get(rec.data["order"], target)  # a payment belongs where its order does
+                if target:
+                    index[target].append(rec)
             self.by_account[rtype] = index
 
     def account(self, rid: str) -> Record | None:
@@ -192,6 +197,8 @@ class IndexedRelated(AccountTree):
         return self.book.get("accounts", ref)
 
     def of(self, rtype: str, account_ids: Iterable[str]) -> list[Record]:
+        if rtype == "payments":  # a payment belongs where its order does
+            return [p for order in self.of("orders", account_ids) for p in self.payments_of(order)]
         fname = account_field(rtype)
         out: list[Record] = []
         for aid in account_ids:

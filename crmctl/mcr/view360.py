@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from crmctl.core import git
 from crmctl.core.book import Book, Record
@@ -266,7 +266,7 @@ def _event(at: Any, what: str, record: str, by: Any = None) -> dict[str, Any]:
     return {"at": str(at or "")[:19].replace("T", " "), "what": what, "record": record, "by": by}
 
 
-def _record_events(view: View) -> Any:
+def _record_events(view: View) -> Iterator[dict[str, Any]]:
     group = [a for a in (view.related.account(i) for i in view.ids) if a is not None]
     for acc in group:
         for h in acc.get("history") or []:

@@ -41,3 +41,14 @@ def test_an_in_place_edit_moving_a_record_away_is_not_shown(run: Run, sales: Pat
     os.utime(path.parent, ns=(folder.st_atime_ns, folder.st_mtime_ns))
     data = json.loads(run("account", "show", "acme", "--format", "json").stdout)
     assert data["opportunities"]["count"] == 1 and data["opportunities"]["pipeline_value"] == "7200.00"
+
+
+def test_a_payment_without_account_belongs_to_its_orders_account(run: Run, sales: Path) -> None:
+    put(sales, [("orders", "o8", {"number": "SO-8", "account": "acme", "date": "2026-11-01", "currency": "CNY", "total": "100.00",
+                                  "installments": [{"due": "2026-11-10", "amount": "100.00"}]}),
+                ("payments", "p8", {"order": "o8", "date": "2026-11-05", "amount": "100.00", "currency": "CNY"})])
+    data = json.loads(run("account", "show", "acme", "--format", "json").stdout)
+    assert "SO-8" not in [r["number"] for r in data["receivables"]["rows"]]  # paid in full
+    assert any(e["record"] == "payments/p8" for e in data["timeline"]["rows"])
+    full = view360.build(Book(str(sales)), "acme", related=Related(Book(str(sales))))
+    assert any(e["record"] == "payments/p8" for e in full["timeline"]["rows"])
