@@ -96,3 +96,18 @@ def test_custom_fields_show_in_the_profile(run: Run, book: Path, now: str) -> No
                                    encoding="utf-8")
     assert run("account", "edit", "acme", "--set", "credit_limit=200000").exit_code == 0
     assert view(run)["profile"]["credit_limit"] == "200000"
+
+
+def test_quotes_and_their_approvals_in_the_timeline(run: Run, sales: Path) -> None:
+    put(sales, [("quotes", "q1", {"number": "QT-2026-0001", "version": 2, "account": "acme", "status": "sent", "currency": "CNY",
+                                  "date": "2026-11-20", "total": "48000.00",
+                                  "approvals": [{"decision": "approved", "at": "2026-11-19T16:00:00+08:00", "by": "mia"}]}),
+                ("quotes", "q0", {"number": "QT-2026-0000", "account": "acme-east", "status": "declined", "currency": "CNY",
+                                  "date": "2026-10-01"})])
+    data = view(run)
+    assert data["quotes"]["open"] == 1
+    assert [(q["number"], q["status"]) for q in data["quotes"]["rows"]] == [("QT-2026-0001", "sent"), ("QT-2026-0000", "declined")]
+    events = {(e["at"], e["what"], e["by"]) for e in data["timeline"]["rows"]}
+    assert ("2026-11-19 16:00:00", "quote QT-2026-0001: approved", "mia") in events
+    # the quote date is a touch: 2026-11-20 is later than the last visit
+    assert data["key_figures"]["last_touch"] == "2026-11-20"
