@@ -67,8 +67,13 @@ def test_redirect_pointing_nowhere_and_in_a_circle(run: Run, book: Path) -> None
 
 
 def test_coordinates_out_of_range_by_hand(run: Run, book: Path) -> None:
-    (book / "records/accounts/acme.yaml").write_text('name: ACME\nlat: "91"\nlon: "10"\n', encoding="utf-8")
-    assert "lat: 91 is out of range (-90..90)" in [p["message"] for p in problems(run)]
+    (book / "records/accounts/acme.yaml").write_text(
+        'name: ACME\nlat: "91"\nlon: "10"\naddresses:\n  - {type: plant, city: Wuxi, lat: "31.5", lon: "-181"}\n  - {type: office, lat: "31.5"}\n',
+        encoding="utf-8")
+    messages = [p["message"] for p in problems(run)]
+    assert "lat: 91 is out of range (-90..90)" in messages
+    assert "addresses[0].lon: -181 is out of range (-180..180)" in messages
+    assert "addresses[1].lat and addresses[1].lon go together; set both or neither" in messages
 
 
 def test_demo_book_passes_check(demo_copy: Path) -> None:
