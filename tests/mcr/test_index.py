@@ -9,7 +9,7 @@ from crmctl.core.book import Book
 from crmctl.mcr import view360
 from crmctl.mcr.related import Related
 from tests.conftest import Run
-from tests.mcr.conftest import now, put, sales  # noqa: F401 - fixtures
+from tests.mcr.conftest import put
 
 
 def test_indexed_view_equals_full_scan(demo_copy: Path, monkeypatch) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from crmctl.mcr.value import quintiles, segment
 from tests.conftest import Run
-from tests.mcr.conftest import now, put, sales  # noqa: F401 - fixtures
+from tests.mcr.conftest import put
 
 
 def test_quintiles_rank_best_highest_and_ties_share() -> None:
