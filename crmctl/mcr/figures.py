@@ -104,6 +104,15 @@ class Figures:
         return {k: v for k, v in self.__dict__.items()}
 
 
+def day_of(value: Any) -> str:
+    """The ``YYYY-MM-DD`` of a date or timestamp; "" for anything else (a hand edit `check` reports)."""
+    text = str(value or "")[:10]
+    try:
+        return _dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return ""
+
+
 def converted(ctx: Context, amount: Any, currency: str | None, day: str | None) -> Decimal:
     return ctx.rates.convert(to_decimal(amount or 0), currency, day)
 
@@ -128,19 +137,19 @@ def touches(ctx: Context, ids: list[str]) -> Iterable[str]:
     rel = ctx.related
     for visit in rel.of("visits", ids):
         if visit.get("status") in DONE_VISITS:
-            yield str(visit.get("date"))
+            yield day_of(visit.get("date"))
     for order in rel.of("orders", ids):
         if order.get("status") != "cancelled":
-            yield str(order.get("date"))
+            yield day_of(order.get("date"))
     for quote in rel.of("quotes", ids):
         if quote.get("date"):
-            yield str(quote.get("date"))
+            yield day_of(quote.get("date"))
     for opp in rel.of("opportunities", ids):
         for move in opp.get("stage_history") or []:
             if move.get("at"):
-                yield str(move["at"])[:10]
+                yield day_of(move["at"])
         if opp.get("created"):
-            yield str(opp.get("created"))[:10]
+            yield day_of(opp.get("created"))
 
 
 def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figures:
@@ -155,7 +164,7 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
     for order in rel.of("orders", ids):
         if order.get("status") == "cancelled":
             continue
-        day = str(order.get("date"))
+        day = day_of(order.get("date"))
         amount = converted(ctx, order.get("total"), order.get("currency"), day)
         fig.orders += 1
         fig.revenue_lifetime += amount
@@ -168,8 +177,9 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
             fig.orders_12m += 1
         elif start_prev < day <= start_12m:
             fig.revenue_prev_12m += amount
-        fig.first_order = min(fig.first_order or day, day)
-        fig.last_order = max(fig.last_order or day, day)
+        if day:
+            fig.first_order = min(fig.first_order or day, day)
+            fig.last_order = max(fig.last_order or day, day)
         payments = rel.payments_of(order)
         rate = converted(ctx, 1, order.get("currency"), day)
         fig.outstanding += max(l2c_orders.outstanding(order, payments), ZERO) * rate
@@ -183,7 +193,9 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
         fig.weighted_pipeline += amount * ctx.probabilities.get(str(opp.get("stage")), ZERO) / 100
     window = (today_ - _dt.timedelta(days=WINDOW_DAYS)).isoformat()
     for visit in rel.of("visits", ids):
-        day, state = str(visit.get("date")), visit.get("status")
+        day, state = day_of(visit.get("date")), visit.get("status")
+        if not day:
+            continue
         if state in DONE_VISITS and day <= now:
             fig.last_visit = max(fig.last_visit or day, day)
             if day > window:
@@ -191,7 +203,7 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
         elif state == "planned" and day >= now:
             fig.next_visit = min(fig.next_visit or day, day)
         fig.open_follow_ups += sum(1 for step in visit.get("next_steps") or [] if step.get("done") is not True)
-    fig.last_touch = max((d for d in touches(ctx, ids) if d <= now), default=None)
+    fig.last_touch = max((d for d in touches(ctx, ids) if d and d <= now), default=None)
     fig.days_since_touch = ctx.days_ago(fig.last_touch)
     fig.cadence_days = cadence_days(ctx, account)
     if fig.revenue_prev_12m:

@@ -111,3 +111,11 @@ def test_quotes_and_their_approvals_in_the_timeline(run: Run, sales: Path) -> No
     assert ("2026-11-19 16:00:00", "quote QT-2026-0001: approved", "mia") in events
     # the quote date is a touch: 2026-11-20 is later than the last visit
     assert data["key_figures"]["last_touch"] == "2026-11-20"
+
+
+def test_a_hand_edited_bad_date_does_not_break_the_view(run: Run, sales: Path) -> None:
+    (sales / "records/visits/v9.yaml").write_text("account: acme\nrep: rex\ntype: onsite\nstatus: completed\ndate: someday\n",
+                                                  encoding="utf-8")
+    data = view(run)
+    assert data["visits"]["last"] == "2026-11-17" and data["key_figures"]["last_touch"] == "2026-11-17"
+    assert run("check").exit_code == 1  # check is where the bad date is reported
