@@ -18,7 +18,8 @@ cli.commands.pop("show")  # the generic show gives way to the 360° view
 
 @cli.command("show")
 @click.argument("ref", metavar="ID")
-@click.option("--timeline", "timeline_limit", default=20, show_default=True, metavar="N", help="Timeline entries to show.")
+@click.option("--timeline", "timeline_limit", default=20, show_default=True, type=click.IntRange(0), metavar="N",
+              help="Timeline entries to show.")
 @output_option
 @pass_app
 @with_problems
