@@ -32,6 +32,11 @@ unset CRMCTL_NOW
 step crmctl import leads examples/import/expo-leads.csv --mapping examples/import/expo-leads.yaml --dry-run
 
 # --- MCR demo ---
+step crmctl account show saic-group --timeline 8
+step crmctl account lifecycle
+step crmctl report customers
+step crmctl account merge saic-group saic-volkswagen-parts --dry-run
+step crmctl contact export-vcf --account saic-pt-nanjing
 
 # --- SFE demo ---
 export CRMCTL_NOW="${CRMCTL_NOW:-2026-11-27T18:00:00+08:00}"   # the demo's quarter ends about here

@@ -1,10 +1,19 @@
-"""Rules every account and contact must keep, whoever writes them."""
+"""Rules every account and contact must keep, whoever writes them.
+
+``account add/edit`` and ``contact add/edit`` call these before writing (so
+bad input is one clear line and nothing is written); ``mcr.checks`` reports
+the same problems for records that were edited by hand.
+"""
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterator
 
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
+from crmctl.core.money import to_decimal
+
+BOUNDS = {"lat": Decimal(90), "lon": Decimal(180)}
 
 
 def parent_chain(book: Book, start: str | None, child: str) -> list[str]:
@@ -21,10 +30,60 @@ def parent_chain(book: Book, start: str | None, child: str) -> list[str]:
     return chain
 
 
+def coordinate_problems(data: dict[str, Any]) -> Iterator[str]:
+    """Latitude within -90..90, longitude within -180..180, and both or neither."""
+    places = [("", data)] + [(f"addresses[{i}].", a) for i, a in enumerate(data.get("addresses") or []) if isinstance(a, dict)]
+    for prefix, place in places:
+        if (place.get("lat") in (None, "")) != (place.get("lon") in (None, "")):
+            yield f"{prefix}lat and {prefix}lon go together; set both or neither"
+        for key, bound in BOUNDS.items():
+            value = place.get(key)
+            if value in (None, ""):
+                continue
+            try:
+                number = to_decimal(value, f"{prefix}{key}")
+            except ValidationError as exc:
+                yield str(exc)
+                continue
+            if not -bound <= number <= bound:
+                yield f"{prefix}{key}: {value} is out of range (-{bound}..{bound})"
+
+
 def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
-    parent_chain(book, data.get("parent"), rid)
+    parent = data.get("parent")
+    if parent:
+        target = book.records("accounts").get(parent)
+        if target is not None and target.get("merged_into"):
+            raise ValidationError(f"account {rid}: parent {parent} was merged into {target.get('merged_into')}; use that instead")
+    parent_chain(book, parent, rid)
+    for problem in coordinate_problems(data):
+        raise ValidationError(f"account {rid}: {problem}")
+
+
+def manager_chain(book: Book, start: str | None, contact: str) -> list[str]:
+    """Whom ``contact`` reports to, upwards; refuses a loop back to ``contact``."""
+    chain: list[str] = []
+    people = book.records("contacts")
+    current = start
+    while current:
+        if current == contact or current in chain:
+            raise ValidationError(f"contact {contact}: reports_to {start} would make a loop ({' -> '.join([contact, *chain, current])})")
+        chain.append(current)
+        boss = people.get(current)
+        current = boss.get("reports_to") if boss else None
+    return chain
 
 
 def contact_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
     if data.get("reports_to") == rid:
         raise ValidationError(f"contact {rid}: cannot report to themselves")
+    manager_chain(book, data.get("reports_to"), rid)
+    account = book.records("accounts").get(str(data.get("account") or ""))
+    if account is not None and account.get("merged_into"):
+        raise ValidationError(f"contact {rid}: account {account.id} was merged into {account.get('merged_into')}; use that instead")
+    channels = book.settings.values("contact.channels")
+    for key, value in (data.get("consent") or {}).items():
+        if channels and key not in channels:
+            raise ValidationError(f"contact {rid}: consent.{key}: unknown channel; channels are {', '.join(channels)}")
+        if not isinstance(value, bool):
+            raise ValidationError(f"contact {rid}: consent.{key}: {value!r} is not true or false")

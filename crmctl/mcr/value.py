@@ -1,0 +1,99 @@
+"""Customer value over all accounts: the rows of ``crmctl report customers``.
+
+One :class:`~crmctl.mcr.related.Related` index serves every account, so the
+report is one pass per record type plus constant work per account. Each row
+carries the account's own figures (not rolled up, so a group and its
+subsidiaries are not counted twice) and an RFM segment.
+
+RFM: among accounts with at least one order, each gets a 1–5 score (5 best)
+for Recency (days since the last order, fewer is better), Frequency (orders
+in the last 12 months) and Monetary (revenue in the last 12 months), by
+quintile of rank (ties share the lower score). Segments, first match wins:
+
+    champions    R ≥ 4 and F ≥ 4 and M ≥ 4
+    new          R ≥ 4 and F = 1 (first order lately) and only one order ever
+    loyal        R ≥ 3 and (F + M) / 2 ≥ 3
+    promising    R ≥ 3
+    at_risk      R ≤ 2 and (F + M) / 2 ≥ 3  (were good, gone quiet)
+    hibernating  everything else
+    prospect     no orders yet (no scores)
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Sequence
+
+from crmctl.core.book import Book
+from crmctl.mcr import figures as figs
+from crmctl.mcr.related import Related
+
+COLUMNS = ("id", "name", "tier", "lifecycle", "owner", "revenue_12m", "growth", "revenue_lifetime", "open_pipeline",
+           "overdue", "last_touch", "days_since_touch", "health", "rfm", "segment")
+
+
+def customer_rows(book: Book, related: Related | None = None) -> list[dict[str, Any]]:
+    """One row per live account: revenue, growth, pipeline, overdue, last touch, health, RFM."""
+    related = related or Related(book)
+    ctx = figs.Context.build(book, related)
+    rows: list[dict[str, Any]] = []
+    for account in sorted(related.accounts.values(), key=lambda a: a.id):
+        if account.get("merged_into"):
+            continue
+        fig = figs.compute(ctx, account, [account.id])
+        rows.append({
+            "id": account.id, "name": account.name, "tier": account.get("tier"), "lifecycle": account.get("lifecycle"),
+            "owner": account.get("owner"), "parent": account.get("parent"), "currency": ctx.currency,
+            "revenue_12m": fig.revenue_12m, "revenue_prev_12m": fig.revenue_prev_12m,
+            "growth": None if fig.growth is None else (fig.growth * 100).quantize(Decimal("0.1")),
+            "revenue_lifetime": fig.revenue_lifetime, "orders": fig.orders, "orders_12m": fig.orders_12m,
+            "open_pipeline": fig.open_pipeline, "outstanding": fig.outstanding, "overdue": fig.overdue,
+            "last_order": fig.last_order, "last_touch": fig.last_touch, "days_since_touch": fig.days_since_touch,
+            "health": fig.health,
+            "_recency": ctx.days_ago(fig.last_order),
+        })
+    add_rfm(rows)
+    for row in rows:
+        row.pop("_recency")
+    return rows
+
+
+def quintiles(values: Sequence[Any], better: Callable[[Any], Any]) -> list[int]:
+    """A 1–5 score per value by rank (5 = best quintile); equal values share the lower score."""
+    n = len(values)
+    order = sorted(range(n), key=lambda i: better(values[i]))  # worst first
+    scores = [0] * n
+    first_rank: dict[Any, int] = {}
+    for rank, i in enumerate(order):
+        key = better(values[i])
+        start = first_rank.setdefault(key, rank)
+        scores[i] = 1 + (5 * start) // n
+    return scores
+
+
+def segment(r: int, f: int, m: int, orders_ever: int) -> str:
+    fm = Decimal(f + m) / 2
+    if r >= 4 and f >= 4 and m >= 4:
+        return "champions"
+    if r >= 4 and f == 1 and orders_ever == 1:
+        return "new"
+    if r >= 3 and fm >= 3:
+        return "loyal"
+    if r >= 3:
+        return "promising"
+    if fm >= 3:
+        return "at_risk"
+    return "hibernating"
+
+
+def add_rfm(rows: list[dict[str, Any]]) -> None:
+    """Give each row ``rfm`` ("R-F-M" scores) and ``segment`` (see the module docstring)."""
+    buyers = [row for row in rows if row["orders"]]
+    r = quintiles([row["_recency"] for row in buyers], lambda d: -d)
+    f = quintiles([row["orders_12m"] for row in buyers], lambda x: x)
+    m = quintiles([row["revenue_12m"] for row in buyers], lambda x: x)
+    for row, rs, fs, ms in zip(buyers, r, f, m):
+        row["rfm"] = f"{rs}{fs}{ms}"
+        row["segment"] = segment(rs, fs, ms, row["orders"])
+    for row in rows:
+        row.setdefault("rfm", None)
+        row.setdefault("segment", "prospect")
