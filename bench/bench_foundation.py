@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from crmctl.core import yamlio  # noqa: E402
 from crmctl.core.ids import new_id  # noqa: E402
 
+# measure crmctl as installed: with its bytecode cached (some sandboxes set this variable)
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 PY = sys.executable
 BIN = os.path.join(os.path.dirname(PY), "crmctl")
 TIERS = ["A", "B", "C"]

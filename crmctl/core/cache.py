@@ -8,10 +8,10 @@ re-parsing. A missing or corrupt cache is simply rebuilt.
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
+from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
@@ -21,8 +21,8 @@ Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
 
 def _read_cache(path: str) -> dict[str, Entry]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            blob = json.load(handle)
+        with open(path, "rb") as handle:
+            blob = jsonio.loads(handle.read())
         if blob.get("version") == VERSION:
             return blob["files"]  # type: ignore[no-any-return]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -35,9 +35,8 @@ def save_json(path: str, blob: Any) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            # json.dumps uses the C encoder; json.dump to a file does not
-            handle.write(json.dumps(blob, ensure_ascii=False, separators=(",", ":")))
+        with open(tmp, "wb") as handle:
+            handle.write(jsonio.dump_bytes(blob))
         os.replace(tmp, path)
     except OSError:
         try:

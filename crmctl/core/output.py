@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
+
+from crmctl.core import jsonio
 
 FORMATS = ("table", "json", "csv", "yaml")
 _FORMULA_START = ("=", "+", "@", "\t", "\r", "\n")
@@ -28,19 +29,19 @@ def _default(value: Any) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_default))
+    return jsonio.loads(jsonio.dumps(value, default=_default))
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
+    return jsonio.dumps(value, default=_default, indent=True)
 
 
 def rows_json(rows: Sequence[dict[str, Any]]) -> str:
     """A JSON array with one record per line, written by one call of the C encoder."""
-    text = json.dumps(list(rows), ensure_ascii=False, default=_default)
+    text = jsonio.dumps(list(rows), default=_default)
     # `{"id":` with bare quotes cannot occur inside a JSON string, and a newline
     # between tokens is valid JSON, so this only adds line breaks between records
-    return text.replace('}, {"id":', '},\n {"id":')
+    return text.replace('},{"id":', '},\n{"id":')
 
 
 def safe_cell(value: Any) -> str:
@@ -50,7 +51,7 @@ def safe_cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, default=_default)
+        value = jsonio.dumps(value, default=_default)
     text = str(value)
     if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
         return "'" + text

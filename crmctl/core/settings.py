@@ -7,10 +7,10 @@ keyed by both files' stat, so a warm command never imports a YAML parser.
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
+from crmctl.core import jsonio
 from crmctl.core.cache import save_json
 from crmctl.core.errors import CrmError, LoadError
 
@@ -67,8 +67,8 @@ class Settings:
         key = [_stat_key(DEFAULTS_PATH), _stat_key(path)]
         if cache_path:
             try:
-                with open(cache_path, encoding="utf-8") as handle:
-                    blob = json.load(handle)
+                with open(cache_path, "rb") as handle:
+                    blob = jsonio.loads(handle.read())
                 if blob["key"] == key:
                     return cls(blob["own"], display, blob["lines"], blob["merged"])
             except (OSError, ValueError, KeyError, TypeError):

@@ -30,7 +30,7 @@ def test_json_is_stable_for_scripts() -> None:
     rows = [{"id": "a", "amount": Decimal("1234.50"), "nested": [{"id": "x"}, {"id": "y"}]}, {"id": "b", "amount": "7.00"}]
     text = render_rows(rows, "json")
     assert json.loads(text) == [{"id": "a", "amount": "1234.50", "nested": [{"id": "x"}, {"id": "y"}]}, {"id": "b", "amount": "7.00"}]
-    assert text.splitlines()[-1] == ' {"id": "b", "amount": "7.00"}]'  # each record starts a line
+    assert text.splitlines()[-1] == '{"id":"b","amount":"7.00"}]'  # each record starts a line
     assert json.loads(render_record({"id": "a", "amount": Decimal("5.10")}, "json")) == {"id": "a", "amount": "5.10"}
 
 
