@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from crmctl.core.book import Book, Record, today
 from crmctl.core.money import quantize, to_decimal
 from crmctl.l2c import orders as l2c_orders
-from crmctl.mcr.fx import Rates
+from crmctl.l2c.rates import Rates
 from crmctl.mcr.related import AccountTree, Related
 
 DONE_VISITS = ("completed", "in_progress")
@@ -114,7 +114,7 @@ def day_of(value: Any) -> str:
 
 
 def converted(ctx: Context, amount: Any, currency: str | None, day: str | None) -> Decimal:
-    return ctx.rates.convert(to_decimal(amount or 0), currency, day)
+    return ctx.rates.estimate(to_decimal(amount or 0), currency, day)
 
 
 def is_open(ctx: Context, opp: Record) -> bool:

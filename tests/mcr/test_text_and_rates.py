@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.text import email_key, name_key, phone_key
-from crmctl.mcr.fx import Rates, parse
+from crmctl.l2c.rates import Rates, parse
 
 ASCII_WORDS = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30)
 CJK = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=1, max_size=10)
@@ -54,18 +54,20 @@ def test_examples() -> None:
 
 def test_rates_pick_the_latest_on_or_before_the_day() -> None:
     rates = Rates("CNY", parse({"2025-01-01": {"USD": "7.10"}, "2026-06-01": {"usd": "7.20"}}))
-    assert rates.convert(Decimal("10"), "USD", "2026-05-31") == Decimal("71.00")
-    assert rates.convert(Decimal("10"), "USD", "2026-06-01") == Decimal("72.00")
-    assert rates.convert(Decimal("10"), "USD", "2024-01-01") == Decimal("71.00")  # before any rate: the earliest
-    assert rates.convert(Decimal("10"), "CNY", None) == Decimal("10")
+    assert rates.estimate(Decimal("10"), "USD", "2026-05-31") == Decimal("71.00")
+    assert rates.estimate(Decimal("10"), "USD", "2026-06-01") == Decimal("72.00")
+    assert rates.estimate(Decimal("10"), "USD", "2024-01-01") == Decimal("71.00")  # before any rate: the earliest
+    assert rates.estimate(Decimal("10"), "USD", None) == Decimal("72.00")  # no day: the latest
+    assert rates.estimate(Decimal("0.015"), "USD", "2026-06-01") == Decimal("0.10800")  # not rounded
+    assert rates.estimate(Decimal("10"), "CNY", None) == Decimal("10")
     with pytest.raises(ValidationError, match="no exchange rate for EUR"):
-        rates.convert(Decimal("1"), "EUR", "2026-01-01")
+        rates.estimate(Decimal("1"), "EUR", "2026-01-01")
 
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"soon": {"USD": "7"}}, "'soon' is not a date"),
-    ({"2026-01-01": "7.1"}, "must map currencies to rates"),
-    ({"2026-01-01": {"USD": "0"}}, "a rate must be more than 0"),
+    ({"2026-01-01": "7.1"}, "write the rates as"),
+    ({"2026-01-01": {"USD": "0"}}, "a rate must be more than zero"),
 ])
 def test_bad_rates_file(data: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
