@@ -16,6 +16,25 @@ from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value
 Rule = Callable[[Book, str, dict[str, Any]], None]
 
 
+def follow_chain(book: Book, rtype: str, key: str, origin: str, start: str | None, what: str) -> list[str]:
+    """The ids reached from ``start`` by following ``key`` upwards; refuses a loop back.
+
+    Accounts' parents, contacts' ``reports_to`` and users' managers are all such
+    chains: a loop would make roll-ups and approval chains never end.
+    """
+    records = book.records(rtype)
+    chain: list[str] = []
+    current = start
+    while current:
+        if current == origin or current in chain:
+            path = " -> ".join([origin, *chain, current])
+            raise ValidationError(f"{what} {origin}: {key} {start} would make a loop ({path})")
+        chain.append(current)
+        upper = records.get(current)
+        current = upper.get(key) if upper else None
+    return chain
+
+
 def split_set(expr: str) -> tuple[str, str]:
     if "=" not in expr:
         raise ValidationError(f"--set {expr!r}: write FIELD=VALUE")

@@ -15,13 +15,14 @@ an edit until the folder next changes.
 """
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections import defaultdict
 from typing import Any
 
+from crmctl.core import jsonio
 from crmctl.core.book import Book
+from crmctl.core.cache import save_json
 from crmctl.mcr.related import account_field
 
 VERSION = 2
@@ -56,8 +57,8 @@ class AccountIndex:
             return self._shards[(rtype, shard)]
         stamp = self._stamp(rtype)
         try:
-            with open(self._path(rtype, shard), encoding="utf-8") as handle:
-                blob = json.load(handle)
+            with open(self._path(rtype, shard), "rb") as handle:
+                blob = jsonio.loads(handle.read())
             if blob.get("version") == VERSION and blob.get("stamp") == stamp and stamp is not None:
                 self._shards[(rtype, shard)] = blob["keys"]
                 return blob["keys"]
@@ -85,23 +86,9 @@ class AccountIndex:
             self._shards[(rtype, n)] = keys
         if stamp is not None and stamp == self._stamp(rtype):  # nothing changed while we read
             for n, keys in enumerate(shards):
-                _write(self._path(rtype, n), {"version": VERSION, "stamp": stamp, "keys": keys})
+                save_json(self._path(rtype, n), {"version": VERSION, "stamp": stamp, "keys": keys})
 
     def ids(self, rtype: str, key: str, by: str = "account") -> list[str]:
         found = self._shard(rtype, shard_of(key)).get(by, {}).get(key, "")
         return found.split() if found else []
 
-
-def _write(path: str, blob: dict[str, Any]) -> None:
-    # best effort, like the book's cache: a read-only book still works
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(blob, handle, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass

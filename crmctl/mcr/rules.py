@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from crmctl.core.book import Book
+from crmctl.core.edit import follow_chain
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import to_decimal
 
@@ -18,16 +19,7 @@ BOUNDS = {"lat": Decimal(90), "lon": Decimal(180)}
 
 def parent_chain(book: Book, start: str | None, child: str) -> list[str]:
     """Ancestors of ``child`` from ``start`` upwards; refuses a loop back to ``child``."""
-    chain: list[str] = []
-    accounts = book.records("accounts")
-    current = start
-    while current:
-        if current == child or current in chain:
-            raise ValidationError(f"account {child}: parent {start} would make a loop ({' -> '.join([child, *chain, current])})")
-        chain.append(current)
-        parent = accounts.get(current)
-        current = parent.get("parent") if parent else None
-    return chain
+    return follow_chain(book, "accounts", "parent", child, start, "account")
 
 
 def coordinate_problems(data: dict[str, Any]) -> Iterator[str]:
@@ -62,16 +54,7 @@ def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
 
 def manager_chain(book: Book, start: str | None, contact: str) -> list[str]:
     """Whom ``contact`` reports to, upwards; refuses a loop back to ``contact``."""
-    chain: list[str] = []
-    people = book.records("contacts")
-    current = start
-    while current:
-        if current == contact or current in chain:
-            raise ValidationError(f"contact {contact}: reports_to {start} would make a loop ({' -> '.join([contact, *chain, current])})")
-        chain.append(current)
-        boss = people.get(current)
-        current = boss.get("reports_to") if boss else None
-    return chain
+    return follow_chain(book, "contacts", "reports_to", contact, start, "contact")
 
 
 def contact_rule(book: Book, rid: str, data: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmctl.core.book import Book
+from crmctl.core.edit import follow_chain
 from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
 from crmctl.core.money import to_decimal
 
@@ -14,15 +15,7 @@ def user_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
     for other in book.all("users"):
         if other.id != rid and str(other.get("email", "")).lower() == email:
             raise ValidationError(f"user {rid}: email {email} already belongs to user {other.id}")
-    seen = [rid]
-    current = data.get("manager")
-    users = book.records("users")
-    while current:
-        if current in seen:
-            raise ValidationError(f"user {rid}: manager {data.get('manager')} would make a loop ({' -> '.join([*seen, current])})")
-        seen.append(current)
-        manager = users.get(current)
-        current = manager.get("manager") if manager else None
+    follow_chain(book, "users", "manager", rid, data.get("manager"), "user")
 
 
 def reports(book: Book, manager: str) -> list[str]:
