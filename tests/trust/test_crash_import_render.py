@@ -29,14 +29,20 @@ RENDER_KILLS = 6
 def test_sigkill_during_imports_leaves_every_record_whole(book: Path, tmp_path: Path) -> None:
     rnd = random.Random(7)
     kills = 0
+    duration = 0.0
     for round_ in range(IMPORT_KILLS):
         rows = ["name,company,email,phone"] + [f"线索 {round_}-{i},公司 {i},l{round_}.{i}@example.com,+86 138 {round_:04d} {i:04d}"
                                                for i in range(400)]
         csv = tmp_path / f"leads-{round_}.csv"
         csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        proc = subprocess.Popen([PY, "-m", "crmctl", "--book", str(book), "import", "leads", str(csv)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rnd.uniform(0.2, 2.5))
+        cmd = [PY, "-m", "crmctl", "--book", str(book), "import", "leads", str(csv)]
+        if not duration:  # the first import runs to the end: it says how long one takes here
+            started = time.monotonic()
+            subprocess.run(cmd, check=True, capture_output=True)
+            duration = time.monotonic() - started
+            continue
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rnd.uniform(0.1, 0.8) * duration)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             kills += 1
@@ -47,7 +53,7 @@ def test_sigkill_during_imports_leaves_every_record_whole(book: Path, tmp_path: 
         assert all(rec.get("name", "").startswith("线索") for rec in leads.values())
         r = invoke("check", book=book)
         assert r.exit_code == 0, r.output
-    assert kills >= IMPORT_KILLS // 2
+    assert kills >= (IMPORT_KILLS - 1) // 2
     print(f"\n{kills} SIGKILLs during {IMPORT_KILLS} imports; every record whole, check clean")
     # an interrupted import is finished by running it again, and a re-run after that changes nothing
     last = tmp_path / f"leads-{IMPORT_KILLS - 1}.csv"
@@ -59,14 +65,15 @@ def test_sigkill_during_imports_leaves_every_record_whole(book: Path, tmp_path: 
 def test_sigkill_during_render_never_leaves_half_a_pdf(demo_copy: Path, tmp_path: Path) -> None:
     quote = Book(str(demo_copy)).all("quotes")[0].id
     out = tmp_path / "quote.pdf"
-    first = invoke("quote", "render", quote, "--out", str(out), book=demo_copy)
-    assert first.exit_code == 0, first.output
+    cmd = [PY, "-m", "crmctl", "--book", str(demo_copy), "quote", "render", quote, "--out", str(out)]
+    started = time.monotonic()
+    subprocess.run(cmd, check=True, capture_output=True)
+    duration = time.monotonic() - started  # kill within a render, however fast this machine is
     rnd = random.Random(11)
     kills = 0
     for _ in range(RENDER_KILLS):
-        proc = subprocess.Popen([PY, "-m", "crmctl", "--book", str(demo_copy), "quote", "render", quote, "--out", str(out)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rnd.uniform(0.5, 4.0))
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rnd.uniform(0.1, 0.8) * duration)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             kills += 1
