@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import importlib.util
 import shutil
 import subprocess
 
@@ -32,20 +33,11 @@ def findings() -> list[dict[str, str]]:
     add("harfbuzz-subset", ctypes.util.find_library("harfbuzz-subset") is not None, f"{APT} libharfbuzz-subset0",
         "fast font subsetting (about 30x faster for CJK fonts)")
     add("CJK font", _fonts_for_chinese(), f"{APT} fonts-noto-cjk", "Chinese text in quote PDFs")
-    for module, package in (("weasyprint", "weasyprint"), ("babel", "babel"), ("jinja2", "jinja2")):
-        try:
-            __import__(module) if module != "weasyprint" else None
-            found = True if module != "weasyprint" else _has_module(module)
-        except ImportError:
-            found = False
-        add(f"python: {package}", found, f"pip install {package}", "rendering and locale formats")
+    for package in ("weasyprint", "babel", "jinja2"):
+        # find, don't import: importing WeasyPrint alone costs over a second
+        add(f"python: {package}", importlib.util.find_spec(package) is not None, f"pip install {package}",
+            "rendering and locale formats")
     return rows
-
-
-def _has_module(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
 
 
 @click.command("doctor")

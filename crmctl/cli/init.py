@@ -46,10 +46,8 @@ def cli(directory: str, company: str | None, currency: str, no_git: bool) -> Non
 
 
 def _setup_git(directory: str) -> None:
-    try:
-        from crmctl.cli.gitcmd import install
-    except ImportError:
-        return
+    from crmctl.cli.gitcmd import install
+
     install(directory)
 
 

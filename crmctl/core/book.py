@@ -22,7 +22,7 @@ from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, Validatio
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock
 from crmctl.core.schema import validate
-from crmctl.core.schemas import TYPES, canonical, get_schema
+from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
 
 SETTINGS_FILE = "crm.yaml"
@@ -363,7 +363,3 @@ def _unlink(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def all_types() -> tuple[str, ...]:
-    return TYPES

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Iterator
 
 from crmctl.core.errors import ValidationError
@@ -19,8 +18,6 @@ from crmctl.core.settings import Settings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,24}(?:\s*(?:ext|x|转)\s*[0-9]{1,6})?$")
-KINDS = ("str", "text", "int", "decimal", "money", "percent", "date", "datetime", "bool",
-         "email", "phone", "enum", "ref", "list", "map", "records")
 
 
 @dataclass(frozen=True)
@@ -191,7 +188,3 @@ def parse_cli_value(f: Field, text: str, settings: Settings) -> Any:
         if problem:
             raise ValidationError(problem)
     return value
-
-
-def as_decimal(value: Any) -> Decimal | None:
-    return None if value in (None, "") else to_decimal(value)

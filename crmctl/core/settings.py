@@ -106,6 +106,3 @@ class Settings:
     @property
     def rounding(self) -> str:
         return str(self.get("rounding", "half-up"))
-
-    def line_of(self, key: str) -> int:
-        return self.lines.get(key.split(".")[0], 1)
