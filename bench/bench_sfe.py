@@ -32,10 +32,10 @@ def run(book: str, *args: str, env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
-def in_process(book: str, work: Callable[[Book], object]) -> float:
-    """The domain logic alone: records loaded first (from the warm cache), then ``work`` timed."""
+def in_process(book: str, work: Callable[[Book], object], preload: tuple[str, ...]) -> float:
+    """The domain logic alone: ``preload`` records loaded first (from the warm cache), then ``work`` timed."""
     loaded = Book(book)
-    for rtype in ("users", "accounts", "visits", "opportunities"):
+    for rtype in preload:
         loaded.records(rtype)
     start = time.perf_counter()
     work(loaded)
@@ -71,7 +71,8 @@ def bench_plan(root: str) -> list[tuple[str, float, str]]:
     book = make_book(os.path.join(root, "plan"), 5000)
     commit_all(book)
     cold = run(book, "visit", "plan", "--from", "2026-12-01", "--to", "2026-12-31", "--dry-run")
-    logic = in_process(book, lambda b: plan(b, (_dt.date(2026, 12, 1), _dt.date(2026, 12, 31)), None, _dt.date(2026, 11, 27)))
+    logic = in_process(book, lambda b: plan(b, (_dt.date(2026, 12, 1), _dt.date(2026, 12, 31)), None, _dt.date(2026, 11, 27)),
+                       ("users", "accounts", "visits"))
     took = run(book, "visit", "plan", "--from", "2026-12-01", "--to", "2026-12-31")
     count = sum(name.endswith(".yaml") for name in os.listdir(os.path.join(book, "records", "visits")))
     again = run(book, "visit", "plan", "--from", "2026-12-01", "--to", "2026-12-31")
@@ -104,11 +105,13 @@ def bench_report(root: str) -> list[tuple[str, float, str]]:
     env = {"CRMCTL_NOW": "2026-12-31T18:00:00+08:00"}
     cold = run(book, "report", "sfe", "--period", "2026", env=env)
     warm = min(run(book, "report", "sfe", "--period", "2026", env=env) for _ in range(3))
-    logic = in_process(book, lambda b: report(b, (_dt.date(2026, 1, 1), _dt.date(2026, 12, 31)), None, _dt.date(2026, 12, 31), "2026"))
+    # the visits come from their compact view (Book.view), so reading them is part of the report
+    logic = in_process(book, lambda b: report(b, (_dt.date(2026, 1, 1), _dt.date(2026, 12, 31)), None, _dt.date(2026, 12, 31), "2026"),
+                       ("users", "accounts", "opportunities"))
     team = min(run(book, "report", "sfe", "--period", "2026-Q4", "--rep", "rep03", env=env) for _ in range(3))
     return [("report sfe over a year of 50,000 visits (cold cache)", cold, ""),
             ("report sfe, the same, warm cache", warm, "< 2 s"),
-            ("  of which the report itself (in-process, records already loaded)", logic, ""),
+            ("  of which the report in-process (visits view read + logic)", logic, ""),
             ("report sfe --period 2026-Q4 --rep rep03, warm", team, "")]
 
 

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from crmctl.core import cache, git
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
@@ -130,9 +130,28 @@ class Book:
             found, problems = cache.scan(
                 self.folder(rtype), f"records/{rtype}", os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json")
             )
-            self.problems.extend(problems)
+            self._note(problems)
             self._records[rtype] = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
         return self._records[rtype]
+
+    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
+
+        ``name`` names the cache file; change it when ``project`` changes what it
+        returns. Records already loaded (or changed in this process) are used as they are.
+        """
+        rtype = canonical(rtype)
+        if rtype in self._records:
+            return {rid: project(rec.data) for rid, rec in self._records[rtype].items()}
+        cache_dir = os.path.join(self.root, ".crmctl", "cache")
+        found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
+                                          os.path.join(cache_dir, f"{rtype}.json"), project)
+        self._note(problems)
+        return found
+
+    def _note(self, problems: list[Problem]) -> None:
+        """Keep each bad file's problem once, however many reads found it."""
+        self.problems.extend(p for p in problems if p not in self.problems)
 
     def all(self, rtype: str) -> list[Record]:
         return list(self.records(rtype).values())
@@ -267,57 +286,66 @@ class Transaction:
             return
         from crmctl.core import yamlio
 
-        staged: list[tuple[str, str | None]] = []
-        fresh: list[tuple[Record, str, str]] = []  # new files of a batch, for the read cache
-        try:
-            for rel, (rec, op) in self.pending.items():
-                target = os.path.join(self.book.root, rel)
-                if op is None:
-                    staged.append((target, None))
-                    continue
-                original = None
-                if os.path.exists(target):
-                    with open(target, encoding="utf-8") as handle:
-                        original = handle.read()
-                schema = get_schema(rec.type)
-                if original is None and self.batch:
-                    text = yamlio.dumps_fast(schema.order(rec.data))
-                    fresh.append((rec, target, text))
-                else:
-                    text = yamlio.dumps(schema.order(rec.data), original)
-                if text == original:
-                    continue
-                staged.append((target, _write_temp(target, text, fsync=not self.batch)))
-            if self.batch and staged:
-                os.sync()
-        except BaseException:
-            for _, tmp in staged:
-                if tmp:
-                    _unlink(tmp)
-            raise
+        changes: list[tuple[str, str, bytes | None]] = []  # (rel, target, new content or None to delete)
+        fresh: list[tuple[Record, str, str, dict[str, int] | None]] = []  # new files of a batch, for the read cache
+        for rel, (rec, op) in self.pending.items():
+            target = os.path.join(self.book.root, rel)
+            if op is None:
+                changes.append((rel, target, None))
+                continue
+            original = None
+            if os.path.exists(target):
+                with open(target, encoding="utf-8") as handle:
+                    original = handle.read()
+            schema = get_schema(rec.type)
+            if original is None and self.batch:
+                text, lines = yamlio.dumps_fast_lines(schema.order(rec.data))
+                fresh.append((rec, target, text, lines))
+            else:
+                text = yamlio.dumps(schema.order(rec.data), original)
+            if text != original:
+                changes.append((rel, target, text.encode("utf-8")))
+        written = [c for c in changes if c[2] is not None]
+        stats = self._write_temps(written)
         # all new contents are safely on disk; now swap them in
-        for target, tmp in staged:
-            if tmp is None:
+        for rel, target, blob in changes:
+            if blob is None:
                 _unlink(target)
             else:
-                os.replace(tmp, target)
-            self.written.append(os.path.relpath(target, self.book.root))
+                os.replace(_temp_name(target), target)
+            self.written.append(rel)
         if len(fresh) >= WRITE_THROUGH:
-            self._remember(fresh)
+            self._remember(fresh, stats)
         if self.do_commit and self.written:
             root = self.book.git_root()
             if root:
-                paths = [os.path.relpath(os.path.join(self.book.root, p), root) for p in self.written]
+                prefix = os.path.relpath(self.book.root, root)
+                paths = self.written if prefix == "." else [os.path.join(prefix, p) for p in self.written]
+                # a batch hands git what it wrote, so thousands of files are not read back
+                contents = {path: blob for path, (_, _, blob) in zip(paths, changes) if blob is not None} if self.batch else {}
                 with _committing(self.book.root, root):
-                    self.committed = git.commit(root, paths, self.message, self.author)
+                    self.committed = git.commit(root, paths, self.message, self.author, contents)
 
+    def _write_temps(self, written: list[tuple[str, str, bytes | None]]) -> dict[str, os.stat_result]:
+        """Write every new content to its temporary file; all of them, or none (the temps are removed)."""
+        try:
+            # a batch creates thousands of files: one sync at the end replaces a fsync per file
+            # (threads do not help: creating files in one folder is serialised by the kernel)
+            stats = {target: _write_temp(target, blob or b"", fsync=not self.batch) for _, target, blob in written}
+            if self.batch and written:
+                os.sync()
+            return stats
+        except BaseException:
+            for _, target, _ in written:
+                _unlink(_temp_name(target))
+            raise
 
-    def _remember(self, fresh: list[tuple[Record, str, str]]) -> None:
+    def _remember(self, fresh: list[tuple[Record, str, str, dict[str, int] | None]], stats: dict[str, os.stat_result]) -> None:
         """Put a batch's new files into the read cache, so the next read need not parse them again."""
         by_type: dict[str, dict[str, list[Any]]] = {}
-        for rec, target, text in fresh:
-            st = os.stat(target)
-            lines = {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
+        for rec, target, text, known in fresh:
+            st = stats[target]  # a rename keeps the inode and the mtime
+            lines = known or {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
             by_type.setdefault(rec.type, {})[os.path.basename(target)] = \
                 [st.st_mtime_ns, st.st_size, st.st_ino, rec.data, lines, None]
         for rtype, entries in by_type.items():
@@ -346,16 +374,35 @@ def _committing(book_root: str, git_root: str) -> Iterator[None]:
         _unlink(marker)
 
 
-def _write_temp(target: str, text: str, fsync: bool) -> str:
-    folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
+def _temp_name(target: str) -> str:
+    folder, name = os.path.split(target)
+    return os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_temp(target: str, blob: bytes, fsync: bool) -> os.stat_result:
+    """Write ``blob`` to ``target``'s temporary file; return its stat.
+
+    Plain ``os`` calls: a batch writes thousands of files, and a buffered file
+    object costs three more system calls each (fstat, ioctl, lseek) for nothing.
+    """
+    tmp = _temp_name(target)
+    try:
+        fd = os.open(tmp, _CREATE, 0o666)  # the umask decides, as for any new file
+    except FileNotFoundError:  # the first record of its type
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd = os.open(tmp, _CREATE, 0o666)  # the umask decides, as for any new file
+    try:
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(fd, view):]
         if fsync:
-            os.fsync(handle.fileno())
-    return tmp
+            os.fsync(fd)
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: str) -> None:

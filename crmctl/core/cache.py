@@ -5,11 +5,14 @@ Each entry is keyed by the file's name and proven fresh by its stat
 ``git checkout``, ``git merge`` — is noticed and only that file is parsed
 again. Bad files are cached as their problem, so the warning repeats without
 re-parsing. A missing or corrupt cache is simply rebuilt.
+
+A *view* (``scan_view``) is a second cache of one type holding a few fields
+of each record, for reports over folders too big to load whole.
 """
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
@@ -17,6 +20,7 @@ from crmctl.core.ids import ID_PATTERN
 
 VERSION = 3
 Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
+MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 
 
 def _read_cache(path: str) -> dict[str, Entry]:
@@ -56,13 +60,12 @@ def remember(cache_path: str, entries: dict[str, Entry]) -> None:
     _write_cache(cache_path, files)
 
 
-def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
-    """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
-    cached = _read_cache(cache_path) if cache_path else {}
-    fresh: dict[str, Entry] = {}
-    out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
-    problems: list[Problem] = []
-    changed = False
+def _files(folder: str, rel: str, problems: list[Problem], known: dict[str, Entry]) -> Iterator[tuple[str, str, Any, str]]:
+    """``(name, id, stat, path)`` of each record file in ``folder``; misnamed files and symlinks become problems.
+
+    A name in ``known`` (a cache) passed these checks when it was cached; a hot
+    loop over 50,000 visits need not check it again.
+    """
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
@@ -71,37 +74,91 @@ def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple
         name = entry.name
         if not name.endswith(".yaml") or name.startswith("."):
             continue
-        shown = f"{rel}/{name}"
         rid = name[:-5]
         if entry.is_symlink():
-            problems.append(Problem(shown, 1, "symlinks are not allowed in records/; replace it with the file itself"))
+            problems.append(Problem(f"{rel}/{name}", 1, "symlinks are not allowed in records/; replace it with the file itself"))
             continue
-        if not ID_PATTERN.match(rid):
-            problems.append(Problem(shown, 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
+        if name not in known and not ID_PATTERN.match(rid):
+            problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue  # removed while we looked
-        key = [st.st_mtime_ns, st.st_size, st.st_ino]
-        hit = cached.get(name)
-        if hit is not None and hit[:3] == key:
-            item = hit
-        else:
-            changed = True
-            from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
+        yield name, rid, st, entry.path
 
-            try:
-                data, lines = yamlio.load_path(entry.path, shown)
-                item = [*key, data, lines, None]
-            except LoadError as exc:
-                p = exc.problem
-                item = [*key, None, None, [p.line, p.message]]
+
+def _fresh(item: Entry | None, st: Any) -> bool:
+    """True when a cache entry was made from the file as it is now."""
+    return item is not None and item[0] == st.st_mtime_ns and item[1] == st.st_size and item[2] == st.st_ino
+
+
+def _parse(path: str, shown: str, st: Any) -> Entry:
+    from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
+
+    key = [st.st_mtime_ns, st.st_size, st.st_ino]
+    try:
+        data, lines = yamlio.load_path(path, shown)
+        return [*key, data, lines, None]
+    except LoadError as exc:
+        return [*key, None, None, [exc.problem.line, exc.problem.message]]
+
+
+def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
+    """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
+    cached = _read_cache(cache_path) if cache_path else {}
+    fresh: dict[str, Entry] = {}
+    out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
+    problems: list[Problem] = []
+    changed = False
+    for name, rid, st, path in _files(folder, rel, problems, cached):
+        item = cached.get(name)
+        if not _fresh(item, st):
+            changed = True
+            item = _parse(path, f"{rel}/{name}", st)
         fresh[name] = item
         if item[5] is not None:
-            problems.append(Problem(shown, item[5][0], item[5][1]))
+            problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
         else:
             out[rid] = (item[3], item[4])
     if cache_path and (changed or len(fresh) != len(cached)):
         _write_cache(cache_path, fresh)
+    return out, problems
+
+
+def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[[dict[str, Any]], Any],
+              ) -> tuple[dict[str, Any], list[Problem]]:
+    """``{id: project(data)}`` for every record in ``folder``, cached in ``view_path`` by each file's stat.
+
+    A report over 50,000 visits needs a few fields of each; turning the whole
+    records cache into Python objects took longer than the report itself.
+    A view keeps only what ``project`` returns. Files the view has not seen
+    are parsed; when there are many (a batch just wrote them), they are taken
+    from the records cache at ``base_path`` where that is fresh for them.
+    """
+    cached = _read_cache(view_path)
+    fresh: dict[str, Entry] = {}
+    problems: list[Problem] = []
+    unseen: list[tuple[str, Any, str]] = []
+    for name, _, st, path in _files(folder, rel, problems, cached):
+        item = cached.get(name)
+        if _fresh(item, st):
+            fresh[name] = item  # type: ignore[assignment]
+        else:
+            unseen.append((name, st, path))
+    if unseen:
+        base = _read_cache(base_path) if len(unseen) > MANY_UNSEEN else {}
+        for name, st, path in unseen:
+            full = base.get(name)
+            if not _fresh(full, st):
+                full = _parse(path, f"{rel}/{name}", st)
+            fresh[name] = [*full[:3], None if full[5] is not None else project(full[3]), None, full[5]]  # type: ignore[index]
+    if unseen or len(fresh) != len(cached):
+        _write_cache(view_path, fresh)
+    out: dict[str, Any] = {}
+    for name, item in fresh.items():
+        if item[5] is not None:
+            problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
+        else:
+            out[name[:-5]] = item[3]
     return out, problems

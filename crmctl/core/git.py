@@ -40,6 +40,11 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _DROP}
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["LC_ALL"] = "C"
+    # git fast-import frees and regrows its heap for every blob; where growing the
+    # heap is a slow system call (virtual machines), a batch's pack took 1.3 s
+    # instead of 0.16 s. Keeping freed memory is harmless for a short-lived git.
+    env.setdefault("MALLOC_TRIM_THRESHOLD_", "67108864")
+    env.setdefault("MALLOC_TOP_PAD_", "16777216")
     return env
 
 
@@ -77,12 +82,17 @@ def config(root: str, key: str) -> str:
     return proc.stdout.strip()
 
 
-def commit(root: str, paths: list[str], message: str, author: Author | None) -> bool:
-    """Stage exactly ``paths`` (additions and deletions) and commit only them."""
+def commit(root: str, paths: list[str], message: str, author: Author | None,
+           contents: dict[str, bytes] | None = None) -> bool:
+    """Stage exactly ``paths`` (additions and deletions) and commit only them.
+
+    ``contents`` may carry what was just written to some of the paths, so a
+    batch of thousands of files is not read back from disk.
+    """
     if not paths:
         return False
     if len(paths) > BATCH_PATHS:
-        return _commit_batch(root, paths, message, _identity(root, author))
+        return _commit_batch(root, paths, message, _identity(root, author), contents or {})
     run(root, "add", "-A", "--", *paths)
     if not run(root, "diff", "--cached", "--quiet", "--", *paths, check=False).returncode:
         return False  # nothing changed on disk (an idempotent re-run)
@@ -103,7 +113,7 @@ def _identity(root: str, author: Author | None) -> dict[str, str]:
     return identity
 
 
-def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str, str]) -> bool:
+def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str, str], contents: dict[str, bytes]) -> bool:
     """Commit thousands of files (a batch import) in about the time it takes to read them.
 
     ``git add -- PATHS`` matches every path against every pathspec (seconds for
@@ -118,8 +128,10 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
     entries: list[str] = []
     for path in paths:
         try:
-            with open(os.path.join(root, path), "rb") as handle:
-                content = handle.read()
+            content = contents.get(path)
+            if content is None:
+                with open(os.path.join(root, path), "rb") as handle:
+                    content = handle.read()
         except FileNotFoundError:
             entries.append(f"0 {'0' * 40}\t{path}")  # deleted: drop it from the index
             continue

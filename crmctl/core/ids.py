@@ -24,11 +24,15 @@ _lock = threading.Lock()
 _last = (0, 0)
 
 
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]  # two digits at a time: a batch makes ids by the thousand
+
+
 def _b32(number: int, width: int) -> str:
+    """``number`` in ``width`` base-32 digits (``width`` even)."""
     chars = []
-    for _ in range(width):
-        number, digit = divmod(number, 32)
-        chars.append(ALPHABET[digit])
+    for _ in range(width // 2):
+        number, pair = divmod(number, 1024)
+        chars.append(_PAIRS[pair])
     return "".join(reversed(chars))
 
 

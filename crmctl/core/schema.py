@@ -132,15 +132,17 @@ def check_value(f: Field, value: Any, settings: Settings) -> str | None:
 
 def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield ``(field, message)`` for each problem in one record's data."""
-    extra = custom_fields(settings, schema.type)
     for f in schema.fields:
         if f.name in data or f.required:
             problem = check_value(f, data.get(f.name), settings)
             if problem:
                 yield f.name, problem
+    extra: dict[str, Field] | None = None  # read from crm.yaml only when a record has a field beyond the schema
     for key, value in data.items():
         if key in schema.fields_by_name:
             continue
+        if extra is None:
+            extra = custom_fields(settings, schema.type)
         if key in extra:
             problem = check_value(extra[key], value, settings)
             if problem:

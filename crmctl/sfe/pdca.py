@@ -67,28 +67,65 @@ class Scan:
     overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
 
 
-def scan(visits: list[Any], win: Window, wanted: set[str] | None, today: _dt.date) -> Scan:
-    """One pass over the visits into per-rep, per-account and per-step tallies (a hot loop: locals, no helpers)."""
+VIEW = "sfe3"  # the name of the visits view below; change it when ``visit_row`` changes
+_SEP, _STEP = "|", ";"  # taken out of the values by _flat
+
+
+def _flat(value: Any) -> str:
+    return str(value).replace(_SEP, " ").replace(_STEP, " ")
+
+
+def visit_row(data: dict[str, Any]) -> Any:
+    """The few fields of a visit the report reads, compact (cached per file: see Book.view).
+
+    One string ``rep, status, date, account, type, checked-in day, minutes,
+    done steps`` joined by ``|`` (a string costs a cache reader
+    one object where a list costs ten), followed, when the visit has any, by
+    its ``[[month, scores]]`` of coaching and ``[[n, due, owner, text]]`` of
+    open follow-ups.
+    """
+    get = data.get
+    day = str(get("date"))
+    checkin, checkout = get("checkin") or {}, get("checkout") or {}
+    if not isinstance(checkin, dict):
+        checkin = {}
+    minutes = checkout.get("duration_min") if isinstance(checkout, dict) else None
+    steps = _STEP.join(_flat(step.get("id")) for step in get("steps") or () if isinstance(step, dict) and step.get("done"))
+    flat = _SEP.join([_flat(get("rep")), _flat(get("status")), _flat(day), _flat(get("account")), _flat(get("type")),
+                      _flat(checkin.get("at") or get("completed") or "")[:10],
+                      str(minutes) if isinstance(minutes, int) and not isinstance(minutes, bool) else "", steps])
+    coaching = []
+    for entry in get("coaching") or ():
+        if isinstance(entry, dict):
+            scores = [int(v) for v in (entry.get("scores") or {}).values() if isinstance(v, int) or str(v).isdigit()]
+            coaching.append([str(entry.get("at", day))[:7], scores])
+    follow = [[n, str(item.get("due") or ""), item.get("owner"), str(item.get("text", ""))]
+              for n, item in enumerate(get("next_steps") or (), 1)
+              if isinstance(item, dict) and item.get("due") and not item.get("done")]
+    return [flat, coaching, follow] if coaching or follow else flat
+
+
+def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _dt.date) -> Scan:
+    """One pass over the visits' rows into per-rep, per-account and per-step tallies (a hot loop: locals, no helpers)."""
     start, end = win[0].isoformat(), win[1].isoformat()
     cutoff = min(win[1], today).isoformat()           # visits after today are not due yet
     today_s = today.isoformat()
     out = Scan()
     tallies, last_done, next_planned = out.tallies, out.last_done, out.next_planned
-    for rec in visits:
-        get = rec.data.get
-        rep = get("rep")
-        status = get("status")
+    no_more: tuple[Any, ...] = ()
+    for vid, row in visits.items():
+        if type(row) is str:
+            flat, coaching, follow = row, no_more, no_more
+        else:
+            flat, coaching, follow = row
+        rep, status, day, account, vtype, checked, minutes, steps = flat.split(_SEP)
         if status == "cancelled" or (wanted is not None and rep not in wanted):
             continue
-        day, account = str(get("date")), str(get("account"))
-        follow = get("next_steps")
-        if follow:
-            for n, item in enumerate(follow, 1):
-                due = str(item.get("due") or "")
-                if due and due < today_s and not item.get("done"):
-                    owner = item.get("owner") or rep
-                    tallies[owner].overdue += 1
-                    out.overdue.append((due, str(owner), rec.id, n, account, str(item.get("text", ""))))
+        for n, due, owner, text in follow:
+            if due < today_s:
+                owner = owner or rep
+                tallies[owner].overdue += 1
+                out.overdue.append((due, str(owner), vid, n, account, text))
         if status == "completed":
             if day <= cutoff and day > last_done.get(account, ""):
                 last_done[account] = day
@@ -100,31 +137,28 @@ def scan(visits: list[Any], win: Window, wanted: set[str] | None, today: _dt.dat
         t.planned += 1
         if day <= cutoff:
             t.due += 1
-        for entry in get("coaching") or ():
-            t.scores[str(entry.get("at", day))[:7]].extend(int(v) for v in (entry.get("scores") or {}).values())
+        for month, scores in coaching:
+            t.scores[month].extend(scores)
         if status != "completed" or day > cutoff:
             continue  # completion is measured against what was due by the report date
         t.completed += 1
         out.visited[account] += 1
-        checkin, checkout = get("checkin") or {}, get("checkout") or {}
-        if str(checkin.get("at") or get("completed") or day)[:10] <= day:
+        if (checked or day) <= day:
             t.on_time += 1
-        minutes = checkout.get("duration_min")
-        if isinstance(minutes, int):
-            t.duration += minutes
+        if minutes:
+            t.duration += int(minutes)
             t.timed += 1
-        vtype = str(get("type"))
         out.type_count[vtype] += 1
-        for step in get("steps") or ():
-            if step.get("done"):
-                out.step_done[(vtype, str(step.get("id")))] += 1
+        if steps:
+            for step in steps.split(_STEP):
+                out.step_done[(vtype, step)] += 1
     return out
 
 
 def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "") -> Sections:
     """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits)."""
     wanted = set(reps) if reps is not None else None
-    got = scan(book.all("visits"), win, wanted, today)
+    got = scan(book.view("visits", VIEW, visit_row), win, wanted, today)
     accounts = _cadence_accounts(book, wanted)
     rows_reps = _rep_rows(book, got.tallies, _won_deals(book, win[0].isoformat(), win[1].isoformat(), wanted), wanted, period_key)
     return {

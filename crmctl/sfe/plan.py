@@ -11,6 +11,7 @@ load by rep and day): no nested scans.
 from __future__ import annotations
 
 import datetime as _dt
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -102,7 +103,8 @@ def plan(book: Book, win: Window, rep: str | None = None, today: _dt.date | None
         already = sum(1 for d, s in seen if start_s <= d <= end_s and s in COUNTED)
         # the earliest due dates are taken by the visits already there
         for due in dues[already:]:
-            span = [d for d in days if due <= d < due + _dt.timedelta(days=cadence)] or [d for d in days if d >= due] or days[-1:]
+            lo = bisect_left(days, due)
+            span = days[lo:bisect_left(days, due + _dt.timedelta(days=cadence))] or days[lo:] or days[-1:]
             per_rep = load[str(owner)]
             day = min(span, key=lambda d: (per_rep.get(d, 0), d))
             per_rep[day] = per_rep.get(day, 0) + 1

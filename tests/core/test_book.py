@@ -207,3 +207,33 @@ def test_a_batch_updates_the_read_cache(book: Path) -> None:
 
     shutil.rmtree(book / ".crmctl" / "cache")
     assert Book(str(book)).get("contacts", "batch-007").lines == {"name": 1, "account": 2, "notes": 3}
+
+
+def _tier(data: dict) -> str:
+    return str(data.get("tier"))
+
+
+def test_a_view_caches_a_projection_and_notices_every_change(book: Path) -> None:
+    view_file = book / ".crmctl" / "cache" / "accounts.tiers1.json"
+    assert Book(str(book)).view("accounts", "tiers1", _tier)["acme"] == "A"
+    assert view_file.exists()
+    path = book / "records" / "accounts" / "acme.yaml"
+    path.write_text(path.read_text().replace("tier: A", "tier: C"))  # a hand edit: same size
+    assert Book(str(book)).view("accounts", "tiers1", _tier)["acme"] == "C"
+    write(book, "records/accounts/broken.yaml", "name: X\ntier: A\ntier: B\n")
+    b = Book(str(book))
+    assert "broken" not in b.view("accounts", "tiers1", _tier)
+    b.records("accounts")  # the same problem found twice is reported once
+    assert [str(p) for p in b.problems] == ["records/accounts/broken.yaml:3: invalid YAML: duplicate key 'tier'"]
+    path.unlink()
+    assert "acme" not in Book(str(book)).view("accounts", "tiers1", _tier)
+
+
+def test_a_view_sees_a_batch_and_a_transaction_in_progress(book: Path) -> None:
+    b = Book(str(book))
+    with b.transaction("batch", commit=False) as tx:
+        tx.batch = True
+        for i in range(60):
+            tx.put("accounts", f"batch-{i:03d}", {"name": f"Batch {i}", "tier": "B"})
+        assert b.view("accounts", "tiers1", _tier)["batch-007"] == "B"  # not on disk yet: taken from memory
+    assert Book(str(book)).view("accounts", "tiers1", _tier)["batch-059"] == "B"

@@ -111,3 +111,30 @@ def _normalise(value):  # the store never keeps \r or lone surrogates; YAML fold
     if isinstance(value, str):
         return value.replace("\r", "").replace("\x0b", "").replace("\x0c", "")
     return value
+
+
+wide_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+record_values = st.recursive(st.one_of(wide_text, st.integers(), st.booleans(), st.none()),
+                             lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys | wide_text, record_values, min_size=1, max_size=6))
+def test_fast_writer_reads_back_the_same_in_yaml_1_1_and_1_2(data: dict) -> None:
+    import yaml
+
+    text, lines = yamlio.dumps_fast_lines(data)
+    assert yaml.load(text, Loader=yaml.SafeLoader) == data  # what any other tool on the team reads
+    if "\r" not in str(data) and not any(c in str(data) for c in "\x0b\x0c"):
+        loaded, loaded_lines = yamlio.loads(text, "r.yaml")
+        assert loaded == data
+        if lines is not None:  # the lines the writer reports are the lines a reader finds
+            assert lines == loaded_lines
+
+
+def test_fast_writer_writes_the_file_the_round_trip_writer_writes() -> None:
+    # so the first hand edit after a batch does not reformat the whole file
+    visit = {"account": "acc00060", "rep": "rep00", "date": "2026-12-01", "created": "2026-11-28T03:24:39+08:00",
+             "name": "上海 科技", "n": 5, "done": True, "tags": ["a", "b c"], "e": [], "m": {},
+             "steps": [{"id": "x", "done": True, "sub": {"a": "b"}, "l": ["q"]}, {"id": "y"}], "phone": "+86 21 1234"}
+    assert yamlio.dumps_fast(visit) == yamlio.dumps(visit)

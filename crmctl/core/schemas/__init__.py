@@ -30,6 +30,13 @@ def canonical(name: str) -> str:
     return rtype
 
 
+_LOADED: dict[str, Schema] = {}
+
+
 def get_schema(rtype: str) -> Schema:
-    module = importlib.import_module(f"crmctl.core.schemas.{canonical(rtype)}")
-    return module.SCHEMA  # type: ignore[no-any-return]
+    """The schema of a type, its module imported on first use (a batch asks thousands of times)."""
+    schema = _LOADED.get(rtype)
+    if schema is None:
+        module = importlib.import_module(f"crmctl.core.schemas.{canonical(rtype)}")
+        schema = _LOADED[rtype] = module.SCHEMA
+    return schema
