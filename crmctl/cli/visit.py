@@ -13,10 +13,15 @@ from crmctl.core.output import render_rows
 from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
-from crmctl.sfe.team import companion, require_user
+from crmctl.sfe.team import companion, companions_rule, require_user
 from crmctl.sfe.when import moment, parse_clock, parse_date, window
 
-cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).")
+def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
+    for warning in companions_rule(book, vid, data):
+        click.echo(f"warning: {warning}", err=True)
+
+
+cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).", rule=_edit_rule)
 cli.name = "visit"
 PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence")
 LIST_COLUMNS = ("id", "date", "time", "rep", "account", "type", "status", "with", "follow_ups")

@@ -8,6 +8,7 @@ from crmctl.core.book import Book
 from crmctl.core.errors import Problem
 from crmctl.sfe import sop
 from crmctl.sfe.geo import range_problem
+from crmctl.sfe.team import MANAGER_ROLES
 
 
 def check_completed_steps(book: Book) -> Iterator[Problem]:
@@ -44,6 +45,19 @@ def check_coaching(book: Book) -> Iterator[Problem]:
                                   "and the score 1..5", "sfe-coaching")
 
 
+def check_companions(book: Book) -> Iterator[Problem]:
+    """An accompanied visit (陪访) is accompanied by a manager or director, never by its own rep."""
+    users = book.records("users")
+    for rec in book.all("visits"):
+        for uid in rec.get("with") or []:
+            role = users[uid].get("role") if uid in users else None
+            if uid == rec.get("rep"):
+                yield Problem(rec.path, rec.line("with"), f"with: {uid} is the visit's own rep", "sfe-with")
+            elif uid in users and role not in MANAGER_ROLES:
+                yield Problem(rec.path, rec.line("with"), f"with: {uid} is a {role}; an accompanied visit needs a manager "
+                              "or director (crmctl visit edit ID --set with=MANAGER)", "sfe-with")
+
+
 def check_times(book: Book) -> Iterator[Problem]:
     """A check-out is never before its check-in, and never without one."""
     for rec in book.all("visits"):
@@ -69,4 +83,5 @@ def check_coordinates(book: Book) -> Iterator[Problem]:
                     yield Problem(rec.path, rec.line(key), f"{key}: {problem}", "sfe-coords")
 
 
-CHECKS: tuple[Callable[[Book], Iterable[Problem]], ...] = (check_completed_steps, check_steps_in_sop, check_coaching, check_times, check_coordinates)
+CHECKS: tuple[Callable[[Book], Iterable[Problem]], ...] = (check_completed_steps, check_steps_in_sop, check_coaching, check_companions, check_times,
+                                                               check_coordinates)

@@ -104,3 +104,18 @@ def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: int
 
 def quota(user: dict[str, Any], period: str) -> dict[str, Any]:
     return next((dict(q) for q in user.get("quotas") or [] if str(q.get("period")) == period), {})
+
+
+def companions_rule(book: Book, vid: str, data: dict[str, Any]) -> list[str]:
+    """What ``visit edit`` must keep true of ``with``: the rules of ``visit add --with``, and every coach stays on.
+
+    Returns the warnings (companions outside the rep's chain); raises on a broken rule.
+    """
+    rep = str(data.get("rep"))
+    on = [str(ref) for ref in data.get("with") or []]
+    warnings = [w for w in (companion(book, rep, ref)[1] for ref in on) if w]
+    for entry in data.get("coaching") or []:
+        if isinstance(entry, dict) and entry.get("by") not in on:
+            raise PolicyError(f"visit {vid}: {entry.get('by')} coached this visit, so they stay in `with`")
+    return warnings
+

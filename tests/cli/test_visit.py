@@ -132,6 +132,21 @@ def test_accompanied_visit_needs_a_manager(run: Run, located: Path) -> None:
     assert record(located, vid)["with"] == ["dan"]
 
 
+def test_edit_keeps_the_companion_rules(run: Run, located: Path) -> None:
+    vid = do_visit(run, "acme", "2026-11-27", with_="mia")
+    ok(run("--as", "mia", "visit", "coach", vid, "--score", "discover=4"))
+    before = snapshot(located)
+    fails(run("visit", "edit", vid, "--set", "with=ria"), "needs a manager or director", "ria is a rep")
+    fails(run("visit", "edit", vid, "--set", "with=mia", "--set", "rep=mia"), "the rep cannot accompany their own visit")
+    fails(run("visit", "edit", vid, "--set", "with=dan"), "mia coached this visit, so they stay in `with`")
+    fails(run("visit", "edit", vid, "--set", "status=planned"), "status")
+    assert snapshot(located) == before
+    result = run("visit", "edit", vid, "--set", "with=mia,dan")
+    ok(result)
+    assert "dan is not in rex's management chain" in result.stderr
+    assert record(located, vid)["with"] == ["mia", "dan"]
+
+
 def test_cancel_and_list_and_show(run: Run, located: Path) -> None:
     missed = ok(run("visit", "add", "--account", "acme", "--date", "2026-11-20"))
     later = ok(run("visit", "add", "--account", "baosteel", "--date", "2026-12-02", "--time", "9:30", "--purpose", "demo"))

@@ -27,8 +27,11 @@ def test_check_finds_broken_visits(run: Run, book: Path, now) -> None:
         data["coaching"].append({"by": "ria", "at": "2026-11-21T10:00:00+08:00", "scores": {"discover": 9}})
         data["checkout"]["at"] = "2026-11-20T08:00:00+08:00"
         data["checkin"]["lat"] = "95.0"
+        data["with"] = ["mia", "rex"]  # a hand edit: rex is the visit's own rep
 
     edit(book, vid, spoil)
+    other = ok(run("visit", "add", "--account", "acme", "--date", "2026-11-30"))
+    edit(book, other, lambda data: data.update({"with": ["ria"]}))  # ria is a rep
     result = run("check")
     assert result.exit_code == 1
     text = result.output
@@ -39,6 +42,8 @@ def test_check_finds_broken_visits(run: Run, book: Path, now) -> None:
     assert "coaching score discover=9" in text
     assert "is before the check-in" in text
     assert "checkin: latitude 95.0 is out of range" in text
+    assert "with: ria is a rep; an accompanied visit needs a manager" in text
+    assert "with: rex is the visit's own rep" in text
 
 
 def test_calendar_parses_back(run: Run, book: Path, now, tmp_path: Path) -> None:
