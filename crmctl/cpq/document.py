@@ -76,7 +76,8 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
-        lines.append({**_fields(line, ("discount", "unit", "group")), "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
+        lines.append({**_fields(line, ("discount", "unit", "group")), "unit": unit_label(book, line.get("unit"), lang),
+                      "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
     for line in lines:
@@ -98,6 +99,15 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive", "lang": lang,
         "payment_terms": data.get("payment_terms") or "", "notes": data.get("notes") or "",
     }
+
+
+def unit_label(book: Book, unit: Any, lang: str) -> str:
+    """A product's unit in the document's language (``quotes.units_en`` in crm.yaml), else as written."""
+    text = str(unit or "")
+    table = {str(k): str(v) for k, v in (book.settings.get("quotes.units_en") or {}).items()}
+    if lang.startswith("zh"):
+        return next((zh for zh, en in table.items() if en == text), text)
+    return table.get(text, text)
 
 
 def _fields(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def test_chinese_and_english_pdfs_carry_the_totals(cpq: Run, cpq_book: Path, pri
     for text in ("Quotation", "Test Mill", "Control: Pro control", "Subtotal", "CN¥111,000.00", "CN¥13,195.00",
                  "Total", "CN¥119,730.00", "Jun 15, 2026", "Jul 15, 2026", "1 / 1"):
         assert text in en, text
+    assert "1 台" in zh and "1 unit" in en and "台" not in en  # units in the document's language (quotes.units_en)
     assert git(cpq_book, "rev-parse", "HEAD") == before      # rendering writes no records
 
 
