@@ -128,5 +128,25 @@ def cli(ctx: click.Context, book: str | None, as_user: str | None, no_commit: bo
 
 
 def main() -> None:
-    """The console script."""
-    cli.main(prog_name="crmctl")
+    """The console script.
+
+    When the command is over, the process ends at once: every file is written,
+    renamed into place and committed by then, and crmctl registers no exit
+    handlers. Python's own teardown — freeing every object one by one — took
+    0.4 s after a quote render (WeasyPrint's boxes and font handles) and 0.1 s
+    after a report over 50,000 visits, time a user waits for nothing.
+    """
+    try:
+        cli.main(prog_name="crmctl")
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if not isinstance(code, (int, type(None))):
+        print(code, file=sys.stderr)  # what sys.exit("message") would have printed
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (| head), or the stream is closed
+        pass
+    os._exit(status)

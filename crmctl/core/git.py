@@ -6,9 +6,7 @@ concurrent git process is waited out and retried rather than reported.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +24,8 @@ class Author:
 
 
 def available() -> bool:
+    import shutil  # imported here: most commands never ask, and it costs 6 ms
+
     return shutil.which("git") is not None
 
 
@@ -124,6 +124,8 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
     else is staged a plain commit is the same commit as ``commit -- PATHS``.
     Records are plain UTF-8 files with LF line ends, so no clean filter applies.
     """
+    import hashlib
+
     stream: list[bytes] = []
     entries: list[str] = []
     for path in paths:
