@@ -147,12 +147,18 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
         else:
             unseen.append((name, st, path))
     if unseen:
-        base = _read_cache(base_path) if len(unseen) > MANY_UNSEEN else {}
+        many = len(unseen) > MANY_UNSEEN
+        base = _read_cache(base_path) if many else {}
+        parsed: dict[str, Entry] = {}
         for name, st, path in unseen:
             full = base.get(name)
             if not _fresh(full, st):
-                full = _parse(path, f"{rel}/{name}", st)
+                full = parsed[name] = _parse(path, f"{rel}/{name}", st)
             fresh[name] = [*full[:3], None if full[5] is not None else project(full[3]), None, full[5]]  # type: ignore[index]
+        if many and parsed:
+            # a cold book: what took minutes to parse goes into the records cache too
+            base.update(parsed)
+            _write_cache(base_path, base)
     if unseen or len(fresh) != len(cached):
         _write_cache(view_path, fresh)
     out: dict[str, Any] = {}

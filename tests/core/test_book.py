@@ -237,3 +237,17 @@ def test_a_view_sees_a_batch_and_a_transaction_in_progress(book: Path) -> None:
             tx.put("accounts", f"batch-{i:03d}", {"name": f"Batch {i}", "tier": "B"})
         assert b.view("accounts", "tiers1", _tier)["batch-007"] == "B"  # not on disk yet: taken from memory
     assert Book(str(book)).view("accounts", "tiers1", _tier)["batch-059"] == "B"
+
+
+def test_a_cold_view_fills_the_records_cache_too(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmctl.core import cache
+
+    monkeypatch.setattr(cache, "MANY_UNSEEN", 5)
+    for i in range(8):
+        write(book, f"records/accounts/cold-{i}.yaml", f"name: Cold {i}\ntier: C\n")
+    import shutil
+
+    shutil.rmtree(book / ".crmctl" / "cache", ignore_errors=True)
+    assert Book(str(book)).view("accounts", "tiers1", _tier)["cold-3"] == "C"
+    files = cache._read_cache(str(book / ".crmctl" / "cache" / "accounts.json"))
+    assert files["cold-3.yaml"][3] == {"name": "Cold 3", "tier": "C"}  # parsed once, for both caches
