@@ -33,7 +33,8 @@ for i in range(n):
         acme = book.get("accounts", "acme")
         tx.put("accounts", "acme", {**acme.data, "tags": [*acme.get("tags", []), f"{tag}-{i}"]})
         for j in range(15):
-            tx.put("contacts", f"c-{tag}-{i}-{j}", {"name": f"Contact {tag} {i} {j} 联系人", "account": "acme",
+            # letters between the numbers: the duplicate check compares names without spaces
+            tx.put("contacts", f"c-{tag}-{i}-{j}", {"name": f"Contact {tag} b{i} n{j} 联系人", "account": "acme",
                                                    "notes": "x" * 2000})
 """
 
