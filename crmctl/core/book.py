@@ -357,14 +357,16 @@ def _committing(book_root: str, git_root: str) -> Iterator[None]:
     """Mark a git commit in progress, and clean up after a crmctl that died in one.
 
     We hold the book lock, so no other crmctl is committing: a marker left
-    behind means the last one was killed inside git, and the index.lock it
-    may have left is stale, not another writer's.
+    behind means the last one was killed inside git, and the lock files it
+    may have left (the index's, HEAD's, the branch's) are stale, not another
+    writer's.
     """
     marker = os.path.join(book_root, ".crmctl", "committing")
     if os.path.exists(marker):
-        index_lock = os.path.join(git_root, ".git", "index.lock")
-        if os.path.exists(index_lock) and os.path.getmtime(index_lock) <= os.path.getmtime(marker) + 60:
-            _unlink(index_lock)
+        died = os.path.getmtime(marker) + 60
+        for stale in git.lock_files(git_root):
+            if os.path.getmtime(stale) <= died:
+                _unlink(stale)
     os.makedirs(os.path.dirname(marker), exist_ok=True)
     with open(marker, "w", encoding="utf-8") as handle:
         handle.write(str(os.getpid()))

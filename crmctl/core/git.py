@@ -7,6 +7,7 @@ concurrent git process is waited out and retried rather than reported.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from crmctl.core.errors import CrmError
 
 RETRIES = 30  # about 5 s of waiting for another git process's index.lock
+_LOCKED = re.compile(r"Unable to create '([^']+\.lock)': File exists")  # another git process holds this lock
 BATCH_PATHS = 200  # more paths than this are committed through fast-import (see _commit_batch)
 
 
@@ -57,16 +59,29 @@ def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = 
         proc = subprocess.run(  # type: ignore[call-overload]
             ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin
         )
-        if proc.returncode != 0 and "index.lock" in proc.stderr and attempt < RETRIES - 1:
+        busy = _LOCKED.search(proc.stderr) if proc.returncode != 0 else None
+        if busy and attempt < RETRIES - 1:
             time.sleep(min(0.02 * (attempt + 1), 0.3))
             continue
         break
     if check and proc.returncode != 0:
-        if "index.lock" in proc.stderr:
-            raise CrmError(f"git is busy: {root}/.git/index.lock exists; if no git command is running, delete that file and retry")
+        if busy:
+            raise CrmError(f"git is busy: {busy.group(1)} exists; if no git command is running, delete that file and retry")
         message = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
         raise CrmError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
     return proc
+
+
+def lock_files(root: str) -> list[str]:
+    """The lock files a git commit takes that exist now: the index's, HEAD's and the refs'."""
+    gitdir = os.path.join(root, ".git")
+    if not os.path.isdir(gitdir):  # a worktree or submodule: .git is a file naming the real one
+        gitdir = run(root, "rev-parse", "--absolute-git-dir").stdout.strip()
+    found = [os.path.join(gitdir, name) for name in ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock")]
+    found = [path for path in found if os.path.exists(path)]
+    for folder, _, names in os.walk(os.path.join(gitdir, "refs")):
+        found += [os.path.join(folder, name) for name in names if name.endswith(".lock")]
+    return found
 
 
 def toplevel(path: str) -> str | None:

@@ -251,3 +251,24 @@ def test_a_cold_view_fills_the_records_cache_too(book: Path, monkeypatch: pytest
     assert Book(str(book)).view("accounts", "tiers1", _tier)["cold-3"] == "C"
     files = cache._read_cache(str(book / ".crmctl" / "cache" / "accounts.json"))
     assert files["cold-3.yaml"][3] == {"name": "Cold 3", "tier": "C"}  # parsed once, for both caches
+
+
+def test_locks_left_by_a_killed_commit_are_cleaned_and_live_ones_named(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmctl.core import git as gitmod
+
+    branch = git(book, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    # a crmctl killed inside `git commit` leaves its marker and git's lock files behind
+    (book / ".crmctl" / "committing").write_text("12345")
+    stale = [book / ".git" / "index.lock", book / ".git" / "HEAD.lock", book / ".git" / "refs" / "heads" / f"{branch}.lock"]
+    for path in stale:
+        path.write_text("")
+    r = invoke("account", "edit", "acme", "--city", "Suzhou", book=book)
+    assert r.exit_code == 0, r.output
+    assert not any(path.exists() for path in stale)
+    assert "account edit: acme (city)" in git(book, "log", "-1", "--format=%s")
+    # without the marker a lock is another git's: crmctl waits, then names the file
+    monkeypatch.setattr(gitmod, "RETRIES", 2)
+    stale[1].write_text("")
+    r = invoke("account", "edit", "acme", "--city", "Wuxi", book=book)
+    assert r.exit_code == 1
+    assert f"git is busy: {stale[1]} exists" in r.output
