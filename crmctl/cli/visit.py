@@ -270,7 +270,7 @@ def list_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
     now = today(book.settings)
     win = window(week, start, end, now) if (week or start or end) else None
     rep_id = require_user(book, rep) if rep else None
-    rows = [agenda_mod.visit_row(rec, now) for rec in book.all("visits")
+    rows = [agenda_mod.visit_row(rec, now) for rec in agenda_mod.light_visits(book)
             if (rep_id is None or rec.get("rep") == rep_id) and agenda_mod.in_window(rec, win)]
     if status:
         rows = [r for r in rows if r["status"] == status]
@@ -288,7 +288,7 @@ def agenda_cmd(app: App, rep: str | None, week: str | None, start: str | None, e
     book = app.book
     now = today(book.settings)
     rep_id = require_user(book, rep) if rep else app.actor_id if app.as_user else None
-    rows = agenda_mod.agenda(book.all("visits"), rep_id, window(week, start, end, now), now)
+    rows = agenda_mod.agenda(agenda_mod.light_visits(book), rep_id, window(week, start, end, now), now)
     emit_rows(rows, fmt, ("date", "time", "rep", "kind", "account", "what", "ref", "status"))
 
 

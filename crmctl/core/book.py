@@ -83,6 +83,8 @@ class Book:
         self._settings: Settings | None = None
         self._records: dict[str, dict[str, Record]] = {}
         self._sorted: dict[str, list[str]] = {}
+        # records changed in this process but not loaded (a plan adds 10,000 visits to a folder it only viewed)
+        self._changed: dict[str, dict[str, Record | None]] = {}
         self.problems: list[Problem] = []
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), float(os.environ.get("CRMCTL_LOCK_TIMEOUT", "0") or 0))
         self.autocommit = True
@@ -131,7 +133,13 @@ class Book:
                 self.folder(rtype), f"records/{rtype}", os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json")
             )
             self._note(problems)
-            self._records[rtype] = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
+            loaded = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
+            for rid, rec in self._changed.pop(rtype, {}).items():
+                if rec is None:
+                    loaded.pop(rid, None)
+                else:
+                    loaded[rid] = rec
+            self._records[rtype] = loaded
         return self._records[rtype]
 
     def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
@@ -147,6 +155,11 @@ class Book:
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
                                           os.path.join(cache_dir, f"{rtype}.json"), project)
         self._note(problems)
+        for rid, rec in self._changed.get(rtype, {}).items():
+            if rec is None:
+                found.pop(rid, None)
+            else:
+                found[rid] = project(rec.data)
         return found
 
     def _note(self, problems: list[Problem]) -> None:
@@ -160,7 +173,19 @@ class Book:
         """Drop what was read, so the next read sees the disk as it is now."""
         self._records.clear()
         self._sorted.clear()
+        self._changed.clear()
         self.problems.clear()
+
+    def _change(self, rtype: str, rid: str, rec: Record | None) -> None:
+        """What later reads in this process see of a record a transaction put (or deleted, None)."""
+        loaded = self._records.get(rtype)
+        if loaded is None:
+            self._changed.setdefault(rtype, {})[rid] = rec  # merged in when the type is loaded or viewed
+        elif rec is None:
+            loaded.pop(rid, None)
+        else:
+            loaded[rid] = rec
+        self._sorted.pop(rtype, None)
 
     def resolve(self, rtype: str, ref: str) -> str:
         """An id from an exact id or a unique prefix (as git does)."""
@@ -271,8 +296,7 @@ class Transaction:
                 raise ValidationError(f"{schema.title} {rid}: {message}")
         rec = Record(rtype, rid, clean)
         self.pending[rec.path] = (rec, "put")
-        self.book.records(rtype)[rid] = rec
-        self.book._sorted.pop(rtype, None)
+        self.book._change(rtype, rid, rec)
         return rec
 
     def delete(self, rtype: str, rid: str) -> None:

@@ -4,9 +4,28 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Iterable
 
-from crmctl.core.book import Record
+from crmctl.core.book import Book, Record
 from crmctl.sfe.visits import open_followups
 from crmctl.sfe.when import Window
+
+
+VIEW = "agenda1"  # the name of the view below; change it when ``agenda_data`` changes
+_KEPT = ("account", "rep", "with", "type", "status", "date", "time", "purpose")
+_KEPT_STEPS = ("text", "due", "done", "owner")
+
+
+def agenda_data(data: dict[str, Any]) -> dict[str, Any]:
+    """A visit with only what lists, agendas and plans read (no check-in, SOP steps or coaching)."""
+    out = {k: data[k] for k in _KEPT if k in data}
+    if data.get("next_steps"):
+        out["next_steps"] = [{k: v for k, v in item.items() if k in _KEPT_STEPS} if isinstance(item, dict) else item
+                             for item in data["next_steps"]]
+    return out
+
+
+def light_visits(book: Book) -> list[Record]:
+    """Every visit as :func:`agenda_data`, from its view: a rep's week need not read a year of whole visits."""
+    return [Record("visits", rid, data) for rid, data in book.view("visits", VIEW, agenda_data).items()]
 
 
 def visit_row(rec: Record, today: _dt.date) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
+from crmctl.sfe.agenda import light_visits
 from crmctl.sfe.when import Window, working_days
 
 COUNTED = ("planned", "in_progress", "completed")  # what fills a cadence slot in the window
@@ -75,9 +76,10 @@ def plan(book: Book, win: Window, rep: str | None = None, today: _dt.date | None
         raise ValidationError(f"no working days from {max(first, today or first)} to {last} to plan on "
                               "(working_days in crm.yaml; past days are not planned)")
     start_s, end_s = first.isoformat(), last.isoformat()
-    by_account = index_visits(book.all("visits"))
+    seen_visits = light_visits(book)  # dates, statuses and reps are all a plan reads of past visits
+    by_account = index_visits(seen_visits)
     load: dict[str, dict[_dt.date, int]] = defaultdict(lambda: dict.fromkeys(days, 0))
-    for rec in book.all("visits"):
+    for rec in seen_visits:
         d = str(rec.get("date"))
         if start_s <= d <= end_s and rec.get("status") in COUNTED:
             day = _dt.date.fromisoformat(d)

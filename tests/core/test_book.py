@@ -236,6 +236,8 @@ def test_a_view_sees_a_batch_and_a_transaction_in_progress(book: Path) -> None:
         for i in range(60):
             tx.put("accounts", f"batch-{i:03d}", {"name": f"Batch {i}", "tier": "B"})
         assert b.view("accounts", "tiers1", _tier)["batch-007"] == "B"  # not on disk yet: taken from memory
+        assert b.records("accounts")["batch-007"].get("tier") == "B"  # loaded after the puts: still there
+        assert "acme" in b.records("accounts")
     assert Book(str(book)).view("accounts", "tiers1", _tier)["batch-059"] == "B"
 
 
