@@ -125,6 +125,12 @@ def emit_record(data: dict[str, Any], fmt: str) -> None:
     click.echo(render_record(data, fmt))
 
 
+def emit_section(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """A titled table below a record in the table view (an order's payments, a visit's SOP, a lead's history)."""
+    click.echo(f"\n{title}")
+    click.echo(render_rows(list(rows), "table", columns))
+
+
 def done(message: str, tx: Transaction | None = None) -> None:
     """Report a change on stderr, so stdout stays clean for scripts."""
     suffix = ""

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import click
 
-from crmctl.cli.base import App, emit_record, emit_rows, output_option, pass_app, with_problems
+from crmctl.cli.base import App, emit_record, emit_section, output_option, pass_app, with_problems
 
 
 def history_show(rtype: str, field: str, columns: Sequence[str], title: str) -> click.Command:
@@ -26,8 +26,7 @@ def history_show(rtype: str, field: str, columns: Sequence[str], title: str) -> 
         emit_record({k: v for k, v in rec.row().items() if k != field}, fmt)
         entries = rec.get(field) or []
         if entries:
-            click.echo(f"\n{field}:")
-            emit_rows(entries, fmt, columns)
+            emit_section(f"{field}:", entries, columns)
 
     show.help = f"Show one {title} and its {field.replace('_', ' ')} (ID or a unique prefix)."
     return show

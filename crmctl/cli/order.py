@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from crmctl.cli.base import App, done, emit_record, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app, with_problems
 from crmctl.core.book import Book, Record, now_iso, today
 from crmctl.core.errors import Ambiguous
 from crmctl.core.money import money_str
@@ -94,10 +94,8 @@ def show(app: App, ref: str, fmt: str) -> None:
         emit_record(view, fmt)
         return
     emit_record({k: v for k, v in view.items() if k not in ("installments", "payments", "lines")}, fmt)
-    click.echo("\ninstallments:")
-    emit_rows(view["installments"], fmt, ("n", "due", "amount", "received", "balance", "state"))
-    click.echo("\npayments:")
-    emit_rows(view["payments"], fmt, ("id", "date", "amount", "ref"))
+    emit_section("installments:", view["installments"], ("n", "due", "amount", "received", "balance", "state"))
+    emit_section("payments:", view["payments"], ("id", "date", "amount", "ref"))
 
 
 @cli.command("renumber")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import click
 
-from crmctl.cli.base import App, done, emit_record, output_option, pass_app, with_problems
+from crmctl.cli.base import App, done, emit_record, emit_section, output_option, pass_app, with_problems
 from crmctl.cli.records import record_group
-from crmctl.core.output import render_rows
 from crmctl.sfe.team import require_user, set_quota, user_rule
 from crmctl.sfe.when import check_period
 
@@ -40,5 +39,4 @@ def show(app: App, ref: str, fmt: str) -> None:
     rec = app.book.get("users", ref)
     emit_record(rec.row(), fmt)
     if fmt == "table" and rec.get("quotas"):
-        click.echo("\nquotas")
-        click.echo(render_rows(rec.get("quotas"), "table", ("period", "amount", "visits")))
+        emit_section("quotas", rec.get("quotas"), ("period", "amount", "visits"))

@@ -5,11 +5,11 @@ from typing import Any, Callable
 
 import click
 
-from crmctl.cli.base import App, done, dry_run_option, emit_record, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
+                             with_problems)
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import NotFound
-from crmctl.core.output import render_rows
 from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
@@ -315,17 +315,14 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
             dist = f", {place['distance_m']} m from the account" if "distance_m" in place else ""
             dur = f", {place['duration_min']} min" if "duration_min" in place else ""
             click.echo(f"{label}: {place.get('at')}{where}{dist}{dur}{' (beyond the radius)' if place.get('far') else ''}")
-    click.echo("\nSOP")
-    click.echo(render_rows(checklist, "table", ("n", "step", "name", "required", "status", "value", "note")))
+    emit_section("SOP", checklist, ("n", "step", "name", "required", "status", "value", "note"))
     follow = [{"n": n, **f} for n, f in enumerate(rec.get("next_steps") or [], 1)]
     if follow:
-        click.echo("\nfollow-ups")
-        click.echo(render_rows(follow, "table", ("n", "text", "due", "done", "owner")))
+        emit_section("follow-ups", follow, ("n", "text", "due", "done", "owner"))
     coaching = [{"by": c.get("by"), "at": c.get("at"), "scores": ", ".join(f"{k}={v}" for k, v in (c.get("scores") or {}).items()),
                  "comment": c.get("comment", "")} for c in rec.get("coaching") or []]
     if coaching:
-        click.echo("\ncoaching")
-        click.echo(render_rows(coaching, "table", ("by", "at", "scores", "comment")))
+        emit_section("coaching", coaching, ("by", "at", "scores", "comment"))
 
 
 @cli.command("calendar")
