@@ -21,15 +21,21 @@ def _num(value: object) -> Decimal:
         return Decimal(0)
 
 
-def bars(labels: Sequence[str], values: Sequence[object], title: str = "") -> str:
-    """Horizontal bars, one per label, scaled to the largest value."""
+def _frame(values: Sequence[object], title: str) -> tuple[list[Decimal], Decimal, list[str]]:
+    """The values as numbers, the largest (1 when none is above 0), and the opening of an SVG with one row per value."""
     nums = [_num(v) for v in values]
     top = max(nums, default=Decimal(0)) or Decimal(1)
-    span = WIDTH - LABEL_W - 90
     height = len(nums) * (BAR_H + GAP) + 24
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
              f'font-size="10" font-family="sans-serif">',
              f'<text x="0" y="12" font-weight="bold">{escape(title)}</text>']
+    return nums, top, parts
+
+
+def bars(labels: Sequence[str], values: Sequence[object], title: str = "") -> str:
+    """Horizontal bars, one per label, scaled to the largest value."""
+    nums, top, parts = _frame(values, title)
+    span = WIDTH - LABEL_W - 90
     for i, (label, value, raw) in enumerate(zip(labels, nums, values)):
         y = 20 + i * (BAR_H + GAP)
         w = int(span * value / top) if value > 0 else 0
@@ -42,13 +48,8 @@ def bars(labels: Sequence[str], values: Sequence[object], title: str = "") -> st
 
 def funnel(labels: Sequence[str], values: Sequence[object], title: str = "") -> str:
     """A centred funnel: each step's width in proportion to the first step's."""
-    nums = [_num(v) for v in values]
-    top = max(nums, default=Decimal(0)) or Decimal(1)
+    nums, top, parts = _frame(values, title)
     span = WIDTH - LABEL_W - 20
-    height = len(nums) * (BAR_H + GAP) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-             f'font-size="10" font-family="sans-serif">',
-             f'<text x="0" y="12" font-weight="bold">{escape(title)}</text>']
     mid = LABEL_W + span // 2
     for i, (label, value) in enumerate(zip(labels, nums)):
         y = 20 + i * (BAR_H + GAP)
