@@ -139,10 +139,15 @@ def _account(app: App, rec: Record) -> dict[str, Any]:
     return found.data if found else {}
 
 
+def place_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--at`` and ``--time`` of check-in and check-out."""
+    func = click.option("--time", "clock", metavar="T", help="HH:MM on the visit's day, or an ISO time (default: now).")(func)
+    return click.option("--at", "coords", metavar="LAT,LON", help="Where you are, in decimal degrees.")(func)
+
+
 @cli.command("checkin")
 @click.argument("ref", metavar="ID")
-@click.option("--at", "coords", metavar="LAT,LON", help="Where you are, in decimal degrees.")
-@click.option("--time", "clock", metavar="T", help="HH:MM on the visit's day, or an ISO time (default: now).")
+@place_options
 @pass_app
 def checkin_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> None:
     """Check in: time, place and distance from the account (warns beyond visits.checkin_radius_m)."""
@@ -151,8 +156,7 @@ def checkin_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> No
 
 @cli.command("checkout")
 @click.argument("ref", metavar="ID")
-@click.option("--at", "coords", metavar="LAT,LON", help="Where you are, in decimal degrees.")
-@click.option("--time", "clock", metavar="T", help="HH:MM on the visit's day, or an ISO time (default: now).")
+@place_options
 @pass_app
 def checkout_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> None:
     """Check out: time, place and the visit's duration."""
