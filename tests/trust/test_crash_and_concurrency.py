@@ -6,18 +6,16 @@ printed (pytest -s shows them) and asserted.
 """
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
 
 from crmctl.core.book import Book
 from tests.conftest import git, invoke
+from tests.trust.kill import kill_after
 
 PY = sys.executable
 KILLS = 40
@@ -59,12 +57,7 @@ def test_sigkill_at_random_moments_never_leaves_half_a_record(book: Path) -> Non
             cmd = [PY, "-c", WRITER, str(book), f"k{round_}", "50"]
         else:
             cmd = [PY, "-m", "crmctl", "--book", str(book), "account", "edit", "acme", "--set", f"notes=round {round_} " + "y" * 3000]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rnd.uniform(0.05, 0.6))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            kills += 1
-        proc.wait()
+        kills += kill_after(cmd, rnd.uniform(0.05, 0.6))
         assert_whole(book)
     print(f"\n{kills} SIGKILLs in {KILLS} rounds; every record whole, check clean")
     assert kills >= KILLS // 2

@@ -4,9 +4,7 @@ The counts each test ran are printed (pytest -s shows them) and asserted.
 """
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from crmctl.core import yamlio
 from crmctl.core.book import Book
 from crmctl.core.errors import LoadError
 from tests.conftest import invoke
+from tests.trust.kill import kill_after
 
 PY = sys.executable
 IMPORT_KILLS = 12
@@ -41,12 +40,7 @@ def test_sigkill_during_imports_leaves_every_record_whole(book: Path, tmp_path: 
             subprocess.run(cmd, check=True, capture_output=True)
             duration = time.monotonic() - started
             continue
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rnd.uniform(0.1, 0.8) * duration)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            kills += 1
-        proc.wait()
+        kills += kill_after(cmd, rnd.uniform(0.1, 0.8) * duration)
         loaded = Book(str(book))
         leads = loaded.records("leads")
         assert loaded.problems == []
@@ -72,12 +66,7 @@ def test_sigkill_during_render_never_leaves_half_a_pdf(demo_copy: Path, tmp_path
     rnd = random.Random(11)
     kills = 0
     for _ in range(RENDER_KILLS):
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(rnd.uniform(0.1, 0.8) * duration)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            kills += 1
-        proc.wait()
+        kills += kill_after(cmd, rnd.uniform(0.1, 0.8) * duration)
         # the earlier PDF or a complete new one, never half of one
         data = out.read_bytes()
         assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
