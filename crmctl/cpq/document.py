@@ -71,12 +71,13 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     products = book.records("products")
     catalog = {sku: rec.data for sku, rec in products.items()}
     zh = lang == "zh-CN"
+    units = unit_labels(book, lang)
     lines = []
     for line in data["lines_view"]:
         prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
-        lines.append({**_fields(line, ("discount", "unit", "group")), "unit": unit_label(book, line.get("unit"), lang),
+        lines.append({**_fields(line, ("discount", "unit", "group")), "unit": units.get(str(line.get("unit") or ""), str(line.get("unit") or "")),
                       "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
@@ -101,13 +102,19 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     }
 
 
-def unit_label(book: Book, unit: Any, lang: str) -> str:
-    """A product's unit in the document's language (``quotes.units_en`` in crm.yaml), else as written."""
-    text = str(unit or "")
+def unit_labels(book: Book, lang: str) -> dict[str, str]:
+    """Unit as stored -> unit in the document's language, from ``quotes.units_en`` in crm.yaml.
+
+    A Chinese document reads the table backwards (the first Chinese unit for
+    an English one); a unit not in the table prints as written.
+    """
     table = {str(k): str(v) for k, v in (book.settings.get("quotes.units_en") or {}).items()}
-    if lang.startswith("zh"):
-        return next((zh for zh, en in table.items() if en == text), text)
-    return table.get(text, text)
+    if not lang.startswith("zh"):
+        return table
+    backwards: dict[str, str] = {}
+    for zh, en in table.items():
+        backwards.setdefault(en, zh)
+    return backwards
 
 
 def _fields(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
