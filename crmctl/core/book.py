@@ -134,12 +134,8 @@ class Book:
             )
             self._note(problems)
             loaded = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
-            for rid, rec in self._changed.pop(rtype, {}).items():
-                if rec is None:
-                    loaded.pop(rid, None)
-                else:
-                    loaded[rid] = rec
-            self._records[rtype] = loaded
+            self._records[rtype] = self._with_changes(rtype, loaded, lambda rec: rec)
+            self._changed.pop(rtype, None)  # from now on _change writes into the loaded records
         return self._records[rtype]
 
     def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
@@ -155,11 +151,15 @@ class Book:
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
                                           os.path.join(cache_dir, f"{rtype}.json"), project)
         self._note(problems)
+        return self._with_changes(rtype, found, lambda rec: project(rec.data))
+
+    def _with_changes(self, rtype: str, found: dict[str, Any], convert: Callable[[Record], Any]) -> dict[str, Any]:
+        """``found`` (read from disk) with this process's changes to a type not loaded yet."""
         for rid, rec in self._changed.get(rtype, {}).items():
             if rec is None:
                 found.pop(rid, None)
             else:
-                found[rid] = project(rec.data)
+                found[rid] = convert(rec)
         return found
 
     def _note(self, problems: list[Problem]) -> None:
