@@ -78,7 +78,8 @@ def requirement(lines: list[Mapping[str, Any]], quote_discount: Decimal, categor
             fits = [i for i, role in enumerate(order) if authority(settings, role, category) >= pct]
             if not fits:
                 beyond.append(f"line {n} ({sku}): {percent_points(pct)}% discount is beyond every role's authority "
-                              f"(at most {percent_points(authority(settings, order[-1], category))}% for {category or 'default'})")
+                              f"(at most {percent_points(authority(settings, order[-1], category))}% "
+                              f"for {category or 'default'})")
             elif fits[0] > 0:
                 needed = max(needed, fits[0])
                 reasons.append(f"line {n} ({sku}): {percent_points(pct)}% discount needs a {order[fits[0]]}")
@@ -86,7 +87,8 @@ def requirement(lines: list[Mapping[str, Any]], quote_discount: Decimal, categor
         got = margin(net, to_decimal(line["cost"]) if line.get("cost") not in (None, "") else None)
         if got is not None and got < min_margin:
             needed = max(needed, rank(settings, margin_role))
-            reasons.append(f"line {n} ({sku}): margin {percent_points(got)}% is below the {percent_points(min_margin)}% minimum, needs a {margin_role}")
+            reasons.append(f"line {n} ({sku}): margin {percent_points(got)}% is below the "
+                           f"{percent_points(min_margin)}% minimum, needs a {margin_role}")
     return Requirement(order[needed] if order else "rep", tuple(reasons), tuple(beyond))
 
 

@@ -144,7 +144,8 @@ def pipeline_report(book: Book, q: Query) -> list[Row]:
 # ------------------------------------------------------------------ funnel
 def _lead_converted(lead: Record, as_of: _dt.date) -> bool:
     for event in lead.get("history") or []:
-        if event.get("event") == "status" and event.get("to") == LeadStatus.CONVERTED and (day_of(event.get("at")) or as_of) <= as_of:
+        converted = event.get("event") == "status" and event.get("to") == LeadStatus.CONVERTED
+        if converted and (day_of(event.get("at")) or as_of) <= as_of:
             return True
     return False
 

@@ -1,4 +1,6 @@
-"""The visit cadence: how many days apart an account should be visited — one rule for the plan, the PDCA report and the 360° view.
+"""The visit cadence: how many days apart an account should be visited.
+
+One rule for `visit plan`, the PDCA report and the 360° view.
 
 From ``visits.cadence`` in crm.yaml: the account's lifecycle stage
 (``by_lifecycle``) wins over its tier (``by_tier``); an account matching

@@ -34,7 +34,7 @@ TITLES = {
 
 
 def pct(part: int, whole: int) -> str:
-    """A percentage with one decimal (half-up, :mod:`crmctl.core.percent`), or an empty cell when there is nothing to divide by."""
+    """A percentage with one decimal (half-up, :mod:`crmctl.core.percent`); "" when there is nothing to divide by."""
     return percent_text(part, whole)
 
 

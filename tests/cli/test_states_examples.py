@@ -40,7 +40,8 @@ def test_quote_accept_on_a_won_deal_in_a_book_whose_won_stage_is_closed_won(
     # old code: cpq/lifecycle compared the stage with the literal "won", tried to win the deal
     # again and failed with "the opportunity is already in stage closed_won"
     monkeypatch.setenv("CRMCTL_NOW", NOW)
-    _edit_settings(book, ("{id: won,", "{id: closed_won,"), ("moves_to: [won, proposal, lost]", "moves_to: [closed_won, proposal, lost]"))
+    _edit_settings(book, ("{id: won,", "{id: closed_won,"),
+                   ("moves_to: [won, proposal, lost]", "moves_to: [closed_won, proposal, lost]"))
     write_catalog(book)
     opp = _ok(run, "--as", "rex", "opp", "add", "--name", "Mill for ACME", "--account", "acme", "--amount", "100000")
     _ok(run, "--as", "rex", "opp", "win", opp)
