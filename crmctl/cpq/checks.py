@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
 from crmctl.cpq.lifecycle import requirement
@@ -148,11 +149,12 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     except CrmError as exc:
         yield "lines", str(exc)
         return
-    if data.get("status") not in ("approved", "sent", "accepted"):
+    if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
     state = policy.approval_state(data)
-    if state != "valid":
-        yield "approval", (f"{data.get('status')} quote has {'no approval' if state == 'missing' else 'a stale approval'}"
+    if state != ApprovalState.VALID:
+        yield "approval", (f"{data.get('status')} quote has "
+                           f"{'no approval' if state == ApprovalState.MISSING else 'a stale approval'}"
                            " (its hash does not match the priced content); submit it again")
         return
     need = requirement(book, data)

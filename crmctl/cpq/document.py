@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
+from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -46,27 +47,28 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
         lines_view.append({**line, "n": n, "configuration": describe(prod, selected, lang, catalog) if prod else []})
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
-    summary = {"missing": "none", "stale": f"STALE (by {approval.get('by')}; content changed since)",
-               "valid": f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"}[state]
-    if approval.get("status") == "pending":
+    summary = {ApprovalState.MISSING: "none", ApprovalState.STALE: f"STALE (by {approval.get('by')}; content changed since)",
+               ApprovalState.VALID: f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"}[state]
+    if approval.get("status") == ApprovalStatus.PENDING:
         summary = f"pending: needs a {approval.get('required_role')}"
-    elif approval.get("status") == "rejected":
+    elif approval.get("status") == ApprovalStatus.REJECTED:
         summary = f"rejected by {approval.get('by')}: {approval.get('reason')}"
     totals = data.get("totals") or {}
     totals_view = [{"total": f"subtotal {g}" if g else "subtotal", "amount": v}
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
     totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("subtotal", "discount", "fees", "net", "tax", "total")
                     if totals.get(k) is not None]
-    problems = quotes.quote_problems(book, data) if quotes.status(data, today) in quotes.EDITABLE else []
-    return {"id": rec.id, **data, "status": quotes.status(data, today), "approval_state": state,
+    status = quote_status(data, today)
+    problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
+    return {"id": rec.id, **data, "status": str(status), "approval_state": str(state),
             "approval_summary": summary, "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
     """Everything the quote template may use — plain data, already escaped by the sandbox when printed."""
     data = view(book, rec, version, today)
-    account = book.records("accounts").get(str(data.get("account")))
-    contact = book.records("contacts").get(str(data.get("contact"))) if data.get("contact") else None
+    account = book.lookup("accounts", data.get("account"))
+    contact = book.lookup("contacts", data.get("contact"))
     owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
     products = book.records("products")
     catalog = {sku: rec.data for sku, rec in products.items()}
@@ -96,7 +98,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "buyer_name": ((account.get("name") if zh else account.get("name_en")) or account.get("name")) if account else data.get("account"),
         "contact": _fields(contact.data, ("name", "title", "email", "phone")) if contact else None,
         "owner": _fields(owner.data, ("name", "email", "phone")) if owner else None,
-        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in ("draft", "pending_approval", "rejected"),
+        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
         "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive", "lang": lang,
         "payment_terms": data.get("payment_terms") or "", "notes": data.get("notes") or "",
     }

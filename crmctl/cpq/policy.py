@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from crmctl.core.money import to_decimal
+from crmctl.core.percent import percent_points
+from crmctl.core.states import ApprovalState, ApprovalStatus
 
 HUNDRED = Decimal(100)
 # the fields of a quote whose change invalidates an approval
@@ -75,16 +77,18 @@ def requirement(lines: list[Mapping[str, Any]], quote_discount: Decimal, categor
         if pct > 0:
             fits = [i for i, role in enumerate(order) if authority(settings, role, category) >= pct]
             if not fits:
-                beyond.append(f"line {n} ({sku}): {_pct(pct)}% discount is beyond every role's authority "
-                              f"(at most {_pct(authority(settings, order[-1], category))}% for {category or 'default'})")
+                beyond.append(f"line {n} ({sku}): {percent_points(pct)}% discount is beyond every role's authority "
+                              f"(at most {percent_points(authority(settings, order[-1], category))}% "
+                              f"for {category or 'default'})")
             elif fits[0] > 0:
                 needed = max(needed, fits[0])
-                reasons.append(f"line {n} ({sku}): {_pct(pct)}% discount needs a {order[fits[0]]}")
+                reasons.append(f"line {n} ({sku}): {percent_points(pct)}% discount needs a {order[fits[0]]}")
         net = to_decimal(line.get("net"), "net") * (HUNDRED - quote_discount) / HUNDRED
         got = margin(net, to_decimal(line["cost"]) if line.get("cost") not in (None, "") else None)
         if got is not None and got < min_margin:
             needed = max(needed, rank(settings, margin_role))
-            reasons.append(f"line {n} ({sku}): margin {_pct(got)}% is below the {_pct(min_margin)}% minimum, needs a {margin_role}")
+            reasons.append(f"line {n} ({sku}): margin {percent_points(got)}% is below the "
+                           f"{percent_points(min_margin)}% minimum, needs a {margin_role}")
     return Requirement(order[needed] if order else "rep", tuple(reasons), tuple(beyond))
 
 
@@ -100,14 +104,9 @@ def content_hash(quote: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def approval_state(quote: Mapping[str, Any]) -> str:
+def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
     """``missing``, ``stale`` (content changed since) or ``valid``."""
     approval = quote.get("approval") or {}
-    if approval.get("status") != "approved":
-        return "missing"
-    return "valid" if approval.get("hash") == content_hash(quote) else "stale"
-
-
-def _pct(value: Decimal) -> str:
-    text = f"{value.quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    if approval.get("status") != ApprovalStatus.APPROVED:
+        return ApprovalState.MISSING
+    return ApprovalState.VALID if approval.get("hash") == content_hash(quote) else ApprovalState.STALE
