@@ -10,7 +10,7 @@ from crmctl.core.book import now_iso
 from crmctl.core.errors import CrmError
 from crmctl.mcr.rules import contact_rule
 
-cli = record_group("contacts", "Contacts: people at accounts and their role in the buying committee (MCR).", rule=contact_rule)
+cli = record_group("contacts", "Contacts: people at accounts and their role in the buying committee (MCR).", rule=contact_rule, duplicates=True)
 cli.name = "contact"
 
 YES_NO = click.Choice(["yes", "no"], case_sensitive=False)

@@ -48,6 +48,7 @@ CN_PLACES = frozenset("""
 """.split())
 _PLACE_SUFFIX = ("特别行政区", "自治区", "省", "市", "区", "县")
 _BRACKETED = re.compile(r"[(（\[【]([^()（）\[\]【】]{1,10})[)）\]】]")
+_INITIALS = re.compile(r"(?<![a-z])(?:[a-z]\.){2,}")
 _CN_PLACE_PREFIX = re.compile(r"^([\u4e00-\u9fff]{2,3})(?:省|市)")
 
 
@@ -119,6 +120,7 @@ def name_parts(text: str | None) -> tuple[str, str]:
     folded = _latin_plain(fold(text))
     if not folded:
         return "", ""
+    folded = _INITIALS.sub(lambda m: m.group(0).replace(".", ""), folded)  # l.l.c. -> llc, s.p.a. -> spa
     place = ""
     if any("\u4e00" <= ch <= "\u9fff" for ch in folded):
         for suffix in _CN_LEGAL:
