@@ -216,7 +216,7 @@ def similar(book: Book, text: str, threshold: int | None = None) -> list[tuple[s
     query, _ = name_parts(text)
     if len(query) < 3:
         return []
-    cutoff = int(threshold if threshold is not None else book.settings.get("duplicates.possible_score", 85))
+    cutoff = int(threshold if threshold is not None else book.settings.get("duplicates.possible_score", 80))
     found: list[tuple[str, Record, int]] = []
     for rtype in ("leads", "contacts", "accounts"):
         fields = ("name", "name_en", "short_name", "company") if rtype != "contacts" else ("name", "name_en")
