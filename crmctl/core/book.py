@@ -86,6 +86,7 @@ class Book:
         # records changed in this process but not loaded (a plan adds 10,000 visits to a folder it only viewed)
         self._changed: dict[str, dict[str, Record | None]] = {}
         self.problems: list[Problem] = []
+        self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), float(os.environ.get("CRMCTL_LOCK_TIMEOUT", "0") or 0))
         self.autocommit = True
 
@@ -214,11 +215,23 @@ class Book:
         return matches[0]
 
     def get(self, rtype: str, ref: str) -> Record:
+        """A record by id or unique prefix; a merged one's survivor (said in :attr:`notes`)."""
         rtype = canonical(rtype)
-        rec = self.records(rtype)[self.resolve(rtype, ref)]
-        # a merged record is a redirect to its survivor
-        target = rec.data.get("merged_into")
-        return self.get(rtype, target) if target and target != rec.id else rec
+        return self.records(rtype)[self.follow(rtype, self.resolve(rtype, ref))]
+
+    def follow(self, rtype: str, rid: str) -> str:
+        """The id a merged record redirects to (through any chain), else ``rid``; a redirect adds a note."""
+        records = self.records(canonical(rtype))
+        seen = [rid]
+        target = records[rid].data.get("merged_into") if rid in records else None
+        while target and target not in seen and target in records:
+            seen.append(target)
+            target = records[target].data.get("merged_into")
+        if len(seen) > 1:
+            note = f"{get_schema(rtype).title} {rid} was merged into {seen[-1]}; using {seen[-1]}"
+            if note not in self.notes:
+                self.notes.append(note)
+        return seen[-1]
 
     def exists(self, rtype: str, rid: str) -> bool:
         return rid in self.records(rtype)
