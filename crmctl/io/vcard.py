@@ -248,7 +248,7 @@ def write_vcards(contacts: Iterable[Record], accounts: Mapping[str, Record], uid
         for n, email_text in enumerate(emails_of(data)):
             email = card.add("email")
             email.value = email_text
-            email.type_param = "INTERNET,PREF" if n == 0 else "INTERNET"
+            email.params["TYPE"] = ["INTERNET", "PREF"] if n == 0 else ["INTERNET"]
         for kind, number in phones_of(data):
             tel = card.add("tel")
             tel.value = number
