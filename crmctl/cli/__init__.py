@@ -59,6 +59,13 @@ class UserError(click.ClickException):
 
 
 
+def _say_notes(ctx: click.Context) -> None:
+    """What the book noted while the command ran (a merged id followed to its survivor): one line each on stderr."""
+    book = getattr(ctx.obj, "_book", None)
+    for note in getattr(book, "notes", ()):
+        click.echo(f"note: {note}", err=True)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands live in modules imported on first use."""
 
@@ -91,7 +98,10 @@ class LazyGroup(click.Group):
 
         debug = bool(getattr(ctx.obj, "debug", False)) or "--debug" in sys.argv[1:]
         try:
-            return click.Group.invoke(self, ctx)
+            try:
+                return click.Group.invoke(self, ctx)
+            finally:
+                _say_notes(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except CrmError as exc:

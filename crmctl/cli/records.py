@@ -34,13 +34,19 @@ def _values(schema: Schema, kwargs: dict[str, Any]) -> dict[str, str | None]:
     return {f.name: kwargs.get(f.name) for f in schema.fields if f.option}
 
 
-def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults: Defaults | None = None) -> click.Group:
-    """A click group with add/list/show/edit for ``rtype``."""
+def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults: Defaults | None = None,
+                 duplicates: bool = False) -> click.Group:
+    """A click group with add/list/show/edit for ``rtype``.
+
+    ``duplicates``: ``add`` looks for probable duplicates (``mcr.dupes``) and warns,
+    or refuses when crm.yaml says ``duplicates.on_create: refuse``, unless ``--allow-duplicate``.
+    """
     schema = get_schema(rtype)
     title = schema.title
     group = click.Group(name=rtype, help=help_text)
 
-    def add(app: App, record_id: str | None, sets: tuple[str, ...], dry_run: bool, fmt: str, **kwargs: Any) -> None:
+    def add(app: App, record_id: str | None, sets: tuple[str, ...], dry_run: bool, fmt: str,
+            allow_duplicate: bool = False, **kwargs: Any) -> None:
         book = app.book
         message = f"{title} add"
         with app.transaction(message) as tx:
@@ -48,6 +54,11 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             rid, data = new_record(book, schema, _values(schema, kwargs), sets, record_id, base)
             if rule:
                 rule(book, rid, data)
+            if duplicates:
+                from crmctl.mcr.dupes import guard
+
+                for line in guard(book, rtype, data, allow_duplicate):
+                    click.echo(f"warning: {line}", err=True)
             tx.message = f"{title} add: {rid} ({data.get(schema.name_field, rid)})"
             if dry_run:
                 tx.pending.clear()
@@ -64,6 +75,9 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
     cmd = click.option("--id", "record_id", metavar="ID",
                        help="Choose the id (master data only; default: from the name).")(cmd)
     cmd = _set_options(dry_run_option(output_option(cmd)))
+    if duplicates:
+        cmd = click.option("--allow-duplicate", is_flag=True,
+                           help="Add it even if it looks like an existing record (see duplicates.on_create in crm.yaml).")(cmd)
     group.command("add")(pass_app(cmd))
 
     @group.command("list")
