@@ -198,6 +198,8 @@ def _problem_from(exc: yaml.YAMLError, path: str) -> Problem:
 
 # ---------------------------------------------------------------- writing
 
+# what a YAML reader refuses raw or takes for a line break (\x85, \u2028): written escaped in double quotes
+_UNPRINTABLE = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
 _NEEDS_QUOTES = re.compile(r"^[\s0-9+\-.:(#]|[:#]\s|\s$|^$|^[\[\]{}&*!|>'\"%@`,?]")
 
 # The plain scalars that are not strings to a YAML 1.1 reader, as the YAML 1.1 type
@@ -226,7 +228,8 @@ def needs_quotes(value: str) -> bool:
     ``no``, ``0777``, ``1:20``, ``~``, ``.inf``, ``2001-12-14``, ``=`` and ``<<``
     stay text in any tool that reads the file.
     """
-    if _NEEDS_QUOTES.search(value) or any(p.fullmatch(value) for p in YAML11_IMPLICIT.values()):
+    if (_NEEDS_QUOTES.search(value) or _UNPRINTABLE.search(value)
+            or any(p.fullmatch(value) for p in YAML11_IMPLICIT.values())):
         return True
     return any(r.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str" for r in _YAML11_READERS)
 
@@ -243,8 +246,9 @@ def _rt_yaml() -> Any:
 
 
 def _literal_ok(value: str) -> bool:
-    """Multi-line text as a ``|`` block, unless a line starts with a tab (which a block cannot hold)."""
-    return "\n" in value and not _TAB_LINE.search(value)
+    """Multi-line text as a ``|`` block, unless a line starts with a tab (which a block cannot hold)
+    or it holds a character a block cannot (a control character, or a line break other than ``\n``)."""
+    return "\n" in value and not _TAB_LINE.search(value) and not _UNPRINTABLE.search(value.replace("\n", ""))
 
 
 _TAB_LINE = re.compile(r"(?:^|\n)\t")

@@ -1,7 +1,6 @@
 """The record loader refuses what is unsafe and the writer round-trips losslessly."""
 from __future__ import annotations
 
-import re
 import string
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import strategies as st
 
 from crmctl.core import yamlio
 from crmctl.core.errors import LoadError
+from tests.yaml11 import YAML_1_1_EXAMPLES, assert_text_stays_text, texts_that_look_like_something, yaml_1_1_special
 
 
 def load(text: str) -> dict:
@@ -142,77 +142,6 @@ def test_fast_writer_writes_the_file_the_round_trip_writer_writes() -> None:
 
 
 # ---------------------------------------------------------------- YAML 1.1 readers
-# The implicit types of YAML 1.1 as the type repository defines them (yaml.org/type/*.html), written
-# out here on their own so the test does not trust the writer's copy. PyYAML's default loader knows
-# all of them but y/Y/n/N; other YAML 1.1 tools (Go's yaml.v2, SnakeYAML) know those too.
-YAML_1_1_TYPES = {
-    "bool": r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
-    "int": r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+",
-    "float": r"[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*"
-             r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)",
-    "null": r"~|null|Null|NULL|",
-    "timestamp": r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-                 r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]"
-                 r"(\.[0-9]*)?(([ \t]*)Z|[-+][0-9][0-9]?(:[0-9][0-9])?)?",
-    "merge": r"<<",
-    "value": r"=",
-}
-YAML_1_1_EXAMPLES = [
-    "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
-    "true", "True", "TRUE", "false", "False", "FALSE",
-    "0777", "0o17", "0x1F", "0b101", "-0b1_0", "1_000", "+685_230", "1:20", "190:20:30", "1:20.5", "-1:20",
-    "~", "null", "Null", "NULL", "", ".inf", "-.Inf", "+.INF", ".NaN", ".nan", "1e3", "1.5e+3", "6.8523015e+5", "1.",
-    "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "2001-12-15T02:59:43.1Z",
-    "2002-1-5 1:02:03", "=", "<<",
-]
-
-
-def yaml_1_1_special(text: str) -> bool:
-    return any(re.fullmatch(f"(?:{pattern})", text) for pattern in YAML_1_1_TYPES.values())
-
-
-yaml_1_1_scalars = st.one_of(*(st.from_regex(f"\\A(?:{p})\\Z") for p in YAML_1_1_TYPES.values()))
-# what people type into a CRM: words, numbers, codes, times, with specials among them
-texts_that_look_like_something = st.one_of(
-    yaml_1_1_scalars,
-    st.sampled_from(YAML_1_1_EXAMPLES),
-    st.text(alphabet="0123456789:._-+eExobYNyn~ ", max_size=12),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=20),
-)
-
-
-def scalar_styles(text: str) -> dict[str, str | None]:
-    """The written style of each scalar of a one-level mapping, key and value alike: None means plain."""
-    import yaml
-
-    return {f"{i}:{event.value}": event.style
-            for i, event in enumerate(e for e in yaml.parse(text) if isinstance(e, yaml.ScalarEvent))}
-
-
-def assert_text_stays_text(text: str, data: dict | list) -> None:
-    import yaml
-
-    assert yaml.safe_load(text) == data, text  # PyYAML's default loader is YAML 1.1
-    if isinstance(data, dict):  # crmctl's own reader reads records, which are mappings
-        assert load(text) == data, text
-    texts = set(_strings(data))
-    for name, style in scalar_styles(text).items():
-        value = name.split(":", 1)[1]
-        if style is None and value in texts:
-            assert not yaml_1_1_special(value), f"{value!r} is written plain in:\n{text}"
-
-
-def _strings(value):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-    elif isinstance(value, str):
-        yield value
-
 
 @pytest.mark.parametrize("value", YAML_1_1_EXAMPLES)
 def test_every_yaml_1_1_special_scalar_is_written_quoted(value: str) -> None:
@@ -249,3 +178,11 @@ def test_a_rewrite_quotes_what_a_hand_edit_left_plain(plain: str, value) -> None
     out = yamlio.dumps({**data, "name": "ACME Ltd"}, original)
     assert out.startswith("# mine\nname: ACME Ltd\n") and "# keep" in out
     assert_text_stays_text(out, {**data, "name": "ACME Ltd"})
+
+
+@pytest.mark.parametrize("value", ["\x1f\nline", "x\x85y", "a\u2028b\nc", "tab\x07bell\n"])
+def test_control_characters_and_odd_line_breaks_are_written_escaped(value: str) -> None:
+    # a `|` block cannot hold \x1f (readers refuse the file) and NEL or U+2028 would read back as a new line
+    data = {"notes": value}
+    for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data)):
+        assert_text_stays_text(text, data)
