@@ -28,10 +28,15 @@ def test_every_list_refuses_a_typo(run: Run, command: tuple[str, ...], option: l
     assert r.stdout == ""  # not an empty table
 
 
-def test_the_error_lists_schema_custom_and_computed_fields(run: Run, book: Path) -> None:
+def declare_region(book: Path) -> None:
+    """A custom field for accounts in the book's crm.yaml."""
     settings = book / "crm.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace("custom_fields: {}", "custom_fields:\n  accounts:\n    region: str"),
-                        encoding="utf-8")
+    text = settings.read_text(encoding="utf-8").replace("custom_fields: {}", "custom_fields:\n  accounts:\n    region: str")
+    settings.write_text(text, encoding="utf-8")
+
+
+def test_the_error_lists_schema_custom_and_computed_fields(run: Run, book: Path) -> None:
+    declare_region(book)
     line = err_line(run("account", "list", "--where", "teir=A"))
     assert line.startswith("error: --where 'teir=A': no field 'teir' (did you mean 'tier'?); fields are: id, name, name_en,")
     assert ", tier, " in line and line.endswith(", region")  # the schema's, then crm.yaml's custom fields
@@ -40,9 +45,7 @@ def test_the_error_lists_schema_custom_and_computed_fields(run: Run, book: Path)
 
 
 def test_valid_fields_still_filter_and_sort(run: Run, book: Path) -> None:
-    settings = book / "crm.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace("custom_fields: {}", "custom_fields:\n  accounts:\n    region: str"),
-                        encoding="utf-8")
+    declare_region(book)
     assert run("account", "edit", "acme", "--set", "region=East").exit_code == 0
     rows = json.loads(run("account", "list", "--where", "region=East", "--format", "json").stdout)
     assert [row["id"] for row in rows] == ["acme"]

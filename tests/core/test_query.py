@@ -24,7 +24,8 @@ def test_an_unknown_where_field_names_it_the_closest_and_every_field() -> None:
 
 def test_an_unknown_sort_field_is_refused() -> None:
     # before: --sort nosuch sorted every row as "missing" and said nothing
-    assert refused(sort=["-nosuch"], fields=["id", "tier"]).startswith("--sort '-nosuch': no field 'nosuch'; fields are: id, tier")
+    message = refused(sort=["-nosuch"], fields=["id", "tier"])
+    assert message.startswith("--sort '-nosuch': no field 'nosuch'; fields are: id, tier")
 
 
 @pytest.mark.parametrize("expr, message", [
