@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping
 
 import click
 
-from crmctl.cli.base import App, done, dry_run_option, emit_record, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, list_options, output_option, pass_app,
+                             record_fields, with_problems)
 from crmctl.core.edit import Rule, apply_values, new_record
 from crmctl.core.output import render_record
 from crmctl.core.schema import Schema
@@ -87,7 +88,8 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
     @with_problems
     def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
         rows = [rec.row() for rec in app.book.live(rtype).values()]
-        emit_rows(rows, fmt, schema.columns, where, (*sort, "id"), limit)  # ties break by id: stable output
+        emit_rows(rows, fmt, schema.columns, where, (*sort, "id"), limit,  # ties break by id: stable output
+                  record_fields(app, rtype))
 
     list_cmd.help = f"List {rtype} (filter with --where, order with --sort)."
 
