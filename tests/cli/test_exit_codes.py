@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crmctl.cli import LazyGroup, cli
+from crmctl.cli import LazyGroup
 from crmctl.core.errors import ExitCode
 from tests.conftest import Run, err_line, git
 
