@@ -137,7 +137,7 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
     for note in table.notes:  # how the bytes were read (a non-UTF-8 encoding, Excel's sep= line), before anything else
         click.echo(f"note: {note}", err=True)
     if not table.rows:
-        raise CrmError(f"{shown}: no rows (only a header); nothing to import")
+        raise CrmError(f"{shown}: no rows{' (only a header)' if table.format == 'csv' else ''}; nothing to import")
     mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
     if date_format:
         mapping = dataclasses.replace(mapping, date_formats=check_formats(date_format, "--date-format"))

@@ -48,7 +48,7 @@ NUMBERS: dict[str, Limit] = {
 
 def number(value: Any, limit: Limit, where: str) -> float | int:
     """``value`` (a YAML number or its text) as a number within ``limit``; CrmError naming ``where`` if not."""
-    shown = f"{where}: {value!r}"
+    shown = f"{where}: {str(value)!r}"
     wanted = (f"give {'a number' if limit.fraction else 'a whole number'} of {limit.unit} "
               f"from {limit.low:g} to {limit.high:g}")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
