@@ -59,7 +59,9 @@ def book_tz(settings: Any = None) -> _dt.tzinfo:
     """The book's zone (crm.yaml ``timezone``; UTC without settings). ``settings`` is a Settings."""
     if settings is None:
         return UTC
-    return parse_timezone(str(settings.get("timezone", "+00:00")), f"{getattr(settings, 'path', 'crm.yaml')}: timezone")
+    line = (getattr(settings, "lines", None) or {}).get("timezone")
+    where = f"{getattr(settings, 'path', 'crm.yaml')}{f':{line}' if line else ''}: timezone"
+    return parse_timezone(str(settings.get("timezone", "+00:00")), where)
 
 
 def zone_name(tz: _dt.tzinfo) -> str | None:
@@ -112,16 +114,3 @@ def today(settings: Any = None) -> _dt.date:
 def wall_time(day: _dt.date, clock: _dt.time, settings: Any) -> _dt.datetime:
     """``clock`` on ``day`` in the book's zone, with the offset of that day (see :func:`localize`)."""
     return localize(_dt.datetime.combine(day, clock), book_tz(settings))
-
-
-def local_date(stamp: str, settings: Any) -> _dt.date:
-    """The day a stored ISO timestamp falls on in the book's zone (a bare date is that date)."""
-    value = _dt.datetime.fromisoformat(str(stamp))
-    if value.tzinfo is None:
-        return value.date()
-    return value.astimezone(book_tz(settings)).date()
-
-
-def day_end(day: _dt.date, settings: Any) -> _dt.datetime:
-    """The last second of ``day`` in the book's zone (for "due by the end of the day")."""
-    return wall_time(day, _dt.time(23, 59, 59), settings)

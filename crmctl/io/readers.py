@@ -283,8 +283,11 @@ def read(raw: bytes, name: str, fmt: str | None = None, encoding: str | None = N
         # UTF-16 files without a byte order mark are full of NULs
         raise CrmError(f"line {_line_of(raw, raw.index(bytes(1)))}: NUL byte; save the file as UTF-8 CSV "
                        "(or pass --encoding utf-16)")
-    text, used = decode(raw, encoding, candidates)
-    notes = [] if used == "utf-8" else [f"{name}: read as {used} ({_how(raw, encoding)}); pass --encoding if that is wrong"]
+    try:
+        text, used = decode(raw, encoding, candidates)
+    except CrmError as exc:
+        raise CrmError(f"{name}: {exc}") from None
+    notes = [] if used == "utf-8" else [f"{name}: read as {used} ({_how(raw, encoding)})"]
     if fmt == "csv":
         text, stated = _excel_sep(text, _delimiter(delimiter))
         if stated:
@@ -300,7 +303,7 @@ def _how(raw: bytes, option: str | None) -> str:
         return "--encoding"
     if raw.startswith(tuple(bom for bom, _ in _BOMS)):
         return "its byte order mark"
-    return "detected, the only plausible reading"
+    return "detected, the only plausible reading; pass --encoding if that is wrong"
 
 
 def _excel_sep(text: str, option: str | None) -> tuple[str, str]:

@@ -59,9 +59,9 @@ def test_checkin_time_is_a_wall_time_with_that_days_offset(run: Run, book: Path)
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("Europe/Berlinn", "error: crm.yaml: timezone 'Europe/Berlinn' is not a known time zone; use an IANA name like "
+    ("Europe/Berlinn", "error: crm.yaml:17: timezone 'Europe/Berlinn' is not a known time zone; use an IANA name like "
                        "Europe/Berlin or Asia/Shanghai, or a fixed offset like +08:00"),
-    ('"+25:00"', "error: crm.yaml: timezone '+25:00': an offset is at most ±14:00, like +08:00 or -05:30"),
+    ('"+25:00"', "error: crm.yaml:17: timezone '+25:00': an offset is at most ±14:00, like +08:00 or -05:30"),
 ])
 def test_an_unknown_zone_stops_every_command_with_one_line(run: Run, book: Path, value: str, message: str) -> None:
     set_setting(book, 'timezone: "+08:00"', f"timezone: {value}")

@@ -115,7 +115,7 @@ def test_a_windows_1252_file_from_european_excel_keeps_its_umlauts(run: Run, boo
     src = write(tmp_path, "leads.csv", raw.encode("cp1252"))
     dry = run("import", "leads", src, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert f"note: {src}: read as cp1252 (detected, the only plausible reading); pass --encoding if that is wrong" in dry.stderr
+    assert f"note: {src}: read as cp1252 (detected, the only plausible reading; pass --encoding if that is wrong)" in dry.stderr
     result = run("import", "leads", src)
     assert result.exit_code == 0, result.output
     assert "read as cp1252" in result.stderr
@@ -135,7 +135,7 @@ def test_a_gb18030_file_from_chinese_excel(run: Run, book: Path, tmp_path: Path)
     raw = "name,company\r\n王磊,上海汽车集团股份有限公司\r\n张伟,宝钢机械制造有限公司\r\n李娜,华为技术有限公司\r\n"
     result = run("import", "leads", write(tmp_path, "线索.csv", raw.encode("gb18030")))
     assert result.exit_code == 0, result.output
-    assert "read as gb18030 (detected, the only plausible reading)" in result.stderr
+    assert "read as gb18030 (detected, the only plausible reading; pass --encoding if that is wrong)" in result.stderr
     assert names(book) == ["张伟", "李娜", "王磊"]
 
 
@@ -143,13 +143,13 @@ def test_a_file_too_short_to_tell_is_refused_until_encoding_is_given(run: Run, b
     src = write(tmp_path, "short.csv", "name,company\r\nWang,宝钢\r\n".encode("gb18030"))
     result = run("import", "leads", src)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: cannot tell this file's encoding for sure: line 2 reads 'Wang,±¦¸Ö' in "
+    assert result.stderr.startswith(f"error: {src}: cannot tell this file's encoding for sure: line 2 reads 'Wang,±¦¸Ö' in "
                                     "cp1252, 'Wang,宝钢' in gb18030")
     assert "pass --encoding with the right one" in result.stderr
     assert names(book) == []
     result = run("import", "leads", src, "--encoding", "gb18030")
     assert result.exit_code == 0, result.output
-    assert f"note: {src}: read as gb18030 (--encoding)" in result.stderr
+    assert f"note: {src}: read as gb18030 (--encoding)\n" in result.stderr
     assert names(book) == ["Wang"]
 
 
