@@ -33,7 +33,8 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preset", type=click.Choice(PRESETS), help="Shipped mapping for a CRM's CSV export."),
         click.option("--input-format", type=click.Choice(readers.FORMATS),
                      help="csv, json or ndjson (default: from the file name, else from its first character)."),
-        click.option("--encoding", metavar="NAME", help="Text encoding, e.g. cp1252 or gb18030 (default: UTF-8, a byte order mark, else detected; "
+        click.option("--encoding", metavar="NAME",
+                     help="Text encoding, e.g. cp1252 or gb18030 (default: UTF-8, a byte order mark, else detected; "
                           "a file whose encoding is not certain is refused)."),
         click.option("--date-format", metavar="FORMAT",
                      help="The file's date order, e.g. %d/%m/%Y, or excel (serial day numbers); replaces the "

@@ -115,7 +115,8 @@ def _parse(value: Any, formats: tuple[str, ...], what: str) -> _dt.datetime:
             excel_date(value, formats[0])  # raises with the reason (day 60, out of range)
         raise ValueError(f"{text!r} is not {what}: give an Excel serial day number or YYYY-MM-DD")
     if not formats and _SERIAL.match(text) and len(text) <= 7:
-        raise ValueError(f"{text!r} is not {what}; if it is an Excel serial date, set date_format: excel")
+        raise ValueError(f"{text!r} is not {what}; if it is an Excel serial date, pass --date-format excel "
+                         "or set date_format: excel")
     shown = " or ".join([*formats, "YYYY-MM-DD"])
     raise ValueError(f"{text!r} is not {what} ({shown})")
 
