@@ -9,8 +9,8 @@ import datetime as _dt
 from typing import Any
 
 from crmctl.core.book import Book, Record
+from crmctl.core.clock import book_tz, parse_timezone, zone_name
 from crmctl.sfe import sop
-from crmctl.sfe.when import tzinfo
 
 
 def _address(account: dict[str, Any]) -> str:
@@ -32,18 +32,19 @@ def _description(rec: Record, book: Book) -> str:
 
 
 def calendar_tz(settings: Any) -> _dt.tzinfo:
-    """The zone for DTSTART/DTEND: ``visits.calendar_tzid`` (IANA), else the book's offset as Etc/GMT±h."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    """The zone for DTSTART/DTEND: ``visits.calendar_tzid``, else the book's zone (an IANA ``timezone``,
+    or a whole-hour offset as Etc/GMT±h, else the fixed offset itself)."""
     name = str(settings.get("visits.calendar_tzid", "") or "")
-    offset = tzinfo(settings).utcoffset(None) or _dt.timedelta(0)
+    if name:
+        return parse_timezone(name, "crm.yaml: visits.calendar_tzid")
+    tz = book_tz(settings)
+    if zone_name(tz):
+        return tz
+    offset = tz.utcoffset(None) or _dt.timedelta(0)
     hours, rest = divmod(int(offset.total_seconds()), 3600)
-    if not name and not rest:
-        name = "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX sign: Etc/GMT-8 is UTC+8
-    try:
-        return ZoneInfo(name) if name else tzinfo(settings)
-    except (ZoneInfoNotFoundError, ValueError):
-        return tzinfo(settings)
+    if rest:
+        return tz
+    return parse_timezone("Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}")  # POSIX sign: Etc/GMT-8 is UTC+8
 
 
 def to_ics(book: Book, visits: list[Record], rep: str) -> bytes:

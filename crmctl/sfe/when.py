@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from crmctl.core.clock import book_tz, localize, wall_time
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
 
@@ -120,15 +121,6 @@ def working_days(settings: Settings, first: _dt.date, last: _dt.date) -> list[_d
     return out
 
 
-def tzinfo(settings: Settings) -> _dt.tzinfo:
-    offset = str(settings.get("timezone", "+00:00"))
-    try:
-        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
-    except ValueError:
-        tz = None
-    return tz or _dt.timezone.utc
-
-
 def parse_clock(text: str, what: str = "--time") -> str:
     """``9:05`` -> ``09:05``."""
     m = _CLOCK.match(str(text).strip())
@@ -143,15 +135,12 @@ def moment(text: str | None, day: str, now: str, settings: Settings) -> str:
         return now
     if _CLOCK.match(text.strip()):
         hh, mm = parse_clock(text).split(":")
-        base = _dt.datetime.combine(_dt.date.fromisoformat(day), _dt.time(int(hh), int(mm)), tzinfo(settings))
-        return base.isoformat()
+        return wall_time(_dt.date.fromisoformat(day), _dt.time(int(hh), int(mm)), settings).isoformat()
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValidationError(f"--time {text!r}: use HH:MM or YYYY-MM-DDTHH:MM") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tzinfo(settings))
-    return value.replace(microsecond=0).isoformat()
+    return localize(value, book_tz(settings)).isoformat()
 
 
 def minutes_between(start: str, end: str) -> int:
