@@ -1,6 +1,7 @@
 """``crmctl visit``: plan visits by cadence, do them (check-in, SOP steps, log), check them (coach), export a calendar."""
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Callable
 
 import click
@@ -14,7 +15,7 @@ from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
 from crmctl.sfe.team import companion, companions_rule, require_user
-from crmctl.sfe.when import moment, parse_clock, parse_date, window
+from crmctl.sfe.when import moment, now_local, parse_clock, parse_date, window
 
 def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
     for warning in companions_rule(book, vid, data):
@@ -23,7 +24,7 @@ def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
 
 cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).", rule=_edit_rule)
 cli.name = "visit"
-PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence")
+PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence", "moves", "was")
 LIST_COLUMNS = ("id", "date", "time", "rep", "account", "type", "status", "with", "follow_ups")
 
 
@@ -54,42 +55,55 @@ def _change(app: App, ref: str, verb: str, change: Callable[[Record, str, str | 
 def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end: str | None, dry_run: bool, fmt: str) -> None:
     """Create the planned visits the cadence asks for in a week or window (default: this week).
 
-    Accounts already planned or visited in the window are skipped; new visits
-    are spread evenly over each rep's working days. Running it again adds nothing.
+    An account is due a cadence after its last visit done or still planned;
+    visits go to working days (holidays and adjusted working days from the
+    book's calendar), spread over each rep's week; a missed visit is
+    rescheduled rather than duplicated. Planning week by week gives the same
+    visits as one plan of the month, and running it again adds nothing.
     """
     book = app.book
     now = today(book.settings)
     win = window(week, start, end, now)
     with app.transaction("visit plan") as tx:
         rep_id = require_user(book, rep) if rep else None
-        planned = make_plan(book, win, rep_id, now)
+        result = make_plan(book, win, rep_id, now)
+        planned = result.visits
         created = now_iso(book.settings)
         vtype = str(book.settings.get("visits.cadence.default_type", "onsite"))
         tx.batch = True
         rows = []
         for p in planned:
-            data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
-            vid = book.new_id("visits")
+            if p.moves:  # a missed visit, rescheduled
+                vid = p.moves
+                old = book.get("visits", vid)
+                data = visits.reschedule(old.data, vid, p.date, by=app.actor_id, at=created, reason="missed")
+            else:
+                vid = book.new_id("visits")
+                data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
             tx.put("visits", vid, data)
-            rows.append({"id": None if dry_run else vid, **vars(p)})
+            rows.append({"id": None if dry_run and not p.moves else vid, **vars(p)})
         who = f" for {rep_id}" if rep_id else ""
-        tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}"
+        moved = sum(1 for p in planned if p.moves)
+        tail = f" ({moved} of them missed visits rescheduled)" if moved else ""
+        tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}{tail}"
         if dry_run:
             tx.pending.clear()
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     if fmt == "table":
         # people read the plan per rep and day; scripts get every visit (--format json/csv/yaml)
         emit_rows(plan_summary(planned), fmt, ("date", "rep", "visits", "accounts"))
     else:
         emit_rows(rows, fmt, PLAN_COLUMNS)
     verb = "would plan" if dry_run else "planned"
-    done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}", None if dry_run else tx)
+    done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}{tail}", None if dry_run else tx)
 
 
 def plan_summary(planned: list[Any]) -> list[dict[str, Any]]:
     """The planned visits grouped by day and rep."""
     groups: dict[tuple[str, str], list[str]] = {}
     for p in planned:
-        groups.setdefault((p.date, p.rep), []).append(p.account)
+        groups.setdefault((p.date, p.rep), []).append(f"{p.account} (from {p.was})" if p.moves else p.account)
     return [{"date": d, "rep": r, "visits": len(a), "accounts": ", ".join(a[:4]) + (f" (+{len(a) - 4})" if len(a) > 4 else "")}
             for (d, r), a in sorted(groups.items())]
 
@@ -169,7 +183,9 @@ def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Cal
     warnings: list[str] = []
 
     def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
-        at = moment(clock, str(rec.get("date")), now, app.book.settings)
+        settings = app.book.settings
+        started = (rec.get("checkin") or {}).get("at") if verb == "checkout" else None
+        at = moment(clock, now_local(settings), _dt.datetime.fromisoformat(str(started)) if started else None).isoformat()
         data, warning = fn(rec.data, rec.id, _account(app, rec), app.book.settings, at=at, coords=coords, by=actor or rec.get("rep"))
         if warning:
             warnings.append(warning)

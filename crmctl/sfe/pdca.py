@@ -16,9 +16,10 @@ from typing import Any
 
 from crmctl.core.book import Book
 from crmctl.sfe import sop
-from crmctl.sfe.plan import cadence_rule
+from crmctl.core.errors import ValidationError
+from crmctl.sfe.plan import cadence_rule, plan
 from crmctl.sfe.team import quota
-from crmctl.sfe.when import Window, week_of, working_days
+from crmctl.sfe.when import Window, working_days
 
 Sections = dict[str, list[dict[str, Any]]]
 TITLES = {
@@ -268,11 +269,29 @@ def _coaching_rows(tallies: dict[str, RepTally]) -> list[dict[str, Any]]:
     return rows
 
 
+def _reschedule_preview(book: Book, reps: list[str], today: _dt.date) -> tuple[str, str, dict[str, int]]:
+    """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep.
+
+    The count comes from running the plan itself (without writing), so the suggested command does what it says.
+    """
+    first, last = today, today + _dt.timedelta(days=6)
+    moves: dict[str, int] = defaultdict(int)
+    if reps:
+        try:
+            result = plan(book, (first, last), None, today)
+        except ValidationError:  # no working day in the week: nothing to suggest
+            result = None
+        for p in result.visits if result else ():
+            if p.moves and p.rep in reps:
+                moves[p.rep] += 1
+    return first.isoformat(), last.isoformat(), moves
+
+
 def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],
               next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any]) -> list[dict[str, Any]]:
     """Reps and accounts furthest behind, worst first, each with what to do about it."""
     rows: list[dict[str, Any]] = []
-    next_week = week_of(today + _dt.timedelta(days=7))
+    plan_from, plan_to, moves = _reschedule_preview(book, [r["rep"] for r in reps if r["missed"]], today)
     for r in reps:
         if r["rep"] == "(total)":
             continue
@@ -280,8 +299,12 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
         if not gap:
             continue
         actions = []
-        if r["missed"]:
-            actions.append(f"reschedule {r['missed']} missed visit(s): crmctl visit plan --rep {r['rep']} --week {next_week}")
+        if r["missed"] and moves.get(r["rep"]):
+            actions.append(f"reschedule {moves[r['rep']]} of {r['missed']} missed visit(s): "
+                           f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}")
+        elif r["missed"]:
+            actions.append(f"{r['missed']} missed visit(s), each account's next visit already planned: "
+                           f"crmctl visit list --rep {r['rep']} --status missed")
         if r["overdue_followups"]:
             actions.append(f"close {r['overdue_followups']} overdue follow-up(s): crmctl visit agenda --rep {r['rep']}")
         manager = users[r["rep"]].get("manager") if r["rep"] in users else None

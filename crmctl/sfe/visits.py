@@ -162,3 +162,15 @@ def coach(visit: dict[str, Any], vid: str, settings: Settings, *, by: str, at: s
 
 def open_followups(visit: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return [(n, f) for n, f in enumerate(visit.get("next_steps") or [], 1) if not f.get("done")]
+
+
+def reschedule(visit: dict[str, Any], vid: str, day: str, *, by: str | None, at: str, reason: str = "") -> dict[str, Any]:
+    """Move a planned visit to ``day``, keeping where it was in ``rescheduled: [{from, to, at, by, reason}]``.
+
+    Calendars bump the event's SEQUENCE once per entry, so a phone that imported the old day moves it.
+    """
+    require_status(visit, vid, ("planned",), "move it to another day (only planned visits can be rescheduled)")
+    new_day = parse_date(day, "date").isoformat()
+    entry = {"from": str(visit.get("date")), "to": new_day, "at": at, "by": by, "reason": reason}
+    return dict(visit, date=new_day, rescheduled=[*(visit.get("rescheduled") or []),
+                                                  {k: v for k, v in entry.items() if v not in (None, "")}])

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from crmctl.core.book import now_iso
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
+from crmctl.sfe.daysoff import work_calendar
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -108,25 +109,46 @@ def _month_end(first: _dt.date) -> _dt.date:
 
 
 def working_days(settings: Settings, first: _dt.date, last: _dt.date) -> list[_dt.date]:
-    """The working days (``working_days`` in crm.yaml) from ``first`` to ``last``, inclusive."""
-    names = [str(d).lower()[:3] for d in settings.get("working_days", WEEKDAYS[:5]) or []]
-    allowed = {WEEKDAYS.index(n) for n in names if n in WEEKDAYS}
-    out: list[_dt.date] = []
-    day = first
-    while day <= last:
-        if day.weekday() in allowed:
-            out.append(day)
-        day += _dt.timedelta(days=1)
-    return out
+    """The working days from ``first`` to ``last``, inclusive: weekdays, holidays and days off (see :mod:`daysoff`)."""
+    return work_calendar(settings).days(first, last)
 
 
 def tzinfo(settings: Settings) -> _dt.tzinfo:
-    offset = str(settings.get("timezone", "+00:00"))
+    """The book's zone: ``timezone`` as an IANA name (``Europe/Berlin``: summer and winter time) or a fixed offset.
+
+    Raises ValidationError naming crm.yaml when it is neither. (A local stand-in for step 1's helper in core.)
+    """
+    text = str(settings.get("timezone", "") or "+00:00").strip()
+    if "/" in text or text.upper() in ("UTC", "GMT"):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"crm.yaml timezone {text!r}: no such zone; use an IANA name such as "
+                                  "Asia/Shanghai or an offset such as +08:00") from None
     try:
-        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
+        tz = _dt.datetime.strptime(text.replace(":", ""), "%z").tzinfo
     except ValueError:
-        tz = None
+        raise ValidationError(f"crm.yaml timezone {text!r}: use an IANA name such as Asia/Shanghai "
+                              "or an offset such as +08:00") from None
     return tz or _dt.timezone.utc
+
+
+def zone_name(settings: Settings) -> str | None:
+    """The IANA name of the book's zone (``timezone``, else ``visits.calendar_tzid``), or None for a bare offset."""
+    from zoneinfo import ZoneInfo
+
+    tz = tzinfo(settings)
+    if isinstance(tz, ZoneInfo):
+        return tz.key
+    name = str(settings.get("visits.calendar_tzid", "") or "").strip()
+    return name or None
+
+
+def now_local(settings: Settings) -> _dt.datetime:
+    """Now (``CRMCTL_NOW`` or the clock) in the book's zone, to the second."""
+    return _dt.datetime.fromisoformat(now_iso(settings)).astimezone(tzinfo(settings))
 
 
 def parse_clock(text: str, what: str = "--time") -> str:
@@ -137,23 +159,32 @@ def parse_clock(text: str, what: str = "--time") -> str:
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
-def moment(text: str | None, day: str, now: str, settings: Settings) -> str:
-    """A check-in/out timestamp: ``--time HH:MM`` on the visit's day, a full ISO time, or now."""
+def moment(text: str | None, now: _dt.datetime, after: _dt.datetime | None = None) -> _dt.datetime:
+    """When a check-in or check-out happened, in ``now``'s zone.
+
+    ``None``: now. ``HH:MM``: today at that time -- or, given ``after`` (the check-in of a check-out), the
+    first such time after it, so a check-out at 00:30 belongs to the day after a 23:00 check-in.
+    ``YYYY-MM-DDTHH:MM[:SS][+hh:mm]``: that moment (the book's zone when no offset is given).
+    """
+    tz = now.tzinfo
     if not text:
         return now
     if _CLOCK.match(text.strip()):
-        hh, mm = parse_clock(text).split(":")
-        base = _dt.datetime.combine(_dt.date.fromisoformat(day), _dt.time(int(hh), int(mm)), tzinfo(settings))
-        return base.isoformat()
+        clock = _dt.time(*map(int, parse_clock(text).split(":")))
+        if after is None:
+            return _dt.datetime.combine(now.date(), clock, tz)
+        local = after.astimezone(tz)
+        value = _dt.datetime.combine(local.date(), clock, tz)
+        return value if value >= local else _dt.datetime.combine(local.date() + _dt.timedelta(days=1), clock, tz)
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"--time {text!r}: use HH:MM or YYYY-MM-DDTHH:MM") from None
+        raise ValidationError(f"--time {text!r}: use HH:MM (today) or YYYY-MM-DDTHH:MM (another day)") from None
+    if len(text.strip()) <= 10:
+        raise ValidationError(f"--time {text!r}: give the time too, YYYY-MM-DDTHH:MM")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=tzinfo(settings))
-    return value.replace(microsecond=0).isoformat()
-
-
+        value = value.replace(tzinfo=tz)
+    return value.replace(microsecond=0)
 def minutes_between(start: str, end: str) -> int:
     delta = _dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)
     return int(delta.total_seconds() // 60)
