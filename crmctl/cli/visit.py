@@ -20,6 +20,10 @@ from crmctl.sfe.when import moment, now_local, parse_clock, parse_date, window
 def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
     for warning in companions_rule(book, vid, data):
         click.echo(f"warning: {warning}", err=True)
+    old = book.records("visits").get(vid)
+    moved = visits.change_date(old.data if old else None, data, vid, by=None, at=now_iso(book.settings))
+    if "rescheduled" in moved:
+        data["rescheduled"] = moved["rescheduled"]
 
 
 cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).", rule=_edit_rule)
@@ -155,7 +159,9 @@ def _account(app: App, rec: Record) -> dict[str, Any]:
 
 def place_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--at`` and ``--time`` of check-in and check-out."""
-    func = click.option("--time", "clock", metavar="T", help="HH:MM on the visit's day, or an ISO time (default: now).")(func)
+    func = click.option("--time", "clock", metavar="T",
+                        help="HH:MM today (a check-out: the first HH:MM after the check-in), or YYYY-MM-DDTHH:MM "
+                             "for another day (default: now).")(func)
     return click.option("--at", "coords", metavar="LAT,LON", help="Where you are, in decimal degrees.")(func)
 
 
@@ -177,25 +183,27 @@ def checkout_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> N
     _do_place(app, ref, coords, clock, visits.checkout, "checkout")
 
 
-def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Callable[..., tuple[dict[str, Any], str | None]],
+def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Callable[..., tuple[dict[str, Any], list[str]]],
               verb: str) -> None:
-    """Check in or out (``fn``), then say where and how long, and warn when far from the account."""
+    """Check in or out (``fn``) at the real time, then say where and how long, and warn when far or entered late."""
     warnings: list[str] = []
 
-    def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
+    def change(rec: Record, _now: str, actor: str | None) -> dict[str, Any]:
         settings = app.book.settings
+        now = now_local(settings)
         started = (rec.get("checkin") or {}).get("at") if verb == "checkout" else None
-        at = moment(clock, now_local(settings), _dt.datetime.fromisoformat(str(started)) if started else None).isoformat()
-        data, warning = fn(rec.data, rec.id, _account(app, rec), app.book.settings, at=at, coords=coords, by=actor or rec.get("rep"))
-        if warning:
-            warnings.append(warning)
+        at = moment(clock, now, _dt.datetime.fromisoformat(str(started)) if started else None)
+        data, said_warnings = fn(rec.data, rec.id, _account(app, rec), settings, at=at, now=now, coords=coords, by=actor)
+        warnings.extend(said_warnings)
         return data
 
     def said(data: dict[str, Any]) -> str:
         place = data.get(verb) or {}
         dist = f", {place['distance_m']} m from the account" if "distance_m" in place else ""
         dur = f", {place['duration_min']} min on site" if "duration_min" in place else ""
-        return f"{'checked in' if verb == 'checkin' else 'checked out'} at {str(place.get('at'))[11:16]}{dist}{dur}"
+        stamp = str(place.get("at"))
+        return f"{'checked in' if verb == 'checkin' else 'checked out'} at {stamp[11:16]}" \
+               f"{'' if stamp[:10] == str(data.get('date')) else ' on ' + stamp[:10]}{dist}{dur}"
 
     rec = _change(app, ref, verb, change, said)
     for warning in warnings:

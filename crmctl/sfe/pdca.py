@@ -68,7 +68,7 @@ class Scan:
     overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
 
 
-VIEW = "sfe3"  # the name of the visits view below; change it when ``visit_row`` changes
+VIEW = "sfe4"  # the name of the visits view below; change it when ``visit_row`` changes
 _SEP, _STEP = "|", ";"  # taken out of the values by _flat
 
 
@@ -79,8 +79,8 @@ def _flat(value: Any) -> str:
 def visit_row(data: dict[str, Any]) -> Any:
     """The few fields of a visit the report reads, compact (cached per file: see Book.view).
 
-    One string ``rep, status, date, account, type, checked-in day, minutes,
-    done steps`` joined by ``|`` (a string costs a cache reader
+    One string ``rep, status, date, account, type, checked-in day (``late`` for a
+    check-in entered after the fact), minutes, done steps`` joined by ``|`` (a string costs a cache reader
     one object where a list costs ten), followed, when the visit has any, by
     its ``[[month, scores]]`` of coaching and ``[[n, due, owner, text]]`` of
     open follow-ups.
@@ -93,7 +93,7 @@ def visit_row(data: dict[str, Any]) -> Any:
     minutes = checkout.get("duration_min") if isinstance(checkout, dict) else None
     steps = _STEP.join(_flat(step.get("id")) for step in get("steps") or () if isinstance(step, dict) and step.get("done"))
     flat = _SEP.join([_flat(get("rep")), _flat(get("status")), _flat(day), _flat(get("account")), _flat(get("type")),
-                      _flat(checkin.get("at") or get("completed") or "")[:10],
+                      ("late" if checkin.get("late_entry") else _flat(checkin.get("at") or get("completed") or "")[:10]),
                       str(minutes) if isinstance(minutes, int) and not isinstance(minutes, bool) else "", steps])
     coaching = []
     for entry in get("coaching") or ():
@@ -144,7 +144,7 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
             continue  # completion is measured against what was due by the report date
         t.completed += 1
         out.visited[account] += 1
-        if (checked or day) <= day:
+        if (checked or day) == day:  # on time: checked in on the planned day (not before, not entered late)
             t.on_time += 1
         if minutes:
             t.duration += int(minutes)
