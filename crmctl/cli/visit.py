@@ -354,20 +354,35 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
 
 
 @cli.command("calendar")
-@click.option("--rep", required=True, metavar="USER", help="Whose visits.")
-@click.option("--out", "out", required=True, metavar="FILE.ics", help="The iCalendar file to write.")
+@click.option("--rep", required=True, metavar="USER", help="Whose visits: a rep's own, and a manager's accompanied ones.")
+@click.option("--out", "out", required=True, metavar="FILE.ics", help="The iCalendar file to write (folders are made).")
 @window_options
 @pass_app
 def calendar_cmd(app: App, rep: str, out: str, week: str | None, start: str | None, end: str | None) -> None:
-    """Write the rep's planned visits as an iCalendar (.ics) file that calendar apps import."""
+    """Write a user's visits as an iCalendar (.ics) file that phones and mail clients import.
+
+    The user's own visits and those they accompany (陪访); cancelled visits stay in
+    the file as cancelled, so a phone that imported them before removes them.
+    """
+    import os
+
     from crmctl.sfe.calendar import to_ics
 
     book = app.book
-    rep_id = require_user(book, rep)
+    user = require_user(book, rep)
     win = window(week, start, end, today(book.settings)) if (week or start or end) else None
-    chosen = [rec for rec in book.all("visits") if rec.get("rep") == rep_id and rec.get("status") in visits.OPEN
+    chosen = [rec for rec in book.all("visits") if (rec.get("rep") == user or user in (rec.get("with") or []))
               and agenda_mod.in_window(rec, win)]
-    data = to_ics(book, sorted(chosen, key=lambda r: (str(r.get("date")), str(r.get("time") or ""))), rep_id)
+    where = f" {win[0]}..{win[1]}" if win else ""
+    if not chosen:
+        done(f"no visits for {user}{where}; nothing written to {out}")
+        return
+    data, warnings = to_ics(book, sorted(chosen, key=lambda r: (str(r.get("date")), str(r.get("time") or ""), r.id)), user,
+                            now_local(book.settings))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
     with open(out, "wb") as handle:
         handle.write(data)
     done(f"wrote {len(chosen)} visits to {out}")
