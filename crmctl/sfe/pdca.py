@@ -303,8 +303,8 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
             actions.append(f"reschedule {moves[r['rep']]} of {r['missed']} missed visit(s): "
                            f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}")
         elif r["missed"]:
-            actions.append(f"{r['missed']} missed visit(s), each account's next visit already planned: "
-                           f"crmctl visit list --rep {r['rep']} --status missed")
+            actions.append(f"{r['missed']} missed visit(s), none to move {plan_from}..{plan_to} (the accounts' next "
+                           f"visits are planned): crmctl visit list --rep {r['rep']} --status missed")
         if r["overdue_followups"]:
             actions.append(f"close {r['overdue_followups']} overdue follow-up(s): crmctl visit agenda --rep {r['rep']}")
         manager = users[r["rep"]].get("manager") if r["rep"] in users else None
