@@ -32,6 +32,9 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="csv, json or ndjson (default: from the file name, else from its first character)."),
         click.option("--encoding", metavar="NAME", help="Text encoding (default: UTF-8 with or without BOM, else GB18030)."),
         click.option("--delimiter", metavar="CHAR", help="CSV delimiter: a character, or tab (default: sniffed)."),
+        click.option("--decimal-mark", type=click.Choice([".", ","]), metavar="MARK",
+                     help="How the file writes decimals: . (1,234.50) or , (1.234,50) "
+                          "(default: the mapping's decimal_mark, else the book's locale)."),
         click.option("--on-duplicate", type=click.Choice(importer.ON_DUPLICATE), default="skip", show_default=True,
                      help="A row matching a record (ext_id, email, phone, name...): skip it, update it, or fail."),
         click.option("--skip-invalid", is_flag=True,
@@ -102,7 +105,7 @@ def _summarise_rejected(plan: importer.Plan, file: str, reject_file: str, dry_ru
 
 def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset: str | None, input_format: str | None,
                encoding: str | None, delimiter: str | None, on_duplicate: str, skip_invalid: bool, dry_run: bool,
-               fmt: str, rejected_file: str | None = None) -> None:
+               fmt: str, rejected_file: str | None = None, decimal_mark: str | None = None) -> None:
     """The whole import: read, plan, report, write (one transaction)."""
     rtype = canonical(rtype)
     if rtype == "imports":
@@ -113,6 +116,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
                          int(limits.get("imports.max_columns", readers.MAX_COLUMNS)),
                          int(limits.get("imports.max_cell_bytes", readers.MAX_CELL_BYTES)))
     mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
+    if decimal_mark:
+        mapping.decimal_mark, mapping.decimal_origin = decimal_mark, "--decimal-mark"
     shown = "stdin" if file == "-" else file
     reject_file = (rejected_file or importer.rejected_path(file)) if skip_invalid else None
     if reject_file and not _writable(os.path.dirname(os.path.abspath(reject_file))):
@@ -134,7 +139,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
                 plan, file=shown, sha256=hashlib.sha256(raw).hexdigest(), mapping=mapping.source, by=_who(app),
                 at=now_iso(app.book.settings), rejected_file=reject_file if plan.rejected else None,
                 options={"on_duplicate": on_duplicate, "skip_invalid": skip_invalid, "encoding": table.encoding,
-                         "delimiter": table.delimiter or None, "format": table.format})
+                         "delimiter": table.delimiter or None, "format": table.format,
+                         "decimal_mark": mapping.decimal_mark or None})
             import_id = app.book.new_id("imports")
             tx.put("imports", import_id, record)
             if sys.stderr.isatty() and len(plan.actions) >= 500:
