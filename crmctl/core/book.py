@@ -21,6 +21,7 @@ from crmctl.core import cache, git
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock
+from crmctl.core.money import padded
 from crmctl.core.schema import validate
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
@@ -50,7 +51,14 @@ class Record:
         return self.lines.get(key, 1)
 
     def row(self) -> dict[str, Any]:
-        return {"id": self.id, **self.data}
+        """The record as list, show and export print it: money padded to its currency's decimals."""
+        out = {"id": self.id, **self.data}
+        currency = self.data.get("currency")
+        if currency:
+            for name in get_schema(self.type).money_fields:
+                if out.get(name) is not None:
+                    out[name] = padded(out[name], str(currency))
+        return out
 
     @property
     def name(self) -> str:

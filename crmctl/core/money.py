@@ -71,6 +71,21 @@ def money_str(amount: Decimal, currency: str) -> str:
     return str(quantize(amount, currency))
 
 
+def padded(value: object, currency: str) -> object:
+    """A stored amount as output shows it: ``"1250000"`` -> ``"1250000.00"`` in CNY.
+
+    Only pads to the currency's decimals; a value that is not an exact number
+    of at most those decimals is returned as it is (``check`` reports it), so
+    output never rounds what the file says.
+    """
+    try:
+        number = to_decimal(value)
+        fixed = quantize(number, currency)
+    except (ValidationError, InvalidOperation):
+        return value
+    return str(fixed) if fixed == number else value
+
+
 def percent_points(value: object, field: str = "discount") -> Decimal:
     """A stored percentage (``"5"``, ``"5%"`` or ``5``) → ``Decimal("5")``; typed ones use numbers.parse_percent."""
     text = str(value).strip()

@@ -162,7 +162,7 @@ def _digits(text: str, fmt: NumberFormat) -> tuple[str, str] | str:
     """``(whole, fraction)`` digits of an unsigned number under ``fmt``, or why not."""
     mark = fmt.mark
     if text.count(mark) > 1:
-        return f"has {mark!r} more than once, and {mark!r} is the decimal mark"
+        return f"has {mark!r} more than once"
     whole, _, frac = text.partition(mark)
     if not frac.isdigit() and frac:
         return f"has {frac!r} after its {mark!r}"
@@ -203,16 +203,21 @@ def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole:
         if whole:
             raise ValidationError(f"{field}: {shown} is not a whole number")
         raise ValidationError(f"{field}: {shown} is not a number (write it like {fmt.write(Decimal('1234.50'))})")
-    parts = _digits(body, fmt)
-    if isinstance(parts, str):
-        raise ValidationError(_refusal(text, body, fmt, field, parts))
+    if not any(c in MARKS for c in body):  # the mark cannot matter, so the locale is not even looked up
+        parts = _digits(body, NumberFormat("."))
+        if isinstance(parts, str):
+            raise ValidationError(f"{field}: {shown} {parts}")
+    else:
+        parts = _digits(body, fmt)
+        if isinstance(parts, str):
+            raise ValidationError(_refusal(text, body, fmt, field, parts))
     whole, frac = parts
     return Decimal(whole + ("." + frac if frac else "")), negative
 
 
 def _refusal(text: str, body: str, fmt: NumberFormat, field: str, why: str) -> str:
     """The one line for a text the rule in force cannot read, with the fix."""
-    other = _digits(body, fmt.other()) if any(c in MARKS for c in body) else why
+    other = _digits(body, fmt.other())
     mark = fmt.mark
     rule = f"{mark!r} is the decimal mark ({fmt.origin})" if fmt.origin else f"{mark!r} is the decimal mark"
     if why == "ambiguous":

@@ -57,6 +57,11 @@ class Schema:
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields_by_name", {f.name: f for f in self.fields})
 
+    @property
+    def money_fields(self) -> tuple[str, ...]:
+        """The names of the fields that hold an amount in the record's currency."""
+        return tuple(f.name for f in self.fields if f.kind == "money")
+
     def field(self, name: str) -> Field | None:
         return self.fields_by_name.get(name)
 

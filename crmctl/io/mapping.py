@@ -206,7 +206,8 @@ def identity_mapping(columns: list[str], schema: Schema, settings: Settings) -> 
     known = {f.name for f in schema.fields} | set(custom_fields(settings, schema.type)) | {"id"}
     rules = []
     for col in columns:
-        name = re.sub(r"[\s\-]+", "_", col.strip().lower())
+        head, dot, part = col.strip().partition(".")  # prices.USD: the field is lowercase, the currency is not
+        name = re.sub(r"[\s\-]+", "_", head.lower()) + dot + part
         top = name.split(".", 1)[0]
         if col in IGNORED_COLUMNS:
             continue
