@@ -222,3 +222,22 @@ def test_import_product_prices_use_price_digits(run: Run, book: Path, tmp_path: 
     got = {p: yaml.safe_load((book / "records" / "products" / f"{p}.yaml").read_text(encoding="utf-8"))["prices"]
            for p in ("washer", "bolt")}
     assert got == {"washer": {"CNY": "0.333"}, "bolt": {"CNY": "1250.00"}}
+
+
+def test_check_reports_numbers_in_crm_yaml(run: Run, book: Path) -> None:
+    path = book / "crm.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = (text.replace('decimal_mark: ""', 'decimal_mark: ";"').replace("price_digits: 4", "price_digits: 12")
+            .replace('key_account_revenue_12m: "1000000"', 'key_account_revenue_12m: "1,000,000"')
+            .replace('    standard: "13"', '    standard: "13"\n    odd: "NaN"'))
+    path.write_text(text, encoding="utf-8")
+    r = run("check")
+    assert r.exit_code == 1
+    messages = [line.split(": ", 1)[1] for line in r.stdout.splitlines()]
+    # before: "1,000,000" was read as 1000000 and NaN crashed the first tax computation
+    assert messages == ["crm.yaml decimal_mark: ';' is not a decimal mark; use \".\" or \",\"",
+                        "crm.yaml: price_digits 12 must be a whole number from 0 to 8 (default 4)",
+                        "account.lifecycle_rules.key_account_revenue_12m: '1,000,000' is not a number (write it like 1234.50)",
+                        "tax.categories.odd: 'NaN' is not a finite number"]
+    r = run("opp", "add", "--name", "A", "--account", "acme", "--amount", "5")
+    assert r.exit_code == 1 and r.stderr.strip() == "error: crm.yaml decimal_mark: ';' is not a decimal mark; use \".\" or \",\""
