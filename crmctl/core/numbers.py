@@ -51,9 +51,6 @@ CURRENCY_SIGNS: dict[str, tuple[str, ...]] = {
     "$": ("USD",), "US$": ("USD",), "HK$": ("HKD",), "NT$": ("TWD",), "S$": ("SGD",), "A$": ("AUD",),
     "C$": ("CAD",), "€": ("EUR",), "£": ("GBP",), "円": ("JPY",), "₩": ("KRW",), "₹": ("INR",), "₽": ("RUB",),
 }
-_SIGN_ALT = "|".join(re.escape(s) for s in sorted(CURRENCY_SIGNS, key=len, reverse=True))
-_PREFIX = re.compile(rf"^(?:(?P<sign>{_SIGN_ALT})|(?P<code>[A-Z]{{3}})(?![A-Za-z]))\s*")
-_SUFFIX = re.compile(rf"\s*(?:(?P<sign>{_SIGN_ALT})|(?<![A-Za-z])(?P<code>[A-Z]{{3}}))$")
 _NOT_FINITE = {"nan", "snan", "inf", "infinity", "∞"}
 
 
@@ -139,9 +136,19 @@ def price_digits(settings: Any) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _sign_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A currency sign or ISO code before and after a number (compiled on first use: start-up matters)."""
+    signs = "|".join(re.escape(s) for s in sorted(CURRENCY_SIGNS, key=len, reverse=True))
+    return (re.compile(rf"^(?:(?P<sign>{signs})|(?P<code>[A-Z]{{3}})(?![A-Za-z]))\s*"),
+            re.compile(rf"\s*(?:(?P<sign>{signs})|(?<![A-Za-z])(?P<code>[A-Z]{{3}}))$"))
+
+
 def _strip_currency(text: str, currency: str | None, field: str, shown: str) -> str:
     """``text`` without a currency sign before or after; a sign must be ``currency``'s."""
-    for pattern in (_PREFIX, _SUFFIX):
+    if text.isdigit():
+        return text
+    for pattern in _sign_patterns():
         m = pattern.search(text)
         if not m:
             continue

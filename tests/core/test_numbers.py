@@ -170,6 +170,7 @@ values = st.decimals(min_value=-MAX_AMOUNT + 1, max_value=MAX_AMOUNT - 1, places
 def test_format_then_parse_returns_the_value_and_the_other_rule_never_differs(value: Decimal, style: str, sign: str,
                                                                               places: int) -> None:
     value = value.quantize(Decimal(1).scaleb(-places))
+    value = abs(value) if value == 0 else value  # -0.01 to 0 places is -0, which no one writes
     text = _style(value, style, sign)
     declared = RULE_OF[style]
     assert parse_amount(text, currency="CNY", fmt=declared, field="x", allow_negative=True) == value
