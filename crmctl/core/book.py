@@ -53,11 +53,15 @@ class Record:
     def row(self) -> dict[str, Any]:
         """The record as list, show and export print it: money padded to its currency's decimals."""
         out = {"id": self.id, **self.data}
+        schema = get_schema(self.type)
         currency = self.data.get("currency")
         if currency:
-            for name in get_schema(self.type).money_fields:
+            for name in schema.money_fields:
                 if out.get(name) is not None:
                     out[name] = padded(out[name], str(currency))
+        for name in schema.price_maps:  # prices: {CNY: "450"} -> "450.00"; "0.333" stays (price_digits)
+            if isinstance(out.get(name), dict):
+                out[name] = {cur: padded(v, str(cur)) for cur, v in out[name].items()}
         return out
 
     @property

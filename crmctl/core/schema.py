@@ -62,6 +62,11 @@ class Schema:
         """The names of the fields that hold an amount in the record's currency."""
         return tuple(f.name for f in self.fields if f.kind == "money")
 
+    @property
+    def price_maps(self) -> tuple[str, ...]:
+        """The names of the fields that map a currency to a unit price (``prices``, ``cost``)."""
+        return tuple(f.name for f in self.fields if f.kind == "map" and f.item == "price")
+
     def field(self, name: str) -> Field | None:
         return self.fields_by_name.get(name)
 

@@ -241,3 +241,18 @@ def test_check_reports_numbers_in_crm_yaml(run: Run, book: Path) -> None:
                         "tax.categories.odd: 'NaN' is not a finite number"]
     r = run("opp", "add", "--name", "A", "--account", "acme", "--amount", "5")
     assert r.exit_code == 1 and r.stderr.strip() == "error: crm.yaml decimal_mark: ';' is not a decimal mark; use \".\" or \",\""
+
+
+def test_an_order_from_a_deal_with_a_hand_edited_negative_amount_is_refused(run: Run, book: Path) -> None:
+    folder = book / "records" / "opportunities"
+    folder.mkdir(exist_ok=True)
+    (folder / "neg.yaml").write_text('name: Neg\naccount: acme\nstage: won\namount: "-5000.00"\ncurrency: CNY\n',
+                                     encoding="utf-8")
+    git(book, "add", "-A")
+    git(book, "commit", "-qm", "hand edit", "--no-verify")  # the pre-commit check would refuse it
+    before = commits(book)
+    r = run("order", "add", "--opp", "neg")
+    # before: order SO-…-0001 with total "-5000.00"
+    assert r.exit_code == 1 and err(r) == ("error: opportunity neg: total: -5000.00 cannot be negative here; fix it before "
+                                           "ordering (`crmctl check` lists such values)")
+    assert commits(book) == before
