@@ -59,6 +59,10 @@ class Record:
             for name in schema.money_fields:
                 if out.get(name) is not None:
                     out[name] = padded(out[name], str(currency))
+            for name, keys in schema.nested_amounts:
+                if isinstance(out.get(name), list):
+                    out[name] = [{k: padded(v, str(currency)) if k in keys and v is not None else v for k, v in e.items()}
+                                 if isinstance(e, dict) else e for e in out[name]]
         for name in schema.price_maps:  # prices: {CNY: "450"} -> "450.00"; "0.333" stays (price_digits)
             if isinstance(out.get(name), dict):
                 out[name] = {cur: padded(v, str(cur)) for cur, v in out[name].items()}

@@ -37,6 +37,7 @@ class Field:
     item: str = "str"                   # item kind of a list; "price" for a map of currency -> unit price
     option: bool = False                # exposed as --name on add/edit
     readonly: bool = False              # set by commands, not by --set
+    amounts: tuple[str, ...] = ()       # records: the keys of each entry that hold money in the record's currency
 
     def allowed(self, settings: Settings) -> list[str]:
         return list(self.enum) if self.enum else settings.values(self.enum_setting) if self.enum_setting else []
@@ -61,6 +62,11 @@ class Schema:
     def money_fields(self) -> tuple[str, ...]:
         """The names of the fields that hold an amount in the record's currency."""
         return tuple(f.name for f in self.fields if f.kind == "money")
+
+    @property
+    def nested_amounts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(field, keys)`` for lists of entries holding money (a quote's fees, an order's lines)."""
+        return tuple((f.name, f.amounts) for f in self.fields if f.amounts)
 
     @property
     def price_maps(self) -> tuple[str, ...]:
