@@ -211,10 +211,7 @@ def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | Non
     if text == "":
         value = None
     elif f.kind == "int":
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValidationError(f"{f.name}: {text!r} is not a whole number") from None
+        value = int(parse_number(text, fmt=book_format(settings), field=label, digits=0))
     elif f.kind == "bool":
         lowered = text.lower()
         if lowered not in ("true", "false", "yes", "no", "1", "0"):
