@@ -64,7 +64,7 @@ class Context:
     def __init__(self, book: Book, query: Query) -> None:
         self.book, self.q, self.settings = book, query, book.settings
         self.currency = book.settings.currency
-        self.rates = Rates.load(book.root, self.currency, book.settings.rounding)
+        self.rates = Rates.load(book, self.currency, book.settings.rounding)
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}

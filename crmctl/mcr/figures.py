@@ -52,7 +52,7 @@ class Context:
     def build(cls, book: Book, related: AccountTree | None = None) -> Context:
         settings = book.settings
         return cls(
-            book=book, related=related or Related(book), rates=Rates.load(book.root, settings.currency),
+            book=book, related=related or Related(book), rates=Rates.load(book, settings.currency),
             today=today(settings), currency=settings.currency,
             closed_stages=closed_stages(settings),
             probabilities={sid: to_decimal(p or 0) for sid, p in probabilities(settings).items()},
