@@ -1,4 +1,4 @@
-"""Tiny SVG charts for report PDFs: horizontal bars and a funnel.
+"""Tiny SVG charts for report PDFs: horizontal bars, a funnel and a waterfall.
 
 Hand-written on purpose: two chart shapes do not justify a plotting library,
 and inline SVG renders crisply in WeasyPrint. Labels are XML-escaped; the
@@ -57,5 +57,36 @@ def funnel(labels: Sequence[str], values: Sequence[object], title: str = "") -> 
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(str(label))}</text>')
         parts.append(f'<rect x="{mid - w // 2}" y="{y}" width="{w}" height="{BAR_H}" fill="{PALETTE[i % len(PALETTE)]}"/>')
         parts.append(f'<text x="{mid}" y="{y + 13}" text-anchor="middle" fill="#fff">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def waterfall(labels: Sequence[str], values: Sequence[object], title: str = "") -> str:
+    """A horizontal waterfall: the first and last values are totals (bars from zero), the others steps.
+
+    Each step's bar floats from the running total before it to the one after
+    it, green going up and red going down, with its signed value beside it.
+    """
+    nums, _, parts = _frame(values, title)
+    running, spans = Decimal(0), []
+    for i, value in enumerate(nums):
+        if i in (0, len(nums) - 1):
+            spans.append((Decimal(0), value))
+            running = value
+        else:
+            spans.append((running, running + value))
+            running += value
+    low = min([Decimal(0), *(min(a, b) for a, b in spans)])
+    high = max([Decimal(0), *(max(a, b) for a, b in spans)]) - low or Decimal(1)
+    span = WIDTH - LABEL_W - 90
+    for i, (label, (a, b), raw) in enumerate(zip(labels, spans, values)):
+        y = 20 + i * (BAR_H + GAP)
+        x = LABEL_W + int(span * (min(a, b) - low) / high)
+        w = max(int(span * abs(b - a) / high), 1 if a != b else 0)
+        total = i in (0, len(nums) - 1)
+        colour = PALETTE[0] if total else "#38a169" if b >= a else "#e53e3e"
+        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">{escape(str(label))}</text>')
+        parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{BAR_H}" fill="{colour}"/>')
+        parts.append(f'<text x="{x + w + 4}" y="{y + 13}">{escape(str(raw))}</text>')
     parts.append("</svg>")
     return "".join(parts)
