@@ -308,3 +308,77 @@ class Snapshot(Book):
 
     def transaction(self, message: str, author: git.Author | None = None, commit: bool = True) -> Any:
         raise CrmError(f"this is the book as committed in {self.commit.short} (--as-of); it cannot be changed")
+
+
+# ---------------------------------------------------------------- field changes
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{field path: value}``: mappings by key (``prices.USD``), lists of mappings by position from 1
+    (``lines[2].discount``); a list of plain values (``tags``) is one value."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        out = {}
+        for i, item in enumerate(data, 1):
+            out.update(flatten(item, f"{prefix}[{i}]"))
+        return out
+    return {prefix: data}
+
+
+def changed_fields(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """``(field path, old, new)`` for every field that differs (None where a side lacks it), in field order."""
+    before, after = flatten(old or {}), flatten(new or {})
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+NULL_BLOB = "0" * 40
+
+
+def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A record's field changes from git, newest first: ``{field, old, new, when, who, commit}`` per field.
+
+    ``limit`` commits at most. A commit that could not be parsed shows one row with field ``(unreadable)``.
+    """
+    root = git_root_of(book, "log --fields")
+    path = os.path.relpath(book.path_for(rtype, rid), root)
+    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%aI", "--raw", "--no-abbrev",
+                   "--no-renames", "--", path, check=False)
+    commits: list[tuple[str, str, str, str, str]] = []  # sha, who, when, old blob, new blob
+    for chunk in proc.stdout.split("\x1e")[1:]:
+        head, _, raw = chunk.partition("\n")
+        sha, who, when = head.split("\x1f")
+        for line in raw.splitlines():
+            if line.startswith(":"):
+                meta = line.split("\t", 1)[0].split()
+                commits.append((sha, who, when, meta[2], meta[3]))
+    shown = f"records/{canonical(rtype)}/{rid}.yaml"
+    wanted = {b: shown for c in commits for b in c[3:] if b != NULL_BLOB}
+    entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
+    rows: list[dict[str, Any]] = []
+    for sha, who, when, old, new in commits:
+        base = {"when": when, "who": who, "commit": sha[:10]}
+        sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
+        if any(side[1] is not None for side in sides):
+            rows.append({"field": "(unreadable)", "old": None, "new": None, **base})
+            continue
+        rows.extend({"field": f, "old": a, "new": b, **base} for f, a, b in changed_fields(sides[0][0], sides[1][0]))
+    return rows
+
+
+def record_diff(first: Book, second: Book, types: list[str]) -> list[dict[str, Any]]:
+    """Records added, changed (which fields) and removed from ``first`` to ``second``, by type and id."""
+    rows: list[dict[str, Any]] = []
+    for rtype in types:
+        before, after = first.records(rtype), second.records(rtype)
+        for rid in sorted(set(before) | set(after)):
+            old, new = before.get(rid), after.get(rid)
+            if old is not None and new is not None and old.data == new.data:
+                continue
+            change = "added" if old is None else "removed" if new is None else "changed"
+            fields = sorted({f.split(".")[0].split("[")[0] for f, _, _ in changed_fields(old and old.data, new and new.data)})
+            rows.append({"type": rtype, "id": rid, "name": (new or old).name, "change": change,  # type: ignore[union-attr]
+                         "fields": ", ".join(fields) if change == "changed" else ""})
+    return rows
