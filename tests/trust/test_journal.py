@@ -197,3 +197,12 @@ def test_a_hand_edit_is_committed_on_its_own_not_under_crmctls_message(book: Pat
     subjects = git(book, "log", "-2", "--format=%s").splitlines()
     assert subjects == ["account edit: acme (city)", "hand edit of records/accounts/acme.yaml"]
     assert "+# called them" in git(book, "show", "HEAD~1") and "+# called them" not in git(book, "show", "HEAD")
+
+
+def test_check_names_a_record_that_differs_from_the_last_commit(book: Path) -> None:
+    path = book / "records/accounts/acme.yaml"
+    path.write_text(path.read_text().replace("tier: A", "tier: C"))
+    r = invoke("check", book=book)
+    assert r.exit_code == 0, r.output
+    assert ("warning: records/accounts/acme.yaml: differs from the last commit and no crmctl change is pending for it"
+            in r.stderr)
