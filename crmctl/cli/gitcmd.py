@@ -76,12 +76,13 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     """Merge one record three ways by key (git calls this; exit 1 on a true conflict)."""
     from crmctl.core import yamlio
     from crmctl.core.errors import LoadError
-    from crmctl.core.merge import Conflict, merge_records
+    from crmctl.core.merge import Conflict, keep_comments, merge_records
 
     try:
         versions = [yamlio.load_path(p, path or p)[0] if os.path.getsize(p) else {} for p in (base, ours, theirs)]
         merged = merge_records(*versions)
         original = open(ours, encoding="utf-8").read()
+        base_text, their_text = (open(p, encoding="utf-8").read() for p in (base, theirs))
     except (LoadError, Conflict, OSError, UnicodeDecodeError) as exc:
         # not ours to decide: an ordinary line merge with conflict markers
         proc = subprocess.run(["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs", ours, base, theirs])
@@ -90,5 +91,6 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
             click.echo(f"crmctl merge: {path}: {why}; resolve the conflict markers, then run `crmctl check`", err=True)
         raise SystemExit(1 if proc.returncode else 0) from None
     text = yamlio.dumps(merged, original) if original.strip() else yamlio.dumps(merged)
+    text = keep_comments(text, base_text, their_text)
     with open(ours, "w", encoding="utf-8") as handle:
         handle.write(text)
