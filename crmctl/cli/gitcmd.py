@@ -35,6 +35,7 @@ def install(root: str, hook: bool = True) -> list[str]:
     git.run(top, "config", "merge.crmctl.driver", f"{_self_command()} git merge-driver %O %A %B %P")
     done.append("merge driver registered in .git/config")
     attributes = os.path.join(top, ".gitattributes")
+    _refuse_link(attributes)
     existing = open(attributes, encoding="utf-8").read() if os.path.exists(attributes) else ""
     if "merge=crmctl" not in existing:
         with open(attributes, "a", encoding="utf-8") as handle:
@@ -45,12 +46,19 @@ def install(root: str, hook: bool = True) -> list[str]:
         path = os.path.join(top, hooks) if not os.path.isabs(hooks) else hooks
         os.makedirs(path, exist_ok=True)
         target = os.path.join(path, "pre-commit")
+        _refuse_link(target)
         if not os.path.exists(target):
             with open(target, "w", encoding="utf-8") as handle:
                 handle.write(HOOK.format(cmd=_self_command()))
             os.chmod(target, 0o755)
             done.append("pre-commit hook runs `crmctl check`")
     return done
+
+
+def _refuse_link(path: str) -> None:
+    """``git setup`` never writes through a symbolic link (a committed one could point anywhere)."""
+    if os.path.islink(path):
+        raise CrmError(f"{path}: is a symbolic link; crmctl will not write through it. Replace it with a plain file")
 
 
 @click.group("git")

@@ -121,9 +121,14 @@ class Book:
         return os.path.join(self.root, "records", canonical(rtype))
 
     def path_for(self, rtype: str, rid: str) -> str:
-        """The file of a record; the id is checked so it can never leave its folder."""
+        """The file of a record; the id is checked and no symbolic link is followed, so it can never leave the book."""
         check_id(rid)
-        return os.path.join(self.folder(rtype), f"{rid}.yaml")
+        folder = self.folder(rtype)
+        for path in (os.path.dirname(folder), folder):
+            if os.path.islink(path):
+                raise CrmError(f"{os.path.relpath(path, self.root)}: is a symbolic link; records must be plain folders "
+                               "inside the book")
+        return os.path.join(folder, f"{rid}.yaml")
 
     def records(self, rtype: str) -> dict[str, Record]:
         """All loadable records of a type, by id; bad files become :attr:`problems`."""
@@ -362,7 +367,11 @@ class Transaction:
             else:
                 text = yamlio.dumps(schema.order(rec.data), text_before)
             if text != text_before:
-                changes.append((rel, original, text.encode("utf-8")))
+                blob = text.encode("utf-8")
+                if len(blob) > yamlio.MAX_FILE_BYTES:  # every reader would refuse it: write nothing of the change
+                    raise ValidationError(f"{rel}: the record would be {len(blob)} bytes; records are limited to "
+                                          f"{yamlio.MAX_FILE_BYTES} bytes")
+                changes.append((rel, original, blob))
         if not changes:
             return
         git_root = self.book.git_root() if self.do_commit else None
