@@ -44,16 +44,15 @@ def inside(path: str, roots: list[str]) -> str | None:
 
 def _loader(roots: list[str]) -> Any:
     """Jinja2's file loader, reading only regular files inside ``roots`` (a symlink is named and refused)."""
-    from jinja2 import FileSystemLoader, TemplateNotFound
+    from jinja2 import FileSystemLoader
 
     class Loader(FileSystemLoader):  # type: ignore[misc]
         def get_source(self, environment: Any, template: str) -> Any:
-            for root in roots:
-                candidate = os.path.join(root, *template.split("/"))
-                if os.path.lexists(candidate) and inside(candidate, roots) is None:
-                    raise CrmError(f"template {template!r}: {candidate} is a symbolic link or leaves the template "
-                                   "folder; templates must be plain files inside it")
-            return super().get_source(environment, template)
+            source, filename, uptodate = super().get_source(environment, template)  # refuses `..` itself
+            if inside(filename, roots) is None:
+                raise CrmError(f"template {template!r}: {filename} is a symbolic link or leaves the template "
+                               "folder; templates must be plain files inside it")
+            return source, filename, uptodate
 
     return Loader(roots)
 
