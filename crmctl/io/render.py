@@ -118,6 +118,10 @@ def render_seconds(book_root: str | None) -> float:
     return float(settings.get("limits.render_seconds", 30))
 
 
+class _OutOfTime(BaseException):
+    """Raised by the timer; a BaseException so no ``except Exception`` inside a template or a filter swallows it."""
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float, message: str) -> Iterator[None]:
     """End the block with ``CrmError(message)`` after ``seconds`` (main thread on POSIX; elsewhere no limit)."""
@@ -129,12 +133,14 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         return
 
     def _stop(signum: int, frame: Any) -> None:
-        raise CrmError(message)
+        raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, _stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except _OutOfTime:
+        raise CrmError(message) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
