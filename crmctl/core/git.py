@@ -17,7 +17,7 @@ from crmctl.core.errors import CrmError
 RETRIES = 30  # about 5 s of waiting for another git process's index.lock
 _LOCKED = re.compile(r"Unable to create '([^']+\.lock)': File exists")  # another git process holds this lock
 BATCH_PATHS = 200  # more paths than this are committed through fast-import (see _commit_batch)
-SPAWNED: Callable[[int], None] | None = None  # told each git process's id while a commit is marked (journal.committing)
+SPAWNED: Callable[[int], None] | None = None  # told 0, then each git process's id, while a commit is marked (journal.committing)
 # files whose presence means git is in the middle of something a commit must not interrupt
 _MIDWAY = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD", "rebase-merge", "rebase-apply")
 
@@ -79,6 +79,7 @@ def _spawn(argv: list[str], env: dict[str, str], input: str | None) -> Any:
     if SPAWNED is None:
         stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
         return subprocess.run(argv, capture_output=True, text=True, env=env, **stdin)  # type: ignore[call-overload]
+    SPAWNED(0)  # about to start one: a crash before its id is written still leaves its start time
     popen = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     SPAWNED(popen.pid)

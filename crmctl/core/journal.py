@@ -234,7 +234,7 @@ def remove_stale_locks(marker: str, git_root: str) -> list[str]:
             pid, started = int(fields[0]), float(fields[1])
         except (ValueError, IndexError):
             continue
-        if not _alive(pid):
+        if pid == 0 or not _alive(pid):  # 0: crmctl died before it could write the id of the git it started
             starts.append(started)
     for lock in git.lock_files(git_root):
         try:
