@@ -60,9 +60,10 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
         click.echo(render_record({"from": first_src, "to": last_src, "period": window[2] if window else None, "by": by,
                                   "currency": last.ctx.currency, "figures": figures}, fmt))
     elif fmt == "csv":
-        rows = [{**({by: g} if by != "all" else {}), "figure": name, **d, "amount": money(C.signed(name, d["amount"]))}
+        # the group is its own column ("group"): a deal's owner may differ from its group's (--by stage, product)
+        rows = [{"group": g, "figure": name, **d, "amount": money(C.signed(name, d["amount"]))}
                 for g in sorted(groups) for name, fig in groups[g].items() for d in fig.deals]
-        click.echo(render_rows(rows, "csv", [*([by] if by != "all" else []), "figure", *DEAL_COLUMNS]))
+        click.echo(render_rows(rows, "csv", [*(["group"] if by != "all" else []), "figure", *DEAL_COLUMNS]))
     else:
         click.echo(render_rows(summary, fmt))
 

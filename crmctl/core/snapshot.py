@@ -358,8 +358,9 @@ def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dic
     wanted = {b: shown for c in commits for b in c[3:] if b != NULL_BLOB}
     entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
     rows: list[dict[str, Any]] = []
+    tz = book_tz(book.settings)
     for sha, who, when, old, new in commits:
-        base = {"when": when, "who": who, "commit": sha[:10]}
+        base = {"when": _dt.datetime.fromisoformat(when).astimezone(tz).isoformat(), "who": who, "commit": sha[:10]}
         sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
         if any(side[1] is not None for side in sides):
             rows.append({"field": "(unreadable)", "old": None, "new": None, **base})
