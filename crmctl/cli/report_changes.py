@@ -76,10 +76,9 @@ def _pdf(app: App, rows: list[dict[str, Any]], by: str, first: C.End, last: C.En
 
     settings = app.book.settings
     lang = "zh-CN" if str(settings.get("locale", "en")).startswith("zh") else "en"
-    total = [r for r in rows if by == "all" or r[by] == rows[0][by]] if by == "all" else rows
     chart = ""
-    if by == "all" and total:
-        chart = Markup(charts.waterfall([r["figure"] for r in total], [r["amount"] for r in total],
+    if by == "all" and rows:  # one waterfall for the whole pipeline; grouped figures are in the table
+        chart = Markup(charts.waterfall([r["figure"] for r in rows], [r["amount"] for r in rows],
                                         f"Open pipeline {first.day} → {last.day}"))
     context = {"title": "Pipeline changes" if lang == "en" else "销售管道变化", "report": "changes",
                "company": settings.get("company", {}), "currency": settings.currency,

@@ -190,6 +190,15 @@ def test_changes_csv_lists_the_deals_and_the_pdf_draws_a_waterfall(history_book:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("figure,id,name,owner,stage_start,stage_end")
     assert any(line.startswith("won,a2,Deal a2,ria,proposal,won,") and line.endswith(",-200000.00") for line in lines)
+    out = tmp_path / "changes.pdf"
+    pdf = invoke("report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--pdf", str(out),
+                 book=history_book, env=NOW)
+    assert pdf.exit_code == 0, pdf.output
+    import pdfplumber
+
+    with pdfplumber.open(out) as doc:
+        text = doc.pages[0].extract_text()
+    assert "won -200000.00" in text and "open_end 260000.00" in text
     from crmctl.io import charts
 
     svg = charts.waterfall(["open_start", "won", "open_end"], ["300", "-100", "200"])
