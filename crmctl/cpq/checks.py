@@ -181,4 +181,25 @@ def check_quotes(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line(fname), message, "quote")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes)
+def check_quote_languages(book: Book) -> Iterator[Problem]:
+    """A quote set to English whose document would print Chinese text: each such field, with what to set.
+
+    Also an ``incoterms`` that is not an Incoterms 2020 rule (and place).
+    """
+    from crmctl.core.clock import today
+    from crmctl.cpq.document import untranslated
+    from crmctl.cpq.quotes import incoterms_problem
+
+    day = today(book.settings)
+    for rec in book.all("quotes"):
+        if rec.get("incoterms") not in (None, ""):
+            problem = incoterms_problem(str(rec.get("incoterms")))
+            if problem:
+                yield Problem(rec.path, rec.line("incoterms"), problem, "quote")
+        if str(rec.get("lang") or "") != "en":
+            continue
+        for message in untranslated(book, rec, day):
+            yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_quote_languages)

@@ -147,7 +147,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "totals": totals, "currency": currency, "labels": LABELS[lang],
         "company": company, "seller_name": company["name"],
         "account": {"name": localized(buyer, "name", lang), "address": full_address(buyer, lang),
-                    "tax_id": str(buyer.get("tax_id") or ""), "vat_id": str(buyer.get("vat_id") or "")},
+                    "tax_id": str(buyer.get("tax_id") or ""), "tax_label": _tax_id_label(buyer.get("tax_id"), lang)},
         "buyer_name": localized(buyer, "name", lang),
         "contact": {"name": localized(contact.data, "name", lang), "title": localized(contact.data, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
@@ -159,6 +159,13 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "page_content": _css_page_counter(LABELS[lang]["page"]),
         "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
     }
+
+
+def _tax_id_label(tax_id: Any, lang: str) -> str:
+    """"VAT ID" for an EU VAT number (python-stdnum, as ``check`` validates it), else "Tax ID" / 纳税人识别号."""
+    from crmctl.core.text import tax_key
+
+    return LABELS[lang]["vat_id" if tax_key(str(tax_id or "")).startswith("vat:") else "tax_id"]
 
 
 def _css_page_counter(label: str) -> Any:

@@ -20,7 +20,6 @@ SCHEMA = Schema(
         Field("email", "email", option=True, help="Main email"),
         Field("website", option=True, help="Website"),
         Field("tax_id", option=True, help="Tax id (统一社会信用代码)"),
-        Field("vat_id", option=True, help="VAT id (EU and others), printed on quotes"),
         Field("address", option=True, help="Street address"),
         Field("address_en", option=True, help="Street address as English documents print it"),
         Field("city", option=True, help="City"),
