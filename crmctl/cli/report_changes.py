@@ -69,19 +69,17 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
 
 
 def _pdf(app: App, rows: list[dict[str, Any]], by: str, first: C.End, last: C.End, period: str | None, out: str) -> None:
-    from markupsafe import Markup
+    """The PDF: a waterfall of the whole pipeline (without --by), then the figures as a table."""
+    from crmctl.core.clock import now
+    from crmctl.io import charts, reportdoc
 
-    from crmctl.io import charts
-    from crmctl.io.render import render_pdf
+    def draw(fmt: Any, lang: str) -> list[str]:
+        if by != "all" or not rows:
+            return [""]  # grouped figures: the table says it; one waterfall per group would not fit a page
+        title = f"{first.day.isoformat()} → {last.day.isoformat()}"
+        return [charts.waterfall([r["figure"] for r in rows], [r["amount"] for r in rows], title,
+                                 [fmt("amount", r["amount"]) for r in rows])]
 
-    settings = app.book.settings
-    lang = "zh-CN" if str(settings.get("locale", "en")).startswith("zh") else "en"
-    chart = ""
-    if by == "all" and rows:  # one waterfall for the whole pipeline; grouped figures are in the table
-        chart = Markup(charts.waterfall([r["figure"] for r in rows], [r["amount"] for r in rows],
-                                        f"Open pipeline {first.day} → {last.day}"))
-    context = {"title": "Pipeline changes" if lang == "en" else "销售管道变化", "report": "changes",
-               "company": settings.get("company", {}), "currency": settings.currency,
-               "as_of": f"{first.day.isoformat()} → {last.day.isoformat()}", "by": by, "period": period or "",
-               "columns": list(dict.fromkeys(k for r in rows for k in r)), "rows": rows, "chart": chart}
-    render_pdf(app.book.root, "report.html", context, out, lang)
+    shown = f"{first.day.isoformat()} – {last.day.isoformat()}" + (f" · {period}" if period else "")
+    report = reportdoc.Report("changes", [reportdoc.Section(rows)], last.day, shown, by)
+    reportdoc.render(app.book, report, out, now(app.book.settings), draw)

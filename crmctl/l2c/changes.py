@@ -5,12 +5,12 @@ read from the book as it was committed on each day, so ``open_start`` is
 ``report pipeline --as-of FROM``'s total and ``open_end`` is ``--as-of TO``'s.
 Each deal that was open at either end falls in exactly these figures, so
 
-    open_start + new + increased − decreased − won − lost − slipped_out
+    open_start + new_deals + increased − decreased − won − lost − slipped_out
                + slipped_in + reopened − removed ± fx = open_end
 
 holds per group, to the cent:
 
-* ``new``: did not exist at FROM, open at TO (its amount at TO);
+* ``new_deals``: did not exist at FROM, open at TO (its amount at TO);
 * ``increased`` / ``decreased``: the change of its amount in its own currency,
   valued at TO's rates, for a deal that existed at both ends;
 * ``fx``: what the rate moved (its FROM amount at TO's rate minus at FROM's);
@@ -40,7 +40,7 @@ from crmctl.l2c.reports import Context, Query, open_deals
 BY = ("all", "owner", "stage", "product")
 # the figures in waterfall order, with the sign each adds to the open pipeline
 FIGURES: tuple[tuple[str, int], ...] = (
-    ("open_start", 1), ("new", 1), ("increased", 1), ("decreased", -1), ("won", -1), ("lost", -1),
+    ("open_start", 1), ("new_deals", 1), ("increased", 1), ("decreased", -1), ("won", -1), ("lost", -1),
     ("slipped_out", -1), ("slipped_in", 1), ("reopened", 1), ("removed", -1), ("fx", 1), ("open_end", 1),
 )
 SIGN = dict(FIGURES)
@@ -100,7 +100,7 @@ def changes(start: End, end: End, by: str) -> dict[str, dict[str, Figure]]:
         if rid in open2:
             figure(group, "open_end").add(a2, {**row, "always": True})
         if was is None:
-            figure(group, "new").add(a2, {**row, "always": True})
+            figure(group, "new_deals").add(a2, {**row, "always": True})
             continue
         if now is None:
             figure(group, "removed").add(a1, {**row, "always": True})
