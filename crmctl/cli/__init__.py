@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "init": ("crmctl.cli.init", "Make a new book in DIR."),
     "check": ("crmctl.cli.check", "Validate the whole book (fit for a pre-commit hook)."),
     "log": ("crmctl.cli.log", "Show the git history of the book or of one record."),
+    "diff": ("crmctl.cli.diff", "Records added, changed and removed between two dates (from git)."),
     "doctor": ("crmctl.cli.doctor", "Say what the environment lacks and how to fix it."),
     "git": ("crmctl.cli.gitcmd", "Git integration: merge driver and hooks."),
     "import": ("crmctl.cli.import_", "Import records from CSV, JSON or NDJSON."),

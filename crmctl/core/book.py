@@ -181,6 +181,20 @@ class Book:
         """Keep each bad file's problem once, however many reads found it."""
         self.problems.extend(p for p in problems if p not in self.problems)
 
+    def text(self, rel: str) -> str | None:
+        """A file of the book other than a record (``records/rates.yaml``) as text, None when absent.
+
+        :class:`crmctl.core.snapshot.Snapshot` answers from a commit instead; read such files through here.
+        """
+        from crmctl.core import yamlio
+
+        path = os.path.join(self.root, rel)
+        try:
+            with open(path, "rb") as handle:
+                return yamlio.decode(handle.read(), rel)
+        except FileNotFoundError:
+            return None
+
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""
         return list(self.records(rtype).values())
