@@ -12,7 +12,7 @@ of each record, for reports over folders too big to load whole.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
@@ -23,7 +23,7 @@ Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 
 
-def _read_cache(path: str) -> dict[str, Entry]:
+def read_entries(path: str) -> dict[str, Entry]:
     try:
         with open(path, "rb") as handle:
             blob = jsonio.loads(handle.read())
@@ -55,12 +55,12 @@ def _write_cache(path: str, files: dict[str, Entry]) -> None:
 
 def remember(cache_path: str, entries: dict[str, Entry]) -> None:
     """Add entries for files just written (a batch), keyed by their stat like any other."""
-    files = _read_cache(cache_path)
+    files = read_entries(cache_path)
     files.update(entries)
     _write_cache(cache_path, files)
 
 
-def _files(folder: str, rel: str, problems: list[Problem], known: dict[str, Entry]) -> Iterator[tuple[str, str, Any, str]]:
+def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
     """``(name, id, stat, path)`` of each record file in ``folder``; misnamed files and symlinks become problems.
 
     A name in ``known`` (a cache) passed these checks when it was cached; a hot
@@ -88,12 +88,12 @@ def _files(folder: str, rel: str, problems: list[Problem], known: dict[str, Entr
         yield name, rid, st, entry.path
 
 
-def _fresh(item: Entry | None, st: Any) -> bool:
+def is_fresh(item: Entry | None, st: Any) -> bool:
     """True when a cache entry was made from the file as it is now."""
     return item is not None and item[0] == st.st_mtime_ns and item[1] == st.st_size and item[2] == st.st_ino
 
 
-def _parse(path: str, shown: str, st: Any) -> Entry:
+def parse_entry(path: str, shown: str, st: Any) -> Entry:
     from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
 
     key = [st.st_mtime_ns, st.st_size, st.st_ino]
@@ -106,16 +106,16 @@ def _parse(path: str, shown: str, st: Any) -> Entry:
 
 def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
     """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
-    cached = _read_cache(cache_path) if cache_path else {}
+    cached = read_entries(cache_path) if cache_path else {}
     fresh: dict[str, Entry] = {}
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
     problems: list[Problem] = []
     changed = False
-    for name, rid, st, path in _files(folder, rel, problems, cached):
+    for name, rid, st, path in record_files(folder, rel, problems, cached):
         item = cached.get(name)
-        if not _fresh(item, st):
+        if not is_fresh(item, st):
             changed = True
-            item = _parse(path, f"{rel}/{name}", st)
+            item = parse_entry(path, f"{rel}/{name}", st)
         fresh[name] = item
         if item[5] is not None:
             problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
@@ -136,24 +136,24 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     are parsed; when there are many (a batch just wrote them), they are taken
     from the records cache at ``base_path`` where that is fresh for them.
     """
-    cached = _read_cache(view_path)
+    cached = read_entries(view_path)
     fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
     unseen: list[tuple[str, Any, str]] = []
-    for name, _, st, path in _files(folder, rel, problems, cached):
+    for name, _, st, path in record_files(folder, rel, problems, cached):
         item = cached.get(name)
-        if _fresh(item, st):
+        if is_fresh(item, st):
             fresh[name] = item  # type: ignore[assignment]
         else:
             unseen.append((name, st, path))
     if unseen:
         many = len(unseen) > MANY_UNSEEN
-        base = _read_cache(base_path) if many else {}
+        base = read_entries(base_path) if many else {}
         parsed: dict[str, Entry] = {}
         for name, st, path in unseen:
             full = base.get(name)
-            if not _fresh(full, st):
-                full = parsed[name] = _parse(path, f"{rel}/{name}", st)
+            if not is_fresh(full, st):
+                full = parsed[name] = parse_entry(path, f"{rel}/{name}", st)
             fresh[name] = [*full[:3], None if full[5] is not None else project(full[3]), None, full[5]]  # type: ignore[index]
         if many and parsed:
             # a cold book: what took minutes to parse goes into the records cache too
