@@ -11,7 +11,9 @@ of each record, for reports over folders too big to load whole.
 """
 from __future__ import annotations
 
+import functools
 import os
+from stat import S_ISLNK
 from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core import jsonio
@@ -60,32 +62,54 @@ def remember(cache_path: str, entries: dict[str, Entry]) -> None:
     _write_cache(cache_path, files)
 
 
-def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
-    """``(name, id, stat, path)`` of each record file in ``folder``; misnamed files and symlinks become problems.
+def folder_stats(folder: str) -> list[tuple[str, os.stat_result]]:
+    """``(name, lstat)`` of every ``*.yaml`` file in ``folder`` (none when it does not exist).
 
-    A name in ``known`` (a cache) passed these checks when it was cached; a hot
-    loop over 50,000 visits need not check it again.
+    One ``fstatat`` per file relative to the folder, through ``map``: a loop
+    over 50,000 ``DirEntry`` objects costs twice as much in Python alone.
     """
     try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        entries = []
-    for entry in entries:
-        name = entry.name
-        if not name.endswith(".yaml") or name.startswith("."):
-            continue
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    try:
+        names = [n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith(".")]
+        out: list[tuple[str, os.stat_result]] = []
+        stat = functools.partial(os.stat, dir_fd=fd, follow_symlinks=False)
+        try:
+            out = list(zip(names, map(stat, names)))
+        except FileNotFoundError:  # one was removed while we looked: take the others one by one
+            for name in names:
+                try:
+                    out.append((name, stat(name)))
+                except FileNotFoundError:
+                    pass
+        return out
+    finally:
+        os.close(fd)
+
+
+def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], problems: list[Problem],
+            known: Mapping[str, Any]) -> Iterator[tuple[str, str, os.stat_result, str]]:
+    """``(name, id, stat, path)`` of each of ``stats`` that is a record file; misnamed files and symlinks become problems.
+
+    A name in ``known`` (a cache) passed the name check when it was cached; a
+    hot loop over 50,000 visits need not check it again.
+    """
+    for name, st in stats:
         rid = name[:-5]
-        if entry.is_symlink():
+        if S_ISLNK(st.st_mode):
             problems.append(Problem(f"{rel}/{name}", 1, "symlinks are not allowed in records/; replace it with the file itself"))
             continue
         if name not in known and not ID_PATTERN.match(rid):
             problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue  # removed while we looked
-        yield name, rid, st, entry.path
+        yield name, rid, st, os.path.join(folder, name)
+
+
+def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
+    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over :func:`folder_stats`)."""
+    return checked(folder, rel, folder_stats(folder), problems, known)
 
 
 def is_fresh(item: Entry | None, st: Any) -> bool:

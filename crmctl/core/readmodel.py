@@ -17,11 +17,13 @@ the type's schema, then the custom fields crm.yaml declares for it.
   decimal number gets a ``<key>_num`` too.
 
 It is kept fresh by the per-file stat rule of :mod:`crmctl.core.cache`: the
-``_files`` table holds each file's (mtime_ns, size, inode); a file whose stat
-differs (an editor, ``git checkout``, ``git merge``, a crmctl write) is parsed
-again and only its rows are replaced. A type is refreshed only when a query
-reads it. A bad file has no rows; its problem is kept in ``_files`` and
-warned about, as every read command does. The database is a cache: deleting
+``_stamps`` table holds, per type, each file's (mtime_ns, size, inode) and a
+digest of them all; a file whose stat differs (an editor, ``git checkout``,
+``git merge``, a crmctl write) is parsed again and only its rows are
+replaced, and a folder whose stats hash to the stored digest costs nothing
+more than the stats. A type is refreshed only when a query reads it. A bad
+file has no rows; its problem is kept with its stat and warned about, as
+every read command does. The database is a cache: deleting
 ``.crmctl/`` is always safe, and a database of another version or column
 layout (a custom field added to crm.yaml) is rebuilt.
 """
@@ -31,6 +33,7 @@ import hashlib
 import os
 import re
 import sqlite3
+from array import array
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -40,9 +43,10 @@ from crmctl.core.schema import Field, custom_fields
 from crmctl.core.schemas import TYPES, get_schema
 from crmctl.core.settings import Settings
 
-VERSION = 1
+VERSION = 3
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = ("money", "decimal", "percent")
+_U64 = (1 << 64) - 1
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
 SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
             "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
@@ -176,8 +180,11 @@ class ReadModel:
     def _create(self, conn: sqlite3.Connection, signature: str) -> None:
         statements = [
             "CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)",
-            "CREATE TABLE _files (type TEXT, name TEXT, mtime_ns INTEGER, size INTEGER, ino INTEGER,"
-            " problem_line INTEGER, problem TEXT, PRIMARY KEY (type, name)) WITHOUT ROWID",
+            # per type: a digest of its folder's names and stats, the problems found in it (JSON [[path, line,
+            # message]]) and the files' {name: [mtime_ns, size, ino, line, problem]}
+            "CREATE TABLE _stamps (type TEXT PRIMARY KEY, digest TEXT, problems TEXT, files BLOB)",
+            # each record's data as JSON, for commands that read records back (merge, check)
+            "CREATE TABLE _records (type TEXT, id TEXT, data TEXT, PRIMARY KEY (type, id)) WITHOUT ROWID",
         ]
         for rtype in TYPES:
             cols = ", ".join(f"{quoted(c)} TEXT PRIMARY KEY" if c == "id" else quoted(c) for c in self.layout.columns(rtype))
@@ -206,18 +213,35 @@ class ReadModel:
         """Bring the tables of ``types`` up to date with the files; the number of files (re)read or dropped."""
         changed = 0
         for rtype in types:
-            changed += self._refresh_type(rtype)
+            self.conn.execute("BEGIN IMMEDIATE")  # one writer at a time; readers see the old rows until COMMIT
+            try:
+                changed += self._refresh_type(rtype)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
         return changed
 
     def _refresh_type(self, rtype: str) -> int:
+        """Compare the folder with what the tables were made from; re-read what changed.
+
+        The stats of a folder that has not changed hash to the digest stored
+        with them, so a fresh type costs one ``stat`` per file and one hash.
+        """
         folder = os.path.join(self.root, "records", rtype)
         rel = f"records/{rtype}"
-        known = {name: (m, s, i, line, problem) for name, m, s, i, line, problem in self.conn.execute(
-            "SELECT name, mtime_ns, size, ino, problem_line, problem FROM _files WHERE type = ?", (rtype,))}
+        stats = cache.folder_stats(folder)
+        digest = _digest(stats)
+        stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
+        if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems
+            self._note([Problem(*p) for p in jsonio.loads(stored[1])])
+            return 0
+        files = self.conn.execute("SELECT files FROM _stamps WHERE type = ?", (rtype,)).fetchone()
+        known: dict[str, list[Any]] = jsonio.loads(files[0]) if files else {}
         problems: list[Problem] = []
         stale: list[tuple[str, str, os.stat_result, str]] = []
         seen: set[str] = set()
-        for name, rid, st, path in cache.record_files(folder, rel, problems, known):
+        for name, rid, st, path in cache.checked(folder, rel, stats, problems, known):
             seen.add(name)
             item = known.get(name)
             if item is None or item[0] != st.st_mtime_ns or item[1] != st.st_size or item[2] != st.st_ino:
@@ -225,48 +249,48 @@ class ReadModel:
             elif item[4] is not None:
                 problems.append(Problem(f"{rel}/{name}", item[3], item[4]))
         gone = [name for name in known if name not in seen]
-        if stale or gone:
-            self._apply(rtype, rel, stale, gone, problems)
-        self.problems.extend(p for p in problems if p not in self.problems)
+        self._apply(rtype, rel, stale, gone, known, problems)
+        self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?, ?)",
+                          (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems]),
+                           jsonio.dump_bytes(known)))
+        self._note(problems)
         return len(stale) + len(gone)
 
+    def _note(self, problems: list[Problem]) -> None:
+        self.problems.extend(p for p in problems if p not in self.problems)
+
     def _apply(self, rtype: str, rel: str, stale: list[tuple[str, str, os.stat_result, str]], gone: list[str],
-               problems: list[Problem]) -> None:
-        """Replace the rows of the ``stale`` files and drop those of the ``gone`` ones, in one transaction."""
+               known: dict[str, list[Any]], problems: list[Problem]) -> None:
+        """Replace the rows of the ``stale`` files and drop those of the ``gone`` ones (``known`` follows)."""
         base: dict[str, Any] = {}
         if len(stale) > cache.MANY_UNSEEN:  # a cold book: the JSON cache may already hold the parsed records
             base = cache.read_entries(os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json"))
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for name in gone:
-                self._delete(rtype, name[:-5])
-                conn.execute("DELETE FROM _files WHERE type = ? AND name = ?", (rtype, name))
-            rows: list[tuple[Any, ...]] = []
-            files: list[tuple[Any, ...]] = []
-            for name, rid, st, path in stale:
-                entry = base.get(name)
-                if not cache.is_fresh(entry, st):
-                    entry = cache.parse_entry(path, f"{rel}/{name}", st)
+        for name in gone:
+            self._delete(rtype, name[:-5])
+            del known[name]
+        rows: list[tuple[Any, ...]] = []
+        records: list[tuple[str, str, str]] = []
+        for name, rid, st, path in stale:
+            entry = base.get(name)
+            if not cache.is_fresh(entry, st):
+                entry = cache.parse_entry(path, f"{rel}/{name}", st)
+            if name in known:
                 self._delete(rtype, rid)
-                problem = entry[5]
-                files.append((rtype, name, st.st_mtime_ns, st.st_size, st.st_ino,
-                              problem[0] if problem else None, problem[1] if problem else None))
-                if problem is not None:
-                    problems.append(Problem(f"{rel}/{name}", problem[0], problem[1]))
-                    continue
-                rows.append(self._row(rtype, rid, entry[3]))
-                self._insert_children(rtype, rid, entry[3])
-            cols = self.layout.columns(rtype)
-            conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
-            conn.executemany("INSERT OR REPLACE INTO _files VALUES (?, ?, ?, ?, ?, ?, ?)", files)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            problem = entry[5]
+            known[name] = [st.st_mtime_ns, st.st_size, st.st_ino, *(problem or (None, None))]
+            if problem is not None:
+                problems.append(Problem(f"{rel}/{name}", problem[0], problem[1]))
+                continue
+            rows.append(self._row(rtype, rid, entry[3]))
+            records.append((rtype, rid, jsonio.dumps(entry[3], default=str)))
+            self._insert_children(rtype, rid, entry[3])
+        cols = self.layout.columns(rtype)
+        self.conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
+        self.conn.executemany("INSERT INTO _records VALUES (?, ?, ?)", records)
 
     def _delete(self, rtype: str, rid: str) -> None:
         self.conn.execute(f"DELETE FROM {quoted(rtype)} WHERE id = ?", (rid,))
+        self.conn.execute("DELETE FROM _records WHERE type = ? AND id = ?", (rtype, rid))
         for table, (owner, _) in self.layout.children.items():
             if owner == rtype:
                 self.conn.execute(f"DELETE FROM {quoted(table)} WHERE {quoted(parent_column(rtype))} = ?", (rid,))
@@ -316,7 +340,8 @@ class ReadModel:
             try:
                 self.conn.backup(target)
                 target.execute("DROP TABLE _meta")
-                target.execute("DROP TABLE _files")
+                target.execute("DROP TABLE _stamps")
+                target.execute("DROP TABLE _records")
                 target.execute("PRAGMA journal_mode=DELETE")
                 target.execute("VACUUM")
             finally:
@@ -328,6 +353,17 @@ class ReadModel:
             except OSError:
                 pass
             raise CrmError(f"--out {out}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _digest(stats: list[tuple[str, os.stat_result]]) -> str:
+    """A hash of a folder's file names and their (mtime_ns, size, inode, mode): equal means nothing changed."""
+    flat = array("Q")
+    for _, st in stats:
+        flat.extend((st.st_mtime_ns & _U64, st.st_size, st.st_ino & _U64, st.st_mode))
+    h = hashlib.blake2b(digest_size=20)
+    h.update("/".join(name for name, _ in stats).encode("utf-8", "surrogateescape"))
+    h.update(flat.tobytes())
+    return h.hexdigest()
 
 
 def _child_values(item: Any) -> Iterator[tuple[str, Any]]:
