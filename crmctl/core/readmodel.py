@@ -447,7 +447,7 @@ class Guard:
         self.refused: str | None = None
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
-        if action == sqlite3.SQLITE_READ and arg1:
+        if action == sqlite3.SQLITE_READ and arg1 and not arg1.startswith("_"):  # _stamps, _records: bookkeeping
             self.tables.add(arg1)
             return sqlite3.SQLITE_OK
         if action in _ALLOWED or (action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _READ_PRAGMAS):

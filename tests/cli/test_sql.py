@@ -243,3 +243,22 @@ def test_export_sqlite_refuses_what_it_cannot_honour(book: Path, tmp_path: Path)
     line = err_line(invoke("export", "accounts", "--format", "sqlite", "--out", str(tmp_path / "x"), book=book))
     assert line.startswith("error: export --format sqlite writes the whole book")
     assert err_line(invoke("export", book=book)).startswith("error: export: name the TYPE")
+
+
+@pytest.mark.parametrize("rtype, survivor, merged", [
+    ("accounts", "saic-powertrain", "saic-pt-nanjing"),
+    ("accounts", "saic-group", "saic-powertrain"),
+    ("contacts", "2ndt17162f36", "2ndt17ane4zh"),
+])
+def test_merge_plans_the_same_from_the_read_model(demo_copy: Path, rtype: str, survivor: str, merged: str) -> None:
+    """The references found through the read model are exactly those found by reading every record."""
+    from crmctl.core.book import Book
+    from crmctl.mcr.merge import plan
+
+    def moves(read_model: bool) -> tuple[list, dict]:
+        result = plan(Book(str(demo_copy)), rtype, survivor, merged, "li-na", "2026-11-27T10:00:00+08:00", read_model)
+        return [m.row() for m in result.moves], result.writes
+
+    fast, full = moves(True), moves(False)
+    assert fast == full
+    assert len(fast[0]) > 1
