@@ -35,6 +35,7 @@ AGGREGATE = "SELECT stage, count(*), sum(amount_num) FROM opportunities GROUP BY
 
 def extract(ref: str, dest: str) -> str:
     """The ``crmctl`` package of git ``ref`` under ``dest`` (for PYTHONPATH)."""
+    os.makedirs(dest, exist_ok=True)
     archive = subprocess.run(["git", "-C", REPO, "archive", ref, "crmctl"], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
     return dest
@@ -48,7 +49,8 @@ def once(code: str, root: str, args: list[str]) -> tuple[float, float, int, int]
     """Wall s, CPU s, peak RSS (KB) and exit code of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "crmctl", *args], env=env_for(code, root),
+    # cwd: `python -m` puts the working directory before PYTHONPATH, which would run this tree as the baseline
+    proc = subprocess.Popen([sys.executable, "-m", "crmctl", *args], env=env_for(code, root), cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -134,7 +136,7 @@ def main() -> None:
               f"{parse:.2f} s: {cold[0] / parse:.2f}x (target <= 1.5x)")
         for code, label in ((base, "baseline"), (new, "new")):
             once(code, root, ["check"])
-            wall, cpu, rss, _ = once(code, root, ["check"])
+            wall, _, rss, _ = once(code, root, ["check"])
             print(f"check, warm, {label}: {wall:.2f} s wall, peak {rss / 1024:.0f} MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

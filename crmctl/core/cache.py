@@ -96,6 +96,7 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
     A name in ``known`` (a cache) passed the name check when it was cached; a
     hot loop over 50,000 visits need not check it again.
     """
+    prefix = os.path.join(folder, "")
     for name, st in stats:
         rid = name[:-5]
         if S_ISLNK(st.st_mode):
@@ -104,7 +105,7 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
         if name not in known and not ID_PATTERN.match(rid):
             problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
-        yield name, rid, st, os.path.join(folder, name)
+        yield name, rid, st, prefix + name
 
 
 def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
