@@ -96,13 +96,17 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
     A name in ``known`` (a cache) passed the name check when it was cached; a
     hot loop over 50,000 visits need not check it again.
     """
+    if os.path.islink(folder) or os.path.islink(os.path.dirname(folder)):
+        shown = rel if os.path.islink(folder) else os.path.dirname(rel)
+        problems.append(Problem(shown, 1, f"{shown}: is a symbolic link; records must be plain folders inside the book"))
+        return
     prefix = os.path.join(folder, "")
     for name, st in stats:
         rid = name[:-5]
         if S_ISLNK(st.st_mode):
-            problems.append(Problem(f"{rel}/{name}", 1, "symlinks are not allowed in records/; replace it with the file itself"))
+            problems.append(Problem(f"{rel}/{name}", 1, f"{rel}/{name}: is a symbolic link; replace it with the file itself"))
             continue
-        if name not in known and not ID_PATTERN.match(rid):
+        if name not in known and not ID_PATTERN.fullmatch(rid):
             problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
         yield name, rid, st, prefix + name
