@@ -147,6 +147,34 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+MAX_OUTPUT_CHARS = 64 * 1024 * 1024  # a quote or report is kilobytes; 64 MB of HTML is a runaway loop
+
+
+def _bounded(chunks: Iterator[str], seconds: float, template: str) -> str:
+    """Join a template's output, stopping it past ``seconds`` or :data:`MAX_OUTPUT_CHARS`.
+
+    The SIGALRM of :func:`time_limit` is the main guard; this one checks the clock as the
+    output is produced, so a loop that writes is stopped even where no signal can be used
+    (another thread, or a signal blocked by the host), and before it fills the memory.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds if seconds > 0 else None
+    parts: list[str] = []
+    size = 0
+    for n, chunk in enumerate(chunks):
+        parts.append(chunk)
+        size += len(chunk)
+        if n % 1024 == 1023:
+            if deadline is not None and time.monotonic() > deadline:
+                raise CrmError(f"template {template!r} took more than {seconds:g} s (limits.render_seconds in crm.yaml); "
+                               "look for loops that run too long")
+            if size > MAX_OUTPUT_CHARS:
+                raise CrmError(f"template {template!r} wrote more than {MAX_OUTPUT_CHARS // 2**20} MB of HTML; "
+                               "look for loops that run too long")
+    return "".join(parts)
+
+
 def render_html(book_root: str | None, template: str, context: dict[str, Any], lang: str = "en") -> str:
     """Fill ``template`` with ``context``; a missing template is a clear error."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
@@ -157,7 +185,7 @@ def render_html(book_root: str | None, template: str, context: dict[str, Any], l
     try:
         with time_limit(limit, f"template {template!r} took more than {limit:g} s (limits.render_seconds in crm.yaml); "
                                "look for loops that run too long"):
-            return str(env.get_template(template).render(**context))
+            return _bounded(env.get_template(template).generate(**context), limit, template)
     except TemplateNotFound:
         raise CrmError(f"no template {template!r} in the book's templates/ or crmctl's defaults; check --template") from None
     except TemplateSyntaxError as exc:

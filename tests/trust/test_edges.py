@@ -130,3 +130,31 @@ def test_git_setup_never_writes_through_a_symlinked_gitattributes(book: Path, tm
     r = invoke("git", "setup", "--book", str(book))
     assert r.exit_code == 1 and ".gitattributes: is a symbolic link" in r.stderr, r.output
     assert victim.read_text() == "precious\n"
+
+
+def test_a_runaway_template_is_stopped_even_where_no_signal_can_be_used(demo_copy: Path) -> None:
+    # a render in another thread gets no SIGALRM: the output guard alone must stop it, within the limit
+    import threading
+
+    from crmctl.core.errors import CrmError
+    from crmctl.io.render import render_html
+
+    text = (demo_copy / "crm.yaml").read_text()
+    (demo_copy / "crm.yaml").write_text(text + "\nlimits:\n  render_seconds: 1\n" if "\nlimits:" not in text
+                                        else text.replace("\nlimits:\n", "\nlimits:\n  render_seconds: 1\n", 1))
+    (demo_copy / "templates" / "slow.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}")
+    outcome: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            render_html(str(demo_copy), "slow.html", {})
+        except CrmError as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=render)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive() and time.monotonic() - started < 20
+    assert outcome and "took more than 1 s" in str(outcome[0])
