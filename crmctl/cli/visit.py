@@ -22,7 +22,7 @@ def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
     for warning in companions_rule(book, vid, data):
         click.echo(f"warning: {warning}", err=True)
     old = book.records("visits").get(vid)
-    moved = visits.change_date(old.data if old else None, data, vid, by=None, at=now_iso(book.settings))
+    moved = visits.change_date(old.data if old else None, data, vid, book.settings, by=None, at=now_iso(book.settings))
     if "rescheduled" in moved:
         data["rescheduled"] = moved["rescheduled"]
 
@@ -81,7 +81,7 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
             if p.moves:  # a missed visit, rescheduled
                 vid = p.moves
                 old = book.get("visits", vid)
-                data = visits.reschedule(old.data, vid, p.date, by=app.actor_id, at=created, reason="missed")
+                data = visits.reschedule(old.data, vid, p.date, book.settings, by=app.actor_id, at=created, reason="missed")
             else:
                 vid = book.new_id("visits")
                 data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
