@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from crmctl.core.book import Record
 from crmctl.core.errors import CrmError, ValidationError
+from crmctl.core.text import is_cjk
 
 # vCard type -> crmctl phone type (``phones[].type``); anything else is "other"
 PHONE_TYPES = {"CELL": "cell", "MOBILE": "cell", "IPHONE": "cell", "WORK": "work", "HOME": "home", "FAX": "fax",
@@ -196,17 +197,12 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af" or "\u3400" <= ch <= "\u4dbf"
-               for ch in text)
-
-
 def name_from_n(n: Any) -> str:
     """A display name from N: CJK family+given with no space (王小明), else "given family"."""
     if not hasattr(n, "family"):
         return _text(n)
     family, given = _text(n.family), _text(n.given)
-    if _is_cjk(family + given):
+    if is_cjk(family + given):
         return f"{family}{given}"
     return " ".join(p for p in (given, _text(n.additional), family) if p)
 
@@ -380,6 +376,6 @@ def split_name(name: str) -> tuple[str, str]:
     if " " in name.strip():
         given, _, family = name.strip().rpartition(" ")
         return family, given
-    if name and _is_cjk(name[0]) and len(name) > 1:
+    if name and is_cjk(name[0]) and len(name) > 1:
         return name[0], name[1:]
     return name, ""
