@@ -1,6 +1,8 @@
 """``crmctl contact``: contacts, the buying committee, moves, consent, merges and vCards (MCR)."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from crmctl.cli.account import run_merge
@@ -76,31 +78,53 @@ def merge(app: App, survivor: str, merged: str, dry_run: bool, fmt: str) -> None
 
 @cli.command("import-vcf")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--account", metavar="ACCOUNT", help="Account for cards whose ORG matches none.")
+@click.option("--account", metavar="ACCOUNT", help="Account for cards whose ORG matches none (the ORG is listed as not kept).")
+@click.option("--encoding", metavar="NAME",
+              help="The file's encoding, e.g. cp1252 (default: UTF-8, a byte order mark, each line's CHARSET, "
+                   "else detected; a file whose encoding is not certain is refused).")
 @dry_run_option
 @output_option
 @pass_app
-def import_vcf(app: App, path: str, account: str | None, dry_run: bool, fmt: str) -> None:
+def import_vcf(app: App, path: str, account: str | None, encoding: str | None, dry_run: bool, fmt: str) -> None:
     """Import contacts from a vCard file (2.1, 3.0 or 4.0; all or nothing).
 
     A card whose UID came in before updates that contact; a card whose email or
     phone is already a contact's is skipped; what a card carries that crmctl
-    does not keep is listed under not_kept.
+    does not keep is listed under not_kept. When cards have problems, every
+    one is listed, in card order, and nothing is imported.
     """
-    from crmctl.io.vcard import read_vcards
-    from crmctl.mcr.contacts import from_vcards
+    from crmctl.cli.import_ import encodings
+    from crmctl.io.vcard import decode, read_vcards
+    from crmctl.mcr.contacts import CardErrors
 
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CrmError(f"{path}: cannot read it ({exc})") from None
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise CrmError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    candidates = encodings(app.book.settings)
     try:
+        text, how = decode(raw, encoding, candidates)
         cards = read_vcards(text, app.book.settings.values("contact.roles"))
     except CrmError as exc:
         raise CrmError(f"{path}: {exc}") from None
+    if how:
+        click.echo(f"note: {path}: read as {how}", err=True)
     if not cards:
         raise CrmError(f"{path}: no vCards in it (BEGIN:VCARD ... END:VCARD)")
+    try:
+        _import_cards(app, path, cards, account, dry_run, fmt)
+    except CardErrors as exc:
+        if len(exc.problems) > 1:
+            for problem in exc.problems:
+                click.echo(f"{path}: {problem}", err=True)
+        raise
+
+
+def _import_cards(app: App, path: str, cards: list[Any], account: str | None, dry_run: bool, fmt: str) -> None:
+    """Write what the cards do (one commit), then list each card's result."""
+    from crmctl.mcr.contacts import from_vcards
+
     with app.transaction(f"contact import-vcf: {path}") as tx:
         results = from_vcards(app.book, cards, account, now_iso(app.book.settings), app.actor_id)
         counts = {op: sum(r.op == op for r in results) for op in ("add", "update", "unchanged", "skip")}

@@ -11,7 +11,7 @@ from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, 
                              record_fields, with_problems)
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
-from crmctl.core.errors import NotFound
+from crmctl.core.errors import NotFound, ValidationError
 from crmctl.core.states import VISIT_OPEN
 from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
@@ -23,7 +23,7 @@ def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
     for warning in companions_rule(book, vid, data):
         click.echo(f"warning: {warning}", err=True)
     old = book.records("visits").get(vid)
-    moved = visits.change_date(old.data if old else None, data, vid, by=None, at=now_iso(book.settings))
+    moved = visits.change_date(old.data if old else None, data, vid, book.settings, by=None, at=now_iso(book.settings))
     if "rescheduled" in moved:
         data["rescheduled"] = moved["rescheduled"]
 
@@ -55,21 +55,31 @@ def _change(app: App, ref: str, verb: str, change: Callable[[Record, str, str | 
 @cli.command("plan")
 @click.option("--rep", metavar="USER", help="Plan for this rep only (default: every account owner).")
 @window_options
+@click.option("--yes", "long_ok", is_flag=True,
+              help="Plan a window longer than visits.plan_max_days (default 92, a quarter).")
 @dry_run_option
 @output_option
 @pass_app
-def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end: str | None, dry_run: bool, fmt: str) -> None:
+def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end: str | None, long_ok: bool,
+             dry_run: bool, fmt: str) -> None:
     """Create the planned visits the cadence asks for in a week or window (default: this week).
 
     An account is due a cadence after its last visit done or still planned;
     visits go to working days (holidays and adjusted working days from the
     book's calendar), spread over each rep's week; a missed visit is
-    rescheduled rather than duplicated. Planning week by week gives the same
-    visits as one plan of the month, and running it again adds nothing.
+    rescheduled rather than duplicated. Planning week by week, in any order,
+    gives the same visits as one plan of the month, and running it again adds
+    nothing. A window longer than visits.plan_max_days (92) needs --yes.
     """
     book = app.book
     now = today(book.settings)
     win = window(week, start, end, now)
+    longest = int(book.settings.get("visits.plan_max_days", 92))
+    length = (win[1] - win[0]).days + 1
+    if length > longest and not (long_ok or dry_run):
+        raise ValidationError(f"--from {win[0]} --to {win[1]} is {length} days, more than a plan covers "
+                              f"(visits.plan_max_days: {longest}); plan a shorter window, see it with --dry-run, "
+                              "or pass --yes to write it all")
     with app.transaction("visit plan") as tx:
         rep_id = require_user(book, rep) if rep else None
         result = make_plan(book, win, rep_id, now)
@@ -82,7 +92,7 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
             if p.moves:  # a missed visit, rescheduled
                 vid = p.moves
                 old = book.get("visits", vid)
-                data = visits.reschedule(old.data, vid, p.date, by=app.actor_id, at=created, reason="missed")
+                data = visits.reschedule(old.data, vid, p.date, book.settings, by=app.actor_id, at=created, reason="missed")
             else:
                 vid = book.new_id("visits")
                 data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)

@@ -8,6 +8,11 @@ offset (``+08:00``), the same all year. Everything that needs "now", "today"
 or a local time goes through this module; nothing else reads the clock or
 parses ``timezone:``.
 
+On daylight-saving nights: differences and comparisons are made in UTC
+(:func:`elapsed`, :func:`instant`) -- Python compares two times of the same
+zone object by their wall clocks; a wall time shown twice is its first
+showing; one the clocks skip is refused (:func:`localize`).
+
 ``CRMCTL_NOW`` fixes the clock for demos and tests: an ISO 8601 date and time
 (``2026-07-01T10:00:00+02:00``; without an offset it is a wall time in the
 book's zone) or a date (midnight in the book's zone). Anything else is refused
@@ -22,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crmctl.core.errors import CrmError
+from crmctl.core.errors import CrmError, ValidationError
 
 NOW_VARIABLE = "CRMCTL_NOW"
 UTC = _dt.timezone.utc
@@ -71,16 +76,72 @@ def zone_name(tz: _dt.tzinfo) -> str | None:
     return str(key) if key else None
 
 
-def localize(moment: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
+def readings(wall: _dt.datetime, tz: _dt.tzinfo) -> list[_dt.datetime]:
+    """The instants a wall time (naive) names in ``tz``, earliest first, to the second.
+
+    One in the ordinary case; none for a wall time the clocks skip (02:30 on the
+    spring-forward night in Berlin); two for one they show twice (02:30 on the
+    fall-back night: ``+02:00``, then ``+01:00``).
+    """
+    wall = wall.replace(tzinfo=None, microsecond=0)
+    found = []
+    for fold in (0, 1):
+        aware = wall.replace(tzinfo=tz, fold=fold).astimezone(UTC).astimezone(tz)
+        if aware.replace(tzinfo=None) == wall and all(instant(aware) != instant(f) for f in found):
+            found.append(aware)
+    return sorted(found, key=instant)
+
+
+def instant(moment: _dt.datetime) -> _dt.datetime:
+    """An aware time as a UTC instant: what to compare and subtract.
+
+    Python subtracts and compares two times of the *same* zone object by their
+    wall clocks, ignoring the offset change of a daylight-saving night; in UTC
+    every difference is real elapsed time.
+    """
+    return moment.astimezone(UTC)
+
+
+def elapsed(start: _dt.datetime, end: _dt.datetime) -> _dt.timedelta:
+    """The real time from ``start`` to ``end`` (aware times; negative when ``end`` is earlier)."""
+    return instant(end) - instant(start)
+
+
+def skipped(wall: _dt.datetime, tz: _dt.tzinfo, what: str) -> ValidationError:
+    """The one-line refusal of a wall time the clocks skip."""
+    before = wall.replace(tzinfo=tz, fold=0).utcoffset()
+    after = wall.replace(tzinfo=tz, fold=1).utcoffset()
+    zone = zone_name(tz) or "the book's zone"
+
+    shown = wall.strftime("%Y-%m-%d %H:%M")
+    gap = (after or _dt.timedelta()) - (before or _dt.timedelta())
+    return ValidationError(f"{what} {shown} does not exist in {zone}: the clocks go forward that night "
+                           f"({_offset(before)} to {_offset(after)}); give a time outside the skipped "
+                           f"{int(gap.total_seconds() // 60)} min, e.g. {wall + gap:%H:%M}")
+
+
+def _offset(delta: _dt.timedelta | None) -> str:
+    minutes = int((delta or _dt.timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def localize(moment: _dt.datetime, tz: _dt.tzinfo, what: str = "time") -> _dt.datetime:
     """``moment`` in ``tz``, to the second: an aware time is converted, a naive one is a wall time there.
 
-    A wall time that does not exist (the hour skipped when summer time
-    starts) moves forward by the gap, as clocks do: 02:30 on the spring-forward
-    day in Berlin is 03:30+02:00.
+    A wall time is resolved by one rule everywhere (see :func:`readings`):
+    shown twice (the fall-back night), it is the *first* time the clock shows it
+    (the summer-time offset, ``02:30+02:00`` in Berlin) -- write the offset
+    (``2026-10-25T02:30+01:00``) for the second; skipped (the spring-forward
+    night), it is refused with a :class:`ValidationError` naming ``what``:
+    moving it silently would store a time nobody saw on a clock.
     """
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC).astimezone(tz).replace(microsecond=0)
+    if moment.tzinfo is not None:
+        return moment.astimezone(tz).replace(microsecond=0)
+    found = readings(moment, tz)
+    if not found:
+        raise skipped(moment, tz, what)
+    return found[0]
 
 
 def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
@@ -90,7 +151,7 @@ def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
     except ValueError:
         raise CrmError(f"{NOW_VARIABLE}={text!r} is not an ISO 8601 date and time; use e.g. "
                        f"{NOW_VARIABLE}=2026-11-27T10:00:00+08:00, or unset it to use the real clock") from None
-    return localize(parsed, tz)
+    return localize(parsed, tz, NOW_VARIABLE)
 
 
 def now(settings: Any = None) -> _dt.datetime:
@@ -112,9 +173,10 @@ def today(settings: Any = None) -> _dt.date:
     return now(settings).date()
 
 
-def wall_time(day: _dt.date, clock: _dt.time, settings: Any) -> _dt.datetime:
-    """``clock`` on ``day`` in the book's zone, with the offset of that day (see :func:`localize`)."""
-    return localize(_dt.datetime.combine(day, clock), book_tz(settings))
+def wall_time(day: _dt.date, clock: _dt.time, settings: Any, what: str = "time") -> _dt.datetime:
+    """``clock`` on ``day`` in the book's zone, with the offset of that instant (see :func:`localize`:
+    the first of a repeated time; a skipped one is refused naming ``what``)."""
+    return localize(_dt.datetime.combine(day, clock), book_tz(settings), what)
 
 
 @dataclass(frozen=True)

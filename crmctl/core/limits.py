@@ -43,6 +43,7 @@ NUMBERS: dict[str, Limit] = {
     "visits.cadence.by_lifecycle.*": Limit(0, 3650, "days"),
     "visits.cadence.default_days": Limit(0, 3650, "days"),
     "visits.follow_up_days": Limit(0, 3650, "days"),
+    "visits.plan_max_days": Limit(1, 3660, "days"),
 }
 
 

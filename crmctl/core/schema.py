@@ -18,6 +18,7 @@ from crmctl.core.money import minor_unit
 from crmctl.core.numbers import (MAX_AMOUNT, book_format, parse_amount, parse_number, parse_percent, price_digits,
                                  stored_problem)
 from crmctl.core.settings import Settings
+from crmctl.core.text import tax_id_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,24}(?:\s*(?:ext|x|转)\s*[0-9]{1,6})?$")
@@ -100,10 +101,12 @@ def field_names(schema: Schema, settings: Settings) -> list[str]:
     return ["id", *schema.fields_by_name, *custom_fields(settings, schema.type)]
 
 
-def check_value(f: Field, value: Any, settings: Settings, currency: str | None = None) -> str | None:
+def check_value(f: Field, value: Any, settings: Settings, currency: str | None = None, country: str | None = None) -> str | None:
     """Why ``value`` is not fit for field ``f``, or None when it is.
 
-    ``currency`` is the record's (default: the book's); money is held to its decimals.
+    ``currency`` is the record's (default: the book's); money is held to its decimals. ``country`` is the
+    record's: a tax id (kind ``taxid``) is checked against that country's schemes
+    (:func:`crmctl.core.text.tax_id_problem`).
     """
     if value is None:
         return f"{f.name} is required" if f.required else None
@@ -132,6 +135,8 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
         elif kind == "phone":
             if not PHONE.match(str(value)):
                 return f"{f.name}: {value!r} is not a phone number"
+        elif kind == "taxid":
+            return tax_id_problem(str(value), country)
         elif kind == "enum":
             allowed = f.allowed(settings)
             if allowed and str(value) not in allowed:
@@ -178,9 +183,10 @@ def number_problem(f: Field, value: Any, currency: str) -> str | None:
 def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield ``(field, message)`` for each problem in one record's data."""
     currency = str(data.get("currency") or settings.currency)
+    country = str(data.get("country") or "") or None
     for f in schema.fields:
         if f.name in data or f.required:
-            problem = check_value(f, data.get(f.name), settings, currency)
+            problem = check_value(f, data.get(f.name), settings, currency, country)
             if problem:
                 yield f.name, problem
     extra: dict[str, Field] | None = None  # read from crm.yaml only when a record has a field beyond the schema
@@ -190,7 +196,7 @@ def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterat
         if extra is None:
             extra = custom_fields(settings, schema.type)
         if key in extra:
-            problem = check_value(extra[key], value, settings, currency)
+            problem = check_value(extra[key], value, settings, currency, country)
             if problem:
                 yield key, problem
         else:

@@ -36,7 +36,10 @@ LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(tuple(form.split()) for form in
     "pte", "pty", "pvt", "sl", "sae", "spzoo",
 ))
 _LEGAL_BY_LENGTH = sorted(LEGAL_FORMS, key=len, reverse=True)
-_CN_LEGAL = ("集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "集团")
+# Chinese legal forms and the words around them, stripped from the end of a name again and again, so
+# 股份有限公司 = 股份公司 = 有限公司 = 有限责任公司 = 公司 and 集团(股份)有限公司 = 集团: each is one company's form,
+# never what tells two companies apart (a branch, 分公司, is kept: it is another record)
+_CN_LEGAL = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "责任公司", "集团公司", "总公司", "公司", "集团", "股份", "有限")
 # provinces, municipalities and the larger cities: a name starting with one (with or without 省/市) or
 # carrying one in brackets names the place, not the company
 CN_PLACES = frozenset("""
@@ -112,6 +115,25 @@ def _strip_cn_places(text: str) -> tuple[str, str]:
     return text, next((p for p in reversed(places) if p and p != "中国"), "")
 
 
+def _strip_cn_legal(text: str) -> str:
+    """``text`` without the Chinese legal forms that end it (see ``_CN_LEGAL``), keeping at least two characters."""
+    stripped = True
+    while stripped:
+        stripped = False
+        bare = text.rstrip(" .,;:()（）")
+        for suffix in _CN_LEGAL:
+            if bare.endswith(suffix) and len(bare) >= len(suffix) + 2:
+                text, stripped = bare[: -len(suffix)], True
+                break
+    return text
+
+
+def is_cjk(text: str) -> bool:
+    """Whether ``text`` has Chinese, Japanese or Korean characters (names there are short: 华为 is a whole brand)."""
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af"
+               or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
 def name_parts(text: str | None) -> tuple[str, str]:
     """(comparison key, place): no punctuation, legal form or place; the place the name carried, if any.
 
@@ -123,15 +145,9 @@ def name_parts(text: str | None) -> tuple[str, str]:
     folded = _INITIALS.sub(lambda m: m.group(0).replace(".", ""), folded)  # l.l.c. -> llc, s.p.a. -> spa
     place = ""
     if any("\u4e00" <= ch <= "\u9fff" for ch in folded):
-        for suffix in _CN_LEGAL:
-            if folded.endswith(suffix) and len(folded) > len(suffix) + 1:
-                folded = folded[: -len(suffix)]
-                break
+        folded = _strip_cn_legal(folded)
         folded, place = _strip_cn_places(folded)
-        for suffix in _CN_LEGAL:  # 有限公司 inside brackets' way: 联创电子(上海)有限公司
-            if folded.endswith(suffix) and len(folded) > len(suffix) + 1:
-                folded = folded[: -len(suffix)]
-                break
+        folded = _strip_cn_legal(folded)  # 有限公司 after a bracketed place: 联创电子(上海)有限公司
     words = [w for w in _PUNCT.split(folded) if w]
     stripped = True
     while stripped and len(words) > 1:
@@ -215,11 +231,30 @@ def tax_key(text: str | None) -> str:
     return f"id:{raw}"
 
 
-def tax_id_problem(text: str | None) -> str | None:
-    """Why a tax id that claims to be a USCC (18 characters) or an EU VAT number (EU prefix) is not one, or None."""
-    raw = re.sub(r"[^0-9A-Za-z]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
-    if not raw:
+_TAX_TEXT = re.compile(r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$")
+# python-stdnum modules that hold a country's company tax ids, tried in this order (stdnum.<cc>.<name>)
+_TAX_MODULES = ("vat", "uscc", "tin", "ein", "stnr", "siren", "siret", "utr", "gstin", "pan", "abn", "acn", "cnpj", "uen",
+                "brn", "inn", "businessid", "ruc", "rfc", "nit", "nif", "cif", "cuit")
+
+
+def tax_id_problem(text: str | None, country: str | None = None) -> str | None:
+    """Why ``text`` is not a company tax id, or None when it may be one.
+
+    Three rules, the strictest that applies: a value shaped like a unified social credit code (18
+    characters, a digit first) or carrying an EU country prefix must pass that scheme's check digits
+    (python-stdnum); with a ``country`` (an ISO code or a name, ``CN``, ``Germany``, ``中国``) whose tax ids
+    python-stdnum knows, it must be valid there (VAT number, USCC, EIN...); otherwise it must at least look
+    like an id: letters and digits (with spaces, ``-``, ``.``, ``/``), 5 to 30 of them, at least 4 digits --
+    so ``0x1F``, ``~`` and ``1e3`` are refused everywhere a tax id enters.
+    """
+    if text is None or str(text).strip() == "":
         return None
+    shown = str(text)
+    plain = unicodedata.normalize("NFKC", shown).strip()
+    raw = re.sub(r"[^0-9A-Za-z]", "", plain).upper()
+    if not _TAX_TEXT.match(plain) or not 5 <= len(raw) <= 30 or sum(ch.isdigit() for ch in raw) < 4:
+        return (f"tax_id {shown!r} is not a tax id: give the registered number, letters and digits such as "
+                "91310000132200821H (统一社会信用代码) or DE136695976")
     from stdnum.cn import uscc
     from stdnum.eu import vat
 
@@ -227,10 +262,51 @@ def tax_id_problem(text: str | None) -> str | None:
         try:
             uscc.validate(raw)
         except Exception as exc:  # noqa: BLE001 - stdnum's ValidationError family
-            return f"tax_id {text!r} is not a valid unified social credit code (统一社会信用代码): {exc}"
-    elif raw[:2].lower() in vat.MEMBER_STATES or raw[:2] == "EL":
+            return f"tax_id {shown!r} is not a valid unified social credit code (统一社会信用代码): {exc}"
+        return None
+    if raw[:2].lower() in vat.MEMBER_STATES or raw[:2] == "EL":
         try:
             vat.validate(raw)
         except Exception as exc:  # noqa: BLE001 - stdnum's ValidationError family
-            return f"tax_id {text!r} is not a valid EU VAT number: {exc}"
-    return None
+            return f"tax_id {shown!r} is not a valid EU VAT number: {exc}"
+        return None
+    code = country_code(country)
+    if not code:
+        return None
+    from stdnum.util import get_cc_module
+
+    modules = [(name, m) for name in _TAX_MODULES if (m := get_cc_module(code.lower(), name))]
+    if not modules or any(m.is_valid(raw) or m.is_valid(code + raw) for _, m in modules):
+        return None
+    kinds = " or ".join(dict.fromkeys(str(getattr(m, "__doc__", "") or name).split("\n")[0].split(" (")[0].strip()
+                                      for name, m in modules))
+    return f"tax_id {shown!r} is not a valid tax id for country {country} ({kinds}, checked by python-stdnum)"
+
+
+def country_code(country: str | None) -> str:
+    """The ISO 3166 alpha-2 code of a country given as a code (``cn``) or a name in English, Chinese or German
+    (``China``, ``中国``, ``Deutschland``), through babel's territory names; "" when unknown."""
+    text = str(country or "").strip()
+    if not text:
+        return ""
+    if len(text) == 2 and text.isascii() and text.isalpha():
+        return text.upper()
+    return _country_names().get(fold(text), "")
+
+
+def _country_names() -> dict[str, str]:
+    global _COUNTRIES
+    if _COUNTRIES is None:
+        from babel import Locale
+
+        names: dict[str, str] = {}
+        for locale in ("en", "zh", "de", "fr", "es", "ja"):
+            for code, name in Locale.parse(locale).territories.items():
+                if len(code) == 2 and code.isalpha():
+                    names.setdefault(fold(name), code)
+        names.update({"usa": "US", "uk": "GB", "中国大陆": "CN", "mainland china": "CN"})
+        _COUNTRIES = names
+    return _COUNTRIES
+
+
+_COUNTRIES: dict[str, str] | None = None

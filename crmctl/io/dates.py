@@ -128,7 +128,10 @@ def parse_date(value: Any, formats: tuple[str, ...]) -> str:
 
 def parse_datetime(value: Any, formats: tuple[str, ...], settings: Any) -> str:
     """An import cell as an ISO timestamp in the book's zone; a time without offset is a wall time there."""
-    return localize(_parse(value, formats, "a date and time"), book_tz(settings)).isoformat()
+    try:
+        return localize(_parse(value, formats, "a date and time"), book_tz(settings), "the time").isoformat()
+    except CrmError as exc:  # a wall time the clocks skip: refused with the row, like every bad cell
+        raise ValueError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ one order per file

@@ -291,7 +291,7 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
     Numbers are read under ``fmt``; money is left as text here and read by
     :func:`_read_money` once the row's currency is known.
     """
-    if kind in ("str", "text", "phone"):
+    if kind in ("str", "text", "phone", "taxid"):
         return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     if kind == "email":
         return str(value).strip().lower()

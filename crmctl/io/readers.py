@@ -67,7 +67,7 @@ def _line_of(raw: bytes, offset: int) -> int:
 # What spreadsheet programs save a "CSV" in when it is not UTF-8 (Excel on Windows writes the system's ANSI
 # code page): detection chooses among these, or among crm.yaml `imports.encodings`; others need --encoding.
 DETECTED = ("cp1252", "gb18030", "big5", "cp932", "cp949", "cp1250", "cp1251")
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _PLAUSIBLE = 0.1  # readings whose "chaos" (charset-normalizer's mess ratio) is this close to the best one's compete
 
@@ -94,7 +94,7 @@ def decode(raw: bytes, encoding: str | None = None, candidates: tuple[str, ...] 
         except LookupError:
             raise CrmError(f"--encoding {encoding!r}: unknown encoding; try utf-8, gb18030 or cp1252") from None
         return _strict(raw, encoding, "check --encoding or save the file in one encoding"), encoding
-    for bom, name in _BOMS:
+    for bom, name in BOMS:
         if raw.startswith(bom):
             text = _strict(raw, name, "the byte order mark says otherwise; save the file in one encoding")
             return text, "utf-8" if name == "utf-8-sig" else name
@@ -279,7 +279,7 @@ def read(raw: bytes, name: str, fmt: str | None = None, encoding: str | None = N
     fmt = fmt or guess_format(name, raw)
     if fmt not in FORMATS:
         raise CrmError(f"unknown input format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if b"\x00" in raw[: 1 << 20] and not encoding and not raw.startswith(tuple(bom for bom, _ in _BOMS)):
+    if b"\x00" in raw[: 1 << 20] and not encoding and not raw.startswith(tuple(bom for bom, _ in BOMS)):
         # UTF-16 files without a byte order mark are full of NULs
         raise CrmError(f"line {_line_of(raw, raw.index(bytes(1)))}: NUL byte; save the file as UTF-8 CSV "
                        "(or pass --encoding utf-16)")
@@ -301,7 +301,7 @@ def read(raw: bytes, name: str, fmt: str | None = None, encoding: str | None = N
 def _how(raw: bytes, option: str | None) -> str:
     if option:
         return "--encoding"
-    if raw.startswith(tuple(bom for bom, _ in _BOMS)):
+    if raw.startswith(tuple(bom for bom, _ in BOMS)):
         return "its byte order mark"
     return "detected, the only plausible reading; pass --encoding if that is wrong"
 

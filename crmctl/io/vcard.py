@@ -16,7 +16,8 @@ is kept, in the card's order with the preferred one first, and every property
 the mapping does not use is named in ``Card.dropped`` (the import reports it).
 
 Field mapping (both ways): FN (else N: 王;小明 → 王小明, Smith;Anna → Anna
-Smith) ↔ name, ORG ↔ the account's name, TITLE ↔ title, ROLE ↔ job_role (free
+Smith) ↔ name, N ↔ family_name + given_name when the name alone would split
+otherwise (``N:Li;Lei`` with ``FN:Li Lei``), ORG ↔ the account's name, TITLE ↔ title, ROLE ↔ job_role (free
 text), EMAIL ↔ email + emails, TEL;CELL ↔ mobile, other TEL ↔ phone, the rest ↔
 phones, NOTE ↔ notes, CATEGORIES ↔ tags, X-WECHAT ↔ wechat, UID ↔ uid, and
 crmctl's own X-CRMCTL-ROLE (buying-committee role), X-CRMCTL-NAME-EN,
@@ -33,7 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from crmctl.core.book import Record
-from crmctl.core.errors import ValidationError
+from crmctl.core.errors import CrmError, ValidationError
+from crmctl.core.text import is_cjk
 
 # vCard type -> crmctl phone type (``phones[].type``); anything else is "other"
 PHONE_TYPES = {"CELL": "cell", "MOBILE": "cell", "IPHONE": "cell", "WORK": "work", "HOME": "home", "FAX": "fax",
@@ -60,11 +62,82 @@ class Card:
     phones: list[tuple[str, str]] = field(default_factory=list)     # (crmctl type, number), preferred first
     values: dict[str, Any] = field(default_factory=dict)            # title, job_role, role, notes, uid, wechat, name_en, channel, tags
     reports_to_uid: str = ""
+    n_parts: tuple[str, str] = ("", "")                             # N's (family, given) as the card wrote them
     dropped: list[str] = field(default_factory=list)                # property names (with their group) not kept
 
     @property
     def label(self) -> str:
         return f"card {self.number} ({self.name or 'no name'})"
+
+
+def decode(raw: bytes, encoding: str | None = None, candidates: tuple[str, ...] | None = None) -> tuple[str, str]:
+    """A vCard file's text, and how it was read ("" for UTF-8; else e.g. ``cp1252 (its CHARSET parameters)``).
+
+    ``--encoding`` reads the whole file; a byte order mark or valid UTF-8 reads it as that (both through
+    :func:`crmctl.io.readers.decode`, as CSV imports do). Otherwise each property is read in its own
+    ``CHARSET`` (vCard 2.1: Outlook writes ``N;CHARSET=Windows-1252:Müller;Hans`` in the PC's code page),
+    a folded line in its property's; a property without one, when not UTF-8, in the one code page the file's
+    CHARSET parameters name, else the one charset-normalizer finds plausible among ``candidates``. Not sure:
+    :class:`CrmError` saying "pass --encoding". Bytes not valid in their charset: CrmError naming the line.
+    """
+    from crmctl.io import readers
+
+    found = readers.DETECTED if candidates is None else candidates
+    if encoding or raw.startswith(tuple(bom for bom, _ in readers.BOMS)) or _utf8(raw):
+        text, used = readers.decode(raw, encoding, found)
+        return text, "" if used == "utf-8" else f"{used} ({'--encoding' if encoding else 'its byte order mark'})"
+    lines = raw.split(b"\n")
+    charsets = [_charset_of(line) for line in lines]
+    current = None
+    for n, line in enumerate(lines):  # a folded line (leading space or tab) is in its property's charset
+        if line[:1] in (b" ", b"\t"):
+            charsets[n] = current
+        current = charsets[n]
+    named = sorted({c for c in charsets if c and c != "utf-8"})
+    strays = [line for line, charset in zip(lines, charsets) if charset is None and not _utf8(line)]
+    fallback, how = "utf-8", "its CHARSET parameters"
+    if strays:
+        if len(named) == 1:
+            fallback, how = named[0], f"its CHARSET parameters; lines without one as {named[0]} too"
+        else:
+            try:
+                fallback = readers.detect(b"\n".join(strays), found)
+            except CrmError as exc:
+                raise CrmError(f"not UTF-8 and {exc}") from None
+            how = "detected, the only plausible reading; pass --encoding if that is wrong"
+    out = []
+    for n, (line, charset) in enumerate(zip(lines, charsets), 1):
+        name = charset or (fallback if not _utf8(line) else "utf-8")
+        try:
+            out.append(line.decode(name))
+        except UnicodeDecodeError:
+            raise CrmError(f"line {n}: not valid {name}"
+                           f"{' (its CHARSET parameter)' if charset else ''}; pass --encoding") from None
+    used = ", ".join(sorted({*named, *([fallback] if strays else [])}))
+    return "\n".join(out), f"{used} ({how})"
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _charset_of(line: bytes) -> str | None:
+    """The codec a property line's ``CHARSET=`` names (``Windows-1252`` -> ``cp1252``), or None."""
+    import codecs
+
+    head = line.split(b":", 1)[0]
+    m = re.search(rb";CHARSET=\"?([A-Za-z0-9_.:-]+)", head, re.IGNORECASE)
+    if not m:
+        return None
+    name = m.group(1).decode("ascii")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise CrmError(f"CHARSET={name} is not an encoding Python knows; pass --encoding") from None
 
 
 def normalise(text: str) -> str:
@@ -124,17 +197,12 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7af" or "\u3400" <= ch <= "\u4dbf"
-               for ch in text)
-
-
 def name_from_n(n: Any) -> str:
     """A display name from N: CJK family+given with no space (王小明), else "given family"."""
     if not hasattr(n, "family"):
         return _text(n)
     family, given = _text(n.family), _text(n.given)
-    if _is_cjk(family + given):
+    if is_cjk(family + given):
         return f"{family}{given}"
     return " ".join(p for p in (given, _text(n.additional), family) if p)
 
@@ -184,6 +252,9 @@ def _card(number: int, component: Any, roles: set[str]) -> Card:
         card.name = _text(contents["fn"][0].value)
     elif "n" in contents:
         card.name = name_from_n(contents["n"][0].value)
+    if "n" in contents and hasattr(contents["n"][0].value, "family"):
+        n = contents["n"][0].value
+        card.n_parts = (_text(n.family), _text(n.given))
     if "org" in contents:
         org = contents["org"][0].value
         parts = [str(p).strip() for p in (org if isinstance(org, list) else [org])]
@@ -236,7 +307,7 @@ def write_vcards(contacts: Iterable[Record], accounts: Mapping[str, Record], uid
         data = contact.data
         name = str(data.get("name") or contact.id)
         card.add("fn").value = name
-        family, given = split_name(name)
+        family, given = n_parts(data, name)
         card.add("n").value = vobject.vcard.Name(family=family, given=given)
         account = accounts.get(str(data.get("account") or ""))
         if account is not None:
@@ -292,11 +363,19 @@ def fold(text: str) -> str:
     return "\r\n".join(out)
 
 
+def n_parts(data: Mapping[str, Any], name: str) -> tuple[str, str]:
+    """(family, given) for N: the contact's kept ``family_name``/``given_name`` (a card's own N), else
+    :func:`split_name` of the name."""
+    if data.get("family_name") or data.get("given_name"):
+        return str(data.get("family_name") or ""), str(data.get("given_name") or "")
+    return split_name(name)
+
+
 def split_name(name: str) -> tuple[str, str]:
     """(family, given): Latin names end with the family name; Chinese names start with it."""
     if " " in name.strip():
         given, _, family = name.strip().rpartition(" ")
         return family, given
-    if name and _is_cjk(name[0]) and len(name) > 1:
+    if name and is_cjk(name[0]) and len(name) > 1:
         return name[0], name[1:]
     return name, ""

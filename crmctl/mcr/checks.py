@@ -11,7 +11,6 @@ from typing import Iterator
 
 from crmctl.core.book import Book
 from crmctl.core.errors import Problem
-from crmctl.core.text import tax_id_problem
 from crmctl.mcr.dupes import book_duplicates
 from crmctl.mcr.rules import coordinate_problems, phone_entry_problems
 
@@ -30,14 +29,6 @@ def duplicates(book: Book, rtype: str) -> Iterator[Problem]:
 def check_duplicates(book: Book) -> Iterator[Problem]:
     yield from duplicates(book, "accounts")
     yield from duplicates(book, "contacts")
-
-
-def check_tax_ids(book: Book) -> Iterator[Problem]:
-    """A tax id that claims to be a USCC or an EU VAT number and fails its check digits (hand edits, imports)."""
-    for rec in book.all("accounts"):
-        problem = tax_id_problem(rec.get("tax_id"))
-        if problem and not rec.get("merged_into"):
-            yield Problem(rec.path, rec.line("tax_id"), problem, "schema")
 
 
 def check_phone_entries(book: Book) -> Iterator[Problem]:
@@ -89,4 +80,4 @@ def check_coordinates(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("lat"), message, "schema")
 
 
-CHECKS = (check_duplicates, check_tax_ids, check_phone_entries, check_parent_loops, check_redirects, check_coordinates)
+CHECKS = (check_duplicates, check_phone_entries, check_parent_loops, check_redirects, check_coordinates)

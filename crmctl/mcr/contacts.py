@@ -78,7 +78,11 @@ class CardResult:
 
 def card_data(card: Card, roles: list[str], channels: list[str]) -> tuple[dict[str, Any], list[str]]:
     """A card as contact fields (primary email/phone/mobile, the rest in emails/phones), and what does not fit."""
+    from crmctl.io.vcard import split_name
+
     data: dict[str, Any] = {"name": card.name, **card.values}
+    if any(card.n_parts) and card.n_parts != split_name(card.name):  # N:Li;Lei with FN:Li Lei: the card says which is which
+        data["family_name"], data["given_name"] = card.n_parts
     not_kept = list(card.dropped)
     if data.get("role") and roles and data["role"] not in roles:  # another book's buying-committee role
         role = data.pop("role")
@@ -146,26 +150,30 @@ def from_vcards(book: Book, cards: list[Card], account_ref: str | None, at: str,
         for key in contact_match_keys(rec.data, region):
             seen.setdefault(key, rec.id)
     results: list[CardResult] = []
-    errors: list[str] = []
+    errors: list[tuple[int, str]] = []
     for card in cards:
         if not card.name:
-            errors.append(f"{card.label}: no FN or N, so no name")
+            errors.append((card.number, f"{card.label}: no FN or N, so no name"))
             continue
         data, not_kept = card_data(card, roles, channels)
         uid = str(data.get("uid") or "")
         target = by_uid.get(uid) or (uid if uid in contacts else None)
         if target:
             existing = book.get("contacts", target)  # a merged contact redirects to its survivor
+            if uid == target and not existing.get("uid"):
+                data.pop("uid")  # this book's own export: the UID is the contact's id, nothing to keep
             new = _updated(existing.data, data)
             op = "unchanged" if new == existing.data else "update"
             changed = sorted(k for k in set(new) | set(existing.data) if new.get(k) != existing.data.get(k))
             results.append(CardResult(card, op, existing.id, new, ", ".join(changed), not_kept))
             continue
         account = by_name.get(name_key(card.org)) if card.org else None
+        if account is None and card.org and fallback:
+            not_kept.append(f"ORG {card.org} (no account of that name; filed under {fallback})")
         account = account or fallback
         if account is None:
             why = f"no account matches ORG {card.org!r}" if card.org else "no ORG"
-            errors.append(f"{card.label}: {why}; pass --account ACCOUNT or add the account first")
+            errors.append((card.number, f"{card.label}: {why}; pass --account ACCOUNT or add the account first"))
             continue
         keys = contact_match_keys(data, region)
         same = next((k for k in keys if k in seen), None)
@@ -185,12 +193,20 @@ def from_vcards(book: Book, cards: list[Card], account_ref: str | None, at: str,
         result.data = schema.order(result.data)
         problems = [message for _, message in validate(schema, result.data, book.settings)]
         problems += list(phone_entry_problems(result.data))
-        if problems:
-            errors.append(f"{result.card.label}: {problems[0]}")
+        errors += [(result.card.number, f"{result.card.label}: {problem}") for problem in problems]
     if errors:
-        more = f" (and {len(errors) - 1} more card(s) with problems)" if len(errors) > 1 else ""
-        raise ValidationError(f"{errors[0]}{more}; nothing imported")
+        raise CardErrors(sorted(errors, key=lambda e: e[0]), len(cards))
     return results
+
+
+class CardErrors(ValidationError):
+    """Every problem of a vCard import, in card order (``problems``); the message is the one-line summary."""
+
+    def __init__(self, problems: list[tuple[int, str]], total: int) -> None:
+        self.problems = [message for _, message in problems]
+        bad = len({number for number, _ in problems})
+        first = self.problems[0] if len(problems) == 1 else f"{bad} of {total} cards have problems (listed above)"
+        super().__init__(f"{first}; nothing imported")
 
 
 def _link_bosses(results: list[CardResult], ids_by_uid: Mapping[str, str], contacts: Mapping[str, Record]) -> None:

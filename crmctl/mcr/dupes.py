@@ -24,7 +24,7 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import PolicyError
 from crmctl.core.settings import Settings
 from crmctl.core.states import lead_is_converted
-from crmctl.core.text import default_region, email_key, name_parts, phone_key, tax_key
+from crmctl.core.text import default_region, email_key, is_cjk, name_parts, phone_key, tax_key
 
 MIN_PHONE_DIGITS = 7  # shorter keys (extensions, typos) would match unrelated people
 PROBABLE, POSSIBLE = "probable", "possible"
@@ -211,18 +211,27 @@ def book_duplicates(book: Book, rtype: str) -> Iterator[tuple[Record, Record, st
 
 
 def similar(book: Book, text: str, threshold: int | None = None) -> list[tuple[str, Record, int]]:
-    """(type, record, score) of live leads, contacts and accounts whose name key is similar to ``text``'s (a typo)."""
+    """(type, record, score) of live leads, contacts and accounts whose name key is similar to ``text``'s.
+
+    Similar: a rapidfuzz ratio of the keys of at least ``duplicates.possible_score`` (a typo), or, for a
+    Chinese/Japanese/Korean query of two characters or more, a key that contains it or is contained in it
+    (``华为`` and ``华为技术``: CJK names are short, and the brand is part of the full name); the score is then
+    the ratio itself, whatever the threshold.
+    """
     from rapidfuzz import fuzz
 
     query, _ = name_parts(text)
-    if len(query) < 3:
+    cjk = is_cjk(query)
+    if len(query) < (2 if cjk else 3):
         return []
     cutoff = int(threshold if threshold is not None else book.settings.get("duplicates.possible_score", 80))
     found: list[tuple[str, Record, int]] = []
     for rtype in ("leads", "contacts", "accounts"):
         fields = ("name", "name_en", "short_name", "company") if rtype != "contacts" else ("name", "name_en")
         for rec in book.live(rtype).values():
-            best = max((fuzz.ratio(query, name_parts(rec.get(f))[0]) for f in fields if rec.get(f)), default=0)
-            if best >= cutoff:
+            keys = [name_parts(rec.get(f))[0] for f in fields if rec.get(f)]
+            best = max((fuzz.ratio(query, key) for key in keys), default=0)
+            part = cjk and any(len(key) >= 2 and (query in key or key in query) for key in keys)
+            if best >= cutoff or part:
                 found.append((rtype, rec, int(round(best))))
     return found

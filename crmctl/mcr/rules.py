@@ -13,7 +13,6 @@ from crmctl.core.book import Book
 from crmctl.core.edit import follow_chain
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import to_decimal
-from crmctl.core.text import tax_id_problem
 
 BOUNDS = {"lat": Decimal(90), "lon": Decimal(180)}
 
@@ -66,9 +65,6 @@ def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
             raise ValidationError(f"account {rid}: parent {parent} was merged into {target.merged_into}; use that instead")
     parent_chain(book, parent, rid)
     for problem in coordinate_problems(data):
-        raise ValidationError(f"account {rid}: {problem}")
-    problem = tax_id_problem(data.get("tax_id"))
-    if problem:
         raise ValidationError(f"account {rid}: {problem}")
 
 

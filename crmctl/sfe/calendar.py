@@ -9,7 +9,7 @@ import datetime as _dt
 from typing import Any
 
 from crmctl.core.book import Book, Record
-from crmctl.core.clock import book_tz, parse_timezone, zone_name
+from crmctl.core.clock import book_tz, instant, parse_timezone, readings, zone_name
 from crmctl.core.states import visit_is_cancelled
 from crmctl.sfe import sop
 
@@ -82,17 +82,19 @@ def to_ics(book: Book, visits: list[Record], user: str, exported: _dt.datetime) 
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"Visits — {users[user].get('name', user) if user in users else user}")
     stamp = exported.astimezone(_dt.timezone.utc)
+    notes: list[str] = [warning] if warning else []
     for rec in visits:
         acc = accounts[str(rec.get("account"))].data if str(rec.get("account")) in accounts else {}
         vtype = sop.types(settings).get(str(rec.get("type")), {})
-        hh, mm = str(rec.get("time") or default_time).split(":")
-        wall = _dt.datetime.combine(_dt.date.fromisoformat(str(rec.get("date"))), _dt.time(int(hh), int(mm)))
-        start = wall.replace(tzinfo=zone) if warning is None else wall.replace(tzinfo=local).astimezone(zone)
+        start, note = _start(rec, local, zone, default_time)
+        if note:
+            notes.append(note)
         event = icalendar.Event()
         event.add("uid", f"{rec.id}@{domain}")
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
-        event.add("dtend", start + _dt.timedelta(minutes=int(vtype.get("duration_min", 60))))
+        end = instant(start) + _dt.timedelta(minutes=int(vtype.get("duration_min", 60)))  # real minutes, even on a DST night
+        event.add("dtend", end.astimezone(zone))
         event.add("sequence", sequence(rec))
         modified = last_modified(rec)
         if modified:
@@ -110,7 +112,24 @@ def to_ics(book: Book, visits: list[Record], user: str, exported: _dt.datetime) 
         cal.add_component(event)
     if warning is None:
         cal.add_missing_timezones()  # a VTIMEZONE for the TZID, so every calendar app reads the times alike
-    return cal.to_ical(), [warning] if warning else []
+    return cal.to_ical(), notes
+
+
+def _start(rec: Record, local: _dt.tzinfo, zone: _dt.tzinfo, default_time: str) -> tuple[_dt.datetime, str | None]:
+    """A visit's start in the export zone, and a note when its stored time does not exist on its day.
+
+    The time is a wall time in the book's zone (``local``); a repeated one is its first showing
+    (:func:`crmctl.core.clock.localize`). A skipped one (a hand edit: crmctl refuses to store it) is moved
+    forward by the gap, as RFC 5545 3.3.5 reads such a time, and said.
+    """
+    hh, mm = str(rec.get("time") or default_time).split(":")
+    wall = _dt.datetime.combine(_dt.date.fromisoformat(str(rec.get("date"))), _dt.time(int(hh), int(mm)))
+    found = readings(wall, local)
+    if found:
+        return found[0].astimezone(zone), None
+    moved = wall.replace(tzinfo=local).astimezone(_dt.timezone.utc).astimezone(local)
+    return moved.astimezone(zone), (f"visit {rec.id}: {wall:%Y-%m-%d %H:%M} does not exist in the book's zone "
+                                    f"(clocks go forward); exported at {moved:%H:%M}")
 
 
 def _address_of(user: Record | None, uid: str, domain: str) -> Any:

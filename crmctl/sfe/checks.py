@@ -5,11 +5,13 @@ import datetime as _dt
 from typing import Callable, Iterable, Iterator
 
 from crmctl.core.book import Book
-from crmctl.core.errors import Problem
+from crmctl.core.clock import elapsed
+from crmctl.core.errors import CrmError, Problem
 from crmctl.core.states import visit_is_completed
 from crmctl.sfe import sop
 from crmctl.sfe.geo import range_problem
 from crmctl.sfe.team import MANAGER_ROLES
+from crmctl.sfe.visits import planned_at
 
 
 def check_completed_steps(book: Book) -> Iterator[Problem]:
@@ -67,10 +69,20 @@ def check_times(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("checkout"), "check-out without a check-in", "sfe-time")
         elif start and end:
             try:
-                if _dt.datetime.fromisoformat(str(end)) < _dt.datetime.fromisoformat(str(start)):
+                if elapsed(_dt.datetime.fromisoformat(str(start)), _dt.datetime.fromisoformat(str(end))) < _dt.timedelta():
                     yield Problem(rec.path, rec.line("checkout"), f"check-out {end} is before the check-in {start}", "sfe-time")
             except ValueError:
                 yield Problem(rec.path, rec.line("checkin"), f"check-in/out times {start!r}/{end!r} are not ISO timestamps", "sfe-time")
+
+
+def check_planned_times(book: Book) -> Iterator[Problem]:
+    """A planned visit's time exists on its day (not in the hour a spring-forward night skips)."""
+    for rec in book.all("visits"):
+        if rec.get("time") and rec.get("date"):
+            try:
+                planned_at(str(rec.get("date")), str(rec.get("time")), book.settings)
+            except CrmError as exc:
+                yield Problem(rec.path, rec.line("time"), str(exc), "sfe-time")
 
 
 def check_coordinates(book: Book) -> Iterator[Problem]:
@@ -85,4 +97,5 @@ def check_coordinates(book: Book) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Callable[[Book], Iterable[Problem]], ...] = (check_completed_steps, check_steps_in_sop, check_coaching, check_companions, check_times,
+                                                               check_planned_times,
                                                                check_coordinates)

@@ -15,8 +15,14 @@ The rule, the same whatever window a plan is run over:
 * A visit the plan places takes the rep's latest missed visit of that account when there is one: the
   missed visit is rescheduled (moved, with a ``rescheduled`` entry), not duplicated.
 
+* A window receives its part of the one plan that starts on the first day a plan can still use (today
+  when the window includes today, else the next day) and ends with the window: the days between are
+  planned in memory first and only the window's visits are written. So a later window planned first
+  (W50 before W49) leaves the visits that are due now to the earlier window, whichever is planned first.
+
 Because every decision on a day depends only on the visits before it and the fixed visits from it on,
-planning week by week equals one plan of the whole period (tests/sfe/test_plan_over_time.py).
+planning week by week -- in any order, on the same day -- equals one plan of the whole period
+(tests/sfe/test_plan_over_time.py).
 """
 from __future__ import annotations
 
@@ -145,15 +151,29 @@ def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt
     """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``)."""
     first, last = win
     cal = work_calendar(book.settings)
-    days = cal.days(max(first, today), last)
-    if not days:
+    if not cal.days(max(first, today), last):
         raise ValidationError(f"no working days from {max(first, today)} to {last} to plan on "
                               "(working_days, calendar and days_off in crm.yaml; past days are not planned)")
+    days = cal.days(plan_start(first, today), last)  # the days before the window are planned in memory only
     visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
     by_account = chains(accounts_to_plan(book, rep), visits, today)
     room = {owner: room_per_day(len(cal.weekdays), [c.cadence for c in by_account.values() if c.owner == owner])
             for owner in {c.owner for c in by_account.values()}}
-    return PlanResult(schedule(by_account, days, today, room, load_by_rep(visits, days)), cal.notes)
+    placed = schedule(by_account, days, today, room, load_by_rep(visits, days))
+    start = max(first, today).isoformat()
+    earlier = [p for p in placed if p.date < start]
+    notes = list(cal.notes)
+    if earlier:
+        gap = f"--from {earlier[0].date} --to {(first - _dt.timedelta(days=1)).isoformat()}"
+        notes.append(f"{len(earlier)} visit(s) the cadence asks for fall on days before this window that are not "
+                     f"planned yet; plan them with `crmctl visit plan {gap}{' --rep ' + rep if rep else ''}`")
+    return PlanResult([p for p in placed if p.date >= start], notes)
+
+
+def plan_start(first: _dt.date, today: _dt.date) -> _dt.date:
+    """The first day of the one plan a window is part of: today when the window includes it, else tomorrow
+    (a plan made for next week leaves today's remaining hours alone)."""
+    return today if first <= today else today + _dt.timedelta(days=1)
 
 
 def schedule(by_account: dict[str, Chain], days: list[_dt.date], today: _dt.date, room: dict[str, int],

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from crmctl.core.clock import elapsed, wall_time
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
 from crmctl.core.states import VISIT_COUNTED, VISIT_OPEN, VisitStatus, visit_is_cancelled
 from crmctl.sfe import sop
 from crmctl.sfe.geo import haversine_m, parse_coords, range_problem
-from crmctl.sfe.when import minutes_between, parse_date
+from crmctl.sfe.when import minutes_between, parse_clock, parse_date
 
 def require_status(visit: dict[str, Any], vid: str, allowed: frozenset[VisitStatus], doing: str) -> None:
     status = visit.get("status")
@@ -27,11 +28,24 @@ def new_visit(account: str, rep: str, day: str, vtype: str, settings: Settings, 
               created: str | None = None) -> dict[str, Any]:
     """The data of a planned visit (the caller has resolved account, rep and companions)."""
     sop.visit_type(settings, vtype)
-    parse_date(day, "--date")
+    planned_at(day, time, settings)
     data: dict[str, Any] = {"account": account, "rep": rep, "with": list(with_ or []), "type": vtype,
                             "status": VisitStatus.PLANNED.value, "date": day, "time": time, "purpose": purpose,
                             "source": source, "created": created}
     return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def planned_at(day: str, time: str | None, settings: Settings) -> _dt.datetime | None:
+    """When a visit planned on ``day`` at ``time`` (HH:MM, a wall time in the book's zone) starts; None without a time.
+
+    A time the clocks skip on that day (02:30 on the spring-forward night in Berlin) is refused, naming the
+    day; a time shown twice is its first showing (see :func:`crmctl.core.clock.localize`).
+    """
+    date = parse_date(day, "--date")
+    if time in (None, ""):
+        return None
+    clock = _dt.time(*map(int, parse_clock(str(time), "time").split(":")))
+    return wall_time(date, clock, settings, "visit time")
 
 
 def may_record(visit: dict[str, Any], vid: str, by: str | None) -> None:
@@ -45,14 +59,15 @@ def entry_time(at: _dt.datetime, now: _dt.datetime, settings: Settings, what: st
     """When a check-in/out is recorded: refused in the future, marked ``late_entry`` (with when it was entered)
     when more than ``visits.entry_tolerance_min`` before now. Returns the entry's fields and a warning."""
     tolerance = _dt.timedelta(minutes=int(settings.get("visits.entry_tolerance_min", 30)))
-    if at > now + tolerance:
+    ahead = elapsed(now, at)  # real time, not wall clocks: a daylight-saving night is an hour shorter or longer
+    if ahead > tolerance:
         raise ValidationError(f"{what} {at.isoformat()} is in the future (now {now.isoformat()}); "
                               "record it when it happens, or give the right --time")
     entry: dict[str, Any] = {"at": at.isoformat()}
-    if at < now - tolerance:
+    if -ahead > tolerance:
         entry.update(late_entry=True, entered=now.isoformat())
-        hours = (now - at).total_seconds() / 3600
-        return entry, (f"{what} entered {hours:.1f} h after the fact (more than {tolerance.seconds // 60} min): "
+        hours = -ahead.total_seconds() / 3600
+        return entry, (f"{what} entered {hours:.1f} h after the fact (more than {int(tolerance.total_seconds() // 60)} min): "
                        "kept as a late entry, which does not count as on time")
     return entry, None
 
@@ -188,24 +203,31 @@ def open_followups(visit: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return [(n, f) for n, f in enumerate(visit.get("next_steps") or [], 1) if not f.get("done")]
 
 
-def change_date(old: dict[str, Any] | None, new: dict[str, Any], vid: str, *, by: str | None, at: str) -> dict[str, Any]:
-    """``visit edit --set date=``: a visit that happened (or was cancelled) keeps its date; a planned one is
-    rescheduled (see :func:`reschedule`)."""
+def change_date(old: dict[str, Any] | None, new: dict[str, Any], vid: str, settings: Settings, *, by: str | None,
+                at: str) -> dict[str, Any]:
+    """``visit edit --set date=/time=``: the new time must exist on the new day (:func:`planned_at`); a visit that
+    happened (or was cancelled) keeps its date; a planned one is rescheduled (see :func:`reschedule`)."""
+    if old is None or (str(old.get("date")), old.get("time")) != (str(new.get("date")), new.get("time")):
+        planned_at(str(new.get("date")), new.get("time"), settings)
     if old is None or str(old.get("date")) == str(new.get("date")):
         return new
     if old.get("status") != VisitStatus.PLANNED:
         raise PolicyError(f"visit {vid} is {old.get('status')}; its date ({old.get('date')}) stays as it happened")
-    moved = reschedule(old, vid, str(new.get("date")), by=by, at=at, reason="edited")
+    moved = reschedule(old, vid, str(new.get("date")), settings, by=by, at=at, reason="edited")
     return dict(new, rescheduled=moved["rescheduled"])
 
 
-def reschedule(visit: dict[str, Any], vid: str, day: str, *, by: str | None, at: str, reason: str = "") -> dict[str, Any]:
+def reschedule(visit: dict[str, Any], vid: str, day: str, settings: Settings, *, by: str | None, at: str,
+               reason: str = "") -> dict[str, Any]:
     """Move a planned visit to ``day``, keeping where it was in ``rescheduled: [{from, to, at, by, reason}]``.
+
+    Its time must exist on the new day (:func:`planned_at`: refused on a spring-forward night otherwise).
 
     Calendars bump the event's SEQUENCE once per entry, so a phone that imported the old day moves it.
     """
     require_status(visit, vid, frozenset({VisitStatus.PLANNED}), "move it to another day (only planned visits can be rescheduled)")
     new_day = parse_date(day, "date").isoformat()
+    planned_at(new_day, visit.get("time"), settings)
     entry = {"from": str(visit.get("date")), "to": new_day, "at": at, "by": by, "reason": reason}
     return dict(visit, date=new_day, rescheduled=[*(visit.get("rescheduled") or []),
                                                   {k: v for k, v in entry.items() if v not in (None, "")}])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
-from crmctl.core.clock import now
+from crmctl.core.clock import elapsed, instant, localize, now, readings
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
 from crmctl.sfe.daysoff import work_calendar
@@ -130,30 +130,38 @@ def moment(text: str | None, now: _dt.datetime, after: _dt.datetime | None = Non
     """When a check-in or check-out happened, in ``now``'s zone.
 
     ``None``: now. ``HH:MM``: today at that time -- or, given ``after`` (the check-in of a check-out), the
-    first such time after it, so a check-out at 00:30 belongs to the day after a 23:00 check-in.
+    first such instant after it, so a check-out at 00:30 belongs to the day after a 23:00 check-in, and
+    02:15 after a 02:30 check-in on the fall-back night is the second 02:15 (45 min later), not tomorrow.
     ``YYYY-MM-DDTHH:MM[:SS][+hh:mm]``: that moment (the book's zone when no offset is given).
+    Wall times follow :func:`crmctl.core.clock.localize`: a repeated one is its first showing unless
+    the offset is given, a skipped one is refused.
     """
     tz = now.tzinfo
+    assert tz is not None
     if not text:
         return now
     if _CLOCK.match(text.strip()):
         clock = _dt.time(*map(int, parse_clock(text).split(":")))
         if after is None:
-            return _dt.datetime.combine(now.date(), clock, tz)
-        local = after.astimezone(tz)
-        value = _dt.datetime.combine(local.date(), clock, tz)
-        return value if value >= local else _dt.datetime.combine(local.date() + _dt.timedelta(days=1), clock, tz)
+            return localize(_dt.datetime.combine(now.date(), clock), tz, "--time")
+        day = after.astimezone(tz).date()
+        for wall in (_dt.datetime.combine(day, clock), _dt.datetime.combine(day + _dt.timedelta(days=1), clock)):
+            for reading in readings(wall, tz):
+                if instant(reading) >= instant(after):
+                    return reading
+        return localize(_dt.datetime.combine(day + _dt.timedelta(days=1), clock), tz, "--time")  # refuses the skipped time
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValidationError(f"--time {text!r}: use HH:MM (today) or YYYY-MM-DDTHH:MM (another day)") from None
     if len(text.strip()) <= 10:
         raise ValidationError(f"--time {text!r}: give the time too, YYYY-MM-DDTHH:MM")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.replace(microsecond=0)
+    if value.tzinfo is not None:
+        return value.replace(microsecond=0)
+    return localize(value, tz, "--time")
 
 
 def minutes_between(start: str, end: str) -> int:
-    delta = _dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)
+    """Whole minutes of real time from one ISO timestamp to another (see :func:`crmctl.core.clock.elapsed`)."""
+    delta = elapsed(_dt.datetime.fromisoformat(start), _dt.datetime.fromisoformat(end))
     return int(delta.total_seconds() // 60)

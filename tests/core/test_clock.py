@@ -30,7 +30,7 @@ def created(book: Path, rid: str) -> str:
     ("2026-07-01T10:00:00", "2026-07-01T10:00:00+02:00"),        # a wall time in Berlin, summer time (CEST)
     ("2026-01-15T10:00:00", "2026-01-15T10:00:00+01:00"),        # winter time (CET)
     ("2026-07-01T08:00:00+00:00", "2026-07-01T10:00:00+02:00"),  # an instant is shown in the book's zone
-    ("2026-03-29T02:30:00", "2026-03-29T03:30:00+02:00"),        # the hour skipped in spring: clocks move on
+    ("2026-10-25T02:30:00", "2026-10-25T02:30:00+02:00"),        # the hour shown twice in autumn: its first showing
 ])
 def test_an_iana_timezone_gives_timestamps_that_days_offset(run: Run, book: Path, now: str, stamp: str) -> None:
     # the old code accepted `timezone: Europe/Berlin` and wrote every timestamp in UTC (+00:00)
@@ -38,6 +38,12 @@ def test_an_iana_timezone_gives_timestamps_that_days_offset(run: Run, book: Path
     result = run("account", "add", "--id", "kmw", "--name", "KMW GmbH", env={"CRMCTL_NOW": now})
     assert result.exit_code == 0, result.output
     assert created(book, "kmw") == stamp
+
+
+def test_crmctl_now_in_the_skipped_hour_is_refused(run: Run, book: Path) -> None:
+    set_setting(book, 'timezone: "+08:00"', "timezone: Europe/Berlin")
+    result = run("account", "add", "--id", "kmw", "--name", "KMW GmbH", env={"CRMCTL_NOW": "2026-03-29T02:30:00"})
+    assert result.exit_code == 1 and "CRMCTL_NOW 2026-03-29 02:30 does not exist in Europe/Berlin" in result.stderr
 
 
 def test_a_fixed_offset_stays_allowed(run: Run, book: Path) -> None:
@@ -127,9 +133,14 @@ def test_the_demo_book_settings_are_within_limits(demo_copy: Path) -> None:
 def test_a_wall_time_is_a_real_instant_of_that_zone(moment: _dt.datetime, zone: str) -> None:
     """Every wall time becomes one instant whose own offset is that of the zone at that instant."""
     tz = clock.parse_timezone(zone)
-    got = clock.localize(moment, tz)
+    try:
+        got = clock.localize(moment, tz)
+    except CrmError as exc:  # a wall time the clocks skip is refused, never moved
+        assert "does not exist" in str(exc) and clock.readings(moment, tz) == []
+        return
     assert got.utcoffset() == got.astimezone(_dt.timezone.utc).astimezone(tz).utcoffset()
-    assert abs((got.replace(tzinfo=None) - moment.replace(microsecond=0)).total_seconds()) <= 3600  # a gap moves it at most an hour
+    assert got.replace(tzinfo=None) == moment.replace(microsecond=0)  # the wall time itself, never moved
+    assert got == clock.readings(moment, tz)[0]  # a repeated one: its first showing
     assert _dt.datetime.fromisoformat(got.isoformat()) == got
 
 

@@ -22,6 +22,11 @@ SAME_COMPANY = [
     ("联创电子(上海)", "上海联创电子"),
     ("联创电子（上海）有限公司", "上海联创电子有限公司"),
     ("Lone Star Fabrication, L.L.C.", "Lone Star Fabrication LLC"),
+    # Chinese legal forms (the old key kept 股份 of 股份公司 and missed these)
+    ("宁波模具股份公司", "宁波模具股份有限公司"),
+    ("宁波模具有限责任公司", "宁波模具有限公司"),
+    ("宁波模具集团股份有限公司", "宁波模具集团"),
+    ("宁波模具(集团)有限公司", "宁波模具公司"),
 ]
 DIFFERENT = [("ACME Industries", "ACME Instruments"), ("Siemens AG", "Siemens Healthineers AG"), ("华为技术", "华为终端")]
 USCC = "91310000MA1FL8XQ37"  # check digit computed with stdnum.cn.uscc.calc_check_digit("91310000MA1FL8XQ3")
@@ -110,3 +115,54 @@ def test_whois_lists_possible_duplicates_with_a_score(run: Run, book: Path) -> N
     # "acmeinstruments": ratio 75.9 < 80, not even a possible duplicate
     assert json.loads(run("whois", "ACME Instruments", "--format", "json").stdout) == []
     assert json.loads(run("whois", "Acme Industries Limited", "--format", "json").stdout)[0]["likely"] == "probable"
+
+
+def test_a_chinese_legal_form_is_a_probable_duplicate_at_creation(run: Run, book: Path) -> None:
+    assert run("account", "add", "--id", "nbmj", "--name", "宁波模具股份有限公司").exit_code == 0
+    result = run("account", "add", "--name", "宁波模具股份公司")
+    assert result.exit_code == 0 and "probable duplicate of account nbmj (宁波模具股份有限公司" in result.stderr
+
+
+def test_whois_a_cjk_part_of_a_name_is_a_possible_match(run: Run, book: Path) -> None:
+    """`whois 华为` found nothing when 华为技术 existed (two characters were too short to look for)."""
+    assert run("account", "add", "--id", "huawei", "--name", "华为技术有限公司").exit_code == 0
+    rows = json.loads(run("whois", "华为", "--format", "json").stdout)
+    assert [(r["id"], r["likely"]) for r in rows] == [("huawei", "possible")]
+    assert rows[0]["score"] == 67  # rapidfuzz ratio of 华为 / 华为技术: 2 * 2 / (2 + 4) = 66.7
+    assert json.loads(run("whois", "华", "--format", "json").stdout) == []  # one character says nothing
+    assert json.loads(run("whois", "中兴", "--format", "json").stdout) == []
+
+
+@pytest.mark.parametrize("bad", ["0x1F", "~", "1e3", "n/a", "123"])
+def test_a_tax_id_that_is_no_id_is_refused_on_add_and_edit(run: Run, book: Path, bad: str) -> None:
+    """`account add --set tax_id=0x1F` was accepted: a tax id is letters and digits with at least 4 digits."""
+    before = head(book)
+    result = run("account", "add", "--name", "Tax Co", "--set", f"tax_id={bad}")
+    assert result.exit_code == 1 and f"tax_id {bad!r} is not a tax id" in err_line(result)
+    edit = run("account", "edit", "acme", "--tax-id", bad)
+    assert edit.exit_code == 1 and "is not a tax id" in err_line(edit)
+    assert head(book) == before and clean(book)
+
+
+def test_a_tax_id_is_checked_for_the_accounts_country(run: Run, book: Path) -> None:
+    """With country Germany, python-stdnum's German schemes decide: 136695976 is Siemens' VAT number without its
+    prefix (valid), 123456789 is none of them."""
+    ok = run("account", "add", "--id", "siemens", "--name", "Siemens AG", "--set", "country=Germany", "--set", "tax_id=136695976")
+    assert ok.exit_code == 0, ok.output
+    bad = run("account", "add", "--name", "Fake GmbH", "--set", "country=Germany", "--set", "tax_id=123456789")
+    assert bad.exit_code == 1 and "is not a valid tax id for country Germany" in err_line(bad)
+    assert run("account", "add", "--name", "Lone Star", "--set", "country=United States", "--set", "tax_id=12-3456789").exit_code == 0
+
+
+def test_imported_and_hand_edited_tax_ids_are_checked(run: Run, book: Path, tmp_path: Path) -> None:
+    """Imported `~` and `1e3` were accepted; now the rows are refused naming the column, and `check` reports a
+    hand-edited one."""
+    path = tmp_path / "accounts.csv"
+    path.write_text("name,tax_id\nTilde Co,~\nExp Co,1e3\nGood Co,91310000MA1FL8XQ37\n", encoding="utf-8")
+    result = run("import", "accounts", str(path))
+    assert result.exit_code == 1
+    assert "row 2, column tax_id: tax_id '~' is not a tax id" in result.stderr
+    assert "row 3, column tax_id: tax_id '1e3' is not a tax id" in result.stderr
+    acme = book / "records" / "accounts" / "acme.yaml"
+    acme.write_text(acme.read_text(encoding="utf-8") + 'tax_id: "0x1F"\n', encoding="utf-8")
+    assert "tax_id '0x1F' is not a tax id" in run("check").output

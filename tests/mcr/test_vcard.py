@@ -178,7 +178,7 @@ def test_google_30_three_emails_and_a_free_text_role(run: Run, book: Path) -> No
 
 def test_vcard_40_tel_uris_with_extensions(run: Run, book: Path) -> None:
     rows = import_file(run, "vcard-4.0.vcf", "--account", "acme")
-    assert rows[0]["not_kept"] == "GEO, KEY, TZ, URL"
+    assert rows[0]["not_kept"] == "GEO, KEY, TZ, URL, ORG Viagenie (no account of that name; filed under acme)"
     simon = contact(run, "Simon Perreault")
     assert (simon["phone"], simon["mobile"]) == ("+1-418-656-9254 ext 102", "+1-418-262-6501")
     assert simon["phones"] == [{"type": "home", "number": "+1-555-555-5555 ext 5555"}]
@@ -240,3 +240,86 @@ def test_export_import_elsewhere_export_keeps_uids_and_crmctl_fields(run: Run, b
     assert (nana["emails"], nana["phones"]) == (["nana@home.example"], [{"type": "fax", "number": "021-5555-0000"}])
     assert listed["Li Lei"]["reports_to"] == nana["id"]
     assert first.read_text(encoding="utf-8").replace("\r\n ", "") .count("UID:") == 2
+
+
+# ---------------------------------------------------------------- encodings, not_kept, every problem, N, round trips
+def test_outlook_21_in_windows_1252_is_read_through_its_charset(run: Run, book: Path) -> None:
+    """Outlook saves 2.1 cards in the PC's code page with CHARSET=Windows-1252 (the old code refused the file with
+    Python's "'utf-8' codec can't decode byte 0xfc")."""
+    result = run("contact", "import-vcf", str(VCARDS / "outlook-2.1-cp1252.vcf"), "--account", "acme", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "read as cp1252 (its CHARSET parameters" in result.stderr
+    jurgen = contact(run, "Jürgen Müller")
+    assert jurgen["title"] == "Geschäftsführer"
+    # ORG matched no account: filed under --account, and the ORG is listed (the old code dropped it silently)
+    assert json.loads(result.stdout)[0]["not_kept"] == "X-MS-OL-DESIGN, ORG Bäckerei Schäfer GmbH (no account of that name; filed under acme)"
+
+
+def test_a_vcard_without_charset_in_a_code_page(run: Run, book: Path, tmp_path: Path) -> None:
+    """No CHARSET anywhere and not UTF-8: detected like a CSV import, or refused with "pass --encoding";
+    --encoding reads it."""
+    path = tmp_path / "plain.vcf"
+    path.write_bytes("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Jürgen Müller\r\nORG:ACME Industries\r\nEND:VCARD\r\n".encode("cp1252"))
+    result = run("contact", "import-vcf", str(path), "--dry-run")
+    assert result.exit_code in (0, 1)
+    if result.exit_code == 1:
+        assert "pass --encoding" in err_line(result) and "codec" not in result.stderr
+    else:
+        assert "read as cp1252" in result.stderr and "Jürgen Müller" in result.stderr + result.stdout
+    ok = run("contact", "import-vcf", str(path), "--encoding", "cp1252")
+    assert ok.exit_code == 0, ok.output
+    assert "read as cp1252 (--encoding)" in ok.stderr
+    assert contact(run, "Jürgen Müller")["account"] == "acme"
+    bad = run("contact", "import-vcf", str(path), "--encoding", "nonsense")
+    assert bad.exit_code == 1 and "unknown encoding" in err_line(bad)
+
+
+def test_every_bad_card_is_reported_in_card_order(run: Run, book: Path, tmp_path: Path) -> None:
+    """Three bad cards (a bad email on card 1, no account on card 2, no name on card 3): all three are listed, in
+    card order, then one error line (the old code named one card, the unknown ORG before the bad email)."""
+    path = tmp_path / "bad.vcf"
+    path.write_text(CARDS.replace("zhang.wei@baosteel.example.cn", "zhang(at)baosteel").replace("ＡＣＭＥ Ｉｎｄｕｓｔｒｉｅｓ", "Nobody Ltd")
+                    + "BEGIN:VCARD\nVERSION:3.0\nEMAIL:x@example.com\nEND:VCARD\n", encoding="utf-8")
+    before = head(book)
+    result = run("contact", "import-vcf", str(path))
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"{path}: card 1 (张伟): email: 'zhang(at)baosteel' is not an email address",
+                     f"{path}: card 2 (Anna Schmidt): no account matches ORG 'Nobody Ltd'; pass --account ACCOUNT or add the account first",
+                     f"{path}: card 3 (no name): no FN or N, so no name",
+                     "error: 3 of 3 cards have problems (listed above); nothing imported"]
+    assert head(book) == before and clean(book)
+
+
+def test_a_cards_own_n_parts_are_kept(run: Run, book: Path, tmp_path: Path) -> None:
+    """vCard 4.0 `N:Li;Lei` with `FN:Li Lei`: Li is the family name; the old export wrote N:Lei;Li (swapped)."""
+    path = tmp_path / "li.vcf"
+    path.write_text("BEGIN:VCARD\nVERSION:4.0\nFN:Li Lei\nN:Li;Lei;;;\nORG:ACME Industries\nEND:VCARD\n"
+                    "BEGIN:VCARD\nVERSION:3.0\nFN:欧阳娜娜\nN:欧阳;娜娜;;;\nORG:ACME Industries\nEND:VCARD\n"
+                    "BEGIN:VCARD\nVERSION:3.0\nFN:Anna Schmidt\nN:Schmidt;Anna;;;\nORG:ACME Industries\nEND:VCARD\n",
+                    encoding="utf-8")
+    assert run("contact", "import-vcf", str(path)).exit_code == 0
+    li, nana, anna = (contact(run, n) for n in ("Li Lei", "欧阳娜娜", "Anna Schmidt"))
+    assert (li["family_name"], li["given_name"]) == ("Li", "Lei")
+    assert (nana["family_name"], nana["given_name"]) == ("欧阳", "娜娜")  # a two-character family name
+    assert "family_name" not in anna  # the name alone tells: nothing extra stored
+    out = run("contact", "export-vcf").stdout
+    assert "N:Li;Lei;;;" in out and "N:欧阳;娜娜;;;" in out and "N:Schmidt;Anna;;;" in out
+
+
+def test_reimporting_the_books_own_export_changes_nothing(run: Run, demo_copy: Path, tmp_path: Path) -> None:
+    """Every demo contact came in without a UID; the export writes the contact id as UID. Importing it back was
+    `updated: uid` for each; now every card is unchanged and no commit is made."""
+    from tests.conftest import invoke
+
+    out = tmp_path / "all.vcf"
+    assert invoke("contact", "export-vcf", "--out", str(out), book=demo_copy).exit_code == 0
+    def files() -> dict[str, str]:
+        return {str(p): p.read_text(encoding="utf-8") for p in sorted((demo_copy / "records").rglob("*.yaml"))}
+
+    before = files()
+    result = invoke("contact", "import-vcf", str(out), "--format", "json", book=demo_copy)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and {r["result"] for r in rows} == {"unchanged"}, [r for r in rows if r["result"] != "unchanged"][:3]
+    assert files() == before

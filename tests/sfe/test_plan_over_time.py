@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings as hsettings, strategies as st
 
 from crmctl.sfe.plan import chains, load_by_rep, room_per_day, schedule
-from tests.sfe.conftest import Run, ok
+from tests.sfe.conftest import Run, fails, ok
 from tests.sfe.test_plan import visits
 
 
@@ -83,16 +83,37 @@ def test_the_act_lists_suggested_command_reschedules(run: Run, book: Path, now) 
     assert "2 missed visit(s), none to move 2026-11-27..2026-12-03" in act[0]["action"]
 
 
+def test_a_later_week_planned_first_leaves_the_due_visits_to_the_earlier_one(run: Run, book: Path, now) -> None:
+    """The issue's case, on Fri 27 Nov: W50 planned before W49 gave acme, baosteel and cee their first visits in
+    W50, and W49 planned afterwards got nothing. Now W50 holds only its part of the one plan from Mon 30 Nov
+    (acme 7 Dec; cee's and baosteel's first visits belong to W49 and are said), and W49 then gets its own part:
+    together exactly what W49 then W50 plan (see test_week_by_week_equals_one_plan_of_the_month)."""
+    ok(run("account", "add", "--id", "cee", "--name", "Cee Co", "--tier", "C", "--owner", "rex"))
+    first = run("visit", "plan", "--week", "2026-W50")
+    ok(first)
+    assert planned(book) == [("acme", "2026-12-07")]
+    assert "3 visit(s) the cadence asks for fall on days before this window" in first.stderr
+    assert "crmctl visit plan --from 2026-11-30 --to 2026-12-06" in first.stderr
+    ok(run("visit", "plan", "--week", "2026-W49"))
+    assert planned(book) == [("acme", "2026-11-30"), ("acme", "2026-12-07"), ("baosteel", "2026-11-30"),
+                             ("cee", "2026-12-01")]
+    again = run("visit", "plan", "--week", "2026-W50")
+    assert "planned 0 visits" in again.stderr and "fall on days before" not in again.stderr
+
+
 # ---- the property: any split of a period into windows plans what one plan of the period plans
 
 TODAY = _dt.date(2026, 11, 27)
 REPS = ("r1", "r2")
 
 
-def _run(accounts, book_visits, days, today, room):
-    """One plan over ``days`` applied to ``book_visits`` (a list of [id, account, rep, date, status])."""
+def _run(accounts, book_visits, days, today, room, first=None):
+    """One plan over ``days`` applied to ``book_visits`` (a list of [id, account, rep, date, status]); with
+    ``first``, only the visits from that day on are kept, as `visit plan` keeps a window's part of the plan
+    from its first usable day."""
     got = schedule(chains(accounts, [tuple(v) for v in book_visits], today), days, today, room,
                    load_by_rep([tuple(v) for v in book_visits], days))
+    got = [p for p in got if first is None or p.date >= first.isoformat()]
     by_id = {v[0]: v for v in book_visits}
     for n, p in enumerate(got):
         if p.moves:
@@ -123,24 +144,43 @@ def scenarios(draw):
     days = [start + _dt.timedelta(days=k) for k in range(length) if (start + _dt.timedelta(days=k)).weekday() < 5
             and k not in holidays]
     cuts = sorted(draw(st.sets(st.integers(1, max(1, length - 1)), max_size=6)))
-    return accounts, existing, days, start, length, cuts
+    order = draw(st.permutations(range(len(cuts) + 1)))
+    return accounts, existing, days, start, length, cuts, order
 
 
 @hsettings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_any_split_into_windows_plans_what_one_plan_does(scenario) -> None:
-    accounts, existing, days, start, length, cuts = scenario
+    """Windows planned in any order (W50 before W49) on the same day: each keeps its part of the one plan from
+    the first usable day (``start`` here) to its end, so together they plan what one plan of the period does."""
+    accounts, existing, days, start, length, cuts, order = scenario
     room = {rep: room_per_day(5, [c for _, o, c in accounts if o == rep]) for rep in REPS}
     whole = [list(v) for v in existing]
     if days:
         _run(accounts, whole, days, TODAY, room)
     split = [list(v) for v in existing]
     bounds = [0, *cuts, length]
-    for lo, hi in zip(bounds, bounds[1:]):
-        part = [d for d in days if start + _dt.timedelta(days=lo) <= d < start + _dt.timedelta(days=hi)]
-        if part:
-            _run(accounts, split, part, TODAY, room)
+    windows = list(zip(bounds, bounds[1:]))
+    for n in order:
+        lo, hi = windows[n]
+        upto = [d for d in days if d < start + _dt.timedelta(days=hi)]
+        if upto:
+            _run(accounts, split, upto, TODAY, room, first=start + _dt.timedelta(days=lo))
     assert _outcome(split) == _outcome(whole)
     # and running the whole period again adds nothing
     if days:
         assert _run(accounts, whole, days, TODAY, room) == []
+
+
+def test_a_plan_window_longer_than_a_quarter_needs_yes(run: Run, book: Path, now) -> None:
+    """`visit plan --from 2026-12-01 --to 2036-12-01` wrote thousands of visits without asking. 3,654 days
+    (2026-12-01..2036-12-01 inclusive, with the 2028, 2032 and 2036 leap days: 10 * 365 + 3 + 1) > 92: refused, nothing written;
+    --dry-run shows it, --yes writes it; a quarter (92 days) is fine."""
+    fails(run("visit", "plan", "--from", "2026-12-01", "--to", "2036-12-01"),
+          "--from 2026-12-01 --to 2036-12-01 is 3654 days, more than a plan covers (visits.plan_max_days: 92)",
+          "pass --yes")
+    assert visits(book) == []
+    ok(run("visit", "plan", "--from", "2026-12-01", "--to", "2027-03-02"))  # 31 + 31 + 28 + 2 = 92 days
+    assert visits(book)
+    ok(run("visit", "plan", "--from", "2027-03-03", "--to", "2027-12-31", "--yes"))
+    assert max(v["date"] for v in visits(book)) >= "2027-12-01"

@@ -19,7 +19,7 @@ SCHEMA = Schema(
         Field("phone", "phone", option=True, help="Main phone"),
         Field("email", "email", option=True, help="Main email"),
         Field("website", option=True, help="Website"),
-        Field("tax_id", option=True, help="Tax id (统一社会信用代码)"),
+        Field("tax_id", "taxid", option=True, help="Tax id (统一社会信用代码, VAT number...), checked for the account's country"),
         Field("address", option=True, help="Street address"),
         Field("address_en", option=True, help="Street address as English documents print it"),
         Field("city", option=True, help="City"),

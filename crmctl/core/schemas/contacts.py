@@ -9,6 +9,8 @@ SCHEMA = Schema(
     fields=(
         Field("name", required=True, option=True, help="Full name"),
         Field("name_en", option=True, help="Name in Latin letters"),
+        Field("family_name", option=True, help="Family name as a vCard's N wrote it, when the name alone does not tell"),
+        Field("given_name", option=True, help="Given name as a vCard's N wrote it, when the name alone does not tell"),
         Field("account", "ref", ref="accounts", required=True, option=True, help="The account the contact works for"),
         Field("title", option=True, help="Job title"),
         Field("title_en", option=True, help="Job title as English documents print it"),
