@@ -144,8 +144,11 @@ def _sign_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
             re.compile(rf"\s*(?:(?P<sign>{signs})|(?<![A-Za-z])(?P<code>[A-Z]{{3}}))$"))
 
 
-def _strip_currency(text: str, currency: str | None, field: str, shown: str) -> str:
-    """``text`` without a currency sign before or after; a sign must be ``currency``'s."""
+def _strip_currency(text: str, currency: str | None, field: str, shown: str, mismatch: str = "") -> str:
+    """``text`` without a currency sign before or after; a sign must be ``currency``'s.
+
+    ``mismatch`` is what to do about another currency's sign (default: write the amount in ``currency``).
+    """
     if text.isdigit():
         return text
     for pattern in _sign_patterns():
@@ -159,6 +162,8 @@ def _strip_currency(text: str, currency: str | None, field: str, shown: str) -> 
         if currency is None:
             raise ValidationError(f"{field}: {shown} is a plain number here; drop {said!r}")
         if currency.upper() not in means:
+            if mismatch:
+                raise ValidationError(f"{field}: {shown} is in {'/'.join(means)}; {mismatch}")
             raise ValidationError(f"{field}: {shown} is in {'/'.join(means)}, but this record is in {currency.upper()}; "
                                   f"write the amount in {currency.upper()} (or change the record's currency)")
         return text[:m.start()] + text[m.end():]
@@ -190,7 +195,8 @@ def _digits(text: str, fmt: NumberFormat) -> tuple[str, str] | str:
     return "".join(groups), frac
 
 
-def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole: bool = False) -> tuple[Decimal, bool]:
+def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole: bool = False,
+          mismatch: str = "") -> tuple[Decimal, bool]:
     """The value of ``text`` under ``fmt`` and whether it carried a minus sign; refuses anything else."""
     shown = repr(text)
     body = text.strip(" \t" + NBSP + NNBSP)
@@ -201,7 +207,7 @@ def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole:
     negative = False
     if body[0] in "+" + MINUS:
         negative, body = body[0] in MINUS, body[1:].lstrip()
-    body = _strip_currency(body, currency, field, shown).strip()
+    body = _strip_currency(body, currency, field, shown, mismatch).strip()
     if body[:1] in "+" + MINUS and not negative:
         negative, body = body[0] in MINUS, body[1:].lstrip()
     if re.fullmatch(r"[0-9.,]*[eE][+\-]?[0-9]+", body):
@@ -241,12 +247,13 @@ def _refusal(text: str, body: str, fmt: NumberFormat, field: str, why: str) -> s
 
 
 def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None = None,
-                 allow_negative: bool = True, limit: Decimal = MAX_AMOUNT, currency: str | None = None) -> Decimal:
+                 allow_negative: bool = True, limit: Decimal = MAX_AMOUNT, currency: str | None = None,
+                 mismatch: str = "") -> Decimal:
     """An exact ``Decimal`` from text typed or imported, under the rule ``fmt``.
 
     ``digits`` caps the decimals (``None``: no cap); ``limit`` caps the magnitude
     (exclusive); ``currency`` is the only currency whose sign may appear (``None``:
-    none may). Native ints and floats (spreadsheet cells) are taken as they are
+    none may), and ``mismatch`` what the refusal of another one says to do. Native ints and floats (spreadsheet cells) are taken as they are
     and then held to the same limits. Raises :class:`ValidationError` naming
     ``field`` (``--amount``, ``row 3, column Amount``...) and the fix.
     """
@@ -261,7 +268,7 @@ def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None
             raise ValidationError(f"{field}: {text!r} is not a number crmctl stores (write a finite amount like 1234.50)")
         negative, value = value.is_signed(), abs(value)
     else:
-        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0)
+        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0, mismatch=mismatch)
     return _held(value, negative, text, field=field, digits=digits, allow_negative=allow_negative, limit=limit,
                  currency=currency)
 
