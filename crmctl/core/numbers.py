@@ -282,7 +282,7 @@ def _held(value: Decimal, negative: bool, text: Any, *, field: str, digits: int 
     if negative and not allow_negative:
         raise ValidationError(f"{field}: {shown} cannot be negative here")
     if value >= limit:
-        raise ValidationError(f"{field}: {shown} is too large (the limit is below {limit:,.0f})")
+        raise ValidationError(f"{field}: {shown} is too large (the limit is below {limit_text(limit)})")
     if digits == 0 and value != value.to_integral_value():
         raise ValidationError(f"{field}: {shown} is not a whole number")
     if digits is not None and value != value.quantize(Decimal(1).scaleb(-digits)):
@@ -326,17 +326,57 @@ def parse_percent(text: Any, *, fmt: NumberFormat, field: str) -> Decimal:
     return value.normalize() if value == value.to_integral_value() else value
 
 
+def limit_text(limit: Decimal) -> str:
+    """A limit as messages and the README say it: ``10^15`` for a power of ten, else ``1,000``."""
+    exponent = len(str(int(limit))) - 1
+    return f"10^{exponent}" if limit == Decimal(10) ** exponent and exponent > 3 else f"{limit:,.0f}"
+
+
+_STORED = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _stored_text_problem(value: str, field: str, currency: str | None, digits: int | None) -> str | None:
+    """Why the text of a stored number is not written as crmctl writes numbers (``"1234.50"``), or None."""
+    shown = repr(value)
+    if _STORED.fullmatch(value):
+        places = len(value.partition(".")[2])
+        if currency and digits == minor_unit(currency) and 0 < places < digits:
+            return (f"{field}: {shown} is not written as crmctl writes {currency.upper()} amounts; "
+                    f"write \"{Decimal(value).quantize(Decimal(1).scaleb(-digits))}\"")
+        return None
+    body = value.strip()
+    if body != value and _STORED.fullmatch(body):
+        return f"{field}: {shown} has spaces around it; write \"{body}\""
+    if body.lower().lstrip("+-.") in _NOT_FINITE:
+        return f"{field}: {shown} is not a number crmctl stores (write a finite amount like 1234.50)"
+    if re.fullmatch(r"[-+]?[0-9.]*[eE][+\-]?[0-9]+", body):
+        return f"{field}: {shown} is a power of ten; write the number out in full (like 1500000)"
+    if re.fullmatch(r"[-+]?0[xXoObB][0-9a-fA-F_]+", body):
+        return f"{field}: {shown} is a hexadecimal, octal or binary literal; write the number in decimal"
+    return f"{field}: {shown} is not a number as crmctl writes them (write it like 1234.50: no signs, no separators)"
+
+
 def stored_problem(value: Any, *, field: str, currency: str | None = None, digits: int | None = None,
                    allow_negative: bool = False, limit: Decimal = MAX_AMOUNT) -> str | None:
     """Why a number written in a record (by hand, or by an older crmctl) is not fit to keep, or None.
 
-    Such values are exact text (``"1250000.00"``, a YAML int); the limits are
-    those of the command that would have written them.
+    Such values are exact text as crmctl writes it (``"1250000.00"``: digits,
+    one ``.``, a ``-`` where negative means something; money with none or all
+    of its currency's decimals) or a YAML int. Anything else — ``1,234.50``,
+    ``¥100``, ``NaN``, ``1E+400``, ``0x10``, ``" 100.00"``, ``1234.5`` in CNY —
+    is a problem, and so is a value outside the limits of the command that
+    would have written it.
     """
-    from crmctl.core.money import to_decimal
-
+    if isinstance(value, str):
+        problem = _stored_text_problem(value, field, currency, digits)
+        if problem:
+            return problem
+    elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return f"{field}: {value!r} is not a number"
+    elif isinstance(value, Decimal) and not value.is_finite():
+        return f"{field}: {value!r} is not a number crmctl stores (write a finite amount like 1234.50)"
+    number = Decimal(value)
     try:
-        number = to_decimal(value, field)
         _held(abs(number), number.is_signed(), value, field=field, digits=digits, allow_negative=allow_negative,
               limit=limit, currency=currency)
     except ValidationError as exc:
@@ -345,4 +385,4 @@ def stored_problem(value: Any, *, field: str, currency: str | None = None, digit
 
 
 __all__ = ["NumberFormat", "book_format", "price_digits", "parse_number", "parse_amount", "parse_quantity", "parse_percent",
-           "stored_problem", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]
+           "stored_problem", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]

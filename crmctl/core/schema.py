@@ -175,6 +175,65 @@ def number_problem(f: Field, value: Any, currency: str) -> str | None:
     return stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
 
 
+def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """What readers may add up of one record's stored numbers: ``(data, [(field, problem)])``.
+
+    A bad stored number (``"¥100"``, ``NaN``, ``0x10``, a negative or 3-decimal
+    CNY amount, one beyond 10^15; see :func:`crmctl.core.numbers.stored_problem`)
+    is left out of the returned copy: the field, the fee or instalment entry
+    holding it, or the currency of a price map. ``data`` is None when a
+    required amount is bad (an order's total, a payment's amount): such a
+    record is left out whole, like a file that does not parse. ``data`` is
+    returned as it is when nothing is wrong (the common case costs no copy).
+    """
+    currency = str(data.get("currency") or settings.currency)
+    bad: list[tuple[str, str]] = []
+    out: dict[str, Any] | None = None
+    for f in schema.fields:
+        value = data.get(f.name)
+        if value is None:
+            continue
+        if f.kind in ("money", "percent", "decimal") and not isinstance(value, bool):
+            problem = number_problem(f, value, currency)
+            if problem:
+                bad.append((f.name, problem))
+                if f.required:
+                    return None, bad
+                out = dict(out or data)
+                out.pop(f.name)
+        elif f.amounts and isinstance(value, list):
+            kept = [e for n, e in enumerate(value, 1) if not _bad_entry(f, n, e, currency, bad)]
+            if len(kept) != len(value):
+                out = {**(out or data), f.name: kept}
+        elif f.kind == "map" and f.item == "price" and isinstance(value, dict):
+            kept_prices = {}
+            for cur, price in value.items():
+                problem = stored_problem(price, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings))
+                if problem:
+                    bad.append((f.name, problem))
+                else:
+                    kept_prices[cur] = price
+            if len(kept_prices) != len(value):
+                out = {**(out or data), f.name: kept_prices}
+    return (out if out is not None else data), bad
+
+
+def _bad_entry(f: Field, n: int, entry: Any, currency: str, bad: list[tuple[str, str]]) -> bool:
+    """Whether entry ``n`` of a list of money entries (fees, instalments) holds a bad amount (added to ``bad``)."""
+    if not isinstance(entry, dict):
+        return False
+    found = False
+    for key in f.amounts:
+        if entry.get(key) is None:
+            continue
+        problem = stored_problem(entry[key], field=f"{f.name} {n} {key}", currency=currency, digits=minor_unit(currency),
+                                 allow_negative=f.name == "fees")  # a fee may lower the price (the policy decides)
+        if problem:
+            bad.append((f.name, problem))
+            found = True
+    return found
+
+
 def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield ``(field, message)`` for each problem in one record's data."""
     currency = str(data.get("currency") or settings.currency)
