@@ -86,8 +86,9 @@ class App:
 
     def warn_problems(self) -> None:
         """Bad files are skipped with a warning; ``crmctl check`` is what fails on them."""
-        for problem in self.book.problems[:20]:  # a bad stored number says itself what was left out
-            click.echo(f"warning: {problem}{'' if problem.code == 'number' else ' (skipped)'}", err=True)
+        for problem in self.book.problems[:20]:  # a bad stored number leaves out its value; anything else its file
+            click.echo(f"warning: {problem} ({'its value is left out of figures' if problem.code == 'number' else 'skipped'})",
+                       err=True)
         if len(self.book.problems) > 20:
             click.echo(f"warning: {len(self.book.problems) - 20} more bad files; run `crmctl check`", err=True)
         self.book.problems.clear()

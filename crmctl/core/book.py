@@ -40,6 +40,7 @@ class Record:
     data: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
     stored: dict[str, Any] | None = None  # what the file says, when ``data`` leaves a bad stored number out
+    bad: dict[str, str] = field(default_factory=dict)  # field -> why its stored number was left out of ``data``
 
     @property
     def path(self) -> str:
@@ -172,11 +173,12 @@ class Book:
         None when the record is left out whole (a required amount is bad)."""
         clean, bad = screen_numbers(schema or get_schema(rtype), data, self.settings)
         rec = Record(rtype, rid, data if clean is None else clean, lines)
-        if bad:
-            fields = list(dict.fromkeys(name for name, _ in bad))
-            left = "the record is left out" if clean is None else f"left out of figures: {', '.join(fields)}"
-            self._note([Problem(rec.path, rec.line(bad[0][0]), "; ".join(m for _, m in bad) + f" ({left})", "number")])
+        if bad:  # code "number": its value is left out of figures; "unreadable": the whole record is
+            self._note([Problem(rec.path, rec.line(bad[0][0]), "; ".join(m for _, m in bad),
+                                "number" if clean is not None else "unreadable")])
             rec.stored = data
+            for name, message in bad:
+                rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
     def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
@@ -415,10 +417,8 @@ class Transaction:
         old = self.book.records(rtype).get(rid)
         if old is None or old.stored is None:
             return
-        for name, value in old.stored.items():
-            if value != old.data.get(name) and clean.get(name) == old.data.get(name):
-                problem = next((p for p in self.book.problems if p.path == old.path and p.code == "number"), None)
-                why = problem.message.split(" (left out", 1)[0] if problem else f"{name}: {value!r} is not a number"
+        for name, why in old.bad.items():
+            if clean.get(name) == old.data.get(name):
                 raise ValidationError(f"{old.path}:{old.line(name)}: {why}; fix it in the file first "
                                       f"(or give {name} a new value), then retry")
 

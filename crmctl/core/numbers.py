@@ -307,9 +307,9 @@ def parse_amount(text: Any, *, currency: str, fmt: NumberFormat, field: str, dig
     return value.quantize(Decimal(1).scaleb(-used))
 
 
-def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0) -> int:
-    """A whole number of units, ``minimum`` or more and below :data:`MAX_QUANTITY`."""
-    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(MAX_QUANTITY))
+def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> int:
+    """A whole number of units (or of anything counted), ``minimum`` or more and below ``limit``."""
+    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(limit))
     if value < minimum:
         raise ValidationError(f"{field} {text}: the quantity must be {minimum} or more")
     return int(value)

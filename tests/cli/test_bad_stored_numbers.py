@@ -63,7 +63,7 @@ def test_reports_leave_bad_values_out_with_one_warning_per_file(run: Run, pipeli
     warnings = [line for line in r.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == len(BAD)
     for location in locations:
-        assert any(w.startswith(f"warning: {location}: amount: ") and w.endswith("(left out of figures: amount)")
+        assert any(w.startswith(f"warning: {location}: amount: ") and w.endswith("(its value is left out of figures)")
                    for w in warnings), location
     shown = run("account", "show", "acme")
     assert shown.exit_code == 0, shown.output                   # before: error: amount: '¥100' is not a number
