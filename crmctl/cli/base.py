@@ -181,7 +181,7 @@ def field_kind(f: Any, settings: Any) -> Kind:
         return Kind("ref", ref=f.ref)
     if kind == "enum":
         return Kind("enum", tuple(f.allowed(settings)))
-    if kind not in ("money", "number", "int", "percent", "date", "datetime", "bool"):
+    if kind not in ("money", "number", "int", "percent", "date", "datetime", "bool", "currency"):
         return Kind("text")
     return Kind(kind)
 

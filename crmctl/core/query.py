@@ -48,7 +48,8 @@ def _num(value: Any) -> Decimal | None:
 @dataclass(frozen=True)
 class Kind:
     """How one field's ``--where`` values are read: ``kind`` is ``money``, ``number``, ``int``, ``percent``,
-    ``date``, ``datetime``, ``enum`` (one of ``allowed``), ``ref`` (an id of type ``ref``), ``bool`` or ``text``."""
+    ``date``, ``datetime``, ``enum`` (one of ``allowed``), ``ref`` (an id of type ``ref``), ``currency``
+    (an ISO 4217 code, upper-cased), ``bool`` or ``text``."""
 
     kind: str = "text"
     allowed: tuple[str, ...] = ()
@@ -150,7 +151,7 @@ def _read_ref(kind: Kind, text: str, label: str, ctx: Fields) -> str:
 
 def _wanted(kind: Kind, op: str, text: str, label: str, ctx: Fields) -> Any:
     """The value a filter compares with, read by the field's kind; refuses what the kind cannot mean."""
-    if kind.kind in ("enum", "ref", "bool") and op in _ORDERED:
+    if kind.kind in ("enum", "ref", "bool", "currency") and op in _ORDERED:
         raise CrmError(f"{label}: {op!r} does not order this field; use = or != (or ~ for contains)")
     if kind.kind in _NUMBER_KINDS:
         return _read_number(kind, text, label, ctx)
@@ -160,6 +161,10 @@ def _wanted(kind: Kind, op: str, text: str, label: str, ctx: Fields) -> Any:
         return _read_datetime(text, label)
     if kind.kind == "enum":
         return _read_enum(kind, text, label)
+    if kind.kind == "currency":  # eur is EUR, as the records store it; EURO is refused
+        from crmctl.core.money import currency_code
+
+        return currency_code(text, label)
     if kind.kind == "ref":
         return _read_ref(kind, text, label, ctx)
     if kind.kind == "bool":
@@ -251,7 +256,7 @@ def parse_where(exprs: Sequence[str], ctx: Fields | None = None,
             tests.append(lambda row, n=name, o=op, t=text: _compare(_get(row, n), o, t))
             continue
         wanted = _wanted(kind, op, text, f"--where {expr!r}", ctx)
-        if kind.kind in ("enum", "ref", "bool"):
+        if kind.kind in ("enum", "ref", "bool", "currency"):
             tests.append(lambda row, n=name, o=op, w=wanted: _compare(_get(row, n), o, w))
             continue
         tests.append(lambda row, n=name, o=op, w=wanted, k=kind: _typed_compare(_cell(k, _get(row, n)), o, w))

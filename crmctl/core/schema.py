@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import DOC_NUMBER, ID_PATTERN
-from crmctl.core.money import minor_unit
+from crmctl.core.money import currency_code, currency_problem, minor_unit
 from crmctl.core.numbers import (MAX_AMOUNT, book_format, parse_amount, parse_number, parse_percent, price_digits,
                                  stored_problem)
 from crmctl.core.settings import Settings
@@ -132,6 +132,8 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
         elif kind == "phone":
             if not PHONE.match(str(value)):
                 return f"{f.name}: {value!r} is not a phone number"
+        elif kind == "currency":
+            return currency_problem(value, f.name)
         elif kind == "enum":
             allowed = f.allowed(settings)
             if allowed and str(value) not in allowed:
@@ -151,6 +153,9 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
             if not isinstance(value, dict):
                 return f"{f.name} must be a mapping of key: value"
             if f.item == "price":
+                bad_code = next((p for cur in value if (p := currency_problem(cur, f"{f.name}.{cur}"))), None)
+                if bad_code:
+                    return bad_code
                 return next((p for cur, v in value.items() if (p := stored_problem(
                     v, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings)))), None)
         elif kind == "records":
@@ -297,6 +302,8 @@ def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | Non
         raise ValidationError(f"{f.name} is structured; set its parts as {f.name}.KEY=VALUE or edit the file")
     elif f.kind == "email":
         value = text.strip().lower()
+    elif f.kind == "currency":
+        value = currency_code(text, label)
     if value is not None:
         problem = check_value(f, value, settings, currency)
         if problem:
