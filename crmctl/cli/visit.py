@@ -10,7 +10,7 @@ from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, 
                              record_fields, with_problems)
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
-from crmctl.core.errors import NotFound
+from crmctl.core.errors import NotFound, ValidationError
 from crmctl.core.states import VISIT_OPEN
 from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
@@ -69,6 +69,9 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
     book = app.book
     now = today(book.settings)
     win = window(week, start, end, now)
+    if win[1] < now:  # nothing can be planned on a day gone by: say so rather than "planned 0 visits"
+        said = f"--week {week}" if week else f"--from/--to {win[0]}..{win[1]}"
+        raise ValidationError(f"{said} ended on {win[1]}, before today ({now}); plan this week or a later one")
     with app.transaction("visit plan") as tx:
         rep_id = require_user(book, rep) if rep else None
         result = make_plan(book, win, rep_id, now)

@@ -308,7 +308,16 @@ def parse_amount(text: Any, *, currency: str, fmt: NumberFormat, field: str, dig
 
 
 def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> int:
-    """A whole number of units (or of anything counted), ``minimum`` or more and below ``limit``."""
+    """A whole number of units (or of anything counted), ``minimum`` or more and below ``limit``.
+
+    ``1.000`` under a ``.`` mark (``1,000`` under ``,``) is refused: a count has no
+    decimals, so the zeros read as a fraction look like a thousands group.
+    """
+    if isinstance(text, str) and re.search(rf"{re.escape(fmt.mark)}0+\s*$", text.strip()) and \
+            re.search(rf"[0-9]{re.escape(fmt.mark)}[0-9]{{3}}\s*$", text.strip()):
+        whole = text.strip()[:-4]
+        raise ValidationError(f"{field}: {text!r} could be {whole} or {whole}000; write {whole} or {whole}000 "
+                              "(a quantity has no decimals)")
     value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(limit))
     if value < minimum:
         raise ValidationError(f"{field} {text}: the quantity must be {minimum} or more")
