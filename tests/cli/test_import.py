@@ -216,3 +216,16 @@ def test_hostile_file_is_one_error_line_and_writes_nothing(run: Run, book: Path,
     result = run("import", "leads", str(mixed))
     assert result.exit_code == 1 and "line 3, byte 12: not UTF-8" in result.stderr
     assert files(book, "leads") == {} and files(book, "imports") == {}
+
+
+def test_a_mapped_id_column_is_never_an_unknown_field_on_a_bad_row(run: Run, book: Path, tmp_path: Path) -> None:
+    # before: a row with a bad price also said "unknown field 'id'" for the mapped sku column
+    src = tmp_path / "products.csv"
+    src.write_text("sku,name,price\nwasher,Washer,abc\nBad Id!,Bolt,abc\nnut,Nut,1.00\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  sku: id\n  name: name\n  price: prices.CNY\n", encoding="utf-8")
+    r = run("import", "products", str(src), "--mapping", str(mapping))
+    assert r.exit_code == 1
+    assert "unknown field 'id'" not in r.stderr
+    assert f"{src}: row 2, column price:" in r.stderr and "'abc' is not a number" in r.stderr
+    assert f"{src}: row 3, column sku: 'bad id!' is not a valid id" in r.stderr  # the id's own problem, once
