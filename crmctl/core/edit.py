@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Sequence
 from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import currency_code
-from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value
+from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value, records_hint
 
 Rule = Callable[[Book, str, dict[str, Any]], None]
 
@@ -77,6 +77,8 @@ def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mappi
         top, _, sub = key.partition(".")
         f = _field(book, schema, top)
         if sub:
+            if f.kind == "records":
+                raise ValidationError(f"--set {key}: {records_hint(top)}")
             if f.kind != "map":
                 raise ValidationError(f"{top} is not a mapping; use --set {top}=VALUE")
             inner = dict(out.get(top) or {})

@@ -272,6 +272,12 @@ def references(schema: Schema, data: dict[str, Any]) -> Iterator[tuple[str, str,
                 yield f.name, f.ref, item
 
 
+def records_hint(name: str) -> str:
+    """What to do instead of ``--set`` on a list of entries (a price book's entries, a quote's lines)."""
+    return (f"{name} is a list of entries, which --set cannot reach into; edit them in the record's file "
+            f"(records/TYPE/ID.yaml; numbers as crmctl writes them, like \"1.50\"), then run `crmctl check`")
+
+
 def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | None = None, label: str = "") -> Any:
     """Turn command-line text into the value stored for field ``f`` (and check it).
 
@@ -298,8 +304,10 @@ def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | Non
         value = str(parse_number(text, fmt=book_format(settings), field=label))
     elif f.kind == "list":
         value = [part.strip() for part in text.split(",") if part.strip()]
-    elif f.kind in ("map", "records"):
+    elif f.kind == "map":
         raise ValidationError(f"{f.name} is structured; set its parts as {f.name}.KEY=VALUE or edit the file")
+    elif f.kind == "records":
+        raise ValidationError(records_hint(f.name))
     elif f.kind == "email":
         value = text.strip().lower()
     elif f.kind == "currency":

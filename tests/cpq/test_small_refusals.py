@@ -36,3 +36,14 @@ def test_planning_a_week_gone_by_says_so(cpq: Run) -> None:
     assert r.exit_code == 1
     assert err_line(r) == ("error: --week 2020-W53 ended on 2021-01-03, before today (2026-06-15); "
                            "plan this week or a later one")
+
+
+def test_set_into_a_price_books_entries_gives_a_hint_that_works(cpq: Run) -> None:
+    # before: "entries is not a mapping; use --set entries=VALUE", and that said "set its parts as entries.KEY=VALUE"
+    assert cpq("pricebook", "add", "--id", "pb", "--name", "PB", "--currency", "CNY").exit_code == 0
+    for value in ("entries.0.price=1,5", "entries=1"):
+        r = cpq("pricebook", "edit", "pb", "--set", value)
+        assert r.exit_code == 1
+        line = err_line(r)
+        assert "entries is a list of entries, which --set cannot reach into; edit them in the record's file" in line
+        assert "--set entries=" not in line and "entries.KEY=VALUE" not in line
