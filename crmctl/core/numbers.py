@@ -332,7 +332,7 @@ def parse_percent(text: Any, *, fmt: NumberFormat, field: str) -> Decimal:
     value = parse_number(raw, fmt=fmt, field=field, digits=MAX_PERCENT_DIGITS, allow_negative=True)
     if not 0 <= value <= 100:
         raise ValidationError(f"{field}: {text!r} must be between 0% and 100%")
-    return value.normalize() if value == value.to_integral_value() else value
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value  # "10", never "1E+1"
 
 
 def limit_text(limit: Decimal) -> str:
@@ -359,7 +359,9 @@ def _stored_text_problem(value: str, field: str, currency: str | None, digits: i
     if body.lower().lstrip("+-.") in _NOT_FINITE:
         return f"{field}: {shown} is not a number crmctl stores (write a finite amount like 1234.50)"
     if re.fullmatch(r"[-+]?[0-9.]*[eE][+\-]?[0-9]+", body):
-        return f"{field}: {shown} is a power of ten; write the number out in full (like 1500000)"
+        exact = Decimal(body) if abs(Decimal(body).adjusted()) <= 18 else None
+        meant = f"{exact:f}" if exact is not None else "like 1500000"
+        return f"{field}: {shown} is a power of ten; write the number out in full ({meant})"
     if re.fullmatch(r"[-+]?0[xXoObB][0-9a-fA-F_]+", body):
         return f"{field}: {shown} is a hexadecimal, octal or binary literal; write the number in decimal"
     return f"{field}: {shown} is not a number as crmctl writes them (write it like 1234.50: no signs, no separators)"
