@@ -338,7 +338,7 @@ def parse_percent(text: Any, *, fmt: NumberFormat, field: str) -> Decimal:
 def limit_text(limit: Decimal) -> str:
     """A limit as messages and the README say it: ``10^15`` for a power of ten, else ``1,000``."""
     exponent = len(str(int(limit))) - 1
-    return f"10^{exponent}" if limit == Decimal(10) ** exponent and exponent > 3 else f"{limit:,.0f}"
+    return f"10^{exponent}" if limit == Decimal(10) ** exponent and exponent >= 9 else f"{limit:,.0f}"
 
 
 _STORED = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")

@@ -114,7 +114,7 @@ def test_user_quota_keeps_what_is_not_given(run: Run, book: Path, now) -> None:
 @pytest.mark.parametrize("visits, message", [
     ("5.5", "--visits: '5.5' is not a whole number"),                         # before: Click usage error, exit 2
     ("1,000", "--visits: '1,000' could be 1000 or 1.000"),                   # before: Click usage error, exit 2
-    ("99999999999", "--visits: 99999999999 is too large (the limit is below 100,000)"),  # before: accepted
+    ("99999999999", "--visits: '99999999999' is too large (the limit is below 100,000)"),  # before: accepted
     ("-1", "--visits -1: the quantity must be 0 or more"),
 ])
 def test_quota_visits_go_through_the_number_parser(run: Run, book: Path, visits: str, message: str) -> None:
