@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, record_fields,
                              with_problems)
 from crmctl.core.book import Book, Record, today
@@ -168,6 +169,7 @@ def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
 @cli.command("list")
 @list_options
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
@@ -181,6 +183,7 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
 @click.argument("ref", metavar="Q")
 @click.option("--version", "ver", type=int, metavar="N", help="Show an earlier version.")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:

@@ -10,10 +10,10 @@ from typing import Any, Callable
 
 import click
 
+from crmctl.cli.asof import HELP, use_as_of
 from crmctl.cli.base import App, done, emit_rows, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.l2c import reports as R
-from crmctl.l2c.dates import parse_day
 
 def _charts(name: str, rows: list[dict[str, Any]], by: str) -> Any:
     """The report's chart, drawn with the PDF's own labels (names, locale money) by :func:`crmctl.io.reportdoc.render`."""
@@ -59,7 +59,7 @@ def render(app: App, name: str, rows: list[dict[str, Any]], q: R.Query, out: str
 
 def _command(name: str) -> click.Command:
     def run(app: App, by: str | None, period: str | None, as_of: str | None, pdf: str | None, fmt: str) -> None:
-        day = parse_day(as_of, "--as-of") if as_of else today(app.book.settings)
+        day = use_as_of(app, as_of, exact=False)[0] if as_of else today(app.book.settings)
         q = R.make_query(name, day, by, period)
         rows = R.REPORTS[name](app.book, q)
         if pdf:
@@ -70,7 +70,8 @@ def _command(name: str) -> click.Command:
 
     cmd: Callable[..., Any] = with_problems(run)
     cmd = click.option("--pdf", metavar="FILE", help="Render the report as a PDF with a chart.")(cmd)
-    cmd = click.option("--as-of", metavar="DATE", help="Compute as things stood on DATE (default today).")(cmd)
+    cmd = click.option("--as-of", metavar="DATE", help=f"{HELP[:-1]}; before the git history, replayed from "
+                       "the records' stage and payment histories (default today).")(cmd)
     cmd = click.option("--period", metavar="PERIOD", help="2026, 2026-H2, 2026-Q4 or 2026-11.")(cmd)
     cmd = click.option("--by", type=click.Choice(R.BY[name]), help=f"Group rows by (default {R.BY[name][0]}).")(cmd)
     cmd = output_option(cmd)

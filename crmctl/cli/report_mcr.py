@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from crmctl.cli.asof import HELP, use_as_of
 from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, where_fields, with_problems
 from crmctl.core.query import apply
 
@@ -19,9 +20,11 @@ CHART_TOP = 12
 @list_options
 @click.option("--pdf", metavar="FILE", help="Render the report as a PDF with a chart (the book's language).")
 @output_option
+@click.option("--as-of", "as_of", metavar="DATE", help=HELP)
 @pass_app
 @with_problems
-def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, pdf: str | None, fmt: str) -> None:
+def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, pdf: str | None, fmt: str,
+              as_of: str | None) -> None:
     """Customer value: revenue (12 months, growth, lifetime), pipeline, overdue, last touch, health, RFM segment.
 
     Money is in the book currency. Filter with --where (e.g. segment=at_risk,
@@ -29,20 +32,21 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     """
     from crmctl.mcr.value import COLUMNS, customer_rows
 
+    day = use_as_of(app, as_of, exact=False)[0] if as_of else None
     # the rows are accounts: id, name, tier, lifecycle and owner are read as the account's fields
     # (a merged id is followed); the computed columns by their values
     typed = where_fields(app.book, "accounts").kinds
     fields = where_fields(app.book, names=COLUMNS, extra={k: v for k, v in typed.items() if k in COLUMNS})
-    rows = customer_rows(app.book)
+    rows = customer_rows(app.book, day=day)
     order = sort or ("-revenue_12m", "id")
     if pdf:
-        render(app, apply(rows, where, order, limit, fields), pdf)
+        render(app, apply(rows, where, order, limit, fields), pdf, day)
         done(f"wrote {pdf}")
         return
     emit_rows(rows, fmt, COLUMNS, where, order, limit, fields)
 
 
-def render(app: App, rows: list[dict[str, Any]], out: str) -> None:
+def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> None:
     """The customers PDF: the top customers' 12-month revenue as bars, then the table with a total row."""
     from decimal import Decimal
 
@@ -62,4 +66,4 @@ def render(app: App, rows: list[dict[str, Any]], out: str) -> None:
                             title.format(n=len(top)), [fmt("revenue_12m", r["revenue_12m"]) for r in top]) if top else ""]
 
     section = reportdoc.Section([*rows, total] if len(rows) > 1 else rows, PDF_COLUMNS)
-    reportdoc.render(book, reportdoc.Report("customers", [section], today(book.settings)), out, now(book.settings), draw)
+    reportdoc.render(book, reportdoc.Report("customers", [section], day or today(book.settings)), out, now(book.settings), draw)

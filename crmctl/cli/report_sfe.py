@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from crmctl.cli.asof import HELP, use_as_of
 from crmctl.cli.base import App, done, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.core.output import render_record, render_rows
@@ -18,14 +19,17 @@ from crmctl.sfe.when import parse_period, quarter_of
 @click.option("--period", metavar="P", help="2026-Q4, 2026-11, 2026, 2026-W49 or D..D (default: this quarter).")
 @click.option("--rep", metavar="USER", help="One rep.")
 @click.option("--team", metavar="T", help="A team name, or a manager and everyone reporting to them.")
+@click.option("--as-of", "as_of", metavar="DATE", help=HELP)
 @click.option("--pdf", metavar="FILE", help="Render the report as a PDF with a chart (the book's language).")
 @output_option
 @pass_app
 @with_problems
-def sfe(app: App, period: str | None, rep: str | None, team: str | None, pdf: str | None, fmt: str) -> None:
+def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: str | None, pdf: str | None,
+        fmt: str) -> None:
     """Sales force effectiveness: plan vs actual, on-time, cadence, SOP, duration, coaching, follow-ups, act."""
+    day, source = use_as_of(app, as_of, exact=False) if as_of else (None, None)
     book = app.book
-    now = today(book.settings)
+    now = day or today(book.settings)
     key = (period or quarter_of(now)).strip().upper()
     win = parse_period(key)
     sections = report(book, win, scope(book, rep, team), now, key)
@@ -35,7 +39,7 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, pdf: st
         return
     if fmt in ("json", "yaml"):
         click.echo(render_record({"period": key, "from": win[0].isoformat(), "to": win[1].isoformat(),
-                                  "as_of": now.isoformat(), **sections}, fmt))
+                                  "as_of": now.isoformat(), **({"source": source} if source else {}), **sections}, fmt))
         return
     parts = [f"SFE report {key} ({win[0]}..{win[1]}, as of {now})"] if fmt == "table" else []
     for name, rows in sections.items():

@@ -1,6 +1,6 @@
-"""Tiny SVG charts for report PDFs: horizontal bars and a funnel, as wide as the page.
+"""Tiny SVG charts for report PDFs: horizontal bars, a funnel and a waterfall, as wide as the page.
 
-Hand-written on purpose: two chart shapes do not justify a plotting library,
+Hand-written on purpose: three chart shapes do not justify a plotting library,
 and inline SVG renders crisply in WeasyPrint. The SVG scales to its container
 (``width="100%"`` over a fixed viewBox), so a chart fills the page's text
 width whatever the paper. Labels are XML-escaped; values may come with their
@@ -72,5 +72,33 @@ def funnel(labels: Sequence[str], values: Sequence[object], title: str = "", sho
         parts.append(f'<rect x="{mid - w // 2}" y="{y}" width="{w}" height="{BAR_H}" fill="{PALETTE[i % len(PALETTE)]}"/>')
         colour = "#fff" if w > text_width(text) + 8 else "#222"
         parts.append(f'<text x="{mid}" y="{y + 13}" text-anchor="middle" fill="{colour}">{escape(text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def waterfall(labels: Sequence[str], values: Sequence[object], title: str = "", shown: Sequence[str] | None = None) -> str:
+    """A horizontal waterfall: the first and last values are totals (bars from zero), the others steps.
+
+    Each step's bar floats from the running total before it to the one after
+    it, green going up and red going down; ``shown`` is each value as printed.
+    """
+    shown = list(shown) if shown is not None else [str(v) for v in values]
+    nums, _, parts, label_w = _frame(values, title, labels)
+    running, spans = Decimal(0), []
+    for i, value in enumerate(nums):
+        start = Decimal(0) if i in (0, len(nums) - 1) else running
+        spans.append((start, start + value))
+        running = start + value
+    low = min([Decimal(0), *(min(a, b) for a, b in spans)])
+    high = max([Decimal(0), *(max(a, b) for a, b in spans)]) - low or Decimal(1)
+    span = WIDTH - label_w - max((text_width(s) for s in shown), default=0) - 8
+    for i, (label, (a, b), text) in enumerate(zip(labels, spans, shown)):
+        y = 20 + i * (BAR_H + GAP)
+        x = label_w + int(span * (min(a, b) - low) / high)
+        w = max(int(span * abs(b - a) / high), 1 if a != b else 0)
+        colour = PALETTE[0] if i in (0, len(nums) - 1) else "#38a169" if b >= a else "#e53e3e"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(str(label))}</text>')
+        parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{BAR_H}" fill="{colour}"/>')
+        parts.append(f'<text x="{x + w + 4}" y="{y + 13}">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
