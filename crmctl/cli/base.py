@@ -15,7 +15,7 @@ from crmctl.core import git
 from crmctl.core.book import Book, Record, Transaction
 from crmctl.core.errors import CrmError, NotFound
 from crmctl.core.output import FORMATS, render_record, render_rows
-from crmctl.core.query import apply
+from crmctl.core.query import Fields, Kind, apply
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,8 +86,9 @@ class App:
 
     def warn_problems(self) -> None:
         """Bad files are skipped with a warning; ``crmctl check`` is what fails on them."""
-        for problem in self.book.problems[:20]:
-            click.echo(f"warning: {problem} (skipped)", err=True)
+        for problem in self.book.problems[:20]:  # a bad stored number leaves out its value; anything else its file
+            click.echo(f"warning: {problem} ({'its value is left out of figures' if problem.code == 'number' else 'skipped'})",
+                       err=True)
         if len(self.book.problems) > 20:
             click.echo(f"warning: {len(self.book.problems) - 20} more bad files; run `crmctl check`", err=True)
         self.book.problems.clear()
@@ -118,19 +119,71 @@ def dry_run_option(func: F) -> F:
 
 def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
               where: Sequence[str] = (), sort: Sequence[str] = (), limit: int | None = None,
-              fields: Sequence[str] = ()) -> None:
+              fields: Sequence[str] | Fields = ()) -> None:
     """Rows filtered, sorted and cut (a bad field in ``where``/``sort`` is an error listing ``columns``,
-    ``fields`` and the rows' keys), then shown in ``fmt``."""
-    rows = apply(list(rows), where, sort, limit, [*fields, *(columns or ())])
+    ``fields`` and the rows' keys), then shown in ``fmt``.
+
+    ``--where`` values are read by each field's kind (``fields`` when it is a
+    :class:`Fields`; otherwise inferred from the rows, numbers under the book's
+    decimal mark when a book is open).
+    """
+    ctx = fields if isinstance(fields, Fields) else _plain_fields(list(fields))
+    ctx.names = [*ctx.names, *(columns or ())]
+    rows = apply(list(rows), where, sort, limit, ctx)
     click.echo(render_rows(rows, fmt, None if fmt in ("json", "yaml") else columns))
 
 
-def record_fields(app: App, rtype: str) -> list[str]:
-    """What ``--where``/``--sort`` over records of ``rtype`` may name: id, the schema's fields, custom fields."""
-    from crmctl.core.schema import field_names
+def _plain_fields(names: list[str]) -> Fields:
+    """Untyped fields; numbers typed in a filter are read under the open book's rule, if any."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.obj if ctx is not None and isinstance(ctx.obj, App) else None
+    if app is None or app._book is None:
+        return Fields(names)
+    return where_fields(app.book, names=names)
+
+
+def record_fields(app: App, rtype: str, extra: dict[str, Kind] | None = None) -> Fields:
+    """What ``--where``/``--sort`` over records of ``rtype`` may name (id, the schema's fields, custom
+    fields) and how each field's values are read; ``extra`` adds computed columns' kinds."""
+    return where_fields(app.book, rtype, extra=extra)
+
+
+def where_fields(book: Book, rtype: str = "", names: Sequence[str] = (), extra: dict[str, Kind] | None = None) -> Fields:
+    """:class:`Fields` for rows of ``rtype`` (``""``: rows that are not records) in ``book``.
+
+    The kind of each field comes from its schema (money, dates, enums with
+    their allowed values from crm.yaml, references that follow merges).
+    """
+    from crmctl.core.numbers import book_format
+    from crmctl.core.schema import custom_fields, field_names
     from crmctl.core.schemas import get_schema
 
-    return field_names(get_schema(rtype), app.book.settings)
+    settings = book.settings
+    kinds: dict[str, Kind] = {}
+    all_names = list(names)
+    if rtype:
+        schema = get_schema(rtype)
+        all_names = [*field_names(schema, settings), *all_names]
+        kinds["id"] = Kind("ref", ref=schema.type)
+        for f in [*schema.fields, *custom_fields(settings, schema.type).values()]:
+            kinds[f.name] = field_kind(f, settings)
+    kinds.update(extra or {})
+    return Fields(all_names, kinds, book_format(settings, origin="the book's decimal mark"), settings.currency,
+                  follow=book.follow, known=book.exists)
+
+
+def field_kind(f: Any, settings: Any) -> Kind:
+    """How a ``--where`` value for schema field ``f`` is read (see core.query.Kind)."""
+    kind = {"decimal": "number", "str": "text", "email": "text", "phone": "text"}.get(f.kind, f.kind)
+    if f.kind == "list" and f.ref:
+        return Kind("ref", ref=f.ref)
+    if kind == "ref":
+        return Kind("ref", ref=f.ref)
+    if kind == "enum":
+        return Kind("enum", tuple(f.allowed(settings)))
+    if kind not in ("money", "number", "int", "percent", "date", "datetime", "bool", "currency"):
+        return Kind("text")
+    return Kind(kind)
 
 
 def emit_record(data: dict[str, Any], fmt: str) -> None:

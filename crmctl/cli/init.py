@@ -20,7 +20,9 @@ GITIGNORE = ".crmctl/\nout/\n"
 def cli(directory: str, company: str | None, currency: str, no_git: bool) -> None:
     """Make a new book in DIR: crm.yaml with commented defaults, record folders, .gitignore and git init."""
     from crmctl.core.errors import CrmError
+    from crmctl.core.money import currency_code
 
+    currency = currency_code(currency)
     settings_path = os.path.join(directory, "crm.yaml")
     if os.path.exists(settings_path):
         raise CrmError(f"{settings_path} already exists; this is a book already")
@@ -29,7 +31,7 @@ def cli(directory: str, company: str | None, currency: str, no_git: bool) -> Non
         text = handle.read()
     if company:
         text = text.replace('name: "My Company"', f"name: {_quote(company)}", 1)
-    text = text.replace("currency: CNY ", f"currency: {currency.upper()} ", 1)
+    text = text.replace("currency: CNY ", f"currency: {currency} ", 1)
     _write(settings_path, text)
     for rtype in TYPES:
         folder = os.path.join(directory, "records", rtype)

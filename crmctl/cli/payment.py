@@ -9,10 +9,12 @@ from crmctl.cli.order import find_order, grace
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import money_str, to_decimal
-from crmctl.core.numbers import book_format, parse_amount
+from crmctl.core.numbers import book_format, parse_amount, parse_quantity
 from crmctl.l2c import orders as O
 from crmctl.l2c import payments as P
 from crmctl.l2c.dates import parse_day
+
+MAX_INSTALLMENTS = 360  # thirty years of monthly instalments
 
 
 @click.group("payment")
@@ -22,19 +24,21 @@ def cli() -> None:
 
 @cli.command("plan")
 @click.argument("ref", metavar="ORDER")
-@click.option("--installments", type=int, metavar="N", help="Split the total into N equal installments.")
+@click.option("--installments", metavar="N", help="Split the total into N equal installments (1 to 360).")
 @click.option("--every", default="1m", show_default=True, metavar="INTERVAL", help="Between installments: 30d, 2w, 1m, 1q, 1y.")
 @click.option("--first", metavar="DATE", help="First due date (default: the order date).")
 @click.option("--at", "at", multiple=True, metavar="DATE=AMOUNT|PCT%", help="An explicit installment; repeatable.")
 @pass_app
-def plan(app: App, ref: str, installments: int | None, every: str, first: str | None, at: tuple[str, ...]) -> None:
+def plan(app: App, ref: str, installments: str | None, every: str, first: str | None, at: tuple[str, ...]) -> None:
     """Set an order's payment plan: N equal installments, or explicit --at dates.
 
     The plan sums exactly to the order total; the last installment absorbs the rounding remainder.
     """
-    if bool(installments) == bool(at):
+    if (installments is not None) == bool(at):
         raise ValidationError("give either --installments N or one or more --at DATE=AMOUNT|PCT%")
     book = app.book
+    count = parse_quantity(installments, fmt=book_format(book.settings), field="--installments", minimum=1,
+                           limit=MAX_INSTALLMENTS + 1) if installments is not None else 0
     with app.transaction("payment plan") as tx:
         order = find_order(book, ref)
         mine = [p for p in book.all("payments") if p.get("order") == order.id]
@@ -45,7 +49,7 @@ def plan(app: App, ref: str, installments: int | None, every: str, first: str | 
             rows = P.explicit_plan(total, currency, at, book.settings.rounding, book_format(book.settings))
         else:
             start = parse_day(first, "--first") if first else parse_day(str(order.get("date")), "order date")
-            rows = P.equal_plan(total, currency, int(installments or 0), start, every)
+            rows = P.equal_plan(total, currency, count, start, every)
         data = dict(order.data)
         data["installments"] = rows
         data["status"] = O.status(Record("orders", order.id, data), [], today(book.settings), grace(book))

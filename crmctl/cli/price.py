@@ -8,6 +8,7 @@ import click
 from crmctl.cli.base import App, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.money import currency_code
 from crmctl.core.numbers import book_format, parse_percent, parse_quantity
 from crmctl.core.output import render_record, render_rows
 
@@ -40,6 +41,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     from crmctl.cpq.configure import parse_choices
 
     book = app.book
+    currency = currency_code(currency) if currency is not None else None
     try:
         day = _dt.date.fromisoformat(on) if on else today(book.settings)
     except ValueError:

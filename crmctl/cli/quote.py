@@ -16,6 +16,7 @@ from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options,
 from crmctl.core.book import Book, Record, today
 from crmctl.core.clock import Clock
 from crmctl.core.errors import CrmError
+from crmctl.core.money import currency_code
 from crmctl.core.output import render_record, render_rows
 
 Change = Callable[[Book, Record, Record, Clock], dict[str, Any]]
@@ -63,6 +64,7 @@ def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None,
 
     if not opp and not account:
         raise CrmError("give --opp ID (or --account A for a quote without an opportunity)")
+    currency = currency_code(currency) if currency is not None else None
     with app.transaction("quote new") as tx:
         book = app.book
         opp_rec = book.get("opportunities", opp) if opp else None

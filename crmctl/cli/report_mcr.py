@@ -6,7 +6,7 @@ from typing import Any
 import click
 
 from crmctl.cli.asof import HELP, use_as_of
-from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, where_fields, with_problems
 from crmctl.core.query import apply
 
 # what the PDF prints (the name instead of the slug; the table view keeps every column)
@@ -33,13 +33,17 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     from crmctl.mcr.value import COLUMNS, customer_rows
 
     day = use_as_of(app, as_of, exact=False)[0] if as_of else None
+    # the rows are accounts: id, name, tier, lifecycle and owner are read as the account's fields
+    # (a merged id is followed); the computed columns by their values
+    typed = where_fields(app.book, "accounts").kinds
+    fields = where_fields(app.book, names=COLUMNS, extra={k: v for k, v in typed.items() if k in COLUMNS})
     rows = customer_rows(app.book, day=day)
     order = sort or ("-revenue_12m", "id")
     if pdf:
-        render(app, apply(rows, where, order, limit, COLUMNS), pdf, day)
+        render(app, apply(rows, where, order, limit, fields), pdf, day)
         done(f"wrote {pdf}")
         return
-    emit_rows(rows, fmt, COLUMNS, where, order, limit)
+    emit_rows(rows, fmt, COLUMNS, where, order, limit, fields)
 
 
 def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> None:

@@ -17,10 +17,10 @@ cli.name = "user"
 @click.argument("ref", metavar="USER")
 @click.option("--period", required=True, metavar="P", help="2026-Q4, 2026-11 or 2026.")
 @click.option("--amount", metavar="A", help="Sales quota in the book's currency.")
-@click.option("--visits", type=int, metavar="N", help="Visit target for the period.")
+@click.option("--visits", metavar="N", help="Visit target for the period (a whole number below 100,000).")
 @pass_app
-def quota_cmd(app: App, ref: str, period: str, amount: str | None, visits: int | None) -> None:
-    """Set a user's quota for a period (replaces that period's entry)."""
+def quota_cmd(app: App, ref: str, period: str, amount: str | None, visits: str | None) -> None:
+    """Set a user's quota for a period; what is not given (--amount or --visits) keeps its value."""
     key = check_period(period)
     with app.transaction("user quota") as tx:
         uid = require_user(app.book, ref, "user")

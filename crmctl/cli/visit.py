@@ -74,6 +74,9 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
     book = app.book
     now = today(book.settings)
     win = window(week, start, end, now)
+    if win[1] < now:  # nothing can be planned on a day gone by: say so rather than "planned 0 visits"
+        said = f"--week {week}" if week else f"--from/--to {win[0]}..{win[1]}"
+        raise ValidationError(f"{said} ended on {win[1]}, before today ({now}); plan this week or a later one")
     longest = int(book.settings.get("visits.plan_max_days", 92))
     length = (win[1] - win[0]).days + 1
     if length > longest and not (long_ok or dry_run):

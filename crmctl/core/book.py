@@ -22,7 +22,7 @@ from crmctl.core.errors import Ambiguous, CrmError, LockTimeout, NotFound, Probl
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
-from crmctl.core.schema import validate
+from crmctl.core.schema import screen_numbers, validate
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
 
@@ -39,6 +39,8 @@ class Record:
     id: str
     data: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
+    stored: dict[str, Any] | None = None  # what the file says, when ``data`` leaves a bad stored number out
+    bad: dict[str, str] = field(default_factory=dict)  # field -> why its stored number was left out of ``data``
 
     @property
     def path(self) -> str:
@@ -149,10 +151,36 @@ class Book:
                 self.folder(rtype), f"records/{rtype}", os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json")
             )
             self._note(problems)
-            loaded = {rid: Record(rtype, rid, data, lines) for rid, (data, lines) in found.items()}
+            loaded = self._screened(rtype, found)
             self._records[rtype] = self._with_changes(rtype, loaded, lambda rec: rec)
             self._changed.pop(rtype, None)  # from now on _change writes into the loaded records
         return self._records[rtype]
+
+    def _screened(self, rtype: str, found: dict[str, tuple[dict[str, Any], dict[str, int]]]) -> dict[str, Record]:
+        """The records of ``found`` as readers may add them up (see :meth:`screen`); left-out ones dropped."""
+        schema = get_schema(rtype)
+        out: dict[str, Record] = {}
+        for rid, (data, lines) in found.items():
+            rec = self.screen(rtype, rid, data, lines, schema)
+            if rec is not None:
+                out[rid] = rec
+        return out
+
+    def screen(self, rtype: str, rid: str, data: dict[str, Any], lines: dict[str, int],
+               schema: Any = None) -> Record | None:
+        """One record as readers may add it up: a bad stored number is a problem (one per file, at its
+        ``path:line``) and left out of the record's data (see schema.screen_numbers); the record keeps
+        what its file says in :attr:`Record.stored`, so no write can drop the bad value unseen.
+        None when the record is left out whole (a required amount is bad)."""
+        clean, bad = screen_numbers(schema or get_schema(rtype), data, self.settings)
+        rec = Record(rtype, rid, data if clean is None else clean, lines)
+        if bad:  # code "number": its value is left out of figures; "unreadable": the whole record is
+            self._note([Problem(rec.path, rec.line(bad[0][0]), "; ".join(m for _, m in bad),
+                                "number" if clean is not None else "unreadable")])
+            rec.stored = data
+            for name, message in bad:
+                rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
+        return rec if clean is not None else None
 
     def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
         """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
@@ -392,6 +420,7 @@ class Transaction:
         self.book.path_for(rtype, rid)
         schema = get_schema(rtype)
         clean = {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
+        self._keep_bad_numbers(rtype, rid, clean)
         if check:
             for fname, message in validate(schema, clean, self.book.settings):
                 raise ValidationError(f"{schema.title} {rid}: {message}")
@@ -399,6 +428,20 @@ class Transaction:
         self.pending[rec.path] = (rec, "put")
         self.book._change(rtype, rid, rec)
         return rec
+
+    def _keep_bad_numbers(self, rtype: str, rid: str, clean: dict[str, Any]) -> None:
+        """Refuse a write that would silently drop a bad stored number readers were not shown.
+
+        A field whose bad value was left out on reading (see Book._screened) must be
+        given a new value by the change; otherwise the file has to be fixed first.
+        """
+        old = self.book.records(rtype).get(rid)
+        if old is None or old.stored is None:
+            return
+        for name, why in old.bad.items():
+            if clean.get(name) == old.data.get(name):
+                raise ValidationError(f"{old.path}:{old.line(name)}: {why}; fix it in the file first "
+                                      f"(or give {name} a new value), then retry")
 
     def delete(self, rtype: str, rid: str) -> None:
         rtype = canonical(rtype)

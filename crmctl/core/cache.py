@@ -20,7 +20,7 @@ from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
-VERSION = 3
+VERSION = 4  # 4: 0x/0o integers are kept as text
 Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 

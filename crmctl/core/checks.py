@@ -103,6 +103,11 @@ def check_settings(book: Book) -> Iterator[Problem]:
         problem = stored_problem(value, field=dotted, allow_negative=True)
         if problem:
             yield Problem(settings.path, settings.lines.get(dotted.split(".")[0], 1), problem, "settings")
+    from crmctl.core.money import currency_problem
+
+    problem = currency_problem(settings.currency, "currency")
+    if problem:
+        yield Problem(settings.path, settings.lines.get("currency", 1), problem, "settings")
     for key, read in (("decimal_mark", lambda: book_format(settings).mark), ("price_digits", lambda: price_digits(settings))):
         try:
             read()

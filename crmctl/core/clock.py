@@ -151,7 +151,11 @@ def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
     except ValueError:
         raise CrmError(f"{NOW_VARIABLE}={text!r} is not an ISO 8601 date and time; use e.g. "
                        f"{NOW_VARIABLE}=2026-11-27T10:00:00+08:00, or unset it to use the real clock") from None
-    return localize(parsed, tz, NOW_VARIABLE)
+    try:
+        return localize(parsed, tz, NOW_VARIABLE)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00 east of UTC is before the first representable instant
+        raise CrmError(f"{NOW_VARIABLE}={text!r} is out of the range of dates crmctl can handle; use a date "
+                       f"between 0002 and 9998, or unset it to use the real clock") from None
 
 
 def now(settings: Any = None) -> _dt.datetime:

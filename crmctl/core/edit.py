@@ -7,12 +7,12 @@ or command-owned fields are refused with a line that says what to do.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Mapping, Sequence
 
 from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import ValidationError
-from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value
+from crmctl.core.money import currency_code
+from crmctl.core.schema import Field, Schema, custom_fields, parse_cli_value, records_hint
 
 Rule = Callable[[Book, str, dict[str, Any]], None]
 
@@ -77,10 +77,16 @@ def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mappi
         top, _, sub = key.partition(".")
         f = _field(book, schema, top)
         if sub:
+            if f.kind == "records":
+                raise ValidationError(f"--set {key}: {records_hint(top)}")
             if f.kind != "map":
                 raise ValidationError(f"{top} is not a mapping; use --set {top}=VALUE")
             inner = dict(out.get(top) or {})
-            inner[sub] = _price(book, sub, text, label) if f.item == "price" else _plain_value(text)
+            if f.item == "price":  # the key is a currency: prices.eur=5 is prices.EUR
+                sub = currency_code(sub, label)
+                inner[sub] = _price(book, sub, text, label)
+            else:
+                inner[sub] = _plain_value(text)
             out[top] = inner
         elif f.kind == "money" and text != "":
             money.append((f, text, label))
@@ -101,8 +107,6 @@ def _price(book: Book, currency: str, text: str, label: str) -> str:
     """A unit price typed for ``prices.CNY``-style keys: the key is its currency, ``price_digits`` its decimals."""
     from crmctl.core.numbers import book_format, parse_amount, price_digits
 
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValidationError(f"{label}: {currency!r} is not a currency code (write it like CNY or USD)")
     return str(parse_amount(text, currency=currency, fmt=book_format(book.settings), field=label,
                             digits=price_digits(book.settings)))
 

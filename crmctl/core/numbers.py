@@ -144,8 +144,11 @@ def _sign_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
             re.compile(rf"\s*(?:(?P<sign>{signs})|(?<![A-Za-z])(?P<code>[A-Z]{{3}}))$"))
 
 
-def _strip_currency(text: str, currency: str | None, field: str, shown: str) -> str:
-    """``text`` without a currency sign before or after; a sign must be ``currency``'s."""
+def _strip_currency(text: str, currency: str | None, field: str, shown: str, mismatch: str = "") -> str:
+    """``text`` without a currency sign before or after; a sign must be ``currency``'s.
+
+    ``mismatch`` is what to do about another currency's sign (default: write the amount in ``currency``).
+    """
     if text.isdigit():
         return text
     for pattern in _sign_patterns():
@@ -159,6 +162,8 @@ def _strip_currency(text: str, currency: str | None, field: str, shown: str) -> 
         if currency is None:
             raise ValidationError(f"{field}: {shown} is a plain number here; drop {said!r}")
         if currency.upper() not in means:
+            if mismatch:
+                raise ValidationError(f"{field}: {shown} is in {'/'.join(means)}; {mismatch}")
             raise ValidationError(f"{field}: {shown} is in {'/'.join(means)}, but this record is in {currency.upper()}; "
                                   f"write the amount in {currency.upper()} (or change the record's currency)")
         return text[:m.start()] + text[m.end():]
@@ -190,7 +195,8 @@ def _digits(text: str, fmt: NumberFormat) -> tuple[str, str] | str:
     return "".join(groups), frac
 
 
-def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole: bool = False) -> tuple[Decimal, bool]:
+def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole: bool = False,
+          mismatch: str = "") -> tuple[Decimal, bool]:
     """The value of ``text`` under ``fmt`` and whether it carried a minus sign; refuses anything else."""
     shown = repr(text)
     body = text.strip(" \t" + NBSP + NNBSP)
@@ -201,7 +207,7 @@ def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole:
     negative = False
     if body[0] in "+" + MINUS:
         negative, body = body[0] in MINUS, body[1:].lstrip()
-    body = _strip_currency(body, currency, field, shown).strip()
+    body = _strip_currency(body, currency, field, shown, mismatch).strip()
     if body[:1] in "+" + MINUS and not negative:
         negative, body = body[0] in MINUS, body[1:].lstrip()
     if re.fullmatch(r"[0-9.,]*[eE][+\-]?[0-9]+", body):
@@ -241,12 +247,13 @@ def _refusal(text: str, body: str, fmt: NumberFormat, field: str, why: str) -> s
 
 
 def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None = None,
-                 allow_negative: bool = True, limit: Decimal = MAX_AMOUNT, currency: str | None = None) -> Decimal:
+                 allow_negative: bool = True, limit: Decimal = MAX_AMOUNT, currency: str | None = None,
+                 mismatch: str = "") -> Decimal:
     """An exact ``Decimal`` from text typed or imported, under the rule ``fmt``.
 
     ``digits`` caps the decimals (``None``: no cap); ``limit`` caps the magnitude
     (exclusive); ``currency`` is the only currency whose sign may appear (``None``:
-    none may). Native ints and floats (spreadsheet cells) are taken as they are
+    none may), and ``mismatch`` what the refusal of another one says to do. Native ints and floats (spreadsheet cells) are taken as they are
     and then held to the same limits. Raises :class:`ValidationError` naming
     ``field`` (``--amount``, ``row 3, column Amount``...) and the fix.
     """
@@ -261,7 +268,7 @@ def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None
             raise ValidationError(f"{field}: {text!r} is not a number crmctl stores (write a finite amount like 1234.50)")
         negative, value = value.is_signed(), abs(value)
     else:
-        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0)
+        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0, mismatch=mismatch)
     return _held(value, negative, text, field=field, digits=digits, allow_negative=allow_negative, limit=limit,
                  currency=currency)
 
@@ -275,7 +282,7 @@ def _held(value: Decimal, negative: bool, text: Any, *, field: str, digits: int 
     if negative and not allow_negative:
         raise ValidationError(f"{field}: {shown} cannot be negative here")
     if value >= limit:
-        raise ValidationError(f"{field}: {shown} is too large (the limit is below {limit:,.0f})")
+        raise ValidationError(f"{field}: {shown} is too large (the limit is below {limit_text(limit)})")
     if digits == 0 and value != value.to_integral_value():
         raise ValidationError(f"{field}: {shown} is not a whole number")
     if digits is not None and value != value.quantize(Decimal(1).scaleb(-digits)):
@@ -300,9 +307,18 @@ def parse_amount(text: Any, *, currency: str, fmt: NumberFormat, field: str, dig
     return value.quantize(Decimal(1).scaleb(-used))
 
 
-def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0) -> int:
-    """A whole number of units, ``minimum`` or more and below :data:`MAX_QUANTITY`."""
-    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(MAX_QUANTITY))
+def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> int:
+    """A whole number of units (or of anything counted), ``minimum`` or more and below ``limit``.
+
+    ``1.000`` under a ``.`` mark (``1,000`` under ``,``) is refused: a count has no
+    decimals, so the zeros read as a fraction look like a thousands group.
+    """
+    if isinstance(text, str) and re.search(rf"{re.escape(fmt.mark)}0+\s*$", text.strip()) and \
+            re.search(rf"[0-9]{re.escape(fmt.mark)}[0-9]{{3}}\s*$", text.strip()):
+        whole = text.strip()[:-4]
+        raise ValidationError(f"{field}: {text!r} could be {whole} or {whole}000; write {whole} or {whole}000 "
+                              "(a quantity has no decimals)")
+    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(limit))
     if value < minimum:
         raise ValidationError(f"{field} {text}: the quantity must be {minimum} or more")
     return int(value)
@@ -316,20 +332,62 @@ def parse_percent(text: Any, *, fmt: NumberFormat, field: str) -> Decimal:
     value = parse_number(raw, fmt=fmt, field=field, digits=MAX_PERCENT_DIGITS, allow_negative=True)
     if not 0 <= value <= 100:
         raise ValidationError(f"{field}: {text!r} must be between 0% and 100%")
-    return value.normalize() if value == value.to_integral_value() else value
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value  # "10", never "1E+1"
+
+
+def limit_text(limit: Decimal) -> str:
+    """A limit as messages and the README say it: ``10^15`` for a power of ten, else ``1,000``."""
+    exponent = len(str(int(limit))) - 1
+    return f"10^{exponent}" if limit == Decimal(10) ** exponent and exponent >= 9 else f"{limit:,.0f}"
+
+
+_STORED = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _stored_text_problem(value: str, field: str, currency: str | None, digits: int | None) -> str | None:
+    """Why the text of a stored number is not written as crmctl writes numbers (``"1234.50"``), or None."""
+    shown = repr(value)
+    if _STORED.fullmatch(value):
+        places = len(value.partition(".")[2])
+        if currency and digits == minor_unit(currency) and 0 < places < digits:
+            return (f"{field}: {shown} is not written as crmctl writes {currency.upper()} amounts; "
+                    f"write \"{Decimal(value).quantize(Decimal(1).scaleb(-digits))}\"")
+        return None
+    body = value.strip()
+    if body != value and _STORED.fullmatch(body):
+        return f"{field}: {shown} has spaces around it; write \"{body}\""
+    if body.lower().lstrip("+-.") in _NOT_FINITE:
+        return f"{field}: {shown} is not a number crmctl stores (write a finite amount like 1234.50)"
+    if re.fullmatch(r"[-+]?[0-9.]*[eE][+\-]?[0-9]+", body):
+        exact = Decimal(body) if abs(Decimal(body).adjusted()) <= 18 else None
+        meant = f"{exact:f}" if exact is not None else "like 1500000"
+        return f"{field}: {shown} is a power of ten; write the number out in full ({meant})"
+    if re.fullmatch(r"[-+]?0[xXoObB][0-9a-fA-F_]+", body):
+        return f"{field}: {shown} is a hexadecimal, octal or binary literal; write the number in decimal"
+    return f"{field}: {shown} is not a number as crmctl writes them (write it like 1234.50: no signs, no separators)"
 
 
 def stored_problem(value: Any, *, field: str, currency: str | None = None, digits: int | None = None,
                    allow_negative: bool = False, limit: Decimal = MAX_AMOUNT) -> str | None:
     """Why a number written in a record (by hand, or by an older crmctl) is not fit to keep, or None.
 
-    Such values are exact text (``"1250000.00"``, a YAML int); the limits are
-    those of the command that would have written them.
+    Such values are exact text as crmctl writes it (``"1250000.00"``: digits,
+    one ``.``, a ``-`` where negative means something; money with none or all
+    of its currency's decimals) or a YAML int. Anything else — ``1,234.50``,
+    ``¥100``, ``NaN``, ``1E+400``, ``0x10``, ``" 100.00"``, ``1234.5`` in CNY —
+    is a problem, and so is a value outside the limits of the command that
+    would have written it.
     """
-    from crmctl.core.money import to_decimal
-
+    if isinstance(value, str):
+        problem = _stored_text_problem(value, field, currency, digits)
+        if problem:
+            return problem
+    elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return f"{field}: {value!r} is not a number"
+    elif isinstance(value, Decimal) and not value.is_finite():
+        return f"{field}: {value!r} is not a number crmctl stores (write a finite amount like 1234.50)"
+    number = Decimal(value)
     try:
-        number = to_decimal(value, field)
         _held(abs(number), number.is_signed(), value, field=field, digits=digits, allow_negative=allow_negative,
               limit=limit, currency=currency)
     except ValidationError as exc:
@@ -338,4 +396,4 @@ def stored_problem(value: Any, *, field: str, currency: str | None = None, digit
 
 
 __all__ = ["NumberFormat", "book_format", "price_digits", "parse_number", "parse_amount", "parse_quantity", "parse_percent",
-           "stored_problem", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]
+           "stored_problem", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]

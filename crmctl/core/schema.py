@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import DOC_NUMBER, ID_PATTERN
-from crmctl.core.money import minor_unit
+from crmctl.core.money import currency_code, currency_problem, minor_unit
 from crmctl.core.numbers import (MAX_AMOUNT, book_format, parse_amount, parse_number, parse_percent, price_digits,
                                  stored_problem)
 from crmctl.core.settings import Settings
@@ -137,6 +137,8 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
                 return f"{f.name}: {value!r} is not a phone number"
         elif kind == "taxid":
             return tax_id_problem(str(value), country)
+        elif kind == "currency":
+            return currency_problem(value, f.name)
         elif kind == "enum":
             allowed = f.allowed(settings)
             if allowed and str(value) not in allowed:
@@ -156,6 +158,9 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
             if not isinstance(value, dict):
                 return f"{f.name} must be a mapping of key: value"
             if f.item == "price":
+                bad_code = next((p for cur in value if (p := currency_problem(cur, f"{f.name}.{cur}"))), None)
+                if bad_code:
+                    return bad_code
                 return next((p for cur, v in value.items() if (p := stored_problem(
                     v, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings)))), None)
         elif kind == "records":
@@ -178,6 +183,65 @@ def number_problem(f: Field, value: Any, currency: str) -> str | None:
         return stored_problem(value, field=f.name, limit=Decimal(101)) or (
             f"{f.name}: {value!r} must be between 0% and 100%" if Decimal(str(value).rstrip("%")) > 100 else None)
     return stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
+
+
+def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """What readers may add up of one record's stored numbers: ``(data, [(field, problem)])``.
+
+    A bad stored number (``"¥100"``, ``NaN``, ``0x10``, a negative or 3-decimal
+    CNY amount, one beyond 10^15; see :func:`crmctl.core.numbers.stored_problem`)
+    is left out of the returned copy: the field, the fee or instalment entry
+    holding it, or the currency of a price map. ``data`` is None when a
+    required amount is bad (an order's total, a payment's amount): such a
+    record is left out whole, like a file that does not parse. ``data`` is
+    returned as it is when nothing is wrong (the common case costs no copy).
+    """
+    currency = str(data.get("currency") or settings.currency)
+    bad: list[tuple[str, str]] = []
+    out: dict[str, Any] | None = None
+    for f in schema.fields:
+        value = data.get(f.name)
+        if value is None:
+            continue
+        if f.kind in ("money", "percent", "decimal") and not isinstance(value, bool):
+            problem = number_problem(f, value, currency)
+            if problem:
+                bad.append((f.name, problem))
+                if f.required:
+                    return None, bad
+                out = dict(out or data)
+                out.pop(f.name)
+        elif f.amounts and isinstance(value, list):
+            kept = [e for n, e in enumerate(value, 1) if not _bad_entry(f, n, e, currency, bad)]
+            if len(kept) != len(value):
+                out = {**(out or data), f.name: kept}
+        elif f.kind == "map" and f.item == "price" and isinstance(value, dict):
+            kept_prices = {}
+            for cur, price in value.items():
+                problem = stored_problem(price, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings))
+                if problem:
+                    bad.append((f.name, problem))
+                else:
+                    kept_prices[cur] = price
+            if len(kept_prices) != len(value):
+                out = {**(out or data), f.name: kept_prices}
+    return (out if out is not None else data), bad
+
+
+def _bad_entry(f: Field, n: int, entry: Any, currency: str, bad: list[tuple[str, str]]) -> bool:
+    """Whether entry ``n`` of a list of money entries (fees, instalments) holds a bad amount (added to ``bad``)."""
+    if not isinstance(entry, dict):
+        return False
+    found = False
+    for key in f.amounts:
+        if entry.get(key) is None:
+            continue
+        problem = stored_problem(entry[key], field=f"{f.name} {n} {key}", currency=currency, digits=minor_unit(currency),
+                                 allow_negative=f.name == "fees")  # a fee may lower the price (the policy decides)
+        if problem:
+            bad.append((f.name, problem))
+            found = True
+    return found
 
 
 def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
@@ -214,6 +278,12 @@ def references(schema: Schema, data: dict[str, Any]) -> Iterator[tuple[str, str,
                 yield f.name, f.ref, item
 
 
+def records_hint(name: str) -> str:
+    """What to do instead of ``--set`` on a list of entries (a price book's entries, a quote's lines)."""
+    return (f"{name} is a list of entries, which --set cannot reach into; edit them in the record's file "
+            f"(records/TYPE/ID.yaml; numbers as crmctl writes them, like \"1.50\"), then run `crmctl check`")
+
+
 def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | None = None, label: str = "") -> Any:
     """Turn command-line text into the value stored for field ``f`` (and check it).
 
@@ -240,10 +310,14 @@ def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | Non
         value = str(parse_number(text, fmt=book_format(settings), field=label))
     elif f.kind == "list":
         value = [part.strip() for part in text.split(",") if part.strip()]
-    elif f.kind in ("map", "records"):
+    elif f.kind == "map":
         raise ValidationError(f"{f.name} is structured; set its parts as {f.name}.KEY=VALUE or edit the file")
+    elif f.kind == "records":
+        raise ValidationError(records_hint(f.name))
     elif f.kind == "email":
         value = text.strip().lower()
+    elif f.kind == "currency":
+        value = currency_code(text, label)
     if value is not None:
         problem = check_value(f, value, settings, currency)
         if problem:

@@ -262,7 +262,8 @@ class Snapshot(Book):
     def records(self, rtype: str) -> dict[str, Record]:
         rtype = canonical(rtype)
         if rtype not in self._records:
-            self._records[rtype] = {rid: Record(rtype, rid, data) for rid, data in self._read(rtype).items()}
+            # bad stored numbers are left out and warned about, as the disk reader does (Book._screened)
+            self._records[rtype] = self._screened(rtype, {rid: (data, {}) for rid, data in self._read(rtype).items()})
         return self._records[rtype]
 
     def _read(self, rtype: str) -> dict[str, dict[str, Any]]:

@@ -82,10 +82,10 @@ class _Constructor(SafeConstructor):
         # exact decimal text; Decimal(text) later, never float
         return str(self.construct_scalar(node))
 
-    def construct_yaml_int(self, node: Any) -> int:
+    def construct_yaml_int(self, node: Any) -> int | str:
         text = str(self.construct_scalar(node)).replace("_", "")
         if text.startswith(("0o", "0x")):
-            return int(text[2:], 8 if text[1] == "o" else 16)
+            return text  # crmctl never writes these: kept as text, so `check` names it rather than reading 0x10 as 16
         return int(text, 10)  # YAML 1.2: a leading zero is not octal
 
     def construct_yaml_timestamp(self, node: Any) -> str:

@@ -199,9 +199,12 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
 
     Negative fees are still read here; whether they may lower the price is the discount policy's call.
     """
-    name, sep, amount = text.rpartition("=")
+    name, sep, amount = text.partition("=")
     if not sep or not name.strip():
         raise ValidationError(f"--fee {text!r}: write NAME=AMOUNT (e.g. Shipping=3500)")
+    if "=" in amount:  # freight=5=6: a fee named "freight=5", or freight at 5, or at 6? Say which.
+        raise ValidationError(f"--fee {text!r}: one '=' between the fee's name and its amount (e.g. Shipping=3500); "
+                              "a fee's name cannot hold '='")
     value = parse_amount(amount, currency=currency, fmt=book_format(settings), field=f"--fee {name.strip()}",
                          allow_negative=True)
     return {"name": name.strip(), "amount": money_str(value, currency)}

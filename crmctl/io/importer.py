@@ -286,8 +286,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             continue
         explicit = str(row.data.pop("id", "") or "").strip().lower()
         if explicit and not ID_PATTERN.fullmatch(explicit):
-            row.reasons.append((row.origin.get("id", "id"),
-                                f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"))
+            row.reasons.append((row.origin.get("id", "id"), _bad_id(explicit)))
             continue
         pairs = record_keys(row.data, ["ext_id", *keys], schema.name_field, region)
         ext = fold(str(row.data.get("ext_id") or ""))
@@ -370,10 +369,17 @@ def _oversize(schema: Schema, data: dict[str, Any]) -> str | None:
     return f"the record would be {size} bytes; records are limited to {yamlio.MAX_FILE_BYTES} bytes (shorten the long cells)"
 
 
+def _bad_id(explicit: str) -> str:
+    return f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"
+
+
 def _more_reasons(row: _Row, schema: Schema, settings: Any, defaults: dict[str, Any]) -> None:
     """A row already rejected: also say what else is wrong with it, so one fix round is enough."""
     reported = {column for column, _ in row.reasons}
     known = {**defaults, **{k: v for k, v in row.data.items() if not _has_ref(v, schema.type) and not isinstance(v, Ref)}}
+    explicit = str(known.pop("id", "") or "").strip().lower()  # a mapped id column is the record's id, not a field
+    if explicit and not ID_PATTERN.fullmatch(explicit) and row.origin.get("id", "id") not in reported:
+        row.reasons.append((row.origin.get("id", "id"), _bad_id(explicit)))
     for fname, message in validate(schema, known, settings):
         column = row.origin.get(fname, fname)
         if column not in reported and not (message.endswith("is required") and

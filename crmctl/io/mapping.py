@@ -30,7 +30,7 @@ from typing import Any
 from crmctl.core import yamlio
 from crmctl.core.errors import CrmError, LoadError, ValidationError
 from crmctl.core.ids import slugify
-from crmctl.core.money import money_str
+from crmctl.core.money import currency_code, money_str
 from crmctl.core.numbers import NumberFormat, book_format, parse_amount, parse_number, parse_percent, price_digits
 from crmctl.core.schema import Field, Schema, custom_fields
 from crmctl.core.schemas import canonical
@@ -295,6 +295,8 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
         return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     if kind == "email":
         return str(value).strip().lower()
+    if kind == "currency":  # eur -> EUR; EURO, ¥ and ZZZ are refused (ISO 4217)
+        return currency_code(str(value), f.name)
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError(f"{value!r} is not a whole number")

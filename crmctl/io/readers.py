@@ -276,17 +276,23 @@ def read(raw: bytes, name: str, fmt: str | None = None, encoding: str | None = N
     The table's ``notes`` say how the file was read when that is not plain
     UTF-8 (the encoding and how it was chosen, an Excel ``sep=`` line).
     """
+    try:
+        return _read(raw, name, fmt, encoding, delimiter, max_columns, max_cell, candidates)
+    except CrmError as exc:  # every refusal names the file (an empty one, a UTF-16 one without a BOM...)
+        message = str(exc)
+        raise CrmError(message if message.startswith(f"{name}:") else f"{name}: {message}") from None
+
+
+def _read(raw: bytes, name: str, fmt: str | None, encoding: str | None, delimiter: str | None,
+          max_columns: int, max_cell: int, candidates: tuple[str, ...]) -> Table:
     fmt = fmt or guess_format(name, raw)
     if fmt not in FORMATS:
         raise CrmError(f"unknown input format {fmt!r}; use one of {', '.join(FORMATS)}")
     if b"\x00" in raw[: 1 << 20] and not encoding and not raw.startswith(tuple(bom for bom, _ in BOMS)):
         # UTF-16 files without a byte order mark are full of NULs
-        raise CrmError(f"line {_line_of(raw, raw.index(bytes(1)))}: NUL byte; save the file as UTF-8 CSV "
-                       "(or pass --encoding utf-16)")
-    try:
-        text, used = decode(raw, encoding, candidates)
-    except CrmError as exc:
-        raise CrmError(f"{name}: {exc}") from None
+        raise CrmError(f"line {_line_of(raw, raw.index(bytes(1)))}: NUL byte (UTF-16 without a byte order mark?); "
+                       "save the file as UTF-8 CSV (or pass --encoding utf-16)")
+    text, used = decode(raw, encoding, candidates)
     notes = [] if used == "utf-8" else [f"{name}: read as {used} ({_how(raw, encoding)})"]
     if fmt == "csv":
         text, stated = _excel_sep(text, _delimiter(delimiter))

@@ -99,6 +99,9 @@ def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None,
     existing = orders_of_opportunity(book, opp.id)
     if existing:
         raise PolicyError(f"opportunity {opp.id} already has order {existing[0].get('number')} ({existing[0].id})")
+    if "amount" in opp.bad:  # a hand edit readers leave out: never an order of it
+        raise ValidationError(f"opportunity {opp.id}: {opp.bad['amount']}; fix it before ordering "
+                              "(`crmctl check` lists such values)")
     if opp.get("amount") in (None, ""):
         raise PolicyError(f"opportunity {opp.id} has no amount; `crmctl opp edit {opp.id} --amount ...` first")
     currency = str(opp.get("currency") or book.settings.currency)

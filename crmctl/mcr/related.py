@@ -154,7 +154,7 @@ class IndexedRelated(AccountTree):
             path = os.path.join(self.book.folder(rtype), f"{rid}.yaml")
             try:
                 data, lines = yamlio.load_path(path, f"records/{rtype}/{rid}.yaml")
-                self._loaded[key] = Record(rtype, rid, data, lines)
+                self._loaded[key] = self.book.screen(rtype, rid, data, lines)  # bad stored numbers left out, warned
             except LoadError as exc:
                 self.book.problems.append(exc.problem)  # warned about, like any bad file
                 self._loaded[key] = None

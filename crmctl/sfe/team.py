@@ -7,7 +7,7 @@ from crmctl.core.book import Book
 from crmctl.core.edit import follow_chain
 from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str
-from crmctl.core.numbers import book_format, parse_amount
+from crmctl.core.numbers import book_format, parse_amount, parse_quantity
 from crmctl.core.settings import Settings
 
 
@@ -84,20 +84,27 @@ def scope(book: Book, rep: str | None = None, team: str | None = None) -> list[s
     return None
 
 
-def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: int | None,
+MAX_VISITS = 100_000  # a period's visit target: more would be hundreds of visits a day
+
+
+def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: str | None,
               settings: Settings) -> dict[str, Any]:
-    """A copy of a user's data whose quota for ``period`` is replaced by the new entry (amount in the book's currency)."""
+    """A copy of a user's data with the quota for ``period`` set (amount in the book's currency).
+
+    Only what is given changes: ``--visits 60`` keeps that period's amount, and
+    ``--amount`` keeps its visit target. ``visits`` is text as typed, read by
+    :func:`crmctl.core.numbers.parse_quantity` (whole, 0 or more, below :data:`MAX_VISITS`).
+    """
     if amount is None and visits is None:
         raise ValidationError("give --amount and/or --visits for the quota")
-    entry: dict[str, Any] = {"period": period}
+    fmt = book_format(settings)
+    kept = [q for q in data.get("quotas") or [] if str(q.get("period")) != period]
+    entry: dict[str, Any] = {"period": period, **quota(data, period)}
     if amount is not None:
-        value = parse_amount(amount, currency=settings.currency, fmt=book_format(settings), field="--amount")
+        value = parse_amount(amount, currency=settings.currency, fmt=fmt, field="--amount")
         entry["amount"] = money_str(value, settings.currency)
     if visits is not None:
-        if visits < 0:
-            raise ValidationError(f"--visits {visits}: a visit target cannot be negative")
-        entry["visits"] = visits
-    kept = [q for q in data.get("quotas") or [] if str(q.get("period")) != period]
+        entry["visits"] = parse_quantity(visits, fmt=fmt, field="--visits", limit=MAX_VISITS)
     out = dict(data)
     out["quotas"] = sorted([*kept, entry], key=lambda q: str(q.get("period")))
     return out

@@ -5,10 +5,11 @@ import json
 from pathlib import Path
 
 import click
+import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.conftest import Run, git, invoke
+from tests.conftest import Run, err_line, git, invoke
 
 LEADS = """name,company,email,phone,source,score
 张伟,苏州精密,zhang.wei@example.cn,138 0013 8000,Trade Show,40
@@ -209,10 +210,36 @@ def test_hostile_file_is_one_error_line_and_writes_nothing(run: Run, book: Path,
     src.write_bytes(b"name,company\n" + b"x," * 200_000 + b"\n")
     result = run("import", "leads", str(src))
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: row 2: 200001 columns; at most 500 are accepted "
+    assert result.stderr.strip() == (f"error: {src}: row 2: 200001 columns; at most 500 are accepted "
                                      "(a wrong --delimiter or a damaged file?)")
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes("name\n张伟\n".encode() + "李娜\n".encode("gbk"))
     result = run("import", "leads", str(mixed))
     assert result.exit_code == 1 and "line 3, byte 12: not UTF-8" in result.stderr
     assert files(book, "leads") == {} and files(book, "imports") == {}
+
+
+def test_a_mapped_id_column_is_never_an_unknown_field_on_a_bad_row(run: Run, book: Path, tmp_path: Path) -> None:
+    # before: a row with a bad price also said "unknown field 'id'" for the mapped sku column
+    src = tmp_path / "products.csv"
+    src.write_text("sku,name,price\nwasher,Washer,abc\nBad Id!,Bolt,abc\nnut,Nut,1.00\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  sku: id\n  name: name\n  price: prices.CNY\n", encoding="utf-8")
+    r = run("import", "products", str(src), "--mapping", str(mapping))
+    assert r.exit_code == 1
+    assert "unknown field 'id'" not in r.stderr
+    assert f"{src}: row 2, column price:" in r.stderr and "'abc' is not a number" in r.stderr
+    assert f"{src}: row 3, column sku: 'bad id!' is not a valid id" in r.stderr  # the id's own problem, once
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty"),
+    ("name,email\nLi,li@example.com\n".encode("utf-16-le"), "NUL byte (UTF-16 without a byte order mark?)"),
+])
+def test_a_file_that_cannot_be_read_is_named(run: Run, tmp_path: Path, content: bytes, message: str) -> None:
+    # before: "error: the file is empty ..." and "error: line 1: NUL byte ..." did not say which file
+    src = tmp_path / "leads.csv"
+    src.write_bytes(content)
+    r = run("import", "leads", str(src))
+    assert r.exit_code == 1
+    assert err_line(r).startswith(f"error: {src}: ") and message in err_line(r)

@@ -89,6 +89,15 @@ def test_a_bad_crmctl_now_is_one_line_naming_it(run: Run, value: str) -> None:
                                      "CRMCTL_NOW=2026-11-27T10:00:00+08:00, or unset it to use the real clock")
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00", "0001-01-01", "9999-12-31T23:59:59-12:00"])
+def test_a_crmctl_now_beyond_the_calendar_is_one_line(run: Run, value: str) -> None:
+    # before: 0001-01-01T00:00:00 in a +08:00 book was an internal error (OverflowError in localize)
+    result = run("account", "list", env={"CRMCTL_NOW": value})
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"error: CRMCTL_NOW={value!r} is out of the range of dates crmctl can handle; "
+                                     "use a date between 0002 and 9998, or unset it to use the real clock")
+
+
 @pytest.mark.parametrize(("value", "why"), [("soon", "is not a number"), ("-5", "is out of range"),
                                             ("1e30", "is out of range"), ("nan", "is not a finite number")])
 def test_a_bad_lock_timeout_variable_is_one_line_naming_it(run: Run, value: str, why: str) -> None:

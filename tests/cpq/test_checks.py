@@ -31,6 +31,18 @@ def test_broken_catalog_is_reported(cpq: Run, cpq_book: Path) -> None:
     assert "tier minimums must rise" in out
 
 
+def test_an_unknown_tax_category_is_caught_by_check_and_by_product_edit(cpq: Run, cpq_book: Path) -> None:
+    # before: `tax_category: luxury` passed check, and pricing a quote with the product failed later
+    path = cpq_book / "records" / "products" / "holder.yaml"
+    path.write_text(path.read_text().replace("tax_category: standard", "tax_category: luxury"))
+    r = cpq("check")
+    assert r.exit_code == 1
+    line = path.read_text().splitlines().index("tax_category: luxury") + 1
+    assert f"records/products/holder.yaml:{line}: tax_category: 'luxury' is not one of " in r.stdout
+    r = cpq("product", "edit", "holder", "--tax-category", "standrd")
+    assert r.exit_code == 1 and "tax_category: 'standrd' is not one of" in r.stderr
+
+
 def test_product_edit_refuses_a_broken_definition(cpq: Run) -> None:
     r = cpq("product", "edit", "holder", "--type", "configurable")
     assert r.exit_code == 1

@@ -5,6 +5,7 @@ import datetime as _dt
 from pathlib import Path
 
 import icalendar
+import pytest
 import yaml
 
 from tests.sfe.conftest import ACME, Run, do_visit, fails, ok
@@ -96,4 +97,27 @@ def test_user_quota_replaces_the_period(run: Run, book: Path, now) -> None:
     assert "2026-Q4" in shown and "600000.50" in shown
     fails(run("user", "quota", "rex", "--period", "Q4"), "--period 'Q4'")
     fails(run("user", "quota", "rex", "--period", "2026-Q4"), "--amount and/or --visits")
-    fails(run("user", "quota", "rex", "--period", "2026-Q4", "--visits", "-1"), "cannot be negative")
+    fails(run("user", "quota", "rex", "--period", "2026-Q4", "--visits", "-1"), "--visits -1: the quantity must be 0 or more")
+
+
+def test_user_quota_keeps_what_is_not_given(run: Run, book: Path, now) -> None:
+    # before: --visits 60 alone replaced the period's entry and deleted its revenue quota, silently
+    ok(run("user", "quota", "rex", "--period", "2026-Q4", "--amount", "500000", "--visits", "40"))
+    ok(run("user", "quota", "rex", "--period", "2026-Q4", "--visits", "60"))
+    ok(run("user", "quota", "rex", "--period", "2027-Q1", "--amount", "1,000.00"))
+    ok(run("user", "quota", "rex", "--period", "2027-Q1", "--visits", "1 000"))  # grouped in threes: 1000
+    data = yaml.safe_load((book / "records" / "users" / "rex.yaml").read_text(encoding="utf-8"))
+    assert data["quotas"] == [{"period": "2026-Q4", "amount": "500000.00", "visits": 60},
+                              {"period": "2027-Q1", "amount": "1000.00", "visits": 1000}]
+
+
+@pytest.mark.parametrize("visits, message", [
+    ("5.5", "--visits: '5.5' is not a whole number"),                         # before: Click usage error, exit 2
+    ("1,000", "--visits: '1,000' could be 1000 or 1.000"),                   # before: Click usage error, exit 2
+    ("99999999999", "--visits: '99999999999' is too large (the limit is below 100,000)"),  # before: accepted
+    ("-1", "--visits -1: the quantity must be 0 or more"),
+])
+def test_quota_visits_go_through_the_number_parser(run: Run, book: Path, visits: str, message: str) -> None:
+    r = run("user", "quota", "rex", "--period", "2026-Q4", "--visits", visits)
+    assert r.exit_code == 1, r.output
+    assert message in r.stderr

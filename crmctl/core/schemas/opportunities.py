@@ -13,7 +13,7 @@ SCHEMA = Schema(
         Field("owner", "ref", ref="users", option=True, help="Owner"),
         Field("stage", "enum", enum_setting="pipeline.stages", required=True, help="Pipeline stage"),
         Field("amount", "money", option=True, help="Expected amount"),
-        Field("currency", option=True, help="Currency (default: the book's)"),
+        Field("currency", "currency", option=True, help="Currency (default: the book's)"),
         Field("close_date", "date", option=True, help="Expected close date (YYYY-MM-DD)"),
         Field("source", option=True, help="Lead source"),
         Field("lead", "ref", ref="leads", help="The lead it came from"),

@@ -15,7 +15,7 @@ SCHEMA = Schema(
         Field("quote", "ref", ref="quotes", help="Quote it came from"),
         Field("owner", "ref", ref="users", help="Owner"),
         Field("date", "date", required=True, help="Order date"),
-        Field("currency", required=True, help="Currency"),
+        Field("currency", "currency", required=True, help="Currency"),
         Field("lines", "records", amounts=("amount",), help="Order lines"),
         Field("total", "money", required=True, help="Order total"),
         Field("status", "enum", enum=STATUSES, readonly=True),

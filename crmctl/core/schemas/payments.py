@@ -11,7 +11,7 @@ SCHEMA = Schema(
         Field("account", "ref", ref="accounts", help="Account"),
         Field("date", "date", required=True, help="Date received"),
         Field("amount", "money", required=True, help="Amount received"),
-        Field("currency", required=True, help="Currency"),
+        Field("currency", "currency", required=True, help="Currency"),
         Field("ref", help="Bank reference"),
         Field("prepayment", "bool", help="Accepted beyond the plan"),
         Field("applied", "records", readonly=True, amounts=("amount",), help="[{installment, amount}]"),

@@ -8,7 +8,7 @@ SCHEMA = Schema(
     columns=("id", "name", "currency", "valid_from", "valid_to", "priority"),
     fields=(
         Field("name", required=True, option=True, help="Name"),
-        Field("currency", required=True, option=True, help="Currency"),
+        Field("currency", "currency", required=True, option=True, help="Currency"),
         Field("valid_from", "date", option=True, help="First valid day"),
         Field("valid_to", "date", option=True, help="Last valid day"),
         Field("priority", "int", option=True, help="Higher wins among equally specific books"),

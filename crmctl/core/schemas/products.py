@@ -17,7 +17,7 @@ SCHEMA = Schema(
         Field("unit", option=True, help="Unit (台, set, pcs, ...)"),
         Field("prices", "map", item="price", help="List price per currency: {CNY: '100.00', USD: '15.00'}"),
         Field("cost", "map", item="price", help="Cost per currency"),
-        Field("tax_category", option=True, help="Tax category from crm.yaml"),
+        Field("tax_category", "enum", enum_setting="tax.categories", option=True, help="Tax category from crm.yaml"),
         Field("active", "bool", help="false: no longer sold"),
         Field("option_groups", "records", help="Configurable options"),
         Field("rules", "records", help="Configuration rules"),

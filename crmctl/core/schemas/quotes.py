@@ -17,7 +17,7 @@ SCHEMA = Schema(
         Field("contact", "ref", ref="contacts", help="Contact"),
         Field("owner", "ref", ref="users", help="Owner"),
         Field("status", "enum", enum=STATUSES, required=True, readonly=True),
-        Field("currency", required=True, help="Currency"),
+        Field("currency", "currency", required=True, help="Currency"),
         Field("pricebook", "ref", ref="pricebooks", help="Price book"),
         Field("date", "date", help="Quote date"),
         Field("valid_until", "date", help="Valid until"),
