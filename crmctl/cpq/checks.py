@@ -17,7 +17,7 @@ from crmctl.core.errors import CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.lifecycle import requirement
+from crmctl.cpq.quotes import requirement
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -152,10 +152,16 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
         return
     state = policy.approval_state(data)
     if state != "valid":
+        changed = ", ".join(policy.changed_fields(data))
         yield "approval", (f"{data.get('status')} quote has {'no approval' if state == 'missing' else 'a stale approval'}"
-                           " (its hash does not match the priced content); submit it again")
+                           f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
+                           " submit it again")
         return
-    need = requirement(book, data)
+    try:
+        need = requirement(book, data, frozen=True)
+    except CrmError as exc:
+        yield "lines", f"cannot be judged by the discount policy: {exc}"
+        return
     for reason in need.beyond:
         yield "lines", f"breaks the discount policy: {reason}"
     approver = book.records("users").get(str(data["approval"].get("by")))

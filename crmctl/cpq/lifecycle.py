@@ -13,11 +13,8 @@ from crmctl.core.book import Book, Record, now_iso
 from crmctl.core.errors import PolicyError
 from crmctl.core.money import to_decimal
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import categories, ensure_editable, event, quote_problems, reprice, status
+from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement, status
 
-def requirement(book: Book, data: Mapping[str, Any]) -> policy.Requirement:
-    lines = list(data.get("lines") or [])
-    return policy.requirement(lines, to_decimal(data.get("discount") or 0), categories(book, lines), book.settings)
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> tuple[dict[str, Any], str]:
@@ -33,14 +30,15 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) 
     at = now_iso(book.settings)
     digest = policy.content_hash(out)
     history = list(out.get("approvals") or [])
+    fields = policy.field_digests(out)
     if policy.may_approve(book.settings, actor.get("role"), need.role):
         out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "auto": True}
+                           "at": at, "hash": digest, "fields": fields, "auto": True}
         out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
         out["status"] = "approved"
         return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
     out["approval"] = {"status": "pending", "required_role": need.role, "requested_by": actor.id, "requested_at": at,
-                       "hash": digest, "reasons": list(need.reasons)}
+                       "hash": digest, "fields": fields, "reasons": list(need.reasons)}
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = "pending_approval"
     return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
@@ -59,12 +57,13 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
                           f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
     if approval.get("hash") != digest:
-        raise PolicyError("the quote changed since it was submitted; `crmctl quote submit` it again")
+        raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
     at = now_iso(book.settings)
     out = dict(data)
     if approve:
         out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "requested_by": approval.get("requested_by")}
+                           "at": at, "hash": digest, "fields": policy.field_digests(data),
+                           "requested_by": approval.get("requested_by")}
         out["status"] = "approved"
     else:
         out["approval"] = {**approval, "status": "rejected", "by": actor.id, "at": at, "reason": reason}
@@ -74,14 +73,21 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     return out
 
 
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> None:
+def _changed(data: Mapping[str, Any]) -> str:
+    fields = policy.changed_fields(data)
+    return "changed: " + ", ".join(fields) if fields else "content changed"
+
+
+def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+    """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
     state = policy.approval_state(data)
     if state == "missing":
         raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
     if state == "stale":
-        raise PolicyError(f"cannot {doing}: the approval is stale (lines, prices or discounts changed since "
+        raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
-    need = requirement(book, data)
+    need = requirement(book, data, frozen)
     approver = book.records("users").get(str((data.get("approval") or {}).get("by")))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
@@ -113,7 +119,7 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, today: 
     if now != "sent":
         raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it" if now == "expired"
                                                           else "; only a sent quote can be accepted"))
-    require_valid_approval(book, data, "accept")
+    require_valid_approval(book, data, "accept", frozen=True)
     at = now_iso(book.settings)
     order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
                     if line.get(k) is not None} for line in data.get("lines") or []]

@@ -21,8 +21,8 @@ from crmctl.core.book import Book, Record, now_iso
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str, parse_percent, to_decimal
 from crmctl.cpq import catalog, policy
-from crmctl.cpq.configure import as_list, quantity_problems
-from crmctl.cpq.pricing import quote_totals, tax_rules
+from crmctl.cpq.configure import as_list, describe, quantity_problems
+from crmctl.cpq.pricing import ex_tax, price_str, quote_totals, reductions, tax_rules
 
 OPEN = ("draft", "pending_approval", "approved", "rejected", "sent")
 EDITABLE = ("draft", "pending_approval", "approved", "rejected")
@@ -85,18 +85,28 @@ def price_line_of(book: Book, data: Mapping[str, Any], line: Mapping[str, Any]) 
                              _pricebook(book, data), discount)
 
 
-def priced_line(priced: catalog.Priced, line: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored form of a line: what was asked, and what it came to."""
+def priced_line(priced: catalog.Priced, line: Mapping[str, Any], book: Book | None = None) -> dict[str, Any]:
+    """The stored form of a line: what was asked, what it came to, its list value and cost from the catalog,
+    and (given the book) the configuration text printed in each language — frozen with the line."""
     cur, p = priced.line.currency, priced.line
     out = {
         "sku": p.sku, "name": priced.product.get("name"), "name_zh": priced.product.get("name_zh"),
         # a single choice is written as one value, as a person would write it by hand
         "options": {g: (v[0] if _single(priced.product.data, g) else v) for g, v in priced.config.selected.items()} or None,
         "qty": p.qty, "discount": str(p.discount) if p.discount else None, "group": line.get("group"),
-        "unit": priced.product.get("unit"), "unit_price": money_str(p.unit_price, cur), "gross": money_str(p.gross, cur),
+        "unit": priced.product.get("unit"), "unit_price": price_str(p.unit_price, cur),
+        "list_unit": price_str(p.list_unit, cur),
+        "tier": money_str(p.tier, cur) if p.tier else None, "gross": money_str(p.gross, cur),
         "net": money_str(p.net, cur), "tax_rate": str(p.tax_rate),
+        "tax_parts": {str(r): str(a) for r, a in sorted(p.tax_parts.items())} or None,
+        # a cost typed into the quote file is never read back: it is the catalog's, frozen here
         "cost": money_str(p.cost, cur) if p.cost is not None else None,
+        "cost_unknown": list(p.unknown_cost) or None,
     }
+    if book is not None:
+        catalog_data = {sku: rec.data for sku, rec in book.records("products").items()}
+        out["printed"] = {lang: describe(priced.product.data, priced.config.selected, lang, catalog_data)
+                          for lang in ("en", "zh-CN")}
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -112,23 +122,57 @@ def reprice(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
         priced = price_line_of(book, data, line)
         if priced.problems:
             raise ValidationError(f"line {n}: " + "; ".join(priced.problems))
-        lines.append(priced_line(priced, line))
+        lines.append(priced_line(priced, line, book))
     out["lines"] = lines
     return with_totals(book, out)
+
+
+def tax_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The reason the quote carries no tax: its own ``tax_exempt``, else its account's (None: taxed)."""
+    if data.get("tax_exempt"):
+        return str(data["tax_exempt"])
+    account = book.records("accounts").get(str(data.get("account")))
+    return str(account.get("tax_exempt")) if account is not None and account.get("tax_exempt") else None
 
 
 def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(data)
     cur = str(data["currency"])
     t = quote_totals(list(data.get("lines") or []), to_decimal(data.get("discount") or 0), list(data.get("fees") or []),
-                     cur, tax_rules(book.settings))
+                     cur, tax_rules(book.settings), tax_exemption(book, data))
     out["totals"] = _strings(t, cur)
     out["total"] = out["totals"]["total"]
     return out
 
 
+def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[policy.Judged]:
+    """Each line as the discount policy sees it: list value and cost from the catalog (``frozen``: as frozen on the
+    line at submit, for quotes that went out), and what the customer pays after the quote's reductions."""
+    tax = tax_rules(book.settings)
+    cur = str(data["currency"])
+    lines = list(data.get("lines") or [])
+    off = reductions(lines, to_decimal(data.get("discount") or 0), list(data.get("fees") or []), cur, tax.rounding)
+    cats = categories(book, lines)
+    out = []
+    for n, (line, share) in enumerate(zip(lines, off.shares), 1):
+        qty = int(line.get("qty") or 0)
+        if frozen and line.get("list_unit") not in (None, ""):
+            list_unit = to_decimal(line["list_unit"], f"line {n} list_unit")
+            cost = to_decimal(line["cost"], f"line {n} cost") if line.get("cost") not in (None, "") else None
+            unknown = tuple(as_list(line.get("cost_unknown"))) or (() if cost is not None else ("line",))
+        else:
+            p = price_line_of(book, data, line).line
+            list_unit, cost, unknown = p.list_unit, p.cost, tuple(p.unknown_cost)
+        paid = to_decimal(line.get("net"), f"line {n} net") - share
+        out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))), list_unit * qty, paid,
+                                 ex_tax(line, paid, tax, cur), cost, unknown))
+    return out
+
+
 def _strings(totals: Mapping[str, Any], cur: str) -> dict[str, Any]:
     def s(v: Any) -> Any:
+        if isinstance(v, list):
+            return [s(x) for x in v]
         return money_str(v, cur) if isinstance(v, Decimal) else {k: s(x) for k, x in v.items()} if isinstance(v, dict) else v
     out = {k: s(v) for k, v in totals.items() if k not in ("currency", "discount_percent")}
     out["discount_percent"] = str(totals["discount_percent"])
@@ -145,8 +189,8 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
     if priced.problems:
         raise ValidationError(f"{sku}: invalid configuration: " + "; ".join(priced.problems))
     out = dict(data)
-    out["lines"] = [*(data.get("lines") or []), priced_line(priced, line)]
-    _within_any_authority(book, out["lines"], to_decimal(data.get("discount") or 0))
+    out["lines"] = [*(data.get("lines") or []), priced_line(priced, line, book)]
+    _within_any_authority(book, out)
     return with_totals(book, out)
 
 
@@ -166,16 +210,24 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     out = {**data, **changes}
     if "discount" in changes and changes["discount"] is not None:
         out["discount"] = str(parse_percent(changes["discount"], "--discount")) if changes["discount"] != "0" else None
-        _within_any_authority(book, list(out.get("lines") or []), to_decimal(out.get("discount") or 0))
+    _within_any_authority(book, out)
     return with_totals(book, out)
 
 
 def parse_fee(text: str) -> dict[str, Any]:
-    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee."""
+    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee; a negative one (``特别优惠=-200000``) is a discount.
+
+    A negative fee is taken off the lines like the quote discount (see
+    :func:`crmctl.cpq.pricing.reductions`), printed with the discounts, and
+    judged by the discount policy; a fee of 0 means nothing and is refused.
+    """
     name, sep, amount = text.rpartition("=")
     if not sep or not name.strip():
         raise ValidationError(f"--fee {text!r}: write NAME=AMOUNT (e.g. Shipping=3500)")
-    return {"name": name.strip(), "amount": str(to_decimal(amount, f"fee {name.strip()}"))}
+    value = to_decimal(amount, f"--fee {name.strip()}")
+    if value == 0:
+        raise ValidationError(f"--fee {text!r}: a fee of 0 changes nothing; give an amount (negative for a discount)")
+    return {"name": name.strip(), "amount": str(value)}
 
 
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
@@ -184,8 +236,13 @@ def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | No
             for l in lines}
 
 
-def _within_any_authority(book: Book, lines: list[Mapping[str, Any]], quote_discount: Decimal) -> None:
-    need = policy.requirement(lines, quote_discount, categories(book, lines), book.settings)
+def requirement(book: Book, data: Mapping[str, Any], frozen: bool = False) -> policy.Requirement:
+    """The approval the quote needs, from the catalog and the policy (never from what the file claims)."""
+    return policy.requirement(judge(book, data, frozen), book.settings)
+
+
+def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:
+    need = requirement(book, data)
     if need.beyond:
         raise PolicyError("; ".join(need.beyond) + "; lower the discount")
 

@@ -38,7 +38,8 @@ def test_product_edit_refuses_a_broken_definition(cpq: Run) -> None:
 
 
 def test_forged_approval_is_caught(cpq: Run, cpq_book: Path) -> None:
-    qid = new_quote(cpq, ["mill", "--discount", "8%"], ["holder"])
+    # acme's price book sells the mill at 95000 (5% off list); 4% more is 1 - 0.95 x 0.96 = 8.8% off list: a rep's 10%
+    qid = new_quote(cpq, ["mill", "--discount", "4%"], ["holder"])
     assert cpq("--as", "rex", "quote", "submit", qid).stdout.startswith("approved: within rex's authority")
     path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
     # a rep raises the discount by hand to 25% and keeps the old approval
@@ -48,7 +49,8 @@ def test_forged_approval_is_caught(cpq: Run, cpq_book: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     r = cpq("check")
     assert r.exit_code == 1
-    assert "approved quote has a stale approval (its hash does not match the priced content)" in r.stdout
+    assert "approved quote has a stale approval (its hash does not match the priced content; changed: " in r.stdout
+    assert "line 1 discount, line 1 net" in r.stdout
     # ... and recomputes the hash too: the approver's role is not enough
     from crmctl.cpq.policy import content_hash
 
