@@ -45,7 +45,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     except ValueError:
         raise ValidationError(f"--date {on!r}: write YYYY-MM-DD") from None
     acct = book.get("accounts", account) if account else None
-    chosen = choose_pricebook(book, acct, day, currency, pricebook)
+    chosen = choose_pricebook(book, acct, day, currency, pricebook, [(sku, parse_choices(options), qty)])
     cur = currency or (str(chosen.get("currency")) if chosen else book.settings.currency)
     if chosen is not None and str(chosen.get("currency")) != cur:
         raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, not {cur}; drop --currency or choose another --pricebook")

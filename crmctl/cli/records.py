@@ -18,6 +18,8 @@ from crmctl.core.schema import Schema
 from crmctl.core.schemas import get_schema
 
 Defaults = Callable[[App], Mapping[str, Any]]
+# who may make this change: (app, the record's data before (None when new), after); raises PolicyError
+Guard = Callable[[App, Mapping[str, Any] | None, Mapping[str, Any]], None]
 
 
 def _field_options(schema: Schema, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,8 +36,9 @@ def _values(schema: Schema, kwargs: dict[str, Any]) -> dict[str, str | None]:
     return {f.name: kwargs.get(f.name) for f in schema.fields if f.option}
 
 
-def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults: Defaults | None = None) -> click.Group:
-    """A click group with add/list/show/edit for ``rtype``."""
+def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults: Defaults | None = None,
+                 guard: Guard | None = None) -> click.Group:
+    """A click group with add/list/show/edit for ``rtype`` (``guard`` decides who may add or change one)."""
     schema = get_schema(rtype)
     title = schema.title
     group = click.Group(name=rtype, help=help_text)
@@ -48,6 +51,8 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             rid, data = new_record(book, schema, _values(schema, kwargs), sets, record_id, base)
             if rule:
                 rule(book, rid, data)
+            if guard:
+                guard(app, None, data)
             tx.message = f"{title} add: {rid} ({data.get(schema.name_field, rid)})"
             if dry_run:
                 tx.pending.clear()
@@ -94,6 +99,8 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             data = apply_values(app.book, schema, rec.data, _values(schema, kwargs), sets, unset)
             if rule:
                 rule(app.book, rec.id, data)
+            if guard:
+                guard(app, rec.data, data)
             changed = sorted(k for k in set(data) | set(rec.data) if data.get(k) != rec.data.get(k))
             tx.message = f"{title} edit: {rec.id} ({', '.join(changed) or 'no change'})"
             if dry_run or not changed:

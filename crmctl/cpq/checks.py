@@ -26,7 +26,8 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
     """``(field, message)`` for each way a product definition is broken."""
     ptype = data.get("type", "simple")
     for cur, amount in (data.get("prices") or {}).items():
-        yield from _number("prices", amount, f"prices.{cur}")
+        yield from _positive("prices", amount, f"prices.{cur}",
+                             "a free item is a bundle component (mode: included); a lower price is a discount the policy approves")
     known: dict[str, set[str]] = {}
     for n, grp in enumerate(groups(data), 1):
         gid = str(grp.get("id") or "")
@@ -54,9 +55,9 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             if opt.get("price") is not None and opt.get("percent") is not None:
                 yield "option_groups", f"option {gid}={opt.get('id')}: give a price or a percent, not both"
             for cur, amount in (opt.get("price") or {}).items() if isinstance(opt.get("price"), dict) else ():
-                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
+                yield from _not_negative("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
             if opt.get("percent") is not None:
-                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
+                yield from _not_negative("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
     if ptype == "configurable" and not known:
         yield "option_groups", "a configurable product needs option_groups"
     for n, rule in enumerate(data.get("rules") or [], 1):
@@ -100,19 +101,59 @@ def _number(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
         yield fname, str(exc)
 
 
+def _positive(fname: str, value: Any, what: str, why: str = "") -> Iterator[tuple[str, str]]:
+    """A price must be a number more than 0 (a negative or zero one is a discount in disguise)."""
+    try:
+        if to_decimal(value, what) <= 0:
+            yield fname, f"{what}: {value} must be more than 0" + (f"; {why}" if why else "")
+    except CrmError as exc:
+        yield fname, str(exc)
+
+
+def _not_negative(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    """An option's price may be 0 (standard) but never negative: a reduction is a discount the policy judges."""
+    try:
+        if to_decimal(value, what) < 0:
+            yield fname, f"{what}: {value} is negative; a reduction is a discount (line or quote), which the policy approves"
+    except CrmError as exc:
+        yield fname, str(exc)
+
+
+def _percent(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    """A percent off must be from 0 to less than 100 (100% off is a free item, a bundle rule)."""
+    try:
+        if not 0 <= to_decimal(value, what) < 100:
+            yield fname, f"{what}: {value}% must be from 0 to less than 100"
+    except CrmError as exc:
+        yield fname, str(exc)
+
+
 def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     applies = data.get("applies_to") or {"all": True}
-    if not set(applies) <= {"all", "tiers", "accounts"}:
+    if not isinstance(applies, dict) or not set(applies) <= {"all", "tiers", "accounts"}:
         yield "applies_to", "applies_to takes all: true, tiers: [..] or accounts: [..]"
+        return
+    for key in ("tiers", "accounts"):
+        if key in applies and not isinstance(applies[key], list):
+            yield "applies_to", f"applies_to.{key} must be a list (write [{applies[key]}])"
+    if applies.get("all") and (applies.get("tiers") or applies.get("accounts")):
+        yield "applies_to", ("applies_to has all: true and named tiers or accounts, so it applies to everyone; "
+                             "remove all (or the names)")
     if data.get("valid_from") and data.get("valid_to") and str(data["valid_from"]) > str(data["valid_to"]):
         yield "valid_to", "valid_to is before valid_from"
     for entry in data.get("entries") or []:
         sku = str(entry.get("sku"))
         if sku not in catalog:
             yield "entries", f"entry for {sku!r}: no such product"
-        for key in ("price", "discount"):
-            if entry.get(key) is not None:
-                yield from _number("entries", entry[key], f"entry {sku} {key}")
+        if entry.get("price") is not None:
+            yield from _positive("entries", entry["price"], f"entry {sku} price")
+        if entry.get("discount") is not None:
+            yield from _percent("entries", entry["discount"], f"entry {sku} discount")
+        for tier in entry.get("tiers") or []:
+            if isinstance(tier, dict) and tier.get("price") is not None:
+                yield from _positive("entries", tier["price"], f"entry {sku} tier min {tier.get('min')} price")
+            if isinstance(tier, dict) and tier.get("discount") is not None:
+                yield from _percent("entries", tier["discount"], f"entry {sku} tier min {tier.get('min')} discount")
         if entry.get("tier_mode", "range") not in ("range", "slab"):
             yield "entries", f"entry {sku}: tier_mode must be range or slab"
         mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
@@ -178,4 +219,23 @@ def check_quotes(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line(fname), message, "quote")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes)
+def check_policy_authors(book: Book) -> Iterator[Problem]:
+    """A price-book, price or discount-policy change in git history by a user whose role may not make it."""
+    from crmctl.cpq import authority
+
+    root = book.git_root()
+    if not root:
+        return
+    roles = authority.maintainers(book.settings)
+    users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
+    for commit, email, path, relative in authority.history(root, book.root):
+        user = users.get(email)
+        if user is None or user.get("role") in roles:
+            continue
+        what = authority.policy_change(root, commit, path, relative)
+        if what:
+            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
+                                       f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_policy_authors)

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
+from crmctl.core.money import to_decimal
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -22,44 +23,92 @@ LABELS: dict[str, dict[str, str]] = {
            "fees": "Fees", "net": "Net", "tax": "Tax", "tax_included": "incl. tax", "total": "Total", "terms": "Payment terms",
            "notes": "Notes", "signature_seller": "For the seller", "signature_buyer": "Accepted by the customer",
            "sign_date": "Name, signature and date", "page": "Page", "of": "of", "draft": "DRAFT — not an offer",
-           "tax_id": "Tax ID", "bank": "Bank", "unit": "Unit", "status": "Status", "owner": "Sales contact"},
+           "tax_id": "Tax ID", "bank": "Bank", "unit": "Unit", "status": "Status", "owner": "Sales contact",
+           "tier": "Volume price", "tax_exempt": "No tax charged"},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "客户", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
               "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "quote_discount": "整单折扣",
               "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_included": "含税", "total": "合计", "terms": "付款条件",
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "签字及日期", "page": "第", "of": "页，共", "draft": "草稿 — 非正式报价",
-              "tax_id": "税号", "bank": "开户行及账号", "unit": "单位", "status": "状态", "owner": "销售代表"},
+              "tax_id": "税号", "bank": "开户行及账号", "unit": "单位", "status": "状态", "owner": "销售代表",
+              "tier": "批量价", "tax_exempt": "免税/零税率"},
 }
+
+
+def printed_configuration(line: Mapping[str, Any], lang: str, products: Mapping[str, Any]) -> list[str]:
+    """The configuration text of a line: as frozen on it when it was priced, else from today's catalog."""
+    frozen = (line.get("printed") or {}).get(lang)
+    if frozen is not None:
+        return [str(x) for x in frozen]
+    sku = str(line.get("sku"))
+    if sku not in products:
+        return []
+    catalog = {k: r.data for k, r in products.items()}
+    return describe(products[sku].data, {g: as_list(v) for g, v in (line.get("options") or {}).items()}, lang, catalog)
+
+
+def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tuple[str, str]:
+    """``(unit price, tier)`` to print so that unit x qty (+ tier) - discount = amount on the page.
+
+    With a volume tier the effective unit price is printed when it multiplies back
+    to the amount exactly; otherwise the list unit price and the tier's amount.
+    """
+    from crmctl.cpq.pricing import effective_unit, price_str, tax_rules
+
+    if line.get("tier") in (None, ""):
+        return str(line.get("unit_price")), ""
+    unit = effective_unit(to_decimal(line["gross"]), int(line.get("qty") or 1), currency, tax_rules(book.settings))
+    return (price_str(unit, currency), "") if unit is not None else (str(line.get("unit_price")), str(line["tier"]))
+
+
+def approval_summary(data: Mapping[str, Any]) -> str:
+    """One line on the approval: who and when, or what is pending, or which fields changed since."""
+    state = policy.approval_state(data)
+    approval = data.get("approval") or {}
+    if approval.get("status") == "pending":
+        return f"pending: needs a {approval.get('required_role')}"
+    if approval.get("status") == "rejected":
+        return f"rejected by {approval.get('by')}: {approval.get('reason')}"
+    if state == "stale":
+        changed = policy.changed_fields(data)
+        return f"STALE (by {approval.get('by')}; changed since: {', '.join(changed) if changed else 'content'})"
+    return "none" if state == "missing" else f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+
+
+def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The price book the lines were priced with: none when it is gone or in another currency than the quote."""
+    ref = data.get("pricebook")
+    rec = book.records("pricebooks").get(str(ref)) if ref else None
+    return rec.id if rec is not None and str(rec.get("currency")) == str(data.get("currency")) else None
 
 
 def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[str, Any]:
     """The quote (or one of its versions) with computed status, approval state and numbered lines."""
     data = quotes.version(rec.data, version)
     products = book.records("products")
-    catalog = {sku: rec.data for sku, rec in products.items()}
     lang = str(data.get("lang") or "en")
+    cur = str(data.get("currency"))
     lines_view = []
     for n, line in enumerate(data.get("lines") or [], 1):
-        prod = products[str(line["sku"])].data if str(line.get("sku")) in products else {}
-        selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
-        lines_view.append({**line, "n": n, "configuration": describe(prod, selected, lang, catalog) if prod else []})
-    state = policy.approval_state(data)
-    approval = data.get("approval") or {}
-    summary = {"missing": "none", "stale": f"STALE (by {approval.get('by')}; content changed since)",
-               "valid": f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"}[state]
-    if approval.get("status") == "pending":
-        summary = f"pending: needs a {approval.get('required_role')}"
-    elif approval.get("status") == "rejected":
-        summary = f"rejected by {approval.get('by')}: {approval.get('reason')}"
+        unit, tier = shown_unit_price(line, cur, book)
+        lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
+                           "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
     totals_view = [{"total": f"subtotal {g}" if g else "subtotal", "amount": v}
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
-    totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("subtotal", "discount", "fees", "net", "tax", "total")
+    totals_view.append({"total": "subtotal", "amount": totals.get("subtotal")})
+    totals_view += [{"total": f"discount {r.get('name')}", "amount": f"-{r.get('amount')}"} for r in reductions_of(totals)]
+    totals_view += [{"total": f"fee {f.get('name')}", "amount": f.get("amount")} for f in data.get("fees") or []
+                    if not str(f.get("amount", "")).startswith("-")]
+    totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("net", "tax", "total")
                     if totals.get(k) is not None]
+    if totals.get("tax_exempt"):
+        totals_view.append({"total": "tax exempt", "amount": totals["tax_exempt"]})
     problems = quotes.quote_problems(book, data) if quotes.status(data, today) in quotes.EDITABLE else []
-    return {"id": rec.id, **data, "status": quotes.status(data, today), "approval_state": state,
-            "approval_summary": summary, "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
+    return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": quotes.status(data, today),
+            "approval_state": policy.approval_state(data), "approval_summary": approval_summary(data),
+            "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
@@ -69,16 +118,14 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     contact = book.records("contacts").get(str(data.get("contact"))) if data.get("contact") else None
     owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
     products = book.records("products")
-    catalog = {sku: rec.data for sku, rec in products.items()}
     zh = lang == "zh-CN"
     units = unit_labels(book, lang)
     lines = []
     for line in data["lines_view"]:
-        prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
-        selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
         lines.append({**_fields(line, ("discount", "unit", "group")), "unit": units.get(str(line.get("unit") or ""), str(line.get("unit") or "")),
-                      "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
+                      "title": name, "configuration": printed_configuration(line, lang, products),
+                      "unit_price": line["unit_price_shown"], "tier": line["tier_shown"]})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
     for line in lines:
@@ -89,6 +136,10 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     logo = str(company.get("logo") or "")
     return {
         "quote": _fields(data, ("number", "title", "date", "valid_until", "fees")), "lines": lines,
+        "fees": [f for f in data.get("fees") or [] if not str(f.get("amount", "")).startswith("-")],
+        "reductions": reductions_of(data.get("totals") or {}),
+        "tax_exempt": (data.get("totals") or {}).get("tax_exempt") or "",
+        "show_tier": any(line["tier"] for line in lines),
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
         "totals": data.get("totals") or {}, "currency": data.get("currency"), "labels": LABELS[lang],
         "company": company, "seller_name": (company.get("name_zh") if zh else None) or company.get("name", ""),
@@ -97,9 +148,19 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "contact": _fields(contact.data, ("name", "title", "email", "phone")) if contact else None,
         "owner": _fields(owner.data, ("name", "email", "phone")) if owner else None,
         "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in ("draft", "pending_approval", "rejected"),
-        "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive", "lang": lang,
+        "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive" and not (data.get("totals") or {}).get("tax_exempt"),
+        "lang": lang,
         "payment_terms": data.get("payment_terms") or "", "notes": data.get("notes") or "",
     }
+
+
+def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The named reductions of a quote's totals (a quote priced before they were named: its percent discount)."""
+    if totals.get("reductions"):
+        return list(totals["reductions"])
+    if totals.get("discount") not in (None, "", "0", "0.00"):
+        return [{"name": f"{totals.get('discount_percent')}%", "amount": totals["discount"]}]
+    return []
 
 
 def unit_labels(book: Book, lang: str) -> dict[str, str]:

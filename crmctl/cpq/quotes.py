@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record, now_iso
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str, parse_percent, to_decimal
-from crmctl.cpq import catalog, policy
+from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
 from crmctl.cpq.pricing import ex_tax, price_str, quote_totals, reductions, tax_rules
 
@@ -114,12 +114,34 @@ def _single(product: Mapping[str, Any], gid: str) -> bool:
     return any(str(g.get("id")) == gid and g.get("choice", "single") == "single" for g in product.get("option_groups") or [])
 
 
+def wanted(data: Mapping[str, Any]) -> list[catalog.Want]:
+    """The quote's lines as (sku, choices, qty), for pricing them in another price book."""
+    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, int(l.get("qty") or 0))
+            for l in data.get("lines") or []]
+
+
+def best_tied_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The quote's price book; when it is tied with others (same specificity and priority), the one of them that
+    prices the quote's lines lowest for the customer."""
+    ref = data.get("pricebook")
+    account = book.records("accounts").get(str(data.get("account")))
+    day = _dt.date.fromisoformat(str(data.get("date"))[:10]) if data.get("date") else None
+    if not ref or day is None:
+        return ref
+    tied = pricebooks.candidates(book.all("pricebooks"), account, day, str(data.get("currency")))
+    if len(tied) < 2 or str(ref) not in [r.id for r in tied] or not data.get("lines"):
+        return ref
+    best = catalog.choose_pricebook(book, account, day, str(data.get("currency")), None, wanted(data))
+    return best.id if best is not None else ref
+
+
 def reprice(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
     """Price every line with current rules and recompute totals (drafts only; sent quotes stay frozen)."""
     out = dict(data)
+    out["pricebook"] = best_tied_pricebook(book, data)
     lines = []
     for n, line in enumerate(data.get("lines") or [], 1):
-        priced = price_line_of(book, data, line)
+        priced = price_line_of(book, out, line)
         if priced.problems:
             raise ValidationError(f"line {n}: " + "; ".join(priced.problems))
         lines.append(priced_line(priced, line, book))
@@ -190,8 +212,9 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
         raise ValidationError(f"{sku}: invalid configuration: " + "; ".join(priced.problems))
     out = dict(data)
     out["lines"] = [*(data.get("lines") or []), priced_line(priced, line, book)]
+    out = reprice(book, out)   # another line can make a tied price book the better one for the customer
     _within_any_authority(book, out)
-    return with_totals(book, out)
+    return out
 
 
 def remove_line(book: Book, data: Mapping[str, Any], number: int, today: _dt.date) -> dict[str, Any]:
@@ -207,7 +230,7 @@ def remove_line(book: Book, data: Mapping[str, Any], number: int, today: _dt.dat
 def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:
     """Quote-level fields: discount, fees, payment terms, notes, title, validity, contact, language."""
     ensure_editable(data, today)
-    out = {**data, **changes}
+    out = {k: v for k, v in {**data, **changes}.items() if not (k == "tax_exempt" and v is None)}
     if "discount" in changes and changes["discount"] is not None:
         out["discount"] = str(parse_percent(changes["discount"], "--discount")) if changes["discount"] != "0" else None
     _within_any_authority(book, out)

@@ -88,11 +88,11 @@ def test_demo_book_checks_and_has_quotes_in_every_status(demo_copy: Path) -> Non
 
 
 def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
-    r = cpq("product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
+    r = cpq("--as", "dan", "product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
     assert r.exit_code == 0, r.output
     data = yaml.safe_load((cpq_book / "records" / "products" / "chip-bin.yaml").read_text())
     assert data["prices"] == {"CNY": "450"} and data["type"] == "simple" and data["active"] is True
-    r = cpq("pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
+    r = cpq("--as", "dan", "pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
             "--valid-to", "2026-06-30", "--priority", "9", "--id", "promo")
     assert r.exit_code == 0, r.output
     (cpq_book / "records" / "pricebooks" / "promo.yaml").write_text(
@@ -102,5 +102,5 @@ def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
     priced = json.loads(cpq("price", "chip-bin", "--format", "json").stdout)
     assert (priced["pricebook"], priced["net"]) == ("promo", "400.00")   # everyone's book with the higher priority
     assert "promo" in cpq("pricebook", "list").stdout
-    r = cpq("pricebook", "edit", "promo", "--valid-to", "2026-05-01")
+    r = cpq("--as", "dan", "pricebook", "edit", "promo", "--valid-to", "2026-05-01")
     assert r.exit_code == 1 and "valid_to is before valid_from" in r.stderr

@@ -27,6 +27,7 @@ SCHEMA = Schema(
         Field("fees", "records", help="Extra fees: [{name, amount}]"),
         Field("payment_terms", "text", help="Payment terms"),
         Field("notes", "text", help="Notes"),
+        Field("tax_exempt", "text", help="Why this quote carries no tax (zero-rated export, reverse charge); printed"),
         Field("totals", "map", readonly=True),
         Field("approval", "map", readonly=True),
         Field("approvals", "records", readonly=True),
