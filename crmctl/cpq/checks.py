@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError, Problem
+from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
@@ -161,18 +161,74 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
             yield "entries", f"entry {sku}: tier minimums must rise and start at 2 or more ({mins})"
 
 
+def impossible_options(sku: str, data: Mapping[str, Any]) -> Iterator[str]:
+    """Options no configuration can hold: choosing one breaks a requires/conditional rule whatever else is chosen,
+    because everything it requires is excluded by it (or no longer offered)."""
+    rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
+    offered = {f"{g.get('id')}={o.get('id')}" for g in groups(data) for o in g.get("options") or []
+               if isinstance(o, dict) and o.get("active") is not False}
+
+    def excluded(a: str, b: str) -> bool:
+        return any(r.get("kind") == "excludes" and ((a in as_list(r.get("if")) and b in as_list(r.get("then")))
+                                                     or (b in as_list(r.get("if")) and a in as_list(r.get("then"))))
+                   for r in rules)
+    for rule in rules:
+        cond = as_list(rule.get("if"))
+        if rule.get("kind") not in ("requires", "conditional") or len(cond) != 1 or cond[0] not in offered:
+            continue
+        needed = as_list(rule.get("then"))
+        blocked = [t for t in needed if excluded(cond[0], t) or (not t.endswith("=*") and t not in offered)]
+        if needed and (len(blocked) == len(needed) if rule.get("kind") == "requires" else blocked):
+            yield (f"option {cond[0]} can never be chosen: rule {rule.get('id') or rule.get('kind')} requires "
+                   f"{' or '.join(needed)}, which it excludes or which is not offered")
+
+
 def check_products(book: Book) -> Iterator[Problem]:
     catalog = book.records("products")
     for rec in catalog.values():
         for fname, message in product_problems(rec.id, rec.data, catalog):
             yield Problem(rec.path, rec.line(fname), message, "catalog")
+        for message in impossible_options(rec.id, rec.data):
+            yield Problem(rec.path, rec.line("rules"), message, WARNING)
+
+
+def audience(data: Mapping[str, Any]) -> set[str]:
+    """Whom a price book is for: ``all``, ``tier:A``, ``account:acme``."""
+    applies = data.get("applies_to") or {"all": True}
+    if not isinstance(applies, dict):
+        return set()
+    return ({"all"} if applies.get("all") else set()) | {f"tier:{t}" for t in as_list(applies.get("tiers"))} \
+        | {f"account:{a}" for a in as_list(applies.get("accounts"))}
+
+
+def _overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    start = max(str(a.get("valid_from") or ""), str(b.get("valid_from") or ""))
+    ends = [str(x) for x in (a.get("valid_to"), b.get("valid_to")) if x]
+    return not ends or start <= min(ends)
+
+
+def tied_pricebooks(books: list[Record]) -> Iterator[tuple[Record, Record, str]]:
+    """Pairs of active books in one currency with the same priority for the same audience over overlapping dates."""
+    live = [b for b in books if b.get("active") is not False]
+    for i, a in enumerate(live):
+        for b in live[i + 1:]:
+            shared = audience(a.data) & audience(b.data)
+            if (shared and str(a.get("currency")) == str(b.get("currency"))
+                    and int(a.get("priority") or 0) == int(b.get("priority") or 0) and _overlap(a.data, b.data)):
+                yield a, b, sorted(shared)[0]
 
 
 def check_pricebooks(book: Book) -> Iterator[Problem]:
     catalog = book.records("products")
-    for rec in book.all("pricebooks"):
+    books = sorted(book.all("pricebooks"), key=lambda r: r.id)
+    for rec in books:
         for fname, message in pricebook_problems(rec.data, catalog):
             yield Problem(rec.path, rec.line(fname), message, "pricebook")
+    for a, b, who in tied_pricebooks(books):
+        yield Problem(a.path, a.line("priority"), f"price books {a.id} and {b.id} tie for {who} (priority "
+                                                  f"{a.get('priority') or 0}, {a.get('currency')}): each quote takes the "
+                                                  "one with the better price for the customer; give one a higher priority",
+                      WARNING)
 
 
 def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
@@ -180,8 +236,15 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     data = rec.data
     cur = str(data.get("currency") or "CNY")
     rounding = book.settings.rounding
+    book_rec = book.records("pricebooks").get(str(data.get("pricebook"))) if data.get("pricebook") else None
+    if book_rec is not None and str(book_rec.get("currency")) != cur:
+        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
+                            "were not used; revise the quote with a price book in its currency")
     try:
         for n, line in enumerate(data.get("lines") or [], 1):
+            if to_decimal(line.get("net")) <= 0:
+                yield "lines", (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
+                                "a bundle component (mode: included)")
             gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
             expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
             if to_decimal(line.get("net")) != expect:
