@@ -22,7 +22,7 @@ from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str, parse_percent, to_decimal
 from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
-from crmctl.cpq.pricing import ex_tax, price_str, quote_totals, reductions, tax_rules
+from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
 OPEN = ("draft", "pending_approval", "approved", "rejected", "sent")
 EDITABLE = ("draft", "pending_approval", "approved", "rejected")
@@ -170,24 +170,32 @@ def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
 def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[policy.Judged]:
     """Each line as the discount policy sees it: list value and cost from the catalog (``frozen``: as frozen on the
     line at submit, for quotes that went out), and what the customer pays after the quote's reductions."""
-    tax = tax_rules(book.settings)
+    basis = []
+    for n, line in enumerate(data.get("lines") or [], 1):
+        if frozen and line.get("list_unit") not in (None, ""):
+            cost = to_decimal(line["cost"], f"line {n} cost") if line.get("cost") not in (None, "") else None
+            unknown = tuple(as_list(line.get("cost_unknown"))) or (() if cost is not None else ("line",))
+            basis.append((to_decimal(line["list_unit"], f"line {n} list_unit"), cost, unknown))
+        else:
+            p = price_line_of(book, data, line).line
+            basis.append((p.list_unit, p.cost, tuple(p.unknown_cost)))
+    return judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+
+
+Basis = tuple[Decimal, "Decimal | None", tuple[str, ...]]   # (list unit price, extended cost or None, parts without cost)
+
+
+def judge_lines(data: Mapping[str, Any], basis: list[Basis], cats: Mapping[str, str | None], tax: TaxRules
+                ) -> list[policy.Judged]:
+    """The pure part of :func:`judge`: the quote's lines, discount and fees against each line's list and cost."""
     cur = str(data["currency"])
     lines = list(data.get("lines") or [])
     off = reductions(lines, to_decimal(data.get("discount") or 0), list(data.get("fees") or []), cur, tax.rounding)
-    cats = categories(book, lines)
     out = []
-    for n, (line, share) in enumerate(zip(lines, off.shares), 1):
-        qty = int(line.get("qty") or 0)
-        if frozen and line.get("list_unit") not in (None, ""):
-            list_unit = to_decimal(line["list_unit"], f"line {n} list_unit")
-            cost = to_decimal(line["cost"], f"line {n} cost") if line.get("cost") not in (None, "") else None
-            unknown = tuple(as_list(line.get("cost_unknown"))) or (() if cost is not None else ("line",))
-        else:
-            p = price_line_of(book, data, line).line
-            list_unit, cost, unknown = p.list_unit, p.cost, tuple(p.unknown_cost)
+    for n, (line, share, (list_unit, cost, unknown)) in enumerate(zip(lines, off.shares, basis), 1):
         paid = to_decimal(line.get("net"), f"line {n} net") - share
-        out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))), list_unit * qty, paid,
-                                 ex_tax(line, paid, tax, cur), cost, unknown))
+        out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))),
+                                 list_unit * int(line.get("qty") or 0), paid, ex_tax(line, paid, tax, cur), cost, unknown))
     return out
 
 
