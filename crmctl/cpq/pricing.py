@@ -283,9 +283,9 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
 
 
 def effective_unit(gross: Decimal, qty: int, currency: str, tax: TaxRules) -> Decimal | None:
-    """The unit price after a volume tier, when it multiplies back to ``gross`` exactly; else None."""
+    """The unit price after a volume tier, when it multiplies back to ``gross`` exactly (no rounding); else None."""
     unit = unit_round(gross / qty, currency, tax)
-    return unit if quantize(unit * qty, currency, tax.rounding) == gross else None
+    return unit if unit * qty == gross else None
 
 
 def _cost(mapping: Any, currency: str) -> Decimal | None:
