@@ -74,7 +74,7 @@ def lifecycle(app: App, ref: str | None, apply_: bool, dry_run: bool, fmt: str) 
         book = app.book
         # one account: read only its group's records; all accounts: one pass per type
         ctx = figures.Context.build(book, IndexedRelated(book) if ref else None)
-        targets = [book.get("accounts", ref)] if ref else [a for a in book.all("accounts") if not a.get("merged_into")]
+        targets = [book.get("accounts", ref)] if ref else list(book.live("accounts").values())
         return [(a, lc.compute(figures.compute(ctx, a), book.settings)) for a in sorted(targets, key=lambda a: a.id)]
 
     if not apply_ or dry_run:

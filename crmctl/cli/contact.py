@@ -121,7 +121,7 @@ def export_vcf(app: App, account: str | None, out: str | None) -> None:
 
     book = app.book
     wanted = book.get("accounts", account).id if account else None
-    people = sorted((c for c in book.all("contacts") if not c.get("merged_into") and (wanted is None or c.get("account") == wanted)),
+    people = sorted((c for c in book.live("contacts").values() if (wanted is None or c.get("account") == wanted)),
                     key=lambda c: c.id)
     text = write_vcards(people, book.records("accounts"))
     if out:

@@ -17,6 +17,7 @@ from crmctl.core.book import Book, now_iso
 from crmctl.core.errors import PolicyError
 from crmctl.core.schemas import get_schema
 from crmctl.l2c import leads as L
+from crmctl.core.states import LEAD_SET_BY_VERB, LeadStatus
 from crmctl.l2c import pipeline
 
 
@@ -24,7 +25,7 @@ def _defaults(app: App) -> dict[str, Any]:
     ctx = click.get_current_context()
     pool = bool(ctx.params.get("pool"))
     now = now_iso(app.book.settings)
-    out: dict[str, Any] = {"status": "new", "last_touched": now}
+    out: dict[str, Any] = {"status": LeadStatus.NEW.value, "last_touched": now}
     if not pool and not ctx.params.get("owner") and app.actor_id:
         out["owner"] = app.actor_id
     return out
@@ -42,14 +43,14 @@ def _rule(book: Book, rid: str, data: dict[str, Any]) -> None:
             if ctx.params.get("owner"):
                 raise PolicyError("--pool puts the lead in the pool, --owner gives it to someone: choose one")
             data.pop("owner", None)
-        if data.get("status") in ("converted", "disqualified"):
+        if data.get("status") in LEAD_SET_BY_VERB:
             raise PolicyError(f"a new lead cannot start as {data['status']}")
         if data.get("owner"):
             L.check_cap(book.all("leads"), str(data["owner"]), book.settings)
         return
     L.ensure_editable(rid, old.data)
-    if data.get("status") != old.get("status") and data.get("status") in ("converted", "disqualified"):
-        verb = "convert" if data["status"] == "converted" else "disqualify --reason R"
+    if data.get("status") != old.get("status") and data.get("status") in LEAD_SET_BY_VERB:
+        verb = "convert" if data["status"] == LeadStatus.CONVERTED else "disqualify --reason R"
         raise PolicyError(f"use `crmctl lead {verb} {rid}` to make a lead {data['status']}")
     if data.get("owner") != old.get("owner"):
         raise PolicyError(f"use `crmctl lead assign {rid} --to USER` (or claim/release) to change the owner")
@@ -119,7 +120,7 @@ def assign(app: App, ref: str, to: str) -> None:
 def qualify(app: App, ref: str) -> None:
     """Mark a lead qualified (ready to convert)."""
     now = now_iso(app.book.settings)
-    _change(app, ref, "qualify", lambda rid, d: L.qualify(rid, d, app.actor_id, now), "qualified")
+    _change(app, ref, "qualify", lambda rid, d: L.qualify(rid, d, app.actor_id, now), LeadStatus.QUALIFIED.value)
 
 
 @cli.command("disqualify")

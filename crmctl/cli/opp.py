@@ -99,7 +99,9 @@ def lose(app: App, ref: str, reason: str) -> None:
 def reopen(app: App, ref: str) -> None:
     """Reopen a won or lost deal (to pipeline.reopen_to; the history is kept)."""
     def change(rid: str, data: dict[str, Any], at: str, settings: Settings) -> dict[str, Any]:
-        orders = [o for o in app.book.all("orders") if o.get("opportunity") == rid and o.get("status") != "cancelled"]
+        from crmctl.l2c.orders import orders_of_opportunity
+
+        orders = orders_of_opportunity(app.book, rid)
         if orders:
             raise PolicyError(f"opportunity {rid} has order {orders[0].get('number')}; a deal that became an order stays won")
         return pipeline.reopen(data, app.actor_id, at, settings)

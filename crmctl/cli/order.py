@@ -59,7 +59,7 @@ def add(app: App, opp_ref: str, day: str | None) -> None:
     when = parse_day(day, "--date") if day else today(book.settings)
     with app.transaction("order add") as tx:
         opp = book.get("opportunities", opp_ref)
-        oid, data = O.from_opportunity(book, opp, when, None)
+        oid, data = O.from_opportunity(book, opp, when, None, now_iso(book.settings))
         tx.put("orders", oid, data)
         tx.message = f"order add: {data['number']} for {opp.id} ({opp.get('name')}), {data['total']} {data['currency']}"
     click.echo(oid)

@@ -11,11 +11,12 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.base import App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, with_problems
-from crmctl.core.book import Book, Record, now_iso, today
+from crmctl.core.book import Book, Record, today
+from crmctl.core.clock import Clock
 from crmctl.core.errors import CrmError
 from crmctl.core.output import render_record, render_rows
 
-Change = Callable[[Book, Record, Record, _dt.date], dict[str, Any]]
+Change = Callable[[Book, Record, Record, Clock], dict[str, Any]]
 
 
 @click.group("quote")
@@ -29,7 +30,7 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
     actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
     with app.transaction(f"quote {verb}") as tx:
         rec = app.book.get("quotes", ref)
-        data = fn(app.book, rec, actor, today(app.book.settings))  # type: ignore[arg-type]
+        data = fn(app.book, rec, actor, Clock.read(app.book.settings))  # type: ignore[arg-type]
         tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
         tx.put("quotes", rec.id, data)
         if dry_run:
@@ -64,7 +65,7 @@ def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None,
         book = app.book
         opp_rec = book.get("opportunities", opp) if opp else None
         acct = book.get("accounts", account or str(opp_rec.get("account")))  # type: ignore[union-attr]
-        data = new_quote(book, opportunity=opp_rec, account=acct, owner=app.actor_id, day=today(book.settings),
+        data = new_quote(book, opportunity=opp_rec, account=acct, owner=app.actor_id, clock=Clock.read(book.settings),
                          currency=currency, pricebook=pricebook, lang=lang,
                          contact=book.resolve("contacts", contact) if contact else None)
         if title:
@@ -92,7 +93,7 @@ def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: in
     from crmctl.cpq.quotes import add_line
 
     choices = parse_choices(options)
-    _change(app, ref, f"add-line {sku}", lambda b, r, a, d: add_line(b, r.data, sku, choices, qty, discount, group, d),
+    _change(app, ref, f"add-line {sku}", lambda b, r, a, c: add_line(b, r.data, sku, choices, qty, discount, group, c.today),
             actor_needed=False, dry_run=dry_run)
 
 
@@ -105,7 +106,7 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
     """Remove line NUMBER (as `quote show` numbers them)."""
     from crmctl.cpq.quotes import remove_line
 
-    _change(app, ref, f"remove-line {number}", lambda b, r, a, d: remove_line(b, r.data, number, d), actor_needed=False,
+    _change(app, ref, f"remove-line {number}", lambda b, r, a, c: remove_line(b, r.data, number, c.today), actor_needed=False,
             dry_run=dry_run)
 
 
@@ -142,7 +143,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
         except ValueError:
             raise CrmError(f"--valid-until {valid_until!r}: write YYYY-MM-DD") from None
 
-    def change(book: Book, rec: Record, actor: Record, day: _dt.date) -> dict[str, Any]:
+    def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
         changes: dict[str, Any] = {k: v for k, v in {"discount": discount, "payment_terms": payment_terms, "notes": notes,
                                                      "title": title, "valid_until": valid_until, "lang": lang,
                                                      "tax_exempt": tax_exempt.strip() if tax_exempt else None}.items()
@@ -153,15 +154,15 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
             changes["contact"] = book.resolve("contacts", contact)
         if fees or clear_fees:
             changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [parse_fee(f) for f in fees]
-        return edit(book, rec.data, changes, day)
+        return edit(book, rec.data, changes, clock.today)
 
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
 
 
 def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
-    from crmctl.cpq.quotes import status
+    from crmctl.core.states import quote_status
 
-    return [{**rec.row(), "status": status(rec.data, day)} for rec in book.all("quotes")]
+    return [{**rec.row(), "status": str(quote_status(rec.data, day))} for rec in book.all("quotes")]
 
 
 @cli.command("list")
@@ -217,8 +218,8 @@ def submit_cmd(app: App, ref: str) -> None:
 
     said: list[str] = []
 
-    def change(book: Book, rec: Record, actor: Record, day: _dt.date) -> dict[str, Any]:
-        data, message = submit(book, rec.data, actor, day)
+    def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
+        data, message = submit(book, rec.data, actor, clock)
         said.append(message)
         return data
 
@@ -233,7 +234,7 @@ def approve_cmd(app: App, ref: str) -> None:
     """Approve a pending quote (only a user whose role covers its discount and margin)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "approve", lambda b, r, a, d: decide(b, r.data, a, True, None, d))
+    _change(app, ref, "approve", lambda b, r, a, c: decide(b, r.data, a, True, None, c))
 
 
 @cli.command("reject")
@@ -244,7 +245,7 @@ def reject_cmd(app: App, ref: str, reason: str) -> None:
     """Reject a pending quote with a reason (only a user whose role may approve it)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "reject", lambda b, r, a, d: decide(b, r.data, a, False, reason, d))
+    _change(app, ref, "reject", lambda b, r, a, c: decide(b, r.data, a, False, reason, c))
 
 
 @cli.command("revise")
@@ -254,7 +255,7 @@ def revise_cmd(app: App, ref: str) -> None:
     """Start the next version (v2, v3, ...) as a draft; earlier versions stay readable."""
     from crmctl.cpq.quotes import revise
 
-    _change(app, ref, "revise", lambda b, r, a, d: revise(b, r.data, a, d))
+    _change(app, ref, "revise", lambda b, r, a, c: revise(b, r.data, a, c))
 
 
 @cli.command("send")
@@ -264,7 +265,7 @@ def send_cmd(app: App, ref: str) -> None:
     """Send an approved quote: give it its number and freeze its priced lines."""
     from crmctl.cpq.lifecycle import send
 
-    _, data = _change(app, ref, "send", lambda b, r, a, d: send(b, r.data, a, d))
+    _, data = _change(app, ref, "send", lambda b, r, a, c: send(b, r.data, a, c))
     click.echo(data["number"])
 
 
@@ -279,7 +280,7 @@ def accept_cmd(app: App, ref: str) -> None:
     with app.transaction("quote accept") as tx:
         book = app.book
         rec = book.get("quotes", ref)
-        data, (order_id, order), opp = accept(book, rec.id, rec.data, actor, today(book.settings))
+        data, (order_id, order), opp = accept(book, rec.id, rec.data, actor, Clock.read(book.settings))
         tx.put("quotes", rec.id, data)
         tx.put("orders", order_id, order)
         if opp is not None:
@@ -297,7 +298,7 @@ def decline_cmd(app: App, ref: str, reason: str) -> None:
     """The customer declined the quote."""
     from crmctl.cpq.lifecycle import decline
 
-    _change(app, ref, "decline", lambda b, r, a, d: decline(r.data, a, reason, now_iso(b.settings), d))
+    _change(app, ref, "decline", lambda b, r, a, c: decline(r.data, a, reason, c))
 
 
 @cli.command("verify")
@@ -308,13 +309,13 @@ def decline_cmd(app: App, ref: str, reason: str) -> None:
 @with_problems
 def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
     """Re-price quoted lines with today's rules; list every difference (exit 1 when any)."""
-    from crmctl.cpq.quotes import OPEN, status
+    from crmctl.core.states import quote_is_open
     from crmctl.cpq.review import verify
 
     if bool(ref) == every:
         raise CrmError("give a quote id or --all")
     day = today(app.book.settings)
-    recs = [app.book.get("quotes", ref)] if ref else [r for r in app.book.all("quotes") if status(r.data, day) in OPEN]
+    recs = [app.book.get("quotes", ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
     rows = [{"quote": rec.id, "number": rec.get("number") or "", **diff} for rec in recs for diff in verify(app.book, rec.data)]
     emit_rows(rows, fmt, ("quote", "number", "line", "sku", "field", "quoted", "today"))
     click.echo(f"{len(rows)} difference(s) in {len({r['quote'] for r in rows})} of {len(recs)} quote(s)" if rows
@@ -343,7 +344,7 @@ def renumber_cmd(app: App, ref: str) -> None:
     """Give a quote a fresh document number (a duplicate brought in by a merge)."""
     from crmctl.cpq.quotes import renumber
 
-    _, data = _change(app, ref, "renumber", lambda b, r, a, d: renumber(b, r.data, d), actor_needed=False)
+    _, data = _change(app, ref, "renumber", lambda b, r, a, c: renumber(b, r.data, c.today), actor_needed=False)
     click.echo(data["number"])
 
 

@@ -77,7 +77,7 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
     @pass_app
     @with_problems
     def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
-        rows = [rec.row() for rec in app.book.all(rtype) if not rec.get("merged_into")]
+        rows = [rec.row() for rec in app.book.live(rtype).values()]
         emit_rows(rows, fmt, schema.columns, where, (*sort, "id"), limit)  # ties break by id: stable output
 
     list_cmd.help = f"List {rtype} (filter with --where, order with --sort)."

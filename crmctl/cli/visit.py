@@ -10,6 +10,7 @@ from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, 
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import NotFound
+from crmctl.core.states import VISIT_OPEN
 from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
@@ -135,7 +136,7 @@ def add_cmd(app: App, account: str, rep: str | None, day: str, clock: str | None
 
 
 def _account(app: App, rec: Record) -> dict[str, Any]:
-    found = app.book.records("accounts").get(str(rec.get("account")))
+    found = app.book.lookup("accounts", rec.get("account"))
     return found.data if found else {}
 
 
@@ -200,7 +201,7 @@ def step_cmd(app: App, ref: str, step: str, is_done: bool, undo: bool, note: str
         raise click.UsageError("give exactly one of --done or --undo")
 
     def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
-        visits.require_status(rec.data, rec.id, visits.OPEN, f"change step {step}")
+        visits.require_status(rec.data, rec.id, VISIT_OPEN, f"change step {step}")
         return sop.tick(rec.data, app.book.settings, step, by=actor or rec.get("rep"), at=now, note=note, value=value, done=is_done)
 
     _change(app, ref, f"step {step} {'done' if is_done else 'reopened'}", change)
@@ -341,7 +342,7 @@ def calendar_cmd(app: App, rep: str, out: str, week: str | None, start: str | No
     book = app.book
     rep_id = require_user(book, rep)
     win = window(week, start, end, today(book.settings)) if (week or start or end) else None
-    chosen = [rec for rec in book.all("visits") if rec.get("rep") == rep_id and rec.get("status") in visits.OPEN
+    chosen = [rec for rec in book.all("visits") if rec.get("rep") == rep_id and rec.get("status") in VISIT_OPEN
               and agenda_mod.in_window(rec, win)]
     data = to_ics(book, sorted(chosen, key=lambda r: (str(r.get("date")), str(r.get("time") or ""))), rep_id)
     with open(out, "wb") as handle:

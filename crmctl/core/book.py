@@ -53,6 +53,12 @@ class Record:
         return {"id": self.id, **self.data}
 
     @property
+    def merged_into(self) -> str | None:
+        """The survivor's id when this record was merged into another (a redirect), else None."""
+        target = self.data.get("merged_into")
+        return str(target) if target and target != self.id else None
+
+    @property
     def name(self) -> str:
         schema = get_schema(self.type)
         return str(self.data.get(schema.name_field) or self.id)
@@ -167,7 +173,25 @@ class Book:
         self.problems.extend(p for p in problems if p not in self.problems)
 
     def all(self, rtype: str) -> list[Record]:
+        """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""
         return list(self.records(rtype).values())
+
+    def live(self, rtype: str) -> dict[str, Record]:
+        """The records of a type that are not merge redirects, by id: what lists, reports and plans read."""
+        return {rid: rec for rid, rec in self.records(rtype).items() if not rec.merged_into}
+
+    def lookup(self, rtype: str, rid: str | None) -> Record | None:
+        """The record an exact id (a reference in another record) names, following merge redirects; None if absent.
+
+        Unlike :meth:`get` it takes no prefix and raises nothing: a dangling reference is ``check``'s to report.
+        """
+        recs = self.records(rtype)
+        rec = recs.get(str(rid)) if rid else None
+        seen: set[str] = set()
+        while rec is not None and rec.merged_into and rec.id not in seen:
+            seen.add(rec.id)
+            rec = recs.get(rec.merged_into)
+        return rec
 
     def forget(self) -> None:
         """Drop what was read, so the next read sees the disk as it is now."""
@@ -215,10 +239,11 @@ class Book:
 
     def get(self, rtype: str, ref: str) -> Record:
         rtype = canonical(rtype)
-        rec = self.records(rtype)[self.resolve(rtype, ref)]
-        # a merged record is a redirect to its survivor
-        target = rec.data.get("merged_into")
-        return self.get(rtype, target) if target and target != rec.id else rec
+        rec = self.lookup(rtype, self.resolve(rtype, ref))  # a merged record is a redirect to its survivor
+        if rec is None:
+            raise NotFound(f"{get_schema(rtype).title} {ref!r} was merged into a record that does not exist; "
+                           "`crmctl check` lists the broken redirect")
+        return rec
 
     def exists(self, rtype: str, rid: str) -> bool:
         return rid in self.records(rtype)

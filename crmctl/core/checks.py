@@ -53,7 +53,7 @@ def check_unique(book: Book) -> Iterator[Problem]:
         records = book.records(rtype)
         for rec in records.values():
             value = rec.get(key)
-            if value and not rec.get("merged_into"):
+            if value and not rec.merged_into:
                 seen[str(value)].append(rec.id)
         for value, ids in seen.items():
             if len(ids) > 1:  # a quote's versions live inside its one record, so they never count twice

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
 from crmctl.cpq.quotes import requirement
@@ -26,8 +27,8 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
     """``(field, message)`` for each way a product definition is broken."""
     ptype = data.get("type", "simple")
     for cur, amount in (data.get("prices") or {}).items():
-        yield from _positive("prices", amount, f"prices.{cur}",
-                             "a free item is a bundle component (mode: included); a lower price is a discount the policy approves")
+        yield from _positive("prices", amount, f"prices.{cur}", "a free item is a bundle component (mode: included); "
+                             "a lower price is a discount the policy approves")
     known: dict[str, set[str]] = {}
     for n, grp in enumerate(groups(data), 1):
         gid = str(grp.get("id") or "")
@@ -252,12 +253,13 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     except CrmError as exc:
         yield "lines", str(exc)
         return
-    if data.get("status") not in ("approved", "sent", "accepted"):
+    if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
     state = policy.approval_state(data)
-    if state != "valid":
+    if state != ApprovalState.VALID:
         changed = ", ".join(policy.changed_fields(data))
-        yield "approval", (f"{data.get('status')} quote has {'no approval' if state == 'missing' else 'a stale approval'}"
+        yield "approval", (f"{data.get('status')} quote has "
+                           f"{'no approval' if state == ApprovalState.MISSING else 'a stale approval'}"
                            f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
                            " submit it again")
         return

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
 from crmctl.core.money import to_decimal
+from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -66,14 +67,16 @@ def approval_summary(data: Mapping[str, Any]) -> str:
     """One line on the approval: who and when, or what is pending, or which fields changed since."""
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
-    if approval.get("status") == "pending":
+    if approval.get("status") == ApprovalStatus.PENDING:
         return f"pending: needs a {approval.get('required_role')}"
-    if approval.get("status") == "rejected":
+    if approval.get("status") == ApprovalStatus.REJECTED:
         return f"rejected by {approval.get('by')}: {approval.get('reason')}"
-    if state == "stale":
+    if state == ApprovalState.STALE:
         changed = policy.changed_fields(data)
         return f"STALE (by {approval.get('by')}; changed since: {', '.join(changed) if changed else 'content'})"
-    return "none" if state == "missing" else f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+    if state == ApprovalState.MISSING:
+        return "none"
+    return f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
 
 
 def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
@@ -105,17 +108,18 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
                     if totals.get(k) is not None]
     if totals.get("tax_exempt"):
         totals_view.append({"total": "tax exempt", "amount": totals["tax_exempt"]})
-    problems = quotes.quote_problems(book, data) if quotes.status(data, today) in quotes.EDITABLE else []
-    return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": quotes.status(data, today),
-            "approval_state": policy.approval_state(data), "approval_summary": approval_summary(data),
+    status = quote_status(data, today)
+    problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
+    return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
+            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
     """Everything the quote template may use — plain data, already escaped by the sandbox when printed."""
     data = view(book, rec, version, today)
-    account = book.records("accounts").get(str(data.get("account")))
-    contact = book.records("contacts").get(str(data.get("contact"))) if data.get("contact") else None
+    account = book.lookup("accounts", data.get("account"))
+    contact = book.lookup("contacts", data.get("contact"))
     owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
     products = book.records("products")
     zh = lang == "zh-CN"
@@ -147,8 +151,9 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "buyer_name": ((account.get("name") if zh else account.get("name_en")) or account.get("name")) if account else data.get("account"),
         "contact": _fields(contact.data, ("name", "title", "email", "phone")) if contact else None,
         "owner": _fields(owner.data, ("name", "email", "phone")) if owner else None,
-        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in ("draft", "pending_approval", "rejected"),
-        "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive" and not (data.get("totals") or {}).get("tax_exempt"),
+        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
+        "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive"
+        and not (data.get("totals") or {}).get("tax_exempt"),
         "lang": lang,
         "payment_terms": data.get("payment_terms") or "", "notes": data.get("notes") or "",
     }

@@ -2,24 +2,26 @@
 
 Who may approve is worked out from the priced content every time (never from
 what the file claims), and a stale or missing approval blocks sending and
-accepting. Each function returns new data; the CLI writes it.
+accepting. Each function returns new data; the CLI writes it. The clock is
+passed in (a :class:`~crmctl.core.clock.Clock`); nothing here reads the time.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any, Mapping
 
-from crmctl.core.book import Book, Record, now_iso
+from crmctl.core.book import Book, Record
+from crmctl.core.clock import Clock
 from crmctl.core.errors import PolicyError
 from crmctl.core.money import to_decimal
+from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
+                                quote_status)
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement, status
+from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
 
 
-
-def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> tuple[dict[str, Any], str]:
+def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
     """Work out the approval needed: approve at once within the submitter's authority, else ask."""
-    ensure_editable(data, today)
+    ensure_editable(data, clock.today)
     problems = quote_problems(book, data)
     if problems:
         raise PolicyError("cannot submit: " + "; ".join(problems))
@@ -27,28 +29,28 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) 
     need = requirement(book, out)
     if need.beyond:
         raise PolicyError("; ".join(need.beyond) + "; lower the discount")
-    at = now_iso(book.settings)
+    at = clock.at
     digest = policy.content_hash(out)
     history = list(out.get("approvals") or [])
     fields = policy.field_digests(out)
     if policy.may_approve(book.settings, actor.get("role"), need.role):
-        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "fields": fields, "auto": True}
+        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
+                           "role": actor.get("role"), "at": at, "hash": digest, "fields": fields, "auto": True}
         out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
-        out["status"] = "approved"
+        out["status"] = QuoteStatus.APPROVED.value
         return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
-    out["approval"] = {"status": "pending", "required_role": need.role, "requested_by": actor.id, "requested_at": at,
-                       "hash": digest, "fields": fields, "reasons": list(need.reasons)}
+    out["approval"] = {"status": ApprovalStatus.PENDING.value, "required_role": need.role, "requested_by": actor.id,
+                       "requested_at": at, "hash": digest, "fields": fields, "reasons": list(need.reasons)}
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
-    out["status"] = "pending_approval"
+    out["status"] = QuoteStatus.PENDING_APPROVAL.value
     return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
 
 
 def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
-           today: _dt.date) -> dict[str, Any]:
+           clock: Clock) -> dict[str, Any]:
     """Approve or reject a pending quote — only a user whose role may approve what it needs."""
-    now = status(data, today)
-    if now != "pending_approval":
+    now = quote_status(data, clock.today)
+    if now != QuoteStatus.PENDING_APPROVAL:
         raise PolicyError(f"quote is {now}, not pending_approval; `crmctl quote submit` it first")
     approval = dict(data.get("approval") or {})
     need = requirement(book, data)   # from the content, never trusting what the file says
@@ -58,16 +60,16 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     digest = policy.content_hash(data)
     if approval.get("hash") != digest:
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
-    at = now_iso(book.settings)
+    at = clock.at
     out = dict(data)
     if approve:
-        out["approval"] = {"status": "approved", "required_role": need.role, "by": actor.id, "role": actor.get("role"),
-                           "at": at, "hash": digest, "fields": policy.field_digests(data),
+        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
+                           "role": actor.get("role"), "at": at, "hash": digest, "fields": policy.field_digests(data),
                            "requested_by": approval.get("requested_by")}
-        out["status"] = "approved"
+        out["status"] = QuoteStatus.APPROVED.value
     else:
-        out["approval"] = {**approval, "status": "rejected", "by": actor.id, "at": at, "reason": reason}
-        out["status"] = "rejected"
+        out["approval"] = {**approval, "status": ApprovalStatus.REJECTED.value, "by": actor.id, "at": at, "reason": reason}
+        out["status"] = QuoteStatus.REJECTED.value
     out["approvals"] = [*(data.get("approvals") or []),
                         event("approved" if approve else "rejected", actor, at, hash=digest, reason=reason)]
     return out
@@ -82,68 +84,70 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
     require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
     state = policy.approval_state(data)
-    if state == "missing":
+    if state == ApprovalState.MISSING:
         raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
-    if state == "stale":
+    if state == ApprovalState.STALE:
         raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
     need = requirement(book, data, frozen)
-    approver = book.records("users").get(str((data.get("approval") or {}).get("by")))
+    approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
 
 
-def send(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> dict[str, Any]:
+def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Give the document number and freeze the priced lines (status sent)."""
-    now = status(data, today)
-    if now != "approved":
+    now = quote_status(data, clock.today)
+    if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
     require_valid_approval(book, data, "send")
     out = dict(data)
     if not out.get("number"):
         fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))
-        out["number"] = book.next_number("quotes", fmt, today.year)
-    at = now_iso(book.settings)
-    out["status"], out["sent_at"] = "sent", at
+        out["number"] = book.next_number("quotes", fmt, clock.today.year)
+    at = clock.at
+    out["status"], out["sent_at"] = QuoteStatus.SENT.value, at
     out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
     return out
 
 
-def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, today: _dt.date
+def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock
            ) -> tuple[dict[str, Any], tuple[str, dict[str, Any]], dict[str, Any] | None]:
     """The accepted quote, the new order (id, data) and the won opportunity's data (or None)."""
     from crmctl.l2c.orders import build_order
     from crmctl.l2c.pipeline import win
 
-    now = status(data, today)
-    if now != "sent":
-        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it" if now == "expired"
+    now = quote_status(data, clock.today)
+    if now != QuoteStatus.SENT:
+        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
+                                                          if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, data, "accept", frozen=True)
-    at = now_iso(book.settings)
+    at = clock.at
     order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
                     if line.get(k) is not None} for line in data.get("lines") or []]
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
-                        total=to_decimal(data["total"]), lines=order_lines, day=today,
+                        total=to_decimal(data["total"]), lines=order_lines, day=clock.today, created=at,
                         opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"))
     out = dict(data)
-    out["status"], out["order"] = "accepted", order[0]
+    out["status"], out["order"] = QuoteStatus.ACCEPTED.value, order[0]
     out["status_history"] = [*(data.get("status_history") or []), event("accepted", actor, at, order=order[0])]
     opp = None
     if data.get("opportunity") and book.settings.get("pipeline.win_on_quote_accept", True):
-        rec = book.records("opportunities").get(str(data["opportunity"]))
-        if rec is not None and rec.get("stage") != "won":
+        rec = book.lookup("opportunities", data["opportunity"])
+        if rec is not None and not opp_is_won(book.settings, rec):
             opp = win(dict(rec.data), actor.id, at, book.settings)
             opp["amount"] = data["total"]
     return out, order, opp
 
 
-def decline(data: Mapping[str, Any], actor: Record, reason: str, at: str, today: _dt.date) -> dict[str, Any]:
-    now = status(data, today)
-    if now not in ("sent", "approved", "expired"):
+def decline(data: Mapping[str, Any], actor: Record, reason: str, clock: Clock) -> dict[str, Any]:
+    at = clock.at
+    now = quote_status(data, clock.today)
+    if now not in QUOTE_DECLINABLE:
         raise PolicyError(f"cannot decline a {now} quote; only a sent quote is declined by the customer")
     out = dict(data)
-    out["status"], out["decline_reason"] = "declined", reason
+    out["status"], out["decline_reason"] = QuoteStatus.DECLINED.value, reason
     out["status_history"] = [*(data.get("status_history") or []), event("declined", actor, at, reason=reason)]
     return out
 

@@ -23,6 +23,8 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from crmctl.core.money import to_decimal
+from crmctl.core.percent import percent_points
+from crmctl.core.states import ApprovalState, ApprovalStatus
 
 HUNDRED = Decimal(100)
 # the quote fields an approval covers besides its lines (every key of every line is covered)
@@ -105,17 +107,18 @@ def level(settings: Any, category: str | None, reduction: Decimal, margin_pct: D
     if reduction > 0:
         fits = [i for i, role in enumerate(order) if authority(settings, role, category) >= reduction]
         if not fits:
-            beyond.append(f"{_pct(reduction)}% off list is beyond every role's authority "
-                          f"(at most {_pct(authority(settings, order[-1], category))}% for {category or 'default'})")
+            beyond.append(f"{percent_points(reduction)}% off list is beyond every role's authority "
+                          f"(at most {percent_points(authority(settings, order[-1], category))}% for {category or 'default'})")
         elif fits[0] > 0:
             needed = fits[0]
-            reasons.append(f"{_pct(reduction)}% off list needs a {order[fits[0]]}")
+            reasons.append(f"{percent_points(reduction)}% off list needs a {order[fits[0]]}")
     if not cost_known:
         needed = max(needed, rank(settings, margin_role))
         reasons.append(f"cost unknown, needs a {margin_role}")
     elif margin_pct is not None and margin_pct < min_margin:
         needed = max(needed, rank(settings, margin_role))
-        reasons.append(f"margin {_pct(margin_pct)}% ex tax is below the {_pct(min_margin)}% minimum, needs a {margin_role}")
+        reasons.append(f"margin {percent_points(margin_pct)}% ex tax is below the {percent_points(min_margin)}% minimum, "
+                       f"needs a {margin_role}")
     return needed, reasons, beyond
 
 
@@ -170,14 +173,9 @@ def changed_fields(quote: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k)) if before else []
 
 
-def approval_state(quote: Mapping[str, Any]) -> str:
+def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
     """``missing``, ``stale`` (content changed since) or ``valid``."""
     approval = quote.get("approval") or {}
-    if approval.get("status") != "approved":
-        return "missing"
-    return "valid" if approval.get("hash") == content_hash(quote) else "stale"
-
-
-def _pct(value: Decimal) -> str:
-    text = f"{value.quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    if approval.get("status") != ApprovalStatus.APPROVED:
+        return ApprovalState.MISSING
+    return ApprovalState.VALID if approval.get("hash") == content_hash(quote) else ApprovalState.STALE

@@ -23,11 +23,11 @@ are computed on the total and allocated to the lines by largest remainder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
-from crmctl.core.money import minor_unit, quantize, to_decimal
+from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
 from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
@@ -76,7 +76,7 @@ def price_digits(settings: Any) -> int:
 def unit_round(amount: Decimal, currency: str, tax: TaxRules) -> Decimal:
     """A unit price rounded to ``price_digits`` (never fewer decimals than the currency has)."""
     digits = max(tax.price_digits, minor_unit(currency))
-    return amount.quantize(Decimal(1).scaleb(-digits), rounding="ROUND_HALF_UP" if tax.rounding != "half-even" else "ROUND_HALF_EVEN")
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUNDING.get(tax.rounding, ROUND_HALF_UP))
 
 
 @dataclass

@@ -8,8 +8,10 @@ record; earlier versions are frozen copies of the priced content in its
 ``versions`` list, so ``quote show Q --version 1`` reads them and every
 version shares the quote's one document number.
 
-Status: draft -> pending_approval -> approved -> sent -> accepted / declined;
-``expired`` is computed on read once ``valid_until`` has passed.
+Statuses (draft -> pending_approval -> approved -> sent -> accepted / declined,
+and the computed ``expired``) are defined in :mod:`crmctl.core.states`
+(``QuoteStatus``, ``quote_status``). Nothing here reads the clock: the day or a
+:class:`~crmctl.core.clock.Clock` is passed in.
 """
 from __future__ import annotations
 
@@ -17,40 +19,31 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any, Mapping
 
-from crmctl.core.book import Book, Record, now_iso
+from crmctl.core.book import Book, Record
+from crmctl.core.clock import Clock
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str, parse_percent, to_decimal
+from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
 from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
 from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
-OPEN = ("draft", "pending_approval", "approved", "rejected", "sent")
-EDITABLE = ("draft", "pending_approval", "approved", "rejected")
 # what a version freezes (and `revise` copies into `versions`)
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
              "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at")
 
 
-def status(data: Mapping[str, Any], today: _dt.date) -> str:
-    """The stored status, or ``expired`` for an open quote past ``valid_until``."""
-    stored = str(data.get("status", "draft"))
-    until = data.get("valid_until")
-    if stored in OPEN and until and today > _dt.date.fromisoformat(str(until)):
-        return "expired"
-    return stored
-
-
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
-    now = status(data, today)
-    if now not in EDITABLE:
+    if not quote_is_editable(data, today):
+        now = quote_status(data, today)
         raise PolicyError(f"quote is {now}: it can no longer be changed; `crmctl quote revise` makes a new version to edit")
 
 
-def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner: str | None, day: _dt.date,
+def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner: str | None, clock: Clock,
               currency: str | None = None, pricebook: str | None = None, lang: str | None = None,
               contact: str | None = None) -> dict[str, Any]:
     """A new draft's data: account, contact, currency and price book from the opportunity and settings."""
-    settings = book.settings
+    settings, day = book.settings, clock.today
     opp = opportunity.data if opportunity else {}
     cur = currency or opp.get("currency")
     chosen = catalog.choose_pricebook(book, account, day, cur, pricebook)
@@ -64,10 +57,10 @@ def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner:
         "title": str(opp.get("name") or account.get("name")), "version": 1,
         "opportunity": opportunity.id if opportunity else None, "account": account.id,
         "contact": contact or (contacts[0] if contacts else None), "owner": owner or opp.get("owner") or account.get("owner"),
-        "status": "draft", "currency": cur, "pricebook": chosen.id if chosen else None, "date": day.isoformat(),
+        "status": QuoteStatus.DRAFT.value, "currency": cur, "pricebook": chosen.id if chosen else None, "date": day.isoformat(),
         "valid_until": (day + _dt.timedelta(days=days)).isoformat(), "lang": lang,
         "payment_terms": str(settings.get("quotes.payment_terms_zh" if lang == "zh-CN" else "quotes.payment_terms", "")) or None,
-        "lines": [], "created": now_iso(settings),
+        "lines": [], "created": clock.at,
     }
     return reprice(book, data)
 
@@ -291,20 +284,21 @@ def event(action: str, actor: Record, at: str, **more: Any) -> dict[str, Any]:
     return {"action": action, "by": actor.id, "role": actor.get("role"), "at": at, **{k: v for k, v in more.items() if v}}
 
 
-def revise(book: Book, data: Mapping[str, Any], actor: Record, today: _dt.date) -> dict[str, Any]:
+def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Freeze the current version into ``versions`` and start the next one as a draft."""
-    now = status(data, today)
-    if now == "accepted":
+    today = clock.today
+    now = quote_status(data, today)
+    if now == QuoteStatus.ACCEPTED:
         raise PolicyError("an accepted quote cannot be revised; make a new quote")
     frozen = {k: data.get(k) for k in VERSIONED if data.get(k) is not None}
-    frozen["status"] = now
+    frozen["status"] = str(now)
     out = dict(data)
     out["versions"] = [*(data.get("versions") or []), frozen]
     out["version"] = int(data.get("version") or 1) + 1
     days = int(book.settings.get("quotes.validity_days", 30))
-    out.update(status="draft", date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
+    out.update(status=QuoteStatus.DRAFT.value, date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
                approval=None, sent_at=None, decline_reason=None)
-    out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, now_iso(book.settings),
+    out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, clock.at,
                                                                          note=f"v{out['version']}")]
     return reprice(book, out)
 

@@ -21,6 +21,7 @@ from crmctl.core.errors import CrmError
 from crmctl.core.ids import ID_PATTERN, new_id, slugify
 from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
+from crmctl.core.states import LeadStatus
 from crmctl.core.text import email_key, fold, name_key, phone_key
 from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of
 from crmctl.io.readers import Table
@@ -32,7 +33,7 @@ DEFAULT_DEDUPE: dict[str, list[str]] = {
     "products": ["name"], "pricebooks": ["name"], "leads": ["email", "phone", "name_company"],
 }
 # fields an import fills when the file does not
-TYPE_DEFAULTS: dict[str, dict[str, Any]] = {"leads": {"status": "new"}, "products": {"type": "simple"}}
+TYPE_DEFAULTS: dict[str, dict[str, Any]] = {"leads": {"status": LeadStatus.NEW.value}, "products": {"type": "simple"}}
 
 
 @dataclass
@@ -118,9 +119,8 @@ class RefIndex:
         self.ids: set[str] = set()
         self.by: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.memo: dict[tuple[str, str], str | CrmError] = {}  # the same names recur on thousands of rows
-        for rec in book.records(rtype).values():
-            if not rec.get("merged_into"):
-                self.add(rec.id, rec.data)
+        for rec in book.live(rtype).values():
+            self.add(rec.id, rec.data)
 
     def add(self, rid: str, data: dict[str, Any]) -> None:
         self.memo.clear()
@@ -239,10 +239,9 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
     keys = dedupe_keys(rtype, mapping, book)
     existing = book.records(rtype)
     book_index: dict[tuple[str, str], str] = {}
-    for rec in existing.values():
-        if not rec.get("merged_into"):
-            for pair in record_keys(rec.data, ["ext_id", *keys], schema.name_field):
-                book_index.setdefault(pair, rec.id)
+    for rec in book.live(rtype).values():
+        for pair in record_keys(rec.data, ["ext_id", *keys], schema.name_field):
+            book_index.setdefault(pair, rec.id)
     taken = set(existing)
     defaults = TYPE_DEFAULTS.get(rtype, {})
 

@@ -12,6 +12,7 @@ from typing import Iterator
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, Problem
 from crmctl.core.money import to_decimal
+from crmctl.core.states import LeadStatus
 from crmctl.l2c import orders as O
 from crmctl.l2c import pipeline
 from crmctl.l2c.rates import Rates
@@ -40,7 +41,7 @@ def check_converted_leads(book: Book) -> Iterator[Problem]:
     """A converted lead links to the account, contact (and opportunity) it became."""
     for lead in book.all("leads"):
         links = lead.get("converted") or {}
-        if lead.get("status") == "converted" and not links:
+        if lead.get("status") == LeadStatus.CONVERTED and not links:
             yield Problem(lead.path, lead.line("status"), "status is converted but the lead has no converted: links")
         for kind, rtype in (("account", "accounts"), ("contact", "contacts"), ("opportunity", "opportunities")):
             target = links.get(kind) if isinstance(links, dict) else None

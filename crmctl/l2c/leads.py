@@ -14,18 +14,15 @@ from typing import Any, Iterable
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
+from crmctl.core.states import LeadStatus, lead_is_converted, lead_open_statuses
 from crmctl.core.text import name_key, phone_key
 
 Data = dict[str, Any]
 
 
-def open_statuses(settings: Settings) -> list[str]:
-    return [str(s) for s in settings.get("lead.open_statuses", ["new", "working", "qualified"])]
-
-
 def ensure_editable(lead_id: str, data: Data) -> None:
     """A converted lead is a record of what happened: it never changes again."""
-    if data.get("converted") or data.get("status") == "converted":
+    if lead_is_converted(data):
         links = ", ".join(f"{k} {v}" for k, v in (data.get("converted") or {}).items())
         raise PolicyError(f"lead {lead_id} is converted ({links or 'done'}) and read-only; work on what it became instead")
 
@@ -61,7 +58,7 @@ def set_owner(data: Data, owner: str | None, by: str | None, at: str, **extra: A
 
 
 def open_count(leads: Iterable[Record], owner: str, settings: Settings, excluding: str | None = None) -> int:
-    statuses = set(open_statuses(settings))
+    statuses = set(lead_open_statuses(settings))
     return sum(1 for r in leads if r.get("owner") == owner and r.get("status") in statuses and r.id != excluding)
 
 
@@ -104,9 +101,9 @@ def assign(lead_id: str, data: Data, to: str, by: str | None, leads: Iterable[Re
 
 def qualify(lead_id: str, data: Data, by: str | None, at: str) -> Data:
     ensure_editable(lead_id, data)
-    if data.get("status") == "qualified":
+    if data.get("status") == LeadStatus.QUALIFIED:
         raise PolicyError(f"lead {lead_id} is already qualified")
-    return set_status(data, "qualified", by, at)
+    return set_status(data, LeadStatus.QUALIFIED.value, by, at)
 
 
 def disqualify(lead_id: str, data: Data, reason: str, by: str | None, at: str, settings: Settings) -> Data:
@@ -114,7 +111,7 @@ def disqualify(lead_id: str, data: Data, reason: str, by: str | None, at: str, s
     reasons = settings.values("lead.disqualify_reasons")
     if reason not in reasons:
         raise ValidationError(f"--reason {reason!r} is not one of {', '.join(reasons)} (lead.disqualify_reasons in crm.yaml)")
-    out = set_status(data, "disqualified", by, at, reason=reason)
+    out = set_status(data, LeadStatus.DISQUALIFIED.value, by, at, reason=reason)
     out["disqualify_reason"] = reason
     return out
 
@@ -130,7 +127,7 @@ def recyclable(leads: Iterable[Record], settings: Settings, today: _dt.date) -> 
     if days in (None, "", 0):
         return []
     cutoff = today - _dt.timedelta(days=int(days))
-    statuses = set(open_statuses(settings))
+    statuses = set(lead_open_statuses(settings))
     out = []
     for rec in leads:
         touched = last_touch_day(rec.data)
@@ -144,7 +141,7 @@ def probable_duplicates(company: str | None, phone: str | None, accounts: Iterab
     ckey, pkey = name_key(company), phone_key(phone)
     found: list[tuple[Record, str]] = []
     for acc in accounts:
-        if acc.get("merged_into"):
+        if acc.merged_into:
             continue
         names = {name_key(acc.get("name")), name_key(acc.get("name_en"))} - {""}
         if ckey and ckey in names:
@@ -162,7 +159,7 @@ def conversion(lead_id: str, data: Data, *, account: Record | None, accounts: It
     probably duplicate an existing one (then ``--account`` links it).
     """
     ensure_editable(lead_id, data)
-    if data.get("status") == "disqualified":
+    if data.get("status") == LeadStatus.DISQUALIFIED:
         raise PolicyError(f"lead {lead_id} is disqualified ({data.get('disqualify_reason')}); "
                           f"`crmctl lead edit {lead_id} --set status=working` first if it is back in play")
     account_data: Data | None = None
@@ -185,6 +182,6 @@ def conversion(lead_id: str, data: Data, *, account: Record | None, accounts: It
 
 
 def mark_converted(data: Data, links: dict[str, str], by: str | None, at: str) -> Data:
-    out = set_status(data, "converted", by, at)
+    out = set_status(data, LeadStatus.CONVERTED.value, by, at)
     out["converted"] = {k: v for k, v in links.items() if v}
     return out

@@ -2,7 +2,8 @@
 
 Functions here are pure: they take records and settings and return data; the
 caller writes. Order status follows the money: open, partially_paid, paid,
-overdue.
+overdue (the values are :class:`crmctl.core.states.OrderStatus`; :func:`status`
+is the one place that derives them). The clock is passed in.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any, Iterable
 
-from crmctl.core.book import Book, Record, now_iso
+from crmctl.core.book import Book, Record
 from crmctl.core.money import money_str, to_decimal
+from crmctl.core.states import OrderStatus, opp_is_won, order_is_cancelled
 
 
 def order_number(book: Book, day: _dt.date) -> str:
@@ -20,13 +22,13 @@ def order_number(book: Book, day: _dt.date) -> str:
 
 
 def build_order(book: Book, *, account: str, currency: str, total: Decimal, lines: list[dict[str, Any]],
-                day: _dt.date, opportunity: str | None = None, quote: str | None = None,
+                day: _dt.date, created: str, opportunity: str | None = None, quote: str | None = None,
                 owner: str | None = None) -> tuple[str, dict[str, Any]]:
-    """A new order's id and data (number given now), not yet written."""
+    """A new order's id and data (number given now), not yet written; ``created`` is the ISO timestamp of now."""
     data: dict[str, Any] = {
         "number": order_number(book, day), "account": account, "opportunity": opportunity, "quote": quote,
         "owner": owner, "date": day.isoformat(), "currency": currency, "lines": lines,
-        "total": money_str(total, currency), "status": "open", "created": now_iso(book.settings),
+        "total": money_str(total, currency), "status": OrderStatus.OPEN.value, "created": created,
     }
     return book.new_id("orders"), {k: v for k, v in data.items() if v is not None}
 
@@ -45,7 +47,7 @@ def outstanding(order: Record, payments: Iterable[Record]) -> Decimal:
 
 def overdue(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> Decimal:
     """What should have been paid by ``today`` (installments due before it) and was not."""
-    if order.get("status") == "cancelled":
+    if order_is_cancelled(order):
         return Decimal(0)
     received = paid(order, payments)
     due = Decimal(0)
@@ -56,27 +58,36 @@ def overdue(order: Record, payments: Iterable[Record], today: _dt.date, grace_da
 
 
 def status(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> str:
-    """open, partially_paid, paid or overdue (cancelled stays cancelled)."""
-    if order.get("status") == "cancelled":
-        return "cancelled"
+    """open, partially_paid, paid or overdue (cancelled stays cancelled): an :class:`OrderStatus` value, plain text."""
+    return _status(order, payments, today, grace_days).value
+
+
+def _status(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int) -> OrderStatus:
+    if order_is_cancelled(order):
+        return OrderStatus.CANCELLED
     payments = list(payments)
     received = paid(order, payments)
     if received >= to_decimal(order.get("total")):
-        return "paid"
+        return OrderStatus.PAID
     if overdue(order, payments, today, grace_days) > 0:
-        return "overdue"
-    return "partially_paid" if received > 0 else "open"
+        return OrderStatus.OVERDUE
+    return OrderStatus.PARTIALLY_PAID if received > 0 else OrderStatus.OPEN
 
 
-def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None) -> tuple[str, dict[str, Any]]:
+def orders_of_opportunity(book: Book, opp_id: str) -> list[Record]:
+    """The opportunity's orders that are not cancelled."""
+    return [o for o in book.all("orders") if o.get("opportunity") == opp_id and not order_is_cancelled(o)]
+
+
+def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None,
+                     created: str) -> tuple[str, dict[str, Any]]:
     """A new order for a won opportunity, its amount and currency taken from the deal."""
     from crmctl.core.errors import PolicyError
-    from crmctl.l2c.pipeline import won_stage
 
-    if opp.get("stage") != won_stage(book.settings):
+    if not opp_is_won(book.settings, opp):
         raise PolicyError(f"opportunity {opp.id} is in stage {opp.get('stage')}; only a won deal becomes an order "
                           f"(`crmctl opp win {opp.id}`)")
-    existing = [o for o in book.all("orders") if o.get("opportunity") == opp.id and o.get("status") != "cancelled"]
+    existing = orders_of_opportunity(book, opp.id)
     if existing:
         raise PolicyError(f"opportunity {opp.id} already has order {existing[0].get('number')} ({existing[0].id})")
     if opp.get("amount") in (None, ""):
@@ -85,7 +96,7 @@ def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None) 
     total = to_decimal(opp.get("amount"))
     lines = [{"description": str(opp.get("name")), "qty": 1, "amount": money_str(total, currency)}]
     return build_order(book, account=str(opp.get("account")), currency=currency, total=total, lines=lines, day=day,
-                       opportunity=opp.id, owner=owner or opp.get("owner"))
+                       created=created, opportunity=opp.id, owner=owner or opp.get("owner"))
 
 
 def renumber(book: Book, order: Record, by: str | None, at: str) -> dict[str, Any]:
@@ -108,9 +119,10 @@ def with_status(order: Record, payments: Iterable[Record], today: _dt.date, grac
 def status_fits_money(order: Record, payments: Iterable[Record]) -> bool:
     """Whether a stored status can be true for what was received (overdue depends on the day, so it is lenient)."""
     stored = order.get("status")
-    if stored == "cancelled":
+    if order_is_cancelled(order):
         return True
     received, total = paid(order, payments), to_decimal(order.get("total"))
     if received >= total:
-        return stored == "paid"
-    return stored in (("partially_paid", "overdue") if received > 0 else ("open", "overdue"))
+        return stored == OrderStatus.PAID
+    started = OrderStatus.PARTIALLY_PAID if received > 0 else OrderStatus.OPEN
+    return stored in (started, OrderStatus.OVERDUE)

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import minor_unit, money_str, parse_percent, quantize, to_decimal
+from crmctl.core.states import order_is_cancelled
 from crmctl.l2c import dates
 
 
@@ -123,7 +124,7 @@ def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decim
         raise ValidationError(f"--amount {amount}: a payment must be more than zero")
     if quantize(amount, currency) != amount:
         raise ValidationError(f"--amount {amount}: {currency} has {minor_unit(currency)} decimal places")
-    if order.get("status") == "cancelled":
+    if order_is_cancelled(order):
         raise PolicyError(f"order {order.get('number')} is cancelled; it takes no payments")
     total = to_decimal(order.get("total"))
     received = sum((to_decimal(p.get("amount")) for p in order_payments), Decimal(0))

@@ -10,36 +10,12 @@ from typing import Any, Iterable
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
+from crmctl.core.states import (QUOTE_APPROVED_OR_LATER, closed_stages, first_stage, is_closed, is_won, lost_stage, stage,
+                                stages, won_stage)
 
-# a quote in one of these states satisfies ``requires_approved_quote``
-QUOTE_OK = ("approved", "sent", "accepted")
-
-
-def stages(settings: Settings) -> list[dict[str, Any]]:
-    return list(settings.get("pipeline.stages", []))
-
-
-def stage(settings: Settings, stage_id: str) -> dict[str, Any]:
-    for item in stages(settings):
-        if item["id"] == stage_id:
-            return dict(item)
-    raise PolicyError(f"unknown stage {stage_id!r}; stages are {', '.join(s['id'] for s in stages(settings))}")
-
-
-def won_stage(settings: Settings) -> str:
-    return next(s["id"] for s in stages(settings) if s.get("won"))
-
-
-def lost_stage(settings: Settings) -> str:
-    return next(s["id"] for s in stages(settings) if s.get("closed") and not s.get("won"))
-
-
-def first_stage(settings: Settings) -> str:
-    return str(stages(settings)[0]["id"])
-
-
-def is_closed(settings: Settings, stage_id: str) -> bool:
-    return bool(stage(settings, stage_id).get("closed"))
+# stage definitions and predicates live with every other state, in crmctl.core.states (re-exported here)
+__all__ = ["closed_stages", "first_stage", "is_closed", "is_won", "lost_stage", "stage", "stages", "won_stage",
+           "next_stage", "gate", "move", "win", "lose", "reopen_target", "reopen"]
 
 
 def next_stage(settings: Settings, current: str) -> str:
@@ -64,7 +40,7 @@ def gate(data: dict[str, Any], to: str, settings: Settings, quotes: Iterable[Rec
         hint = " ".join(f"--{f.replace('_', '-')} ..." if f != "contacts" else "--set contacts=ID" for f in missing)
         raise PolicyError(f"stage {to} needs {', '.join(missing)} first; set them with `crmctl opp edit {opp_id or 'ID'} {hint}`")
     if target.get("requires_approved_quote") and quotes is not None:
-        if not any(q.get("opportunity") == opp_id and q.get("status") in QUOTE_OK for q in quotes):
+        if not any(q.get("opportunity") == opp_id and q.get("status") in QUOTE_APPROVED_OR_LATER for q in quotes):
             raise PolicyError(f"stage {to} needs a quote of this opportunity that is approved, sent or accepted; "
                               f"none of its quotes is (`crmctl quote new --opp {opp_id}`)")
 

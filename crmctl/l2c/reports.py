@@ -18,6 +18,8 @@ from typing import Any, Callable, Iterable
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import money_str, quantize, to_decimal
+from crmctl.core.percent import percent_text
+from crmctl.core.states import LeadStatus, order_is_cancelled
 from crmctl.l2c import history, pipeline
 from crmctl.l2c.dates import day_of, parse_period, quarter_of
 from crmctl.l2c.payments import allocate
@@ -81,7 +83,7 @@ class Context:
         return self.rates.convert(to_decimal(value), str(rec.get("currency") or self.currency), self.q.as_of)
 
     def opps(self) -> list[Record]:
-        return [o for o in self.book.all("opportunities") if not o.get("merged_into")]
+        return list(self.book.live("opportunities").values())
 
     def key(self, rec: Record, stage: str | None = None, month_of: Any = None) -> str:
         by = self.q.by
@@ -97,10 +99,6 @@ class Context:
         if self.q.by == "stage":
             return sorted(keys, key=lambda k: self.stage_ids.index(k) if k in self.stage_ids else 99)
         return sorted(keys)
-
-
-def _pct(part: Decimal | int, whole: Decimal | int) -> str:
-    return f"{(Decimal(part) * 100 / Decimal(whole)).quantize(Decimal('0.1'))}" if whole else ""
 
 
 def _with_total(rows: list[Row], label_col: str, sums: list[str], ctx: Context) -> list[Row]:
@@ -146,7 +144,8 @@ def pipeline_report(book: Book, q: Query) -> list[Row]:
 # ------------------------------------------------------------------ funnel
 def _lead_converted(lead: Record, as_of: _dt.date) -> bool:
     for event in lead.get("history") or []:
-        if event.get("event") == "status" and event.get("to") == "converted" and (day_of(event.get("at")) or as_of) <= as_of:
+        converted = event.get("event") == "status" and event.get("to") == LeadStatus.CONVERTED
+        if converted and (day_of(event.get("at")) or as_of) <= as_of:
             return True
     return False
 
@@ -184,10 +183,10 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
         prev: int | None = None
         for step in ["leads", "converted", *order]:
             base = c["leads"] if step == "converted" else (prev if step != order[0] else None)
-            row: Row = {"step": step, "count": c[step], "conversion_%": _pct(c[step], base) if base else ""}
+            row: Row = {"step": step, "count": c[step], "conversion_%": percent_text(c[step], base) if base else ""}
             rows.append({q.by: key, **row} if q.by != "all" else row)
             prev = c[step]
-        last: Row = {"step": "lead_to_won", "count": c["lead_to_won"], "conversion_%": _pct(c["lead_to_won"], c["leads"])}
+        last: Row = {"step": "lead_to_won", "count": c["lead_to_won"], "conversion_%": percent_text(c["lead_to_won"], c["leads"])}
         rows.append({q.by: key, **last} if q.by != "all" else last)
     return rows
 
@@ -232,7 +231,7 @@ def forecast_report(book: Book, q: Query) -> list[Row]:
         target = quota(users.get(key), q.period[2]) if q.by == "owner" else None
         row: Row = {q.by: key, "period": q.period[2], "quota": ctx.money(target) if target is not None else "",
                     **{c: ctx.money(g[c]) for c in cats},
-                    "attainment_%": _pct(g["closed"], target) if target else "",
+                    "attainment_%": percent_text(g["closed"], target) if target else "",
                     "gap": ctx.money(target - g["closed"]) if target is not None else ""}
         rows.append(row)
     return _with_total(rows, q.by, ["quota", *cats, "gap"], ctx)
@@ -297,7 +296,7 @@ def receivables_report(book: Book, q: Query) -> list[Row]:
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {b: Decimal(0) for b in BUCKETS})
     for order in book.all("orders"):
         day = day_of(order.get("date"))
-        if order.get("status") == "cancelled" or day is None or day > q.as_of or not q.within(day):
+        if order_is_cancelled(order) or day is None or day > q.as_of or not q.within(day):
             continue
         plan = order.get("installments") or [{"due": order.get("date"), "amount": order.get("total")}]
         received = allocate(plan, by_order[order.id], q.as_of)

@@ -40,13 +40,10 @@ def whois(book: Book, text: str) -> list[Row]:
     qphone = phone_key(text)
     qphone = qphone if len(qphone) >= 7 and len(qphone) * 2 >= len(text.replace(" ", "")) else ""
     qname = "" if qemail else name_key(text)
-    accounts = book.records("accounts")
     rows: list[Row] = []
     for rtype in ("leads", "contacts", "accounts"):
-        for rec in book.all(rtype):
-            if rec.get("merged_into"):
-                continue
-            account = accounts.get(str(rec.get("account"))) if rtype == "contacts" else None
+        for rec in book.live(rtype).values():
+            account = book.lookup("accounts", rec.get("account")) if rtype == "contacts" else None
             company = rec.get("company") if rtype == "leads" else (account.get("name") if account else None)
             hits = _matches(rec, qname, qemail, qphone, company)
             if not hits:

@@ -44,9 +44,7 @@ def account_by_name(book: Book) -> dict[str, str]:
     from crmctl.core.text import name_key
 
     index: dict[str, str] = {}
-    for rec in sorted(book.all("accounts"), key=lambda r: r.id):
-        if rec.get("merged_into"):
-            continue
+    for rec in sorted(book.live("accounts").values(), key=lambda r: r.id):
         for fname in ("name", "name_en", "short_name"):
             key = name_key(rec.get(fname))
             if key:

@@ -18,15 +18,16 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book, Record, today
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.states import VISITED, VisitStatus, closed_stages, order_is_cancelled, probabilities
 from crmctl.l2c import orders as l2c_orders
 from crmctl.l2c.rates import Rates
 from crmctl.mcr.related import AccountTree, Related
+from crmctl.sfe.cadence import cadence_rule
 
-DONE_VISITS = ("completed", "in_progress")
 ZERO = Decimal(0)
 WINDOW_DAYS = 90  # the visit-frequency window
 
@@ -45,23 +46,20 @@ class Context:
     grace_days: int
     rounding: str = "half-up"
     dormant_days: int = 180
-    cadence_by_lifecycle: dict[str, Any] = field(default_factory=dict)
-    cadence_by_tier: dict[str, Any] = field(default_factory=dict)
+    cadence: Callable[[Any], int] = lambda account: 0  # noqa: E731 - days between visits (sfe.cadence)
 
     @classmethod
     def build(cls, book: Book, related: AccountTree | None = None) -> Context:
         settings = book.settings
-        stages = settings.get("pipeline.stages", []) or []
         return cls(
             book=book, related=related or Related(book), rates=Rates.load(book.root, settings.currency),
             today=today(settings), currency=settings.currency,
-            closed_stages=frozenset(str(s["id"]) for s in stages if s.get("closed")),
-            probabilities={str(s["id"]): to_decimal(s.get("probability", 0)) for s in stages},
+            closed_stages=closed_stages(settings),
+            probabilities={sid: to_decimal(p or 0) for sid, p in probabilities(settings).items()},
             grace_days=int(settings.get("payments.overdue_grace_days", 0) or 0),
             rounding=settings.rounding,
             dormant_days=int(settings.get("account.lifecycle_rules.dormant_after_days", 180)),
-            cadence_by_lifecycle=dict(settings.get("visits.cadence.by_lifecycle", {}) or {}),
-            cadence_by_tier=dict(settings.get("visits.cadence.by_tier", {}) or {}),
+            cadence=cadence_rule(settings),
         )
 
     def money(self, amount: Decimal) -> Decimal:
@@ -122,24 +120,18 @@ def is_open(ctx: Context, opp: Record) -> bool:
 
 
 def cadence_days(ctx: Context, account: Record) -> int | None:
-    """Days between visits for this account: by lifecycle (overrides), else by tier; 0 or None = none."""
-    life = account.get("lifecycle")
-    if life in ctx.cadence_by_lifecycle:
-        return int(ctx.cadence_by_lifecycle[life]) or None
-    value = ctx.cadence_by_tier.get(account.get("tier"))
-    if value is None:
-        return None
-    return int(value) or None
+    """Days between visits for this account (:mod:`crmctl.sfe.cadence`, the rule `visit plan` uses); None = none."""
+    return ctx.cadence(account) or None
 
 
 def touches(ctx: Context, ids: list[str]) -> Iterable[str]:
     """Dates the customer was in touch: done visits, orders, quotes and opportunity moves."""
     rel = ctx.related
     for visit in rel.of("visits", ids):
-        if visit.get("status") in DONE_VISITS:
+        if visit.get("status") in VISITED:
             yield day_of(visit.get("date"))
     for order in rel.of("orders", ids):
-        if order.get("status") != "cancelled":
+        if not order_is_cancelled(order):
             yield day_of(order.get("date"))
     for quote in rel.of("quotes", ids):
         if quote.get("date"):
@@ -162,7 +154,7 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
     start_prev = (today_ - _dt.timedelta(days=730)).isoformat()
     now = today_.isoformat()
     for order in rel.of("orders", ids):
-        if order.get("status") == "cancelled":
+        if order_is_cancelled(order):
             continue
         day = day_of(order.get("date"))
         amount = converted(ctx, order.get("total"), order.get("currency"), day)
@@ -196,11 +188,11 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
         day, state = day_of(visit.get("date")), visit.get("status")
         if not day:
             continue
-        if state in DONE_VISITS and day <= now:
+        if state in VISITED and day <= now:
             fig.last_visit = max(fig.last_visit or day, day)
             if day > window:
                 fig.visits_90d += 1
-        elif state == "planned" and day >= now:
+        elif state == VisitStatus.PLANNED and day >= now:
             fig.next_visit = min(fig.next_visit or day, day)
         fig.open_follow_ups += sum(1 for step in visit.get("next_steps") or [] if step.get("done") is not True)
     fig.last_touch = max((d for d in touches(ctx, ids) if d and d <= now), default=None)

@@ -23,7 +23,7 @@ from typing import Any
 from crmctl.core import jsonio
 from crmctl.core.book import Book
 from crmctl.core.cache import save_json
-from crmctl.mcr.related import account_field
+from crmctl.core.schemas import get_schema
 
 VERSION = 2
 SHARDS = 32
@@ -31,6 +31,14 @@ SHARDS = 32
 
 def shard_of(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) % SHARDS
+
+
+def account_field(rtype: str) -> str | None:
+    """The field of ``rtype`` that says which account a record belongs to (its first account ref)."""
+    for f in get_schema(rtype).fields:
+        if f.ref == "accounts" and f.kind == "ref" and f.name not in ("merged_into", "parent"):
+            return f.name
+    return None
 
 
 class AccountIndex:
@@ -72,9 +80,7 @@ class AccountIndex:
         fields = {"account": account_field(rtype), "order": "order" if rtype == "payments" else None,
                   "parent": "parent" if rtype == "accounts" else None}
         found: dict[str, dict[str, list[str]]] = {k: defaultdict(list) for k, f in fields.items() if f}
-        for rec in self.book.all(rtype):
-            if rec.get("merged_into"):
-                continue
+        for rec in self.book.live(rtype).values():
             for kind, fname in fields.items():
                 if fname and rec.data.get(fname):
                     found[kind][str(rec.data[fname])].append(rec.id)

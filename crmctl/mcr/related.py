@@ -22,18 +22,10 @@ from crmctl.core import yamlio
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import LoadError
 from crmctl.core.ids import ID_PATTERN
-from crmctl.core.schemas import get_schema
+from crmctl.mcr.index import AccountIndex, account_field
 
 # the types the 360° view and the value report read
 VIEW_TYPES = ("contacts", "opportunities", "quotes", "orders", "payments", "visits")
-
-
-def account_field(rtype: str) -> str | None:
-    """The field of ``rtype`` that says which account a record belongs to (its first account ref)."""
-    for f in get_schema(rtype).fields:
-        if f.ref == "accounts" and f.kind == "ref" and f.name not in ("merged_into", "parent"):
-            return f.name
-    return None
 
 
 class AccountTree:
@@ -103,7 +95,7 @@ class Related(AccountTree):
         self.children: dict[str, list[str]] = defaultdict(list)
         for rec in self.accounts.values():
             parent = rec.get("parent")
-            if parent and not rec.get("merged_into"):
+            if parent and not rec.merged_into:
                 self.children[parent].append(rec.id)
         for kids in self.children.values():
             kids.sort()
@@ -113,9 +105,7 @@ class Related(AccountTree):
         for rtype in sorted(types, key=lambda t: t == "payments"):  # orders before payments
             index: dict[str, list[Record]] = defaultdict(list)
             fname = account_field(rtype)
-            for rec in book.all(rtype):
-                if rec.get("merged_into"):
-                    continue
+            for rec in book.live(rtype).values():
                 target = rec.data.get(fname) if fname else None
                 if rtype == "orders" and target:
                     order_account[rec.id] = target
@@ -152,8 +142,6 @@ class IndexedRelated(AccountTree):
     """
 
     def __init__(self, book: Book) -> None:
-        from crmctl.mcr.index import AccountIndex
-
         super().__init__(book)
         self.index = AccountIndex(book)
         self._loaded: dict[tuple[str, str], Record | None] = {}
@@ -184,7 +172,7 @@ class IndexedRelated(AccountTree):
         kids = []
         for kid in self.index.ids("accounts", rid, by="parent"):
             rec = self.load("accounts", kid)
-            if rec is not None and rec.get("parent") == rid and not rec.get("merged_into"):
+            if rec is not None and rec.get("parent") == rid and not rec.merged_into:
                 kids.append(kid)
         return sorted(kids)
 
@@ -192,7 +180,7 @@ class IndexedRelated(AccountTree):
         """An exact id is read from its file; a prefix or a redirect goes through the book."""
         rid = (ref or "").strip().lower()
         rec = self.load("accounts", rid) if os.path.exists(os.path.join(self.book.folder("accounts"), f"{rid}.yaml")) else None
-        if rec is not None and not rec.get("merged_into"):
+        if rec is not None and not rec.merged_into:
             return rec
         return self.book.get("accounts", ref)
 
@@ -204,7 +192,7 @@ class IndexedRelated(AccountTree):
         for aid in account_ids:
             for rid in self.index.ids(rtype, aid):
                 rec = self.load(rtype, rid)
-                if rec is not None and not rec.get("merged_into") and rec.data.get(fname or "") == aid:
+                if rec is not None and not rec.merged_into and rec.data.get(fname or "") == aid:
                     out.append(rec)
         return out
 

@@ -44,9 +44,9 @@ def coordinate_problems(data: dict[str, Any]) -> Iterator[str]:
 def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
     parent = data.get("parent")
     if parent:
-        target = book.records("accounts").get(parent)
-        if target is not None and target.get("merged_into"):
-            raise ValidationError(f"account {rid}: parent {parent} was merged into {target.get('merged_into')}; use that instead")
+        target = book.records("accounts").get(parent)  # the redirect itself: say where it leads
+        if target is not None and target.merged_into:
+            raise ValidationError(f"account {rid}: parent {parent} was merged into {target.merged_into}; use that instead")
     parent_chain(book, parent, rid)
     for problem in coordinate_problems(data):
         raise ValidationError(f"account {rid}: {problem}")
@@ -62,8 +62,8 @@ def contact_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
         raise ValidationError(f"contact {rid}: cannot report to themselves")
     manager_chain(book, data.get("reports_to"), rid)
     account = book.records("accounts").get(str(data.get("account") or ""))
-    if account is not None and account.get("merged_into"):
-        raise ValidationError(f"contact {rid}: account {account.id} was merged into {account.get('merged_into')}; use that instead")
+    if account is not None and account.merged_into:
+        raise ValidationError(f"contact {rid}: account {account.id} was merged into {account.merged_into}; use that instead")
     channels = book.settings.values("contact.channels")
     for key, value in (data.get("consent") or {}).items():
         if channels and key not in channels:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any, Callable, Sequence
 
 from crmctl.core.book import Book
+from crmctl.core.percent import round_half_up
 from crmctl.mcr import figures as figs
 from crmctl.mcr.related import VIEW_TYPES, Related
 
@@ -37,15 +38,13 @@ def customer_rows(book: Book, related: Related | None = None) -> list[dict[str, 
     related = related or Related(book, [t for t in VIEW_TYPES if t != "contacts"])
     ctx = figs.Context.build(book, related)
     rows: list[dict[str, Any]] = []
-    for account in sorted(related.accounts.values(), key=lambda a: a.id):
-        if account.get("merged_into"):
-            continue
+    for account in sorted((a for a in related.accounts.values() if not a.merged_into), key=lambda a: a.id):
         fig = figs.compute(ctx, account, [account.id])
         rows.append({
             "id": account.id, "name": account.name, "tier": account.get("tier"), "lifecycle": account.get("lifecycle"),
             "owner": account.get("owner"), "parent": account.get("parent"), "currency": ctx.currency,
             "revenue_12m": fig.revenue_12m, "revenue_prev_12m": fig.revenue_prev_12m,
-            "growth": None if fig.growth is None else (fig.growth * 100).quantize(Decimal("0.1")),
+            "growth": None if fig.growth is None else round_half_up(fig.growth * 100, 1),
             "revenue_lifetime": fig.revenue_lifetime, "orders": fig.orders, "orders_12m": fig.orders_12m,
             "open_pipeline": fig.open_pipeline, "outstanding": fig.outstanding, "overdue": fig.overdue,
             "last_order": fig.last_order, "last_touch": fig.last_touch, "days_since_touch": fig.days_since_touch,

@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterator
 from crmctl.core import git
 from crmctl.core.book import Book, Record
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.percent import round_half_up
+from crmctl.core.states import order_is_cancelled, quote_is_open, quote_status
 from crmctl.core.schema import custom_fields
 from crmctl.l2c import orders as l2c_orders
 from crmctl.mcr import figures as figs
@@ -186,10 +188,10 @@ def opportunities(view: View) -> dict[str, Any]:
 @section("quotes", "Quotes")
 def quotes(view: View) -> dict[str, Any]:
     items = sorted(view.records("quotes"), key=lambda q: (str(q.get("date") or q.get("created") or ""), q.id), reverse=True)
-    rows = [{"id": q.id, "number": q.get("number"), "version": q.get("version"), "status": q.get("status"),
+    rows = [{"id": q.id, "number": q.get("number"), "version": q.get("version"), "status": str(quote_status(q, view.ctx.today)),
              "date": q.get("date"), "total": q.get("total"), "currency": q.get("currency"), "valid_until": q.get("valid_until")}
             for q in items]
-    return {"open": sum(1 for q in items if q.get("status") in ("draft", "pending_approval", "approved", "sent")), "rows": rows}
+    return {"open": sum(1 for q in items if quote_is_open(q, view.ctx.today)), "rows": rows}
 
 
 @section("orders", "Orders and revenue")
@@ -211,7 +213,7 @@ def receivables(view: View) -> dict[str, Any]:
     fig = view.figures
     rows = []
     for o in sorted(view.records("orders"), key=lambda o: (str(o.get("date")), o.id)):
-        if o.get("status") == "cancelled":
+        if order_is_cancelled(o):
             continue
         pays = view.related.payments_of(o)
         left = l2c_orders.outstanding(o, pays)
@@ -250,7 +252,7 @@ def visits(view: View) -> dict[str, Any]:
                                "text": step.get("text"), "due": step.get("due"), "owner": step.get("owner") or v.get("rep")})
     return {"last": fig.last_visit, "next": fig.next_visit, "done_last_90_days": fig.visits_90d,
             "cadence_days": fig.cadence_days,
-            "expected_in_90_days": None if expected is None else expected.quantize(Decimal("0.1")),
+            "expected_in_90_days": None if expected is None else round_half_up(expected, 1),
             "next_due": due, "cadence": state, "open_follow_ups": follow}
 
 

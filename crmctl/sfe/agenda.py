@@ -5,6 +5,7 @@ import datetime as _dt
 from typing import Any, Iterable
 
 from crmctl.core.book import Book, Record
+from crmctl.core.states import visit_is_cancelled, visit_status
 from crmctl.sfe.visits import open_followups
 from crmctl.sfe.when import Window
 
@@ -30,9 +31,7 @@ def light_visits(book: Book) -> list[Record]:
 
 def visit_row(rec: Record, today: _dt.date) -> dict[str, Any]:
     """A visit as a list row; a planned visit whose day has passed shows as missed."""
-    status = str(rec.get("status"))
-    if status == "planned" and str(rec.get("date")) < today.isoformat():
-        status = "missed"
+    status = str(visit_status(rec, today))
     follow = open_followups(rec.data)
     return {"id": rec.id, "date": rec.get("date"), "time": rec.get("time", ""), "rep": rec.get("rep"),
             "account": rec.get("account"), "type": rec.get("type"), "status": status,
@@ -47,7 +46,7 @@ def followups(visits: Iterable[Record], today: _dt.date, rep: str | None = None,
     """Every open follow-up as a row, with how many days it is overdue (one rep's, or one account's for its 360° view)."""
     rows = []
     for rec in visits:
-        if rec.get("status") == "cancelled" or (account and rec.get("account") != account):
+        if visit_is_cancelled(rec) or (account and rec.get("account") != account):
             continue
         for n, item in open_followups(rec.data):
             owner = item.get("owner") or rec.get("rep")
@@ -65,7 +64,7 @@ def agenda(visits: list[Record], rep: str | None, win: Window, today: _dt.date) 
     rows: list[dict[str, Any]] = []
     end = win[1].isoformat()
     for rec in visits:
-        if (rep is None or rec.get("rep") == rep) and in_window(rec, win) and rec.get("status") != "cancelled":
+        if (rep is None or rec.get("rep") == rep) and in_window(rec, win) and not visit_is_cancelled(rec):
             row = visit_row(rec, today)
             rows.append({"date": row["date"], "time": row["time"], "rep": row["rep"], "kind": "visit",
                          "account": row["account"], "what": row["purpose"] or row["type"], "ref": rec.id,

@@ -6,6 +6,7 @@ from typing import Callable, Iterable, Iterator
 
 from crmctl.core.book import Book
 from crmctl.core.errors import Problem
+from crmctl.core.states import visit_is_completed
 from crmctl.sfe import sop
 from crmctl.sfe.geo import range_problem
 from crmctl.sfe.team import MANAGER_ROLES
@@ -14,7 +15,7 @@ from crmctl.sfe.team import MANAGER_ROLES
 def check_completed_steps(book: Book) -> Iterator[Problem]:
     """A completed visit has every required SOP step done."""
     for rec in book.all("visits"):
-        if rec.get("status") == "completed":
+        if visit_is_completed(rec):
             missing = sop.open_required(rec.data, book.settings)
             if missing:
                 yield Problem(rec.path, rec.line("status"), f"completed visit with required SOP steps open: {', '.join(missing)}", "sfe-sop")

@@ -11,12 +11,14 @@ import datetime as _dt
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from crmctl.core.book import Book
+from crmctl.core.percent import percent_text, round_half_up
+from crmctl.core.states import VisitStatus, won_stages
 from crmctl.sfe import sop
-from crmctl.sfe.plan import cadence_rule
+from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.team import quota
 from crmctl.sfe.when import Window, week_of, working_days
 
@@ -31,15 +33,13 @@ TITLES = {
 }
 
 
-def pct(part: int | float, whole: int | float) -> str:
-    """A percentage with one decimal, or an empty cell when there is nothing to divide by."""
-    if not whole:
-        return ""
-    return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+def pct(part: int, whole: int) -> str:
+    """A percentage with one decimal (half-up, :mod:`crmctl.core.percent`); "" when there is nothing to divide by."""
+    return percent_text(part, whole)
 
 
-def avg(total: int | float, count: int) -> str:
-    return str((Decimal(total) / count).quantize(Decimal("0.1"), ROUND_HALF_UP)) if count else ""
+def avg(total: int, count: int) -> str:
+    return str(round_half_up(Decimal(total) / count, 1)) if count else ""
 
 
 @dataclass
@@ -119,17 +119,17 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
         else:
             flat, coaching, follow = row
         rep, status, day, account, vtype, checked, minutes, steps = flat.split(_SEP)
-        if status == "cancelled" or (wanted is not None and rep not in wanted):
+        if status == VisitStatus.CANCELLED or (wanted is not None and rep not in wanted):
             continue
         for n, due, owner, text in follow:
             if due < today_s:
                 owner = owner or rep
                 tallies[owner].overdue += 1
                 out.overdue.append((due, str(owner), vid, n, account, text))
-        if status == "completed":
+        if status == VisitStatus.COMPLETED:
             if day <= cutoff and day > last_done.get(account, ""):
                 last_done[account] = day
-        elif status == "planned" and day >= today_s and day < next_planned.get(account, "9999"):
+        elif status == VisitStatus.PLANNED and day >= today_s and day < next_planned.get(account, "9999"):
             next_planned[account] = day
         if not start <= day <= end:
             continue
@@ -139,7 +139,7 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
             t.due += 1
         for month, scores in coaching:
             t.scores[month].extend(scores)
-        if status != "completed" or day > cutoff:
+        if status != VisitStatus.COMPLETED or day > cutoff:
             continue  # completion is measured against what was due by the report date
         t.completed += 1
         out.visited[account] += 1
@@ -179,12 +179,12 @@ def _followup_rows(overdue: list[tuple[str, str, str, int, str, str]], today: _d
 
 
 def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dict[str, int]:
-    won_stages = {str(s["id"]) for s in book.settings.get("pipeline.stages", []) or [] if s.get("won")}
+    won = won_stages(book.settings)
     out: dict[str, int] = defaultdict(int)
     for opp in book.all("opportunities"):
         owner = opp.get("owner")
         closed = str(opp.get("closed_on") or opp.get("close_date") or "")
-        if opp.get("stage") in won_stages and start <= closed <= end and (wanted is None or owner in wanted):
+        if opp.get("stage") in won and start <= closed <= end and (wanted is None or owner in wanted):
             out[str(owner)] += 1
     return out
 
@@ -192,9 +192,9 @@ def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dic
 def _cadence_accounts(book: Book, wanted: set[str] | None) -> list[tuple[Any, int]]:
     out = []
     rule = cadence_rule(book.settings)
-    for acc in book.all("accounts"):
+    for acc in book.live("accounts").values():
         cadence = rule(acc.data)
-        if cadence > 0 and acc.get("owner") and not acc.get("merged_into") and (wanted is None or acc.get("owner") in wanted):
+        if cadence > 0 and acc.get("owner") and (wanted is None or acc.get("owner") in wanted):
             out.append((acc, cadence))
     return out
 

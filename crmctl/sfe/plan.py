@@ -14,17 +14,14 @@ import datetime as _dt
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
-from crmctl.core.settings import Settings
+from crmctl.core.states import VISIT_COUNTED as COUNTED, VISITED
+from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.agenda import light_visits
 from crmctl.sfe.when import Window, working_days
-
-COUNTED = ("planned", "in_progress", "completed")  # what fills a cadence slot in the window
-VISITED = ("in_progress", "completed")             # what restarts the cadence clock
-
 
 @dataclass(frozen=True)
 class Planned:
@@ -35,18 +32,6 @@ class Planned:
     account: str
     due: str
     cadence: int
-
-
-def cadence_rule(settings: Settings) -> Callable[[dict[str, Any]], int]:
-    """A function giving an account's days between visits: the lifecycle rule wins over the tier; 0 means not planned."""
-    by_life = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_lifecycle", {}) or {}).items()}
-    by_tier = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_tier", {}) or {}).items()}
-    fallback = int(settings.get("visits.cadence.default_days", 0) or 0)
-
-    def days(account: dict[str, Any]) -> int:
-        life, tier = str(account.get("lifecycle")), str(account.get("tier"))
-        return by_life[life] if life in by_life else by_tier[tier] if tier in by_tier else fallback
-    return days
 
 
 def index_visits(visits: Iterable[Any]) -> dict[str, list[tuple[str, str]]]:
@@ -90,9 +75,9 @@ def plan(book: Book, win: Window, rep: str | None = None, today: _dt.date | None
     rule = cadence_rule(settings)
     out: list[Planned] = []
     # the most frequent cadences first, so they get the first pick of each rep's days
-    for acc in sorted(book.all("accounts"), key=lambda a: (rule(a.data) or 10**6, a.id)):
+    for acc in sorted(book.live("accounts").values(), key=lambda a: (rule(a.data) or 10**6, a.id)):
         owner = acc.get("owner")
-        if not owner or acc.get("merged_into") or (rep and owner != rep) or users.get(owner) is None \
+        if not owner or (rep and owner != rep) or users.get(owner) is None \
                 or users[owner].get("active") is False:
             continue
         cadence = rule(acc.data)

@@ -11,14 +11,12 @@ from typing import Any
 
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
+from crmctl.core.states import VISIT_COUNTED, VISIT_OPEN, VisitStatus, visit_is_cancelled
 from crmctl.sfe import sop
 from crmctl.sfe.geo import haversine_m, parse_coords, range_problem
 from crmctl.sfe.when import minutes_between, parse_date
 
-OPEN = ("planned", "in_progress")
-
-
-def require_status(visit: dict[str, Any], vid: str, allowed: tuple[str, ...], doing: str) -> None:
+def require_status(visit: dict[str, Any], vid: str, allowed: frozenset[VisitStatus], doing: str) -> None:
     status = visit.get("status")
     if status not in allowed:
         raise PolicyError(f"visit {vid} is {status}; cannot {doing}")
@@ -31,7 +29,7 @@ def new_visit(account: str, rep: str, day: str, vtype: str, settings: Settings, 
     sop.visit_type(settings, vtype)
     parse_date(day, "--date")
     data: dict[str, Any] = {"account": account, "rep": rep, "with": list(with_ or []), "type": vtype,
-                            "status": "planned", "date": day, "time": time, "purpose": purpose,
+                            "status": VisitStatus.PLANNED.value, "date": day, "time": time, "purpose": purpose,
                             "source": source, "created": created}
     return {k: v for k, v in data.items() if v not in (None, [], "")}
 
@@ -41,9 +39,9 @@ def checkin(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: 
     """Check in: time, place, distance from the account; a warning when beyond the radius."""
     if visit.get("checkin"):
         raise PolicyError(f"visit {vid} is already checked in at {visit['checkin'].get('at')}; a visit has one check-in")
-    require_status(visit, vid, ("planned",), "check in")
+    require_status(visit, vid, frozenset({VisitStatus.PLANNED}), "check in")
     entry, warning = _place(account, settings, at, coords, "check-in")
-    out = dict(visit, checkin=entry, status="in_progress")
+    out = dict(visit, checkin=entry, status=VisitStatus.IN_PROGRESS.value)
     return sop.tick_auto(out, settings, "checkin", by=by, at=at), warning
 
 
@@ -86,7 +84,7 @@ def log(visit: dict[str, Any], vid: str, settings: Settings, *, outcome: str | N
     """Write up: the outcome, and each next step as a follow-up ``{text, due, done, owner}``."""
     if not outcome and not next_steps:
         raise ValidationError("give --outcome and/or --next-step")
-    require_status(visit, vid, ("planned", "in_progress", "completed"), "log an outcome")
+    require_status(visit, vid, VISIT_COUNTED, "log an outcome")
     if dues and len(dues) not in (1, len(next_steps)):
         raise ValidationError(f"{len(dues)} --due for {len(next_steps)} --next-step: give one --due for all, or one per next step")
     default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(settings.get("visits.follow_up_days", 7)))
@@ -109,11 +107,11 @@ def log(visit: dict[str, Any], vid: str, settings: Settings, *, outcome: str | N
 
 def complete(visit: dict[str, Any], vid: str, settings: Settings, *, at: str) -> dict[str, Any]:
     """Mark done: refused while a required SOP step is open or the visit is checked in but not out."""
-    require_status(visit, vid, OPEN, "complete it")
+    require_status(visit, vid, VISIT_OPEN, "complete it")
     if visit.get("checkin") and not visit.get("checkout"):
         raise PolicyError(f"visit {vid} is checked in but not out; run `crmctl visit checkout {vid}` first")
     sop.require_complete(visit, settings, vid)
-    return dict(visit, status="completed", completed=at)
+    return dict(visit, status=VisitStatus.COMPLETED.value, completed=at)
 
 
 def close_followup(visit: dict[str, Any], vid: str, number: int, *, by: str | None, at: str) -> dict[str, Any]:
@@ -130,8 +128,8 @@ def close_followup(visit: dict[str, Any], vid: str, number: int, *, by: str | No
 def cancel(visit: dict[str, Any], vid: str, reason: str, *, by: str | None, at: str) -> dict[str, Any]:
     if not reason.strip():
         raise ValidationError("--reason is empty; say why the visit is cancelled")
-    require_status(visit, vid, ("planned",), "cancel it (only planned visits can be cancelled)")
-    return dict(visit, status="cancelled", cancelled={"at": at, "by": by, "reason": reason.strip()})
+    require_status(visit, vid, frozenset({VisitStatus.PLANNED}), "cancel it (only planned visits can be cancelled)")
+    return dict(visit, status=VisitStatus.CANCELLED.value, cancelled={"at": at, "by": by, "reason": reason.strip()})
 
 
 def coach(visit: dict[str, Any], vid: str, settings: Settings, *, by: str, at: str, scores: list[str],
@@ -140,7 +138,7 @@ def coach(visit: dict[str, Any], vid: str, settings: Settings, *, by: str, at: s
     if by not in (visit.get("with") or []):
         on = ", ".join(visit.get("with") or []) or "nobody (not an accompanied visit)"
         raise PolicyError(f"{by} was not on visit {vid}; only the accompanying manager may coach it (with: {on})")
-    if visit.get("status") == "cancelled":
+    if visit_is_cancelled(visit):
         raise PolicyError(f"visit {vid} was cancelled; there is nothing to coach")
     if not scores:
         raise ValidationError("give at least one --score STEP=1..5")

@@ -88,7 +88,8 @@ def test_demo_book_checks_and_has_quotes_in_every_status(demo_copy: Path) -> Non
 
 
 def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
-    r = cpq("--as", "dan", "product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
+    r = cpq("--as", "dan", "product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450",
+            "--id", "chip-bin")
     assert r.exit_code == 0, r.output
     data = yaml.safe_load((cpq_book / "records" / "products" / "chip-bin.yaml").read_text())
     assert data["prices"] == {"CNY": "450"} and data["type"] == "simple" and data["active"] is True

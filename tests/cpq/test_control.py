@@ -172,7 +172,8 @@ def test_equal_priority_books_give_the_better_price(cpq: Run, cpq_book: Path) ->
     plain_account(cpq)
     folder = cpq_book / "records" / "pricebooks"
     for rid, pct in (("a-big", "12"), ("z-small", "2")):
-        (folder / f"{rid}.yaml").write_text(f'name: {rid}\ncurrency: CNY\npriority: 3\nentries:\n  - {{sku: mill, discount: "{pct}"}}\n')
+        (folder / f"{rid}.yaml").write_text(
+            f'name: {rid}\ncurrency: CNY\npriority: 3\nentries:\n  - {{sku: mill, discount: "{pct}"}}\n')
     commit_as(cpq_book, "dan@example.com", "two promotions")
     # today the alphabetically later z-small (2%) won; the customer gets the 12%: 88000
     qid = new_quote(cpq, ["mill"], account="plain")

@@ -46,7 +46,8 @@ def test_a_negative_fee_is_judged_as_the_discount_it_is() -> None:
     p = priced(MILL, 3)
     fee = need(MILL, p, fees=[{"name": "特别优惠", "amount": "-122550"}])
     pct = need(MILL, p, quote_discount="40.85")
-    assert fee.beyond == pct.beyond == ("line 1 (mill): 40.85% off list is beyond every role's authority (at most 35% for machine)",)
+    assert fee.beyond == pct.beyond == (
+        "line 1 (mill): 40.85% off list is beyond every role's authority (at most 35% for machine)",)
     # -60000 is 20% off list: a manager, as --discount 20% is; margin (240000 - 180000) / 240000 = 25%
     assert need(MILL, p, fees=[{"name": "特别优惠", "amount": "-60000"}]).role == "manager"
 
