@@ -47,5 +47,5 @@ def pricebook_guard(app: App, before: Mapping[str, Any] | None, after: Mapping[s
 
 # no default audience: a book without applies_to is for everyone, and one given named accounts is only for them
 cli = record_group("pricebooks", "Price books: currency, validity, audience, per-product entries and tiers (CPQ).",
-                   rule=pricebook_rule, defaults=lambda app: {"priority": 0}, guard=pricebook_guard)
+                   rule=pricebook_rule, defaults=lambda app: {"priority": 0}, authorize=pricebook_guard)
 cli.name = "pricebook"

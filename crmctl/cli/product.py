@@ -29,5 +29,5 @@ def product_guard(app: App, before: Mapping[str, Any] | None, after: Mapping[str
 
 
 cli = record_group("products", "The product catalog: simple, configurable and bundle products (CPQ).", rule=product_rule,
-                   defaults=lambda app: {"type": "simple", "active": True}, guard=product_guard)
+                   defaults=lambda app: {"type": "simple", "active": True}, authorize=product_guard)
 cli.name = "product"
