@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
-from crmctl.core.money import to_decimal
+from crmctl.core.money import money_str, to_decimal
 from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
@@ -102,8 +102,8 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
     totals_view.append({"total": "subtotal", "amount": totals.get("subtotal")})
     totals_view += [{"total": f"discount {r.get('name')}", "amount": f"-{r.get('amount')}"} for r in reductions_of(totals)]
-    totals_view += [{"total": f"fee {f.get('name')}", "amount": f.get("amount")} for f in data.get("fees") or []
-                    if not str(f.get("amount", "")).startswith("-")]
+    totals_view += [{"total": f"fee {f.get('name')}", "amount": money_str(to_decimal(f.get("amount")), cur)}
+                    for f in data.get("fees") or [] if not str(f.get("amount", "")).startswith("-")]
     totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("net", "tax", "total")
                     if totals.get(k) is not None]
     if totals.get("tax_exempt"):
