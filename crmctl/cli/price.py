@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal
 
 import click
 
@@ -38,6 +39,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     """
     from crmctl.cpq.catalog import choose_pricebook, price_sku
     from crmctl.cpq.configure import parse_choices
+    from crmctl.cpq.pricing import price_str
 
     book = app.book
     try:
@@ -56,7 +58,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     tax_label = f"tax {line.tax_rate}% ({'included' if book.settings.get('tax.mode') == 'inclusive' else 'added'})"
     summary = {"sku": line.sku, "qty": line.qty, "currency": cur, "valid": not priced.problems, "problems": priced.problems,
                "pricebook": priced.pricebook, "configuration": priced.config.selected, "date": day.isoformat(),
-               "unit_price": str(line.unit_price), "net": str(line.net), "tax_rate": str(line.tax_rate),
+               "unit_price": price_str(line.unit_price, cur), "net": str(line.net), "tax_rate": str(line.tax_rate),
                "tax": str(line.tax), "total": str(line.total), "steps": rows}
     if fmt in ("json", "yaml"):
         click.echo(render_record(summary, fmt))
@@ -65,8 +67,8 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
         head = f"{line.sku} x {line.qty} ({config}) in {cur}, price book {priced.pricebook or 'none (list prices)'}, {day}"
         if fmt == "table":
             click.echo(head)
-        table = [{"step": r["step"], "rule": r["rule"], "amount": amount(s.amount), "running": amount(s.running)}
-                 for r, s in zip(rows, line.steps)]
+        table = [{"step": r["step"], "rule": r["rule"], "amount": amount(Decimal(r["amount"])),
+                  "running": amount(Decimal(r["running"]))} for r, s in zip(rows, line.steps)]
         table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)},
                   {"step": tax_label, "rule": f"tax category {priced.product.get('tax_category') or 'default'}",
                    "amount": amount(line.tax), "running": ""},
