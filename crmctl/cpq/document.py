@@ -25,7 +25,7 @@ LABELS: dict[str, dict[str, str]] = {
            "notes": "Notes", "signature_seller": "For the seller", "signature_buyer": "Accepted by the customer",
            "sign_date": "Name, signature and date", "page": "Page", "of": "of", "draft": "DRAFT — not an offer",
            "tax_id": "Tax ID", "bank": "Bank", "unit": "Unit", "status": "Status", "owner": "Sales contact",
-           "tier": "Volume price", "tax_exempt": "No tax charged"},
+           "tier": "Volume tier", "tax_exempt": "No tax charged"},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "客户", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
               "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "quote_discount": "整单折扣",
@@ -33,7 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "签字及日期", "page": "第", "of": "页，共", "draft": "草稿 — 非正式报价",
               "tax_id": "税号", "bank": "开户行及账号", "unit": "单位", "status": "状态", "owner": "销售代表",
-              "tier": "批量价", "tax_exempt": "免税/零税率"},
+              "tier": "批量优惠", "tax_exempt": "免税/零税率"},
 }
 
 
