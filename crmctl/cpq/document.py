@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
-from crmctl.core.money import money_str, to_decimal
+from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
@@ -53,14 +53,18 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     """``(unit price, tier)`` to print so that unit x qty (+ tier) - discount = amount on the page.
 
     With a volume tier the effective unit price is printed when it multiplies back
-    to the amount exactly; otherwise the list unit price and the tier's amount.
+    to the amount exactly; otherwise the unit price and the tier's amount.
     """
     from crmctl.cpq.pricing import effective_unit, price_str, tax_rules
 
-    if line.get("tier") in (None, ""):
+    qty, gross = int(line.get("qty") or 1), to_decimal(line.get("gross"), "gross")
+    listed = to_decimal(line.get("unit_price"), "unit_price") * qty
+    if listed == gross:
         return str(line.get("unit_price")), ""
-    unit = effective_unit(to_decimal(line["gross"]), int(line.get("qty") or 1), currency, tax_rules(book.settings))
-    return (price_str(unit, currency), "") if unit is not None else (str(line.get("unit_price")), str(line["tier"]))
+    unit = effective_unit(gross, qty, currency, tax_rules(book.settings))
+    if unit is not None:
+        return price_str(unit, currency), ""
+    return str(line.get("unit_price")), money_str(gross - quantize(listed, currency, book.settings.rounding), currency)
 
 
 def approval_summary(data: Mapping[str, Any]) -> str:
