@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
@@ -25,10 +26,11 @@ Check = Callable[[Book], Iterable[Problem]]
 
 def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """``(field, message)`` for each way a product definition is broken."""
-    ptype = data.get("type", "simple")
+    ptype = data.get("type", "simple")  # list prices and costs are checked with the schema (price_digits, not negative)
     for cur, amount in (data.get("prices") or {}).items():
-        yield from _positive("prices", amount, f"prices.{cur}", "a free item is a bundle component (mode: included); "
-                             "a lower price is a discount the policy approves")
+        if stored_problem(amount, field=f"prices.{cur}") is None and to_decimal(amount) == 0:
+            yield "prices", (f"prices.{cur}: {amount} must be more than 0; a free item is a bundle component "
+                             "(mode: included), a lower price a discount the policy approves")
     known: dict[str, set[str]] = {}
     for n, grp in enumerate(groups(data), 1):
         gid = str(grp.get("id") or "")
@@ -56,9 +58,9 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             if opt.get("price") is not None and opt.get("percent") is not None:
                 yield "option_groups", f"option {gid}={opt.get('id')}: give a price or a percent, not both"
             for cur, amount in (opt.get("price") or {}).items() if isinstance(opt.get("price"), dict) else ():
-                yield from _not_negative("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
+                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
             if opt.get("percent") is not None:
-                yield from _not_negative("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
+                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
     if ptype == "configurable" and not known:
         yield "option_groups", "a configurable product needs option_groups"
     for n, rule in enumerate(data.get("rules") or [], 1):
@@ -95,38 +97,30 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             yield "related", f"related product {rel.get('sku')!r} is not a product"
 
 
-def _number(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
-    try:
-        to_decimal(value, what)
-    except CrmError as exc:
-        yield fname, str(exc)
+def _number(fname: str, value: Any, what: str, **limits: Any) -> Iterator[tuple[str, str]]:
+    """A stored number that is not one, or breaks ``limits`` (see numbers.stored_problem)."""
+    problem = stored_problem(value, field=what, **limits)
+    if problem:
+        yield fname, problem
 
 
-def _positive(fname: str, value: Any, what: str, why: str = "") -> Iterator[tuple[str, str]]:
-    """A price must be a number more than 0 (a negative or zero one is a discount in disguise)."""
-    try:
-        if to_decimal(value, what) <= 0:
-            yield fname, f"{what}: {value} must be more than 0" + (f"; {why}" if why else "")
-    except CrmError as exc:
-        yield fname, str(exc)
-
-
-def _not_negative(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
-    """An option's price may be 0 (standard) but never negative: a reduction is a discount the policy judges."""
-    try:
-        if to_decimal(value, what) < 0:
-            yield fname, f"{what}: {value} is negative; a reduction is a discount (line or quote), which the policy approves"
-    except CrmError as exc:
-        yield fname, str(exc)
+def _positive(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    """A price fit to keep (:func:`numbers.stored_problem`: a number, not negative) and more than 0: a free item is
+    a bundle rule, a lower price a discount the policy must see."""
+    problem = stored_problem(value, field=what)
+    if problem:
+        yield fname, problem
+    elif to_decimal(value, what) == 0:
+        yield fname, f"{what}: {value} must be more than 0; a free item is a bundle component (mode: included)"
 
 
 def _percent(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
-    """A percent off must be from 0 to less than 100 (100% off is a free item, a bundle rule)."""
-    try:
-        if not 0 <= to_decimal(value, what) < 100:
-            yield fname, f"{what}: {value}% must be from 0 to less than 100"
-    except CrmError as exc:
-        yield fname, str(exc)
+    """A percent off from 0 to less than 100 (100% off is a free item, a bundle rule)."""
+    problem = stored_problem(value, field=what, limit=Decimal(100) + 1)
+    if problem:
+        yield fname, problem
+    elif to_decimal(value, what) >= 100:
+        yield fname, f"{what}: {value}% must be less than 100 (a free item is a bundle component)"
 
 
 def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -241,6 +235,12 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
+    for n, line in enumerate(data.get("lines") or [], 1):
+        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
+                                 limit=Decimal(MAX_QUANTITY))
+        if problem or to_decimal(line.get("qty")) < 1:
+            yield "lines", problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more"
+            return
     try:
         for n, line in enumerate(data.get("lines") or [], 1):
             if to_decimal(line.get("net")) <= 0:

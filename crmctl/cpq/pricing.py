@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
+from crmctl.core.numbers import price_digits
 from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
@@ -64,13 +65,6 @@ def tax_rules(settings: Any) -> TaxRules:
                     {str(k): to_decimal(v, f"tax.categories.{k}") for k, v in cats.items()},
                     str(settings.get("tax.default_category", "standard")), settings.rounding, price_digits(settings))
 
-
-def price_digits(settings: Any) -> int:
-    """``price_digits`` from crm.yaml (default 4): the decimals a unit price keeps."""
-    value = settings.get("price_digits", 4)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 8:
-        raise PolicyError(f"crm.yaml price_digits: {value!r} must be a whole number from 0 to 8 (default 4)")
-    return value
 
 
 def unit_round(amount: Decimal, currency: str, tax: TaxRules) -> Decimal:

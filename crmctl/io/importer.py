@@ -23,6 +23,7 @@ from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
 from crmctl.core.states import LeadStatus
 from crmctl.core.text import default_region, email_key, fold, name_key, phone_key, tax_key
+from crmctl.io import dates
 from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of
 from crmctl.io.readers import Table
 
@@ -65,6 +66,7 @@ class Plan:
     read: int = 0
     duplicates: int = 0
     unmapped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said on stderr: how the file was read (its date order)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -234,7 +236,12 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         found = field_of(schema, settings, rule.field)
         assert found is not None  # check_mapping refused unknown fields
         fields[rule.field] = found
+    settled = dates.settle(mapping, table.rows, fields, file)  # one date order for the whole file, or refused
     plan = Plan(rtype, read=len(table.rows))
+    if len(mapping.date_formats) > 1:
+        plan.notes.append(f"dates read as {settled.date_formats[0]}, the one date_format of the mapping that reads "
+                          "every row")
+    mapping = settled
     used = mapping.columns() | set(mapping.ignore)
     plan.unmapped = [c for c in table.columns if c not in used]
 
