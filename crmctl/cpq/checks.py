@@ -18,6 +18,7 @@ from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
+from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
 from crmctl.cpq.quotes import requirement
 
@@ -303,4 +304,12 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
                                        f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_policy_authors)
+def check_approval_history(book: Book) -> Iterator[Problem]:
+    for rec in book.all("quotes"):
+        why = approval_history_problem(rec.data)
+        if why:
+            yield Problem(rec.path, rec.line("approval"), why, "approval")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history,
+                             check_policy_authors)

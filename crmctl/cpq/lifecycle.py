@@ -83,6 +83,8 @@ def _changed(data: Mapping[str, Any]) -> str:
 def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
     require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
+    from crmctl.cpq.proof import approval_history_problem
+
     state = policy.approval_state(data)
     if state == ApprovalState.MISSING:
         raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
@@ -93,6 +95,9 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
+    forged = approval_history_problem(data)
+    if forged:
+        raise PolicyError(f"cannot {doing}: {forged}")
 
 
 def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
