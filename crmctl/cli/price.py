@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal
 
 import click
 
@@ -39,6 +40,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     """
     from crmctl.cpq.catalog import choose_pricebook, price_sku
     from crmctl.cpq.configure import parse_choices
+    from crmctl.cpq.pricing import price_str
 
     book = app.book
     currency = currency_code(currency) if currency is not None else None
@@ -47,7 +49,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     except ValueError:
         raise ValidationError(f"--date {on!r}: write YYYY-MM-DD") from None
     acct = book.get("accounts", account) if account else None
-    chosen = choose_pricebook(book, acct, day, currency, pricebook)
+    chosen = choose_pricebook(book, acct, day, currency, pricebook, [(sku, parse_choices(options), qty)])
     cur = currency or (str(chosen.get("currency")) if chosen else book.settings.currency)
     if chosen is not None and str(chosen.get("currency")) != cur:
         raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, not {cur}; drop --currency or choose another --pricebook")
@@ -60,7 +62,7 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     tax_label = f"tax {line.tax_rate}% ({'included' if book.settings.get('tax.mode') == 'inclusive' else 'added'})"
     summary = {"sku": line.sku, "qty": line.qty, "currency": cur, "valid": not priced.problems, "problems": priced.problems,
                "pricebook": priced.pricebook, "configuration": priced.config.selected, "date": day.isoformat(),
-               "unit_price": str(line.unit_price), "net": str(line.net), "tax_rate": str(line.tax_rate),
+               "unit_price": price_str(line.unit_price, cur), "net": str(line.net), "tax_rate": str(line.tax_rate),
                "tax": str(line.tax), "total": str(line.total), "steps": rows}
     if fmt in ("json", "yaml"):
         click.echo(render_record(summary, fmt))
@@ -69,8 +71,8 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
         head = f"{line.sku} x {line.qty} ({config}) in {cur}, price book {priced.pricebook or 'none (list prices)'}, {day}"
         if fmt == "table":
             click.echo(head)
-        table = [{"step": r["step"], "rule": r["rule"], "amount": amount(s.amount), "running": amount(s.running)}
-                 for r, s in zip(rows, line.steps)]
+        table = [{"step": r["step"], "rule": r["rule"], "amount": amount(Decimal(r["amount"])),
+                  "running": amount(Decimal(r["running"]))} for r, s in zip(rows, line.steps)]
         table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)},
                   {"step": tax_label, "rule": f"tax category {priced.product.get('tax_category') or 'default'}",
                    "amount": amount(line.tax), "running": ""},

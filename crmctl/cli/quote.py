@@ -130,12 +130,21 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--valid-until", metavar="YYYY-MM-DD", help="Valid until.")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
 @click.option("--contact", metavar="ID", help="Contact.")
+@click.option("--tax-exempt", metavar="REASON", help="No tax on this quote, for this reason (printed): export, reverse charge.")
+@click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
 def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
-             title: str | None, valid_until: str | None, lang: str | None, contact: str | None, dry_run: bool) -> None:
-    """Change quote-level terms: discount, fees, payment terms, notes, validity."""
+             title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
+             tax_exempt: str | None, taxed: bool, dry_run: bool) -> None:
+    """Change quote-level terms: discount, fees, payment terms, notes, validity, tax exemption.
+
+    A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
+    printed with the discounts and judged by the discount policy like one.
+    """
+    if tax_exempt is not None and (taxed or not tax_exempt.strip()):
+        raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
     from crmctl.cpq.quotes import edit, parse_fee
 
     if valid_until:
@@ -148,8 +157,11 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
         changes: dict[str, Any] = {k: v for k, v in {"discount": discount, "payment_terms": payment_terms, "notes": notes,
                                                      "title": title, "valid_until": valid_until, "lang": lang,
                                                      "payment_terms_en": payment_terms_en, "notes_en": notes_en,
-                                                     "incoterms": incoterms}.items()
+                                                     "incoterms": incoterms,
+                                                     "tax_exempt": tax_exempt.strip() if tax_exempt else None}.items()
                                    if v is not None}
+        if taxed:
+            changes["tax_exempt"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
         if fees or clear_fees:
@@ -202,9 +214,10 @@ def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:
     click.echo(render_record(head, "table"))
     click.echo()
     rows = [{"#": ln["n"], "group": ln.get("group") or "", "sku": ln["sku"], "configuration": "; ".join(ln["configuration"]),
-             "qty": ln["qty"], "unit_price": ln["unit_price"], "disc%": ln.get("discount") or "", "net": ln["net"]}
-            for ln in data["lines_view"]]
-    click.echo(render_rows(rows, "table", ("#", "group", "sku", "configuration", "qty", "unit_price", "disc%", "net")))
+             "qty": ln["qty"], "unit_price": ln["unit_price_shown"], "tier": ln["tier_shown"], "disc%": ln.get("discount") or "",
+             "net": ln["net"]} for ln in data["lines_view"]]
+    tier = ("tier",) if any(r["tier"] for r in rows) else ()
+    click.echo(render_rows(rows, "table", ("#", "group", "sku", "configuration", "qty", "unit_price", *tier, "disc%", "net")))
     click.echo()
     click.echo(render_rows(data["totals_view"], "table", ("total", "amount")))
     for problem in data["problems"]:

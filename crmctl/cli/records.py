@@ -20,6 +20,8 @@ from crmctl.core.schema import Schema
 from crmctl.core.schemas import get_schema
 
 Defaults = Callable[[App], Mapping[str, Any]]
+# who may make this change: (app, the record's data before (None when new), after); raises PolicyError
+Guard = Callable[[App, Mapping[str, Any] | None, Mapping[str, Any]], None]
 
 
 def _field_options(schema: Schema, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,11 +39,12 @@ def _values(schema: Schema, kwargs: dict[str, Any]) -> dict[str, str | None]:
 
 
 def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults: Defaults | None = None,
-                 duplicates: bool = False) -> click.Group:
+                 duplicates: bool = False, authorize: Guard | None = None) -> click.Group:
     """A click group with add/list/show/edit for ``rtype``.
 
     ``duplicates``: ``add`` looks for probable duplicates (``mcr.dupes``) and warns,
     or refuses when crm.yaml says ``duplicates.on_create: refuse``, unless ``--allow-duplicate``.
+    ``authorize``: decides who may add or change one (raises PolicyError).
     """
     schema = get_schema(rtype)
     title = schema.title
@@ -56,6 +59,8 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             rid, data = new_record(book, schema, _values(schema, kwargs), sets, record_id, base)
             if rule:
                 rule(book, rid, data)
+            if authorize:
+                authorize(app, None, data)
             if duplicates:
                 from crmctl.mcr.dupes import guard
 
@@ -113,6 +118,8 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             data = apply_values(app.book, schema, rec.data, _values(schema, kwargs), sets, unset)
             if rule:
                 rule(app.book, rec.id, data)
+            if authorize:
+                authorize(app, rec.data, data)
             changed = sorted(k for k in set(data) | set(rec.data) if data.get(k) != rec.data.get(k))
             tx.message = f"{title} edit: {rec.id} ({', '.join(changed) or 'no change'})"
             if dry_run or not changed:

@@ -47,6 +47,9 @@ class PolicyError(CrmError):
     """A change forbidden by the book's policy (stage gates, discounts, ...)."""
 
 
+WARNING = "warning"   # a Problem with this code is reported by `check` but does not fail it
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in the book, located at ``path:line``."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import NotFound
+from crmctl.core.errors import CrmError, NotFound
 from crmctl.cpq import pricebooks
 from crmctl.cpq.configure import Configuration, configure
 from crmctl.cpq.pricing import LinePrice, price_line, tax_rules
@@ -40,14 +40,32 @@ def product(book: Book, sku: str) -> Record:
     return rec
 
 
+Want = tuple[str, Mapping[str, list[str]], int]   # (sku, choices, qty) of a line to price
+
+
 def choose_pricebook(book: Book, account: Record | None, day: _dt.date, currency: str | None,
-                     explicit: str | None = None) -> Record | None:
-    """``--pricebook`` if given (it must be valid on ``day``), else the most specific valid book."""
+                     explicit: str | None = None, lines: Sequence[Want] = ()) -> Record | None:
+    """``--pricebook`` if given (it must be valid on ``day``), else the most specific valid book; among books tied
+    on specificity and priority, the one that prices ``lines`` lowest for the customer."""
     if explicit:
         return pricebooks.explicit(book.records("pricebooks"), explicit, day, book.resolve)
     # without a currency, the book's own currency first; any currency only when it has no book
-    return (pricebooks.choose(book.all("pricebooks"), account, day, currency or book.settings.currency)
-            or (None if currency else pricebooks.choose(book.all("pricebooks"), account, day)))
+    found = (pricebooks.candidates(book.all("pricebooks"), account, day, currency or book.settings.currency)
+             or ([] if currency else pricebooks.candidates(book.all("pricebooks"), account, day)))
+    if len(found) < 2 or not lines:
+        return found[0] if found else None
+    return min(found, key=lambda rec: (_cost_to_customer(book, rec, lines), rec.id))
+
+
+def _cost_to_customer(book: Book, rec: Record, lines: Sequence[Want]) -> Decimal:
+    """What ``lines`` cost the customer in ``rec`` (a book that cannot price one of them counts as dearest)."""
+    total = Decimal(0)
+    for sku, choices, qty in lines:
+        try:
+            total += price_sku(book, sku, choices, qty, str(rec.get("currency")), rec).line.net
+        except CrmError:
+            return Decimal("Infinity")
+    return total
 
 
 def parts_of(book: Book, prod: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,14 +13,14 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError, Problem
+from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.lifecycle import requirement
+from crmctl.cpq.quotes import requirement
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -28,6 +28,10 @@ Check = Callable[[Book], Iterable[Problem]]
 def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """``(field, message)`` for each way a product definition is broken."""
     ptype = data.get("type", "simple")  # list prices and costs are checked with the schema (price_digits, not negative)
+    for cur, amount in (data.get("prices") or {}).items():
+        if stored_problem(amount, field=f"prices.{cur}") is None and to_decimal(amount) == 0:
+            yield "prices", (f"prices.{cur}: {amount} must be more than 0; a free item is a bundle component "
+                             "(mode: included), a lower price a discount the policy approves")
     known: dict[str, set[str]] = {}
     for n, grp in enumerate(groups(data), 1):
         gid = str(grp.get("id") or "")
@@ -55,10 +59,9 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             if opt.get("price") is not None and opt.get("percent") is not None:
                 yield "option_groups", f"option {gid}={opt.get('id')}: give a price or a percent, not both"
             for cur, amount in (opt.get("price") or {}).items() if isinstance(opt.get("price"), dict) else ():
-                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}", allow_negative=True)
+                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
             if opt.get("percent") is not None:
-                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent",
-                                   allow_negative=True)
+                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
     if ptype == "configurable" and not known:
         yield "option_groups", "a configurable product needs option_groups"
     for n, rule in enumerate(data.get("rules") or [], 1):
@@ -102,10 +105,36 @@ def _number(fname: str, value: Any, what: str, **limits: Any) -> Iterator[tuple[
         yield fname, problem
 
 
+def _positive(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    """A price fit to keep (:func:`numbers.stored_problem`: a number, not negative) and more than 0: a free item is
+    a bundle rule, a lower price a discount the policy must see."""
+    problem = stored_problem(value, field=what)
+    if problem:
+        yield fname, problem
+    elif to_decimal(value, what) == 0:
+        yield fname, f"{what}: {value} must be more than 0; a free item is a bundle component (mode: included)"
+
+
+def _percent(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
+    """A percent off from 0 to less than 100 (100% off is a free item, a bundle rule)."""
+    problem = stored_problem(value, field=what, limit=Decimal(100) + 1)
+    if problem:
+        yield fname, problem
+    elif to_decimal(value, what) >= 100:
+        yield fname, f"{what}: {value}% must be less than 100 (a free item is a bundle component)"
+
+
 def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     applies = data.get("applies_to") or {"all": True}
-    if not set(applies) <= {"all", "tiers", "accounts"}:
+    if not isinstance(applies, dict) or not set(applies) <= {"all", "tiers", "accounts"}:
         yield "applies_to", "applies_to takes all: true, tiers: [..] or accounts: [..]"
+        return
+    for key in ("tiers", "accounts"):
+        if key in applies and not isinstance(applies[key], list):
+            yield "applies_to", f"applies_to.{key} must be a list (write [{applies[key]}])"
+    if applies.get("all") and (applies.get("tiers") or applies.get("accounts")):
+        yield "applies_to", ("applies_to has all: true and named tiers or accounts, so it applies to everyone; "
+                             "remove all (or the names)")
     if data.get("valid_from") and data.get("valid_to") and str(data["valid_from"]) > str(data["valid_to"]):
         yield "valid_to", "valid_to is before valid_from"
     for entry in data.get("entries") or []:
@@ -113,9 +142,14 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
         if sku not in catalog:
             yield "entries", f"entry for {sku!r}: no such product"
         if entry.get("price") is not None:
-            yield from _number("entries", entry["price"], f"entry {sku} price")
+            yield from _positive("entries", entry["price"], f"entry {sku} price")
         if entry.get("discount") is not None:
-            yield from _number("entries", entry["discount"], f"entry {sku} discount", limit=Decimal(100) + 1)
+            yield from _percent("entries", entry["discount"], f"entry {sku} discount")
+        for tier in entry.get("tiers") or []:
+            if isinstance(tier, dict) and tier.get("price") is not None:
+                yield from _positive("entries", tier["price"], f"entry {sku} tier min {tier.get('min')} price")
+            if isinstance(tier, dict) and tier.get("discount") is not None:
+                yield from _percent("entries", tier["discount"], f"entry {sku} tier min {tier.get('min')} discount")
         if entry.get("tier_mode", "range") not in ("range", "slab"):
             yield "entries", f"entry {sku}: tier_mode must be range or slab"
         mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
@@ -123,18 +157,74 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
             yield "entries", f"entry {sku}: tier minimums must rise and start at 2 or more ({mins})"
 
 
+def impossible_options(sku: str, data: Mapping[str, Any]) -> Iterator[str]:
+    """Options no configuration can hold: choosing one breaks a requires/conditional rule whatever else is chosen,
+    because everything it requires is excluded by it (or no longer offered)."""
+    rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
+    offered = {f"{g.get('id')}={o.get('id')}" for g in groups(data) for o in g.get("options") or []
+               if isinstance(o, dict) and o.get("active") is not False}
+
+    def excluded(a: str, b: str) -> bool:
+        return any(r.get("kind") == "excludes" and ((a in as_list(r.get("if")) and b in as_list(r.get("then")))
+                                                     or (b in as_list(r.get("if")) and a in as_list(r.get("then"))))
+                   for r in rules)
+    for rule in rules:
+        cond = as_list(rule.get("if"))
+        if rule.get("kind") not in ("requires", "conditional") or len(cond) != 1 or cond[0] not in offered:
+            continue
+        needed = as_list(rule.get("then"))
+        blocked = [t for t in needed if excluded(cond[0], t) or (not t.endswith("=*") and t not in offered)]
+        if needed and (len(blocked) == len(needed) if rule.get("kind") == "requires" else blocked):
+            yield (f"option {cond[0]} can never be chosen: rule {rule.get('id') or rule.get('kind')} requires "
+                   f"{' or '.join(needed)}, which it excludes or which is not offered")
+
+
 def check_products(book: Book) -> Iterator[Problem]:
     catalog = book.records("products")
     for rec in catalog.values():
         for fname, message in product_problems(rec.id, rec.data, catalog):
             yield Problem(rec.path, rec.line(fname), message, "catalog")
+        for message in impossible_options(rec.id, rec.data):
+            yield Problem(rec.path, rec.line("rules"), message, WARNING)
+
+
+def audience(data: Mapping[str, Any]) -> set[str]:
+    """Whom a price book is for: ``all``, ``tier:A``, ``account:acme``."""
+    applies = data.get("applies_to") or {"all": True}
+    if not isinstance(applies, dict):
+        return set()
+    return ({"all"} if applies.get("all") else set()) | {f"tier:{t}" for t in as_list(applies.get("tiers"))} \
+        | {f"account:{a}" for a in as_list(applies.get("accounts"))}
+
+
+def _overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    start = max(str(a.get("valid_from") or ""), str(b.get("valid_from") or ""))
+    ends = [str(x) for x in (a.get("valid_to"), b.get("valid_to")) if x]
+    return not ends or start <= min(ends)
+
+
+def tied_pricebooks(books: list[Record]) -> Iterator[tuple[Record, Record, str]]:
+    """Pairs of active books in one currency with the same priority for the same audience over overlapping dates."""
+    live = [b for b in books if b.get("active") is not False]
+    for i, a in enumerate(live):
+        for b in live[i + 1:]:
+            shared = audience(a.data) & audience(b.data)
+            if (shared and str(a.get("currency")) == str(b.get("currency"))
+                    and int(a.get("priority") or 0) == int(b.get("priority") or 0) and _overlap(a.data, b.data)):
+                yield a, b, sorted(shared)[0]
 
 
 def check_pricebooks(book: Book) -> Iterator[Problem]:
     catalog = book.records("products")
-    for rec in book.all("pricebooks"):
+    books = sorted(book.all("pricebooks"), key=lambda r: r.id)
+    for rec in books:
         for fname, message in pricebook_problems(rec.data, catalog):
             yield Problem(rec.path, rec.line(fname), message, "pricebook")
+    for a, b, who in tied_pricebooks(books):
+        yield Problem(a.path, a.line("priority"), f"price books {a.id} and {b.id} tie for {who} (priority "
+                                                  f"{a.get('priority') or 0}, {a.get('currency')}): each quote takes the "
+                                                  "one with the better price for the customer; give one a higher priority",
+                      WARNING)
 
 
 def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
@@ -142,6 +232,10 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     data = rec.data
     cur = str(data.get("currency") or "CNY")
     rounding = book.settings.rounding
+    book_rec = book.records("pricebooks").get(str(data.get("pricebook"))) if data.get("pricebook") else None
+    if book_rec is not None and str(book_rec.get("currency")) != cur:
+        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
+                            "were not used; revise the quote with a price book in its currency")
     for n, line in enumerate(data.get("lines") or [], 1):
         problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
                                  limit=Decimal(MAX_QUANTITY))
@@ -150,6 +244,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
             return
     try:
         for n, line in enumerate(data.get("lines") or [], 1):
+            if to_decimal(line.get("net")) <= 0:
+                yield "lines", (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
+                                "a bundle component (mode: included)")
             gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
             expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
             if to_decimal(line.get("net")) != expect:
@@ -161,11 +258,17 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
         return
     state = policy.approval_state(data)
     if state != ApprovalState.VALID:
+        changed = ", ".join(policy.changed_fields(data))
         yield "approval", (f"{data.get('status')} quote has "
                            f"{'no approval' if state == ApprovalState.MISSING else 'a stale approval'}"
-                           " (its hash does not match the priced content); submit it again")
+                           f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
+                           " submit it again")
         return
-    need = requirement(book, data)
+    try:
+        need = requirement(book, data, frozen=True)
+    except CrmError as exc:
+        yield "lines", f"cannot be judged by the discount policy: {exc}"
+        return
     for reason in need.beyond:
         yield "lines", f"breaks the discount policy: {reason}"
     approver = book.records("users").get(str(data["approval"].get("by")))
@@ -180,6 +283,25 @@ def check_quotes(book: Book) -> Iterator[Problem]:
     for rec in book.all("quotes"):
         for fname, message in quote_problems(book, rec):
             yield Problem(rec.path, rec.line(fname), message, "quote")
+
+
+def check_policy_authors(book: Book) -> Iterator[Problem]:
+    """A price-book, price or discount-policy change in git history by a user whose role may not make it."""
+    from crmctl.cpq import authority
+
+    root = book.git_root()
+    if not root:
+        return
+    roles = authority.maintainers(book.settings)
+    users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
+    for commit, email, path, relative in authority.history(root, book.root):
+        user = users.get(email)
+        if user is None or user.get("role") in roles:
+            continue
+        what = authority.policy_change(root, commit, path, relative)
+        if what:
+            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
+                                       f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
 
 
 def check_quote_languages(book: Book) -> Iterator[Problem]:
@@ -211,4 +333,4 @@ def check_approval_history(book: Book) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history,
-                              check_quote_languages)
+                             check_quote_languages, check_policy_authors)

@@ -14,6 +14,7 @@ from typing import Any, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
+from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
@@ -27,7 +28,7 @@ LABELS: dict[str, dict[str, str]] = {
            "signature_buyer": "Accepted by the customer (signature and company stamp)",
            "sign_date": "Name, signature and date", "page": "Page {page} of {pages}", "draft": "DRAFT — not an offer",
            "tax_id": "Tax ID", "vat_id": "VAT ID", "bank": "Bank", "account_no": "Account no.", "unit": "Unit", "status": "Status",
-           "owner": "Sales contact", "incoterms": "Incoterms® 2020", "tax_treatment": "Tax",
+           "owner": "Sales contact", "incoterms": "Incoterms® 2020", "tax_treatment": "Tax", "tier": "Volume tier",
            "excl": "excl. tax", "incl": "incl. tax", "in_words": "", "phone": "Tel."},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "买方", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
@@ -36,38 +37,90 @@ LABELS: dict[str, dict[str, str]] = {
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "授权代表签字及日期", "page": "第 {page} 页，共 {pages} 页", "draft": "草稿 — 非正式报价",
               "tax_id": "纳税人识别号", "vat_id": "增值税号", "bank": "开户行", "account_no": "账号", "unit": "单位", "status": "状态",
-              "owner": "销售代表", "incoterms": "贸易术语（Incoterms® 2020）", "tax_treatment": "税务处理",
+              "owner": "销售代表", "incoterms": "贸易术语（Incoterms® 2020）", "tax_treatment": "税务处理", "tier": "批量优惠",
               "excl": "不含税", "incl": "含税", "in_words": "合计人民币（大写）", "phone": "电话"},
 }
+
+def printed_configuration(line: Mapping[str, Any], lang: str, products: Mapping[str, Any]) -> list[str]:
+    """The configuration text of a line: as frozen on it when it was priced, else from today's catalog."""
+    frozen = (line.get("printed") or {}).get(lang)
+    if frozen is not None:
+        return [str(x) for x in frozen]
+    sku = str(line.get("sku"))
+    if sku not in products:
+        return []
+    catalog = {k: r.data for k, r in products.items()}
+    return describe(products[sku].data, {g: as_list(v) for g, v in (line.get("options") or {}).items()}, lang, catalog)
+
+
+def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tuple[str, str]:
+    """``(unit price, tier)`` to print so that unit x qty (+ tier) - discount = amount on the page.
+
+    With a volume tier the effective unit price is printed when it multiplies back
+    to the amount exactly; otherwise the unit price and the tier's amount.
+    """
+    from crmctl.cpq.pricing import effective_unit, price_str, tax_rules
+
+    qty, gross = int(line.get("qty") or 1), to_decimal(line.get("gross"), "gross")
+    listed = to_decimal(line.get("unit_price"), "unit_price") * qty
+    if listed == gross:
+        return str(line.get("unit_price")), ""
+    unit = effective_unit(gross, qty, currency, tax_rules(book.settings))
+    if unit is not None:
+        return price_str(unit, currency), ""
+    return str(line.get("unit_price")), money_str(gross - quantize(listed, currency, book.settings.rounding), currency)
+
+
+def approval_summary(data: Mapping[str, Any]) -> str:
+    """One line on the approval: who and when, or what is pending, or which fields changed since."""
+    state = policy.approval_state(data)
+    approval = data.get("approval") or {}
+    if approval.get("status") == ApprovalStatus.PENDING:
+        return f"pending: needs a {approval.get('required_role')}"
+    if approval.get("status") == ApprovalStatus.REJECTED:
+        return f"rejected by {approval.get('by')}: {approval.get('reason')}"
+    if state == ApprovalState.STALE:
+        changed = policy.changed_fields(data)
+        return f"STALE (by {approval.get('by')}; changed since: {', '.join(changed) if changed else 'content'})"
+    if state == ApprovalState.MISSING:
+        return "none"
+    return f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+
+
+def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The price book the lines were priced with: none when it is gone or in another currency than the quote."""
+    ref = data.get("pricebook")
+    rec = book.records("pricebooks").get(str(ref)) if ref else None
+    return rec.id if rec is not None and str(rec.get("currency")) == str(data.get("currency")) else None
+
 
 def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[str, Any]:
     """The quote (or one of its versions) with computed status, approval state and numbered lines."""
     data = quotes.version(rec.data, version)
     products = book.records("products")
-    catalog = {sku: rec.data for sku, rec in products.items()}
     lang = str(data.get("lang") or "en")
+    cur = str(data.get("currency"))
     lines_view = []
     for n, line in enumerate(data.get("lines") or [], 1):
-        prod = products[str(line["sku"])].data if str(line.get("sku")) in products else {}
-        selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
-        lines_view.append({**line, "n": n, "configuration": describe(prod, selected, lang, catalog) if prod else []})
-    state = policy.approval_state(data)
-    approval = data.get("approval") or {}
-    summary = {ApprovalState.MISSING: "none", ApprovalState.STALE: f"STALE (by {approval.get('by')}; content changed since)",
-               ApprovalState.VALID: f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"}[state]
-    if approval.get("status") == ApprovalStatus.PENDING:
-        summary = f"pending: needs a {approval.get('required_role')}"
-    elif approval.get("status") == ApprovalStatus.REJECTED:
-        summary = f"rejected by {approval.get('by')}: {approval.get('reason')}"
+        unit, tier = shown_unit_price(line, cur, book)
+        lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
+                           "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
     totals_view = [{"total": f"subtotal {g}" if g else "subtotal", "amount": v}
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
-    totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("subtotal", "discount", "fees", "net", "tax", "total")
+    totals_view.append({"total": "subtotal", "amount": totals.get("subtotal")})
+    totals_view += [{"total": f"discount {r.get('name')}", "amount": f"-{r.get('amount')}"} for r in reductions_of(totals)]
+    totals_view += [{"total": f"fee {f.get('name')}", "amount": money_str(to_decimal(f.get("amount")), cur)}
+                    for f in data.get("fees") or [] if not str(f.get("amount", "")).startswith("-")]
+    totals_view += [{"total": k.replace("_", " "), "amount": totals.get(k)} for k in ("net", "tax", "total")
                     if totals.get(k) is not None]
+    if totals.get("tax_exempt"):
+        totals_view.append({"total": "tax exempt", "amount": totals["tax_exempt"]})
     status = quote_status(data, today)
     problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
-    return {"id": rec.id, **data, "status": str(status), "approval_state": str(state),
-            "approval_summary": summary, "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
+    return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
+            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
+            "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
 def localized(data: Mapping[str, Any] | None, field: str, lang: str) -> str:
@@ -109,21 +162,18 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     contact = book.lookup("contacts", data.get("contact"))
     owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
     products = book.records("products")
-    catalog = {sku: rec.data for sku, rec in products.items()}
     zh = lang == "zh-CN"
     currency = str(data.get("currency") or book.settings.currency)
     totals = data.get("totals") or {}
     group_names = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})} if not zh else {}
     lines = []
     for line in data["lines_view"]:
-        prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
-        selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
         group = str(line.get("group") or "")
         lines.append({**_fields(line, ("discount", "unit", "group")), "group": str(group_names.get(group) or group),
                       "unit": unit_for(book, lang, str(line.get("unit") or ""), line.get("qty", 1)),
-                      "price": line.get("effective_unit_price") or line.get("unit_price"),
+                      "price": line["unit_price_shown"], "tier": line["tier_shown"],
                       "title": localized(line, "name", lang) or line["sku"],
-                      "configuration": describe(prod, selected, lang, catalog) if prod else []})
+                      "configuration": printed_configuration(line, lang, products)})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
     for line, raw in zip(lines, data["lines_view"]):
@@ -131,6 +181,9 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         groups.setdefault(key, {"name": line["group"], "lines": [], "subtotal": (totals.get("groups") or {}).get(key)})
         groups[key]["lines"].append(line)
     fees = [{**fee, "name": localized(fee, "name", lang)} for fee in data.get("fees") or []]
+    named = {str(fee.get("name")): localized(fee, "name", lang) for fee in data.get("fees") or []}
+    cuts = [{**cut, "name": named.get(str(cut.get("name")), cut.get("name"))} for cut in reductions_of(totals)]
+    fees = [fee for fee in fees if not str(fee.get("amount", "")).startswith("-")]   # negative ones are in ``cuts``
     settings_company = book.settings.get("company", {}) or {}
     company = {k: localized(settings_company, k, lang) for k in ("name", "address", "bank")}
     company.update({k: str(settings_company.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
@@ -140,7 +193,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
     in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
-    treatment = data.get("tax_treatment") or (totals.get("tax_treatment") if isinstance(totals, dict) else None)
+    treatment = data.get("tax_treatment") or totals.get("tax_treatment") or totals.get("tax_exempt")
     return {
         "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees}, "lines": lines,
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
@@ -154,7 +207,8 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "owner": {"name": localized(owner.data, "name", lang), "email": owner.get("email") or "",
                   "phone": owner.get("phone") or ""} if owner else None,
         "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
-        "tax_inclusive": totals.get("tax_mode") == "inclusive", "lang": lang,
+        "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
+        "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
         "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
         "page_content": _css_page_counter(LABELS[lang]["page"]),
         "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
@@ -187,6 +241,15 @@ def _tax_note(treatment: Any, lang: str) -> str:
     if isinstance(treatment, Mapping):
         return localized(treatment, "reason", lang) or str(treatment.get("kind") or "").replace("_", " ")
     return str(treatment)
+
+
+def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The named reductions of a quote's totals (a quote priced before they were named: its percent discount)."""
+    if totals.get("reductions"):
+        return list(totals["reductions"])
+    if totals.get("discount") not in (None, "", "0", "0.00"):
+        return [{"name": f"{totals.get('discount_percent')}%", "amount": totals["discount"]}]
+    return []
 
 
 def unit_forms(book: Book) -> dict[str, tuple[str, str]]:

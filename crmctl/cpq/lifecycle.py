@@ -16,12 +16,7 @@ from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import categories, ensure_editable, event, quote_problems, reprice
-
-
-def requirement(book: Book, data: Mapping[str, Any]) -> policy.Requirement:
-    lines = list(data.get("lines") or [])
-    return policy.requirement(lines, to_decimal(data.get("discount") or 0), categories(book, lines), book.settings)
+from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
@@ -37,14 +32,15 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     at = clock.at
     digest = policy.content_hash(out)
     history = list(out.get("approvals") or [])
+    fields = policy.field_digests(out)
     if policy.may_approve(book.settings, actor.get("role"), need.role):
         out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "auto": True}
+                           "role": actor.get("role"), "at": at, "hash": digest, "fields": fields, "auto": True}
         out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
         out["status"] = QuoteStatus.APPROVED.value
         return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
     out["approval"] = {"status": ApprovalStatus.PENDING.value, "required_role": need.role, "requested_by": actor.id,
-                       "requested_at": at, "hash": digest, "reasons": list(need.reasons)}
+                       "requested_at": at, "hash": digest, "fields": fields, "reasons": list(need.reasons)}
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = QuoteStatus.PENDING_APPROVAL.value
     return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
@@ -63,12 +59,13 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
                           f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
     if approval.get("hash") != digest:
-        raise PolicyError("the quote changed since it was submitted; `crmctl quote submit` it again")
+        raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
     at = clock.at
     out = dict(data)
     if approve:
         out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "requested_by": approval.get("requested_by")}
+                           "role": actor.get("role"), "at": at, "hash": digest, "fields": policy.field_digests(data),
+                           "requested_by": approval.get("requested_by")}
         out["status"] = QuoteStatus.APPROVED.value
     else:
         out["approval"] = {**approval, "status": ApprovalStatus.REJECTED.value, "by": actor.id, "at": at, "reason": reason}
@@ -78,16 +75,23 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     return out
 
 
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> None:
+def _changed(data: Mapping[str, Any]) -> str:
+    fields = policy.changed_fields(data)
+    return "changed: " + ", ".join(fields) if fields else "content changed"
+
+
+def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+    """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
     from crmctl.cpq.proof import approval_history_problem
 
     state = policy.approval_state(data)
     if state == ApprovalState.MISSING:
         raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
     if state == ApprovalState.STALE:
-        raise PolicyError(f"cannot {doing}: the approval is stale (lines, prices or discounts changed since "
+        raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
-    need = requirement(book, data)
+    need = requirement(book, data, frozen)
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
@@ -123,7 +127,7 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
         raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
-    require_valid_approval(book, data, "accept")
+    require_valid_approval(book, data, "accept", frozen=True)
     at = clock.at
     order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
                     if line.get(k) is not None} for line in data.get("lines") or []]

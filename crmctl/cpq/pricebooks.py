@@ -3,7 +3,10 @@
 A book applies to everyone (``applies_to: {all: true}`` or no ``applies_to``),
 to account tiers (``{tiers: [A]}``) or to named accounts (``{accounts: [acme]}``).
 The most specific valid book wins — named account over tier over everyone —
-then the higher ``priority``, then the id (so the choice is always the same).
+then the higher ``priority``. Books still tied are all candidates: the one
+giving the customer the better price for the quote's lines wins (see
+:func:`crmctl.cpq.catalog.choose_pricebook`; `check` warns about such ties),
+then the id, so the choice is always the same.
 """
 from __future__ import annotations
 
@@ -34,14 +37,24 @@ def valid_on(book: Mapping[str, Any], day: _dt.date) -> bool:
     return (not start or _dt.date.fromisoformat(str(start)) <= day) and (not end or day <= _dt.date.fromisoformat(str(end)))
 
 
-def choose(books: Iterable[Record], account: Record | None, day: _dt.date, currency: str | None = None) -> Record | None:
-    """The most specific valid price book for ``account`` on ``day`` (in ``currency`` if given)."""
+def candidates(books: Iterable[Record], account: Record | None, day: _dt.date, currency: str | None = None) -> list[Record]:
+    """The valid price books for ``account`` on ``day`` (in ``currency`` if given) tied for most specific and
+    highest priority, by id; empty when none applies."""
     ranked = []
     for rec in books:
         level = specificity(rec.data, account)
         if level and valid_on(rec.data, day) and (currency is None or str(rec.get("currency")) == currency):
-            ranked.append(((level, int(rec.get("priority") or 0), rec.id), rec))
-    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
+            ranked.append(((level, int(rec.get("priority") or 0)), rec))
+    if not ranked:
+        return []
+    best = max(rank for rank, _ in ranked)
+    return sorted((rec for rank, rec in ranked if rank == best), key=lambda rec: rec.id)
+
+
+def choose(books: Iterable[Record], account: Record | None, day: _dt.date, currency: str | None = None) -> Record | None:
+    """The first of :func:`candidates` (the caller that knows the lines breaks a tie by price)."""
+    found = candidates(books, account, day, currency)
+    return found[0] if found else None
 
 
 def explicit(books: Mapping[str, Record], ref: str, day: _dt.date, resolve: Any) -> Record:

@@ -11,19 +11,34 @@ the net exactly. Order of steps (README, "How a price is made"):
 4. times the quantity, then the volume tier: ``range`` (whole quantity at the
    tier's price) or ``slab`` (each band at its own price);
 5. the line discount; net; tax (inclusive or exclusive) and total.
+
+Unit prices (steps 1-3, tier prices) keep ``price_digits`` decimals (crm.yaml,
+default 4, as ERPs do); amounts of a line are rounded to the currency's minor
+unit. A line also records what the customer would have paid at list
+(``list_unit``, the configured unit price before any price book) and its
+cost, so the discount policy can judge every reduction from list, whatever it
+is called. A quote's reductions (its percent ``discount`` and negative fees)
+are computed on the total and allocated to the lines by largest remainder.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
-from crmctl.core.money import quantize, to_decimal
+from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
+from crmctl.core.numbers import price_digits
 from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+
+
+def price_str(amount: Decimal, currency: str) -> str:
+    """A unit price as text: the currency's decimals at least, more only when the price has them (0.333, 100000.00)."""
+    digits = max(minor_unit(currency), -amount.normalize().as_tuple().exponent if amount else 0)
+    return f"{amount.quantize(Decimal(1).scaleb(-digits)):f}"
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class TaxRules:
     rates: Mapping[str, Decimal] = field(default_factory=lambda: {"standard": Decimal(13)})
     default_category: str = "standard"
     rounding: str = "half-up"
+    price_digits: int = 4            # decimals of unit prices (amounts use the currency's minor unit)
 
     def rate(self, category: str | None) -> Decimal:
         cat = category or self.default_category
@@ -47,7 +63,14 @@ def tax_rules(settings: Any) -> TaxRules:
     cats = settings.get("tax.categories", {}) or {}
     return TaxRules(str(settings.get("tax.mode", "exclusive")), str(settings.get("tax.apply", "per_line")),
                     {str(k): to_decimal(v, f"tax.categories.{k}") for k, v in cats.items()},
-                    str(settings.get("tax.default_category", "standard")), settings.rounding)
+                    str(settings.get("tax.default_category", "standard")), settings.rounding, price_digits(settings))
+
+
+
+def unit_round(amount: Decimal, currency: str, tax: TaxRules) -> Decimal:
+    """A unit price rounded to ``price_digits`` (never fewer decimals than the currency has)."""
+    digits = max(tax.price_digits, minor_unit(currency))
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUNDING.get(tax.rounding, ROUND_HALF_UP))
 
 
 @dataclass
@@ -61,13 +84,13 @@ class Step:
     per: str = "unit"                # unit | line
 
     def as_dict(self, currency: str) -> dict[str, str]:
-        return {"step": self.label, "rule": self.rule, "amount": str(self.amount), "running": str(self.running),
-                "per": self.per, "currency": currency}
+        return {"step": self.label, "rule": self.rule, "amount": price_str(self.amount, currency),
+                "running": price_str(self.running, currency), "per": self.per, "currency": currency}
 
 
 @dataclass
 class LinePrice:
-    """A priced line: the steps and the figures a quote stores."""
+    """A priced line: the steps and the figures a quote stores (unit prices at ``price_digits``)."""
 
     sku: str
     qty: int
@@ -80,8 +103,17 @@ class LinePrice:
     tax_rate: Decimal
     tax: Decimal
     total: Decimal
-    cost: Decimal | None             # extended cost, when the catalog knows it
+    cost: Decimal | None             # extended cost; None when any priced part's cost is unknown
     problems: list[str] = field(default_factory=list)
+    list_unit: Decimal = ZERO        # the configured unit price at list (no price book): what reductions are measured from
+    tier: Decimal = ZERO             # the volume tier's change to the line amount (negative when it lowers it)
+    tax_parts: dict[Decimal, Decimal] = field(default_factory=dict)  # unit amount by tax rate (bundles' own-rate parts)
+    unknown_cost: list[str] = field(default_factory=list)            # which priced parts carry no cost
+
+    @property
+    def list_amount(self) -> Decimal:
+        """What the line would cost the customer at list price, before any reduction."""
+        return self.list_unit * self.qty
 
 
 def _amount(mapping: Any, currency: str, what: str) -> Decimal:
@@ -90,78 +122,127 @@ def _amount(mapping: Any, currency: str, what: str) -> Decimal:
     return to_decimal(mapping[currency], what)
 
 
+def list_price(sku: str, product: Mapping[str, Any], currency: str) -> Decimal:
+    """The product's list price in ``currency``; zero or negative is refused (free items are a bundle rule)."""
+    base = _amount(product.get("prices"), currency, f"product {sku}")
+    if base <= 0:
+        raise PolicyError(f"product {sku}: list price {base} {currency} must be more than 0; a free item is a bundle "
+                          "component (mode: included), a reduction is a discount the policy approves")
+    return base
+
+
 def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty: int, currency: str, tax: TaxRules,
                book_id: str | None = None, entry: Mapping[str, Any] | None = None, discount: Decimal = ZERO,
                components: Mapping[str, Mapping[str, Any]] | None = None) -> LinePrice:
-    """Price ``qty`` of a configured product; ``components`` are the catalog's bundle parts by SKU."""
+    """Price ``qty`` of a configured product; ``components`` are the catalog's bundle parts by SKU.
+
+    Raises PolicyError for a list price <= 0 or a line whose net comes to 0 or less.
+    """
     if qty <= 0:
         raise ValidationError(f"--qty {qty}: the quantity must be 1 or more")
     q = lambda amount: quantize(amount, currency, tax.rounding)  # noqa: E731 - one rounding rule, used everywhere
+    uq = lambda amount: unit_round(amount, currency, tax)  # noqa: E731 - unit prices keep price_digits
+    ps = lambda amount: price_str(amount, currency)  # noqa: E731 - as a person writes a price
     steps: list[Step] = []
     problems = list(config.problems)
     entry = dict(entry or {})
     where = f"pricebook {book_id}" if book_id else ""
+    own_rate = tax.rate(product.get("tax_category"))
+    parts: dict[Decimal, Decimal] = {}     # unit amounts of components taxed at their own rate
+    unknown: list[str] = []
 
     def add(label: str, rule: str, amount: Decimal, per: str = "unit") -> Decimal:
         running = (steps[-1].running if steps else ZERO) + amount
+        if per == "line":   # line amounts are whole minor units; the exponent says so too
+            amount, running = q(amount), q(running)
         steps.append(Step(label, rule, amount, running, per))
         return running
 
-    base = q(_amount(product.get("prices"), currency, f"product {sku}"))
+    def costed(cost: Decimal | None, extra: Any, times: int, what: str, priced: bool) -> Decimal | None:
+        value = _cost(extra, currency)
+        if value is None and priced:
+            unknown.append(what)
+        return _plus(cost, value, times)
+
+    def part_of(csku: str, amount: Decimal, part: Mapping[str, Any]) -> None:
+        rate = tax.rate(part.get("tax_category"))
+        if rate != own_rate and amount:
+            parts[rate] = parts.get(rate, ZERO) + amount
+
+    base = uq(list_price(sku, product, currency))
+    list_base = listed = base
     add("list price", f"products/{sku}: prices.{currency}", base)
     if entry.get("price") not in (None, ""):
-        fixed = q(to_decimal(entry["price"], f"{where} {sku} price"))
-        base = add("price book price", f"{where}: fixed price {fixed}", fixed - base)
+        fixed = uq(to_decimal(entry["price"], f"{where} {sku} price"))
+        base = add("price book price", f"{where}: fixed price {ps(fixed)}", fixed - base)
     cost = _cost(product.get("cost"), currency)
+    if cost is None and not product.get("components"):
+        unknown.append(f"product {sku}")
     for gid, oids in config.selected.items():
         grp = group_by_id(product, gid) or {}
         for oid in oids:
             opt = option(grp, oid) or {}
             if opt.get("component"):
                 part = (components or {}).get(oid) or {}
-                each = q(_amount(part.get("prices"), currency, f"component {oid}") * int(opt.get("qty") or 1))
-                add(f"component {oid}", f"{sku} optional component x{opt.get('qty') or 1}", each)
-                cost = _plus(cost, _cost(part.get("cost"), currency), int(opt.get("qty") or 1))
+                times = int(opt.get("qty") or 1)
+                each = uq(_amount(part.get("prices"), currency, f"component {oid}") * times)
+                add(f"component {oid}", f"{sku} optional component x{times}", each)
+                listed += each
+                part_of(oid, each, part)
+                cost = costed(cost, part.get("cost"), times, f"component {oid}", bool(each))
                 continue
             if opt.get("percent") not in (None, ""):
                 pct = to_decimal(opt["percent"], f"{sku} option {gid}={oid} percent")
-                add(f"option {gid}={oid}", f"{pct}% of base {base}", q(base * pct / HUNDRED))
+                amount = uq(base * pct / HUNDRED)
+                add(f"option {gid}={oid}", f"{pct}% of base {ps(base)}", amount)
+                listed += uq(list_base * pct / HUNDRED)
             else:
-                fixed_opt = q(_amount(opt.get("price") or {currency: 0}, currency, f"option {gid}={oid}"))
-                add(f"option {gid}={oid}", f"{sku} option price {currency}" if fixed_opt else "standard (no charge)", fixed_opt)
-            cost = _plus(cost, _cost(opt.get("cost"), currency), 1)
+                amount = uq(_amount(opt.get("price") or {currency: 0}, currency, f"option {gid}={oid}"))
+                add(f"option {gid}={oid}", f"{sku} option price {currency}" if amount else "standard (no charge)", amount)
+                listed += amount
+            cost = costed(cost, opt.get("cost"), 1, f"option {gid}={oid}", bool(amount))
     for comp in product.get("components") or []:
         if not isinstance(comp, dict) or comp.get("mode") == "optional":
             continue
         csku, cqty = str(comp.get("sku")), int(comp.get("qty") or 1)
         part = (components or {}).get(csku) or {}
         if comp.get("mode") == "added":
-            add(f"component {csku}", f"{sku} bundle: {csku} x{cqty} added (priced separately)",
-                q(_amount(part.get("prices"), currency, f"component {csku}") * cqty))
+            each = uq(_amount(part.get("prices"), currency, f"component {csku}") * cqty)
+            add(f"component {csku}", f"{sku} bundle: {csku} x{cqty} added (priced separately)", each)
+            listed += each
+            part_of(csku, each, part)
+            cost = costed(cost, part.get("cost"), cqty, f"component {csku}", True)
         else:
-            add(f"component {csku}", f"{sku} bundle: {csku} x{cqty} included (priced in)", q(ZERO))
-        cost = _plus(cost, _cost(part.get("cost"), currency), cqty) if product.get("cost") is None else cost
+            add(f"component {csku}", f"{sku} bundle: {csku} x{cqty} included (priced in)", ZERO)
+            if product.get("cost") is None:
+                cost = costed(cost, part.get("cost"), cqty, f"component {csku}", True)
     unit = steps[-1].running
     if entry.get("discount") not in (None, ""):
         pct = to_decimal(entry["discount"], f"{where} {sku} discount")
-        unit = add("price book discount", f"{where}: {pct}% off list", -q(unit * pct / HUNDRED))
+        unit = add("price book discount", f"{where}: {pct}% off list", -uq(unit * pct / HUNDRED))
     minimum = max(int(product.get("min_qty") or 1), int(entry.get("min_qty") or 1))
     if qty < minimum:
         source = f"{where} min_qty" if int(entry.get("min_qty") or 1) >= int(product.get("min_qty") or 1) else f"products/{sku} min_qty"
         problems.append(f"{sku}: quantity {qty} is below the minimum of {minimum} ({source})")
-    gross = add(f"quantity x {qty}", f"{unit} x {qty}", unit * qty - unit, "line")
-    gross = _tier(entry, unit, qty, gross, q, add, where, sku)
+    extended = add(f"quantity x {qty}", f"{ps(unit)} x {qty}", q(unit * qty) - unit, "line")
+    gross = _tier(entry, unit, qty, extended, q, uq, add, where, sku, ps)
     if discount:
         add("line discount", f"{discount}% line discount", -q(gross * discount / HUNDRED), "line")
     net = steps[-1].running
-    rate = tax.rate(product.get("tax_category"))
+    if net <= 0:
+        raise PolicyError(f"{sku}: the line comes to {net} {currency}; a line must cost the customer more than 0 "
+                          "(a free item is a bundle component, mode: included)")
+    rate = own_rate
     line_tax = q(net * rate / (HUNDRED + rate)) if tax.mode == "inclusive" else q(net * rate / HUNDRED)
     total = net if tax.mode == "inclusive" else net + line_tax
+    if parts:
+        parts[own_rate] = unit - sum(parts.values(), ZERO)
     return LinePrice(sku, qty, currency, steps, unit, gross, discount, net, rate, line_tax, total,
-                     None if cost is None else q(cost * qty), problems)
+                     None if cost is None or unknown else q(cost * qty), problems, listed, gross - extended, parts, unknown)
 
 
-def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: Any, add: Any, where: str, sku: str) -> Decimal:
+def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: Any, uq: Any, add: Any, where: str,
+          sku: str, ps: Any) -> Decimal:
     """Apply the entry's volume tiers to the extended amount."""
     bands = sorted((b for b in entry.get("tiers") or [] if isinstance(b, dict)), key=lambda b: int(b.get("min", 1)))
     if not bands:
@@ -170,8 +251,8 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
 
     def band_unit(band: Mapping[str, Any]) -> Decimal:
         if band.get("price") not in (None, ""):
-            return q(to_decimal(band["price"], f"{where} {sku} tier price"))
-        return unit - q(unit * to_decimal(band.get("discount", 0), f"{where} {sku} tier discount") / HUNDRED)
+            return uq(to_decimal(band["price"], f"{where} {sku} tier price"))
+        return unit - uq(unit * to_decimal(band.get("discount", 0), f"{where} {sku} tier discount") / HUNDRED)
 
     if mode == "slab":
         # each band of the quantity at its own unit price; below the first band, the unit price
@@ -182,7 +263,7 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
             end = min(qty, edges[i + 1] - 1) if i + 1 < len(edges) else qty
             if end >= start:
                 total += q(units[i] * (end - start + 1))
-                parts.append(f"{start}-{end}@{units[i]}")
+                parts.append(f"{start}-{end}@{ps(units[i])}")
         if total == gross:
             return gross
         return add("volume tier (slab)", f"{where}: slab {', '.join(parts)}", total - gross, "line")
@@ -195,6 +276,12 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
                q(band_unit(band) * qty) - gross, "line")
 
 
+def effective_unit(gross: Decimal, qty: int, currency: str, tax: TaxRules) -> Decimal | None:
+    """The unit price after a volume tier, when it multiplies back to ``gross`` exactly (no rounding); else None."""
+    unit = unit_round(gross / qty, currency, tax)
+    return unit if unit * qty == gross else None
+
+
 def _cost(mapping: Any, currency: str) -> Decimal | None:
     return to_decimal(mapping[currency]) if isinstance(mapping, dict) and currency in mapping else None
 
@@ -205,29 +292,108 @@ def _plus(total: Decimal | None, extra: Decimal | None, times: int) -> Decimal |
     return (total or ZERO) + extra * times
 
 
-def quote_totals(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
-                 tax: TaxRules) -> dict[str, Any]:
-    """A quote's totals from its priced lines (``net``, ``tax_rate``, ``group``), quote discount and fees.
+@dataclass(frozen=True)
+class Reductions:
+    """What a quote takes off its lines: the total, its named parts, and each line's share (same order as lines)."""
 
-    The quote discount is split over the lines (each share rounded) so that per-line
-    tax and the totals agree to the cent; fees are not discounted.
+    total: Decimal
+    parts: list[tuple[str, Decimal]]
+    shares: list[Decimal]
+
+
+def allocate(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """Split ``amount`` over ``weights`` in the currency's minor units, by largest remainder.
+
+    The shares always sum to ``amount`` exactly; ties go to the earlier weight.
+    ``[Decimal("30.30")]`` over nets 303.00 and 303.00 -> 15.15 and 15.15.
+    """
+    whole = sum(weights, ZERO)
+    if not weights or whole <= 0:
+        if amount:
+            raise PolicyError(f"a reduction of {amount} {currency} needs lines to take it from")
+        return [ZERO for _ in weights]
+    step = Decimal(1).scaleb(-minor_unit(currency))
+    exact = [amount * w / whole for w in weights]
+    floors = [(e / step).to_integral_value(rounding="ROUND_FLOOR") * step for e in exact]
+    left = int(((amount - sum(floors, ZERO)) / step).to_integral_value())
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += step
+    return floors
+
+
+def reductions(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
+               rounding: str = "half-up") -> Reductions:
+    """The quote discount (``discount`` percent of the lines' total) and every negative fee, allocated to the lines.
+
+    A negative fee is a discount by another name: it is taken off the lines like
+    the percent discount, so tax, margin and the discount policy see it.
+    5% of 303.00 + 303.00 = 30.30 (not 15.15 + 15.15 rounded per line, nor 60 x 0.51).
+    """
+    nets = [to_decimal(line.get("net"), "line net") for line in lines]
+    parts: list[tuple[str, Decimal]] = []
+    if discount:
+        parts.append((f"{discount}%", quantize(sum(nets, ZERO) * discount / HUNDRED, currency, rounding)))
+    for fee in fees:
+        amount = quantize(to_decimal(fee.get("amount"), f"fee {fee.get('name')}"), currency, rounding)
+        if amount < 0:
+            parts.append((str(fee.get("name")), -amount))
+    total = sum((a for _, a in parts), ZERO)
+    if total > sum(nets, ZERO):
+        raise PolicyError(f"the quote's reductions ({total} {currency}) are more than its lines ({sum(nets, ZERO)} {currency})")
+    return Reductions(total, parts, allocate(total, nets, currency))
+
+
+def rate_amounts(line: Mapping[str, Any], paid: Decimal, currency: str) -> list[tuple[Decimal, Decimal]]:
+    """``(amount, rate)`` pairs of what a line's customer pays: one rate, or a bundle's ``tax_parts`` split by weight."""
+    own = to_decimal(line.get("tax_rate", 0), "tax_rate")
+    parts = {to_decimal(r, "tax_parts rate"): to_decimal(a, "tax_parts amount") for r, a in (line.get("tax_parts") or {}).items()}
+    if not parts:
+        return [(paid, own)]
+    rates = sorted(parts)
+    return list(zip(allocate(paid, [parts[r] for r in rates], currency), rates))
+
+
+def ex_tax(line: Mapping[str, Any], paid: Decimal, tax: TaxRules, currency: str) -> Decimal:
+    """What the seller keeps of ``paid`` for a line: itself (exclusive), or less the tax it includes (inclusive)."""
+    if tax.mode != "inclusive":
+        return paid
+    q = lambda amount: quantize(amount, currency, tax.rounding)  # noqa: E731
+    return paid - sum((_tax(amount, rate, tax, q) for amount, rate in rate_amounts(line, paid, currency)), ZERO)
+
+
+def quote_totals(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
+                 tax: TaxRules, exempt: str | None = None) -> dict[str, Any]:
+    """A quote's totals from its priced lines (``net``, ``tax_rate``, ``tax_parts``, ``group``), discount and fees.
+
+    The quote discount is computed on the lines' total and allocated to the
+    lines (largest remainder) with the negative fees, so per-line tax and the
+    totals agree to the cent; positive fees are not discounted. ``exempt``
+    (a reason) makes every rate 0; in inclusive mode the tax a price includes
+    is then taken off, so the customer pays the price ex tax.
     """
     q = lambda amount: quantize(amount, currency, tax.rounding)  # noqa: E731
+    off = reductions(lines, discount, fees, currency, tax.rounding)
     groups: dict[str, Decimal] = {}
     bases: list[tuple[Decimal, Decimal]] = []   # (taxable amount, rate)
-    subtotal = off = ZERO
-    for line in lines:
+    subtotal = ZERO
+    for line, share in zip(lines, off.shares):
         net = to_decimal(line.get("net"), "line net")
         group = str(line.get("group") or "")
         groups[group] = groups.get(group, ZERO) + net
-        share = q(net * discount / HUNDRED)
-        subtotal, off = subtotal + net, off + share
-        bases.append((net - share, to_decimal(line.get("tax_rate", 0), "tax_rate")))
+        subtotal += net
+        bases.extend(rate_amounts(line, net - share, currency))
     fee_total = ZERO
     for fee in fees:
         amount = q(to_decimal(fee.get("amount"), f"fee {fee.get('name')}"))
-        fee_total += amount
-        bases.append((amount, tax.rate(fee.get("tax_category"))))
+        if amount > 0:
+            fee_total += amount
+            bases.append((amount, tax.rate(fee.get("tax_category"))))
+    net = subtotal - off.total + fee_total
+    if exempt:
+        if tax.mode == "inclusive":
+            net -= sum((_tax(amount, rate, tax, q) for amount, rate in bases), ZERO)
+        bases = [(amount, ZERO) for amount, _ in bases]
     by_rate: dict[Decimal, Decimal] = {}
     if tax.apply == "on_total":
         sums: dict[Decimal, Decimal] = {}
@@ -238,11 +404,13 @@ def quote_totals(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[M
         for amount, rate in bases:
             by_rate[rate] = by_rate.get(rate, ZERO) + _tax(amount, rate, tax, q)
     tax_total = sum(by_rate.values(), ZERO)
-    net = subtotal - off + fee_total
-    return {"currency": currency, "groups": groups, "subtotal": subtotal, "discount_percent": discount,
-            "discount": off, "fees": fee_total, "net": net, "tax": tax_total,
-            "tax_by_rate": {str(r): a for r, a in sorted(by_rate.items())}, "tax_mode": tax.mode,
-            "total": net if tax.mode == "inclusive" else net + tax_total}
+    out = {"currency": currency, "groups": groups, "subtotal": subtotal, "discount_percent": discount,
+           "discount": off.total, "reductions": [{"name": n, "amount": a} for n, a in off.parts], "fees": fee_total,
+           "net": net, "tax": tax_total, "tax_by_rate": {str(r): a for r, a in sorted(by_rate.items())}, "tax_mode": tax.mode,
+           "total": net if tax.mode == "inclusive" and not exempt else net + tax_total}
+    if exempt:
+        out["tax_exempt"] = exempt
+    return out
 
 
 def _tax(amount: Decimal, rate: Decimal, tax: TaxRules, q: Any) -> Decimal:

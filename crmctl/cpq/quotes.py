@@ -26,9 +26,9 @@ from crmctl.core.money import money_str, percent_points, to_decimal
 from crmctl.core.numbers import book_format, parse_amount, parse_percent
 from crmctl.core.settings import Settings
 from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
-from crmctl.cpq import catalog, policy
-from crmctl.cpq.configure import as_list, quantity_problems
-from crmctl.cpq.pricing import quote_totals, tax_rules
+from crmctl.cpq import catalog, policy, pricebooks
+from crmctl.cpq.configure import as_list, describe, quantity_problems
+from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
 # what a version freezes (and `revise` copies into `versions`)
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
@@ -80,18 +80,28 @@ def price_line_of(book: Book, data: Mapping[str, Any], line: Mapping[str, Any]) 
                              _pricebook(book, data), discount)
 
 
-def priced_line(priced: catalog.Priced, line: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored form of a line: what was asked, and what it came to."""
+def priced_line(priced: catalog.Priced, line: Mapping[str, Any], book: Book | None = None) -> dict[str, Any]:
+    """The stored form of a line: what was asked, what it came to, its list value and cost from the catalog,
+    and (given the book) the configuration text printed in each language — frozen with the line."""
     cur, p = priced.line.currency, priced.line
     out = {
         "sku": p.sku, "name": priced.product.get("name"), "name_zh": priced.product.get("name_zh"),
         # a single choice is written as one value, as a person would write it by hand
         "options": {g: (v[0] if _single(priced.product.data, g) else v) for g, v in priced.config.selected.items()} or None,
         "qty": p.qty, "discount": str(p.discount) if p.discount else None, "group": line.get("group"),
-        "unit": priced.product.get("unit"), "unit_price": money_str(p.unit_price, cur), "gross": money_str(p.gross, cur),
+        "unit": priced.product.get("unit"), "unit_price": price_str(p.unit_price, cur),
+        "list_unit": price_str(p.list_unit, cur),
+        "tier": money_str(p.tier, cur) if p.tier else None, "gross": money_str(p.gross, cur),
         "net": money_str(p.net, cur), "tax_rate": str(p.tax_rate),
+        "tax_parts": {str(r): str(a) for r, a in sorted(p.tax_parts.items())} or None,
+        # a cost typed into the quote file is never read back: it is the catalog's, frozen here
         "cost": money_str(p.cost, cur) if p.cost is not None else None,
+        "cost_unknown": list(p.unknown_cost) or None,
     }
+    if book is not None:
+        catalog_data = {sku: rec.data for sku, rec in book.records("products").items()}
+        out["printed"] = {lang: describe(priced.product.data, priced.config.selected, lang, catalog_data)
+                          for lang in ("en", "zh-CN")}
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -99,31 +109,95 @@ def _single(product: Mapping[str, Any], gid: str) -> bool:
     return any(str(g.get("id")) == gid and g.get("choice", "single") == "single" for g in product.get("option_groups") or [])
 
 
+def wanted(data: Mapping[str, Any]) -> list[catalog.Want]:
+    """The quote's lines as (sku, choices, qty), for pricing them in another price book."""
+    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, int(l.get("qty") or 0))
+            for l in data.get("lines") or []]
+
+
+def best_tied_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The quote's price book; when it is tied with others (same specificity and priority), the one of them that
+    prices the quote's lines lowest for the customer."""
+    ref = data.get("pricebook")
+    account = book.records("accounts").get(str(data.get("account")))
+    day = _dt.date.fromisoformat(str(data.get("date"))[:10]) if data.get("date") else None
+    if not ref or day is None:
+        return ref
+    tied = pricebooks.candidates(book.all("pricebooks"), account, day, str(data.get("currency")))
+    if len(tied) < 2 or str(ref) not in [r.id for r in tied] or not data.get("lines"):
+        return ref
+    best = catalog.choose_pricebook(book, account, day, str(data.get("currency")), None, wanted(data))
+    return best.id if best is not None else ref
+
+
 def reprice(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
     """Price every line with current rules and recompute totals (drafts only; sent quotes stay frozen)."""
     out = dict(data)
+    out["pricebook"] = best_tied_pricebook(book, data)
     lines = []
     for n, line in enumerate(data.get("lines") or [], 1):
-        priced = price_line_of(book, data, line)
+        priced = price_line_of(book, out, line)
         if priced.problems:
             raise ValidationError(f"line {n}: " + "; ".join(priced.problems))
-        lines.append(priced_line(priced, line))
+        lines.append(priced_line(priced, line, book))
     out["lines"] = lines
     return with_totals(book, out)
+
+
+def tax_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The reason the quote carries no tax: its own ``tax_exempt``, else its account's (None: taxed)."""
+    if data.get("tax_exempt"):
+        return str(data["tax_exempt"])
+    account = book.records("accounts").get(str(data.get("account")))
+    return str(account.get("tax_exempt")) if account is not None and account.get("tax_exempt") else None
 
 
 def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(data)
     cur = str(data["currency"])
     t = quote_totals(list(data.get("lines") or []), to_decimal(data.get("discount") or 0), list(data.get("fees") or []),
-                     cur, tax_rules(book.settings))
+                     cur, tax_rules(book.settings), tax_exemption(book, data))
     out["totals"] = _strings(t, cur)
     out["total"] = out["totals"]["total"]
     return out
 
 
+def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[policy.Judged]:
+    """Each line as the discount policy sees it: list value and cost from the catalog (``frozen``: as frozen on the
+    line at submit, for quotes that went out), and what the customer pays after the quote's reductions."""
+    basis = []
+    for n, line in enumerate(data.get("lines") or [], 1):
+        if frozen and line.get("list_unit") not in (None, ""):
+            cost = to_decimal(line["cost"], f"line {n} cost") if line.get("cost") not in (None, "") else None
+            unknown = tuple(as_list(line.get("cost_unknown"))) or (() if cost is not None else ("line",))
+            basis.append((to_decimal(line["list_unit"], f"line {n} list_unit"), cost, unknown))
+        else:
+            p = price_line_of(book, data, line).line
+            basis.append((p.list_unit, p.cost, tuple(p.unknown_cost)))
+    return judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+
+
+Basis = tuple[Decimal, "Decimal | None", tuple[str, ...]]   # (list unit price, extended cost or None, parts without cost)
+
+
+def judge_lines(data: Mapping[str, Any], basis: list[Basis], cats: Mapping[str, str | None], tax: TaxRules
+                ) -> list[policy.Judged]:
+    """The pure part of :func:`judge`: the quote's lines, discount and fees against each line's list and cost."""
+    cur = str(data["currency"])
+    lines = list(data.get("lines") or [])
+    off = reductions(lines, to_decimal(data.get("discount") or 0), list(data.get("fees") or []), cur, tax.rounding)
+    out = []
+    for n, (line, share, (list_unit, cost, unknown)) in enumerate(zip(lines, off.shares, basis), 1):
+        paid = to_decimal(line.get("net"), f"line {n} net") - share
+        out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))),
+                                 list_unit * int(line.get("qty") or 0), paid, ex_tax(line, paid, tax, cur), cost, unknown))
+    return out
+
+
 def _strings(totals: Mapping[str, Any], cur: str) -> dict[str, Any]:
     def s(v: Any) -> Any:
+        if isinstance(v, list):
+            return [s(x) for x in v]
         return money_str(v, cur) if isinstance(v, Decimal) else {k: s(x) for k, x in v.items()} if isinstance(v, dict) else v
     out = {k: s(v) for k, v in totals.items() if k not in ("currency", "discount_percent")}
     out["discount_percent"] = str(totals["discount_percent"])
@@ -144,9 +218,10 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
     if priced.problems:
         raise ValidationError(f"{sku}: invalid configuration: " + "; ".join(priced.problems))
     out = dict(data)
-    out["lines"] = [*(data.get("lines") or []), priced_line(priced, line)]
-    _within_any_authority(book, out["lines"], to_decimal(data.get("discount") or 0))
-    return with_totals(book, out)
+    out["lines"] = [*(data.get("lines") or []), priced_line(priced, line, book)]
+    out = reprice(book, out)   # another line can make a tied price book the better one for the customer
+    _within_any_authority(book, out)
+    return out
 
 
 def remove_line(book: Book, data: Mapping[str, Any], number: int, today: _dt.date) -> dict[str, Any]:
@@ -163,7 +238,7 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     """Quote-level fields: discount, fees, payment terms (and their English form), notes, title, validity, contact,
     language, Incoterms (refused unless an Incoterms 2020 rule and place)."""
     ensure_editable(data, today)
-    out = {**data, **changes}
+    out = {k: v for k, v in {**data, **changes}.items() if not (k == "tax_exempt" and v is None)}
     if changes.get("incoterms"):
         problem = incoterms_problem(str(changes["incoterms"]))
         if problem:
@@ -171,7 +246,7 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
-        _within_any_authority(book, list(out.get("lines") or []), to_decimal(out.get("discount") or 0))
+    _within_any_authority(book, out)
     return with_totals(book, out)
 
 
@@ -195,9 +270,12 @@ def incoterms_problem(text: str) -> str | None:
 
 
 def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
-    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee in the quote's ``currency`` (``"3500.00"``).
+    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee in the quote's ``currency`` (``"3500.00"``); a negative one
+    (``特别优惠=-200000``) is a discount.
 
-    Negative fees are still read here; whether they may lower the price is the discount policy's call.
+    A negative fee is taken off the lines like the quote discount (see
+    :func:`crmctl.cpq.pricing.reductions`), printed with the discounts, and
+    judged by the discount policy; a fee of 0 means nothing and is refused.
     """
     name, sep, amount = text.partition("=")
     if not sep or not name.strip():
@@ -207,6 +285,8 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
                               "a fee's name cannot hold '='")
     value = parse_amount(amount, currency=currency, fmt=book_format(settings), field=f"--fee {name.strip()}",
                          allow_negative=True)
+    if value == 0:
+        raise ValidationError(f"--fee {text!r}: a fee of 0 changes nothing; give an amount (negative for a discount)")
     return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
@@ -216,8 +296,13 @@ def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | No
             for l in lines}
 
 
-def _within_any_authority(book: Book, lines: list[Mapping[str, Any]], quote_discount: Decimal) -> None:
-    need = policy.requirement(lines, quote_discount, categories(book, lines), book.settings)
+def requirement(book: Book, data: Mapping[str, Any], frozen: bool = False) -> policy.Requirement:
+    """The approval the quote needs, from the catalog and the policy (never from what the file claims)."""
+    return policy.requirement(judge(book, data, frozen), book.settings)
+
+
+def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:
+    need = requirement(book, data)
     if need.beyond:
         raise PolicyError("; ".join(need.beyond) + "; lower the discount")
 

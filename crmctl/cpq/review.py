@@ -47,7 +47,7 @@ def suggest(book: Book, data: Mapping[str, Any], limit: int = 10) -> list[dict[s
     for sku in sorted(have):
         for rel in (products[sku].get("related") or []) if sku in products else []:
             target = str(rel.get("sku"))
-            if target not in have and target in products and target not in rows:
+            if target not in have and target in products and target not in rows and products[target].get("active") is not False:
                 reason = rel.get("reason_zh") if str(data.get("lang")) == "zh-CN" and rel.get("reason_zh") else rel.get("reason")
                 rows[target] = {"sku": target, "name": products[target].get("name"), "kind": rel.get("kind", "cross_sell"),
                                 "because": sku, "reason": reason or "", "orders": 0}

@@ -73,6 +73,20 @@ def format_money(amount: Any, currency: str, lang: str) -> str:
     return str(format_currency(value, currency, format=pattern, locale=babel_locale(lang), currency_digits=digits == 2))
 
 
+def format_price(amount: Any, currency: str, lang: str) -> str:
+    """A unit price: the currency's decimals, or more when the price has them (¥0.333 stays ¥0.333)."""
+    from babel.numbers import format_currency
+
+    from crmctl.core.money import minor_unit, to_decimal
+
+    value = to_decimal(amount)
+    digits = max(minor_unit(currency), -value.normalize().as_tuple().exponent if value else 0)
+    if digits == minor_unit(currency):
+        return format_money(value, currency, lang)
+    pattern = "¤#,##0." + "0" * digits
+    return str(format_currency(value, currency, format=pattern, locale=_babel_locale(lang), currency_digits=False))
+
+
 def format_date(value: Any, lang: str, style: str = "medium") -> str:
     from babel.dates import format_date as babel_date
 
@@ -101,6 +115,7 @@ def environment(book_root: str | None, lang: str) -> Any:
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["money"] = lambda amount, currency: format_money(amount, currency, lang)
+    env.filters["price"] = lambda amount, currency: format_price(amount, currency, lang)
     env.filters["date"] = lambda value, style="medium": format_date(value, lang, style)
     env.filters["number"] = lambda value: format_number(value, lang)
     env.globals["lang"] = lang

@@ -127,12 +127,13 @@ def test_quote_discount_fee_and_qty(cpq: Run, cpq_book: Path) -> None:  # noqa: 
 
 
 def test_product_prices_carry_price_digits(cpq: Run, cpq_book: Path) -> None:  # noqa: F811
-    assert cpq("product", "add", "--id", "washer", "--name", "Washer", "--set", "prices.CNY=0.333").exit_code == 0
+    # prices are pricing policy: a director writes them (discount_policy.maintainers)
+    assert cpq("--as", "dan", "product", "add", "--id", "washer", "--name", "Washer", "--set", "prices.CNY=0.333").exit_code == 0
     data = yaml.safe_load((cpq_book / "records" / "products" / "washer.yaml").read_text(encoding="utf-8"))
     assert data["prices"] == {"CNY": "0.333"}
-    r = cpq("product", "edit", "washer", "--set", "prices.CNY=0.33333")
+    r = cpq("--as", "dan", "product", "edit", "washer", "--set", "prices.CNY=0.33333")
     assert r.exit_code == 1 and err(r) == "error: --set prices.CNY: '0.33333' has too many decimals (at most 4 here)"
-    r = cpq("product", "edit", "washer", "--set", "prices.CNY=-1")
+    r = cpq("--as", "dan", "product", "edit", "washer", "--set", "prices.CNY=-1")
     assert r.exit_code == 1 and err(r) == "error: --set prices.CNY: '-1' cannot be negative here"
 
 

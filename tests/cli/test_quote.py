@@ -56,7 +56,8 @@ def test_add_line_refuses_bad_input_and_writes_nothing(cpq: Run, cpq_book: Path)
         ("mill", "--option", "ctrl=turbo"): "ctrl has no option 'turbo'",
         ("mill", "--option", "extras=probe"): "rule probe-needs-pro: extras=probe requires ctrl=pro",
         ("mill", "--qty", "0"): "--qty 0: the quantity must be 1 or more",
-        ("mill", "--discount", "40%"): "40% discount is beyond every role's authority (at most 35% for machine)",
+        ("mill", "--discount", "40%"): # acme's book sells at 95000 of 100000 list: 40% more is 1 - 0.95 x 0.60 = 43% off list
+        "43% off list is beyond every role's authority (at most 35% for machine)",
     }
     for args, message in cases.items():
         r = cpq("quote", "add-line", qid, *args)
@@ -67,7 +68,8 @@ def test_add_line_refuses_bad_input_and_writes_nothing(cpq: Run, cpq_book: Path)
 
 
 def test_approval_flow(cpq: Run, cpq_book: Path) -> None:
-    own = new_quote(cpq, ["mill", "--discount", "8%"], ["holder"])
+    # acme's book sells the mill at 95000 of 100000 list; 4% more is 1 - 0.95 x 0.96 = 8.8% off list: a rep's 10%
+    own = new_quote(cpq, ["mill", "--discount", "4%"], ["holder"])
     r = cpq("--as", "rex", "quote", "submit", own)
     assert r.stdout.startswith("approved: within rex's authority (rep)")
     assert quote(cpq_book, own)["approval"]["auto"] is True
@@ -75,7 +77,8 @@ def test_approval_flow(cpq: Run, cpq_book: Path) -> None:
     qid = new_quote(cpq, ["mill", "--discount", "15%"], ["holder"])
     assert cpq("--as", "rex", "quote", "send", qid).stderr.startswith("error: cannot send a draft quote")
     r = cpq("--as", "rex", "quote", "submit", qid)
-    assert r.exit_code == 0 and "pending approval by a manager: line 1 (mill): 15% discount needs a manager" in r.stdout
+    # 1 - 0.95 x 0.85 = 19.25% off list
+    assert r.exit_code == 0 and "pending approval by a manager: line 1 (mill): 19.25% off list needs a manager" in r.stdout
     for who in ("rex", "ria"):   # not the submitter, not another rep
         r = cpq("--as", who, "quote", "approve", qid)
         assert r.exit_code == 1 and f"{who} (rep) may not approve this quote: it needs a manager" in r.stderr
@@ -97,7 +100,9 @@ def test_approval_flow(cpq: Run, cpq_book: Path) -> None:
 
 
 def test_margin_needs_a_director_and_reject(cpq: Run, cpq_book: Path) -> None:
-    qid = new_quote(cpq, ["mill", "--discount", "30%"], ["holder", "--qty", "2"], account="baosteel")
+    # the dealer book's 10% and 25% more: 1 - 0.90 x 0.75 = 32.5% off list (a director's 35%); paid 67500 for a
+    # 60000 cost: margin 7500 / 67500 = 11.1% < 15%
+    qid = new_quote(cpq, ["mill", "--discount", "25%"], ["holder", "--qty", "2"], account="baosteel")
     r = cpq("--as", "rex", "quote", "submit", qid)
     assert "needs a director" in r.stdout and "margin" in r.stdout
     r = cpq("--as", "mia", "quote", "approve", qid)

@@ -78,6 +78,7 @@ name_zh: 安装服务
 type: simple
 category: service
 prices: {CNY: "5000.00", USD: "750.00"}
+cost: {CNY: "3000.00", USD: "450.00"}
 tax_category: service
 """,
     "manual": """

@@ -50,7 +50,8 @@ def test_product_edit_refuses_a_broken_definition(cpq: Run) -> None:
 
 
 def test_forged_approval_is_caught(cpq: Run, cpq_book: Path) -> None:
-    qid = new_quote(cpq, ["mill", "--discount", "8%"], ["holder"])
+    # acme's price book sells the mill at 95000 (5% off list); 4% more is 1 - 0.95 x 0.96 = 8.8% off list: a rep's 10%
+    qid = new_quote(cpq, ["mill", "--discount", "4%"], ["holder"])
     assert cpq("--as", "rex", "quote", "submit", qid).stdout.startswith("approved: within rex's authority")
     path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
     # a rep raises the discount by hand to 25% and keeps the old approval
@@ -60,7 +61,8 @@ def test_forged_approval_is_caught(cpq: Run, cpq_book: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     r = cpq("check")
     assert r.exit_code == 1
-    assert "approved quote has a stale approval (its hash does not match the priced content)" in r.stdout
+    assert "approved quote has a stale approval (its hash does not match the priced content; changed: " in r.stdout
+    assert "line 1 discount, line 1 net" in r.stdout
     # ... and recomputes the hash too: the approver's role is not enough
     from crmctl.cpq.policy import content_hash
 
@@ -98,11 +100,12 @@ def test_demo_book_checks_and_has_quotes_in_every_status(demo_copy: Path) -> Non
 
 
 def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
-    r = cpq("product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
+    r = cpq("--as", "dan", "product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450",
+            "--id", "chip-bin")
     assert r.exit_code == 0, r.output
     data = yaml.safe_load((cpq_book / "records" / "products" / "chip-bin.yaml").read_text())
     assert data["prices"] == {"CNY": "450.00"} and data["type"] == "simple" and data["active"] is True
-    r = cpq("pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
+    r = cpq("--as", "dan", "pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
             "--valid-to", "2026-06-30", "--priority", "9", "--id", "promo")
     assert r.exit_code == 0, r.output
     (cpq_book / "records" / "pricebooks" / "promo.yaml").write_text(
@@ -112,5 +115,5 @@ def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
     priced = json.loads(cpq("price", "chip-bin", "--format", "json").stdout)
     assert (priced["pricebook"], priced["net"]) == ("promo", "400.00")   # everyone's book with the higher priority
     assert "promo" in cpq("pricebook", "list").stdout
-    r = cpq("pricebook", "edit", "promo", "--valid-to", "2026-05-01")
+    r = cpq("--as", "dan", "pricebook", "edit", "promo", "--valid-to", "2026-05-01")
     assert r.exit_code == 1 and "valid_to is before valid_from" in r.stderr

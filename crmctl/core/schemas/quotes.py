@@ -27,6 +27,7 @@ SCHEMA = Schema(
         Field("fees", "records", amounts=("amount",), help="Extra fees: [{name, amount}]"),
         Field("payment_terms", "text", help="Payment terms"),
         Field("notes", "text", help="Notes"),
+        Field("tax_exempt", "text", help="Why this quote carries no tax (zero-rated export, reverse charge); printed"),
         Field("payment_terms_en", "text", help="Payment terms as an English document prints them"),
         Field("notes_en", "text", help="Notes as an English document prints them"),
         Field("groups_en", "map", help="Line group names in English documents: {加工中心: Machining centres}"),
