@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
 from crmctl.core.checks import CHECKS, Check
-from crmctl.core.errors import Problem
+from crmctl.core.errors import NOTE, Problem
 
 # each scenario may contribute checks; a missing module contributes none
 SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
@@ -41,15 +41,20 @@ def cli(app: App, fmt: str) -> None:
     """Validate every record: schema, enums, references, duplicate numbers, policy.
 
     Prints one `path:line: message` per problem and exits 1 if there is any.
+    Notes (`path:line: note: ...`, e.g. open deals still without an account)
+    are listed after the problems and do not fail the check.
     Use it as a git pre-commit hook: `crmctl git setup` installs one.
     """
-    problems = run_checks(app.book)
+    found = run_checks(app.book)
+    problems = [p for p in found if p.code != NOTE]
+    notes = [p for p in found if p.code == NOTE]
     if fmt == "table":
-        for p in problems:
+        for p in [*problems, *notes]:
             click.echo(str(p))
-        click.echo(f"{len(problems)} problem(s)" if problems else "ok: no problems", err=True)
+        tail = f"; {len(notes)} note(s)" if notes else ""
+        click.echo(f"{len(problems)} problem(s){tail}" if problems else f"ok: no problems{tail}", err=True)
     else:
-        emit_rows([p.as_dict() for p in problems], fmt, ("path", "line", "code", "message"))
+        emit_rows([p.as_dict() for p in [*problems, *notes]], fmt, ("path", "line", "code", "message"))
     if problems:
         raise SystemExit(1)
 

@@ -36,6 +36,9 @@ class PolicyError(CrmError):
     """A change forbidden by the book's policy (stage gates, discounts, ...)."""
 
 
+NOTE = "note"  # a Problem with this code is shown by `check` but does not fail it
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in the book, located at ``path:line``."""
@@ -46,7 +49,7 @@ class Problem:
     code: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'note: ' if self.code == NOTE else ''}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {"path": self.path, "line": self.line, "code": self.code, "message": self.message}

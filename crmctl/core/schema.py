@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import ID_PATTERN
@@ -34,6 +34,8 @@ class Field:
     item: str = "str"                   # item kind of a list
     option: bool = False                # exposed as --name on add/edit
     readonly: bool = False              # set by commands, not by --set
+    # required only in some states: (record data, settings) -> why it is required there, or "" when it is not
+    required_if: Callable[[Mapping[str, Any], Settings], str] | None = None
 
     def allowed(self, settings: Settings) -> list[str]:
         return list(self.enum) if self.enum else settings.values(self.enum_setting) if self.enum_setting else []
@@ -137,6 +139,10 @@ def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterat
             problem = check_value(f, data.get(f.name), settings)
             if problem:
                 yield f.name, problem
+        elif f.required_if is not None:
+            why = f.required_if(data, settings)
+            if why:
+                yield f.name, f"{f.name} is required {why}"
     extra: dict[str, Field] | None = None  # read from crm.yaml only when a record has a field beyond the schema
     for key, value in data.items():
         if key in schema.fields_by_name:

@@ -10,12 +10,12 @@ from typing import Any, Iterable
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
-from crmctl.core.states import (QUOTE_APPROVED_OR_LATER, closed_stages, first_stage, is_closed, is_won, lost_stage, stage,
-                                stages, won_stage)
+from crmctl.core.states import (QUOTE_APPROVED_OR_LATER, closed_stages, first_stage, is_closed, is_won, lost_stage,
+                                needs_account, stage, stage_ids, stages, won_stage)
 
 # stage definitions and predicates live with every other state, in crmctl.core.states (re-exported here)
 __all__ = ["closed_stages", "first_stage", "is_closed", "is_won", "lost_stage", "stage", "stages", "won_stage",
-           "next_stage", "gate", "move", "win", "lose", "reopen_target", "reopen"]
+           "next_stage", "requirements", "gate", "move", "win", "lose", "reopen_target", "reopen"]
 
 
 def next_stage(settings: Settings, current: str) -> str:
@@ -31,11 +31,17 @@ def next_stage(settings: Settings, current: str) -> str:
     raise PolicyError(f"no stage after {current}; use --to STAGE")
 
 
+def requirements(settings: Settings, stage_id: str) -> list[str]:
+    """The fields a deal must have to enter ``stage_id``: its ``requires:`` and, past the account gate, ``account``."""
+    need = [str(f) for f in stage(settings, stage_id).get("requires") or []]
+    return ["account", *need] if needs_account(settings, stage_id) and "account" not in need else need
+
+
 def gate(data: dict[str, Any], to: str, settings: Settings, quotes: Iterable[Record] | None = None,
          opp_id: str | None = None) -> None:
     """Refuse entry to ``to`` while a field it requires is empty or its quote is not approved."""
     target = stage(settings, to)
-    missing = [f for f in target.get("requires") or [] if data.get(f) in (None, "", [])]
+    missing = [f for f in requirements(settings, to) if data.get(f) in (None, "", [])]
     if missing:
         hint = " ".join(f"--{f.replace('_', '-')} ..." if f != "contacts" else "--set contacts=ID" for f in missing)
         raise PolicyError(f"stage {to} needs {', '.join(missing)} first; set them with `crmctl opp edit {opp_id or 'ID'} {hint}`")
@@ -70,8 +76,28 @@ def move(data: dict[str, Any], to: str, by: str | None, at: str, settings: Setti
     return out
 
 
-def win(data: dict[str, Any], by: str | None, at: str, settings: Settings) -> dict[str, Any]:
-    """Win the deal from whatever open stage it is in."""
+def skipped_stages(settings: Settings, current: str) -> list[str]:
+    """The open stages after ``current`` in crm.yaml's order, then the won stage: what a win from ``current`` passes."""
+    ids = stage_ids(settings)
+    later = ids[ids.index(current) + 1:] if current in ids else ids
+    return [s for s in later if s not in closed_stages(settings)] + [won_stage(settings)]
+
+
+def win(data: dict[str, Any], by: str | None, at: str, settings: Settings, *, quotes: Iterable[Record] | None = None,
+        opp_id: str | None = None, gates: bool = True) -> dict[str, Any]:
+    """Win the deal from whatever open stage it is in, passing the gate of every stage it skips.
+
+    ``gates=False`` is for an accepted quote (CPQ), which is itself the evidence the gates ask for;
+    the won stage still needs the account, which the caller takes from the quote.
+    """
+    current = str(data.get("stage"))
+    if gates:
+        quotes = list(quotes) if quotes is not None else None
+        for passed in skipped_stages(settings, current):
+            try:
+                gate(data, passed, settings, quotes, opp_id)
+            except PolicyError as exc:
+                raise PolicyError(f"cannot win from {current}: a win passes the gates of the stages it skips, and {exc}") from None
     return move(data, won_stage(settings), by, at, settings, force=True)
 
 
