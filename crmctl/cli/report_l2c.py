@@ -24,7 +24,7 @@ TITLES = {
 def _chart(name: str, rows: list[dict[str, Any]], by: str) -> str:
     from crmctl.io import charts
 
-    body = [r for r in rows if r.get(by) != "total" and r.get("step") != "lead_to_won"]
+    body = [r for r in rows if r.get(by) != "total" and r.get("step") not in ("lead_to_won", "win_rate")]
     if name == "funnel":
         if by == "all":
             return charts.funnel([r["step"] for r in body], [r["count"] for r in body], "Funnel")

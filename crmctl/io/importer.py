@@ -23,7 +23,9 @@ from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
 from crmctl.core.states import LeadStatus
 from crmctl.core.text import email_key, fold, name_key, phone_key
-from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of
+from crmctl.core.states import is_closed, stage_ids
+from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, parse_date, resolve_aliases
+from crmctl.l2c.pipeline import imported_history
 from crmctl.io.readers import Table
 
 ON_DUPLICATE = ("skip", "update", "error")
@@ -223,6 +225,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         raise CrmError(f"--on-duplicate {on_duplicate!r}: use one of {', '.join(ON_DUPLICATE)}")
     schema = get_schema(rtype)
     settings = book.settings
+    mapping = resolve_aliases(mapping, table.columns)
     check_mapping(mapping, schema, settings, table.columns, file)
     fields: dict[str, Field] = {}
     for rule in mapping.rules:
@@ -256,6 +259,8 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         data, origin, reasons = apply_row(mapping, cells, schema, settings, fields)
         row = _Row(number, cells, data, {**columns_of, **origin}, reasons)
         _resolve_row(row, indexes, skip=rtype)
+        if rtype == "opportunities":
+            _deal_dates(row, mapping, settings)
         if row.reasons:
             _more_reasons(row, schema, settings, defaults)
         rows.append(row)
@@ -340,6 +345,39 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         elif row.action is not None and not (row.action.op == "update" and row.action.data == existing[row.id].data):
             plan.actions.append(row.action)  # an update that changes no value is no update
     return plan
+
+
+def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
+    """An imported deal's past from its dates: ``closed_on`` (won and lost deals only), ``created``, and with
+    the mapping's ``stage_dates`` the ``stage_history`` (see :func:`crmctl.l2c.pipeline.imported_history`).
+
+    Without a ``created`` column a deal exists from the first day the row gives (not from the import),
+    so ``report forecast --as-of`` a past day sees the deals closed before it.
+    """
+    stage_now = str(row.data.get("stage") or "")
+    if stage_now not in stage_ids(settings):
+        return  # the schema check says so
+    entered: dict[str, str] = {}
+    for column, stage_id in mapping.stage_dates.items():
+        cell = str(row.cells.get(column) or "").strip()
+        if cell:
+            try:
+                entered[stage_id] = parse_date(cell, mapping.date_formats)
+            except ValueError as exc:
+                row.reasons.append((column, f"stage_dates: {exc}"))
+    if not is_closed(settings, stage_now):
+        row.data.pop("closed_on", None)  # an open deal's close date is expected, and kept as close_date
+    closed_on = row.data.get("closed_on")
+    created = row.data.get("created")
+    try:
+        history, created = imported_history(stage_now, entered, closed_on, created, settings)
+    except ValueError as exc:
+        row.reasons.append((row.origin.get("stage", "stage"), str(exc)))
+        return
+    if history:
+        row.data["stage_history"] = history
+    if created:
+        row.data["created"] = created
 
 
 def _more_reasons(row: _Row, schema: Schema, settings: Any, defaults: dict[str, Any]) -> None:

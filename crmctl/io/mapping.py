@@ -11,8 +11,11 @@ A mapping is a small YAML file (loaded with :mod:`crmctl.core.yamlio`)::
       sales_agent: {field: owner, ref: users, by: name}
       Phone: {field: phone, optional: true}                        # may be absent from the file
     constants: {currency: USD}
-    templates: {name: "{product} for {account}"}                   # {column} or {column|filter}
+    templates: {name: ["{product} for {account}", "{product}"]}   # {column} or {column|filter}; the first
+                                                                   # whose columns are all filled is used
     dedupe: [ext_id]                                               # keys that make two rows one record
+    stage_dates: {engage_date: qualification}   # opportunities: column -> the stage the deal entered that day
+    aliases: {Opportunity Name: [Name, NAME]}    # other spellings of a column header (API names, exports)
 
 This module only turns one row into field values (pure functions, no book);
 references come out as :class:`Ref` placeholders that the importer resolves
@@ -24,7 +27,7 @@ import datetime as _dt
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +45,8 @@ PRESETS = ("salesforce", "hubspot")
 IGNORED_COLUMNS = ("row", "reason")  # what a rejected-rows CSV adds; re-importing it must work
 _SPEC_KEYS = {"field", "kind", "translate", "otherwise", "date_format", "ref", "by", "missing", "required",
               "default", "split", "optional"}
-_TOP_KEYS = {"type", "description", "date_format", "columns", "constants", "templates", "dedupe", "ignore"}
+_TOP_KEYS = {"type", "description", "date_format", "columns", "constants", "templates", "dedupe", "ignore", "stage_dates",
+             "aliases"}
 _TEMPLATE = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
 _CURRENCY_SIGNS = re.compile(r"[\s$€£¥￥]|^(?:USD|CNY|RMB|EUR|GBP)\s*|\s*(?:USD|CNY|RMB|EUR|GBP)$")
 _TRUE = {"true", "yes", "y", "1", "t", "是", "x"}
@@ -98,16 +102,18 @@ class Mapping:
 
     rules: list[Rule]
     constants: dict[str, Any] = field(default_factory=dict)
-    templates: dict[str, str] = field(default_factory=dict)
+    templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> templates, first filled wins
     dedupe: list[str] | None = None
     date_formats: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     type: str = ""
     source: str = ""   # the file, "preset:NAME" or "" (columns named as fields)
+    stage_dates: dict[str, str] = field(default_factory=dict)   # column -> stage entered on the cell's day
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # header -> other spellings of it
 
     def columns(self) -> set[str]:
-        used = {r.column for r in self.rules}
-        for template in self.templates.values():
+        used = {r.column for r in self.rules} | set(self.stage_dates)
+        for template in (t for ts in self.templates.values() for t in ts):
             used.update(m.group(1).strip() for m in _TEMPLATE.finditer(template))
         return used
 
@@ -161,14 +167,23 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     for key in ("constants", "templates"):
         if not isinstance(data.get(key) or {}, dict):
             raise CrmError(f"{source}: {key} is a mapping of field: value")
+    stage_dates = data.get("stage_dates") or {}
+    if not isinstance(stage_dates, dict) or not all(isinstance(v, str) for v in stage_dates.values()):
+        raise CrmError(f"{source}: stage_dates is a mapping of column: stage id (the stage the deal entered that day)")
+    aliases = data.get("aliases") or {}
+    if not isinstance(aliases, dict) or not all(isinstance(v, (str, list)) for v in aliases.values()):
+        raise CrmError(f"{source}: aliases is a mapping of column: [other spellings of its header]")
     dedupe = data.get("dedupe")
     if dedupe is not None and not (isinstance(dedupe, list) and all(isinstance(k, str) for k in dedupe)):
         raise CrmError(f"{source}: dedupe is a list of keys (email, phone, name, name_company, name_account, ext_id or a field)")
     return Mapping(
         rules=rules, constants=dict(data.get("constants") or {}),
-        templates={str(k): str(v) for k, v in (data.get("templates") or {}).items()},
+        templates={str(k): tuple(str(t) for t in (v if isinstance(v, list) else [v]))
+                   for k, v in (data.get("templates") or {}).items()},
         dedupe=list(dedupe) if dedupe is not None else None, date_formats=_formats(data.get("date_format"), source),
         ignore=tuple(str(c) for c in data.get("ignore") or ()), type=str(data.get("type") or ""), source=source,
+        stage_dates={str(k): v for k, v in stage_dates.items()},
+        aliases={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in aliases.items()},
     )
 
 
@@ -220,6 +235,35 @@ def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
     return schema.field(top) or custom_fields(settings, schema.type).get(top)
 
 
+def resolve_aliases(mapping: Mapping, columns: list[str]) -> Mapping:
+    """The mapping with each header it names replaced by the spelling ``columns`` use.
+
+    A header missing from the file whose alias is present (``Name`` for ``Opportunity Name``; case is
+    ignored, so Data Loader's ``NAME`` matches too) is read from that column; otherwise nothing changes.
+    """
+    if not mapping.aliases:
+        return mapping
+    by_fold = {c.casefold(): c for c in columns}
+    rename: dict[str, str] = {}
+    for header, others in mapping.aliases.items():
+        if header in columns:
+            continue
+        found = next((by_fold[o.casefold()] for o in (header, *others) if o.casefold() in by_fold), None)
+        if found is not None:
+            rename[header] = found
+    if not rename:
+        return mapping
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1).strip()
+        return "{" + rename.get(name, name) + (f"|{m.group(2)}" if m.group(2) else "") + "}"
+
+    return replace(mapping, rules=[replace(r, column=rename.get(r.column, r.column)) for r in mapping.rules],
+                   templates={k: tuple(_TEMPLATE.sub(fill, t) for t in ts) for k, ts in mapping.templates.items()},
+                   stage_dates={rename.get(c, c): s for c, s in mapping.stage_dates.items()},
+                   ignore=tuple(rename.get(c, c) for c in mapping.ignore))
+
+
 def check_mapping(mapping: Mapping, schema: Schema, settings: Settings, columns: list[str], file: str) -> None:
     """Refuse a mapping that names a column the file lacks or a field the type lacks."""
     where = mapping.source or "mapping"
@@ -229,7 +273,16 @@ def check_mapping(mapping: Mapping, schema: Schema, settings: Settings, columns:
     for rule in mapping.rules:
         if rule.column not in present and not rule.optional:
             raise CrmError(f"{where}: column {rule.column!r} is not in {file} (its columns: {', '.join(columns)})")
-    for name, template in mapping.templates.items():
+    if mapping.stage_dates:
+        if schema.type != "opportunities":
+            raise CrmError(f"{where}: stage_dates is for opportunities, not {schema.type}")
+        ids = [str(s["id"]) for s in settings.get("pipeline.stages", []) or []]
+        for column, stage_id in mapping.stage_dates.items():
+            if column not in present:
+                raise CrmError(f"{where}: stage_dates column {column!r} is not in {file} (its columns: {', '.join(columns)})")
+            if stage_id not in ids:
+                raise CrmError(f"{where}: stage_dates.{column}: {stage_id!r} is not a stage; stages are {', '.join(ids)}")
+    for name, template in ((n, t) for n, ts in mapping.templates.items() for t in ts):
         for m in _TEMPLATE.finditer(template):
             if m.group(1).strip() not in present:
                 raise CrmError(f"{where}: template for {name} uses column {m.group(1).strip()!r}, which is not in {file}")
@@ -255,6 +308,14 @@ FILTERS = {
     "slug": slugify,
     "dots": lambda s: slugify(s).replace("-", "."),   # "Anna Snelling" -> anna.snelling (email local parts)
 }
+
+
+def first_filled(templates: tuple[str, ...], row: dict[str, Any]) -> str:
+    """The first template whose columns all have a value in ``row`` (else the last one)."""
+    for template in templates:
+        if all(str(row.get(m.group(1).strip()) or "").strip() for m in _TEMPLATE.finditer(template)):
+            return template
+    return templates[-1]
 
 
 def render_template(template: str, row: dict[str, Any]) -> str:
@@ -395,8 +456,8 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         for rule in mapping.rules:
             if rule.translate and isinstance(row.get(rule.column), str):
                 shown[rule.column] = translate(rule, row[rule.column].strip())
-    for name, template in mapping.templates.items():
-        text = render_template(template, shown)
+    for name, choices in mapping.templates.items():
+        text = render_template(first_filled(choices, shown), shown)
         if text:
             _set(data, name, text)
             origin[name.split(".")[0]] = name

@@ -15,7 +15,8 @@ from crmctl.core.states import (QUOTE_APPROVED_OR_LATER, closed_stages, first_st
 
 # stage definitions and predicates live with every other state, in crmctl.core.states (re-exported here)
 __all__ = ["closed_stages", "first_stage", "is_closed", "is_won", "lost_stage", "stage", "stages", "won_stage",
-           "next_stage", "requirements", "gate", "move", "win", "lose", "reopen_target", "reopen"]
+           "next_stage", "requirements", "gate", "move", "win", "lose", "reopen_target", "reopen",
+           "skipped_stages", "imported_history"]
 
 
 def next_stage(settings: Settings, current: str) -> str:
@@ -132,3 +133,42 @@ def reopen(data: dict[str, Any], by: str | None, at: str, settings: Settings) ->
     if not is_closed(settings, str(data.get("stage"))):
         raise PolicyError(f"the opportunity is open (stage {data.get('stage')}); only won or lost ones reopen")
     return move(data, reopen_target(data, settings), by, at, settings, force=True)
+
+
+def imported_history(stage_now: str, entered: dict[str, str], closed_on: str | None, created: str | None,
+                     settings: Settings) -> tuple[list[dict[str, Any]], str | None]:
+    """The ``stage_history`` and creation day of a deal imported with the days it entered stages.
+
+    ``entered``: stage id -> ISO day the deal entered it (a mapping's ``stage_dates``); ``closed_on``:
+    the day a won or lost deal closed; ``created``: the creation day when the file has one. The deal
+    is taken to exist from ``created``, else from the first day known (nothing is invented before it:
+    a deal first seen in qualification starts there). Moves carry the day only and ``by: null``.
+    Returns ``(history, created)``; ValueError says why the dates do not tell one story.
+    """
+    ids = stage_ids(settings)
+    points = sorted((day, ids.index(s), s) for s, day in entered.items())
+    if is_closed(settings, stage_now):
+        if closed_on is None:
+            if points:
+                raise ValueError(f"the deal is {stage_now} but the row gives no closed_on date")
+            return [], created
+        points = [p for p in points if p[2] != stage_now] + [(closed_on, ids.index(stage_now), stage_now)]
+        points.sort()
+    if not points:
+        return [], created
+    first_day, _, start = points[0]
+    if created and created[:10] > first_day:
+        raise ValueError(f"created {created[:10]} is after the day the deal entered {start} ({first_day})")
+    if points[-1][2] != stage_now:
+        told = ", ".join(f"{s} on {d}" for d, _, s in points)
+        raise ValueError(f"the deal is in stage {stage_now} but its dates end elsewhere ({told})")
+    history: list[dict[str, Any]] = []
+    current = start
+    if created and created[:10] < first_day and start != first_stage(settings):
+        current = first_stage(settings)
+        points.insert(0, (created[:10], 0, current))
+    for day, _, to in points:
+        if to != current:
+            history.append({"from": current, "to": to, "at": day, "by": None})
+            current = to
+    return history, created or first_day

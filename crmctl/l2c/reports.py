@@ -28,11 +28,13 @@ from crmctl.l2c.rates import Rates
 Row = dict[str, Any]
 NONE = "(none)"
 # which --by each report understands; the first is its default
+# groupings of a deal by its owner's user record: the owner's manager, team, territory
+BY_OWNER = ("manager", "team", "territory")
 BY: dict[str, tuple[str, ...]] = {
-    "pipeline": ("stage", "owner", "source", "month"),
-    "funnel": ("all", "owner", "source", "month"),
-    "forecast": ("owner", "source", "stage", "month"),
-    "velocity": ("all", "owner", "source"),
+    "pipeline": ("stage", "owner", "source", "month", "product", *BY_OWNER),
+    "funnel": ("all", "owner", "source", "month", "product", *BY_OWNER),
+    "forecast": ("owner", "source", "stage", "month", "product", *BY_OWNER),
+    "velocity": ("all", "owner", "source", "product", *BY_OWNER),
     "receivables": ("account", "owner", "month"),
 }
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over_90")
@@ -68,6 +70,7 @@ class Context:
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
+        self.users = book.records("users") if query.by in BY_OWNER else {}
 
     def closed(self, stage: str) -> bool:
         return bool(self.stage_info[stage].get("closed"))
@@ -93,6 +96,9 @@ class Context:
             return stage or str(rec.get("stage"))
         if by == "month":
             return str(month_of or "")[:7] or NONE
+        if by in BY_OWNER:  # the owner's manager, team or territory, from the owner's user record
+            owner = self.users.get(str(rec.get("owner") or ""))
+            return str((owner.get(by) if owner is not None else None) or NONE)
         return str(rec.get(by) or NONE)
 
     def order_keys(self, keys: Iterable[str]) -> list[str]:
@@ -171,10 +177,12 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
             continue
         seen = {stage for stage, _, _ in path}
         # a deal that skipped a stage still passed it: it reached every stage up to its furthest
+        # (a lost deal counts at the stages it reached before it was lost)
         furthest = max((order.index(s) for s in seen if s in order), default=-1)
         c = counts[ctx.key(opp, month_of=opp.get("created"))]
         for i in range(furthest + 1):
             c[order[i]] += 1
+        c["closed"] += ctx.closed(path[-1][0]) if path[-1][0] in ctx.stage_info else 0
         if order[-1] in seen and opp.get("lead") in cohort_leads:
             c["lead_to_won"] += 1
     rows: list[Row] = []
@@ -187,7 +195,9 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
             rows.append({q.by: key, **row} if q.by != "all" else row)
             prev = c[step]
         last: Row = {"step": "lead_to_won", "count": c["lead_to_won"], "conversion_%": percent_text(c["lead_to_won"], c["leads"])}
-        rows.append({q.by: key, **last} if q.by != "all" else last)
+        # won of the deals closed (won or lost) by the as-of day, to two decimals (4,238 / 6,711 = 63.15)
+        rate: Row = {"step": "win_rate", "count": c[order[-1]], "conversion_%": percent_text(c[order[-1]], c["closed"], 2)}
+        rows.extend({q.by: key, **r} if q.by != "all" else r for r in (last, rate))
     return rows
 
 
