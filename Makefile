@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk git
 
-.PHONY: demo test setup system venv bench clean
+.PHONY: demo test fuzz setup system venv bench clean
 
 setup: system $(STAMP)
 
@@ -29,6 +29,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# the property tests with fresh random examples (make test uses a fixed seed)
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -k "not dataset"
 
 bench: setup
 	$(BIN)/python bench/run_all.py

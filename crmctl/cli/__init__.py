@@ -3,7 +3,10 @@
 Only the module of the command being run is imported, and ``--help`` lists
 commands from the table below without importing any of them, so start-up
 stays near a bare Click program. This is also the one place where errors
-become exit codes: a :class:`CrmError` is one line on stderr and exit 1.
+become exit codes (:class:`crmctl.core.errors.ExitCode`): a :class:`CrmError`
+is one line on stderr and exit 1; Ctrl-C is exit 130; any other exception is
+a bug: its trace goes to ``.crmctl/last-error.log`` (or a temporary file when
+there is no book), one line says where, and the exit code is 3.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 import click
 
 from crmctl import __version__
+from crmctl.core.errors import ExitCode
 
 # name -> (module, one-line help[, attribute; default "cli"]). A module that is not there yet is hidden.
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -51,12 +55,109 @@ def _module_exists(module: str) -> bool:
 class UserError(click.ClickException):
     """A :class:`CrmError` on its way out: one line, ``error: ...``, exit 1."""
 
-    exit_code = 1
+    exit_code = ExitCode.USER_ERROR
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class InternalError(UserError):
+    """A bug on its way out: one line that says where its trace is, exit 3."""
+
+    exit_code = ExitCode.INTERNAL_ERROR
+
+
+class Interrupted(UserError):
+    """Ctrl-C: one line, exit 130."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("interrupted (Ctrl-C)")
+
+
+TRACE_FILE = os.path.join(".crmctl", "last-error.log")  # in the book; .crmctl/ is git-ignored
+
+
+def internal_error(exc: BaseException, ctx: click.Context | None = None) -> InternalError:
+    """The one line for an unexpected exception, after saving its trace (see :func:`save_trace`)."""
+    reason = (str(exc).splitlines() or [""])[0]
+    what = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+    path = save_trace(exc, _book_root(ctx))
+    where = f"the trace is in {path}" if path else "the trace could not be saved"
+    return InternalError(f"internal error ({what}): a bug in crmctl; {where}; rerun with --debug to see it")
+
+
+def save_trace(exc: BaseException, book_root: str | None) -> str | None:
+    """Write ``exc``'s traceback (with crmctl's version and the command line) for a bug report.
+
+    To ``<book>/.crmctl/last-error.log`` when there is a book, else (or when that
+    cannot be written) to a new ``crmctl-error-*.log`` in the temporary folder.
+    Returns the file's path, or None when neither could be written.
+    """
+    import platform
+    import tempfile
+    import traceback
+
+    text = (f"crmctl {__version__} on Python {platform.python_version()} ({sys.platform})\n"
+            f"command: crmctl {' '.join(sys.argv[1:])}\n\n" + "".join(traceback.format_exception(exc)))
+    if book_root:
+        path = os.path.join(book_root, TRACE_FILE)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return path
+        except OSError:
+            pass
+    try:
+        fd, path = tempfile.mkstemp(prefix="crmctl-error-", suffix=".log", text=True)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
+    except OSError:
+        return None
+
+
+def _book_root(ctx: click.Context | None) -> str | None:
+    """The folder of the book the command runs on, when there is one (without loading anything)."""
+    app = ctx.obj if ctx else None
+    book = getattr(app, "_book", None)
+    if book is not None:
+        return str(book.root)
+    option = getattr(app, "book_option", None) if app is not None else ctx.params.get("book") if ctx else None
+    try:
+        from crmctl.core.book import Book
+
+        return Book.discover(option).root
+    except Exception:  # noqa: BLE001 - no book, or a broken one: the trace goes to a temporary file
+        return None
+
+
+def checkpoint(point: str) -> None:
+    """Let a test stop crmctl at a named point, deterministically (no sleeps).
+
+    ``CRMCTL_TEST_AT=POINT:sigint`` sends this process a real SIGINT (a Ctrl-C);
+    ``CRMCTL_TEST_AT=POINT:bug`` raises an exception crmctl does not expect.
+    Points: ``command`` (the command is about to run). Unset, this costs one lookup.
+    """
+    wanted = os.environ.get("CRMCTL_TEST_AT")
+    if not wanted or wanted.partition(":")[0] != point:
+        return
+    action = wanted.partition(":")[2]
+    if action == "sigint":
+        import signal
+
+        signal.raise_signal(signal.SIGINT)
+    elif action == "bug":
+        raise RuntimeError(f"CRMCTL_TEST_AT={wanted}: a stand-in for a bug")
+
+
+def _say_notes(ctx: click.Context) -> None:
+    """What the book noted while the command ran (a merged id followed to its survivor): one line each on stderr."""
+    book = getattr(ctx.obj, "_book", None)
+    for note in getattr(book, "notes", ()):
+        click.echo(f"note: {note}", err=True)
 
 
 class LazyGroup(click.Group):
@@ -91,8 +192,15 @@ class LazyGroup(click.Group):
 
         debug = bool(getattr(ctx.obj, "debug", False)) or "--debug" in sys.argv[1:]
         try:
-            return click.Group.invoke(self, ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            try:
+                return click.Group.invoke(self, ctx)
+            finally:
+                _say_notes(ctx)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C at a Click prompt
+                raise Interrupted() from None
+            raise
+        except (click.ClickException, click.exceptions.Exit, SystemExit):
             raise
         except CrmError as exc:
             if debug:
@@ -100,13 +208,13 @@ class LazyGroup(click.Group):
             raise UserError(str(exc)) from None
         except BrokenPipeError:
             sys.stderr.close()  # the reader went away (| head); nothing more to say
-            raise SystemExit(0) from None
+            raise SystemExit(ExitCode.OK) from None
         except KeyboardInterrupt:
-            raise click.Abort() from None
+            raise Interrupted() from None
         except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback unless --debug
             if debug:
                 raise
-            raise UserError(f"internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it") from None
+            raise internal_error(exc, ctx) from None
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -125,6 +233,7 @@ def cli(ctx: click.Context, book: str | None, as_user: str | None, no_commit: bo
     from crmctl.cli.base import App
 
     ctx.obj = App(book, as_user, no_commit, debug)
+    checkpoint("command")
 
 
 def main() -> None:
@@ -138,10 +247,17 @@ def main() -> None:
     """
     try:
         cli.main(prog_name="crmctl")
-        code: Any = 0
+        code: Any = ExitCode.OK
     except SystemExit as exc:
         code = exc.code
-    status = code if isinstance(code, int) else 0 if code is None else 1
+    except Exception as exc:  # noqa: BLE001 - only with --debug does an error get this far: show it all
+        import traceback
+
+        from crmctl.core.errors import CrmError
+
+        traceback.print_exc()
+        code = ExitCode.USER_ERROR if isinstance(exc, CrmError) else ExitCode.INTERNAL_ERROR
+    status = code if isinstance(code, int) else ExitCode.OK if code is None else ExitCode.USER_ERROR
     if not isinstance(code, (int, type(None))):
         print(code, file=sys.stderr)  # what sys.exit("message") would have printed
     try:

@@ -11,7 +11,7 @@ from crmctl.core.book import now_iso
 from crmctl.core.output import render_rows
 from crmctl.mcr.rules import account_rule
 
-cli = record_group("accounts", "Accounts: customer companies, their hierarchy, tier and lifecycle (MCR).", rule=account_rule)
+cli = record_group("accounts", "Accounts: customer companies, their hierarchy, tier and lifecycle (MCR).", rule=account_rule, duplicates=True)
 cli.name = "account"
 cli.commands.pop("show")  # the generic show gives way to the 360° view
 

@@ -116,9 +116,20 @@ def dry_run_option(func: F) -> F:
 
 
 def emit_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
-              where: Sequence[str] = (), sort: Sequence[str] = (), limit: int | None = None) -> None:
-    rows = apply(list(rows), where, sort, limit)
+              where: Sequence[str] = (), sort: Sequence[str] = (), limit: int | None = None,
+              fields: Sequence[str] = ()) -> None:
+    """Rows filtered, sorted and cut (a bad field in ``where``/``sort`` is an error listing ``columns``,
+    ``fields`` and the rows' keys), then shown in ``fmt``."""
+    rows = apply(list(rows), where, sort, limit, [*fields, *(columns or ())])
     click.echo(render_rows(rows, fmt, None if fmt in ("json", "yaml") else columns))
+
+
+def record_fields(app: App, rtype: str) -> list[str]:
+    """What ``--where``/``--sort`` over records of ``rtype`` may name: id, the schema's fields, custom fields."""
+    from crmctl.core.schema import field_names
+    from crmctl.core.schemas import get_schema
+
+    return field_names(get_schema(rtype), app.book.settings)
 
 
 def emit_record(data: dict[str, Any], fmt: str) -> None:

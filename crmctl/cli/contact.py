@@ -10,7 +10,7 @@ from crmctl.core.book import now_iso
 from crmctl.core.errors import CrmError
 from crmctl.mcr.rules import contact_rule
 
-cli = record_group("contacts", "Contacts: people at accounts and their role in the buying committee (MCR).", rule=contact_rule)
+cli = record_group("contacts", "Contacts: people at accounts and their role in the buying committee (MCR).", rule=contact_rule, duplicates=True)
 cli.name = "contact"
 
 YES_NO = click.Choice(["yes", "no"], case_sensitive=False)
@@ -81,34 +81,44 @@ def merge(app: App, survivor: str, merged: str, dry_run: bool, fmt: str) -> None
 @output_option
 @pass_app
 def import_vcf(app: App, path: str, account: str | None, dry_run: bool, fmt: str) -> None:
-    """Import contacts from a vCard file (all or nothing; cards already there are skipped)."""
+    """Import contacts from a vCard file (2.1, 3.0 or 4.0; all or nothing).
+
+    A card whose UID came in before updates that contact; a card whose email or
+    phone is already a contact's is skipped; what a card carries that crmctl
+    does not keep is listed under not_kept.
+    """
     from crmctl.io.vcard import read_vcards
     from crmctl.mcr.contacts import from_vcards
 
     try:
-        with open(path, encoding="utf-8-sig") as handle:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise CrmError(f"{path}: cannot read it ({exc})") from None
-    cards = read_vcards(text)
+    try:
+        cards = read_vcards(text, app.book.settings.values("contact.roles"))
+    except CrmError as exc:
+        raise CrmError(f"{path}: {exc}") from None
     if not cards:
         raise CrmError(f"{path}: no vCards in it (BEGIN:VCARD ... END:VCARD)")
     with app.transaction(f"contact import-vcf: {path}") as tx:
-        created, skipped = from_vcards(app.book, cards, account, now_iso(app.book.settings), app.actor_id)
-        tx.message = f"contact import-vcf: {len(created)} contact(s) from {path.rsplit('/', 1)[-1]}"
+        results = from_vcards(app.book, cards, account, now_iso(app.book.settings), app.actor_id)
+        counts = {op: sum(r.op == op for r in results) for op in ("add", "update", "unchanged", "skip")}
+        tx.message = (f"contact import-vcf: {counts['add']} added, {counts['update']} updated "
+                      f"from {path.rsplit('/', 1)[-1]}")
         if dry_run:
             tx.pending.clear()
         else:
-            tx.batch = len(created) > 50
-            for rid, data in created:
-                tx.put("contacts", rid, data)
-    rows = [{"id": rid, "name": d["name"], "account": d["account"], "result": "would add" if dry_run else "added"}
-            for rid, d in created]
-    rows += [{"id": "", "name": s["name"], "account": "", "result": f"skipped: {s['reason']}"} for s in skipped]
-    emit_rows(rows, fmt, ("id", "name", "account", "result"))
+            tx.batch = counts["add"] > 50
+            for result in results:
+                if result.op in ("add", "update"):
+                    tx.put("contacts", result.id, result.data)
+    emit_rows([r.row(dry_run) for r in results], fmt, ("card", "id", "name", "account", "result", "not_kept"))
+    not_kept = sum(1 for r in results if r.not_kept)
     verb = "would import" if dry_run else "imported"
-    done(f"{verb} {len(created)} contact(s), skipped {len(skipped)}" + ("; nothing written" if dry_run else ""),
-         None if dry_run else tx)
+    done(f"{verb} {counts['add']} new, {counts['update']} updated, {counts['unchanged']} unchanged, "
+         f"skipped {counts['skip']} contact(s)" + (f"; {not_kept} card(s) carry fields not kept (see not_kept)" if not_kept else "")
+         + ("; nothing written" if dry_run else ""), None if dry_run else tx)
 
 
 @cli.command("export-vcf")
@@ -116,14 +126,20 @@ def import_vcf(app: App, path: str, account: str | None, dry_run: bool, fmt: str
 @click.option("--out", "out", metavar="FILE", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout).")
 @pass_app
 def export_vcf(app: App, account: str | None, out: str | None) -> None:
-    """Export contacts as vCard 3.0 (ORG = account name, UID = contact id)."""
+    """Export contacts as vCard 3.0 (ORG = account name, UID = the card's own UID or the contact id)."""
     from crmctl.io.vcard import write_vcards
 
     book = app.book
     wanted = book.get("accounts", account).id if account else None
     people = sorted((c for c in book.live("contacts").values() if (wanted is None or c.get("account") == wanted)),
                     key=lambda c: c.id)
-    text = write_vcards(people, book.records("accounts"))
+    contacts = book.records("contacts")
+
+    def uid_of(rid: str) -> str:
+        rec = contacts.get(rid)
+        return str(rec.get("uid") or rid) if rec is not None else rid
+
+    text = write_vcards(people, book.records("accounts"), uid_of)
     if out:
         with open(out, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)

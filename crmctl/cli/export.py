@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crmctl.cli.base import App, done, pass_app, with_problems
+from crmctl.cli.base import App, done, pass_app, record_fields, with_problems
 from crmctl.core.errors import CrmError
 from crmctl.core.query import apply
 from crmctl.core.schemas import canonical
@@ -33,7 +33,7 @@ def cli(app: App, rtype: str, fmt: str, out: str | None, where: tuple[str, ...],
     """
     rtype = canonical(rtype)
     columns, rows = export_rows(app.book, rtype)
-    rows = apply(rows, where, sort, limit)
+    rows = apply(rows, where, sort, limit, record_fields(app, rtype))
     text = render(rows, columns, fmt)
     if out is None:
         click.echo(text, nl=False)

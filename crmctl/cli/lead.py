@@ -65,7 +65,7 @@ def _rule(book: Book, rid: str, data: dict[str, Any]) -> None:
 
 
 cli = record_group("leads", "Leads and the lead pool (公海): claim, assign, qualify, convert (L2C).",
-                   rule=_rule, defaults=_defaults)
+                   rule=_rule, defaults=_defaults, duplicates=True)
 cli.name = "lead"
 cli.commands["add"].params.append(click.Option(["--pool"], is_flag=True, help="Put the new lead in the pool (no owner)."))
 cli.commands["add"].help = ("Add a lead: yours (the acting user), --owner U's, or in the pool with --pool "
@@ -164,7 +164,8 @@ def recycle(app: App, dry_run: bool, fmt: str) -> None:
 @cli.command("convert")
 @click.argument("ref", metavar="ID")
 @click.option("--account", "account_ref", metavar="ACCOUNT", help="Link this existing account instead of creating one.")
-@click.option("--new-account", is_flag=True, help="Create a new account even if one looks like a duplicate.")
+@click.option("--new-account", "--allow-duplicate", "new_account", is_flag=True,
+              help="Create a new account (and contact) even if one looks like a duplicate.")
 @click.option("--account-id", metavar="SLUG", help="The new account's id (default: from the company name).")
 @click.option("--opp/--no-opp", "make_opp", default=True, show_default=True, help="Also create an opportunity.")
 @click.option("--opp-name", metavar="NAME", help="The opportunity's name (default: the company's).")
@@ -179,6 +180,7 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, acco
     The lead keeps links to them under `converted:` and is read-only afterwards.
     """
     from crmctl.core.edit import apply_values
+    from crmctl.mcr import dupes
 
     book = app.book
     wanted_id = account_id
@@ -186,8 +188,8 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, acco
         lead = book.get("leads", ref)
         now = now_iso(book.settings)
         account = book.get("accounts", account_ref) if account_ref else None
-        acc_data, contact = L.conversion(lead.id, lead.data, account=account, accounts=book.all("accounts"),
-                                         new_account=new_account, settings=book.settings)
+        acc_data, contact = L.conversion(lead.id, lead.data, account=account, new_account=new_account, settings=book.settings,
+                                         duplicates=lambda data: dupes.matches(book, "accounts", data))
         if account is None:
             assert acc_data is not None
             account_id = book.new_slug("accounts", acc_data.get("name"), explicit=wanted_id)
@@ -195,6 +197,8 @@ def convert(app: App, ref: str, account_ref: str | None, new_account: bool, acco
         else:
             account_id = account.id
         contact_id = book.new_id("contacts")
+        for line in dupes.guard(book, "contacts", {**contact, "account": account_id}, allow=new_account):
+            click.echo(f"warning: {line}", err=True)
         tx.put("contacts", contact_id, {**contact, "account": account_id, "created": now})
         links = {"account": account_id, "contact": contact_id}
         if make_opp:

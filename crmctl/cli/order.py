@@ -5,7 +5,8 @@ from typing import Any
 
 import click
 
-from crmctl.cli.base import App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
+                             record_fields, with_problems)
 from crmctl.core.book import Book, Record, now_iso, today
 from crmctl.core.errors import Ambiguous
 from crmctl.core.money import money_str
@@ -79,7 +80,7 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
         view = order_view(book, order)
         rows.append({k: v for k, v in view.items() if k not in ("installments", "payments", "lines", "history")})
     emit_rows(rows, fmt, ("id", "number", "account", "date", "currency", "total", "paid", "balance", "status"),
-              where, sort or ("number",), limit)
+              where, sort or ("number",), limit, record_fields(app, "orders"))
 
 
 @cli.command("show")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, record_fields, with_problems
 from crmctl.cli.order import find_order, grace
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import PolicyError, ValidationError
@@ -100,4 +100,5 @@ def list_cmd(app: App, order_ref: str | None, where: tuple[str, ...], sort: tupl
     numbers = {o.id: o.get("number") for o in book.all("orders")}
     rows = [{**p.row(), "number": numbers.get(str(p.get("order")), "")} for p in book.all("payments")
             if order_id is None or p.get("order") == order_id]
-    emit_rows(rows, fmt, ("id", "date", "number", "account", "amount", "currency", "ref"), where, sort or ("date", "id"), limit)
+    emit_rows(rows, fmt, ("id", "date", "number", "account", "amount", "currency", "ref"), where, sort or ("date", "id"), limit,
+              record_fields(app, "payments"))

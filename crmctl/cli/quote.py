@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 import click
 
-from crmctl.cli.base import App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, with_problems
+from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, record_fields,
+                             with_problems)
 from crmctl.core.book import Book, Record, today
 from crmctl.core.clock import Clock
 from crmctl.core.errors import CrmError
@@ -166,7 +167,7 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
     """List quotes (status is computed: a past-validity open quote shows expired)."""
     emit_rows(_status_rows(app.book, today(app.book.settings)), fmt,
               ("id", "number", "version", "account", "status", "currency", "total", "valid_until", "owner"),
-              where, sort or ("id",), limit)
+              where, sort or ("id",), limit, record_fields(app, "quotes"))
 
 
 @cli.command("show")

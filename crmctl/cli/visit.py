@@ -6,7 +6,7 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
-                             with_problems)
+                             record_fields, with_problems)
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import NotFound
@@ -279,7 +279,7 @@ def list_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
             if (rep_id is None or rec.get("rep") == rep_id) and agenda_mod.in_window(rec, win)]
     if status:
         rows = [r for r in rows if r["status"] == status]
-    emit_rows(rows, fmt, LIST_COLUMNS, where, sort or ("rep", "date", "time"), limit)
+    emit_rows(rows, fmt, LIST_COLUMNS, where, sort or ("rep", "date", "time"), limit, record_fields(app, "visits"))
 
 
 @cli.command("agenda")

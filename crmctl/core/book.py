@@ -92,6 +92,7 @@ class Book:
         # records changed in this process but not loaded (a plan adds 10,000 visits to a folder it only viewed)
         self._changed: dict[str, dict[str, Record | None]] = {}
         self.problems: list[Problem] = []
+        self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), float(os.environ.get("CRMCTL_LOCK_TIMEOUT", "0") or 0))
         self.autocommit = True
 
@@ -238,12 +239,22 @@ class Book:
         return matches[0]
 
     def get(self, rtype: str, ref: str) -> Record:
+        """A record by id or unique prefix; a merged one's survivor (said in :attr:`notes`)."""
         rtype = canonical(rtype)
-        rec = self.lookup(rtype, self.resolve(rtype, ref))  # a merged record is a redirect to its survivor
-        if rec is None:
+        rec = self.lookup(rtype, self.follow(rtype, self.resolve(rtype, ref)))
+        if rec is None or rec.merged_into:
             raise NotFound(f"{get_schema(rtype).title} {ref!r} was merged into a record that does not exist; "
                            "`crmctl check` lists the broken redirect")
         return rec
+
+    def follow(self, rtype: str, rid: str) -> str:
+        """The id a merged record redirects to (through any chain), else ``rid``; a redirect adds a note."""
+        survivor = self.lookup(canonical(rtype), rid)
+        if survivor is not None and survivor.id != rid:
+            note = f"{get_schema(rtype).title} {rid} was merged into {survivor.id}; using {survivor.id}"
+            if note not in self.notes:
+                self.notes.append(note)
+        return survivor.id if survivor is not None else rid
 
     def exists(self, rtype: str, rid: str) -> bool:
         return rid in self.records(rtype)

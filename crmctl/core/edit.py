@@ -55,9 +55,10 @@ def _field(book: Book, schema: Schema, name: str) -> Field:
 def _resolve_refs(book: Book, f: Field, value: Any) -> Any:
     if not f.ref or value is None:
         return value
+    # a merged record's id means its survivor, as everywhere (``Book.follow`` notes it)
     if isinstance(value, list):
-        return [book.resolve(f.ref, v) for v in value]
-    return book.resolve(f.ref, value)
+        return list(dict.fromkeys(book.follow(f.ref, book.resolve(f.ref, v)) for v in value))
+    return book.follow(f.ref, book.resolve(f.ref, value))
 
 
 def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mapping[str, str | None],

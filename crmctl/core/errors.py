@@ -1,19 +1,30 @@
-"""Errors as values and the one fatal-error type.
+"""Errors as values, the one fatal-error type, and the exit codes.
 
 Like beancount, problems found in data are collected as :class:`Problem`
 values carrying ``file:line``; like pre-commit, anything that must stop a
 command is a :class:`CrmError`, which the CLI maps to one line on stderr and
-exit code 1 in a single place.
+exit code 1 in a single place, and any other exception is a bug: exit 3.
 """
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    """What a crmctl process exits with; pre-commit's codes, so scripts can tell a bug from bad data."""
+
+    OK = 0
+    USER_ERROR = 1      # bad input or data (a CrmError): one line says what to do; nothing written
+    USAGE = 2           # a command line Click cannot parse (unknown option, missing argument)
+    INTERNAL_ERROR = 3  # a bug in crmctl: the trace is saved, see crmctl.cli.internal_error
+    INTERRUPTED = 130   # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class CrmError(Exception):
     """A user or data error: the message says what went wrong and what to do."""
 
-    exit_code = 1
+    exit_code = ExitCode.USER_ERROR
 
 
 class NotFound(CrmError):

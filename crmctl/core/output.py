@@ -124,6 +124,6 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _yaml(data: Any) -> str:
-    import yaml
+    from crmctl.core.yamlio import dump_data  # the record files' quoting: `y`, `no`, `0777` stay text to any reader
 
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096).rstrip("\n")
+    return dump_data(data).rstrip("\n")

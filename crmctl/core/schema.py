@@ -77,6 +77,11 @@ def custom_fields(settings: Settings, rtype: str) -> dict[str, Field]:
     return out
 
 
+def field_names(schema: Schema, settings: Settings) -> list[str]:
+    """Every field a record of ``schema`` may have: ``id``, the schema's fields, then crm.yaml's custom fields."""
+    return ["id", *schema.fields_by_name, *custom_fields(settings, schema.type)]
+
+
 def check_value(f: Field, value: Any, settings: Settings) -> str | None:
     """Why ``value`` is not fit for field ``f``, or None when it is."""
     if value is None:

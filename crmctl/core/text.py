@@ -1,20 +1,55 @@
-"""Text normalisation for matching people and companies across data entry habits.
+"""Text normalisation for matching people and companies across data entry habits (查重).
 
 Full-width and half-width forms (ＡＢＣ１２３ / ABC123, （ / ( ), case, spacing,
-company suffixes and phone formatting differ from one typist to the next;
-``whois``, duplicate checks and import dedupe all compare through here.
+punctuation, legal forms (Ltd./Limited, Corp./Corporation, AG/Aktiengesellschaft,
+JSC/Joint Stock Company, 有限公司), German umlauts (Müller/Mueller), Chinese
+place prefixes and bracketed places (深圳市华为技术/华为技术, 联创电子(上海)/
+上海联创电子) and phone formats differ from one typist to the next; ``whois``,
+duplicate checks and import dedupe all compare through here.
+
+Phone numbers go through ``phonenumbers`` (the book's region is the default
+for numbers without ``+``), tax ids through ``python-stdnum`` (China's unified
+social credit code, EU VAT numbers). Both are imported inside the functions.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _SPACE = re.compile(r"[\s\u3000]+")
-_PUNCT = re.compile(r"[\s.,;:'\"()\[\]{}\-_/\\&|·・，。；：、（）【】《》“”‘’]+")
-_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司",
-    " co ltd", " co., ltd.", " company limited", " limited", " ltd", " llc", " inc", " gmbh", " corp", " corporation", " jsc",
-)
+_PUNCT = re.compile(r"[\s.,;:!?'\"()\[\]{}\-_/\\&+|·・，。；：、（）【】《》“”‘’!？]+")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "œ": "oe", "å": "aa"})
+
+# Legal forms, as the words that end a name (after punctuation is gone); several may stack
+# ("Corp., Ltd."). Measured against cleanco 2.3 on tests/mcr/test_dupes.py's pairs: see docs/DESIGN.md.
+LEGAL_FORMS: tuple[tuple[str, ...], ...] = tuple(tuple(form.split()) for form in (
+    "joint stock company", "public joint stock company", "open joint stock company", "closed joint stock company",
+    "company limited", "co limited", "co ltd", "limited liability company", "limited partnership",
+    "public limited company", "private limited", "pvt ltd", "pte ltd", "pty ltd", "sdn bhd", "gmbh co kg", "ag co kg",
+    "aktiengesellschaft", "gesellschaft mit beschränkter haftung", "gesellschaft mit beschraenkter haftung",
+    "kommanditgesellschaft", "societe anonyme", "société anonyme", "sociedad anonima", "sociedad anónima",
+    "besloten vennootschap", "naamloze vennootschap", "kabushiki kaisha",
+    "limited", "ltd", "ltda", "llc", "llp", "lp", "plc", "inc", "incorporated", "corp", "corporation", "co", "company",
+    "gmbh", "mbh", "ag", "kg", "ohg", "ug", "se", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "oy", "oyj", "ab",
+    "as", "asa", "aps", "kk", "jsc", "pjsc", "ojsc", "cjsc", "oao", "zao", "ooo", "pao", "sp zoo", "zoo", "bhd",
+    "pte", "pty", "pvt", "sl", "sae", "spzoo",
+))
+_LEGAL_BY_LENGTH = sorted(LEGAL_FORMS, key=len, reverse=True)
+_CN_LEGAL = ("集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "集团")
+# provinces, municipalities and the larger cities: a name starting with one (with or without 省/市) or
+# carrying one in brackets names the place, not the company
+CN_PLACES = frozenset("""
+北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川 贵州 云南 陕西
+甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 深圳 广州 杭州 南京 苏州 无锡 常州 宁波 温州 厦门 福州 青岛 济南 烟台
+大连 沈阳 长春 哈尔滨 石家庄 太原 郑州 武汉 长沙 南昌 合肥 成都 西安 兰州 西宁 昆明 贵阳 南宁 海口 三亚 拉萨 银川 乌鲁木齐
+呼和浩特 东莞 佛山 珠海 中山 惠州 汕头 泉州 嘉兴 绍兴 金华 台州 湖州 南通 扬州 徐州 镇江 盐城 泰州 芜湖 洛阳 唐山 保定 廊坊
+潍坊 淄博 威海 临沂 宜昌 襄阳 株洲 岳阳 绵阳 柳州 桂林 包头 鄂尔多斯 大庆 昆山 义乌 江阴 张家港 常熟 慈溪 晋江 中国
+""".split())
+_PLACE_SUFFIX = ("特别行政区", "自治区", "省", "市", "区", "县")
+_BRACKETED = re.compile(r"[(（\[【]([^()（）\[\]【】]{1,10})[)）\]】]")
+_INITIALS = re.compile(r"(?<![a-z])(?:[a-z]\.){2,}")
+_CN_PLACE_PREFIX = re.compile(r"^([\u4e00-\u9fff]{2,3})(?:省|市)")
 
 
 def fold(text: str | None) -> str:
@@ -24,19 +59,122 @@ def fold(text: str | None) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", str(text)).casefold()).strip()
 
 
+def _latin_plain(text: str) -> str:
+    """Umlauts spelled out (ü → ue), other accents dropped (é → e); other scripts untouched."""
+    text = text.translate(_UMLAUTS)
+    out = []
+    for ch in text:
+        if ord(ch) < 0x250:
+            out.append("".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _place(word: str) -> str:
+    """The place a word names (上海市 → 上海), or "" when it is not one."""
+    for suffix in _PLACE_SUFFIX:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            stem = word[: -len(suffix)]
+            if stem in CN_PLACES or (suffix in ("省", "市") and 2 <= len(stem) <= 3):
+                return stem
+    return word if word in CN_PLACES else ""
+
+
+def _strip_cn_places(text: str) -> tuple[str, str]:
+    """(text without place prefixes and bracketed places, the innermost place named), Chinese names only."""
+    places: list[str] = []
+
+    def bracket(m: re.Match[str]) -> str:
+        place = _place(m.group(1).strip())
+        if place or m.group(1).strip() in ("集团",):
+            places.append(place)
+            return ""
+        return m.group(0)
+
+    text = _BRACKETED.sub(bracket, text)
+    changed = True
+    while changed:
+        changed = False
+        for length in (5, 4, 3, 2):
+            head = text[:length]
+            for suffix in ("特别行政区", "自治区", "省", "市", ""):
+                if suffix and not head.endswith(suffix):
+                    continue
+                stem = head[: len(head) - len(suffix)] if suffix else head
+                if (stem in CN_PLACES or (suffix in ("省", "市") and _CN_PLACE_PREFIX.match(head))) and len(text) - length >= 2:
+                    places.append(stem)
+                    text = text[length:]
+                    changed = True
+                    break
+            if changed:
+                break
+    return text, next((p for p in reversed(places) if p and p != "中国"), "")
+
+
+def name_parts(text: str | None) -> tuple[str, str]:
+    """(comparison key, place): no punctuation, legal form or place; the place the name carried, if any.
+
+    ``深圳市华为技术有限公司`` → (``华为技术``, ``深圳``); ``SAIC Motor Corp., Ltd.`` → (``saicmotor``, "").
+    """
+    folded = _latin_plain(fold(text))
+    if not folded:
+        return "", ""
+    folded = _INITIALS.sub(lambda m: m.group(0).replace(".", ""), folded)  # l.l.c. -> llc, s.p.a. -> spa
+    place = ""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in folded):
+        for suffix in _CN_LEGAL:
+            if folded.endswith(suffix) and len(folded) > len(suffix) + 1:
+                folded = folded[: -len(suffix)]
+                break
+        folded, place = _strip_cn_places(folded)
+        for suffix in _CN_LEGAL:  # 有限公司 inside brackets' way: 联创电子(上海)有限公司
+            if folded.endswith(suffix) and len(folded) > len(suffix) + 1:
+                folded = folded[: -len(suffix)]
+                break
+    words = [w for w in _PUNCT.split(folded) if w]
+    stripped = True
+    while stripped and len(words) > 1:
+        stripped = False
+        for form in _LEGAL_BY_LENGTH:
+            if len(words) > len(form) and tuple(words[-len(form):]) == form:
+                words = words[: -len(form)]
+                stripped = True
+                break
+    return "".join(words), place
+
+
 def name_key(text: str | None) -> str:
-    """A comparison key for a person's or company's name: no punctuation, no legal suffix."""
-    folded = fold(text)
-    for suffix in _SUFFIXES:
-        if folded.endswith(suffix) and len(folded) > len(suffix) + 1:
-            folded = folded[: -len(suffix)]
-            break
-    return _PUNCT.sub("", folded)
+    """A comparison key for a person's or company's name (see :func:`name_parts`)."""
+    return name_parts(text)[0]
 
 
-def phone_key(text: str | None) -> str:
-    """Digits only, without a leading country code 86/0086 or trunk 0, for comparison."""
-    digits = re.sub(r"\D", "", fold(text))
+def default_region(settings: Any) -> str:
+    """The region phone numbers without ``+`` are read in: ``duplicates.default_region``, else the locale's (zh_CN → CN)."""
+    region = str(settings.get("duplicates.default_region", "") or "").strip().upper() if settings is not None else ""
+    if region:
+        return region
+    locale = str(settings.get("locale", "") or "") if settings is not None else ""
+    _, _, territory = locale.replace("-", "_").partition("_")
+    return territory.upper()[:2] if territory else ""
+
+
+def phone_key(text: str | None, region: str = "") -> str:
+    """Digits to compare phone numbers by: country code and number (``x`` and the extension, if any).
+
+    With a ``region`` (``CN``, ``US``, ``DE``), ``phonenumbers`` reads national
+    forms in that region: ``(713) 555-0147`` in US and ``+1 713-555-0147`` are
+    both ``17135550147``. What it cannot read, and every number when no region is
+    known, falls back to digits without a leading 86/0086 or trunk 0.
+    """
+    raw = fold(text)
+    if not raw:
+        return ""
+    if region:
+        key = _e164_key(raw, region)
+        if key:
+            return key
+    digits = re.sub(r"\D", "", raw)
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) >= 8:
             digits = digits[len(prefix):]
@@ -44,5 +182,55 @@ def phone_key(text: str | None) -> str:
     return digits.lstrip("0")
 
 
+def _e164_key(raw: str, region: str) -> str:
+    import phonenumbers
+
+    text = re.sub(r"\s*(?:转|分机)\s*", " ext ", raw)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    return f"{e164}x{number.extension}" if number.extension else e164
+
+
 def email_key(text: str | None) -> str:
     return fold(text).replace(" ", "")
+
+
+def tax_key(text: str | None) -> str:
+    """A company tax id to compare by: ``uscc:…`` (统一社会信用代码), ``vat:…`` (EU VAT), else its letters and digits."""
+    raw = re.sub(r"[^0-9A-Za-z]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
+    if not raw:
+        return ""
+    from stdnum.cn import uscc
+    from stdnum.eu import vat
+
+    if uscc.is_valid(raw):
+        return f"uscc:{uscc.compact(raw)}"
+    if vat.is_valid(raw):
+        return f"vat:{vat.compact(raw)}"
+    return f"id:{raw}"
+
+
+def tax_id_problem(text: str | None) -> str | None:
+    """Why a tax id that claims to be a USCC (18 characters) or an EU VAT number (EU prefix) is not one, or None."""
+    raw = re.sub(r"[^0-9A-Za-z]", "", unicodedata.normalize("NFKC", str(text or ""))).upper()
+    if not raw:
+        return None
+    from stdnum.cn import uscc
+    from stdnum.eu import vat
+
+    if len(raw) == 18 and raw[:1].isdigit():
+        try:
+            uscc.validate(raw)
+        except Exception as exc:  # noqa: BLE001 - stdnum's ValidationError family
+            return f"tax_id {text!r} is not a valid unified social credit code (统一社会信用代码): {exc}"
+    elif raw[:2].lower() in vat.MEMBER_STATES or raw[:2] == "EL":
+        try:
+            vat.validate(raw)
+        except Exception as exc:  # noqa: BLE001 - stdnum's ValidationError family
+            return f"tax_id {text!r} is not a valid EU VAT number: {exc}"
+    return None

@@ -198,17 +198,41 @@ def _problem_from(exc: yaml.YAMLError, path: str) -> Problem:
 
 # ---------------------------------------------------------------- writing
 
-_YAML11 = Resolver()
+# what a YAML reader refuses raw or takes for a line break (\x85, \u2028): written escaped in double quotes
+_UNPRINTABLE = re.compile("[^\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
 _NEEDS_QUOTES = re.compile(r"^[\s0-9+\-.:(#]|[:#]\s|\s$|^$|^[\[\]{}&*!|>'\"%@`,?]")
+
+# The plain scalars that are not strings to a YAML 1.1 reader, as the YAML 1.1 type
+# repository (yaml.org/type) defines them. PyYAML's resolver leaves out y/Y/n/N;
+# other readers (Go's yaml.v2, SnakeYAML, libyaml-based tools) take those for booleans.
+YAML11_IMPLICIT: dict[str, re.Pattern[str]] = {
+    "bool": re.compile(r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"),
+    "int": re.compile(r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+                      r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"),
+    "float": re.compile(r"[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"),
+    "null": re.compile(r"~|null|Null|NULL|"),
+    "timestamp": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                            r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}"
+                            r"(?:\.[0-9]*)?(?:[ \t]*Z|[ \t]*[-+][0-9]{1,2}(?::[0-9]{2})?)?"),
+    "merge": re.compile(r"<<"),
+    "value": re.compile(r"="),
+}
+_YAML11_READERS = (Resolver(), _Resolver12())  # PyYAML's YAML 1.1 resolver, and the YAML 1.2 one we read with
 
 
 @functools.lru_cache(maxsize=8192)  # a batch writes the same statuses, owners and types thousands of times
 def needs_quotes(value: str) -> bool:
-    """True when a YAML 1.1 or 1.2 reader could take ``value`` for a non-string."""
-    if _NEEDS_QUOTES.search(value):
+    """True when a YAML 1.1 or 1.2 reader could take ``value`` for a non-string.
+
+    Such a string is written double-quoted by every writer here, so ``y``,
+    ``no``, ``0777``, ``1:20``, ``~``, ``.inf``, ``2001-12-14``, ``=`` and ``<<``
+    stay text in any tool that reads the file.
+    """
+    if (_NEEDS_QUOTES.search(value) or _UNPRINTABLE.search(value)
+            or any(p.fullmatch(value) for p in YAML11_IMPLICIT.values())):
         return True
-    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))
-    return tag != "tag:yaml.org,2002:str"
+    return any(r.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str" for r in _YAML11_READERS)
 
 
 def _rt_yaml() -> Any:
@@ -223,8 +247,9 @@ def _rt_yaml() -> Any:
 
 
 def _literal_ok(value: str) -> bool:
-    """Multi-line text as a ``|`` block, unless a line starts with a tab (which a block cannot hold)."""
-    return "\n" in value and not _TAB_LINE.search(value)
+    """Multi-line text as a ``|`` block, unless a line starts with a tab (which a block cannot hold)
+    or it holds a character a block cannot (a control character, or a line break other than ``\n``)."""
+    return "\n" in value and not _TAB_LINE.search(value) and not _UNPRINTABLE.search(value.replace("\n", ""))
 
 
 _TAB_LINE = re.compile(r"(?:^|\n)\t")
@@ -237,7 +262,7 @@ def _to_ruamel(value: Any) -> Any:
     if isinstance(value, dict):
         out = CommentedMap()
         for key, item in value.items():
-            out[key] = _to_ruamel(item)
+            out[_ruamel_key(key)] = _to_ruamel(item)
         return out
     if isinstance(value, (list, tuple)):
         return CommentedSeq(_to_ruamel(item) for item in value)
@@ -267,6 +292,22 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _misread(node: Any) -> bool:
+    """True when a hand-edited node holds a scalar a YAML 1.1 reader takes for something else.
+
+    A plain ``no``, ``y`` or ``1:20`` is text to us but a boolean or a number
+    to YAML 1.1; a plain ``0777`` or ``1_000`` is 777 and 1000 to us but 511
+    and 1000 to it. Rewriting such a node writes it the one unambiguous way.
+    """
+    if isinstance(node, dict):
+        return any(_misread(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_misread(v) for v in node)
+    if type(node) is str:
+        return needs_quotes(node)
+    return isinstance(node, int) and not isinstance(node, bool) and type(node) is not int  # ruamel's 0777, 0o17, 1_000
+
+
 def _merge_into(target: Any, new: dict[str, Any]) -> None:
     """Update a round-trip mapping in place, keeping untouched nodes (and their comments)."""
     for key in list(target.keys()):
@@ -275,16 +316,23 @@ def _merge_into(target: Any, new: dict[str, Any]) -> None:
     for key, value in new.items():
         if key in target:
             old = target[key]
-            if _plain(old) == value:
+            if _plain(old) == value and not _misread(old):
                 continue
             if isinstance(old, dict) and isinstance(value, dict):
                 _merge_into(old, value)
                 continue
-            if isinstance(old, list) and isinstance(value, list) and _plain(list(old)) == value[: len(old)]:
+            if (isinstance(old, list) and isinstance(value, list) and _plain(list(old)) == value[: len(old)]
+                    and not _misread(old)):
                 for item in value[len(old):]:
                     old.append(_to_ruamel(item))
                 continue
-        target[key] = _to_ruamel(value)
+        target[key if key in target else _ruamel_key(key)] = _to_ruamel(value)
+
+
+def _ruamel_key(key: Any) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(key) if isinstance(key, str) and needs_quotes(key) else key
 
 
 def dumps(data: dict[str, Any], original: str | None = None) -> str:
@@ -321,8 +369,15 @@ def dumps_fast_lines(data: dict[str, Any]) -> tuple[str, dict[str, int] | None]:
             _emit_value(f"{_key(key)}:", value, "", out)
         return "".join(out), lines
     except _Unusual:
-        text = yaml.dump(data, Dumper=_FastDumper, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
-        return text, None
+        return dump_data(data), None
+
+
+def dump_data(data: Any) -> str:
+    """Any JSON-like data (a record, a list of rows) as block YAML, strings quoted as in record files.
+
+    For ``--format yaml`` output and the unusual records :func:`dumps_fast` cannot write itself.
+    """
+    return yaml.dump(data, Dumper=_FastDumper, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
 
 
 class _Unusual(Exception):
@@ -351,9 +406,9 @@ def _scalar(value: Any) -> str:
 
 
 def _key(key: Any) -> str:
-    if type(key) is not str or not _PLAIN_SAFE.fullmatch(key) or needs_quotes(key):
+    if type(key) is not str or not _PLAIN_SAFE.fullmatch(key):
         raise _Unusual
-    return key  # type: ignore[no-any-return]
+    return json.dumps(key) if needs_quotes(key) else key  # a key `n` or `no` is a boolean to YAML 1.1
 
 
 def _emit_mapping(data: dict[str, Any], indent: str, out: list[str]) -> None:

@@ -22,8 +22,8 @@ from crmctl.core.ids import ID_PATTERN, new_id, slugify
 from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
 from crmctl.core.states import LeadStatus
-from crmctl.core.text import email_key, fold, name_key, phone_key
 from crmctl.core.states import is_closed, stage_ids
+from crmctl.core.text import default_region, email_key, fold, name_key, phone_key, tax_key
 from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, parse_date, resolve_aliases
 from crmctl.l2c.pipeline import imported_history
 from crmctl.io.readers import Table
@@ -86,15 +86,20 @@ def dedupe_keys(rtype: str, mapping: Mapping, book: Book) -> list[str]:
     return list(configured) if configured is not None else DEFAULT_DEDUPE.get(rtype, [])
 
 
-def record_keys(data: dict[str, Any], keys: Iterable[str], name_field: str) -> list[tuple[str, str]]:
-    """The (key, value) pairs a record is known by, for dedupe; empty values give none."""
+def record_keys(data: dict[str, Any], keys: Iterable[str], name_field: str, region: str = "") -> list[tuple[str, str]]:
+    """The (key, value) pairs a record is known by, for dedupe; empty values give none.
+
+    ``region``: phone numbers without ``+`` are read there (``core.text.default_region``).
+    """
     out = []
     for key in keys:
         if key == "email":
             value = email_key(data.get("email"))
+        elif key == "tax_id":
+            value = tax_key(data.get("tax_id"))
         elif key == "phone":
             for part in ("phone", "mobile"):
-                digits = phone_key(data.get(part))
+                digits = phone_key(data.get(part), region)
                 if len(digits) >= 5:
                     out.append(("phone", digits))
             continue
@@ -240,10 +245,11 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
     ref_types = {r.ref or fields[r.field].ref for r in mapping.rules if (r.ref or fields[r.field].ref)}
     indexes = {t: RefIndex(book, t) for t in ref_types | {rtype}}
     keys = dedupe_keys(rtype, mapping, book)
+    region = default_region(book.settings)
     existing = book.records(rtype)
     book_index: dict[tuple[str, str], str] = {}
     for rec in book.live(rtype).values():
-        for pair in record_keys(rec.data, ["ext_id", *keys], schema.name_field):
+        for pair in record_keys(rec.data, ["ext_id", *keys], schema.name_field, region):
             book_index.setdefault(pair, rec.id)
     taken = set(existing)
     defaults = TYPE_DEFAULTS.get(rtype, {})
@@ -281,7 +287,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             row.reasons.append((row.origin.get("id", "id"),
                                 f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
-        pairs = record_keys(row.data, ["ext_id", *keys], schema.name_field)
+        pairs = record_keys(row.data, ["ext_id", *keys], schema.name_field, region)
         ext = fold(str(row.data.get("ext_id") or ""))
         match_id, earlier = "", None
         if explicit:

@@ -9,13 +9,12 @@ that says what to do. Status and owner changes append to the lead's
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.settings import Settings
 from crmctl.core.states import LeadStatus, lead_is_converted, lead_open_statuses
-from crmctl.core.text import name_key, phone_key
 
 Data = dict[str, Any]
 
@@ -136,27 +135,13 @@ def recyclable(leads: Iterable[Record], settings: Settings, today: _dt.date) -> 
     return sorted(out, key=lambda r: r.id)
 
 
-def probable_duplicates(company: str | None, phone: str | None, accounts: Iterable[Record]) -> list[tuple[Record, str]]:
-    """Accounts that look like the lead's company: same name key, or same phone key."""
-    ckey, pkey = name_key(company), phone_key(phone)
-    found: list[tuple[Record, str]] = []
-    for acc in accounts:
-        if acc.merged_into:
-            continue
-        names = {name_key(acc.get("name")), name_key(acc.get("name_en"))} - {""}
-        if ckey and ckey in names:
-            found.append((acc, "name"))
-        elif pkey and len(pkey) >= 7 and phone_key(acc.get("phone")) == pkey:
-            found.append((acc, "phone"))
-    return found
-
-
-def conversion(lead_id: str, data: Data, *, account: Record | None, accounts: Iterable[Record], new_account: bool,
+def conversion(lead_id: str, data: Data, *, account: Record | None, duplicates: Callable[[Data], list[Any]], new_account: bool,
                settings: Settings) -> tuple[Data | None, Data]:
     """What converting makes: new account data (or None when linking one) and the contact's data.
 
     Refuses when the lead cannot be converted, or when a new account would
-    probably duplicate an existing one (then ``--account`` links it).
+    probably duplicate an existing one (then ``--account`` links it);
+    ``duplicates(account_data)`` gives those (``mcr.dupes.Match``, probable first).
     """
     ensure_editable(lead_id, data)
     if data.get("status") == LeadStatus.DISQUALIFIED:
@@ -167,15 +152,16 @@ def conversion(lead_id: str, data: Data, *, account: Record | None, accounts: It
         company = data.get("company")
         if not company:
             raise ValidationError(f"lead {lead_id} has no company; pass --account ACCOUNT or set --company first")
-        if not new_account:
-            dups = probable_duplicates(company, data.get("phone"), accounts)
-            if dups:
-                shown = "; ".join(f"{acc.id} ({acc.get('name')}, same {why})" for acc, why in dups[:3])
-                raise PolicyError(f"{company!r} looks like an existing account: {shown}; "
-                                  f"pass --account {dups[0][0].id} to link it, or --new-account to create one anyway")
         account_data = {"name": company, "owner": data.get("owner"), "industry": data.get("industry"),
-                        "city": data.get("city"), "source": data.get("source"), "lifecycle": "prospect"}
+                        "city": data.get("city"), "source": data.get("source"), "lifecycle": "prospect",
+                        "phone": None}
         account_data = {k: v for k, v in account_data.items() if v}
+        if not new_account:
+            dups = [m for m in duplicates({**account_data, "phone": data.get("phone")}) if m.likely == "probable"]
+            if dups:
+                shown = "; ".join(f"{m.id} ({m.name}, owner {m.owner or 'none'}, same {m.on})" for m in dups[:3])
+                raise PolicyError(f"{company!r} looks like an existing account: {shown}; "
+                                  f"pass --account {dups[0].id} to link it, or --new-account to create one anyway")
     contact: Data = {"name": data.get("name"), "title": data.get("title"), "email": data.get("email"),
                      "phone": data.get("phone"), "owner": data.get("owner")}
     return account_data, {k: v for k, v in contact.items() if v}

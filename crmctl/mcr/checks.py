@@ -1,77 +1,49 @@
 """MCR's checks for ``crmctl check``: probable duplicates, parent loops, broken redirects, coordinates.
 
-Duplicates are found by bucketing every record under its normalised keys
-(``core.text``: full-width and half-width forms, case, punctuation, legal
-suffixes, phone formatting), so the check is linear in the size of the book,
-never pairwise.
+Duplicates are found by bucketing every record under its keys (``mcr.dupes``:
+tax id, names without legal form or place, phones through phonenumbers,
+emails), so the check is linear in the size of the book, never pairwise; only
+probable duplicates are reported (``whois`` also lists possible ones).
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
-from crmctl.core.book import Book, Record
+from crmctl.core.book import Book
 from crmctl.core.errors import Problem
-from crmctl.core.text import email_key, name_key, phone_key
-from crmctl.mcr.rules import coordinate_problems
+from crmctl.core.text import tax_id_problem
+from crmctl.mcr.dupes import book_duplicates
+from crmctl.mcr.rules import coordinate_problems, phone_entry_problems
 
-MIN_PHONE_DIGITS = 7  # shorter keys (extensions, typos) would match unrelated people
-KeyFunc = Callable[[Record], Iterable[tuple[str, str]]]
-
-
-def account_keys(rec: Record) -> Iterator[tuple[str, str]]:
-    for fname in ("name", "name_en", "short_name"):
-        key = name_key(rec.get(fname))
-        if len(key) >= 2:
-            yield "name", key
-    phone = phone_key(rec.get("phone"))
-    if len(phone) >= MIN_PHONE_DIGITS:
-        yield "phone", phone
-    if rec.get("tax_id"):
-        yield "tax id", name_key(rec.get("tax_id"))
+FIELD_OF = {"name": "name", "phone": "phone", "email": "email", "tax id": "tax_id"}
 
 
-def contact_keys(rec: Record) -> Iterator[tuple[str, str]]:
-    if rec.get("email"):
-        yield "email", email_key(rec.get("email"))
-    for fname in ("phone", "mobile"):
-        phone = phone_key(rec.get(fname))
-        if len(phone) >= MIN_PHONE_DIGITS:
-            yield "phone", phone
-    name = name_key(rec.get("name"))
-    if name:
-        # the same name at the same account, not two people called 王伟 anywhere
-        yield "name", f"{name}@{rec.get('account')}"
-
-
-def duplicates(book: Book, rtype: str, keys: KeyFunc) -> Iterator[Problem]:
-    """One problem per probable duplicate, naming the older record and the merge command."""
-    buckets: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for rec in book.all(rtype):
-        if rec.get("merged_into"):
-            continue
-        for kind, key in set(keys(rec)):
-            buckets[(kind, key)].append(rec)
-    reported: set[tuple[str, str]] = set()
+def duplicates(book: Book, rtype: str) -> Iterator[Problem]:
+    """One problem per probable duplicate (``mcr.dupes``), naming the older record and the merge command."""
     noun = rtype[:-1]
-    for (kind, _), recs in sorted(buckets.items()):
-        if len(recs) < 2:
-            continue
-        recs = sorted(recs, key=lambda r: (str(r.get("created") or ""), r.id))
-        first = recs[0]
-        for rec in recs[1:]:
-            if (first.id, rec.id) in reported:
-                continue
-            reported.add((first.id, rec.id))
-            field = {"name": "name", "phone": "phone", "email": "email", "tax id": "tax_id"}[kind]
-            yield Problem(rec.path, rec.line(field),
-                          f"probable duplicate of {noun} {first.id} ({first.name}): same {kind}; "
-                          f"merge it with `crmctl {noun} merge {first.id} {rec.id}`", "duplicate")
+    for first, rec, kind in book_duplicates(book, rtype):
+        yield Problem(rec.path, rec.line(FIELD_OF.get(kind, "name")),
+                      f"probable duplicate of {noun} {first.id} ({first.name}): same {kind}; "
+                      f"merge it with `crmctl {noun} merge {first.id} {rec.id}`", "duplicate")
 
 
 def check_duplicates(book: Book) -> Iterator[Problem]:
-    yield from duplicates(book, "accounts", account_keys)
-    yield from duplicates(book, "contacts", contact_keys)
+    yield from duplicates(book, "accounts")
+    yield from duplicates(book, "contacts")
+
+
+def check_tax_ids(book: Book) -> Iterator[Problem]:
+    """A tax id that claims to be a USCC or an EU VAT number and fails its check digits (hand edits, imports)."""
+    for rec in book.all("accounts"):
+        problem = tax_id_problem(rec.get("tax_id"))
+        if problem and not rec.get("merged_into"):
+            yield Problem(rec.path, rec.line("tax_id"), problem, "schema")
+
+
+def check_phone_entries(book: Book) -> Iterator[Problem]:
+    for rec in book.all("contacts"):
+        for problem in phone_entry_problems(rec.data):
+            yield Problem(rec.path, rec.line("phones"), problem, "schema")
 
 
 def check_parent_loops(book: Book) -> Iterator[Problem]:
@@ -117,4 +89,4 @@ def check_coordinates(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("lat"), message, "schema")
 
 
-CHECKS = (check_duplicates, check_parent_loops, check_redirects, check_coordinates)
+CHECKS = (check_duplicates, check_tax_ids, check_phone_entries, check_parent_loops, check_redirects, check_coordinates)

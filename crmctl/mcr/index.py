@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import zlib
 from collections import defaultdict
-from typing import Any
 
 from crmctl.core import jsonio
 from crmctl.core.book import Book

@@ -2,8 +2,10 @@
 
 References are found from the schemas, not from a list kept here: every field
 whose ``Field.ref`` names the merged type (single refs and lists of refs), and
-inside structured fields (maps and lists of mappings) every key that names the
-type (``account:``, ``contact:``), as in a lead's ``converted`` map. Audit
+inside structured fields (maps and lists of mappings, at any depth) every key
+that names the type, singular or plural, holding an id or a list of ids: a
+lead's ``converted: {account: ..}``, a price book's ``applies_to: {accounts:
+[..]}``. crm.yaml holds no record ids (its ``accounts:`` keys name fields). Audit
 trails (``*history``) are left as they were written. So a new record type that
 references accounts or contacts is covered without touching this module.
 
@@ -85,29 +87,43 @@ def _names_type(key: str, rtype: str) -> bool:
     return ALIASES.get(key, key) == rtype
 
 
+def _swap_list(items: list[Any], old: str, new: str) -> list[Any]:
+    """A list of ids with ``old`` replaced by ``new``; a list that named both keeps the survivor once."""
+    if old not in items:
+        return items
+    out: list[Any] = []
+    for item in items:
+        item = new if item == old else item
+        if item not in out:
+            out.append(item)
+    return out
+
+
 def _swap(value: Any, f: Field, rtype: str, old: str, new: str) -> Any:
     """``value`` of field ``f`` with references to ``old`` pointing at ``new`` (same object if none)."""
     if f.ref == rtype and f.kind == "ref":
         return new if value == old else value
-    if f.ref == rtype and f.kind == "list" and isinstance(value, list) and old in value:
-        out: list[Any] = []
-        for item in value:
-            item = new if item == old else item
-            if item not in out:  # a list that named both keeps the survivor once
-                out.append(item)
-        return out
-    if f.kind == "map" and isinstance(value, dict):
-        return _swap_mapping(value, rtype, old, new)
-    if f.kind == "records" and isinstance(value, list) and not f.name.endswith("history"):
-        swapped = [_swap_mapping(i, rtype, old, new) if isinstance(i, dict) else i for i in value]
-        return value if all(s is i for s, i in zip(swapped, value)) else swapped
+    if f.ref == rtype and f.kind == "list" and isinstance(value, list):
+        return _swap_list(value, old, new)
+    if f.kind in ("map", "records") and not f.name.endswith("history"):
+        return _swap_nested(value, rtype, old, new, names_type=False)
     return value
 
 
-def _swap_mapping(mapping: dict[str, Any], rtype: str, old: str, new: str) -> dict[str, Any]:
-    if not any(_names_type(k, rtype) and v == old for k, v in mapping.items()):
-        return mapping
-    return {k: (new if _names_type(k, rtype) and v == old else v) for k, v in mapping.items()}
+def _swap_nested(value: Any, rtype: str, old: str, new: str, names_type: bool) -> Any:
+    """Inside structured fields: under any key that names the type (``account:``, ``accounts: [..]``,
+    at any depth), ids move; everything else is walked. Unchanged values come back as the same object."""
+    if isinstance(value, dict):
+        swapped = {k: _swap_nested(v, rtype, old, new, _names_type(str(k), rtype)) for k, v in value.items()}
+        return value if all(swapped[k] is value[k] for k in value) else swapped
+    if isinstance(value, list):
+        if names_type and all(isinstance(i, str) for i in value):
+            return _swap_list(value, old, new)
+        items = [_swap_nested(i, rtype, old, new, names_type) for i in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    if names_type and value == old:
+        return new
+    return value
 
 
 def plan(book: Book, rtype: str, a_ref: str, b_ref: str, by: str | None, at: str) -> Plan:
@@ -149,6 +165,8 @@ def plan(book: Book, rtype: str, a_ref: str, b_ref: str, by: str | None, at: str
                 survivor[key] = merged
         elif key == "consent" and isinstance(value, dict):
             survivor[key] = {**value, **survivor[key]}
+    if rtype == "contacts":
+        _keep_every_way_to_reach(survivor, b.data, result, f"{rtype}/{a.id}")
     if rtype == "accounts" and survivor.get("parent") and survivor.get("parent") != a.data.get("parent"):
         try:
             account_rule(book, a.id, survivor)
@@ -164,3 +182,20 @@ def plan(book: Book, rtype: str, a_ref: str, b_ref: str, by: str | None, at: str
     result.writes[(rtype, b.id)] = redirect
     result.moves.append(Move(f"{rtype}/{b.id}", "merged_into", None, a.id))
     return result
+
+
+def _keep_every_way_to_reach(survivor: dict[str, Any], merged: dict[str, Any], result: Plan, where: str) -> None:
+    """The merged contact's emails and phones that the survivor lacks join its ``emails`` and ``phones``."""
+    from crmctl.io.vcard import emails_of, phones_of
+
+    emails = [e for e in emails_of(merged) if e not in emails_of(survivor)]
+    if emails:
+        before = survivor.get("emails")
+        survivor["emails"] = [*(before or []), *emails]
+        result.moves.append(Move(where, "emails", before, survivor["emails"]))
+    numbers = {n for _, n in phones_of(survivor)}
+    phones = [{"type": k, "number": n} for k, n in phones_of(merged) if n not in numbers]
+    if phones:
+        before = survivor.get("phones")
+        survivor["phones"] = [*(before or []), *phones]
+        result.moves.append(Move(where, "phones", before, survivor["phones"]))

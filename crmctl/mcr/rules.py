@@ -13,6 +13,7 @@ from crmctl.core.book import Book
 from crmctl.core.edit import follow_chain
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import to_decimal
+from crmctl.core.text import tax_id_problem
 
 BOUNDS = {"lat": Decimal(90), "lon": Decimal(180)}
 
@@ -41,6 +42,22 @@ def coordinate_problems(data: dict[str, Any]) -> Iterator[str]:
                 yield f"{prefix}{key}: {value} is out of range (-{bound}..{bound})"
 
 
+PHONE_KINDS = ("work", "cell", "home", "fax", "pager", "other")
+
+
+def phone_entry_problems(data: dict[str, Any]) -> Iterator[str]:
+    """Each of a contact's extra ``phones`` is ``{type, number}`` with a known type and a phone number."""
+    from crmctl.core.schema import PHONE
+
+    for i, entry in enumerate(data.get("phones") or []):
+        if not isinstance(entry, dict) or set(entry) - {"type", "number"}:
+            yield f"phones[{i}]: write it as {{type: work|cell|home|fax|pager|other, number: ...}}"
+        elif not PHONE.match(str(entry.get("number") or "")):
+            yield f"phones[{i}].number: {entry.get('number')!r} is not a phone number"
+        elif str(entry.get("type") or "other") not in PHONE_KINDS:
+            yield f"phones[{i}].type: {entry.get('type')!r} is not one of {', '.join(PHONE_KINDS)}"
+
+
 def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
     parent = data.get("parent")
     if parent:
@@ -49,6 +66,9 @@ def account_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
             raise ValidationError(f"account {rid}: parent {parent} was merged into {target.merged_into}; use that instead")
     parent_chain(book, parent, rid)
     for problem in coordinate_problems(data):
+        raise ValidationError(f"account {rid}: {problem}")
+    problem = tax_id_problem(data.get("tax_id"))
+    if problem:
         raise ValidationError(f"account {rid}: {problem}")
 
 
@@ -70,3 +90,5 @@ def contact_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
             raise ValidationError(f"contact {rid}: consent.{key}: unknown channel; channels are {', '.join(channels)}")
         if not isinstance(value, bool):
             raise ValidationError(f"contact {rid}: consent.{key}: {value!r} is not true or false")
+    for problem in phone_entry_problems(data):
+        raise ValidationError(f"contact {rid}: {problem}")

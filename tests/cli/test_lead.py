@@ -123,7 +123,7 @@ def test_convert_points_out_a_probable_duplicate_account(run: Run, book: Path) -
     lid = lead(run, "--owner", "rex", "--name", "Li", "--company", "ＡＣＭＥ Industries Co., Ltd.")
     before = commits(book)
     line = fails(run, "lead", "convert", lid)
-    assert "looks like an existing account: acme (ACME Industries, same name)" in line and "--account acme" in line
+    assert "looks like an existing account: acme (ACME Industries, owner rex, same name)" in line and "--account acme" in line
     assert commits(book) == before
     ok(run, "lead", "convert", lid, "--new-account", "--no-opp")
     assert len(json.loads(ok(run, "account", "list", "--format", "json"))) == 3

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, git, invoke
+from tests.conftest import Run, git
 from tests.cpq.conftest import NOW, cpq, cpq_book, new_quote, write_catalog  # noqa: F401 - fixtures
 
 

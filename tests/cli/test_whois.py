@@ -24,6 +24,7 @@ def test_whois_finds_owners_across_leads_contacts_and_accounts(run: Run) -> None
     company = {(r["type"], r["id"] if r["type"] == "account" else "", r["matched_on"]) for r in whois(run, "acme industries")}
     assert ("account", "acme", "name") in company and ("lead", "", "company") in company
     assert whois(run, "BOB STONE") == [{"type": "lead", "id": pooled, "name": "Bob Stone", "company": "Stone Works",
-                                        "owner": "(pool)", "status": "new", "matched_on": "name"}]
+                                        "owner": "(pool)", "status": "new", "matched_on": "name",
+                                        "likely": "probable", "score": 100}]
     assert whois(run, "宝钢机械有限公司")[0]["id"] == "baosteel"
     assert whois(run, "nobody at all") == []

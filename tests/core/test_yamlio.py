@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from crmctl.core import yamlio
 from crmctl.core.errors import LoadError
+from tests.yaml11 import YAML_1_1_EXAMPLES, assert_text_stays_text, texts_that_look_like_something, yaml_1_1_special
 
 
 def load(text: str) -> dict:
@@ -138,3 +139,50 @@ def test_fast_writer_writes_the_file_the_round_trip_writer_writes() -> None:
              "name": "上海 科技", "n": 5, "done": True, "tags": ["a", "b c"], "e": [], "m": {},
              "steps": [{"id": "x", "done": True, "sub": {"a": "b"}, "l": ["q"]}, {"id": "y"}], "phone": "+86 21 1234"}
     assert yamlio.dumps_fast(visit) == yamlio.dumps(visit)
+
+
+# ---------------------------------------------------------------- YAML 1.1 readers
+
+@pytest.mark.parametrize("value", YAML_1_1_EXAMPLES)
+def test_every_yaml_1_1_special_scalar_is_written_quoted(value: str) -> None:
+    assert yaml_1_1_special(value) or value[0].isdigit()  # the list is what it says (1e3 is 1.2's float)
+    data = {"v": value, "tags": [value, "x"], "m": {"k": value}}
+    for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data), yamlio.dump_data([data])):
+        assert_text_stays_text(text, data if not text.startswith("-") else [data])
+    assert yamlio.needs_quotes(value)
+
+
+@pytest.mark.parametrize("key", ["y", "n", "no", "on", "=", "<<", "0777", "null"])
+def test_keys_that_yaml_1_1_reads_as_something_else_are_quoted(key: str) -> None:
+    # a custom field named `n` would be the boolean key false to a YAML 1.1 reader
+    data = {"name": "x", key: "v", "m": {key: 1}}
+    for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data)):
+        assert_text_stays_text(text, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(keys, texts_that_look_like_something, min_size=1, max_size=6))
+def test_any_text_is_read_back_as_the_same_text_by_a_yaml_1_1_reader(data: dict) -> None:
+    data = _normalise(data)
+    for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data)):
+        assert_text_stays_text(text, data)
+
+
+@pytest.mark.parametrize("plain, value", [("y", "y"), ("no", "no"), ("1:20", "1:20"), ("~x", "~x"), ("0777", 777),
+                                          ("1_000", "1_000"), ("0o17", 15)])
+def test_a_rewrite_quotes_what_a_hand_edit_left_plain(plain: str, value) -> None:
+    # a hand-edited `note: no` is text to us; the next write makes it text to every reader
+    original = f"# mine\nname: ACME\nnote: {plain}   # keep\ntags: [{plain}, b]\n"
+    data = load(original)
+    assert data["note"] == value
+    out = yamlio.dumps({**data, "name": "ACME Ltd"}, original)
+    assert out.startswith("# mine\nname: ACME Ltd\n") and "# keep" in out
+    assert_text_stays_text(out, {**data, "name": "ACME Ltd"})
+
+
+@pytest.mark.parametrize("value", ["\x1f\nline", "x\x85y", "a\u2028b\nc", "tab\x07bell\n"])
+def test_control_characters_and_odd_line_breaks_are_written_escaped(value: str) -> None:
+    # a `|` block cannot hold \x1f (readers refuse the file) and NEL or U+2028 would read back as a new line
+    data = {"notes": value}
+    for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data)):
+        assert_text_stays_text(text, data)

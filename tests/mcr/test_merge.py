@@ -119,3 +119,62 @@ def test_a_merged_record_cannot_be_merged_again(run: Run, dupes: Path) -> None:
     into = run("account", "merge", "acme-2", "baosteel")
     assert into.exit_code == 1 and err_line(into) == "error: account acme-2 was merged into acme; merge into acme instead"
     assert head(dupes) == before and clean(dupes)
+
+
+# ---------------------------------------------------------------- every kind of reference, driven from the schemas
+def ref_fields(rtype: str) -> set[tuple[str, str]]:
+    """(type, field) of every field whose schema says it holds an id of ``rtype``."""
+    from crmctl.core.schemas import TYPES, get_schema
+
+    return {(t, f.name) for t in TYPES for f in get_schema(t).fields if f.ref == rtype and f.name != "merged_into"}
+
+
+EVERY_REFERENCE = [
+    ("accounts", "old-acc", {"name": "Old ACME", "tier": "A"}),
+    ("accounts", "old-acc-sub", {"name": "Old ACME Sub", "parent": "old-acc"}),
+    ("contacts", "old-c", {"name": "Li Lei", "account": "old-acc", "email": "li@old.example", "mobile": "+86 138 0000 9999"}),
+    ("contacts", "c-low", {"name": "Han", "account": "old-acc", "reports_to": "old-c"}),
+    ("leads", "l1", {"name": "Li Lei", "status": "converted", "converted": {"account": "old-acc", "contact": "old-c"}}),
+    ("opportunities", "op1", {"name": "Deal", "account": "old-acc", "stage": "proposal", "contacts": ["old-c", "c-low"]}),
+    ("quotes", "q1", {"account": "old-acc", "contact": "old-c", "status": "draft", "currency": "CNY"}),
+    ("orders", "o1", {"number": "SO-9", "account": "old-acc", "date": "2026-01-01", "currency": "CNY", "total": "10.00"}),
+    ("payments", "p1", {"order": "o1", "account": "old-acc", "date": "2026-01-02", "amount": "10.00", "currency": "CNY"}),
+    ("visits", "v1", {"account": "old-acc", "rep": "rex", "type": "onsite", "status": "completed", "date": "2026-02-01",
+                      "contacts": ["old-c"]}),
+    # a negotiated price: the list inside a nested mapping that the old merge left behind
+    ("pricebooks", "acme-deal", {"name": "ACME deal", "currency": "CNY", "applies_to": {"accounts": ["old-acc", "baosteel"]},
+                                 "entries": [{"product": "x", "price": "465000.00"}]}),
+]
+
+
+def test_merge_leaves_no_reference_to_the_merged_ids(run: Run, book: Path, now: str) -> None:
+    put(book, EVERY_REFERENCE)
+    covered = {(t, f) for t, _, d in EVERY_REFERENCE for f, v in d.items() if "old-acc" in str(v) or "old-c" in str(v)}
+    # the fixture uses every field any schema declares as an account or contact reference
+    assert ref_fields("accounts") | ref_fields("contacts") <= covered
+    assert run("contact", "merge", "c-low", "old-c").exit_code == 0
+    assert run("account", "merge", "acme", "old-acc").exit_code == 0
+    for path in sorted((book / "records").rglob("*.yaml")):
+        if path.stem in ("old-acc", "old-c"):
+            continue  # the redirects themselves
+        data = yamlio.load_path(str(path))[0]
+        live = {k: v for k, v in data.items() if not k.endswith("history")}
+        assert "old-acc" not in json.dumps(live) and "old-c" not in json.dumps(live), path
+    assert load(book, "pricebooks", "acme-deal")["applies_to"] == {"accounts": ["acme", "baosteel"]}
+    survivor = load(book, "contacts", "c-low")
+    assert (survivor["email"], survivor["mobile"]) == ("li@old.example", "+86 138 0000 9999")  # filled from the merged one
+
+
+def test_every_command_follows_a_redirect_and_says_so(run: Run, dupes: Path) -> None:
+    assert run("account", "merge", "acme", "acme-2").exit_code == 0
+    note = "note: account acme-2 was merged into acme; using acme"
+    opp = run("opp", "add", "--name", "New deal", "--account", "acme-2", "--format", "json")
+    assert opp.exit_code == 0, opp.output
+    assert json.loads(opp.stdout)["account"] == "acme" and note in opp.stderr  # it used to write onto the redirect
+    contact = run("contact", "add", "--name", "New Person", "--account", "acme-2", "--format", "json")
+    assert contact.exit_code == 0, contact.output  # it used to refuse
+    assert json.loads(contact.stdout)["account"] == "acme" and note in contact.stderr
+    visit = run("visit", "add", "--account", "acme-2", "--date", "2026-12-01", "--type", "onsite", "--rep", "rex")
+    assert visit.exit_code == 0 and note in visit.stderr, visit.output
+    shown = run("account", "show", "acme-2", "--format", "json")
+    assert json.loads(shown.stdout)["id"] == "acme" and note in shown.stderr
