@@ -21,12 +21,11 @@ from crmctl.core.errors import CrmError
 from crmctl.core.ids import ID_PATTERN, new_id, slugify
 from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
-from crmctl.core.states import LeadStatus
-from crmctl.core.states import is_closed, stage_ids
+from crmctl.core.states import LeadStatus, is_closed, stage_ids
 from crmctl.core.text import default_region, email_key, fold, name_key, phone_key, tax_key
 from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, parse_date, resolve_aliases
-from crmctl.l2c.pipeline import imported_history
 from crmctl.io.readers import Table
+from crmctl.l2c.pipeline import imported_history
 
 ON_DUPLICATE = ("skip", "update", "error")
 # what makes two records one, per type, when neither the mapping nor crm.yaml says
