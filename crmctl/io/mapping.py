@@ -238,16 +238,16 @@ def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
 def resolve_aliases(mapping: Mapping, columns: list[str]) -> Mapping:
     """The mapping with each header it names replaced by the spelling ``columns`` use.
 
-    A header missing from the file whose alias is present (``Name`` for ``Opportunity Name``; case is
-    ignored, so Data Loader's ``NAME`` matches too) is read from that column; otherwise nothing changes.
+    A header missing from the file is read from the column spelled like it in another case (Data
+    Loader's ``COMPANY`` for ``Company``) or from one of its aliases (``Name`` for ``Opportunity Name``,
+    case ignored too); otherwise nothing changes and :func:`check_mapping` says what is missing.
     """
-    if not mapping.aliases:
-        return mapping
     by_fold = {c.casefold(): c for c in columns}
     rename: dict[str, str] = {}
-    for header, others in mapping.aliases.items():
+    for header in sorted(mapping.columns() | set(mapping.ignore) | set(mapping.aliases)):
         if header in columns:
             continue
+        others = mapping.aliases.get(header, ())
         found = next((by_fold[o.casefold()] for o in (header, *others) if o.casefold() in by_fold), None)
         if found is not None:
             rename[header] = found
@@ -327,17 +327,33 @@ def render_template(template: str, row: dict[str, Any]) -> str:
     return re.sub(r"\s+", " ", _TEMPLATE.sub(fill, template)).strip()
 
 
-def translate(rule: Rule, value: Any) -> Any:
-    if not rule.translate or value is None:
-        return value
-    text = str(value)
+def _spelling(text: str) -> str:
+    # "IN_PROGRESS", "In Progress" and "in-progress" are one value (HubSpot writes internal names and labels)
+    return re.sub(r"[\s_\-]+", " ", fold(text)).strip()
+
+
+def _lookup(rule: Rule, text: str) -> Any:
+    """The book value ``text`` translates to: exact, then however cased or separated; else _NOTHING."""
     if text in rule.translate:
         return rule.translate[text]
-    folded = fold(text)
-    for key, target in rule.translate.items():
-        if fold(key) == folded:
-            return target
+    wanted = _spelling(text)
+    return next((target for key, target in rule.translate.items() if _spelling(key) == wanted), _NOTHING)
+
+
+def translate(rule: Rule, value: Any) -> Any:
+    """A cell through the rule's ``translate`` table; a value not in it stays, or becomes ``otherwise``."""
+    if not rule.translate or value is None:
+        return value
+    found = _lookup(rule, str(value))
+    if found is not _NOTHING:
+        return found
     return value if rule.otherwise is _NOTHING else rule.otherwise
+
+
+def fell_back(rule: Rule, value: Any) -> bool:
+    """Whether ``value`` is unknown to the rule's table and so became its ``otherwise`` (imports report it)."""
+    return bool(rule.translate) and rule.otherwise is not _NOTHING and value is not None and \
+        _lookup(rule, str(value)) is _NOTHING
 
 
 def parse_date(text: str, formats: tuple[str, ...]) -> str:
@@ -439,8 +455,12 @@ def _set(data: dict[str, Any], name: str, value: Any) -> None:
 
 
 def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: Settings,
-              fields: dict[str, Field]) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
+              fields: dict[str, Field], fallbacks: dict[tuple[str, str, str], int] | None = None
+              ) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
     """One row's data, which column each field came from, and every (column, reason) wrong with it.
+
+    ``fallbacks`` counts each (column, value, otherwise) where a value not in a ``translate`` table
+    became the rule's ``otherwise``, so the import can say so.
 
     ``fields`` maps each target name to its Field (see :func:`field_of`), looked up once per import.
     """
@@ -465,6 +485,9 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         value = row.get(rule.column)
         if isinstance(value, str):
             value = value.strip() or None
+        if fallbacks is not None and fell_back(rule, value):
+            key = (rule.column, str(value), str(rule.otherwise))
+            fallbacks[key] = fallbacks.get(key, 0) + 1
         value = translate(rule, value)
         if value in (None, "") and rule.default is not None:
             value = rule.default
