@@ -1,4 +1,4 @@
-"""``crmctl import TYPE FILE``: batch import from CSV, JSON or NDJSON, all or nothing.
+"""``crmctl import TYPE FILE``: batch import from CSV, JSON, NDJSON or YAML, all or nothing.
 
 The planning is :func:`crmctl.io.importer.plan_import`; this module reads the
 input, shows the bad rows or the counts, and writes the planned records and
@@ -29,7 +29,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Mapping file (YAML): columns to fields, constants, translations, dates, references."),
         click.option("--preset", type=click.Choice(PRESETS), help="Shipped mapping for a CRM's CSV export."),
         click.option("--input-format", type=click.Choice(readers.FORMATS),
-                     help="csv, json or ndjson (default: from the file name, else from its first character)."),
+                     help="csv, json, ndjson or yaml (default: from the file name, else from its first character)."),
         click.option("--encoding", metavar="NAME", help="Text encoding (default: UTF-8 with or without BOM, else GB18030)."),
         click.option("--delimiter", metavar="CHAR", help="CSV delimiter: a character, or tab (default: sniffed)."),
         click.option("--on-duplicate", type=click.Choice(importer.ON_DUPLICATE), default="skip", show_default=True,
@@ -152,6 +152,11 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
     _emit_counts(counts, fmt)
     if plan.unmapped:
         click.echo(f"note: columns not imported: {', '.join(plan.unmapped)}", err=True)
+    if plan.kept:
+        types = sorted({t for t, _ in plan.kept})
+        click.echo(f"note: {len(plan.kept)} link(s) to {', '.join(types)} not in the book yet were kept as given "
+                   f"({', '.join(i for _, i in plan.kept[:3])}{' ...' if len(plan.kept) > 3 else ''}); import "
+                   f"{', '.join(types)} next (`crmctl check` reports them until then)", err=True)
     for line in importer.fallback_notes(plan):
         click.echo(f"note: {shown}: {line}", err=True)
     if dry_run:
@@ -200,7 +205,7 @@ def import_command(rtype: str, name: str = "import") -> click.Command:
     def command(app: App, file: str, **options: Any) -> None:
         run_import(app, fixed, file, **options)
 
-    command.help = (f"Import {fixed} from a CSV, JSON or NDJSON FILE ('-' for stdin); same as `crmctl import {fixed}`.\n\n"
+    command.help = (f"Import {fixed} from a CSV, JSON, NDJSON or YAML FILE ('-' for stdin); same as `crmctl import {fixed}`.\n\n"
                     "All or nothing unless --skip-invalid; a re-run changes nothing.")
     return command
 
@@ -211,7 +216,7 @@ def import_command(rtype: str, name: str = "import") -> click.Command:
 @_options
 @pass_app
 def cli(app: App, rtype: str, file: str, **options: Any) -> None:
-    """Import records of TYPE from a CSV, JSON or NDJSON FILE ('-' for stdin).
+    """Import records of TYPE from a CSV, JSON, NDJSON or YAML FILE ('-' for stdin).
 
     TYPE is any record type (accounts, contacts, leads, opportunities,
     products, users, pricebooks, orders, payments, visits; singular works).

@@ -68,6 +68,7 @@ class Plan:
     unmapped: list[str] = field(default_factory=list)
     # (column, value, otherwise) -> rows: values a translate table did not know, given its `otherwise`
     fallbacks: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # back links to records not in the book yet
 
     @property
     def counts(self) -> dict[str, int]:
@@ -182,18 +183,24 @@ class _Row:
     reasons: list[tuple[str, str]]
     id: str = ""
     action: Action | None = None
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (type, id) back links to records still to come
 
 
-def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: str | None) -> Any:
-    """Replace Ref placeholders (of type ``only``, or all but ``skip``) by ids."""
+def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: str | None,
+             kept: list[tuple[str, str]]) -> Any:
+    """Replace Ref placeholders (of type ``only``, or all but ``skip``) by ids; ``kept`` gets the back links
+    left as given because their record is not in the book yet."""
     if isinstance(value, list):
-        return [_resolve(v, indexes, only, skip) for v in value]
+        return [_resolve(v, indexes, only, skip, kept) for v in value]
     if isinstance(value, Ref) and (only is None or value.type == only) and value.type != skip:
         try:
             return indexes[value.type].find(value)
         except CrmError:
             if value.missing == "blank":
                 return None
+            if value.missing == "keep" and ID_PATTERN.match(value.text.strip()):
+                kept.append((value.type, value.text.strip()))
+                return value.text.strip()
             raise
     return value
 
@@ -201,7 +208,7 @@ def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: s
 def _resolve_row(row: _Row, indexes: dict[str, RefIndex], only: str | None = None, skip: str | None = None) -> None:
     for name in list(row.data):
         try:
-            resolved = _resolve(row.data[name], indexes, only, skip)
+            resolved = _resolve(row.data[name], indexes, only, skip, row.kept)
         except CrmError as exc:
             row.reasons.append((row.origin.get(name, name), f"{name}: {exc}"))
             continue
@@ -351,6 +358,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             plan.rejected.append(Rejected(row.number, row.cells, row.reasons))
         elif row.action is not None and not (row.action.op == "update" and row.action.data == existing[row.id].data):
             plan.actions.append(row.action)  # an update that changes no value is no update
+            plan.kept.extend(row.kept)
     return plan
 
 
@@ -364,6 +372,8 @@ def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
     stage_now = str(row.data.get("stage") or "")
     if stage_now not in stage_ids(settings):
         return  # the schema check says so
+    if row.data.get("stage_history"):
+        return  # the file brings the history itself (a crmctl export): it is kept as it is
     entered: dict[str, str] = {}
     for column, stage_id in mapping.stage_dates.items():
         cell = str(row.cells.get(column) or "").strip()
@@ -390,7 +400,8 @@ def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
 def _more_reasons(row: _Row, schema: Schema, settings: Any, defaults: dict[str, Any]) -> None:
     """A row already rejected: also say what else is wrong with it, so one fix round is enough."""
     reported = {column for column, _ in row.reasons}
-    known = {**defaults, **{k: v for k, v in row.data.items() if not _has_ref(v, schema.type) and not isinstance(v, Ref)}}
+    known = {**defaults, **{k: v for k, v in row.data.items()
+                            if k != "id" and not _has_ref(v, schema.type) and not isinstance(v, Ref)}}
     for fname, message in validate(schema, known, settings):
         column = row.origin.get(fname, fname)
         if column not in reported and not (message.endswith("is required") and

@@ -223,8 +223,17 @@ def identity_mapping(columns: list[str], schema: Schema, settings: Settings) -> 
         if top not in known:
             raise CrmError(f"column {col!r} is not a field of {schema.type}; map it with --mapping FILE "
                            f"(fields: {', '.join(sorted(known))})")
-        rules.append(Rule(col, name))
+        rules.append(Rule(col, name, missing="keep" if _back_link(schema, top) else "reject"))
     return Mapping(rules=rules)
+
+
+def _back_link(schema: Schema, name: str) -> bool:
+    """A read-only reference whose target points back (a quote's ``order``, written when the order was made
+    from it): in an export the two records name each other, so one of them must come in first."""
+    from crmctl.core.schemas import get_schema
+
+    f = schema.field(name)
+    return bool(f and f.readonly and f.ref and any(g.ref == schema.type for g in get_schema(f.ref).fields))
 
 
 def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
@@ -444,6 +453,19 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
     return value
 
 
+def _list_cell(text: str, split: str) -> list[Any]:
+    """A list cell: a JSON array (as ``crmctl export`` writes lists of values with separators in them), else
+    parts split on ``split`` (default ``,`` or ``;``)."""
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError("starts with [ but is not a JSON array") from None
+        if isinstance(parsed, list):
+            return parsed
+    return [part.strip() for part in re.split(split or "[,;]", text) if part.strip()]
+
+
 def _set(data: dict[str, Any], name: str, value: Any) -> None:
     top, _, sub = name.partition(".")
     if sub:
@@ -499,7 +521,7 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         kind = rule.kind or f.kind
         try:
             if kind == "list" and not isinstance(value, list):
-                value = [part.strip() for part in re.split(rule.split or "[,;]", str(value)) if part.strip()]
+                value = _list_cell(str(value), rule.split)
             if kind == "list":
                 inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
                 converted: Any = [convert(v, f.item, inner, rule, settings, mapping.date_formats) for v in value]

@@ -142,7 +142,9 @@ def imported_history(stage_now: str, entered: dict[str, str], closed_on: str | N
     ``entered``: stage id -> ISO day the deal entered it (a mapping's ``stage_dates``); ``closed_on``:
     the day a won or lost deal closed; ``created``: the creation day when the file has one. The deal
     is taken to exist from ``created``, else from the first day known (nothing is invented before it:
-    a deal first seen in qualification starts there). Moves carry the day only and ``by: null``.
+    a deal first seen in qualification starts there; with stage dates and an earlier ``created`` it
+    starts in the first stage). Without stage dates a closed deal gets no history, only its creation
+    day (``created`` or ``closed_on``). Moves carry the day only and ``by: null``.
     Returns ``(history, created)``; ValueError says why the dates do not tell one story.
     """
     ids = stage_ids(settings)
@@ -164,7 +166,7 @@ def imported_history(stage_now: str, entered: dict[str, str], closed_on: str | N
         raise ValueError(f"the deal is in stage {stage_now} but its dates end elsewhere ({told})")
     history: list[dict[str, Any]] = []
     current = start
-    if created and created[:10] < first_day and start != first_stage(settings):
+    if entered and created and created[:10] < first_day and start != first_stage(settings):
         current = first_stage(settings)
         points.insert(0, (created[:10], 0, current))
     for day, _, to in points:
