@@ -8,6 +8,8 @@ builds the same command for one fixed type, so ``lead import`` can be
 """
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import hashlib
 import os
 import sys
@@ -20,6 +22,7 @@ from crmctl.core.book import now_iso
 from crmctl.core.errors import CrmError
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.io import importer, readers
+from crmctl.io.dates import check_formats
 from crmctl.io.mapping import PRESETS, Mapping, identity_mapping, load_mapping, load_preset
 
 
@@ -30,7 +33,12 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--preset", type=click.Choice(PRESETS), help="Shipped mapping for a CRM's CSV export."),
         click.option("--input-format", type=click.Choice(readers.FORMATS),
                      help="csv, json, ndjson or yaml (default: from the file name, else from its first character)."),
-        click.option("--encoding", metavar="NAME", help="Text encoding (default: UTF-8 with or without BOM, else GB18030)."),
+        click.option("--encoding", metavar="NAME",
+                     help="Text encoding, e.g. cp1252 or gb18030 (default: UTF-8, a byte order mark, else detected; "
+                          "a file whose encoding is not certain is refused)."),
+        click.option("--date-format", metavar="FORMAT",
+                     help="The file's date order, e.g. %d/%m/%Y, or excel (serial day numbers); replaces the "
+                          "mapping's date_format. ISO dates are always read; without a format nothing else is."),
         click.option("--delimiter", metavar="CHAR", help="CSV delimiter: a character, or tab (default: sniffed)."),
         click.option("--on-duplicate", type=click.Choice(importer.ON_DUPLICATE), default="skip", show_default=True,
                      help="A row matching a record (ext_id, email, phone, name...): skip it, update it, or fail."),
@@ -55,6 +63,19 @@ def _read_input(file: str) -> bytes:
             return handle.read()
     except OSError as exc:
         raise CrmError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def encodings(settings: Any) -> tuple[str, ...]:
+    """crm.yaml ``imports.encodings``: the encodings detection chooses among (each checked to exist)."""
+    names = settings.get("imports.encodings") or readers.DETECTED
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise CrmError("crm.yaml: imports.encodings is a list of encodings, like [cp1252, gb18030]")
+    for name in names:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise CrmError(f"crm.yaml: imports.encodings: unknown encoding {name!r}; try cp1252, gb18030, big5") from None
+    return tuple(names)
 
 
 def _writable(folder: str) -> bool:
@@ -102,18 +123,25 @@ def _summarise_rejected(plan: importer.Plan, file: str, reject_file: str, dry_ru
 
 def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset: str | None, input_format: str | None,
                encoding: str | None, delimiter: str | None, on_duplicate: str, skip_invalid: bool, dry_run: bool,
-               fmt: str, rejected_file: str | None = None) -> None:
+               fmt: str, rejected_file: str | None = None, date_format: str | None = None) -> None:
     """The whole import: read, plan, report, write (one transaction)."""
     rtype = canonical(rtype)
     if rtype == "imports":
         raise CrmError("import records are written by imports themselves; import another type")
     raw = _read_input(file)
     limits = app.book.settings
-    table = readers.read(raw, file, input_format, encoding, delimiter,
-                         int(limits.get("imports.max_columns", readers.MAX_COLUMNS)),
-                         int(limits.get("imports.max_cell_bytes", readers.MAX_CELL_BYTES)))
-    mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
     shown = "stdin" if file == "-" else file
+    table = readers.read(raw, shown, input_format, encoding, delimiter,
+                         int(limits.get("imports.max_columns", readers.MAX_COLUMNS)),
+                         int(limits.get("imports.max_cell_bytes", readers.MAX_CELL_BYTES)),
+                         candidates=encodings(limits))
+    for note in table.notes:  # how the bytes were read (a non-UTF-8 encoding, Excel's sep= line), before anything else
+        click.echo(f"note: {note}", err=True)
+    if not table.rows:
+        raise CrmError(f"{shown}: no rows{' (only a header)' if table.format == 'csv' else ''}; nothing to import")
+    mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
+    if date_format:
+        mapping = dataclasses.replace(mapping, date_formats=check_formats(date_format, "--date-format"))
     footer = importer.strip_report_footer(table)
     if footer:
         click.echo(f"note: {shown}: skipped the {len(footer)} footer lines of a Salesforce report export "
@@ -150,6 +178,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
             importer.write_rejected(reject_file, table.columns, plan.rejected)
         _summarise_rejected(plan, shown, reject_file, dry_run)
     _emit_counts(counts, fmt)
+    for note in plan.notes:
+        click.echo(f"note: {note}", err=True)
     if plan.unmapped:
         click.echo(f"note: columns not imported: {', '.join(plan.unmapped)}", err=True)
     if plan.kept:

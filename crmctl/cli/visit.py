@@ -1,6 +1,7 @@
 """``crmctl visit``: plan visits by cadence, do them (check-in, SOP steps, log), check them (coach), export a calendar."""
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any, Callable
 
 import click
@@ -15,16 +16,20 @@ from crmctl.sfe import agenda as agenda_mod
 from crmctl.sfe import sop, visits
 from crmctl.sfe.plan import plan as make_plan
 from crmctl.sfe.team import companion, companions_rule, require_user
-from crmctl.sfe.when import moment, parse_clock, parse_date, window
+from crmctl.sfe.when import moment, now_local, parse_clock, parse_date, window
 
 def _edit_rule(book: Any, vid: str, data: dict[str, Any]) -> None:
     for warning in companions_rule(book, vid, data):
         click.echo(f"warning: {warning}", err=True)
+    old = book.records("visits").get(vid)
+    moved = visits.change_date(old.data if old else None, data, vid, by=None, at=now_iso(book.settings))
+    if "rescheduled" in moved:
+        data["rescheduled"] = moved["rescheduled"]
 
 
 cli = record_group("visits", "Visit plans, check-ins, SOP steps and coaching (SFE).", rule=_edit_rule)
 cli.name = "visit"
-PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence")
+PLAN_COLUMNS = ("id", "date", "rep", "account", "due", "cadence", "moves", "was")
 LIST_COLUMNS = ("id", "date", "time", "rep", "account", "type", "status", "with", "follow_ups")
 
 
@@ -55,42 +60,55 @@ def _change(app: App, ref: str, verb: str, change: Callable[[Record, str, str | 
 def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end: str | None, dry_run: bool, fmt: str) -> None:
     """Create the planned visits the cadence asks for in a week or window (default: this week).
 
-    Accounts already planned or visited in the window are skipped; new visits
-    are spread evenly over each rep's working days. Running it again adds nothing.
+    An account is due a cadence after its last visit done or still planned;
+    visits go to working days (holidays and adjusted working days from the
+    book's calendar), spread over each rep's week; a missed visit is
+    rescheduled rather than duplicated. Planning week by week gives the same
+    visits as one plan of the month, and running it again adds nothing.
     """
     book = app.book
     now = today(book.settings)
     win = window(week, start, end, now)
     with app.transaction("visit plan") as tx:
         rep_id = require_user(book, rep) if rep else None
-        planned = make_plan(book, win, rep_id, now)
+        result = make_plan(book, win, rep_id, now)
+        planned = result.visits
         created = now_iso(book.settings)
         vtype = str(book.settings.get("visits.cadence.default_type", "onsite"))
         tx.batch = True
         rows = []
         for p in planned:
-            data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
-            vid = book.new_id("visits")
+            if p.moves:  # a missed visit, rescheduled
+                vid = p.moves
+                old = book.get("visits", vid)
+                data = visits.reschedule(old.data, vid, p.date, by=app.actor_id, at=created, reason="missed")
+            else:
+                vid = book.new_id("visits")
+                data = visits.new_visit(p.account, p.rep, p.date, vtype, book.settings, source="cadence", created=created)
             tx.put("visits", vid, data)
-            rows.append({"id": None if dry_run else vid, **vars(p)})
+            rows.append({"id": None if dry_run and not p.moves else vid, **vars(p)})
         who = f" for {rep_id}" if rep_id else ""
-        tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}"
+        moved = sum(1 for p in planned if p.moves)
+        tail = f" ({moved} of them missed visits rescheduled)" if moved else ""
+        tx.message = f"visit plan: {len(planned)} visits {win[0]}..{win[1]}{who}{tail}"
         if dry_run:
             tx.pending.clear()
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     if fmt == "table":
         # people read the plan per rep and day; scripts get every visit (--format json/csv/yaml)
         emit_rows(plan_summary(planned), fmt, ("date", "rep", "visits", "accounts"))
     else:
         emit_rows(rows, fmt, PLAN_COLUMNS)
     verb = "would plan" if dry_run else "planned"
-    done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}", None if dry_run else tx)
+    done(f"{verb} {len(planned)} visits {win[0]}..{win[1]}{who}{tail}", None if dry_run else tx)
 
 
 def plan_summary(planned: list[Any]) -> list[dict[str, Any]]:
     """The planned visits grouped by day and rep."""
     groups: dict[tuple[str, str], list[str]] = {}
     for p in planned:
-        groups.setdefault((p.date, p.rep), []).append(p.account)
+        groups.setdefault((p.date, p.rep), []).append(f"{p.account} (from {p.was})" if p.moves else p.account)
     return [{"date": d, "rep": r, "visits": len(a), "accounts": ", ".join(a[:4]) + (f" (+{len(a) - 4})" if len(a) > 4 else "")}
             for (d, r), a in sorted(groups.items())]
 
@@ -142,7 +160,9 @@ def _account(app: App, rec: Record) -> dict[str, Any]:
 
 def place_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--at`` and ``--time`` of check-in and check-out."""
-    func = click.option("--time", "clock", metavar="T", help="HH:MM on the visit's day, or an ISO time (default: now).")(func)
+    func = click.option("--time", "clock", metavar="T",
+                        help="HH:MM today (a check-out: the first HH:MM after the check-in), or YYYY-MM-DDTHH:MM "
+                             "for another day (default: now).")(func)
     return click.option("--at", "coords", metavar="LAT,LON", help="Where you are, in decimal degrees.")(func)
 
 
@@ -164,23 +184,27 @@ def checkout_cmd(app: App, ref: str, coords: str | None, clock: str | None) -> N
     _do_place(app, ref, coords, clock, visits.checkout, "checkout")
 
 
-def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Callable[..., tuple[dict[str, Any], str | None]],
+def _do_place(app: App, ref: str, coords: str | None, clock: str | None, fn: Callable[..., tuple[dict[str, Any], list[str]]],
               verb: str) -> None:
-    """Check in or out (``fn``), then say where and how long, and warn when far from the account."""
+    """Check in or out (``fn``) at the real time, then say where and how long, and warn when far or entered late."""
     warnings: list[str] = []
 
-    def change(rec: Record, now: str, actor: str | None) -> dict[str, Any]:
-        at = moment(clock, str(rec.get("date")), now, app.book.settings)
-        data, warning = fn(rec.data, rec.id, _account(app, rec), app.book.settings, at=at, coords=coords, by=actor or rec.get("rep"))
-        if warning:
-            warnings.append(warning)
+    def change(rec: Record, _now: str, actor: str | None) -> dict[str, Any]:
+        settings = app.book.settings
+        now = now_local(settings)
+        started = (rec.get("checkin") or {}).get("at") if verb == "checkout" else None
+        at = moment(clock, now, _dt.datetime.fromisoformat(str(started)) if started else None)
+        data, said_warnings = fn(rec.data, rec.id, _account(app, rec), settings, at=at, now=now, coords=coords, by=actor)
+        warnings.extend(said_warnings)
         return data
 
     def said(data: dict[str, Any]) -> str:
         place = data.get(verb) or {}
         dist = f", {place['distance_m']} m from the account" if "distance_m" in place else ""
         dur = f", {place['duration_min']} min on site" if "duration_min" in place else ""
-        return f"{'checked in' if verb == 'checkin' else 'checked out'} at {str(place.get('at'))[11:16]}{dist}{dur}"
+        stamp = str(place.get("at"))
+        return f"{'checked in' if verb == 'checkin' else 'checked out'} at {stamp[11:16]}" \
+               f"{'' if stamp[:10] == str(data.get('date')) else ' on ' + stamp[:10]}{dist}{dur}"
 
     rec = _change(app, ref, verb, change, said)
     for warning in warnings:
@@ -331,20 +355,35 @@ def show_cmd(app: App, ref: str, fmt: str) -> None:
 
 
 @cli.command("calendar")
-@click.option("--rep", required=True, metavar="USER", help="Whose visits.")
-@click.option("--out", "out", required=True, metavar="FILE.ics", help="The iCalendar file to write.")
+@click.option("--rep", required=True, metavar="USER", help="Whose visits: a rep's own, and a manager's accompanied ones.")
+@click.option("--out", "out", required=True, metavar="FILE.ics", help="The iCalendar file to write (folders are made).")
 @window_options
 @pass_app
 def calendar_cmd(app: App, rep: str, out: str, week: str | None, start: str | None, end: str | None) -> None:
-    """Write the rep's planned visits as an iCalendar (.ics) file that calendar apps import."""
+    """Write a user's visits as an iCalendar (.ics) file that phones and mail clients import.
+
+    The user's own visits and those they accompany (陪访); cancelled visits stay in
+    the file as cancelled, so a phone that imported them before removes them.
+    """
+    import os
+
     from crmctl.sfe.calendar import to_ics
 
     book = app.book
-    rep_id = require_user(book, rep)
+    user = require_user(book, rep)
     win = window(week, start, end, today(book.settings)) if (week or start or end) else None
-    chosen = [rec for rec in book.all("visits") if rec.get("rep") == rep_id and rec.get("status") in VISIT_OPEN
+    chosen = [rec for rec in book.all("visits") if (rec.get("rep") == user or user in (rec.get("with") or []))
               and agenda_mod.in_window(rec, win)]
-    data = to_ics(book, sorted(chosen, key=lambda r: (str(r.get("date")), str(r.get("time") or ""))), rep_id)
+    where = f" {win[0]}..{win[1]}" if win else ""
+    if not chosen:
+        done(f"no visits for {user}{where}; nothing written to {out}")
+        return
+    data, warnings = to_ics(book, sorted(chosen, key=lambda r: (str(r.get("date")), str(r.get("time") or ""), r.id)), user,
+                            now_local(book.settings))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    folder = os.path.dirname(os.path.abspath(out))
+    os.makedirs(folder, exist_ok=True)
     with open(out, "wb") as handle:
         handle.write(data)
     done(f"wrote {len(chosen)} visits to {out}")

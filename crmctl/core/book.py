@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator
 
-from crmctl.core import cache, git
+from crmctl.core import cache, git, limits
+from crmctl.core.clock import now, now_iso, today  # noqa: F401 - the clock's home is core.clock; re-exported for callers
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
-from crmctl.core.lock import BookLock
+from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.schema import validate
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
@@ -64,23 +64,6 @@ class Record:
         return str(self.data.get(schema.name_field) or self.id)
 
 
-def now_iso(settings: Settings | None = None) -> str:
-    """The current time, ISO 8601 with the book's offset, to the second."""
-    offset = str(settings.get("timezone", "+00:00")) if settings else "+00:00"
-    try:
-        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
-    except ValueError:
-        tz = _dt.timezone.utc
-    override = os.environ.get("CRMCTL_NOW")  # fixed clock for demos and tests
-    if override:
-        return _dt.datetime.fromisoformat(override).isoformat()
-    return _dt.datetime.now(tz).replace(microsecond=0).isoformat()
-
-
-def today(settings: Settings | None = None) -> _dt.date:
-    return _dt.date.fromisoformat(now_iso(settings)[:10])
-
-
 class Book:
     """A book on disk. Cheap to create; reads records type by type on demand."""
 
@@ -93,7 +76,7 @@ class Book:
         self._changed: dict[str, dict[str, Record | None]] = {}
         self.problems: list[Problem] = []
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
-        self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), float(os.environ.get("CRMCTL_LOCK_TIMEOUT", "0") or 0))
+        self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
         self.autocommit = True
 
     # ------------------------------------------------------------ discovery
@@ -117,10 +100,14 @@ class Book:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = Settings.load(os.path.join(self.root, SETTINGS_FILE),
-                                           cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
+            settings = Settings.load(os.path.join(self.root, SETTINGS_FILE),
+                                     cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
+            # an absurd limit, an unknown zone or a bad $CRMCTL_NOW stops every command here, with one line
+            limits.check(settings.data, settings.path, settings.lines)
+            now(settings)
             if not self.lock.timeout:
-                self.lock.timeout = float(self._settings.get("limits.lock_timeout_seconds", 10))
+                self.lock.timeout = float(settings.get("limits.lock_timeout_seconds", 10))
+            self._settings = settings
         return self._settings
 
     # ------------------------------------------------------------ reading

@@ -1,22 +1,133 @@
-"""One reading of the clock, taken by the command line and passed into the domain.
+"""The book's clock: what time it is, in which zone, and the wall time of a day.
 
-Domain code (CPQ in particular) never reads the time itself: a command reads
-the clock once (:meth:`Clock.read`, which honours ``$CRMCTL_NOW``) and hands
-the same :class:`Clock` to every function, so the timestamp written into a
-history and the day that decided "expired" are the same instant, and tests
-can pass any moment they like.
+crm.yaml's ``timezone:`` is either an IANA zone name (``Europe/Berlin``,
+``Asia/Shanghai``), read through :mod:`zoneinfo` with the ``tzdata`` package as
+the zone database, so a timestamp carries the offset in force on its own day
+(``+02:00`` in a Berlin July, ``+01:00`` in a Berlin January); or a fixed
+offset (``+08:00``), the same all year. Everything that needs "now", "today"
+or a local time goes through this module; nothing else reads the clock or
+parses ``timezone:``.
+
+``CRMCTL_NOW`` fixes the clock for demos and tests: an ISO 8601 date and time
+(``2026-07-01T10:00:00+02:00``; without an offset it is a wall time in the
+book's zone) or a date (midnight in the book's zone). Anything else is refused
+with one line naming the variable.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import os
+import re
 from dataclasses import dataclass
+from typing import Any
 
-from crmctl.core.settings import Settings
+from crmctl.core.errors import CrmError
+
+NOW_VARIABLE = "CRMCTL_NOW"
+UTC = _dt.timezone.utc
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$")
+_MAX_OFFSET = _dt.timedelta(hours=14)  # the widest offset in use (Kiribati, +14:00)
+
+
+@functools.lru_cache(maxsize=32)
+def parse_timezone(text: str, where: str = "timezone") -> _dt.tzinfo:
+    """A zone from an IANA name (``Europe/Berlin``), an offset (``+08:00``, ``-0530``) or ``UTC``/``Z``.
+
+    Raises :class:`CrmError` naming ``where`` for anything else (an unknown or
+    misspelt zone, an offset beyond ±14:00).
+    """
+    value = str(text).strip()
+    if value in ("Z", "UTC", "+00:00", "-00:00"):
+        return UTC
+    m = _OFFSET.match(value)
+    if m:
+        sign, hours, minutes = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+        delta = _dt.timedelta(hours=hours, minutes=minutes)
+        if minutes >= 60 or delta > _MAX_OFFSET:
+            raise CrmError(f"{where} {value!r}: an offset is at most ±14:00, like +08:00 or -05:30")
+        return _dt.timezone(-delta if sign == "-" else delta)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise CrmError(f"{where} {value!r} is not a known time zone; use an IANA name like Europe/Berlin or "
+                       "Asia/Shanghai, or a fixed offset like +08:00") from None
+
+
+def book_tz(settings: Any = None) -> _dt.tzinfo:
+    """The book's zone (crm.yaml ``timezone``; UTC without settings). ``settings`` is a Settings."""
+    if settings is None:
+        return UTC
+    line = (getattr(settings, "lines", None) or {}).get("timezone")
+    where = f"{getattr(settings, 'path', 'crm.yaml')}{f':{line}' if line else ''}: timezone"
+    return parse_timezone(str(settings.get("timezone", "+00:00")), where)
+
+
+def zone_name(tz: _dt.tzinfo) -> str | None:
+    """The IANA name of a zone (``Europe/Berlin``), or None for a fixed offset."""
+    key = getattr(tz, "key", None)
+    return str(key) if key else None
+
+
+def localize(moment: _dt.datetime, tz: _dt.tzinfo) -> _dt.datetime:
+    """``moment`` in ``tz``, to the second: an aware time is converted, a naive one is a wall time there.
+
+    A wall time that does not exist (the hour skipped when summer time
+    starts) moves forward by the gap, as clocks do: 02:30 on the spring-forward
+    day in Berlin is 03:30+02:00.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC).astimezone(tz).replace(microsecond=0)
+
+
+def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
+    """The instant ``CRMCTL_NOW`` names, in ``tz``."""
+    try:
+        parsed = _dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CrmError(f"{NOW_VARIABLE}={text!r} is not an ISO 8601 date and time; use e.g. "
+                       f"{NOW_VARIABLE}=2026-11-27T10:00:00+08:00, or unset it to use the real clock") from None
+    return localize(parsed, tz)
+
+
+def now(settings: Any = None) -> _dt.datetime:
+    """The current time in the book's zone (aware, whole seconds); ``CRMCTL_NOW`` if set."""
+    tz = book_tz(settings)
+    fixed = os.environ.get(NOW_VARIABLE)
+    if fixed:
+        return fixed_now(fixed, tz)
+    return _dt.datetime.now(tz).replace(microsecond=0)
+
+
+def now_iso(settings: Any = None) -> str:
+    """The current time as stored on records: ISO 8601 with that day's offset (``2026-07-01T10:00:00+02:00``)."""
+    return now(settings).isoformat()
+
+
+def today(settings: Any = None) -> _dt.date:
+    """Today's date in the book's zone."""
+    return now(settings).date()
+
+
+def wall_time(day: _dt.date, clock: _dt.time, settings: Any) -> _dt.datetime:
+    """``clock`` on ``day`` in the book's zone, with the offset of that day (see :func:`localize`)."""
+    return localize(_dt.datetime.combine(day, clock), book_tz(settings))
 
 
 @dataclass(frozen=True)
 class Clock:
-    """``at``: an ISO 8601 timestamp with the book's offset (``2026-03-02T09:00:00+08:00``)."""
+    """One reading of the clock, taken by the command line and passed into the domain.
+
+    Domain code (CPQ in particular) never reads the time itself: a command reads
+    the clock once (:meth:`read`) and hands the same ``Clock`` to every function,
+    so the timestamp written into a history and the day that decided "expired"
+    are the same instant, and tests can pass any moment they like.
+
+    ``at``: an ISO 8601 timestamp with the book's offset on that day (``2026-03-02T09:00:00+08:00``).
+    """
 
     at: str
 
@@ -26,7 +137,6 @@ class Clock:
         return _dt.date.fromisoformat(self.at[:10])
 
     @classmethod
-    def read(cls, settings: Settings | None) -> Clock:
-        from crmctl.core.book import now_iso
-
+    def read(cls, settings: Any = None) -> Clock:
+        """The clock now (``CRMCTL_NOW`` when set), in the book's zone."""
         return cls(now_iso(settings))

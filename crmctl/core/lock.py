@@ -13,6 +13,22 @@ import time
 from types import FrameType, TracebackType
 
 from crmctl.core.errors import LockTimeout
+from crmctl.core.limits import NUMBERS, number
+
+TIMEOUT_VARIABLE = "CRMCTL_LOCK_TIMEOUT"
+
+
+def timeout_from_env() -> float | None:
+    """``$CRMCTL_LOCK_TIMEOUT`` in seconds (0 to 3600, like ``limits.lock_timeout_seconds``); None if unset.
+
+    Unset, empty or 0 leaves the book's setting in force. Anything else that
+    is not a number of seconds in range is refused with one line naming the variable.
+    """
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return None
+    seconds = float(number(text, NUMBERS["limits.lock_timeout_seconds"], TIMEOUT_VARIABLE))
+    return seconds or None
 
 
 def _acquire(fd: int, timeout: float) -> bool:

@@ -23,7 +23,8 @@ from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
 from crmctl.core.states import LeadStatus, is_closed, stage_ids
 from crmctl.core.text import default_region, email_key, fold, name_key, phone_key, tax_key
-from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, parse_date, resolve_aliases
+from crmctl.io import dates
+from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, resolve_aliases
 from crmctl.io.readers import Table
 from crmctl.l2c.pipeline import imported_history
 
@@ -69,6 +70,7 @@ class Plan:
     # (column, value, otherwise) -> rows: values a translate table did not know, given its `otherwise`
     fallbacks: dict[tuple[str, str, str], int] = field(default_factory=dict)
     kept: list[tuple[str, str]] = field(default_factory=list)  # back links to records not in the book yet
+    notes: list[str] = field(default_factory=list)  # said on stderr: how the file was read (its date order)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -245,7 +247,12 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         found = field_of(schema, settings, rule.field)
         assert found is not None  # check_mapping refused unknown fields
         fields[rule.field] = found
+    settled = dates.settle(mapping, table.rows, fields, file)  # one date order for the whole file, or refused
     plan = Plan(rtype, read=len(table.rows))
+    if len(mapping.date_formats) > 1:
+        plan.notes.append(f"dates read as {settled.date_formats[0]}, the one date_format of the mapping that reads "
+                          "every row")
+    mapping = settled
     used = mapping.columns() | set(mapping.ignore)
     plan.unmapped = [c for c in table.columns if c not in used]
 
@@ -379,7 +386,7 @@ def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
         cell = str(row.cells.get(column) or "").strip()
         if cell:
             try:
-                entered[stage_id] = parse_date(cell, mapping.date_formats)
+                entered[stage_id] = dates.parse_date(cell, mapping.date_formats)
             except ValueError as exc:
                 row.reasons.append((column, f"stage_dates: {exc}"))
     if not is_closed(settings, stage_now):

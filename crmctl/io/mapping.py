@@ -3,7 +3,7 @@
 A mapping is a small YAML file (loaded with :mod:`crmctl.core.yamlio`)::
 
     type: opportunities              # optional; must match `crmctl import TYPE`
-    date_format: "%d/%m/%Y"          # tried before ISO dates (a string or a list)
+    date_format: "%d/%m/%Y"          # the file's date order, or excel; ISO dates always read (see io/dates.py)
     columns:                         # column -> field, or a list of targets, or a spec
       opportunity_id: ext_id
       close_date: [close_date, closed_on]
@@ -23,7 +23,6 @@ against indexes it builds once.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import re
@@ -39,6 +38,7 @@ from crmctl.core.schema import Field, Schema, custom_fields
 from crmctl.core.schemas import canonical
 from crmctl.core.settings import Settings
 from crmctl.core.text import fold
+from crmctl.io.dates import check_formats, parse_date, parse_datetime
 
 PRESETS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates", "mappings")
 PRESETS = ("salesforce", "hubspot")
@@ -120,15 +120,6 @@ class Mapping:
 
 # ------------------------------------------------------------------ loading
 
-def _formats(value: Any, where: str) -> tuple[str, ...]:
-    if value in (None, ""):
-        return ()
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, str) and "%" in v for v in items):
-        raise CrmError(f"{where}: date_format takes strptime formats like \"%d/%m/%Y\"")
-    return tuple(items)
-
-
 def _rule(column: str, spec: Any, where: str) -> list[Rule]:
     if isinstance(spec, str):
         return [Rule(column, spec)]
@@ -149,7 +140,7 @@ def _rule(column: str, spec: Any, where: str) -> list[Rule]:
     return [Rule(
         column=column, field=spec["field"], kind=str(spec.get("kind") or ""),
         translate={str(k): v for k, v in translate.items()}, otherwise=spec.get("otherwise", _NOTHING),
-        date_formats=_formats(spec.get("date_format"), where), ref=str(spec.get("ref") or ""),
+        date_formats=check_formats(spec.get("date_format"), where), ref=str(spec.get("ref") or ""),
         by=str(spec.get("by") or ""), missing=missing, required=bool(spec.get("required", False)),
         default=spec.get("default"), split=str(spec.get("split") or ""), optional=bool(spec.get("optional", False)),
     )]
@@ -180,7 +171,7 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
         rules=rules, constants=dict(data.get("constants") or {}),
         templates={str(k): tuple(str(t) for t in (v if isinstance(v, list) else [v]))
                    for k, v in (data.get("templates") or {}).items()},
-        dedupe=list(dedupe) if dedupe is not None else None, date_formats=_formats(data.get("date_format"), source),
+        dedupe=list(dedupe) if dedupe is not None else None, date_formats=check_formats(data.get("date_format"), source),
         ignore=tuple(str(c) for c in data.get("ignore") or ()), type=str(data.get("type") or ""), source=source,
         stage_dates={str(k): v for k, v in stage_dates.items()},
         aliases={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in aliases.items()},
@@ -365,31 +356,6 @@ def fell_back(rule: Rule, value: Any) -> bool:
         _lookup(rule, str(value)) is _NOTHING
 
 
-def parse_date(text: str, formats: tuple[str, ...]) -> str:
-    for fmt in formats:
-        try:
-            return _dt.datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    try:
-        return _dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text).isoformat()
-    except ValueError:
-        shown = " or ".join([*formats, "YYYY-MM-DD"])
-        raise ValueError(f"{text!r} is not a date ({shown})") from None
-
-
-def parse_datetime(text: str, formats: tuple[str, ...]) -> str:
-    for fmt in formats:
-        try:
-            return _dt.datetime.strptime(text, fmt).isoformat()
-        except ValueError:
-            continue
-    try:
-        return _dt.datetime.fromisoformat(text).isoformat()
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date and time (ISO 8601)") from None
-
-
 def _number(value: Any, kind: str) -> Decimal:
     if isinstance(value, float):
         return Decimal(repr(value))
@@ -422,9 +388,9 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
             raise ValueError(f"{value!r} is not a number")
         return str(_number(value, kind))
     if kind == "date":
-        return parse_date(str(value), rule.date_formats or formats)
+        return parse_date(value, rule.date_formats or formats)
     if kind == "datetime":
-        return parse_datetime(str(value), rule.date_formats or formats)
+        return parse_datetime(value, rule.date_formats or formats, settings)
     if kind == "bool":
         if isinstance(value, bool):
             return value

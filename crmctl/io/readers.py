@@ -1,10 +1,16 @@
-"""Reading import files: CSV (any delimiter, UTF-8 or GB18030), JSON arrays and NDJSON.
+"""Reading import files: CSV (any delimiter, any common encoding), JSON arrays and NDJSON.
 
 Everything is read from bytes, so stdin and files behave the same and the
 import record can carry the input's sha256. Hostile input is refused with a
 clear message instead of exhausting memory or time: cells are capped with
 ``csv.field_size_limit``, rows with a column cap, and bytes that are not in
 the file's encoding are reported with their line and byte offset.
+
+Encodings: UTF-8 (with or without BOM) and UTF-16/32 with a BOM are read at
+once; other bytes go to charset-normalizer, which must find exactly one
+plausible reading among the code pages spreadsheets write (else the file is
+refused with "pass --encoding"). Excel's conventions are honoured: a first
+line ``sep=;`` states the delimiter, trailing empty columns are not columns.
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,20 +66,42 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """The text and the encoding used: ``encoding`` if given, else UTF-8 (BOM or not), else GB18030."""
+# What spreadsheet programs save a "CSV" in when it is not UTF-8 (Excel on Windows writes the system's ANSI
+# code page): detection chooses among these, or among crm.yaml `imports.encodings`; others need --encoding.
+DETECTED = ("cp1252", "gb18030", "big5", "cp932", "cp949", "cp1250", "cp1251")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_PLAUSIBLE = 0.1  # readings whose "chaos" (charset-normalizer's mess ratio) is this close to the best one's compete
+
+
+def _strict(raw: bytes, encoding: str, hint: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CrmError(f"line {_line_of(raw, exc.start)}, byte {exc.start}: not valid {encoding}; {hint}") from None
+
+
+def decode(raw: bytes, encoding: str | None = None, candidates: tuple[str, ...] = DETECTED) -> tuple[str, str]:
+    """The text and the encoding used.
+
+    ``encoding`` if given; else a byte order mark (UTF-8, UTF-16, UTF-32); else
+    UTF-8 if the bytes are valid UTF-8; else the one reading charset-normalizer
+    finds plausible among ``candidates``. When plausible readings disagree (short
+    files, or code pages that differ in a few letters) the file is refused,
+    showing the first line that differs under each reading, with "pass --encoding".
+    """
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise CrmError(f"--encoding {encoding!r}: unknown encoding; try utf-8, gb18030 or latin-1") from None
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            raise CrmError(f"line {_line_of(raw, exc.start)}, byte {exc.start}: not valid {encoding}; "
-                           "check --encoding or save the file in one encoding") from None
+            raise CrmError(f"--encoding {encoding!r}: unknown encoding; try utf-8, gb18030 or cp1252") from None
+        return _strict(raw, encoding, "check --encoding or save the file in one encoding"), encoding
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            text = _strict(raw, name, "the byte order mark says otherwise; save the file in one encoding")
+            return text, "utf-8" if name == "utf-8-sig" else name
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         utf8_error = exc
     # Mixed files (UTF-8 with a few GBK bytes pasted in) would decode as GB18030
@@ -81,11 +110,39 @@ def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
     if any(b >= 0x80 for b in head):
         raise CrmError(f"line {_line_of(raw, utf8_error.start)}, byte {utf8_error.start}: not UTF-8, although the file "
                        "before it is UTF-8 (mixed encodings); save the file in one encoding or pass --encoding")
-    try:
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise CrmError(f"line {_line_of(raw, exc.start)}, byte {exc.start}: neither UTF-8 nor GB18030; "
-                       "pass --encoding (for example latin-1)") from None
+    name = detect(raw, candidates)
+    return _strict(raw, name, "pass --encoding"), name
+
+
+def detect(raw: bytes, candidates: tuple[str, ...] = DETECTED) -> str:
+    """The one plausible encoding of non-UTF-8 bytes among ``candidates`` (see :func:`decode`); CrmError if not sure."""
+    from charset_normalizer import from_bytes  # ~50 ms to import: only for files that are not UTF-8
+    from charset_normalizer.utils import iana_name
+
+    order = [iana_name(c, False) for c in candidates]  # the names charset-normalizer reports (windows-1252 -> cp1252)
+    results = list(from_bytes(raw, cp_isolation=order))
+    if not results:
+        raise CrmError(f"the file is not UTF-8 and reads as none of {', '.join(candidates)}; "
+                       "pass --encoding (for example --encoding latin-1)")
+    best = min(m.chaos for m in results)
+    readings: dict[str, list[str]] = {}  # text -> the encodings that give it
+    for match in results:
+        if match.chaos <= best + _PLAUSIBLE:
+            readings.setdefault(str(match), []).extend(e for e in match.could_be_from_charset if e in order)
+    names = sorted((min(encs, key=order.index) for encs in readings.values() if encs), key=order.index)
+    if len(names) == 1:
+        return names[0]
+    raise CrmError(f"cannot tell this file's encoding for sure: {_differences(raw, names)}; "
+                   f"pass --encoding with the right one (--encoding {names[0]}, --encoding {names[1]}, ...)")
+
+
+def _differences(raw: bytes, names: list[str]) -> str:
+    """The first line the readings disagree on, as each reads it (``line 2 reads 'Wang,宝钢' in gb18030, ...``)."""
+    for number, line in enumerate(raw.splitlines(), start=1):
+        shown = {name: line.decode(name, errors="replace") for name in names}
+        if len(set(shown.values())) > 1:
+            return f"line {number} reads " + ", ".join(f"{text[:40]!r} in {name}" for name, text in shown.items())
+    return "the readings disagree"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -129,11 +186,13 @@ def read_csv(text: str, delimiter: str | None = None, max_columns: int = MAX_COL
                     raise CrmError(f"row {number}: {len(cells)} columns; at most {max_columns} are accepted "
                                    "(a wrong --delimiter or a damaged file?)")
                 if number == 1:
-                    columns = [c.strip() for c in cells]
+                    columns = _trim([c.strip() for c in cells])  # Excel writes empty trailing columns
                     _check_header(columns)
                     continue
                 if not any(c.strip() for c in cells):
                     continue  # blank lines are not rows
+                if len(cells) > len(columns):
+                    cells = _trim(cells, len(columns))
                 if len(cells) > len(columns):
                     raise CrmError(f"row {number}: {len(cells)} cells but the header has {len(columns)} columns")
                 row = {col: (_unneutralise(cell.strip()) or None) for col, cell in zip(columns, cells, strict=False)}
@@ -148,6 +207,14 @@ def read_csv(text: str, delimiter: str | None = None, max_columns: int = MAX_COL
     if not columns:
         raise CrmError("the file is empty: a CSV import needs a header row naming the columns")
     return columns, rows, delim
+
+
+def _trim(cells: list[str], keep: int = 0) -> list[str]:
+    """``cells`` without the empty ones at the end (but at least ``keep`` cells)."""
+    end = len(cells)
+    while end > keep and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
 
 
 def _check_header(columns: list[str]) -> None:
@@ -227,22 +294,53 @@ def read_ndjson(text: str, max_columns: int = MAX_COLUMNS) -> list[tuple[int, di
 
 
 def read(raw: bytes, name: str, fmt: str | None = None, encoding: str | None = None, delimiter: str | None = None,
-         max_columns: int = MAX_COLUMNS, max_cell: int = MAX_CELL_BYTES) -> Table:
-    """Read an import input (the file's bytes; ``name`` is for messages and format guessing)."""
+         max_columns: int = MAX_COLUMNS, max_cell: int = MAX_CELL_BYTES, candidates: tuple[str, ...] = DETECTED) -> Table:
+    """Read an import input (the file's bytes; ``name`` is for messages and format guessing).
+
+    ``candidates`` are the encodings detection chooses among (see :func:`decode`).
+    The table's ``notes`` say how the file was read when that is not plain
+    UTF-8 (the encoding and how it was chosen, an Excel ``sep=`` line).
+    """
     fmt = fmt or guess_format(name, raw)
     if fmt not in FORMATS:
         raise CrmError(f"unknown input format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if b"\x00" in raw[: 1 << 20] and not encoding:
-        # UTF-16 files (Excel's "Unicode text") are full of NULs
+    if b"\x00" in raw[: 1 << 20] and not encoding and not raw.startswith(tuple(bom for bom, _ in _BOMS)):
+        # UTF-16 files without a byte order mark are full of NULs
         raise CrmError(f"line {_line_of(raw, raw.index(bytes(1)))}: NUL byte; save the file as UTF-8 CSV "
                        "(or pass --encoding utf-16)")
-    text, used = decode(raw, encoding)
+    try:
+        text, used = decode(raw, encoding, candidates)
+    except CrmError as exc:
+        raise CrmError(f"{name}: {exc}") from None
+    notes = [] if used == "utf-8" else [f"{name}: read as {used} ({_how(raw, encoding)})"]
     if fmt == "csv":
-        columns, rows, delim = read_csv(text, _delimiter(delimiter), max_columns, max_cell)
-        return Table(columns, rows, fmt, used, delim)
+        text, stated = _excel_sep(text, _delimiter(delimiter))
+        if stated:
+            notes.append(f"{name}: delimiter {stated!r} from the file's first line sep={stated}")
+        columns, rows, delim = read_csv(text, stated or _delimiter(delimiter), max_columns, max_cell)
+        return Table(columns, rows, fmt, used, delim, notes)
     rows = read_json(text, max_columns) if fmt == "json" else read_yaml(text, name, max_columns) if fmt == "yaml" \
         else read_ndjson(text, max_columns)
-    return Table(_columns_of(rows), rows, fmt, used)
+    return Table(_columns_of(rows), rows, fmt, used, notes=notes)
+
+
+def _how(raw: bytes, option: str | None) -> str:
+    if option:
+        return "--encoding"
+    if raw.startswith(tuple(bom for bom, _ in _BOMS)):
+        return "its byte order mark"
+    return "detected, the only plausible reading; pass --encoding if that is wrong"
+
+
+def _excel_sep(text: str, option: str | None) -> tuple[str, str]:
+    """Excel's ``sep=;`` first line: the text without it and the delimiter it states ("" if none)."""
+    m = re.match(r"sep=(.)\r?\n", text)
+    if not m:
+        return text, ""
+    stated = m.group(1)
+    if option and option != stated:
+        raise CrmError(f"the file's first line says sep={stated} but --delimiter is {option!r}; drop one of them")
+    return text[m.end():], stated
 
 
 def _delimiter(option: str | None) -> str | None:

@@ -18,9 +18,11 @@ from crmctl.core.book import Book
 from crmctl.core.percent import percent_text, round_half_up
 from crmctl.core.states import VisitStatus, won_stages
 from crmctl.sfe import sop
+from crmctl.core.errors import ValidationError
 from crmctl.sfe.cadence import cadence_rule
+from crmctl.sfe.plan import plan
 from crmctl.sfe.team import quota
-from crmctl.sfe.when import Window, week_of, working_days
+from crmctl.sfe.when import Window, working_days
 
 Sections = dict[str, list[dict[str, Any]]]
 TITLES = {
@@ -67,7 +69,7 @@ class Scan:
     overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
 
 
-VIEW = "sfe3"  # the name of the visits view below; change it when ``visit_row`` changes
+VIEW = "sfe4"  # the name of the visits view below; change it when ``visit_row`` changes
 _SEP, _STEP = "|", ";"  # taken out of the values by _flat
 
 
@@ -78,8 +80,8 @@ def _flat(value: Any) -> str:
 def visit_row(data: dict[str, Any]) -> Any:
     """The few fields of a visit the report reads, compact (cached per file: see Book.view).
 
-    One string ``rep, status, date, account, type, checked-in day, minutes,
-    done steps`` joined by ``|`` (a string costs a cache reader
+    One string ``rep, status, date, account, type, checked-in day (``late`` for a
+    check-in entered after the fact), minutes, done steps`` joined by ``|`` (a string costs a cache reader
     one object where a list costs ten), followed, when the visit has any, by
     its ``[[month, scores]]`` of coaching and ``[[n, due, owner, text]]`` of
     open follow-ups.
@@ -92,7 +94,7 @@ def visit_row(data: dict[str, Any]) -> Any:
     minutes = checkout.get("duration_min") if isinstance(checkout, dict) else None
     steps = _STEP.join(_flat(step.get("id")) for step in get("steps") or () if isinstance(step, dict) and step.get("done"))
     flat = _SEP.join([_flat(get("rep")), _flat(get("status")), _flat(day), _flat(get("account")), _flat(get("type")),
-                      _flat(checkin.get("at") or get("completed") or "")[:10],
+                      ("late" if checkin.get("late_entry") else _flat(checkin.get("at") or get("completed") or "")[:10]),
                       str(minutes) if isinstance(minutes, int) and not isinstance(minutes, bool) else "", steps])
     coaching = []
     for entry in get("coaching") or ():
@@ -143,7 +145,7 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
             continue  # completion is measured against what was due by the report date
         t.completed += 1
         out.visited[account] += 1
-        if (checked or day) <= day:
+        if (checked or day) == day:  # on time: checked in on the planned day (not before, not entered late)
             t.on_time += 1
         if minutes:
             t.duration += int(minutes)
@@ -268,11 +270,29 @@ def _coaching_rows(tallies: dict[str, RepTally]) -> list[dict[str, Any]]:
     return rows
 
 
+def _reschedule_preview(book: Book, reps: list[str], today: _dt.date) -> tuple[str, str, dict[str, int]]:
+    """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep.
+
+    The count comes from running the plan itself (without writing), so the suggested command does what it says.
+    """
+    first, last = today, today + _dt.timedelta(days=6)
+    moves: dict[str, int] = defaultdict(int)
+    if reps:
+        try:
+            result = plan(book, (first, last), None, today)
+        except ValidationError:  # no working day in the week: nothing to suggest
+            result = None
+        for p in result.visits if result else ():
+            if p.moves and p.rep in reps:
+                moves[p.rep] += 1
+    return first.isoformat(), last.isoformat(), moves
+
+
 def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],
               next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any]) -> list[dict[str, Any]]:
     """Reps and accounts furthest behind, worst first, each with what to do about it."""
     rows: list[dict[str, Any]] = []
-    next_week = week_of(today + _dt.timedelta(days=7))
+    plan_from, plan_to, moves = _reschedule_preview(book, [r["rep"] for r in reps if r["missed"]], today)
     for r in reps:
         if r["rep"] == "(total)":
             continue
@@ -280,8 +300,12 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
         if not gap:
             continue
         actions = []
-        if r["missed"]:
-            actions.append(f"reschedule {r['missed']} missed visit(s): crmctl visit plan --rep {r['rep']} --week {next_week}")
+        if r["missed"] and moves.get(r["rep"]):
+            actions.append(f"reschedule {moves[r['rep']]} of {r['missed']} missed visit(s): "
+                           f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}")
+        elif r["missed"]:
+            actions.append(f"{r['missed']} missed visit(s), none to move {plan_from}..{plan_to} (the accounts' next "
+                           f"visits are planned): crmctl visit list --rep {r['rep']} --status missed")
         if r["overdue_followups"]:
             actions.append(f"close {r['overdue_followups']} overdue follow-up(s): crmctl visit agenda --rep {r['rep']}")
         manager = users[r["rep"]].get("manager") if r["rep"] in users else None

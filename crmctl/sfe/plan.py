@@ -1,99 +1,195 @@
-"""Visit plans by cadence: which accounts are due in a window, and on which working day.
+"""Visit plans by cadence: which accounts are due in a window, on which working day, and which missed visit moves.
 
-An account with cadence N days is due every N days after its last completed
-visit (or from the window's start when there is none). Each due date in the
-window asks for one visit; visits already planned or done in the window count
-against them, so running the plan again adds nothing. New visits go to the
-rep's least-loaded working day between the due date and the next one, which
-spreads each rep's week evenly. The book is indexed once (visits by account,
-load by rep and day): no nested scans.
+The rule, the same whatever window a plan is run over:
+
+* An account with cadence N days is due N days after its last visit that happened or is still to
+  come -- completed, in progress, or planned from today on. A missed visit (planned, its day gone)
+  fills nothing. An account never visited is due today.
+* The plan walks the window's working days (holidays and 调休 included: :mod:`crmctl.sfe.daysoff`),
+  never one before today. On each day, each rep takes the accounts due by then, earliest due first
+  (then the shorter cadence, then the id), while the rep has room that day; the others wait for the
+  next working day. An account whose next visit is already on the books less than N days ahead waits
+  for it.
+* A rep's room per day is their cadences' weekly demand spread over their working weekdays, rounded
+  up (ten weekly accounts over five days: two a day), counting every visit already on that day.
+* A visit the plan places takes the rep's latest missed visit of that account when there is one: the
+  missed visit is rescheduled (moved, with a ``rescheduled`` entry), not duplicated.
+
+Because every decision on a day depends only on the visits before it and the fixed visits from it on,
+planning week by week equals one plan of the whole period (tests/sfe/test_plan_over_time.py).
 """
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
+import math
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Iterable
 
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
-from crmctl.core.states import VISIT_COUNTED as COUNTED, VISITED
+from crmctl.core.states import VISIT_COUNTED as FILLS, VisitStatus
 from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.agenda import light_visits
-from crmctl.sfe.when import Window, working_days
+from crmctl.sfe.daysoff import work_calendar
 
 @dataclass(frozen=True)
 class Planned:
-    """One visit the plan would create."""
+    """One visit the plan places: new, or a missed visit (``moves``, from day ``was``) rescheduled."""
 
     date: str
     rep: str
     account: str
     due: str
     cadence: int
+    moves: str = ""
+    was: str = ""
 
 
-def index_visits(visits: Iterable[Any]) -> dict[str, list[tuple[str, str]]]:
-    """account -> [(date, status)], built once."""
-    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for rec in visits:
-        out[str(rec.get("account"))].append((str(rec.get("date")), str(rec.get("status"))))
-    return out
+@dataclass
+class PlanResult:
+    visits: list[Planned]
+    notes: list[str]  # said once by the command (a year the holiday package does not know)
 
 
-def due_dates(cadence: int, last_visit: _dt.date | None, first: _dt.date, last: _dt.date) -> list[_dt.date]:
-    """The dates in [first, last] on which the cadence asks for a visit."""
-    due = max(first, last_visit + _dt.timedelta(days=cadence)) if last_visit else first
-    out = []
-    while due <= last:
-        out.append(due)
-        due += _dt.timedelta(days=cadence)
-    return out
+def is_missed(status: Any, day: str, today: _dt.date) -> bool:
+    """A planned visit whose day has passed."""
+    return status == VisitStatus.PLANNED and day < today.isoformat()
 
 
-def plan(book: Book, win: Window, rep: str | None = None, today: _dt.date | None = None) -> list[Planned]:
-    """The visits the cadence asks for in ``win`` that are not planned yet (never on a day before ``today``)."""
-    settings = book.settings
-    first, last = win
-    days = [d for d in working_days(settings, first, last) if today is None or d >= today]
-    if not days:
-        raise ValidationError(f"no working days from {max(first, today or first)} to {last} to plan on "
-                              "(working_days in crm.yaml; past days are not planned)")
-    start_s, end_s = first.isoformat(), last.isoformat()
-    seen_visits = light_visits(book)  # dates, statuses and reps are all a plan reads of past visits
-    by_account = index_visits(seen_visits)
-    load: dict[str, dict[_dt.date, int]] = defaultdict(lambda: dict.fromkeys(days, 0))
-    for rec in seen_visits:
-        d = str(rec.get("date"))
-        if start_s <= d <= end_s and rec.get("status") in COUNTED:
-            day = _dt.date.fromisoformat(d)
-            per_rep = load[str(rec.get("rep"))]
-            if day in per_rep:
-                per_rep[day] += 1
+@dataclass
+class Chain:
+    """One account's cadence as the plan sees it."""
+
+    account: str
+    owner: str
+    cadence: int
+    fixed: list[_dt.date] = field(default_factory=list)        # visits that fill the cadence, sorted
+    missed: list[tuple[str, str]] = field(default_factory=list)  # (day, visit id) of the owner's missed visits, sorted
+    placed: list[_dt.date] = field(default_factory=list)
+
+    def due(self, day: _dt.date, today: _dt.date) -> _dt.date:
+        """When the next visit is due, seen from ``day``: a cadence after the last visit before it, or today."""
+        i = bisect_left(self.fixed, day)
+        last = max([*self.fixed[i - 1:i], *self.placed[-1:]], default=None)
+        return last + _dt.timedelta(days=self.cadence) if last else today
+
+    def next_fixed(self, day: _dt.date) -> _dt.date | None:
+        i = bisect_left(self.fixed, day)
+        return self.fixed[i] if i < len(self.fixed) else None
+
+
+Seen = tuple[str, str, str, str, str]  # a visit as the plan reads it: (id, account, rep, date, status)
+
+
+def seen(visits: Iterable[Any]) -> list[Seen]:
+    """Visit records as :data:`Seen` tuples."""
+    return [(rec.id, str(rec.get("account")), str(rec.get("rep")), str(rec.get("date")), str(rec.get("status")))
+            for rec in visits]
+
+
+def accounts_to_plan(book: Book, rep: str | None) -> list[tuple[str, str, int]]:
+    """(account, owner, cadence) of every live account with an active owner and a cadence (one rep's, or all)."""
     users = book.records("users")
-    rule = cadence_rule(settings)
-    out: list[Planned] = []
-    # the most frequent cadences first, so they get the first pick of each rep's days
-    for acc in sorted(book.live("accounts").values(), key=lambda a: (rule(a.data) or 10**6, a.id)):
+    rule = cadence_rule(book.settings)
+    out = []
+    for acc in book.live("accounts").values():
         owner = acc.get("owner")
         if not owner or (rep and owner != rep) or users.get(owner) is None \
                 or users[owner].get("active") is False:
             continue
         cadence = rule(acc.data)
-        if cadence <= 0:
+        if cadence > 0:
+            out.append((acc.id, str(owner), cadence))
+    return out
+
+
+def chains(accounts: Iterable[tuple[str, str, int]], visits: Iterable[Seen], today: _dt.date) -> dict[str, Chain]:
+    """account id -> its :class:`Chain`: the visits that fill its cadence and the owner's missed ones."""
+    out = {account: Chain(account, owner, cadence) for account, owner, cadence in accounts}
+    for vid, account, rep, day, status in visits:
+        chain = out.get(account)
+        if chain is None:
             continue
-        seen = by_account.get(acc.id, [])
-        before = [d for d, s in seen if d < start_s and s in VISITED]
-        last_visit = _dt.date.fromisoformat(max(before)) if before else None
-        dues = due_dates(cadence, last_visit, first, last)
-        already = sum(1 for d, s in seen if start_s <= d <= end_s and s in COUNTED)
-        # the earliest due dates are taken by the visits already there
-        for due in dues[already:]:
-            lo = bisect_left(days, due)
-            span = days[lo:bisect_left(days, due + _dt.timedelta(days=cadence))] or days[lo:] or days[-1:]
-            per_rep = load[str(owner)]
-            day = min(span, key=lambda d: (per_rep.get(d, 0), d))
-            per_rep[day] = per_rep.get(day, 0) + 1
-            out.append(Planned(day.isoformat(), str(owner), acc.id, due.isoformat(), cadence))
+        if is_missed(status, day, today):
+            if rep == chain.owner:
+                chain.missed.append((day, vid))
+        elif status in FILLS:
+            chain.fixed.append(_dt.date.fromisoformat(day))
+    for chain in out.values():
+        chain.fixed.sort()
+        chain.missed.sort()
+    return out
+
+
+def room_per_day(weekdays: int, cadences: Iterable[int]) -> int:
+    """Visits a rep can take a day: the weekly demand of their cadences over their working weekdays, rounded up."""
+    demand = sum((Fraction(7, n) for n in cadences), Fraction(0))
+    return max(1, math.ceil(demand / (weekdays or 1)))
+
+
+def load_by_rep(visits: Iterable[Seen], days: list[_dt.date]) -> dict[str, dict[_dt.date, int]]:
+    """rep -> day -> visits already on that day (planned, in progress or completed)."""
+    wanted = {d.isoformat() for d in days}
+    load: dict[str, dict[_dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    for _vid, _account, rep, day, status in visits:
+        if day in wanted and status in FILLS:
+            load[rep][_dt.date.fromisoformat(day)] += 1
+    return load
+
+
+def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt.date) -> PlanResult:
+    """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``)."""
+    first, last = win
+    cal = work_calendar(book.settings)
+    days = cal.days(max(first, today), last)
+    if not days:
+        raise ValidationError(f"no working days from {max(first, today)} to {last} to plan on "
+                              "(working_days, calendar and days_off in crm.yaml; past days are not planned)")
+    visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
+    by_account = chains(accounts_to_plan(book, rep), visits, today)
+    room = {owner: room_per_day(len(cal.weekdays), [c.cadence for c in by_account.values() if c.owner == owner])
+            for owner in {c.owner for c in by_account.values()}}
+    return PlanResult(schedule(by_account, days, today, room, load_by_rep(visits, days)), cal.notes)
+
+
+def schedule(by_account: dict[str, Chain], days: list[_dt.date], today: _dt.date, room: dict[str, int],
+             load: dict[str, dict[_dt.date, int]]) -> list[Planned]:
+    """Walk ``days`` (working days, sorted, none before today) and place what each account's cadence asks for."""
+    heaps: dict[str, list[tuple[_dt.date, int, str]]] = defaultdict(list)
+    for chain in by_account.values():
+        heaps[chain.owner].append((chain.due(days[0], today), chain.cadence, chain.account))
+    for heap in heaps.values():
+        heapq.heapify(heap)
+    out: list[Planned] = []
+    for day in days:
+        for owner in sorted(heaps):
+            _fill_day(heaps[owner], by_account, day, today, room[owner], load[owner], out)
     return sorted(out, key=lambda p: (p.date, p.rep, p.account))
+
+
+def _fill_day(heap: list[tuple[_dt.date, int, str]], by_account: dict[str, Chain], day: _dt.date, today: _dt.date,
+              room: int, load: dict[_dt.date, int], out: list[Planned]) -> None:
+    """Give one rep's ``day`` to the accounts due by then, earliest due first, while there is room."""
+    while heap and heap[0][0] <= day:
+        due, cadence, account = heapq.heappop(heap)
+        chain = by_account[account]
+        real = chain.due(day, today)
+        if real != due:  # a visit on the books since this entry was queued moved the due date
+            heapq.heappush(heap, (real, cadence, account))
+            continue
+        coming = chain.next_fixed(day)
+        if coming is not None and coming < day + _dt.timedelta(days=cadence):
+            heapq.heappush(heap, (coming + _dt.timedelta(days=cadence), cadence, account))
+            continue
+        if load[day] >= room:
+            heapq.heappush(heap, (due, cadence, account))  # no room today: it and everyone after it wait
+            return
+        load[day] += 1
+        chain.placed.append(day)
+        was, moves = chain.missed.pop() if chain.missed else ("", "")
+        out.append(Planned(day.isoformat(), chain.owner, account, due.isoformat(), cadence, moves, was))
+        heapq.heappush(heap, (day + _dt.timedelta(days=cadence), cadence, account))

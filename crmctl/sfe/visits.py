@@ -34,36 +34,62 @@ def new_visit(account: str, rep: str, day: str, vtype: str, settings: Settings, 
     return {k: v for k, v in data.items() if v not in (None, [], "")}
 
 
-def checkin(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: str,
-            coords: str | None, by: str | None) -> tuple[dict[str, Any], str | None]:
-    """Check in: time, place, distance from the account; a warning when beyond the radius."""
+def may_record(visit: dict[str, Any], vid: str, by: str | None) -> None:
+    """Only the visit's rep or a manager on it (``with``) checks in or out; an unknown user counts as the rep."""
+    if by is not None and by != visit.get("rep") and by not in (visit.get("with") or []):
+        on = ", ".join([str(visit.get("rep")), *(visit.get("with") or [])])
+        raise PolicyError(f"{by} is neither the rep of visit {vid} nor on it ({on}); check in as one of them (--as)")
+
+
+def entry_time(at: _dt.datetime, now: _dt.datetime, settings: Settings, what: str) -> tuple[dict[str, Any], str | None]:
+    """When a check-in/out is recorded: refused in the future, marked ``late_entry`` (with when it was entered)
+    when more than ``visits.entry_tolerance_min`` before now. Returns the entry's fields and a warning."""
+    tolerance = _dt.timedelta(minutes=int(settings.get("visits.entry_tolerance_min", 30)))
+    if at > now + tolerance:
+        raise ValidationError(f"{what} {at.isoformat()} is in the future (now {now.isoformat()}); "
+                              "record it when it happens, or give the right --time")
+    entry: dict[str, Any] = {"at": at.isoformat()}
+    if at < now - tolerance:
+        entry.update(late_entry=True, entered=now.isoformat())
+        hours = (now - at).total_seconds() / 3600
+        return entry, (f"{what} entered {hours:.1f} h after the fact (more than {tolerance.seconds // 60} min): "
+                       "kept as a late entry, which does not count as on time")
+    return entry, None
+
+
+def checkin(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: _dt.datetime,
+            now: _dt.datetime, coords: str | None, by: str | None) -> tuple[dict[str, Any], list[str]]:
+    """Check in: time, place, distance from the account; warnings when beyond the radius or entered late."""
     if visit.get("checkin"):
         raise PolicyError(f"visit {vid} is already checked in at {visit['checkin'].get('at')}; a visit has one check-in")
     require_status(visit, vid, frozenset({VisitStatus.PLANNED}), "check in")
-    entry, warning = _place(account, settings, at, coords, "check-in")
-    out = dict(visit, checkin=entry, status=VisitStatus.IN_PROGRESS.value)
-    return sop.tick_auto(out, settings, "checkin", by=by, at=at), warning
+    may_record(visit, vid, by)
+    entry, late = entry_time(at, now, settings, "check-in")
+    place, far = _place(account, settings, coords, "check-in")
+    out = dict(visit, checkin={**entry, **place}, status=VisitStatus.IN_PROGRESS.value)
+    return sop.tick_auto(out, settings, "checkin", by=by or visit.get("rep"), at=entry["at"]), [w for w in (far, late) if w]
 
 
-def checkout(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: str,
-             coords: str | None, by: str | None) -> tuple[dict[str, Any], str | None]:
+def checkout(visit: dict[str, Any], vid: str, account: dict[str, Any], settings: Settings, *, at: _dt.datetime,
+             now: _dt.datetime, coords: str | None, by: str | None) -> tuple[dict[str, Any], list[str]]:
     """Check out after the check-in; the visit's duration is the minutes between them."""
     started = (visit.get("checkin") or {}).get("at")
     if not started:
         raise PolicyError(f"visit {vid} has no check-in; run `crmctl visit checkin {vid}` first")
     if visit.get("checkout"):
         raise PolicyError(f"visit {vid} is already checked out at {visit['checkout'].get('at')}")
-    minutes = minutes_between(started, at)
+    may_record(visit, vid, by)
+    minutes = minutes_between(started, at.isoformat())
     if minutes < 0:
-        raise ValidationError(f"check-out {at} is before the check-in {started}; give a later --time")
-    entry, warning = _place(account, settings, at, coords, "check-out")
-    entry["duration_min"] = minutes
-    out = dict(visit, checkout=entry)
-    return sop.tick_auto(out, settings, "checkout", by=by, at=at), warning
+        raise ValidationError(f"check-out {at.isoformat()} is before the check-in {started}; give a later --time")
+    entry, late = entry_time(at, now, settings, "check-out")
+    place, far = _place(account, settings, coords, "check-out")
+    out = dict(visit, checkout={**entry, **place, "duration_min": minutes})
+    return sop.tick_auto(out, settings, "checkout", by=by or visit.get("rep"), at=entry["at"]), [w for w in (far, late) if w]
 
 
-def _place(account: dict[str, Any], settings: Settings, at: str, coords: str | None, what: str) -> tuple[dict[str, Any], str | None]:
-    entry: dict[str, Any] = {"at": at}
+def _place(account: dict[str, Any], settings: Settings, coords: str | None, what: str) -> tuple[dict[str, Any], str | None]:
+    entry: dict[str, Any] = {}
     if not coords:
         return entry, None
     lat, lon = parse_coords(coords)
@@ -160,3 +186,26 @@ def coach(visit: dict[str, Any], vid: str, settings: Settings, *, by: str, at: s
 
 def open_followups(visit: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     return [(n, f) for n, f in enumerate(visit.get("next_steps") or [], 1) if not f.get("done")]
+
+
+def change_date(old: dict[str, Any] | None, new: dict[str, Any], vid: str, *, by: str | None, at: str) -> dict[str, Any]:
+    """``visit edit --set date=``: a visit that happened (or was cancelled) keeps its date; a planned one is
+    rescheduled (see :func:`reschedule`)."""
+    if old is None or str(old.get("date")) == str(new.get("date")):
+        return new
+    if old.get("status") != VisitStatus.PLANNED:
+        raise PolicyError(f"visit {vid} is {old.get('status')}; its date ({old.get('date')}) stays as it happened")
+    moved = reschedule(old, vid, str(new.get("date")), by=by, at=at, reason="edited")
+    return dict(new, rescheduled=moved["rescheduled"])
+
+
+def reschedule(visit: dict[str, Any], vid: str, day: str, *, by: str | None, at: str, reason: str = "") -> dict[str, Any]:
+    """Move a planned visit to ``day``, keeping where it was in ``rescheduled: [{from, to, at, by, reason}]``.
+
+    Calendars bump the event's SEQUENCE once per entry, so a phone that imported the old day moves it.
+    """
+    require_status(visit, vid, frozenset({VisitStatus.PLANNED}), "move it to another day (only planned visits can be rescheduled)")
+    new_day = parse_date(day, "date").isoformat()
+    entry = {"from": str(visit.get("date")), "to": new_day, "at": at, "by": by, "reason": reason}
+    return dict(visit, date=new_day, rescheduled=[*(visit.get("rescheduled") or []),
+                                                  {k: v for k, v in entry.items() if v not in (None, "")}])

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from crmctl.core.clock import now
 from crmctl.core.errors import ValidationError
 from crmctl.core.settings import Settings
+from crmctl.sfe.daysoff import work_calendar
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -108,25 +109,13 @@ def _month_end(first: _dt.date) -> _dt.date:
 
 
 def working_days(settings: Settings, first: _dt.date, last: _dt.date) -> list[_dt.date]:
-    """The working days (``working_days`` in crm.yaml) from ``first`` to ``last``, inclusive."""
-    names = [str(d).lower()[:3] for d in settings.get("working_days", WEEKDAYS[:5]) or []]
-    allowed = {WEEKDAYS.index(n) for n in names if n in WEEKDAYS}
-    out: list[_dt.date] = []
-    day = first
-    while day <= last:
-        if day.weekday() in allowed:
-            out.append(day)
-        day += _dt.timedelta(days=1)
-    return out
+    """The working days from ``first`` to ``last``, inclusive: weekdays, holidays and days off (see :mod:`daysoff`)."""
+    return work_calendar(settings).days(first, last)
 
 
-def tzinfo(settings: Settings) -> _dt.tzinfo:
-    offset = str(settings.get("timezone", "+00:00"))
-    try:
-        tz = _dt.datetime.strptime(offset.replace(":", ""), "%z").tzinfo
-    except ValueError:
-        tz = None
-    return tz or _dt.timezone.utc
+def now_local(settings: Settings) -> _dt.datetime:
+    """Now (``CRMCTL_NOW`` or the clock) in the book's zone, to the second (see :mod:`crmctl.core.clock`)."""
+    return now(settings)
 
 
 def parse_clock(text: str, what: str = "--time") -> str:
@@ -137,21 +126,32 @@ def parse_clock(text: str, what: str = "--time") -> str:
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
-def moment(text: str | None, day: str, now: str, settings: Settings) -> str:
-    """A check-in/out timestamp: ``--time HH:MM`` on the visit's day, a full ISO time, or now."""
+def moment(text: str | None, now: _dt.datetime, after: _dt.datetime | None = None) -> _dt.datetime:
+    """When a check-in or check-out happened, in ``now``'s zone.
+
+    ``None``: now. ``HH:MM``: today at that time -- or, given ``after`` (the check-in of a check-out), the
+    first such time after it, so a check-out at 00:30 belongs to the day after a 23:00 check-in.
+    ``YYYY-MM-DDTHH:MM[:SS][+hh:mm]``: that moment (the book's zone when no offset is given).
+    """
+    tz = now.tzinfo
     if not text:
         return now
     if _CLOCK.match(text.strip()):
-        hh, mm = parse_clock(text).split(":")
-        base = _dt.datetime.combine(_dt.date.fromisoformat(day), _dt.time(int(hh), int(mm)), tzinfo(settings))
-        return base.isoformat()
+        clock = _dt.time(*map(int, parse_clock(text).split(":")))
+        if after is None:
+            return _dt.datetime.combine(now.date(), clock, tz)
+        local = after.astimezone(tz)
+        value = _dt.datetime.combine(local.date(), clock, tz)
+        return value if value >= local else _dt.datetime.combine(local.date() + _dt.timedelta(days=1), clock, tz)
     try:
         value = _dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(f"--time {text!r}: use HH:MM or YYYY-MM-DDTHH:MM") from None
+        raise ValidationError(f"--time {text!r}: use HH:MM (today) or YYYY-MM-DDTHH:MM (another day)") from None
+    if len(text.strip()) <= 10:
+        raise ValidationError(f"--time {text!r}: give the time too, YYYY-MM-DDTHH:MM")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=tzinfo(settings))
-    return value.replace(microsecond=0).isoformat()
+        value = value.replace(tzinfo=tz)
+    return value.replace(microsecond=0)
 
 
 def minutes_between(start: str, end: str) -> int:

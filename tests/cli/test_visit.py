@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.sfe.conftest import ACME, Run, do_visit, fails, now, ok, snapshot  # noqa: F401 (now: the fixed-clock fixture)
+from tests.sfe.conftest import ACME, Run, clock, do_visit, fails, now, ok, snapshot  # noqa: F401 (now: the fixed-clock fixture)
 
 
 @pytest.fixture
@@ -22,7 +22,8 @@ def record(book: Path, vid: str) -> dict:
 
 def test_checkin_records_place_and_distance(run: Run, located: Path) -> None:
     vid = ok(run("visit", "add", "--account", "acme", "--date", "2026-11-27", "--time", "14:00"))
-    result = run("visit", "checkin", vid, "--at", "31.2310,121.4740", "--time", "14:05")
+    # run at 14:06 (a check-in at --time 14:05, a minute ago, is on time and no late entry)
+    result = run("visit", "checkin", vid, "--at", "31.2310,121.4740", "--time", "14:05", env=clock("2026-11-27", "14:06"))
     ok(result)
     assert "warning" not in result.stderr
     data = record(located, vid)
@@ -32,7 +33,7 @@ def test_checkin_records_place_and_distance(run: Run, located: Path) -> None:
     assert data["checkin"]["distance_m"] == 73
     assert "far" not in data["checkin"]
     assert [s["id"] for s in data["steps"]] == ["checkin"]  # the SOP's check-in step ticks itself
-    result = run("visit", "checkout", vid, "--at", "31.2500,121.4737", "--time", "15:35")
+    result = run("visit", "checkout", vid, "--at", "31.2500,121.4737", "--time", "15:35", env=clock("2026-11-27", "15:40"))
     ok(result)
     assert "warning: visit" in result.stderr and "more than 500 m" in result.stderr
     data = record(located, vid)
@@ -99,7 +100,9 @@ def test_bad_check_ins_are_refused_and_write_nothing(run: Run, located: Path) ->
     ok(run("visit", "checkin", vid, "--time", "10:00"))
     before = snapshot(located)
     fails(run("visit", "checkin", vid), "already checked in")
-    fails(run("visit", "checkout", vid, "--time", "09:59"), "before the check-in")
+    fails(run("visit", "checkout", vid, "--time", "2026-11-27T09:59"), "before the check-in")
+    # HH:MM for a check-out is the first 09:59 after the check-in: tomorrow, in the future
+    fails(run("visit", "checkout", vid, "--time", "09:59"), "2026-11-28T09:59:00+08:00 is in the future")
     assert snapshot(located) == before
 
 

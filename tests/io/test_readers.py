@@ -111,7 +111,10 @@ def test_a_huge_quoted_cell_is_a_clear_error() -> None:
 
 def test_nul_bytes_and_utf16() -> None:
     with pytest.raises(CrmError, match="NUL byte"):
-        readers.read("name\nAnna\n".encode("utf-16"), "a.csv")
+        readers.read("name\nAnna\n".encode("utf-16-le"), "a.csv")  # no byte order mark: not readable as text
+    got = readers.read("name\tcity\nAnna\tMünchen\n".encode("utf-16"), "a.txt")  # Excel's "Unicode text"
+    assert (got.encoding, got.rows) == ("utf-16", [(2, {"name": "Anna", "city": "München"})])
+    assert got.notes == ["a.txt: read as utf-16 (its byte order mark)"]
 
 
 def test_bad_json_names_line_and_column() -> None:

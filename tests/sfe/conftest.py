@@ -39,15 +39,22 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     return set_now
 
 
+def clock(day: str, when: str) -> dict[str, str]:
+    """The environment of a command run at ``when`` (HH:MM on ``day``, or YYYY-MM-DDTHH:MM) in +08:00."""
+    stamp = when if "T" in when else f"{day}T{when}"
+    return {"CRMCTL_NOW": f"{stamp}:00+08:00"}
+
+
 def do_visit(run: Run, account: str, day: str, *, start: str = "09:00", end: str = "10:30", extra_steps: tuple[str, ...] = (),
              with_: str | None = None, checkin_at: str | None = None) -> str:
-    """Plan, check in/out, tick the required onsite steps, log and complete a visit; its id."""
+    """Plan, check in/out (each at its real time: the clock is set to it), tick the required onsite steps, log and
+    complete a visit; its id."""
     args = ["visit", "add", "--account", account, "--date", day] + (["--with", with_] if with_ else [])
     vid = ok(run(*args))
-    ok(run("visit", "checkin", vid, "--time", checkin_at or start, "--at", ",".join(ACME)))
+    ok(run("visit", "checkin", vid, "--at", ",".join(ACME), env=clock(day, checkin_at or start)))
     for step in ("prepare", "discover", *extra_steps):
         ok(run("visit", "step", vid, step, "--done"))
-    ok(run("visit", "checkout", vid, "--time", end))
+    ok(run("visit", "checkout", vid, env=clock(day, end)))
     ok(run("visit", "log", vid, "--outcome", "went well", "--next-step", "send the quote", "--due", day))
     ok(run("visit", "done", vid))
     return vid

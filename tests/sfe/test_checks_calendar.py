@@ -55,22 +55,30 @@ def test_calendar_parses_back(run: Run, book: Path, now, tmp_path: Path) -> None
     ok(run("visit", "cancel", c, "--reason", "holiday"))
     ok(run("visit", "add", "--account", "baosteel", "--date", "2026-12-02"))  # ria's: not in rex's calendar
     out = tmp_path / "rex.ics"
-    ok(run("visit", "calendar", "--rep", "rex", "--out", str(out), "--week", "2026-W49"))
+    result = run("visit", "calendar", "--rep", "rex", "--out", str(out), "--week", "2026-W49")
+    ok(result)
+    # the test book's timezone is the bare offset +08:00: UTC times, and one line saying so
+    assert [line for line in result.stderr.splitlines() if line.startswith("warning:")] == [
+        "warning: timezone +08:00 is an offset, not a zone: the calendar's times are written in UTC; "
+        "set timezone (or visits.calendar_tzid) to an IANA name such as Asia/Kolkata"]
     cal = icalendar.Calendar.from_ical(out.read_bytes())
     events = [e for e in cal.walk("VEVENT")]
-    assert [str(e["uid"]) for e in events] == [f"{a}@crmctl.local", f"{b}@crmctl.local"]
+    # the cancelled visit stays, as cancelled (SEQUENCE 1), so a phone that imported it removes it
+    assert [(str(e["uid"]), str(e["status"]), e["sequence"]) for e in events] == [
+        (f"{a}@crmctl.local", "CONFIRMED", 0), (f"{b}@crmctl.local", "CONFIRMED", 0), (f"{c}@crmctl.local", "CANCELLED", 1)]
     first = events[0]
     start, end = first.decoded("dtstart"), first.decoded("dtend")
-    assert start.utcoffset() == _dt.timedelta(hours=8)
-    assert (start.replace(tzinfo=None), (end - start)) == (_dt.datetime(2026, 12, 1, 14, 30), _dt.timedelta(minutes=90))
+    assert start.utcoffset() == _dt.timedelta(0)
+    # 14:30 at +08:00 is 06:30 UTC; an onsite visit lasts 90 minutes
+    assert (start.replace(tzinfo=None), (end - start)) == (_dt.datetime(2026, 12, 1, 6, 30), _dt.timedelta(minutes=90))
     assert str(first["location"]) == "上海市静安区威海路489号, 上海"
     assert "Purpose: 报价评审" in str(first["description"]) and "1. Review last visit" in str(first["description"])
     assert str(first["attendee"]) == "mailto:mia@example.com" and first["attendee"].params["cn"] == "Mia Manager"
     second = events[1]
-    assert second.decoded("dtstart").replace(tzinfo=None) == _dt.datetime(2026, 12, 3, 10, 0)  # visits.default_time
+    assert second.decoded("dtstart").replace(tzinfo=None) == _dt.datetime(2026, 12, 3, 2, 0)  # visits.default_time 10:00 +08
     assert second.decoded("dtend") - second.decoded("dtstart") == _dt.timedelta(minutes=30)  # a phone call
     assert "attendee" not in second
-    assert cal.walk("VTIMEZONE")  # times carry their zone
+    assert not cal.walk("VTIMEZONE")  # UTC times need none
     # the same visits give the same UIDs: a re-import updates instead of duplicating
     again = tmp_path / "again.ics"
     ok(run("visit", "calendar", "--rep", "rex", "--out", str(again), "--week", "2026-W49"))

@@ -44,8 +44,11 @@ def test_cadence_per_tier_and_lifecycle_over_a_month(run: Run, book: Path, now) 
     ok(run("account", "add", "--id", "sleepy", "--name", "Sleepy Co", "--tier", "A", "--lifecycle", "dormant", "--owner", "rex"))
     ok(run("visit", "plan", "--from", "2026-12-01", "--to", "2026-12-31"))
     per_account = Counter(v["account"] for v in visits(book))
-    # A every 7 days: due 1, 8, 15, 22, 29 Dec; B every 14: 1, 15, 29; C / dormant every 30: 1, 31
-    assert per_account == {"acme": 5, "baosteel": 3, "cee": 2, "sleepy": 2}
+    # never visited: all due today (27 Nov). rex's room a day: ceil((7/7 + 7/30 + 7/30) / 5 weekdays) = 1, so on
+    # Tue 1 Dec acme (shortest cadence) goes first, cee on the 2nd, sleepy on the 3rd (c < s).
+    # A every 7 days from its visit: 1, 8, 15, 22, 29 Dec; B (ria) every 14: 1, 15, 29;
+    # C / dormant every 30 after 2 and 3 Dec: next due 1 and 2 Jan, outside December -> one visit each
+    assert per_account == {"acme": 5, "baosteel": 3, "cee": 1, "sleepy": 1}
     assert "gone" not in per_account  # churned: cadence 0
 
 
@@ -111,4 +114,6 @@ def test_plan_json_gives_the_new_ids(run: Run, book: Path, now) -> None:
 
     rows = json.loads(ok(run("visit", "plan", "--week", "2026-W49", "--format", "json")))
     assert sorted(r["id"] for r in rows) == sorted(p.stem for p in (book / "records" / "visits").glob("*.yaml"))
-    assert {(r["account"], r["due"], r["cadence"]) for r in rows} == {("acme", "2026-11-30", 7), ("baosteel", "2026-11-30", 14)}
+    # never visited: due today (27 Nov), placed on the window's first working day
+    assert {(r["account"], r["date"], r["due"], r["cadence"]) for r in rows} == {
+        ("acme", "2026-11-30", "2026-11-27", 7), ("baosteel", "2026-11-30", "2026-11-27", 14)}

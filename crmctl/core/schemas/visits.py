@@ -28,6 +28,7 @@ SCHEMA = Schema(
         Field("coaching", "records", readonly=True),
         Field("completed", "datetime", readonly=True),
         Field("cancelled", "map", readonly=True),
+        Field("rescheduled", "records", readonly=True),  # [{from, to, at, by, reason}]: calendars bump SEQUENCE per entry
         Field("created", "datetime", readonly=True),
     ),
 )
