@@ -86,6 +86,9 @@ def check_payments(book: Book) -> Iterator[Problem]:
                           f"{order.get('number')}'s {order.get('currency')}")
         if to_decimal(pay.get("amount")) <= 0:
             yield Problem(pay.path, pay.line("amount"), "amount must be more than zero")
+        if pay.get("date") and order.get("date") and str(pay.get("date")) < str(order.get("date")):
+            yield Problem(pay.path, pay.line("date"), f"date {pay.get('date')} is before order {order.get('number')}'s "
+                          f"date {order.get('date')}")
 
 
 def check_order_status(book: Book) -> Iterator[Problem]:

@@ -22,6 +22,7 @@ from crmctl.core.percent import percent_text
 from crmctl.core.states import LeadStatus, order_is_cancelled
 from crmctl.l2c import history, pipeline
 from crmctl.l2c.dates import day_of, parse_period, quarter_of
+from crmctl.l2c.orders import days_overdue, schedule
 from crmctl.l2c.payments import allocate
 from crmctl.l2c.rates import Rates
 
@@ -284,14 +285,15 @@ def velocity_report(book: Book, q: Query) -> list[Row]:
 
 
 # ------------------------------------------------------------------ receivables
-def bucket(days_overdue: int) -> str:
-    if days_overdue <= 0:
+def bucket(late: int) -> str:
+    """The aging column for an installment ``late`` days overdue (:func:`crmctl.l2c.orders.days_overdue`)."""
+    if late <= 0:
         return "current"
-    if days_overdue <= 30:
+    if late <= 30:
         return "1-30"
-    if days_overdue <= 60:
+    if late <= 60:
         return "31-60"
-    if days_overdue <= 90:
+    if late <= 90:
         return "61-90"
     return "over_90"
 
@@ -304,19 +306,20 @@ def receivables_report(book: Book, q: Query) -> list[Row]:
     for pay in payments:
         by_order[str(pay.get("order"))].append(pay)
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {b: Decimal(0) for b in BUCKETS})
+    grace = int(book.settings.get("payments.overdue_grace_days", 0) or 0)  # as `order show` and the 360° view
     for order in book.all("orders"):
         day = day_of(order.get("date"))
         if order_is_cancelled(order) or day is None or day > q.as_of or not q.within(day):
             continue
-        plan = order.get("installments") or [{"due": order.get("date"), "amount": order.get("total")}]
+        plan = schedule(order)
         received = allocate(plan, by_order[order.id], q.as_of)
         for inst, got in zip(plan, received):
             left = to_decimal(inst["amount"]) - got
             if left <= 0:
                 continue
-            due = _dt.date.fromisoformat(str(inst["due"]))
             key = ctx.key(order, month_of=inst["due"])
-            groups[key][bucket((q.as_of - due).days)] += ctx.rates.convert(left, str(order.get("currency")), q.as_of)
+            late = days_overdue(inst["due"], q.as_of, grace)
+            groups[key][bucket(late)] += ctx.rates.convert(left, str(order.get("currency")), q.as_of)
     rows = [{q.by: k, **{b: ctx.money(groups[k][b]) for b in BUCKETS},
              "total": ctx.money(sum(groups[k].values(), Decimal(0)))} for k in ctx.order_keys(groups)]
     return _with_total(rows, q.by, [*BUCKETS, "total"], ctx)
