@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
 from crmctl.core.checks import CHECKS, Check
-from crmctl.core.errors import NOTE, Problem
+from crmctl.core.errors import NOTE, CrmError, Problem
 
 # each scenario may contribute checks; a missing module contributes none
 SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
@@ -30,7 +30,10 @@ def all_checks() -> tuple[Check, ...]:
 def run_checks(book: Book) -> list[Problem]:
     problems: list[Problem] = []
     for check in all_checks():
-        problems.extend(check(book))
+        try:
+            problems.extend(check(book))
+        except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
+            problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
 
 

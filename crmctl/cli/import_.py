@@ -40,6 +40,9 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="The file's date order, e.g. %d/%m/%Y, or excel (serial day numbers); replaces the "
                           "mapping's date_format. ISO dates are always read; without a format nothing else is."),
         click.option("--delimiter", metavar="CHAR", help="CSV delimiter: a character, or tab (default: sniffed)."),
+        click.option("--decimal-mark", type=click.Choice([".", ","]), metavar="MARK",
+                     help="How the file writes decimals: . (1,234.50) or , (1.234,50) "
+                          "(default: the mapping's decimal_mark, else the book's locale)."),
         click.option("--on-duplicate", type=click.Choice(importer.ON_DUPLICATE), default="skip", show_default=True,
                      help="A row matching a record (ext_id, email, phone, name...): skip it, update it, or fail."),
         click.option("--skip-invalid", is_flag=True,
@@ -123,7 +126,8 @@ def _summarise_rejected(plan: importer.Plan, file: str, reject_file: str, dry_ru
 
 def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset: str | None, input_format: str | None,
                encoding: str | None, delimiter: str | None, on_duplicate: str, skip_invalid: bool, dry_run: bool,
-               fmt: str, rejected_file: str | None = None, date_format: str | None = None) -> None:
+               fmt: str, rejected_file: str | None = None, date_format: str | None = None,
+               decimal_mark: str | None = None) -> None:
     """The whole import: read, plan, report, write (one transaction)."""
     rtype = canonical(rtype)
     if rtype == "imports":
@@ -142,6 +146,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
     mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
     if date_format:
         mapping = dataclasses.replace(mapping, date_formats=check_formats(date_format, "--date-format"))
+    if decimal_mark:
+        mapping = dataclasses.replace(mapping, decimal_mark=decimal_mark, decimal_origin="--decimal-mark")
     footer = importer.strip_report_footer(table)
     if footer:
         click.echo(f"note: {shown}: skipped the {len(footer)} footer lines of a Salesforce report export "
@@ -166,7 +172,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
                 plan, file=shown, sha256=hashlib.sha256(raw).hexdigest(), mapping=mapping.source, by=_who(app),
                 at=now_iso(app.book.settings), rejected_file=reject_file if plan.rejected else None,
                 options={"on_duplicate": on_duplicate, "skip_invalid": skip_invalid, "encoding": table.encoding,
-                         "delimiter": table.delimiter or None, "format": table.format})
+                         "delimiter": table.delimiter or None, "format": table.format,
+                         "decimal_mark": mapping.decimal_mark or None})
             import_id = app.book.new_id("imports")
             tx.put("imports", import_id, record)
             if sys.stderr.isatty() and len(plan.actions) >= 500:

@@ -8,6 +8,7 @@ from crmctl.cli.order import find_order, grace
 from crmctl.core.book import Record, now_iso, today
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import money_str, to_decimal
+from crmctl.core.numbers import book_format, parse_amount
 from crmctl.l2c import orders as O
 from crmctl.l2c import payments as P
 from crmctl.l2c.dates import parse_day
@@ -40,7 +41,7 @@ def plan(app: App, ref: str, installments: int | None, every: str, first: str | 
             raise PolicyError(f"order {order.get('number')} already has {len(mine)} payment(s); its plan is fixed")
         total, currency = to_decimal(order.get("total")), str(order.get("currency"))
         if at:
-            rows = P.explicit_plan(total, currency, at, book.settings.rounding)
+            rows = P.explicit_plan(total, currency, at, book.settings.rounding, book_format(book.settings))
         else:
             start = parse_day(first, "--first") if first else parse_day(str(order.get("date")), "order date")
             rows = P.equal_plan(total, currency, int(installments or 0), start, every)
@@ -65,14 +66,15 @@ def plan(app: App, ref: str, installments: int | None, every: str, first: str | 
 def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prepayment: bool) -> None:
     """Record a receipt; it pays installments oldest first. Prints the payment id."""
     book = app.book
-    received = to_decimal(amount, "--amount")
     when = parse_day(day, "--date")
     with app.transaction("payment record") as tx:
         order = find_order(book, ref)
+        currency = str(order.get("currency"))
+        received = parse_amount(amount, currency=currency, fmt=book_format(book.settings), field="--amount",
+                                allow_negative=True)  # check_receipt: "a payment must be more than zero"
         payments = book.all("payments")
         mine = [p for p in payments if p.get("order") == order.id]
         P.check_receipt(order, mine, received, prepayment, when, today(book.settings))
-        currency = str(order.get("currency"))
         pid = book.new_id("payments")
         data = {"order": order.id, "account": order.get("account"), "date": when.isoformat(),
                 "amount": money_str(received, currency), "currency": currency, "ref": bank_ref,

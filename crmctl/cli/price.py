@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.core.errors import PolicyError, ValidationError
-from crmctl.core.money import parse_percent
+from crmctl.core.numbers import book_format, parse_percent, parse_quantity
 from crmctl.core.output import render_record, render_rows
 
 
@@ -20,7 +20,7 @@ def amount(value: object) -> str:
 @click.command("price")
 @click.argument("sku")
 @click.option("--option", "options", multiple=True, metavar="GROUP=VALUE", help="Choose an option; repeatable (GROUP=A,B for several).")
-@click.option("--qty", type=int, default=1, show_default=True, help="Quantity.")
+@click.option("--qty", default="1", show_default=True, metavar="N", help="Quantity (a whole number).")
 @click.option("--account", metavar="ACCOUNT", help="Price for this account (chooses its price book).")
 @click.option("--pricebook", metavar="ID", help="Use this price book instead of the most specific one.")
 @click.option("--date", "on", metavar="YYYY-MM-DD", help="Price as of this day (default: today).")
@@ -29,7 +29,7 @@ def amount(value: object) -> str:
 @output_option
 @pass_app
 @with_problems
-def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | None, pricebook: str | None,
+def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | None, pricebook: str | None,
         on: str | None, discount: str | None, currency: str | None, fmt: str) -> None:
     """Price a product configuration step by step; exit 1 when it breaks a rule.
 
@@ -49,8 +49,10 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: int, account: str | N
     cur = currency or (str(chosen.get("currency")) if chosen else book.settings.currency)
     if chosen is not None and str(chosen.get("currency")) != cur:
         raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, not {cur}; drop --currency or choose another --pricebook")
-    pct = parse_percent(discount, "--discount") if discount else parse_percent(0)
-    priced = price_sku(book, sku, parse_choices(options), qty, cur, chosen, pct)
+    rule = book_format(book.settings)
+    pct = parse_percent(discount or "0", fmt=rule, field="--discount")
+    units = parse_quantity(qty, fmt=rule, field="--qty", minimum=1)
+    priced = price_sku(book, sku, parse_choices(options), units, cur, chosen, pct)
     line = priced.line
     rows = [s.as_dict(cur) for s in line.steps]
     tax_label = f"tax {line.tax_rate}% ({'included' if book.settings.get('tax.mode') == 'inclusive' else 'added'})"

@@ -85,19 +85,21 @@ def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None,
 @click.argument("ref", metavar="Q")
 @click.argument("sku")
 @click.option("--option", "options", multiple=True, metavar="GROUP=VALUE", help="Choose an option; repeatable.")
-@click.option("--qty", type=int, default=1, show_default=True, help="Quantity.")
+@click.option("--qty", default="1", show_default=True, metavar="N", help="Quantity (a whole number).")
 @click.option("--discount", metavar="PCT", help="Line discount, e.g. 5%.")
 @click.option("--group", metavar="NAME", help="Line group (shown with a subtotal).")
 @dry_run_option
 @pass_app
-def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: int, discount: str | None, group: str | None,
+def add_line_cmd(app: App, ref: str, sku: str, options: tuple[str, ...], qty: str, discount: str | None, group: str | None,
                  dry_run: bool) -> None:
     """Add a configured product line; an invalid configuration is refused with every reason."""
+    from crmctl.core.numbers import book_format, parse_quantity
     from crmctl.cpq.configure import parse_choices
     from crmctl.cpq.quotes import add_line
 
     choices = parse_choices(options)
-    _change(app, ref, f"add-line {sku}", lambda b, r, a, c: add_line(b, r.data, sku, choices, qty, discount, group, c.today),
+    units = parse_quantity(qty, fmt=book_format(app.book.settings), field="--qty", minimum=1)
+    _change(app, ref, f"add-line {sku}", lambda b, r, a, c: add_line(b, r.data, sku, choices, units, discount, group, c.today),
             actor_needed=False, dry_run=dry_run)
 
 
@@ -146,7 +148,8 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
         if fees or clear_fees:
-            changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [parse_fee(f) for f in fees]
+            changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [
+                parse_fee(f, str(rec.get("currency")), book.settings) for f in fees]
         return edit(book, rec.data, changes, clock.today)
 
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)

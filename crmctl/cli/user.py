@@ -23,7 +23,7 @@ def quota_cmd(app: App, ref: str, period: str, amount: str | None, visits: int |
     key = check_period(period)
     with app.transaction("user quota") as tx:
         uid = require_user(app.book, ref, "user")
-        data = set_quota(app.book.records("users")[uid].data, key, amount, visits)
+        data = set_quota(app.book.records("users")[uid].data, key, amount, visits, app.book.settings)
         tx.message = f"user quota: {uid} {key}"
         tx.put("users", uid, data)
     done(f"quota for {uid} {key} set", tx)

@@ -21,6 +21,7 @@ from crmctl.core.clock import now, now_iso, today  # noqa: F401 - the clock's ho
 from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
+from crmctl.core.money import padded
 from crmctl.core.schema import validate
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
@@ -50,7 +51,22 @@ class Record:
         return self.lines.get(key, 1)
 
     def row(self) -> dict[str, Any]:
-        return {"id": self.id, **self.data}
+        """The record as list, show and export print it: money padded to its currency's decimals."""
+        out = {"id": self.id, **self.data}
+        schema = get_schema(self.type)
+        currency = self.data.get("currency")
+        if currency:
+            for name in schema.money_fields:
+                if out.get(name) is not None:
+                    out[name] = padded(out[name], str(currency))
+            for name, keys in schema.nested_amounts:
+                if isinstance(out.get(name), list):
+                    out[name] = [{k: padded(v, str(currency)) if k in keys and v is not None else v for k, v in e.items()}
+                                 if isinstance(e, dict) else e for e in out[name]]
+        for name in schema.price_maps:  # prices: {CNY: "450"} -> "450.00"; "0.333" stays (price_digits)
+            if isinstance(out.get(name), dict):
+                out[name] = {cur: padded(v, str(cur)) for cur, v in out[name].items()}
+        return out
 
     @property
     def merged_into(self) -> str | None:

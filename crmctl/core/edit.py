@@ -7,6 +7,7 @@ or command-owned fields are refused with a line that says what to do.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 from crmctl.core.book import Book, now_iso
@@ -63,27 +64,47 @@ def _resolve_refs(book: Book, f: Field, value: Any) -> Any:
 
 def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mapping[str, str | None],
                  sets: Sequence[str] = (), unset: Sequence[str] = ()) -> dict[str, Any]:
-    """A copy of ``data`` with option values, ``--set`` and ``--unset`` applied."""
+    """A copy of ``data`` with option values, ``--set`` and ``--unset`` applied.
+
+    Money is read last, in the currency the record ends up with, so
+    ``--currency USD --amount '$1,234.50'`` means USD whichever comes first.
+    """
     out = dict(data)
-    pairs = [(k, v) for k, v in values.items() if v is not None] + [split_set(s) for s in sets]
-    for key, text in pairs:
+    pairs = [(k, v, f"--{k.replace('_', '-')}") for k, v in values.items() if v is not None]
+    pairs += [(*split_set(s), f"--set {split_set(s)[0]}") for s in sets]
+    money: list[tuple[Field, str, str]] = []
+    for key, text, label in pairs:
         top, _, sub = key.partition(".")
         f = _field(book, schema, top)
         if sub:
             if f.kind != "map":
                 raise ValidationError(f"{top} is not a mapping; use --set {top}=VALUE")
             inner = dict(out.get(top) or {})
-            inner[sub] = _plain_value(text)
+            inner[sub] = _price(book, sub, text, label) if f.item == "price" else _plain_value(text)
             out[top] = inner
-            continue
-        value = parse_cli_value(f, text, book.settings)
-        out[top] = _resolve_refs(book, f, value)
+        elif f.kind == "money" and text != "":
+            money.append((f, text, label))
+        else:
+            out[top] = _resolve_refs(book, f, parse_cli_value(f, text, book.settings, label=label))
+    currency = str(out.get("currency") or book.settings.currency)
+    for f, text, label in money:
+        out[f.name] = parse_cli_value(f, text, book.settings, currency, label)
     for key in unset:
         f = _field(book, schema, key)
         if f.required:
             raise ValidationError(f"{key} is required and cannot be unset")
         out.pop(key, None)
     return out
+
+
+def _price(book: Book, currency: str, text: str, label: str) -> str:
+    """A unit price typed for ``prices.CNY``-style keys: the key is its currency, ``price_digits`` its decimals."""
+    from crmctl.core.numbers import book_format, parse_amount, price_digits
+
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ValidationError(f"{label}: {currency!r} is not a currency code (write it like CNY or USD)")
+    return str(parse_amount(text, currency=currency, fmt=book_format(book.settings), field=label,
+                            digits=price_digits(book.settings)))
 
 
 def _plain_value(text: str) -> Any:

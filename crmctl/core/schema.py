@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import ID_PATTERN
-from crmctl.core.money import to_decimal
+from crmctl.core.money import minor_unit
+from crmctl.core.numbers import (MAX_AMOUNT, book_format, parse_amount, parse_number, parse_percent, price_digits,
+                                 stored_problem)
 from crmctl.core.settings import Settings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -31,9 +34,10 @@ class Field:
     enum: tuple[str, ...] = ()          # fixed values
     enum_setting: str = ""              # or values from crm.yaml (dotted path)
     ref: str = ""                       # record type a ref (or list of refs) points to
-    item: str = "str"                   # item kind of a list
+    item: str = "str"                   # item kind of a list; "price" for a map of currency -> unit price
     option: bool = False                # exposed as --name on add/edit
     readonly: bool = False              # set by commands, not by --set
+    amounts: tuple[str, ...] = ()       # records: the keys of each entry that hold money in the record's currency
     # required only in some states: (record data, settings) -> why it is required there, or "" when it is not
     required_if: Callable[[Mapping[str, Any], Settings], str] | None = None
 
@@ -55,6 +59,21 @@ class Schema:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields_by_name", {f.name: f for f in self.fields})
+
+    @property
+    def money_fields(self) -> tuple[str, ...]:
+        """The names of the fields that hold an amount in the record's currency."""
+        return tuple(f.name for f in self.fields if f.kind == "money")
+
+    @property
+    def nested_amounts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(field, keys)`` for lists of entries holding money (a quote's fees, an order's lines)."""
+        return tuple((f.name, f.amounts) for f in self.fields if f.amounts)
+
+    @property
+    def price_maps(self) -> tuple[str, ...]:
+        """The names of the fields that map a currency to a unit price (``prices``, ``cost``)."""
+        return tuple(f.name for f in self.fields if f.kind == "map" and f.item == "price")
 
     def field(self, name: str) -> Field | None:
         return self.fields_by_name.get(name)
@@ -82,8 +101,11 @@ def field_names(schema: Schema, settings: Settings) -> list[str]:
     return ["id", *schema.fields_by_name, *custom_fields(settings, schema.type)]
 
 
-def check_value(f: Field, value: Any, settings: Settings) -> str | None:
-    """Why ``value`` is not fit for field ``f``, or None when it is."""
+def check_value(f: Field, value: Any, settings: Settings, currency: str | None = None) -> str | None:
+    """Why ``value`` is not fit for field ``f``, or None when it is.
+
+    ``currency`` is the record's (default: the book's); money is held to its decimals.
+    """
     if value is None:
         return f"{f.name} is required" if f.required else None
     kind = f.kind
@@ -97,7 +119,7 @@ def check_value(f: Field, value: Any, settings: Settings) -> str | None:
         elif kind in ("decimal", "money", "percent"):
             if isinstance(value, bool):
                 return f"{f.name} must be a number"
-            to_decimal(value, f.name)
+            return number_problem(f, value, currency or settings.currency)
         elif kind == "date":
             _dt.date.fromisoformat(str(value))
         elif kind == "datetime":
@@ -129,6 +151,9 @@ def check_value(f: Field, value: Any, settings: Settings) -> str | None:
         elif kind == "map":
             if not isinstance(value, dict):
                 return f"{f.name} must be a mapping of key: value"
+            if f.item == "price":
+                return next((p for cur, v in value.items() if (p := stored_problem(
+                    v, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings)))), None)
         elif kind == "records":
             if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
                 return f"{f.name} must be a list of mappings"
@@ -137,11 +162,23 @@ def check_value(f: Field, value: Any, settings: Settings) -> str | None:
     return None
 
 
+def number_problem(f: Field, value: Any, currency: str) -> str | None:
+    """What ``check`` says about a stored number: money in ``currency`` (its decimals, not negative),
+    a percentage (0 to 100) or a plain decimal (signed), all within :data:`MAX_AMOUNT`."""
+    if f.kind == "money":
+        return stored_problem(value, field=f.name, currency=currency, digits=minor_unit(currency))
+    if f.kind == "percent":
+        return stored_problem(value, field=f.name, limit=Decimal(101)) or (
+            f"{f.name}: {value!r} must be between 0% and 100%" if Decimal(str(value).rstrip("%")) > 100 else None)
+    return stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
+
+
 def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterator[tuple[str, str]]:
     """Yield ``(field, message)`` for each problem in one record's data."""
+    currency = str(data.get("currency") or settings.currency)
     for f in schema.fields:
         if f.name in data or f.required:
-            problem = check_value(f, data.get(f.name), settings)
+            problem = check_value(f, data.get(f.name), settings, currency)
             if problem:
                 yield f.name, problem
         elif f.required_if is not None:
@@ -155,7 +192,7 @@ def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterat
         if extra is None:
             extra = custom_fields(settings, schema.type)
         if key in extra:
-            problem = check_value(extra[key], value, settings)
+            problem = check_value(extra[key], value, settings, currency)
             if problem:
                 yield key, problem
         else:
@@ -173,23 +210,30 @@ def references(schema: Schema, data: dict[str, Any]) -> Iterator[tuple[str, str,
                 yield f.name, f.ref, item
 
 
-def parse_cli_value(f: Field, text: str, settings: Settings) -> Any:
-    """Turn command-line text into the value stored for field ``f`` (and check it)."""
+def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | None = None, label: str = "") -> Any:
+    """Turn command-line text into the value stored for field ``f`` (and check it).
+
+    Numbers are read by :mod:`crmctl.core.numbers` under the book's rule; money
+    in ``currency`` (default: the book's) comes back with its fixed decimals
+    (``"1250000.00"``). ``label`` names the option in messages (``--amount``).
+    """
     value: Any = text
+    label = label or f.name
     if text == "":
         value = None
     elif f.kind == "int":
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValidationError(f"{f.name}: {text!r} is not a whole number") from None
+        value = int(parse_number(text, fmt=book_format(settings), field=label, digits=0))
     elif f.kind == "bool":
         lowered = text.lower()
         if lowered not in ("true", "false", "yes", "no", "1", "0"):
             raise ValidationError(f"{f.name}: {text!r} is not true or false")
         value = lowered in ("true", "yes", "1")
-    elif f.kind in ("money", "decimal", "percent"):
-        value = str(to_decimal(text.rstrip("%"), f.name))
+    elif f.kind == "money":
+        value = str(parse_amount(text, currency=currency or settings.currency, fmt=book_format(settings), field=label))
+    elif f.kind == "percent":
+        value = str(parse_percent(text, fmt=book_format(settings), field=label))
+    elif f.kind == "decimal":
+        value = str(parse_number(text, fmt=book_format(settings), field=label))
     elif f.kind == "list":
         value = [part.strip() for part in text.split(",") if part.strip()]
     elif f.kind in ("map", "records"):
@@ -197,7 +241,7 @@ def parse_cli_value(f: Field, text: str, settings: Settings) -> Any:
     elif f.kind == "email":
         value = text.strip().lower()
     if value is not None:
-        problem = check_value(f, value, settings)
+        problem = check_value(f, value, settings, currency)
         if problem:
             raise ValidationError(problem)
     return value

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
+from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
@@ -25,9 +26,7 @@ Check = Callable[[Book], Iterable[Problem]]
 
 def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """``(field, message)`` for each way a product definition is broken."""
-    ptype = data.get("type", "simple")
-    for cur, amount in (data.get("prices") or {}).items():
-        yield from _number("prices", amount, f"prices.{cur}")
+    ptype = data.get("type", "simple")  # list prices and costs are checked with the schema (price_digits, not negative)
     known: dict[str, set[str]] = {}
     for n, grp in enumerate(groups(data), 1):
         gid = str(grp.get("id") or "")
@@ -55,9 +54,10 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             if opt.get("price") is not None and opt.get("percent") is not None:
                 yield "option_groups", f"option {gid}={opt.get('id')}: give a price or a percent, not both"
             for cur, amount in (opt.get("price") or {}).items() if isinstance(opt.get("price"), dict) else ():
-                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}")
+                yield from _number("option_groups", amount, f"option {gid}={opt.get('id')} price.{cur}", allow_negative=True)
             if opt.get("percent") is not None:
-                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent")
+                yield from _number("option_groups", opt["percent"], f"option {gid}={opt.get('id')} percent",
+                                   allow_negative=True)
     if ptype == "configurable" and not known:
         yield "option_groups", "a configurable product needs option_groups"
     for n, rule in enumerate(data.get("rules") or [], 1):
@@ -94,11 +94,11 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
             yield "related", f"related product {rel.get('sku')!r} is not a product"
 
 
-def _number(fname: str, value: Any, what: str) -> Iterator[tuple[str, str]]:
-    try:
-        to_decimal(value, what)
-    except CrmError as exc:
-        yield fname, str(exc)
+def _number(fname: str, value: Any, what: str, **limits: Any) -> Iterator[tuple[str, str]]:
+    """A stored number that is not one, or breaks ``limits`` (see numbers.stored_problem)."""
+    problem = stored_problem(value, field=what, **limits)
+    if problem:
+        yield fname, problem
 
 
 def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -111,9 +111,10 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
         sku = str(entry.get("sku"))
         if sku not in catalog:
             yield "entries", f"entry for {sku!r}: no such product"
-        for key in ("price", "discount"):
-            if entry.get(key) is not None:
-                yield from _number("entries", entry[key], f"entry {sku} {key}")
+        if entry.get("price") is not None:
+            yield from _number("entries", entry["price"], f"entry {sku} price")
+        if entry.get("discount") is not None:
+            yield from _number("entries", entry["discount"], f"entry {sku} discount", limit=Decimal(100) + 1)
         if entry.get("tier_mode", "range") not in ("range", "slab"):
             yield "entries", f"entry {sku}: tier_mode must be range or slab"
         mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
@@ -140,6 +141,12 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     data = rec.data
     cur = str(data.get("currency") or "CNY")
     rounding = book.settings.rounding
+    for n, line in enumerate(data.get("lines") or [], 1):
+        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
+                                 limit=Decimal(MAX_QUANTITY))
+        if problem or to_decimal(line.get("qty")) < 1:
+            yield "lines", problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more"
+            return
     try:
         for n, line in enumerate(data.get("lines") or [], 1):
             gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)

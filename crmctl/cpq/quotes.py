@@ -22,7 +22,9 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.clock import Clock
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
-from crmctl.core.money import money_str, parse_percent, to_decimal
+from crmctl.core.money import money_str, percent_points, to_decimal
+from crmctl.core.numbers import book_format, parse_amount, parse_percent
+from crmctl.core.settings import Settings
 from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
 from crmctl.cpq import catalog, policy
 from crmctl.cpq.configure import as_list, quantity_problems
@@ -73,7 +75,7 @@ def _pricebook(book: Book, data: Mapping[str, Any]) -> Record | None:
 def price_line_of(book: Book, data: Mapping[str, Any], line: Mapping[str, Any]) -> catalog.Priced:
     """Price one stored line with today's catalog and the quote's price book."""
     choices = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
-    discount = parse_percent(line.get("discount") or 0)
+    discount = percent_points(line.get("discount") or 0)
     return catalog.price_sku(book, str(line.get("sku")), choices, int(line.get("qty") or 0), str(data["currency"]),
                              _pricebook(book, data), discount)
 
@@ -130,10 +132,14 @@ def _strings(totals: Mapping[str, Any], cur: str) -> dict[str, Any]:
 
 def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str, list[str]], qty: int,
              discount: str | None, group: str | None, today: _dt.date) -> dict[str, Any]:
-    """A copy of the quote with one more line; an invalid configuration is refused with every reason."""
+    """A copy of the quote with one more line; an invalid configuration is refused with every reason.
+
+    ``discount`` is the text typed after ``--discount`` (``"5%"``, ``"2,5"`` in a decimal-comma book).
+    """
     ensure_editable(data, today)
+    pct = parse_percent(discount, fmt=book_format(book.settings), field="--discount") if discount else None
     line = {"sku": sku.strip().lower(), "options": {g: list(v) for g, v in choices.items()}, "qty": qty,
-            "discount": str(parse_percent(discount)) if discount else None, "group": group}
+            "discount": str(pct) if pct else None, "group": group}
     priced = price_line_of(book, data, line)
     if priced.problems:
         raise ValidationError(f"{sku}: invalid configuration: " + "; ".join(priced.problems))
@@ -158,17 +164,23 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     ensure_editable(data, today)
     out = {**data, **changes}
     if "discount" in changes and changes["discount"] is not None:
-        out["discount"] = str(parse_percent(changes["discount"], "--discount")) if changes["discount"] != "0" else None
+        pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
+        out["discount"] = str(pct) if pct else None
         _within_any_authority(book, list(out.get("lines") or []), to_decimal(out.get("discount") or 0))
     return with_totals(book, out)
 
 
-def parse_fee(text: str) -> dict[str, Any]:
-    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee."""
+def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
+    """``"Shipping=3500"`` or ``"运费=3500"`` -> a fee in the quote's ``currency`` (``"3500.00"``).
+
+    Negative fees are still read here; whether they may lower the price is the discount policy's call.
+    """
     name, sep, amount = text.rpartition("=")
     if not sep or not name.strip():
         raise ValidationError(f"--fee {text!r}: write NAME=AMOUNT (e.g. Shipping=3500)")
-    return {"name": name.strip(), "amount": str(to_decimal(amount, f"fee {name.strip()}"))}
+    value = parse_amount(amount, currency=currency, fmt=book_format(settings), field=f"--fee {name.strip()}",
+                         allow_negative=True)
+    return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:

@@ -4,6 +4,7 @@ A mapping is a small YAML file (loaded with :mod:`crmctl.core.yamlio`)::
 
     type: opportunities              # optional; must match `crmctl import TYPE`
     date_format: "%d/%m/%Y"          # the file's date order, or excel; ISO dates always read (see io/dates.py)
+    decimal_mark: ","                # how the file writes numbers (default: the book's; --decimal-mark wins)
     columns:                         # column -> field, or a list of targets, or a spec
       opportunity_id: ext_id
       close_date: [close_date, closed_on]
@@ -27,13 +28,13 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 from crmctl.core import yamlio
 from crmctl.core.errors import CrmError, LoadError, ValidationError
 from crmctl.core.ids import slugify
-from crmctl.core.money import money_str, to_decimal
+from crmctl.core.money import money_str
+from crmctl.core.numbers import NumberFormat, book_format, parse_amount, parse_number, parse_percent, price_digits
 from crmctl.core.schema import Field, Schema, custom_fields
 from crmctl.core.schemas import canonical
 from crmctl.core.settings import Settings
@@ -45,10 +46,9 @@ PRESETS = ("salesforce", "hubspot")
 IGNORED_COLUMNS = ("row", "reason")  # what a rejected-rows CSV adds; re-importing it must work
 _SPEC_KEYS = {"field", "kind", "translate", "otherwise", "date_format", "ref", "by", "missing", "required",
               "default", "split", "optional"}
-_TOP_KEYS = {"type", "description", "date_format", "columns", "constants", "templates", "dedupe", "ignore", "stage_dates",
-             "aliases"}
+_TOP_KEYS = {"type", "description", "date_format", "decimal_mark", "columns", "constants", "templates", "dedupe", "ignore",
+             "stage_dates", "aliases"}
 _TEMPLATE = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
-_CURRENCY_SIGNS = re.compile(r"[\s$€£¥￥]|^(?:USD|CNY|RMB|EUR|GBP)\s*|\s*(?:USD|CNY|RMB|EUR|GBP)$")
 _TRUE = {"true", "yes", "y", "1", "t", "是", "x"}
 _FALSE = {"false", "no", "n", "0", "f", "否", ""}
 _NOTHING = object()
@@ -108,6 +108,8 @@ class Mapping:
     ignore: tuple[str, ...] = ()
     type: str = ""
     source: str = ""   # the file, "preset:NAME" or "" (columns named as fields)
+    decimal_mark: str = ""      # "." or ","; "" = the book's
+    decimal_origin: str = ""    # where decimal_mark was stated ("--decimal-mark", "FILE decimal_mark")
     stage_dates: dict[str, str] = field(default_factory=dict)   # column -> stage entered on the cell's day
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # header -> other spellings of it
 
@@ -164,6 +166,8 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     aliases = data.get("aliases") or {}
     if not isinstance(aliases, dict) or not all(isinstance(v, (str, list)) for v in aliases.values()):
         raise CrmError(f"{source}: aliases is a mapping of column: [other spellings of its header]")
+    if data.get("decimal_mark") not in (None, "", ".", ","):
+        raise CrmError(f"{source}: decimal_mark is \".\" (1,234.50) or \",\" (1.234,50), not {data['decimal_mark']!r}")
     dedupe = data.get("dedupe")
     if dedupe is not None and not (isinstance(dedupe, list) and all(isinstance(k, str) for k in dedupe)):
         raise CrmError(f"{source}: dedupe is a list of keys (email, phone, name, name_company, name_account, ext_id or a field)")
@@ -175,6 +179,7 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
         ignore=tuple(str(c) for c in data.get("ignore") or ()), type=str(data.get("type") or ""), source=source,
         stage_dates={str(k): v for k, v in stage_dates.items()},
         aliases={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in aliases.items()},
+        decimal_mark=str(data.get("decimal_mark") or ""), decimal_origin=f"{source} decimal_mark",
     )
 
 
@@ -207,7 +212,8 @@ def identity_mapping(columns: list[str], schema: Schema, settings: Settings) -> 
     known = {f.name for f in schema.fields} | set(custom_fields(settings, schema.type)) | {"id"}
     rules = []
     for col in columns:
-        name = re.sub(r"[\s\-]+", "_", col.strip().lower())
+        head, dot, part = col.strip().partition(".")  # prices.USD: the field is lowercase, the currency is not
+        name = re.sub(r"[\s\-]+", "_", head.lower()) + dot + part
         top = name.split(".", 1)[0]
         if col in IGNORED_COLUMNS:
             continue
@@ -356,20 +362,21 @@ def fell_back(rule: Rule, value: Any) -> bool:
         _lookup(rule, str(value)) is _NOTHING
 
 
-def _number(value: Any, kind: str) -> Decimal:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    text = str(value).strip()
-    if kind == "percent":
-        text = text.rstrip("%")
-    try:
-        return to_decimal(_CURRENCY_SIGNS.sub("", text))
-    except ValidationError:
-        raise ValueError(f"{value!r} is not a {'whole number' if kind == 'int' else 'number'}") from None
+def number_format(mapping: Mapping, settings: Settings) -> NumberFormat:
+    """The rule an import reads numbers by: ``--decimal-mark``, else the mapping's, else the book's."""
+    switch = "pass --decimal-mark {mark}"
+    if mapping.decimal_mark:
+        return NumberFormat(mapping.decimal_mark, origin=mapping.decimal_origin, switch=switch)
+    return book_format(settings, switch=switch)
 
 
-def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, formats: tuple[str, ...]) -> Any:
-    """One cell's value as field ``f`` stores it; ValueError/ValidationError say why not."""
+def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, formats: tuple[str, ...],
+            fmt: NumberFormat = NumberFormat(".")) -> Any:
+    """One cell's value as field ``f`` stores it; ValueError/ValidationError say why not.
+
+    Numbers are read under ``fmt``; money is left as text here and read by
+    :func:`_read_money` once the row's currency is known.
+    """
     if kind in ("str", "text", "phone"):
         return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     if kind == "email":
@@ -377,16 +384,13 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError(f"{value!r} is not a whole number")
-        if isinstance(value, int):
-            return value
-        number = _number(value, kind)
-        if number != number.to_integral_value():
-            raise ValueError(f"{value!r} is not a whole number")
-        return int(number)
-    if kind in ("decimal", "money", "percent"):
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        return str(_number(value, kind))
+        return int(parse_number(value, fmt=fmt, field=f.name, digits=0))
+    if kind == "money":
+        return value
+    if kind == "percent":
+        return str(parse_percent(value, fmt=fmt, field=f.name))
+    if kind == "decimal":
+        return str(parse_number(value, fmt=fmt, field=f.name))
     if kind == "date":
         return parse_date(value, rule.date_formats or formats)
     if kind == "datetime":
@@ -455,6 +459,7 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
     data: dict[str, Any] = {}
     origin: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
+    fmt = number_format(mapping, settings)
     for name, value in mapping.constants.items():
         _set(data, name, value)
         origin[name.split(".")[0]] = f"constants.{name}"
@@ -490,26 +495,45 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
                 value = _list_cell(str(value), rule.split)
             if kind == "list":
                 inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
-                converted: Any = [convert(v, f.item, inner, rule, settings, mapping.date_formats) for v in value]
+                converted: Any = [convert(v, f.item, inner, rule, settings, mapping.date_formats, fmt) for v in value]
             else:
-                converted = convert(value, kind, f, rule, settings, mapping.date_formats)
+                converted = convert(value, kind, f, rule, settings, mapping.date_formats, fmt)
         except (ValueError, ValidationError) as exc:
-            errors.append((rule.column, f"{f.name}: {exc}"))
+            # our number parser names the field itself; the others say only what is wrong
+            errors.append((rule.column, str(exc) if isinstance(exc, ValidationError) else f"{f.name}: {exc}"))
             continue
         _set(data, rule.field, converted)
         origin[rule.top] = rule.column
-    _fix_money(mapping, data, fields, settings)
+    errors += _read_money(mapping, data, fields, settings, fmt)
     return data, origin, errors
 
 
-def _fix_money(mapping: Mapping, data: dict[str, Any], fields: dict[str, Field], settings: Settings) -> None:
-    """Money as files keep it: fixed decimals of its currency (``prices.USD`` of USD, ``amount`` of ``currency``)."""
+def _read_money(mapping: Mapping, data: dict[str, Any], fields: dict[str, Field], settings: Settings,
+                fmt: NumberFormat) -> list[tuple[str, str]]:
+    """Money cells as files keep them, once the row's currency is known; ``(column, reason)`` for each refused.
+
+    ``amount`` is in the row's ``currency`` (default: the book's) with its fixed
+    decimals; ``prices.USD`` is a unit price in USD with up to ``price_digits``.
+    A cell that had a column-to-field kind of its own (``kind: money``) counts too.
+    """
+    errors: list[tuple[str, str]] = []
     for rule in mapping.rules:
-        if (rule.kind or fields[rule.field].kind) != "money":
-            continue
+        f = fields[rule.field]
         top, _, sub = rule.field.partition(".")
-        currency = sub if re.fullmatch(r"[A-Z]{3}", sub) else str(data.get("currency") or settings.currency)
+        price = f.item == "price" and bool(sub)
+        if (rule.kind or f.kind) != "money" and not price:
+            continue
         holder = data.get(top) if sub else data
         key = sub or top
-        if isinstance(holder, dict) and holder.get(key) is not None:
-            holder[key] = money_str(to_decimal(holder[key]), currency)
+        if not isinstance(holder, dict) or holder.get(key) is None:
+            continue
+        currency = sub if re.fullmatch(r"[A-Z]{3}", sub) else str(data.get("currency") or settings.currency)
+        try:
+            value = parse_amount(holder[key], currency=currency, fmt=fmt, field=rule.field,
+                                 digits=price_digits(settings) if price else None)
+        except ValidationError as exc:
+            holder.pop(key)
+            errors.append((rule.column, str(exc)))
+            continue
+        holder[key] = str(value) if price else money_str(value, currency)
+    return errors

@@ -12,7 +12,9 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from crmctl.core.book import Book, Record
-from crmctl.core.money import money_str, to_decimal
+from crmctl.core.errors import ValidationError
+from crmctl.core.money import minor_unit, money_str, to_decimal
+from crmctl.core.numbers import stored_problem
 from crmctl.core.states import OrderStatus, opp_is_won, order_is_cancelled
 
 
@@ -24,7 +26,14 @@ def order_number(book: Book, day: _dt.date) -> str:
 def build_order(book: Book, *, account: str, currency: str, total: Decimal, lines: list[dict[str, Any]],
                 day: _dt.date, created: str, opportunity: str | None = None, quote: str | None = None,
                 owner: str | None = None) -> tuple[str, dict[str, Any]]:
-    """A new order's id and data (number given now), not yet written; ``created`` is the ISO timestamp of now."""
+    """A new order's id and data (number given now), not yet written; ``created`` is the ISO timestamp of now.
+
+    A negative total means nothing and is refused.
+    """
+    source = f"opportunity {opportunity}" if opportunity else f"quote {quote}" if quote else "the order"
+    problem = stored_problem(total, field=f"{source}: total", currency=currency, digits=minor_unit(currency))
+    if problem:
+        raise ValidationError(f"{problem}; fix it before ordering (`crmctl check` lists such values)")
     data: dict[str, Any] = {
         "number": order_number(book, day), "account": account, "opportunity": opportunity, "quote": quote,
         "owner": owner, "date": day.isoformat(), "currency": currency, "lines": lines,

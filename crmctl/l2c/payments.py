@@ -15,7 +15,8 @@ from typing import Any, Iterable, Sequence
 
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
-from crmctl.core.money import minor_unit, money_str, parse_percent, quantize, to_decimal
+from crmctl.core.money import minor_unit, money_str, quantize, to_decimal
+from crmctl.core.numbers import NumberFormat, parse_amount, parse_percent
 from crmctl.core.states import order_is_cancelled
 from crmctl.l2c import dates
 from crmctl.l2c.orders import schedule
@@ -51,8 +52,9 @@ def parse_at(spec: str) -> tuple[_dt.date, str]:
     return dates.parse_day(day, f"--at {spec!r}"), value.strip()
 
 
-def explicit_plan(total: Decimal, currency: str, specs: Sequence[str], rounding: str = "half-up") -> list[dict[str, str]]:
-    """Installments from ``DATE=AMOUNT|PCT%`` parts; they must add up to the total.
+def explicit_plan(total: Decimal, currency: str, specs: Sequence[str], rounding: str = "half-up",
+                  fmt: NumberFormat = NumberFormat(".")) -> list[dict[str, str]]:
+    """Installments from ``DATE=AMOUNT|PCT%`` parts (read under ``fmt``); they must add up to the total.
 
     Percentages round to the minor unit, and the last installment absorbs the
     rounding difference — but only a rounding difference: a plan that is off
@@ -63,10 +65,10 @@ def explicit_plan(total: Decimal, currency: str, specs: Sequence[str], rounding:
     percents = 0
     for day, value in parsed:
         if value.endswith("%"):
-            amount = quantize(total * parse_percent(value, f"--at {day}") / 100, currency, rounding)
+            amount = quantize(total * parse_percent(value, fmt=fmt, field=f"--at {day}") / 100, currency, rounding)
             percents += 1
         else:
-            amount = to_decimal(value, f"--at {day}")
+            amount = parse_amount(value, currency=currency, fmt=fmt, field=f"--at {day}")
         if amount <= 0:
             raise ValidationError(f"--at {day}={value}: an installment must be more than zero")
         amounts.append(amount)

@@ -6,7 +6,9 @@ from typing import Any
 from crmctl.core.book import Book
 from crmctl.core.edit import follow_chain
 from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
-from crmctl.core.money import to_decimal
+from crmctl.core.money import money_str
+from crmctl.core.numbers import book_format, parse_amount
+from crmctl.core.settings import Settings
 
 
 def user_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
@@ -82,16 +84,15 @@ def scope(book: Book, rep: str | None = None, team: str | None = None) -> list[s
     return None
 
 
-def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: int | None) -> dict[str, Any]:
-    """A copy of a user's data whose quota for ``period`` is replaced by the new entry."""
+def set_quota(data: dict[str, Any], period: str, amount: str | None, visits: int | None,
+              settings: Settings) -> dict[str, Any]:
+    """A copy of a user's data whose quota for ``period`` is replaced by the new entry (amount in the book's currency)."""
     if amount is None and visits is None:
         raise ValidationError("give --amount and/or --visits for the quota")
     entry: dict[str, Any] = {"period": period}
     if amount is not None:
-        value = to_decimal(amount, "--amount")
-        if value < 0:
-            raise ValidationError(f"--amount {amount}: a quota cannot be negative")
-        entry["amount"] = str(value)
+        value = parse_amount(amount, currency=settings.currency, fmt=book_format(settings), field="--amount")
+        entry["amount"] = money_str(value, settings.currency)
     if visits is not None:
         if visits < 0:
             raise ValidationError(f"--visits {visits}: a visit target cannot be negative")

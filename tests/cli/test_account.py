@@ -20,7 +20,7 @@ from tests.mcr.conftest import clean, head, now, put, sales  # noqa: F401 - fixt
     (("account", "edit", "acme", "--set", "lat=31", "--set", "lon=-180.5"),
      "error: account acme: lon: -180.5 is out of range (-180..180)"),
     (("account", "edit", "acme", "--set", "lat=31"), "error: account acme: lat and lon go together; set both or neither"),
-    (("account", "edit", "acme", "--set", "lat=north", "--set", "lon=1"), "error: lat: 'north' is not a number (write it like 1234.50)"),
+    (("account", "edit", "acme", "--set", "lat=north", "--set", "lon=1"), "error: --set lat: 'north' is not a number (write it like 1234.50)"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(run: Run, book: Path, args: tuple[str, ...], message: str) -> None:
     before = head(book)

@@ -102,7 +102,7 @@ def test_convert_creates_account_contact_and_opportunity(run: Run, book: Path) -
     opp = json.loads(ok(run, "opp", "show", out["opportunity"], "--format", "json"))
     assert acc["name"] == "宁波新材料有限公司" and acc["owner"] == "ria"
     assert con["account"] == "nb-new" and con["email"] == "wang@nb.example.cn"
-    assert opp["stage"] == "prospecting" and opp["amount"] == "80000" and opp["lead"] == lid
+    assert opp["stage"] == "prospecting" and opp["amount"] == "80000.00" and opp["lead"] == lid  # fixed decimals
     assert opp["contacts"] == [out["contact"]] and opp["owner"] == "ria" and opp["source"] == "web"
     assert show(run, lid)["converted"] == {"account": "nb-new", "contact": out["contact"], "opportunity": out["opportunity"]}
     ok(run, "check")

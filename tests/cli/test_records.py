@@ -126,7 +126,7 @@ def test_custom_fields_from_crm_yaml(run: Run, book: Path) -> None:
     settings = book / "crm.yaml"
     settings.write_text(settings.read_text().replace("custom_fields: {}", "custom_fields:\n  accounts:\n    credit_limit: money\n"))
     assert run("account", "edit", "acme", "--set", "credit_limit=200000").exit_code == 0
-    assert 'credit_limit: "200000"' in (book / "records/accounts/acme.yaml").read_text()
+    assert 'credit_limit: "200000.00"' in (book / "records/accounts/acme.yaml").read_text()
     r = run("account", "edit", "acme", "--set", "credit_limit=lots")
     assert r.exit_code == 1 and "not a number" in r.stderr
 

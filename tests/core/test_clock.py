@@ -52,7 +52,8 @@ def test_checkin_time_is_a_wall_time_with_that_days_offset(run: Run, book: Path)
     added = run("--as", "rex", "visit", "add", "--account", "acme", "--date", "2026-12-02", env=env)
     assert added.exit_code == 0, added.output
     (visit,) = (book / "records" / "visits").glob("*.yaml")
-    result = run("--as", "rex", "visit", "checkin", visit.stem, "--time", "09:30", env=env)
+    # --time HH:MM is today at that time; checked in at 09:30, entered at 09:40 (within the entry tolerance)
+    result = run("--as", "rex", "visit", "checkin", visit.stem, "--time", "09:30", env={"CRMCTL_NOW": "2026-12-02T09:40:00"})
     assert result.exit_code == 0, result.output
     data = yaml.safe_load(visit.read_text(encoding="utf-8"))
     assert data["checkin"]["at"] == "2026-12-02T09:30:00+01:00"
@@ -65,6 +66,9 @@ def test_checkin_time_is_a_wall_time_with_that_days_offset(run: Run, book: Path)
 ])
 def test_an_unknown_zone_stops_every_command_with_one_line(run: Run, book: Path, value: str, message: str) -> None:
     set_setting(book, 'timezone: "+08:00"', f"timezone: {value}")
+    line = next(n for n, text in enumerate((book / "crm.yaml").read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith("timezone:"))
+    message = message.replace("crm.yaml:17:", f"crm.yaml:{line}:")
     for args in (("check",), ("account", "list")):
         result = run(*args)
         assert result.exit_code == 1

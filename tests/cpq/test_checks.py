@@ -89,7 +89,7 @@ def test_product_and_pricebook_commands(cpq: Run, cpq_book: Path) -> None:
     r = cpq("product", "add", "--name", "Chip bin", "--category", "accessory", "--set", "prices.CNY=450", "--id", "chip-bin")
     assert r.exit_code == 0, r.output
     data = yaml.safe_load((cpq_book / "records" / "products" / "chip-bin.yaml").read_text())
-    assert data["prices"] == {"CNY": "450"} and data["type"] == "simple" and data["active"] is True
+    assert data["prices"] == {"CNY": "450.00"} and data["type"] == "simple" and data["active"] is True
     r = cpq("pricebook", "add", "--name", "Promo", "--currency", "CNY", "--valid-from", "2026-06-01",
             "--valid-to", "2026-06-30", "--priority", "9", "--id", "promo")
     assert r.exit_code == 0, r.output

@@ -95,7 +95,7 @@ def test_custom_fields_show_in_the_profile(run: Run, book: Path, now: str) -> No
     (book / "crm.yaml").write_text(settings.replace("custom_fields: {}", "custom_fields: {accounts: {credit_limit: money}}"),
                                    encoding="utf-8")
     assert run("account", "edit", "acme", "--set", "credit_limit=200000").exit_code == 0
-    assert view(run)["profile"]["credit_limit"] == "200000"
+    assert view(run)["profile"]["credit_limit"] == "200000.00"
 
 
 def test_quotes_and_their_approvals_in_the_timeline(run: Run, sales: Path) -> None:

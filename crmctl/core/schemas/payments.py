@@ -14,7 +14,7 @@ SCHEMA = Schema(
         Field("currency", required=True, help="Currency"),
         Field("ref", help="Bank reference"),
         Field("prepayment", "bool", help="Accepted beyond the plan"),
-        Field("applied", "records", readonly=True, help="[{installment, amount}]"),
+        Field("applied", "records", readonly=True, amounts=("amount",), help="[{installment, amount}]"),
         Field("by", "ref", ref="users", readonly=True),
         Field("created", "datetime", readonly=True),
     ),

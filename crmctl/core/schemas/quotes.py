@@ -24,7 +24,7 @@ SCHEMA = Schema(
         Field("lang", "enum", enum=("zh-CN", "en"), help="Document language"),
         Field("lines", "records", help="Quote lines"),
         Field("discount", "percent", help="Quote-level discount in percent"),
-        Field("fees", "records", help="Extra fees: [{name, amount}]"),
+        Field("fees", "records", amounts=("amount",), help="Extra fees: [{name, amount}]"),
         Field("payment_terms", "text", help="Payment terms"),
         Field("notes", "text", help="Notes"),
         Field("totals", "map", readonly=True),
