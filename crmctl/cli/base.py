@@ -36,6 +36,7 @@ class App:
         if self._book is None:
             self._book = Book.discover(self.book_option)
             self._book.autocommit = not self.no_commit and bool(self._book.settings.get("git.autocommit", True))
+            self._book.recover()  # an interrupted change is finished before anything reads the book
         return self._book
 
     @property
@@ -145,7 +146,9 @@ def emit_section(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[s
 def done(message: str, tx: Transaction | None = None) -> None:
     """Report a change on stderr, so stdout stays clean for scripts."""
     suffix = ""
-    if tx is not None and tx.written and not tx.committed and tx.do_commit and tx.book.git_root():
+    if tx is not None and tx.commit_pending:
+        suffix = f" (written; not committed yet: {tx.commit_pending}; the next crmctl command commits it)"
+    elif tx is not None and tx.written and not tx.committed and tx.do_commit and tx.book.git_root():
         suffix = " (nothing to commit)"
     click.echo(message + suffix, err=True)
 

@@ -37,6 +37,19 @@ def run_checks(book: Book) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
 
 
+def uncommitted(book: Book) -> list[str]:
+    """Record files that differ from HEAD with no journalled crmctl change behind them (not inside a git hook)."""
+    import os
+
+    from crmctl.core import git, journal
+
+    root = book.git_root()
+    if not root or not book.autocommit or os.environ.get("GIT_INDEX_FILE") or journal.pending(book.root):
+        return []  # a pre-commit hook checks exactly what is being committed
+    folder = os.path.relpath(os.path.join(book.root, "records"), root)
+    return git.dirty(root, [folder])
+
+
 @click.command("check")
 @output_option
 @pass_app
@@ -51,6 +64,9 @@ def cli(app: App, fmt: str) -> None:
     found = run_checks(app.book)
     problems = [p for p in found if p.code != NOTE]
     notes = [p for p in found if p.code == NOTE]
+    for path in uncommitted(app.book):
+        click.echo(f"warning: {path}: differs from the last commit and no crmctl change is pending for it "
+                   "(a hand edit, or --no-commit); commit it or restore it with `git checkout`", err=True)
     if fmt == "table":
         for p in [*problems, *notes]:
             click.echo(str(p))

@@ -35,6 +35,7 @@ def install(root: str, hook: bool = True) -> list[str]:
     git.run(top, "config", "merge.crmctl.driver", f"{_self_command()} git merge-driver %O %A %B %P")
     done.append("merge driver registered in .git/config")
     attributes = os.path.join(top, ".gitattributes")
+    _refuse_link(attributes)
     existing = open(attributes, encoding="utf-8").read() if os.path.exists(attributes) else ""
     if "merge=crmctl" not in existing:
         with open(attributes, "a", encoding="utf-8") as handle:
@@ -45,12 +46,19 @@ def install(root: str, hook: bool = True) -> list[str]:
         path = os.path.join(top, hooks) if not os.path.isabs(hooks) else hooks
         os.makedirs(path, exist_ok=True)
         target = os.path.join(path, "pre-commit")
+        _refuse_link(target)
         if not os.path.exists(target):
             with open(target, "w", encoding="utf-8") as handle:
                 handle.write(HOOK.format(cmd=_self_command()))
             os.chmod(target, 0o755)
             done.append("pre-commit hook runs `crmctl check`")
     return done
+
+
+def _refuse_link(path: str) -> None:
+    """``git setup`` never writes through a symbolic link (a committed one could point anywhere)."""
+    if os.path.islink(path):
+        raise CrmError(f"{path}: is a symbolic link; crmctl will not write through it. Replace it with a plain file")
 
 
 @click.group("git")
@@ -76,12 +84,13 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
     """Merge one record three ways by key (git calls this; exit 1 on a true conflict)."""
     from crmctl.core import yamlio
     from crmctl.core.errors import LoadError
-    from crmctl.core.merge import Conflict, merge_records
+    from crmctl.core.merge import Conflict, keep_comments, merge_records
 
     try:
         versions = [yamlio.load_path(p, path or p)[0] if os.path.getsize(p) else {} for p in (base, ours, theirs)]
         merged = merge_records(*versions)
         original = open(ours, encoding="utf-8").read()
+        base_text, their_text = (open(p, encoding="utf-8").read() for p in (base, theirs))
     except (LoadError, Conflict, OSError, UnicodeDecodeError) as exc:
         # not ours to decide: an ordinary line merge with conflict markers
         proc = subprocess.run(["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs", ours, base, theirs])
@@ -90,5 +99,6 @@ def merge_driver(base: str, ours: str, theirs: str, path: str) -> None:
             click.echo(f"crmctl merge: {path}: {why}; resolve the conflict markers, then run `crmctl check`", err=True)
         raise SystemExit(1 if proc.returncode else 0) from None
     text = yamlio.dumps(merged, original) if original.strip() else yamlio.dumps(merged)
+    text = keep_comments(text, base_text, their_text)
     with open(ours, "w", encoding="utf-8") as handle:
         handle.write(text)

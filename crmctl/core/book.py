@@ -9,16 +9,16 @@ exactly the files it wrote.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
-from crmctl.core import cache, git, limits
+from crmctl.core import cache, git, journal, limits
 from crmctl.core.clock import now, now_iso, today  # noqa: F401 - the clock's home is core.clock; re-exported for callers
-from crmctl.core.errors import Ambiguous, CrmError, NotFound, Problem, ValidationError
+from crmctl.core.errors import Ambiguous, CrmError, LockTimeout, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
@@ -131,9 +131,14 @@ class Book:
         return os.path.join(self.root, "records", canonical(rtype))
 
     def path_for(self, rtype: str, rid: str) -> str:
-        """The file of a record; the id is checked so it can never leave its folder."""
+        """The file of a record; the id is checked and no symbolic link is followed, so it can never leave the book."""
         check_id(rid)
-        return os.path.join(self.folder(rtype), f"{rid}.yaml")
+        folder = self.folder(rtype)
+        for path in (os.path.dirname(folder), folder):
+            if os.path.islink(path):
+                raise CrmError(f"{os.path.relpath(path, self.root)}: is a symbolic link; records must be plain folders "
+                               "inside the book")
+        return os.path.join(folder, f"{rid}.yaml")
 
     def records(self, rtype: str) -> dict[str, Record]:
         """All loadable records of a type, by id; bad files become :attr:`problems`."""
@@ -283,7 +288,37 @@ class Book:
         return Transaction(self, message, author, commit and self.autocommit)
 
     def git_root(self) -> str | None:
-        return git.toplevel(self.root)
+        if not hasattr(self, "_git_root"):
+            self._git_root = git.toplevel(self.root)
+        return self._git_root
+
+    def recover(self, write: bool = False) -> list[str]:
+        """Finish the changes an interrupted crmctl journalled (see core/journal.py); cheap when there are none.
+
+        Readers try the lock without waiting (a live writer finishes its own
+        change); a writer already holds it, and is refused while a finished
+        change still waits for its commit, so commits stay in order.
+        """
+        if not journal.leftovers(self.root):
+            return []
+        if write:
+            done = journal.recover(self.root, self.git_root() if self.autocommit else None)
+        else:
+            saved = self.lock.timeout
+            self.lock.timeout = 0
+            try:
+                with self.lock:
+                    done = journal.recover(self.root, self.git_root() if self.autocommit else None)
+            except LockTimeout:
+                return []
+            finally:
+                self.lock.timeout = saved
+        for message in done:
+            sys.stderr.write(f"note: finished an interrupted change: {message.splitlines()[0]}\n")
+        if write and journal.pending(self.root):
+            raise CrmError("an earlier change is on disk but not committed yet (see the warning above); "
+                           "nothing was written; retry when git is free")
+        return done
 
     def next_number(self, rtype: str, fmt: str, year: int, taken: Iterable[str] = ()) -> str:
         """The next document number of the year (``QT-2026-0007``) in a per-year sequence."""
@@ -309,10 +344,16 @@ class Transaction:
         self.batch = False  # batch imports skip the per-file fsync and sync once
         self.written: list[str] = []
         self.committed = False
+        self.commit_pending = ""  # why git refused the commit of a change that is whole on disk (journalled)
 
     def __enter__(self) -> Transaction:
         _ = self.book.settings  # the lock's timeout comes from crm.yaml
         self.book.lock.__enter__()
+        try:
+            self.book.recover(write=True)
+        except BaseException:
+            self.book.lock.__exit__(None, None, None)
+            raise
         # what we read before the lock may be stale: re-read under it
         self.book.forget()
         return self
@@ -349,58 +390,86 @@ class Transaction:
             return
         from crmctl.core import yamlio
 
-        changes: list[tuple[str, str, bytes | None]] = []  # (rel, target, new content or None to delete)
+        changes: list[tuple[str, bytes | None, bytes | None]] = []  # (rel, content it replaces, new content or None to delete)
         fresh: list[tuple[Record, str, str, dict[str, int] | None]] = []  # new files of a batch, for the read cache
         for rel, (rec, op) in self.pending.items():
             target = os.path.join(self.book.root, rel)
+            original = _read_record(target, rel)
             if op is None:
-                changes.append((rel, target, None))
+                changes.append((rel, original, None))
                 continue
-            original = None
-            if os.path.exists(target):
-                with open(target, encoding="utf-8") as handle:
-                    original = handle.read()
+            text_before = original.decode("utf-8") if original is not None else None
             schema = get_schema(rec.type)
             if original is None and self.batch:
                 text, lines = yamlio.dumps_fast_lines(schema.order(rec.data))
                 fresh.append((rec, target, text, lines))
             else:
-                text = yamlio.dumps(schema.order(rec.data), original)
-            if text != original:
-                changes.append((rel, target, text.encode("utf-8")))
-        written = [c for c in changes if c[2] is not None]
-        stats = self._write_temps(written)
-        # all new contents are safely on disk; now swap them in
-        for rel, target, blob in changes:
-            if blob is None:
-                _unlink(target)
-            else:
-                os.replace(_temp_name(target), target)
-            self.written.append(rel)
+                text = yamlio.dumps(schema.order(rec.data), text_before)
+            if text != text_before:
+                blob = text.encode("utf-8")
+                if len(blob) > yamlio.MAX_FILE_BYTES:  # every reader would refuse it: write nothing of the change
+                    raise ValidationError(f"{rel}: the record would be {len(blob)} bytes; records are limited to "
+                                          f"{yamlio.MAX_FILE_BYTES} bytes")
+                changes.append((rel, original, blob))
+        if not changes:
+            return
+        git_root = self.book.git_root() if self.do_commit else None
+        if git_root:
+            # whether the commit can happen is known before anything is written
+            journal.remove_stale_locks(os.path.join(self.book.root, journal.MARKER), git_root)
+            git.ready(git_root, float(self.book.settings.get("limits.git_wait_seconds", 5)))
+            self._commit_hand_edits(git_root, [rel for rel, before, _ in changes if before is not None])
+        tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root))
+        tx.steps = [journal.Step(rel, blob is not None, journal.blob_hash(before)) for rel, before, blob in changes]
+        stats = self._write_temps(tx, changes)
+        journal.kill_point("journal")
+        tx.seal()  # the point of no return: from here on a crash is finished by the next crmctl
+        tx.apply()
+        self.written.extend(rel for rel, _, _ in changes)
         if len(fresh) >= WRITE_THROUGH:
-            self._remember(fresh, stats)
-        if self.do_commit and self.written:
-            root = self.book.git_root()
-            if root:
-                prefix = os.path.relpath(self.book.root, root)
-                paths = self.written if prefix == "." else [os.path.join(prefix, p) for p in self.written]
-                # a batch hands git what it wrote, so thousands of files are not read back
-                contents = {path: blob for path, (_, _, blob) in zip(paths, changes) if blob is not None} if self.batch else {}
-                with _committing(self.book.root, root):
-                    self.committed = git.commit(root, paths, self.message, self.author, contents)
+            self._remember(fresh, {os.path.join(self.book.root, rel): st for rel, st in stats.items()})
+        journal.kill_point("commit")
+        if git_root:
+            # a batch hands git what it wrote, so thousands of files are not read back
+            prefix = os.path.relpath(self.book.root, git_root)
+            contents = {rel if prefix == "." else os.path.join(prefix, rel): blob
+                        for rel, _, blob in changes if blob is not None} if self.batch else {}
+            try:
+                self.committed = journal.commit(tx, git_root, contents)
+            except CrmError as exc:
+                # the change is whole on disk and journalled: never report it as failed
+                self.commit_pending = str(exc)
+                return
+        journal.kill_point("committed")
+        tx.close()
 
-    def _write_temps(self, written: list[tuple[str, str, bytes | None]]) -> dict[str, os.stat_result]:
-        """Write every new content to its temporary file; all of them, or none (the temps are removed)."""
+    def _commit_hand_edits(self, git_root: str, existing: list[str]) -> None:
+        """Commit uncommitted hand edits of the files this change rewrites on their own, naming them.
+
+        crmctl's commit names only crmctl's change; a hand edit underneath it
+        gets a commit (and a note on stderr) of its own first.
+        """
+        prefix = os.path.relpath(self.book.root, git_root)
+        paths = existing if prefix == "." else [os.path.join(prefix, p) for p in existing]
+        edited = git.dirty(git_root, paths)
+        if not edited:
+            return
+        shown = ", ".join(edited)
+        git.commit(git_root, edited, f"hand edit of {shown}\n\ncommitted by crmctl on its own before: {self.message}", None)
+        sys.stderr.write(f"note: {shown} had uncommitted edits; committed them on their own before this change\n")
+
+    def _write_temps(self, tx: journal.Journal, changes: list[tuple[str, bytes | None, bytes | None]]) -> dict[str, os.stat_result]:
+        """Write every new content to its temporary file under ``.crmctl/tmp``; all of them, or none."""
+        written = [(rel, blob) for rel, _, blob in changes if blob is not None]
         try:
             # a batch creates thousands of files: one sync at the end replaces a fsync per file
             # (threads do not help: creating files in one folder is serialised by the kernel)
-            stats = {target: _write_temp(target, blob or b"", fsync=not self.batch) for _, target, blob in written}
+            stats = {rel: _write_temp(tx.temp(rel), blob, fsync=not self.batch) for rel, blob in written}
             if self.batch and written:
                 os.sync()
             return stats
         except BaseException:
-            for _, target, _ in written:
-                _unlink(_temp_name(target))
+            tx.close()
             raise
 
     def _remember(self, fresh: list[tuple[Record, str, str, dict[str, int] | None]], stats: dict[str, os.stat_result]) -> None:
@@ -415,49 +484,30 @@ class Transaction:
             cache.remember(os.path.join(self.book.root, ".crmctl", "cache", f"{rtype}.json"), entries)
 
 
-@contextlib.contextmanager
-def _committing(book_root: str, git_root: str) -> Iterator[None]:
-    """Mark a git commit in progress, and clean up after a crmctl that died in one.
-
-    We hold the book lock, so no other crmctl is committing: a marker left
-    behind means the last one was killed inside git, and the lock files it
-    may have left (the index's, HEAD's, the branch's) are stale, not another
-    writer's.
-    """
-    marker = os.path.join(book_root, ".crmctl", "committing")
-    if os.path.exists(marker):
-        died = os.path.getmtime(marker) + 60
-        for stale in git.lock_files(git_root):
-            if os.path.getmtime(stale) <= died:
-                _unlink(stale)
-    os.makedirs(os.path.dirname(marker), exist_ok=True)
-    with open(marker, "w", encoding="utf-8") as handle:
-        handle.write(str(os.getpid()))
+def _read_record(target: str, rel: str) -> bytes | None:
+    """A record file's bytes as they are now (None: no such file); a symbolic link is refused."""
     try:
-        yield
-    finally:
-        _unlink(marker)
-
-
-def _temp_name(target: str) -> str:
-    folder, name = os.path.split(target)
-    return os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+        if os.path.islink(target):
+            raise CrmError(f"{rel}: is a symbolic link; records must be plain files inside the book")
+        with open(target, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
-def _write_temp(target: str, blob: bytes, fsync: bool) -> os.stat_result:
-    """Write ``blob`` to ``target``'s temporary file; return its stat.
+def _write_temp(tmp: str, blob: bytes, fsync: bool) -> os.stat_result:
+    """Write ``blob`` to the temporary file ``tmp``; return its stat.
 
     Plain ``os`` calls: a batch writes thousands of files, and a buffered file
     object costs three more system calls each (fstat, ioctl, lseek) for nothing.
     """
-    tmp = _temp_name(target)
     try:
         fd = os.open(tmp, _CREATE, 0o666)  # the umask decides, as for any new file
     except FileNotFoundError:  # the first record of its type
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
         fd = os.open(tmp, _CREATE, 0o666)  # the umask decides, as for any new file
     try:
         view = memoryview(blob)
@@ -468,10 +518,3 @@ def _write_temp(target: str, blob: bytes, fsync: bool) -> os.stat_result:
         return os.fstat(fd)
     finally:
         os.close(fd)
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -66,6 +66,10 @@ def _files(folder: str, rel: str, problems: list[Problem], known: dict[str, Entr
     A name in ``known`` (a cache) passed these checks when it was cached; a hot
     loop over 50,000 visits need not check it again.
     """
+    if os.path.islink(folder) or os.path.islink(os.path.dirname(folder)):
+        shown = rel if os.path.islink(folder) else os.path.dirname(rel)
+        problems.append(Problem(shown, 1, f"{shown}: is a symbolic link; records must be plain folders inside the book"))
+        return
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
@@ -76,9 +80,9 @@ def _files(folder: str, rel: str, problems: list[Problem], known: dict[str, Entr
             continue
         rid = name[:-5]
         if entry.is_symlink():
-            problems.append(Problem(f"{rel}/{name}", 1, "symlinks are not allowed in records/; replace it with the file itself"))
+            problems.append(Problem(f"{rel}/{name}", 1, f"{rel}/{name}: is a symbolic link; replace it with the file itself"))
             continue
-        if name not in known and not ID_PATTERN.match(rid):
+        if name not in known and not ID_PATTERN.fullmatch(rid):
             problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
         try:

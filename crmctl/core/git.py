@@ -10,13 +10,16 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from crmctl.core.errors import CrmError
 
 RETRIES = 30  # about 5 s of waiting for another git process's index.lock
 _LOCKED = re.compile(r"Unable to create '([^']+\.lock)': File exists")  # another git process holds this lock
 BATCH_PATHS = 200  # more paths than this are committed through fast-import (see _commit_batch)
+SPAWNED: Callable[[int], None] | None = None  # told 0, then each git process's id, while a commit is marked (journal.committing)
+# files whose presence means git is in the middle of something a commit must not interrupt
+_MIDWAY = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD", "rebase-merge", "rebase-apply")
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,9 @@ def _env() -> dict[str, str]:
 
 def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = None, input: str | None = None) -> Any:
     """Run ``git -C root ARGS``, retrying while another process holds index.lock."""
-    import subprocess  # not needed by read-only commands
 
     for attempt in range(RETRIES):
-        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-        proc = subprocess.run(  # type: ignore[call-overload]
-            ["git", "-C", root, *args], capture_output=True, text=True, env={**_env(), **(env or {})}, **stdin
-        )
+        proc = _spawn(["git", "-C", root, *args], {**_env(), **(env or {})}, input)
         busy = _LOCKED.search(proc.stderr) if proc.returncode != 0 else None
         if busy and attempt < RETRIES - 1:
             time.sleep(min(0.02 * (attempt + 1), 0.3))
@@ -72,11 +71,72 @@ def run(root: str, *args: str, check: bool = True, env: dict[str, str] | None = 
     return proc
 
 
+def _spawn(argv: list[str], env: dict[str, str], input: str | None) -> Any:
+    """Run one git command to its end; :data:`SPAWNED` (when set) learns its process id first."""
+    import subprocess
+
+    if SPAWNED is None:
+        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+        return subprocess.run(argv, capture_output=True, text=True, env=env, **stdin)  # type: ignore[call-overload]
+    SPAWNED(0)  # about to start one: a crash before its id is written still leaves its start time
+    popen = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    SPAWNED(popen.pid)
+    out, err = popen.communicate(input)
+    return subprocess.CompletedProcess(argv, popen.returncode, out, err)
+
+
+def git_dir(root: str) -> str:
+    """The repository's git folder (``.git``, or the one a worktree's ``.git`` file names)."""
+    gitdir = os.path.join(root, ".git")
+    if os.path.isdir(gitdir):
+        return gitdir
+    return str(run(root, "rev-parse", "--absolute-git-dir").stdout.strip())
+
+
+def ready(root: str, wait: float) -> None:
+    """Refuse (nothing written yet) unless a commit can happen now.
+
+    A merge, rebase or cherry-pick in progress is refused at once; a lock
+    file of another git command (an editor waiting for a commit message,
+    ``git add -p``) is waited for up to ``wait`` seconds, then named. crmctl
+    never deletes another git's lock.
+    """
+    gitdir = git_dir(root)
+    for name in _MIDWAY:
+        if os.path.exists(os.path.join(gitdir, name)):
+            raise CrmError(f"git is in the middle of a merge, rebase or cherry-pick ({os.path.join(gitdir, name)} exists); "
+                           "finish it (`git status` says how) or abort it, then retry; nothing was written")
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        held = lock_files(root)
+        if not held:
+            return
+        if time.monotonic() >= deadline:
+            raise CrmError(f"git is busy: {held[0]} is held by another git command (a commit waiting for its message, "
+                           "`git add -p`, ...); finish it and retry; nothing was written. If no git command is running, "
+                           "a crashed one left it: remove that file")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def dirty(root: str, paths: list[str]) -> list[str]:
+    """Which of ``paths`` differ from the last commit (edited, staged, untracked or deleted by hand)."""
+    if not paths:
+        return []
+    proc = run(root, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths,
+               check=False)
+    found = []
+    for entry in proc.stdout.split("\0"):
+        if len(entry) > 3 and entry[2] == " ":
+            found.append(entry[3:])
+    return found
+
+
 def lock_files(root: str) -> list[str]:
     """The lock files a git commit takes that exist now: the index's, HEAD's and the refs'."""
-    gitdir = os.path.join(root, ".git")
-    if not os.path.isdir(gitdir):  # a worktree or submodule: .git is a file naming the real one
-        gitdir = run(root, "rev-parse", "--absolute-git-dir").stdout.strip()
+    gitdir = git_dir(root)
     found = [os.path.join(gitdir, name) for name in ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "packed-refs.lock")]
     found = [path for path in found if os.path.exists(path)]
     for folder, _, names in os.walk(os.path.join(gitdir, "refs")):

@@ -18,7 +18,11 @@ from crmctl.core.errors import ValidationError
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 EPOCH_MS = 1704067200000  # 2024-01-01T00:00:00Z
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # always fullmatch: `$` would let "evil\n" through
+# a document number (QT-2026-0007, SO-2026-0001): it becomes part of a file name, so no '/', '.', or space
+DOC_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+# names Windows cannot create (with any extension): a record named so breaks every Windows clone
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
 
 _lock = threading.Lock()
 _last = (0, 0)
@@ -53,10 +57,12 @@ def new_id(now_ms: int | None = None) -> str:
 
 def check_id(value: str, what: str = "id") -> str:
     """Return ``value`` if it is a valid id, else raise a clear error."""
-    if not ID_PATTERN.match(value or ""):
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise ValidationError(
             f"invalid {what} {value!r}: use lowercase letters, digits, '-' and '_' (at most 64, starting with a letter or digit)"
         )
+    if value in WINDOWS_RESERVED:
+        raise ValidationError(f"invalid {what} {value!r}: Windows cannot have a file of that name; choose another")
     return value
 
 

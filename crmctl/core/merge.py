@@ -9,6 +9,7 @@ sides' new entries. Anything else is a true conflict and is left to git.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _MISSING = object()
@@ -50,3 +51,41 @@ def merge_records(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, 
         if merged is not _MISSING:
             out[key] = merged
     return out
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+
+
+def _comment_lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.lstrip().startswith("#")}
+
+
+def keep_comments(merged: str, base: str, theirs: str) -> str:
+    """``merged`` (written from our text, so it keeps our comments) with the comment lines only their side added.
+
+    Each new comment goes before the top-level key it preceded in their file
+    (or at the end): a teammate's note is never dropped because we edited a field.
+    """
+    known = _comment_lines(base) | _comment_lines(merged)
+    before: dict[str | None, list[str]] = {}
+    waiting: list[str] = []
+    for line in theirs.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            if stripped not in known:
+                waiting.append(line)
+            continue
+        key = _TOP_KEY.match(line)
+        if key and waiting:
+            before.setdefault(key.group(1), []).extend(waiting)
+            waiting = []
+    out: list[str] = []
+    for line in merged.splitlines():
+        key = _TOP_KEY.match(line)
+        if key:
+            out.extend(before.pop(key.group(1), []))
+        out.append(line)
+    for lines in before.values():  # their key is gone: the note is kept at the end
+        out.extend(lines)
+    out.extend(waiting)
+    return "\n".join(out) + "\n"

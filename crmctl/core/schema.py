@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.errors import ValidationError
-from crmctl.core.ids import ID_PATTERN
+from crmctl.core.ids import DOC_NUMBER, ID_PATTERN
 from crmctl.core.money import minor_unit
 from crmctl.core.numbers import (MAX_AMOUNT, book_format, parse_amount, parse_number, parse_percent, price_digits,
                                  stored_problem)
@@ -38,6 +38,7 @@ class Field:
     option: bool = False                # exposed as --name on add/edit
     readonly: bool = False              # set by commands, not by --set
     amounts: tuple[str, ...] = ()       # records: the keys of each entry that hold money in the record's currency
+    number: bool = False                # a document number: it names output files, so DOC_NUMBER only
     # required only in some states: (record data, settings) -> why it is required there, or "" when it is not
     required_if: Callable[[Mapping[str, Any], Settings], str] | None = None
 
@@ -138,7 +139,7 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
             if allowed and str(value) not in allowed:
                 return f"{f.name}: {value!r} is not one of {', '.join(allowed)}"
         elif kind == "ref":
-            if not isinstance(value, str) or not ID_PATTERN.match(value):
+            if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
                 return f"{f.name}: {value!r} is not a valid id"
         elif kind == "list":
             if not isinstance(value, list):
@@ -159,6 +160,9 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
                 return f"{f.name} must be a list of mappings"
     except (ValueError, ValidationError):
         return f"{f.name}: {value!r} is not a valid {kind}" + (" (use YYYY-MM-DD)" if kind == "date" else "")
+    if f.number and not DOC_NUMBER.fullmatch(str(value)):
+        return (f"{f.name}: {value!r} is not a document number (letters, digits and '-', like QT-2026-0007); "
+                "it names the document's file")
     return None
 
 

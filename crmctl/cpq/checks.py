@@ -18,6 +18,7 @@ from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
+from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
 from crmctl.cpq.lifecycle import requirement
 
@@ -181,4 +182,11 @@ def check_quotes(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line(fname), message, "quote")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes)
+def check_approval_history(book: Book) -> Iterator[Problem]:
+    for rec in book.all("quotes"):
+        why = approval_history_problem(rec.data)
+        if why:
+            yield Problem(rec.path, rec.line("approval"), why, "approval")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history)

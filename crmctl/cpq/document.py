@@ -131,14 +131,26 @@ def _in_templates(book: Book, name: str) -> bool:
 
 
 def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> str:
+    """``out/<number or id>-v<N>.pdf``, built from validated parts only (a number like ``../../x`` is refused)."""
+    from crmctl.core.ids import DOC_NUMBER, check_id
+
+    number = str(data.get("number") or check_id(qid))
+    if not DOC_NUMBER.fullmatch(number):
+        raise CrmError(f"quote {qid}: number {number!r} is not a document number (letters, digits and '-'); "
+                       "`crmctl check` names it — fix it before rendering")
+    version = data.get("version") or 1
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CrmError(f"quote {qid}: version {version!r} is not a whole number")
     folder = os.path.join(book.root, str(book.settings.get("quotes.out_dir", "out")))
-    return os.path.join(folder, f"{data.get('number') or qid}-v{data.get('version') or 1}.{'html' if html else 'pdf'}")
+    if os.path.islink(folder):
+        raise CrmError(f"{folder}: is a symbolic link; crmctl writes documents only into a plain folder")
+    return os.path.join(folder, f"{number}-v{version}.{'html' if html else 'pdf'}")
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
            template: str | None = None, version: int | None = None, html: bool = False) -> str:
     """Write the quote as a PDF (or HTML) and return the path written."""
-    from crmctl.io.render import html_to_pdf, render_html
+    from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
     lang = lang or str(data.get("lang") or ("zh-CN" if str(book.settings.get("locale", "")).startswith("zh") else "en"))
@@ -148,9 +160,7 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
     text = render_html(book.root, name, context(book, rec, version, today, lang), lang)
     path = out or default_path(book, data, rec.id, html)
     if html:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_atomic(path, text.encode("utf-8"))
     else:
         html_to_pdf(text, book.root, path)
     return path

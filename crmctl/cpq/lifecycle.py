@@ -79,6 +79,8 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
 
 
 def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> None:
+    from crmctl.cpq.proof import approval_history_problem
+
     state = policy.approval_state(data)
     if state == ApprovalState.MISSING:
         raise PolicyError(f"cannot {doing}: the quote has no approval; `crmctl quote submit` it first")
@@ -89,6 +91,9 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str) -> N
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
+    forged = approval_history_problem(data)
+    if forged:
+        raise PolicyError(f"cannot {doing}: {forged}")
 
 
 def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:

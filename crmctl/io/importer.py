@@ -298,7 +298,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         if row.reasons:
             continue
         explicit = str(row.data.pop("id", "") or "").strip().lower()
-        if explicit and not ID_PATTERN.match(explicit):
+        if explicit and not ID_PATTERN.fullmatch(explicit):
             row.reasons.append((row.origin.get("id", "id"),
                                 f"{explicit!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
@@ -359,6 +359,9 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             row.action.data = row.data
         for fname, message in validate(schema, {k: v for k, v in row.action.data.items() if v is not None}, settings):
             row.reasons.append((row.origin.get(fname, fname), message))
+        too_big = _oversize(schema, row.action.data)
+        if too_big:
+            row.reasons.append(("", too_big))
     _reject_dangling(rows, rtype, schema)
     for row in rows:
         if row.reasons:
@@ -402,6 +405,18 @@ def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
         row.data["stage_history"] = history
     if created:
         row.data["created"] = created
+
+
+def _oversize(schema: Schema, data: dict[str, Any]) -> str | None:
+    """Why a row's record would be too big for every reader to load (None when it fits)."""
+    from crmctl.core import yamlio
+
+    if sum(len(str(v)) for v in data.values()) * 4 < yamlio.MAX_FILE_BYTES:  # UTF-8 is at most 4 bytes a character
+        return None
+    size = len(yamlio.dumps_fast(schema.order({k: v for k, v in data.items() if v is not None})).encode("utf-8"))
+    if size <= yamlio.MAX_FILE_BYTES:
+        return None
+    return f"the record would be {size} bytes; records are limited to {yamlio.MAX_FILE_BYTES} bytes (shorten the long cells)"
 
 
 def _more_reasons(row: _Row, schema: Schema, settings: Any, defaults: dict[str, Any]) -> None:

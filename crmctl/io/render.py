@@ -9,11 +9,12 @@ here, inside the functions that need them, never at start-up.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import mimetypes
 import os
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from crmctl.core.errors import CrmError
 
@@ -21,12 +22,39 @@ PACKAGE_TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "te
 
 
 def template_dirs(book_root: str | None) -> list[str]:
-    """The folders templates and their assets may come from, book first."""
+    """The folders templates and their assets may come from, book first; a symlinked ``templates/`` is refused."""
     dirs = []
-    if book_root and os.path.isdir(os.path.join(book_root, "templates")):
-        dirs.append(os.path.realpath(os.path.join(book_root, "templates")))
+    if book_root:
+        folder = os.path.join(os.path.abspath(book_root), "templates")
+        if os.path.islink(folder):
+            raise CrmError(f"{folder}: is a symbolic link; templates must be plain files inside the book")
+        if os.path.isdir(folder):
+            dirs.append(os.path.realpath(folder))
     dirs.append(os.path.realpath(PACKAGE_TEMPLATES))
     return dirs
+
+
+def inside(path: str, roots: list[str]) -> str | None:
+    """``path`` when it is a regular file under one of ``roots`` reached through no symbolic link, else None."""
+    plain = os.path.normpath(os.path.abspath(path))
+    if os.path.realpath(plain) != plain or not os.path.isfile(plain):
+        return None
+    return plain if any(plain.startswith(root + os.sep) for root in roots) else None
+
+
+def _loader(roots: list[str]) -> Any:
+    """Jinja2's file loader, reading only regular files inside ``roots`` (a symlink is named and refused)."""
+    from jinja2 import FileSystemLoader
+
+    class Loader(FileSystemLoader):  # type: ignore[misc]
+        def get_source(self, environment: Any, template: str) -> Any:
+            source, filename, uptodate = super().get_source(environment, template)  # refuses `..` itself
+            if inside(filename, roots) is None:
+                raise CrmError(f"template {template!r}: {filename} is a symbolic link or leaves the template "
+                               "folder; templates must be plain files inside it")
+            return source, filename, uptodate
+
+    return Loader(roots)
 
 
 def _babel_locale(lang: str) -> str:
@@ -61,12 +89,12 @@ def format_number(value: Any, lang: str) -> str:
 
 def environment(book_root: str | None, lang: str) -> Any:
     """A sandboxed, autoescaping Jinja2 environment over the template folders."""
-    from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import StrictUndefined, select_autoescape
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     # HTML is escaped; a stylesheet included into <style> is CSS, which HTML escaping would break
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(template_dirs(book_root)),
+        loader=_loader(template_dirs(book_root)),
         autoescape=select_autoescape(("html", "htm", "xml"), disabled_extensions=("css",), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
@@ -78,14 +106,57 @@ def environment(book_root: str | None, lang: str) -> Any:
     return env
 
 
+def render_seconds(book_root: str | None) -> float:
+    """How long a template may run: ``limits.render_seconds`` in crm.yaml (default 30)."""
+    if not book_root:
+        return 30.0
+    from crmctl.core.book import SETTINGS_FILE
+    from crmctl.core.settings import Settings
+
+    settings = Settings.load(os.path.join(book_root, SETTINGS_FILE),
+                             cache_path=os.path.join(book_root, ".crmctl", "cache", "settings.json"))
+    return float(settings.get("limits.render_seconds", 30))
+
+
+class _OutOfTime(BaseException):
+    """Raised by the timer; a BaseException so no ``except Exception`` inside a template or a filter swallows it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float, message: str) -> Iterator[None]:
+    """End the block with ``CrmError(message)`` after ``seconds`` (main thread on POSIX; elsewhere no limit)."""
+    import signal
+    import threading
+
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, _stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _OutOfTime:
+        raise CrmError(message) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render_html(book_root: str | None, template: str, context: dict[str, Any], lang: str = "en") -> str:
     """Fill ``template`` with ``context``; a missing template is a clear error."""
     from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
     from jinja2.exceptions import SecurityError
 
     env = environment(book_root, lang)
+    limit = render_seconds(book_root)
     try:
-        return str(env.get_template(template).render(**context))
+        with time_limit(limit, f"template {template!r} took more than {limit:g} s (limits.render_seconds in crm.yaml); "
+                               "look for loops that run too long"):
+            return str(env.get_template(template).render(**context))
     except TemplateNotFound:
         raise CrmError(f"no template {template!r} in the book's templates/ or crmctl's defaults; check --template") from None
     except TemplateSyntaxError as exc:
@@ -111,8 +182,8 @@ def _fetcher(roots: list[str]) -> Any:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             if url.startswith("file:"):
-                path = os.path.realpath(url2pathname(url.split("?", 1)[0].split("#", 1)[0][len("file:"):]))
-                if any(path.startswith(root + os.sep) for root in roots) and os.path.isfile(path):
+                path = inside(url2pathname(url.split("?", 1)[0].split("#", 1)[0][len("file:"):]), roots)
+                if path is not None:
                     with open(path, "rb") as handle:
                         body = handle.read()
                     kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
@@ -132,11 +203,17 @@ def html_to_pdf(html: str, book_root: str | None, out_path: str) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     roots = template_dirs(book_root)
     document = weasyprint.HTML(string=html, base_url=roots[0] + os.sep, url_fetcher=_fetcher(roots))
+    write_atomic(out_path, document.write_pdf())
+
+
+def write_atomic(out_path: str, blob: bytes) -> None:
+    """Write ``blob`` at ``out_path``: old or new, never half; a symbolic link there is replaced, never followed."""
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{os.path.basename(out_path)}.{os.getpid()}.tmp")
     try:
-        document.write_pdf(tmp)
+        with open(tmp, "wb") as handle:
+            handle.write(blob)
         os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):

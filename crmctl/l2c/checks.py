@@ -118,4 +118,51 @@ def check_rates(book: Book) -> Iterator[Problem]:
                 yield Problem(rec.path, rec.line("currency"), f"no {cur} rate in records/rates.yaml; reports cannot convert it")
 
 
-CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_order_status, check_rates)
+def check_overpaid(book: Book) -> Iterator[Problem]:
+    """Payments above an order's total are a prepayment someone chose, never an accident (two clones recording one receipt)."""
+    by_order: dict[str, list[Record]] = defaultdict(list)
+    for pay in book.all("payments"):
+        by_order[str(pay.get("order"))].append(pay)
+    for order in book.all("orders"):
+        mine = by_order.get(order.id, [])
+        if not mine or any(p.get("prepayment") for p in mine):
+            continue
+        try:
+            received, total = O.paid(order, mine), to_decimal(order.get("total"))
+        except CrmError:
+            continue  # the schema check names the bad amount
+        if received > total:
+            ids = ", ".join(sorted(p.id for p in mine))
+            yield Problem(order.path, order.line("total"), f"payments sum to {received} but the total is {total} "
+                          f"(overpaid by {received - total}; payments {ids}); a receipt recorded twice (two clones, "
+                          "a retry)? delete the duplicate payment, or mark a real prepayment `prepayment: true`", "money")
+
+
+def check_quote_orders(book: Book) -> Iterator[Problem]:
+    """An accepted quote has its order, and an order (of a won deal) made from a quote has that accepted quote."""
+    quotes, orders = book.records("quotes"), book.records("orders")
+    for quote in quotes.values():
+        if quote.get("status") != "accepted":
+            continue
+        order = orders.get(str(quote.get("order") or ""))
+        if order is None or order.get("quote") != quote.id:
+            yield Problem(quote.path, quote.line("status"), f"accepted quote without its order "
+                          f"({'order ' + repr(quote.get('order')) + ' is missing' if quote.get('order') else 'no order: link'}); "
+                          "the acceptance was lost in a merge or an edit: accept it again or restore the order", "money")
+    opps = book.records("opportunities")
+    for order in orders.values():
+        qid = order.get("quote")
+        if not qid:
+            continue
+        quote = quotes.get(str(qid))
+        if quote is not None and quote.get("status") == "accepted":
+            continue
+        opp = opps.get(str(order.get("opportunity") or ""))
+        what = f"won deal {opp.id}'s " if opp is not None and opp.get("stage") == "won" else ""
+        state = "missing" if quote is None else f"{quote.get('status')}, not accepted"
+        yield Problem(order.path, order.line("quote"), f"{what}order {order.get('number')} comes from quote {qid}, "
+                      f"which is {state}; restore the accepted quote from git history (`crmctl log`)", "money")
+
+
+CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_order_status, check_rates,
+          check_overpaid, check_quote_orders)

@@ -142,10 +142,9 @@ def from_vcards(book: Book, cards: list[Card], account_ref: str | None, at: str,
     by_uid = {str(rec.get("uid")): rec.id for rec in contacts.values() if rec.get("uid")}
     region = default_region(book.settings)
     seen: dict[str, str] = {}
-    for rec in contacts.values():
-        if not rec.get("merged_into"):
-            for key in contact_match_keys(rec.data, region):
-                seen.setdefault(key, rec.id)
+    for rec in book.live("contacts").values():
+        for key in contact_match_keys(rec.data, region):
+            seen.setdefault(key, rec.id)
     results: list[CardResult] = []
     errors: list[str] = []
     for card in cards:

@@ -149,7 +149,7 @@ class IndexedRelated(AccountTree):
     def load(self, rtype: str, rid: str) -> Record | None:
         key = (rtype, rid)
         if key not in self._loaded:
-            if not rid or not ID_PATTERN.match(rid):
+            if not rid or not ID_PATTERN.fullmatch(rid):
                 return None
             path = os.path.join(self.book.folder(rtype), f"{rid}.yaml")
             try:

@@ -79,7 +79,7 @@ def test_money_in_output_keeps_fixed_decimals_even_when_the_file_does_not(run: R
     assert [r["amount"] for r in json.loads(run("opp", "list", "--format", "json").stdout)] == ["1250000.00", "1200000.00"]
     csv_out = run("opp", "list", "--format", "csv").stdout
     assert "1250000.00" in csv_out and ",1250000," not in csv_out
-    assert "amount: '1250000.00'" in run("opp", "show", "o1", "--format", "yaml").stdout
+    assert 'amount: "1250000.00"' in run("opp", "show", "o1", "--format", "yaml").stdout
     assert "1250000.00" in run("export", "opportunities", "--format", "csv").stdout
 
 

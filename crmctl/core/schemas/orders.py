@@ -9,7 +9,7 @@ SCHEMA = Schema(
     type="orders", title="order", id_kind="generated", name_field="number",
     columns=("id", "number", "account", "date", "currency", "total", "status"),
     fields=(
-        Field("number", required=True, readonly=True, help="Order number"),
+        Field("number", required=True, readonly=True, number=True, help="Order number"),
         Field("account", "ref", ref="accounts", required=True, help="Account"),
         Field("opportunity", "ref", ref="opportunities", help="Opportunity"),
         Field("quote", "ref", ref="quotes", help="Quote it came from"),

@@ -10,7 +10,7 @@ SCHEMA = Schema(
     columns=("id", "number", "version", "account", "status", "currency", "total", "valid_until"),
     fields=(
         Field("title", help="Title on the document"),
-        Field("number", readonly=True, help="Document number, given when sent"),
+        Field("number", readonly=True, number=True, help="Document number, given when sent"),
         Field("version", "int", readonly=True),
         Field("opportunity", "ref", ref="opportunities", help="Opportunity"),
         Field("account", "ref", ref="accounts", required=True, help="Account"),

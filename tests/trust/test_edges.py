@@ -1,0 +1,132 @@
+"""Nothing outside the book is reachable: symlinks, ids, document numbers, oversized rows, runaway templates."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from crmctl.core.book import Book
+from tests.conftest import git, invoke
+
+SENT = "2ndtpvn1c44n"  # the demo's sent quote QT-2026-0002
+
+
+@pytest.mark.parametrize("bad", ["evil\n", "con", "nul", "aux", "prn", "com1", "lpt9", "../x"])
+def test_ids_are_matched_whole_and_windows_names_refused(book: Path, bad: str) -> None:
+    r = invoke("account", "add", "--id", bad, "--name", "Evil", book=book)
+    assert r.exit_code == 1 and r.stderr.startswith("error: invalid account id"), r.output
+    assert git(book, "status", "--porcelain") == ""
+
+
+def test_a_symlinked_records_folder_is_refused_for_writes_and_reads(book: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    contacts = book / "records" / "contacts"
+    for item in contacts.iterdir():
+        item.unlink()
+    contacts.rmdir()
+    contacts.symlink_to(outside)
+    r = invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book)
+    assert r.exit_code == 1 and "records/contacts: is a symbolic link" in r.stderr, r.output
+    assert list(outside.iterdir()) == []
+    r = invoke("check", book=book)
+    assert r.exit_code == 1 and "records/contacts: is a symbolic link" in r.stdout
+
+
+def test_a_symlinked_record_file_is_named_not_an_internal_error(book: Path) -> None:
+    (book / "records" / "accounts" / "passwd.yaml").symlink_to("/etc/passwd")
+    r = invoke("check", book=book)
+    assert r.exit_code == 1 and "records/accounts/passwd.yaml: is a symbolic link" in r.stdout
+    r = invoke("account", "show", "passwd", book=book)
+    assert r.exit_code == 1 and "internal error" not in r.output and "root:" not in r.output
+
+
+def test_writing_over_a_symlinked_record_is_refused(book: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.yaml"
+    acme = book / "records" / "accounts" / "acme.yaml"
+    target.write_text(acme.read_text())
+    b = Book(str(book))
+    acme.unlink()
+    acme.symlink_to(target)
+    before = target.read_text()
+    with pytest.raises(Exception, match="records/accounts/acme.yaml: is a symbolic link"):
+        with b.transaction("edit") as tx:
+            tx.put("accounts", "acme", {"name": "ACME", "tier": "C"})
+    assert target.read_text() == before
+
+
+def _render(book: Path, template: str, out: Path) -> object:
+    return invoke("quote", "render", SENT, "--template", template, "--html", "--out", str(out), book=book)
+
+
+def test_a_symlinked_template_is_refused(demo_copy: Path, tmp_path: Path) -> None:
+    (demo_copy / "templates" / "secret.html").symlink_to("/etc/passwd")
+    (demo_copy / "templates" / "evil.html").write_text("<html>{% include 'secret.html' %}</html>")
+    r = _render(demo_copy, "evil.html", tmp_path / "e.html")
+    assert r.exit_code == 1 and "secret.html is a symbolic link" in r.stderr, r.output
+    assert not (tmp_path / "e.html").exists()
+
+
+def test_a_symlinked_templates_folder_is_refused(demo_copy: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real-templates"
+    os.rename(demo_copy / "templates", real)
+    (demo_copy / "templates").symlink_to(real)
+    r = _render(demo_copy, "quote.html", tmp_path / "q.html")
+    assert r.exit_code == 1 and "templates: is a symbolic link" in r.stderr, r.output
+
+
+def test_a_runaway_template_is_stopped_after_the_time_limit(demo_copy: Path, tmp_path: Path) -> None:
+    text = (demo_copy / "crm.yaml").read_text()
+    (demo_copy / "crm.yaml").write_text(text + "\nlimits:\n  render_seconds: 1\n" if "\nlimits:" not in text
+                                        else text.replace("\nlimits:\n", "\nlimits:\n  render_seconds: 1\n", 1))
+    (demo_copy / "templates" / "slow.html").write_text(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}")
+    started = time.monotonic()
+    r = _render(demo_copy, "slow.html", tmp_path / "s.html")
+    assert time.monotonic() - started < 20
+    assert r.exit_code == 1 and "took more than 1 s (limits.render_seconds in crm.yaml)" in r.stderr, r.output
+
+
+@pytest.mark.parametrize("number", ["../../x", "/tmp/owned", "QT 2026", "..", "QT-2026-0002\n"])
+def test_a_document_number_that_is_a_path_is_named_and_never_written(demo_copy: Path, number: str) -> None:
+    path = demo_copy / "records" / "quotes" / f"{SENT}.yaml"
+    path.write_text(path.read_text().replace("number: QT-2026-0002", f"number: {number!r}".replace("'", '"')))
+    r = invoke("check", book=demo_copy)
+    assert r.exit_code == 1 and "is not a document number" in r.stdout, r.stdout
+    r = invoke("quote", "render", SENT, "--html", book=demo_copy)
+    assert r.exit_code == 1 and "is not a document number" in r.stderr, r.output
+    assert not (demo_copy / "x.html").exists() and not Path("/tmp/owned-v1.html").exists()
+
+
+def test_a_committed_symlink_for_the_output_folder_is_refused(demo_copy: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (demo_copy / "out").symlink_to(home)
+    r = invoke("quote", "render", SENT, "--html", book=demo_copy)
+    assert r.exit_code == 1 and "is a symbolic link" in r.stderr, r.output
+    assert list(home.iterdir()) == []
+
+
+def test_an_import_row_too_big_for_a_record_is_rejected(book: Path, tmp_path: Path) -> None:
+    big = "x" * 900_000  # two 900 KB cells: a 1.8 MB record every reader would refuse
+    csv = tmp_path / "leads.csv"
+    csv.write_text(f"name,company,notes,industry\nOK Lead,Fine Co,,\nHuge Lead,Big Co,{big},{big}\n", encoding="utf-8")
+    r = invoke("import", "leads", str(csv), book=book)
+    assert r.exit_code == 1
+    assert "row 3: the record would be 1800100 bytes; records are limited to 1048576 bytes" in r.stderr
+    r = invoke("import", "leads", str(csv), "--skip-invalid", book=book)
+    assert r.exit_code == 0, r.output[-300:]
+    assert [rec.get("name") for rec in Book(str(book)).records("leads").values()] == ["OK Lead"]
+    assert all(p.stat().st_size < 1024 * 1024 for p in (book / "records" / "leads").glob("*.yaml"))
+
+
+def test_git_setup_never_writes_through_a_symlinked_gitattributes(book: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (book / ".gitattributes").unlink()
+    (book / ".gitattributes").symlink_to(victim)
+    r = invoke("git", "setup", "--book", str(book))
+    assert r.exit_code == 1 and ".gitattributes: is a symbolic link" in r.stderr, r.output
+    assert victim.read_text() == "precious\n"
