@@ -3,9 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk git
+DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk git poppler-utils
 
-.PHONY: demo test fuzz setup system venv bench clean
+.PHONY: demo test fuzz setup system venv bench clean readme-images
 
 setup: system $(STAMP)
 
@@ -26,6 +26,10 @@ $(STAMP): setup.cfg pyproject.toml
 
 demo: setup
 	bash scripts/demo.sh
+
+# docs/images/*.png for the README: page 1 of the demo's Chinese quote and pipeline report
+readme-images: setup
+	bash scripts/readme-images.sh
 
 test: setup
 	$(BIN)/python -m pytest

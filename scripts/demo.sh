@@ -27,6 +27,7 @@ step crmctl report forecast
 step crmctl report receivables
 step crmctl report pipeline --pdf out/pipeline.pdf
 step crmctl report receivables --pdf out/receivables.pdf
+step crmctl report forecast --pdf out/forecast.pdf
 unset CRMCTL_NOW
 # batch import, dry run: checks every row against the demo book and writes nothing
 step crmctl import leads examples/import/expo-leads.csv --mapping examples/import/expo-leads.yaml --dry-run
@@ -35,12 +36,14 @@ step crmctl import leads examples/import/expo-leads.csv --mapping examples/impor
 step crmctl account show saic-group --timeline 8
 step crmctl account lifecycle
 step crmctl report customers
+step crmctl report customers --pdf out/customers.pdf
 step crmctl account merge saic-group saic-volkswagen-parts --dry-run
 step crmctl contact export-vcf --account saic-pt-nanjing
 
 # --- SFE demo ---
 export CRMCTL_NOW="${CRMCTL_NOW:-2026-11-27T18:00:00+08:00}"   # the demo's quarter ends about here
 step crmctl report sfe --period 2026-Q4
+step crmctl report sfe --period 2026-Q4 --pdf out/sfe.pdf
 step crmctl visit list --rep li-na --week 2026-W49
 step crmctl visit agenda --rep li-na --week 2026-W49
 step crmctl visit plan --week 2026-W50 --dry-run

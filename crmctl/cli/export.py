@@ -14,8 +14,8 @@ from crmctl.io.exporter import FORMATS, export_rows, render
 
 
 @click.command("export")
-@click.argument("rtype", metavar="TYPE")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="Output format.")
+@click.argument("rtype", metavar="TYPE", required=False)
+@click.option("--format", "fmt", type=click.Choice((*FORMATS, "sqlite")), default="csv", show_default=True, help="Output format.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--where", multiple=True, metavar="FIELD=VALUE",
               help="Keep records where FIELD=VALUE (also !=, >, <, >=, <=, ~ contains); repeatable.")
@@ -23,14 +23,23 @@ from crmctl.io.exporter import FORMATS, export_rows, render
 @click.option("--limit", type=int, metavar="N", help="Export at most N records.")
 @pass_app
 @with_problems
-def cli(app: App, rtype: str, fmt: str, out: str | None, where: tuple[str, ...], sort: tuple[str, ...],
+def cli(app: App, rtype: str | None, fmt: str, out: str | None, where: tuple[str, ...], sort: tuple[str, ...],
         limit: int | None, **_: Any) -> None:
     """Export every record of TYPE (all fields, with its id).
 
     CSV cells that a spreadsheet would run as a formula are written with a
     leading ' so they show as text; `crmctl import` reads them back as they
     were. JSON and NDJSON keep money as strings and lists as lists.
+
+    `--format sqlite --out FILE` (no TYPE) writes the whole book as one SQLite
+    database, the tables `crmctl sql` reads, for Datasette or any BI tool.
     """
+    if fmt == "sqlite":
+        _export_sqlite(app, rtype, out, bool(where or sort or limit is not None))
+        return
+    if rtype is None:
+        raise CrmError("export: name the TYPE to export (e.g. `crmctl export accounts`), or use --format sqlite --out FILE "
+                       "for the whole book")
     rtype = canonical(rtype)
     columns, rows = export_rows(app.book, rtype)
     rows = apply(rows, where, sort, limit, record_fields(app, rtype))
@@ -46,3 +55,25 @@ def cli(app: App, rtype: str, fmt: str, out: str | None, where: tuple[str, ...],
     except OSError as exc:
         raise CrmError(f"--out {out}: cannot write: {exc.strerror}") from None
     done(f"exported {len(rows)} {rtype} to {out}")
+
+
+def _export_sqlite(app: App, rtype: str | None, out: str | None, filtered: bool) -> None:
+    """The whole read model, refreshed, copied to ``out`` (a new file; an old one is replaced whole)."""
+    from crmctl.core.readmodel import ReadModel
+
+    if rtype is not None or filtered:
+        raise CrmError("export --format sqlite writes the whole book (every type a table): drop TYPE, --where, --sort "
+                       "and --limit, and filter in SQL")
+    if not out:
+        raise CrmError("export --format sqlite needs --out FILE (a database is not text for a terminal)")
+    book = app.book
+    model = ReadModel(book.root, book.settings)
+    try:
+        model.refresh()
+        book.problems.extend(p for p in model.problems if p not in book.problems)
+        model.copy_to(out)
+        counts = {t: n for t, n in model.counts().items() if n}
+    finally:
+        model.close()
+    shown = ", ".join(f"{n} {t}" for t, n in counts.items()) or "no records"
+    done(f"exported {shown} to {out}")

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import App, emit_record, emit_section, output_option, pass_app, with_problems
 
 
@@ -16,6 +17,7 @@ def history_show(rtype: str, field: str, columns: Sequence[str], title: str) -> 
     @click.command("show")
     @click.argument("ref", metavar="ID")
     @output_option
+    @as_of_option
     @pass_app
     @with_problems
     def show(app: App, ref: str, fmt: str) -> None:

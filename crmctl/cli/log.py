@@ -33,18 +33,27 @@ def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
 @click.argument("ref", metavar="[ID]", required=False)
 @click.option("--type", "rtype", metavar="TYPE", help="Record type of ID (account, opp, quote, ...).")
 @click.option("-n", "--max-count", "count", default=50, show_default=True, help="How many commits.")
+@click.option("--fields", is_flag=True, help="One row per field a commit changed: field, old, new, when, who, commit.")
 @list_options
 @output_option
 @pass_app
-def cli(app: App, ref: str | None, rtype: str | None, count: int, where: tuple[str, ...], sort: tuple[str, ...],
+def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, where: tuple[str, ...], sort: tuple[str, ...],
         limit: int | None, fmt: str) -> None:
     """Show who changed what and when, from git (the whole book, or one record)."""
     book = app.book
     root = book.git_root()
     if root is None:
         raise CrmError("this book is not in a git repository, so it has no history; run `git init` in it")
+    if fields and not ref:
+        raise CrmError("log --fields needs a record: crmctl log ID --fields")
     if ref:
         t, rid = find_any(app, ref, rtype)
+        if fields:
+            from crmctl.core.snapshot import field_history
+
+            emit_rows(field_history(book, t, rid, count), fmt, ("when", "who", "field", "old", "new", "commit"),
+                      where, sort, limit)
+            return
         paths = [book.path_for(t, rid)]
     else:
         paths = [book.root]

@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
                              record_fields, with_problems)
 from crmctl.core.book import Book, Record, now_iso, today
@@ -70,6 +71,7 @@ def add(app: App, opp_ref: str, day: str | None) -> None:
 @cli.command("list")
 @list_options
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
@@ -86,6 +88,7 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
 @cli.command("show")
 @click.argument("ref", metavar="ID|NUMBER")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show(app: App, ref: str, fmt: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, record_fields, with_problems
 from crmctl.cli.order import find_order, grace
 from crmctl.core.book import Record, now_iso, today
@@ -93,6 +94,7 @@ def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prep
 @click.option("--order", "order_ref", metavar="ORDER", help="Only this order's payments.")
 @list_options
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def list_cmd(app: App, order_ref: str | None, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, record_fields,
                              with_problems)
 from crmctl.core.book import Book, Record, today
@@ -123,6 +124,9 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")
 @click.option("--notes", help="Notes on the document.")
+@click.option("--payment-terms-en", help="Payment terms as an English document prints them.")
+@click.option("--notes-en", help="Notes as an English document prints them.")
+@click.option("--incoterms", metavar="RULE PLACE", help="Incoterms 2020 on the document: 'FOB Shanghai', 'CIF Hamburg', EXW.")
 @click.option("--title", help="Title.")
 @click.option("--valid-until", metavar="YYYY-MM-DD", help="Valid until.")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
@@ -130,8 +134,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @dry_run_option
 @pass_app
 def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
-             notes: str | None, title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
-             dry_run: bool) -> None:
+             notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
+             title: str | None, valid_until: str | None, lang: str | None, contact: str | None, dry_run: bool) -> None:
     """Change quote-level terms: discount, fees, payment terms, notes, validity."""
     from crmctl.cpq.quotes import edit, parse_fee
 
@@ -143,7 +147,9 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
 
     def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
         changes: dict[str, Any] = {k: v for k, v in {"discount": discount, "payment_terms": payment_terms, "notes": notes,
-                                                     "title": title, "valid_until": valid_until, "lang": lang}.items()
+                                                     "title": title, "valid_until": valid_until, "lang": lang,
+                                                     "payment_terms_en": payment_terms_en, "notes_en": notes_en,
+                                                     "incoterms": incoterms}.items()
                                    if v is not None}
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
@@ -164,6 +170,7 @@ def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
 @cli.command("list")
 @list_options
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
@@ -177,6 +184,7 @@ def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int
 @click.argument("ref", metavar="Q")
 @click.option("--version", "ver", type=int, metavar="N", help="Show an earlier version.")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, list_options, output_option, pass_app,
                              record_fields, with_problems)
 from crmctl.core.edit import Rule, apply_values, new_record
@@ -84,6 +85,7 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
     @group.command("list")
     @list_options
     @output_option
+    @as_of_option
     @pass_app
     @with_problems
     def list_cmd(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: int | None, fmt: str) -> None:
@@ -96,6 +98,7 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
     @group.command("show")
     @click.argument("ref", metavar="ID")
     @output_option
+    @as_of_option
     @pass_app
     @with_problems
     def show(app: App, ref: str, fmt: str) -> None:

@@ -12,6 +12,7 @@ REPORTS: dict[str, tuple[str, ...]] = {
     "velocity": ("crmctl.cli.report_l2c", "Average days in each stage; lead-to-cash cycle time.", "velocity"),
     "receivables": ("crmctl.cli.report_l2c", "Receivables aging per account and owner.", "receivables"),
     "customers": ("crmctl.cli.report_mcr", "Customer value: revenue, growth, pipeline, overdue, health, RFM.", "customers"),
+    "changes": ("crmctl.cli.report_changes", "How the open pipeline moved between two dates (a waterfall).", "changes"),
     "sfe": ("crmctl.cli.report_sfe", "Sales force effectiveness: plan vs actual, cadence, SOP, coaching.", "sfe"),
 }
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import App, done, emit_record, emit_section, output_option, pass_app, with_problems
 from crmctl.cli.records import record_group
 from crmctl.sfe.team import require_user, set_quota, user_rule
@@ -32,6 +33,7 @@ def quota_cmd(app: App, ref: str, period: str, amount: str | None, visits: int |
 @cli.command("show")
 @click.argument("ref", metavar="ID")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show(app: App, ref: str, fmt: str) -> None:

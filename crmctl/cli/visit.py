@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
                              record_fields, with_problems)
 from crmctl.cli.records import record_group
@@ -290,6 +291,7 @@ def coach_cmd(app: App, ref: str, scores: tuple[str, ...], comment: str | None) 
 @click.option("--status", metavar="S", help="planned, in_progress, completed, cancelled or missed.")
 @list_options
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def list_cmd(app: App, rep: str | None, week: str | None, start: str | None, end: str | None, status: str | None,
@@ -324,6 +326,7 @@ def agenda_cmd(app: App, rep: str | None, week: str | None, start: str | None, e
 @cli.command("show")
 @click.argument("ref", metavar="ID")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show_cmd(app: App, ref: str, fmt: str) -> None:

@@ -90,6 +90,7 @@ class Book:
         self._sorted: dict[str, list[str]] = {}
         # records changed in this process but not loaded (a plan adds 10,000 visits to a folder it only viewed)
         self._changed: dict[str, dict[str, Record | None]] = {}
+        self._dirty: set[str] = set()  # types with such changes, loaded or not
         self.problems: list[Problem] = []
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
@@ -177,9 +178,27 @@ class Book:
                 found[rid] = convert(rec)
         return found
 
+    def changed(self, rtype: str) -> bool:
+        """True when this process has put or deleted records of ``rtype`` (the files may not say so yet)."""
+        return rtype in self._dirty
+
     def _note(self, problems: list[Problem]) -> None:
         """Keep each bad file's problem once, however many reads found it."""
         self.problems.extend(p for p in problems if p not in self.problems)
+
+    def text(self, rel: str) -> str | None:
+        """A file of the book other than a record (``records/rates.yaml``) as text, None when absent.
+
+        :class:`crmctl.core.snapshot.Snapshot` answers from a commit instead; read such files through here.
+        """
+        from crmctl.core import yamlio
+
+        path = os.path.join(self.root, rel)
+        try:
+            with open(path, "rb") as handle:
+                return yamlio.decode(handle.read(), rel)
+        except FileNotFoundError:
+            return None
 
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""
@@ -207,10 +226,12 @@ class Book:
         self._records.clear()
         self._sorted.clear()
         self._changed.clear()
+        self._dirty.clear()
         self.problems.clear()
 
     def _change(self, rtype: str, rid: str, rec: Record | None) -> None:
         """What later reads in this process see of a record a transaction put (or deleted, None)."""
+        self._dirty.add(rtype)
         loaded = self._records.get(rtype)
         if loaded is None:
             self._changed.setdefault(rtype, {})[rid] = rec  # merged in when the type is loaded or viewed
@@ -383,6 +404,7 @@ class Transaction:
         rtype = canonical(rtype)
         rec = self.book.records(rtype).pop(rid)
         self.book._sorted.pop(rtype, None)
+        self.book._dirty.add(rtype)
         self.pending[rec.path] = (rec, None)
 
     def _flush(self) -> None:

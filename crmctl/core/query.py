@@ -116,7 +116,7 @@ def apply(rows: list[dict[str, Any]], where: Sequence[str] = (), sort: Sequence[
         def sort_key(row: dict[str, Any], name: str = name) -> tuple[int, Any, str]:
             # numbers (also numeric strings such as money) sort as numbers, before text; missing values last
             value = _get(row, name)
-            if isinstance(value, int) and not isinstance(value, bool):
+            if isinstance(value, (int, Decimal)) and not isinstance(value, bool):   # report rows carry Decimals
                 return (0, Decimal(value), "")
             if isinstance(value, str) and _NUMERIC.match(value):
                 return (0, Decimal(value), "")

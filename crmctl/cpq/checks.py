@@ -182,6 +182,27 @@ def check_quotes(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line(fname), message, "quote")
 
 
+def check_quote_languages(book: Book) -> Iterator[Problem]:
+    """A quote set to English whose document would print Chinese text: each such field, with what to set.
+
+    Also an ``incoterms`` that is not an Incoterms 2020 rule (and place).
+    """
+    from crmctl.core.clock import today
+    from crmctl.cpq.document import untranslated
+    from crmctl.cpq.quotes import incoterms_problem
+
+    day = today(book.settings)
+    for rec in book.all("quotes"):
+        if rec.get("incoterms") not in (None, ""):
+            problem = incoterms_problem(str(rec.get("incoterms")))
+            if problem:
+                yield Problem(rec.path, rec.line("incoterms"), problem, "quote")
+        if str(rec.get("lang") or "") != "en":
+            continue
+        for message in untranslated(book, rec, day):
+            yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
+
+
 def check_approval_history(book: Book) -> Iterator[Problem]:
     for rec in book.all("quotes"):
         why = approval_history_problem(rec.data)
@@ -189,4 +210,5 @@ def check_approval_history(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("approval"), why, "approval")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history)
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history,
+                              check_quote_languages)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from typing import Any, Mapping
+import re
+from decimal import Decimal
+from typing import Any, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
@@ -20,19 +22,23 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {"quote": "Quotation", "number": "Quote no.", "version": "Version", "date": "Date", "valid_until": "Valid until",
            "seller": "Seller", "buyer": "Customer", "contact": "Attention", "item": "Item", "qty": "Qty", "unit_price": "Unit price",
            "discount": "Disc.", "amount": "Amount", "subtotal": "Subtotal", "group_subtotal": "Subtotal", "quote_discount": "Discount",
-           "fees": "Fees", "net": "Net", "tax": "Tax", "tax_included": "incl. tax", "total": "Total", "terms": "Payment terms",
-           "notes": "Notes", "signature_seller": "For the seller", "signature_buyer": "Accepted by the customer",
-           "sign_date": "Name, signature and date", "page": "Page", "of": "of", "draft": "DRAFT — not an offer",
-           "tax_id": "Tax ID", "bank": "Bank", "unit": "Unit", "status": "Status", "owner": "Sales contact"},
+           "fees": "Fees", "net": "Net", "tax": "Tax", "tax_of_which": "of which tax", "total": "Total", "terms": "Payment terms",
+           "notes": "Notes", "signature_seller": "For the seller (signature and company stamp)",
+           "signature_buyer": "Accepted by the customer (signature and company stamp)",
+           "sign_date": "Name, signature and date", "page": "Page {page} of {pages}", "draft": "DRAFT — not an offer",
+           "tax_id": "Tax ID", "vat_id": "VAT ID", "bank": "Bank", "account_no": "Account no.", "unit": "Unit", "status": "Status",
+           "owner": "Sales contact", "incoterms": "Incoterms® 2020", "tax_treatment": "Tax",
+           "excl": "excl. tax", "incl": "incl. tax", "in_words": "", "phone": "Tel."},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
-              "seller": "卖方", "buyer": "客户", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
+              "seller": "卖方", "buyer": "买方", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
               "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "quote_discount": "整单折扣",
-              "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_included": "含税", "total": "合计", "terms": "付款条件",
+              "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_of_which": "其中税额", "total": "合计", "terms": "付款条件",
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
-              "sign_date": "签字及日期", "page": "第", "of": "页，共", "draft": "草稿 — 非正式报价",
-              "tax_id": "税号", "bank": "开户行及账号", "unit": "单位", "status": "状态", "owner": "销售代表"},
+              "sign_date": "授权代表签字及日期", "page": "第 {page} 页，共 {pages} 页", "draft": "草稿 — 非正式报价",
+              "tax_id": "纳税人识别号", "vat_id": "增值税号", "bank": "开户行", "account_no": "账号", "unit": "单位", "status": "状态",
+              "owner": "销售代表", "incoterms": "贸易术语（Incoterms® 2020）", "tax_treatment": "税务处理",
+              "excl": "不含税", "incl": "含税", "in_words": "合计人民币（大写）", "phone": "电话"},
 }
-
 
 def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[str, Any]:
     """The quote (or one of its versions) with computed status, approval state and numbered lines."""
@@ -64,8 +70,40 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
             "approval_summary": summary, "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
+def localized(data: Mapping[str, Any] | None, field: str, lang: str) -> str:
+    """A printed field in the document's language: ``field_en`` (or ``field_zh``) when set, else ``field``.
+
+    The rule for every text a quote prints (names, addresses, bank, terms,
+    notes, fee names); ``check`` reports an English quote whose printed text
+    is still Chinese (:func:`untranslated`).
+    """
+    if not data:
+        return ""
+    suffix = "_zh" if lang.startswith("zh") else "_en"
+    return str(data.get(field + suffix) or data.get(field) or "")
+
+
+def full_address(data: Mapping[str, Any], lang: str) -> str:
+    """An account's address on one line: Chinese order (city, street) or Western (street, postcode city, country)."""
+    street, city = localized(data, "address", lang), localized(data, "city", lang)
+    postcode, country = str(data.get("postcode") or ""), localized(data, "country", lang)
+    if lang.startswith("zh"):
+        home = country.strip().lower() in ("", "cn", "china", "中国", "prc")
+        return "".join(p for p in ("" if home else country, city if city not in street else "", street) if p) + (
+            f"（{postcode}）" if postcode else "")
+    return ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), country) if p)
+
+
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
-    """Everything the quote template may use — plain data, already escaped by the sandbox when printed."""
+    """Everything the quote template may use — plain data, already escaped by the sandbox when printed.
+
+    Texts are in ``lang`` (:func:`localized`); money stays Decimal-as-text for
+    the ``money`` filter. ``amount_width`` is the widest amount in characters,
+    so the template sizes its amount columns to fit (up to 999,999,999,999.99).
+    """
+    from crmctl.core.money import rmb_in_words
+    from crmctl.io.render import format_money
+
     data = view(book, rec, version, today)
     account = book.lookup("accounts", data.get("account"))
     contact = book.lookup("contacts", data.get("contact"))
@@ -73,50 +111,163 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     products = book.records("products")
     catalog = {sku: rec.data for sku, rec in products.items()}
     zh = lang == "zh-CN"
-    units = unit_labels(book, lang)
+    currency = str(data.get("currency") or book.settings.currency)
+    totals = data.get("totals") or {}
+    group_names = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})} if not zh else {}
     lines = []
     for line in data["lines_view"]:
         prod = products[str(line["sku"])].data if str(line["sku"]) in products else {}
         selected = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
-        name = (line.get("name_zh") if zh else None) or line.get("name") or line["sku"]
-        lines.append({**_fields(line, ("discount", "unit", "group")), "unit": units.get(str(line.get("unit") or ""), str(line.get("unit") or "")),
-                      "title": name, "configuration": describe(prod, selected, lang, catalog) if prod else []})
+        group = str(line.get("group") or "")
+        lines.append({**_fields(line, ("discount", "unit", "group")), "group": str(group_names.get(group) or group),
+                      "unit": unit_for(book, lang, str(line.get("unit") or ""), line.get("qty", 1)),
+                      "price": line.get("effective_unit_price") or line.get("unit_price"),
+                      "title": localized(line, "name", lang) or line["sku"],
+                      "configuration": describe(prod, selected, lang, catalog) if prod else []})
     # each group once, in the order it first appears, so its subtotal sits under all of its lines
     groups: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        name = str(line.get("group") or "")
-        groups.setdefault(name, {"name": name, "lines": [], "subtotal": (data.get("totals") or {}).get("groups", {}).get(name)})
-        groups[name]["lines"].append(line)
-    company = _fields(book.settings.get("company", {}) or {}, ("name", "name_zh", "address", "phone", "email", "tax_id", "bank", "logo"))
-    logo = str(company.get("logo") or "")
+    for line, raw in zip(lines, data["lines_view"]):
+        key = str(raw.get("group") or "")
+        groups.setdefault(key, {"name": line["group"], "lines": [], "subtotal": (totals.get("groups") or {}).get(key)})
+        groups[key]["lines"].append(line)
+    fees = [{**fee, "name": localized(fee, "name", lang)} for fee in data.get("fees") or []]
+    settings_company = book.settings.get("company", {}) or {}
+    company = {k: localized(settings_company, k, lang) for k in ("name", "address", "bank")}
+    company.update({k: str(settings_company.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
+    logo = company["logo"]
+    buyer = account.data if account else {"name": data.get("account")}
+    amounts = [line.get("price") for line in lines] + [line.get("net") for line in lines] + [
+        totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
+    width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
+    in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
+    treatment = data.get("tax_treatment") or (totals.get("tax_treatment") if isinstance(totals, dict) else None)
     return {
-        "quote": _fields(data, ("number", "title", "date", "valid_until", "fees")), "lines": lines,
+        "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees}, "lines": lines,
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
-        "totals": data.get("totals") or {}, "currency": data.get("currency"), "labels": LABELS[lang],
-        "company": company, "seller_name": (company.get("name_zh") if zh else None) or company.get("name", ""),
-        "account": _fields(account.data if account else {"name": data.get("account")}, ("name", "address", "city", "tax_id")),
-        "buyer_name": ((account.get("name") if zh else account.get("name_en")) or account.get("name")) if account else data.get("account"),
-        "contact": _fields(contact.data, ("name", "title", "email", "phone")) if contact else None,
-        "owner": _fields(owner.data, ("name", "email", "phone")) if owner else None,
+        "totals": totals, "currency": currency, "labels": LABELS[lang],
+        "company": company, "seller_name": company["name"],
+        "account": {"name": localized(buyer, "name", lang), "address": full_address(buyer, lang),
+                    "tax_id": str(buyer.get("tax_id") or ""), "tax_label": _tax_id_label(buyer.get("tax_id"), lang)},
+        "buyer_name": localized(buyer, "name", lang),
+        "contact": {"name": localized(contact.data, "name", lang), "title": localized(contact.data, "title", lang),
+                    "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
+        "owner": {"name": localized(owner.data, "name", lang), "email": owner.get("email") or "",
+                  "phone": owner.get("phone") or ""} if owner else None,
         "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
-        "tax_inclusive": (data.get("totals") or {}).get("tax_mode") == "inclusive", "lang": lang,
-        "payment_terms": data.get("payment_terms") or "", "notes": data.get("notes") or "",
+        "tax_inclusive": totals.get("tax_mode") == "inclusive", "lang": lang,
+        "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
+        "page_content": _css_page_counter(LABELS[lang]["page"]),
+        "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
     }
 
 
-def unit_labels(book: Book, lang: str) -> dict[str, str]:
-    """Unit as stored -> unit in the document's language, from ``quotes.units_en`` in crm.yaml.
+def _tax_id_label(tax_id: Any, lang: str) -> str:
+    """"VAT ID" for an EU VAT number (python-stdnum, as ``check`` validates it), else "Tax ID" / 纳税人识别号."""
+    from crmctl.core.text import tax_key
 
-    A Chinese document reads the table backwards (the first Chinese unit for
-    an English one); a unit not in the table prints as written.
+    return LABELS[lang]["vat_id" if tax_key(str(tax_id or "")).startswith("vat:") else "tax_id"]
+
+
+def _css_page_counter(label: str) -> Any:
+    """``"Page {page} of {pages}"`` as a CSS ``content`` value with the page counters (marked safe: our own labels)."""
+    from markupsafe import Markup
+
+    quoted = '"' + label.replace('"', "'") + '"'
+    return Markup(quoted.replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "'))
+
+
+def _tax_note(treatment: Any, lang: str) -> str:
+    """The tax treatment line (step 2's zero-rated export, reverse charge, exemption) when the quote carries one.
+
+    Accepts a text, or a mapping with ``reason`` (and ``reason_en``/``reason_zh``)
+    and/or ``kind``; absent -> "" (nothing printed).
     """
-    table = {str(k): str(v) for k, v in (book.settings.get("quotes.units_en") or {}).items()}
-    if not lang.startswith("zh"):
-        return table
-    backwards: dict[str, str] = {}
-    for zh, en in table.items():
-        backwards.setdefault(en, zh)
-    return backwards
+    if not treatment:
+        return ""
+    if isinstance(treatment, Mapping):
+        return localized(treatment, "reason", lang) or str(treatment.get("kind") or "").replace("_", " ")
+    return str(treatment)
+
+
+def unit_forms(book: Book) -> dict[str, tuple[str, str]]:
+    """Chinese unit -> (English singular, English plural), from ``quotes.units_en`` in crm.yaml.
+
+    A value is one word used for every count (``kg``), a list ``[unit, units]``
+    or a mapping ``{one: unit, other: units}`` (babel's plural categories).
+    """
+    forms: dict[str, tuple[str, str]] = {}
+    for zh, en in (book.settings.get("quotes.units_en") or {}).items():
+        if isinstance(en, Mapping):
+            forms[str(zh)] = (str(en.get("one") or en.get("other")), str(en.get("other") or en.get("one")))
+        elif isinstance(en, (list, tuple)) and en:
+            forms[str(zh)] = (str(en[0]), str(en[-1]))
+        else:
+            forms[str(zh)] = (str(en), str(en))
+    return forms
+
+
+def unit_for(book: Book, lang: str, unit: str, qty: Any) -> str:
+    """The unit as a document in ``lang`` prints it next to ``qty``: "1 unit", "2 units", "3 sessions", "4 台".
+
+    English takes the plural form babel's plural rule gives for ``qty``; a
+    Chinese document reads the table backwards (either English form -> the
+    first Chinese unit); a unit not in the table prints as written.
+    """
+    forms = unit_forms(book)
+    if lang.startswith("zh"):
+        backwards: dict[str, str] = {}
+        for zh, (one, other) in forms.items():
+            backwards.setdefault(one, zh)
+            backwards.setdefault(other, zh)
+        return backwards.get(unit, unit)
+    if unit not in forms:
+        return unit
+    from babel import Locale
+
+    from crmctl.io.render import babel_locale
+
+    one, other = forms[unit]
+    return one if Locale.parse(babel_locale(lang)).plural_form(Decimal(str(qty))) == "one" else other
+
+
+def untranslated(book: Book, rec: Record, today: _dt.date) -> list[str]:
+    """For a quote whose document language is English: each printed text that is still Chinese, as ``where: text``.
+
+    Walks the English document's context (what the template prints) and names
+    the field to fill (``payment_terms_en``, a fee's ``name_en``, ``quotes.units_en``...).
+    """
+    ctx = context(book, rec, None, today, "en")
+    found: list[str] = []
+    hints = {"payment_terms": "payment_terms_en", "notes": "notes_en", "account": "the account's name_en/address_en/city_en",
+             "company": "crm.yaml company (name, address, bank in English; name_zh/address_zh/bank_zh for Chinese)",
+             "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
+             "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
+             "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en",
+             "tax_note": "the tax treatment's reason_en"}
+    for key in ("payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote", "tax_note"):
+        for path, text in _strings(ctx.get(key), key):
+            if key == "quote" and not path.startswith("quote.fees"):
+                continue
+            if key == "groups" and ".lines" in path and not path.endswith((".title", ".unit")) and ".configuration" not in path:
+                continue
+            if CJK.search(text):
+                found.append(f"{path}: {text[:40]!r} has no English form (set {hints[key]})")
+    return found
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every text inside ``value`` with its path (``groups[0].lines[1].unit``)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
 
 
 def _fields(data: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

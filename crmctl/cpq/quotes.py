@@ -160,14 +160,38 @@ def remove_line(book: Book, data: Mapping[str, Any], number: int, today: _dt.dat
 
 
 def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:
-    """Quote-level fields: discount, fees, payment terms, notes, title, validity, contact, language."""
+    """Quote-level fields: discount, fees, payment terms (and their English form), notes, title, validity, contact,
+    language, Incoterms (refused unless an Incoterms 2020 rule and place)."""
     ensure_editable(data, today)
     out = {**data, **changes}
+    if changes.get("incoterms"):
+        problem = incoterms_problem(str(changes["incoterms"]))
+        if problem:
+            raise ValidationError("--" + problem)
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
         _within_any_authority(book, list(out.get("lines") or []), to_decimal(out.get("discount") or 0))
     return with_totals(book, out)
+
+
+# Incoterms 2020: rules for any mode of transport, then sea and inland waterway (ICC)
+INCOTERMS_2020 = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
+
+
+def incoterms_problem(text: str) -> str | None:
+    """Why ``text`` is not an Incoterms 2020 rule and named place (``FOB Shanghai``, ``CIF Hamburg``), or None.
+
+    Every rule names its place, except EXW, whose place is the seller's premises.
+    """
+    code, _, place = text.strip().partition(" ")
+    if code.upper() not in INCOTERMS_2020:
+        return f"incoterms {text!r}: start with an Incoterms 2020 rule ({', '.join(INCOTERMS_2020)}), e.g. 'FOB Shanghai'"
+    if code != code.upper():
+        return f"incoterms {text!r}: write the rule in capitals ({code.upper()})"
+    if not place.strip() and code != "EXW":
+        return f"incoterms {text!r}: name the place after {code}, e.g. '{code} Shanghai'"
+    return None
 
 
 def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def _loader(roots: list[str]) -> Any:
     return Loader(roots)
 
 
-def _babel_locale(lang: str) -> str:
+def babel_locale(lang: str) -> str:
+    """A document language (``zh-CN``, ``en``) as a babel locale name."""
     return {"zh-CN": "zh_CN", "zh": "zh_CN", "en": "en_US"}.get(lang, lang.replace("-", "_"))
 
 
@@ -69,7 +70,7 @@ def format_money(amount: Any, currency: str, lang: str) -> str:
     value = to_decimal(amount)
     digits = minor_unit(currency)
     pattern = None if digits == 2 else "¤#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_currency(value, currency, format=pattern, locale=_babel_locale(lang), currency_digits=digits == 2))
+    return str(format_currency(value, currency, format=pattern, locale=babel_locale(lang), currency_digits=digits == 2))
 
 
 def format_date(value: Any, lang: str, style: str = "medium") -> str:
@@ -78,13 +79,13 @@ def format_date(value: Any, lang: str, style: str = "medium") -> str:
     if value in (None, ""):
         return ""
     day = value if isinstance(value, _dt.date) else _dt.date.fromisoformat(str(value)[:10])
-    return str(babel_date(day, format=style, locale=_babel_locale(lang)))
+    return str(babel_date(day, format=style, locale=babel_locale(lang)))
 
 
 def format_number(value: Any, lang: str) -> str:
     from babel.numbers import format_decimal
 
-    return str(format_decimal(Decimal(str(value)), locale=_babel_locale(lang)))
+    return str(format_decimal(Decimal(str(value)), locale=babel_locale(lang)))
 
 
 def environment(book_root: str | None, lang: str) -> Any:

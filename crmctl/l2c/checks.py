@@ -106,7 +106,7 @@ def check_order_status(book: Book) -> Iterator[Problem]:
 def check_rates(book: Book) -> Iterator[Problem]:
     """records/rates.yaml loads, and every currency used has a rate."""
     try:
-        rates = Rates.load(book.root, book.settings.currency)
+        rates = Rates.load(book, book.settings.currency)
     except CrmError as exc:
         yield Problem("records/rates.yaml", 1, str(exc), "rates")
         return

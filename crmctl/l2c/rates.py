@@ -35,12 +35,13 @@ class Rates:
         self.rounding = rounding
 
     @classmethod
-    def load(cls, root: str, book_currency: str, rounding: str = "half-up") -> Rates:
-        path = os.path.join(root, RATES_FILE)
-        if not os.path.exists(path):
-            return cls(book_currency, {}, rounding)
+    def load(cls, book: Any, book_currency: str, rounding: str = "half-up") -> Rates:
+        """The rates of a book (a :class:`~crmctl.core.book.Book`, or a snapshot of one as it was)."""
         try:
-            data, _ = yamlio.load_path(path, RATES_FILE)
+            text = book.text(RATES_FILE)
+            if text is None:
+                return cls(book_currency, {}, rounding)
+            data, _ = yamlio.loads(text, RATES_FILE)
         except LoadError as exc:
             raise ValidationError(f"{exc}; fix {RATES_FILE}") from None
         return cls(book_currency, parse(data or {}), rounding)

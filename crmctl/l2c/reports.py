@@ -67,7 +67,7 @@ class Context:
     def __init__(self, book: Book, query: Query) -> None:
         self.book, self.q, self.settings = book, query, book.settings
         self.currency = book.settings.currency
-        self.rates = Rates.load(book.root, self.currency, book.settings.rounding)
+        self.rates = Rates.load(book, self.currency, book.settings.rounding)
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
@@ -124,16 +124,25 @@ def _with_total(rows: list[Row], label_col: str, sums: list[str], ctx: Context) 
 
 
 # ------------------------------------------------------------------ pipeline
+def open_deals(ctx: Context) -> Iterable[tuple[Record, str]]:
+    """``(deal, stage)`` of each deal open on the as-of day whose close date is in the period (if one is asked).
+
+    Open: its stage that day (from its history) is a known stage that is not closed.
+    What the pipeline report counts, and what ``report changes`` compares at two dates.
+    """
+    for opp in ctx.opps():
+        stage = history.stage_on(opp, ctx.q.as_of)
+        if stage is None or stage not in ctx.stage_info or ctx.closed(stage):
+            continue
+        if ctx.q.within(day_of(opp.get("close_date"))):
+            yield opp, stage
+
+
 def pipeline_report(book: Book, q: Query) -> list[Row]:
     """Open deals on the as-of day: count, amount and probability-weighted amount per group."""
     ctx = Context(book, q)
     groups: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for opp in ctx.opps():
-        stage = history.stage_on(opp, q.as_of)
-        if stage is None or stage not in ctx.stage_info or ctx.closed(stage):
-            continue
-        if not q.within(day_of(opp.get("close_date"))):
-            continue
+    for opp, stage in open_deals(ctx):
         amount = ctx.amount(opp)
         prob = to_decimal(ctx.stage_info[stage].get("probability", 0))
         g = groups[ctx.key(opp, stage, opp.get("close_date"))]

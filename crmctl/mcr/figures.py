@@ -49,11 +49,12 @@ class Context:
     cadence: Callable[[Any], int] = lambda account: 0  # noqa: E731 - days between visits (sfe.cadence)
 
     @classmethod
-    def build(cls, book: Book, related: AccountTree | None = None) -> Context:
+    def build(cls, book: Book, related: AccountTree | None = None, day: _dt.date | None = None) -> Context:
+        """Figures as of ``day`` (default today in the book's zone)."""
         settings = book.settings
         return cls(
-            book=book, related=related or Related(book), rates=Rates.load(book.root, settings.currency),
-            today=today(settings), currency=settings.currency,
+            book=book, related=related or Related(book), rates=Rates.load(book, settings.currency),
+            today=day or today(settings), currency=settings.currency,
             closed_stages=closed_stages(settings),
             probabilities={sid: to_decimal(p or 0) for sid, p in probabilities(settings).items()},
             grace_days=int(settings.get("payments.overdue_grace_days", 0) or 0),

@@ -20,6 +20,7 @@ quintile of rank (ties share the lower score). Segments, first match wins:
 """
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 from typing import Any, Callable, Sequence
 
@@ -32,11 +33,11 @@ COLUMNS = ("id", "name", "tier", "lifecycle", "owner", "revenue_12m", "growth", 
            "overdue", "last_touch", "days_since_touch", "health", "rfm", "segment")
 
 
-def customer_rows(book: Book, related: Related | None = None) -> list[dict[str, Any]]:
-    """One row per live account: revenue, growth, pipeline, overdue, last touch, health, RFM."""
+def customer_rows(book: Book, related: Related | None = None, day: _dt.date | None = None) -> list[dict[str, Any]]:
+    """One row per live account as of ``day`` (default today): revenue, growth, pipeline, overdue, last touch, health, RFM."""
     # contacts carry no money and no touches: a report over 10,000 accounts need not read 20,000 of them
     related = related or Related(book, [t for t in VIEW_TYPES if t != "contacts"])
-    ctx = figs.Context.build(book, related)
+    ctx = figs.Context.build(book, related, day)
     rows: list[dict[str, Any]] = []
     for account in sorted((a for a in related.accounts.values() if not a.merged_into), key=lambda a: a.id):
         fig = figs.compute(ctx, account, [account.id])

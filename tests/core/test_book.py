@@ -197,7 +197,7 @@ def test_a_batch_updates_the_read_cache(book: Path) -> None:
         tx.batch = True
         for i in range(60):
             tx.put("contacts", f"batch-{i:03d}", {"name": f"批量 {i}", "account": "acme", "notes": "line one\nline two"})
-    files = cache._read_cache(str(book / ".crmctl" / "cache" / "contacts.json"))
+    files = cache.read_entries(str(book / ".crmctl" / "cache" / "contacts.json"))
     assert len([n for n in files if n.startswith("batch-")]) == 60
     # the next read trusts those entries: same data as a fresh parse, and the key lines are right
     fresh = Book(str(book))
@@ -251,7 +251,7 @@ def test_a_cold_view_fills_the_records_cache_too(book: Path, monkeypatch: pytest
 
     shutil.rmtree(book / ".crmctl" / "cache", ignore_errors=True)
     assert Book(str(book)).view("accounts", "tiers1", _tier)["cold-3"] == "C"
-    files = cache._read_cache(str(book / ".crmctl" / "cache" / "accounts.json"))
+    files = cache.read_entries(str(book / ".crmctl" / "cache" / "accounts.json"))
     assert files["cold-3.yaml"][3] == {"name": "Cold 3", "tier": "C"}  # parsed once, for both caches
 
 

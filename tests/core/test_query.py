@@ -54,3 +54,13 @@ def test_declared_fields_are_valid_with_no_row_having_them_and_row_keys_without_
 def test_an_empty_list_still_checks_its_fields() -> None:
     with pytest.raises(CrmError, match="no field 'teir'"):
         apply([], where=["teir=A"], fields=["id", "tier"])
+
+
+def test_decimal_values_sort_as_numbers() -> None:
+    # report customers sorts rows whose money is Decimal: 88,000 is less than 4,756,539.20, not more ("8" > "4")
+    from decimal import Decimal
+
+    from crmctl.core.query import apply
+
+    rows = [{"id": "a", "v": Decimal("88000.00")}, {"id": "b", "v": Decimal("4756539.20")}, {"id": "c", "v": Decimal("0")}]
+    assert [r["id"] for r in apply(rows, sort=("-v",))] == ["b", "a", "c"]

@@ -35,15 +35,15 @@ def test_chinese_and_english_pdfs_carry_the_totals(cpq: Run, cpq_book: Path, pri
     out = Path(r.stdout.strip())
     assert out == cpq_book / "out" / f"{priced}-v1.pdf"
     zh = pdf_text(out)
-    for text in ("报价单", "卖方", "客户", "ACME Industries", "测试铣床", "数控系统: 高级系统", "分组小计 Machines",
+    for text in ("报价单", "卖方", "买方", "ACME Industries", "测试铣床", "数控系统: 高级系统", "分组小计 Machines",
                  "¥106,000.00", "¥5,000.00", "整单折扣 5%", "-¥5,550.00", "Shipping", "¥800.00", "税额 13%", "¥13,195.00",
-                 "税额 6%", "¥285.00", "合计", "¥119,730.00", "付款条件", "2026年6月15日", "2026年7月15日", "草稿"):
+                 "税额 6%", "¥285.00", "合计", "¥119,730.00", "合计人民币（大写）：壹拾壹万玖仟柒佰叁拾元整", "小计（不含税）", "合计（含税）", "付款条件", "2026年6月15日", "2026年7月15日", "草稿"):
         assert text in zh, text
     en_path = cpq_book / "q-en.pdf"
     assert cpq("quote", "render", priced, "--lang", "en", "--out", str(en_path)).exit_code == 0
     en = pdf_text(en_path)
     for text in ("Quotation", "Test Mill", "Control: Pro control", "Subtotal", "CN¥111,000.00", "CN¥13,195.00",
-                 "Total", "CN¥119,730.00", "Jun 15, 2026", "Jul 15, 2026", "1 / 1"):
+                 "Total", "CN¥119,730.00", "Jun 15, 2026", "Jul 15, 2026", "Page 1 of 1"):
         assert text in en, text
     assert "1 台" in zh and "1 unit" in en and "台" not in en  # units in the document's language (quotes.units_en)
     assert git(cpq_book, "rev-parse", "HEAD") == before      # rendering writes no records
@@ -130,7 +130,7 @@ def test_long_quote_repeats_the_header_and_numbers_pages(cpq: Run, cpq_book: Pat
     pages = [p.extract_text() for p in PdfReader(str(out)).pages]
     assert len(pages) >= 2
     for n, text in enumerate(pages, 1):
-        assert f"{n} / {len(pages)}" in text
+        assert f"Page {n} of {len(pages)}" in text
     assert all("Unit price" in text for text in pages[:-1])   # the thead on every page with lines
 
 

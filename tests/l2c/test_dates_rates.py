@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crmctl.core.book import Book
 from crmctl.core.errors import CrmError
 from crmctl.l2c.dates import add_months, parse_day, parse_period, step
 from crmctl.l2c.rates import Rates
@@ -40,7 +41,7 @@ def test_intervals() -> None:
 def test_rates_use_the_latest_on_or_before_the_day(tmp_path: Path) -> None:
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / "rates.yaml").write_text('"2026-01-01": {USD: "7.00"}\n"2026-06-01": {USD: "7.20", EUR: "7.90"}\n')
-    rates = Rates.load(str(tmp_path), "CNY")
+    rates = Rates.load(Book(str(tmp_path)), "CNY")
     assert rates.rate("USD", _dt.date(2026, 5, 31)) == Decimal("7.00")
     assert rates.rate("usd", _dt.date(2026, 6, 1)) == Decimal("7.20")
     assert rates.convert(Decimal("100.005"), "USD", _dt.date(2027, 1, 1)) == Decimal("720.04")

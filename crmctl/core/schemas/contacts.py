@@ -11,6 +11,7 @@ SCHEMA = Schema(
         Field("name_en", option=True, help="Name in Latin letters"),
         Field("account", "ref", ref="accounts", required=True, option=True, help="The account the contact works for"),
         Field("title", option=True, help="Job title"),
+        Field("title_en", option=True, help="Job title as English documents print it"),
         Field("job_role", option=True, help="Job role in free text (a vCard's ROLE), e.g. Head of Purchasing"),
         Field("role", "enum", enum_setting="contact.roles", option=True, help="Role in the buying committee"),
         Field("email", "email", option=True, help="Email"),

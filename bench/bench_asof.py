@@ -1,0 +1,158 @@
+"""Bench: the book at any date (``--as-of`` from git, ``report changes``) on a year of daily commits.
+
+Generates, in a temporary directory, a book (``crmctl init``) and on top of it,
+through one ``git fast-import`` stream, a year of history: 8,000 deals on the
+first day, then every day about 2 new deals and 60 changes to amounts, close
+dates, stages (with their stage history) and owners — 8,800 deals at the end,
+365 commits at 18:00 in the book's zone. Then times, each in a fresh process
+(start-up included), with the blob cache removed before each "first":
+
+* baseline: ``git ls-tree -r`` + ``git cat-file --batch`` of every record at mid-year (no parsing)
+* baseline: ``report pipeline`` of today (working tree, warm index cache)
+* ``report pipeline --as-of`` mid-year, first time (target ≤ 2 s) and next (≤ 0.5 s)
+* ``report changes`` over a quarter, first time (≤ 3 s)
+* peak memory of each (target < 300 MB)
+
+Usage: ``python bench/bench_asof.py [N_DEALS]``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+N_DEALS = int(sys.argv[1]) if len(sys.argv) > 1 else 8800
+FIRST_DAY_DEALS = N_DEALS * 10 // 11
+CHANGES_PER_DAY = 60
+START = _dt.date(2025, 1, 1)
+DAYS = 365
+STAGES = ["prospecting", "qualification", "proposal", "negotiation", "won", "lost"]
+OWNERS = [f"rep-{i:02d}" for i in range(35)]
+CRMCTL = os.path.join(os.path.dirname(sys.executable), "crmctl")
+TZ = "+0800"
+
+
+def text(deal: dict) -> bytes:
+    lines = [f"{k}: {v}" for k, v in deal.items() if k != "stage_history"]
+    if deal.get("stage_history"):
+        lines.append("stage_history:")
+        for h in deal["stage_history"]:
+            lines.append(f"  - {{from: {h['from']}, to: {h['to']}, at: \"{h['at']}\", by: {h['by']}}}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def new_deal(i: int, day: _dt.date, rng: random.Random) -> dict:
+    return {"name": f"Deal {i}", "account": f"acct-{i % 85:02d}", "owner": rng.choice(OWNERS),
+            "stage": rng.choice(STAGES[:4]), "amount": f'"{rng.randrange(10, 2000) * 1000}.00"', "currency": "CNY",
+            "close_date": (day + _dt.timedelta(days=rng.randrange(20, 200))).isoformat(),
+            "created": f'"{day.isoformat()}T09:00:00+08:00"'}
+
+
+def change(deal: dict, day: _dt.date, rng: random.Random) -> None:
+    what = rng.choice(("amount", "close_date", "stage", "owner"))
+    if what == "amount":
+        deal["amount"] = f'"{rng.randrange(10, 2000) * 1000}.00"'
+    elif what == "close_date":
+        moved = _dt.date.fromisoformat(deal["close_date"]) + _dt.timedelta(days=rng.randrange(-20, 45))
+        deal["close_date"] = moved.isoformat()
+    elif what == "owner":
+        deal["owner"] = rng.choice(OWNERS)
+    elif deal["stage"] not in ("won", "lost"):
+        i = STAGES.index(deal["stage"])
+        to = "lost" if rng.random() < 0.15 else STAGES[i + 1]
+        deal.setdefault("stage_history", []).append({"from": deal["stage"], "to": to, "at": f"{day}T10:00:00+08:00",
+                                                     "by": deal["owner"]})
+        deal["stage"] = to
+
+
+def stream(ref: str) -> bytes:
+    """The fast-import stream of the year: one commit a day on top of the book's first commit."""
+    rng = random.Random(18)
+    deals: dict[str, dict] = {}
+    out: list[bytes] = []
+    for n in range(DAYS):
+        day = START + _dt.timedelta(days=n)
+        touched: set[str] = set()
+        births = FIRST_DAY_DEALS if n == 0 else (N_DEALS - FIRST_DAY_DEALS) // (DAYS - 1) + (n <= (N_DEALS - FIRST_DAY_DEALS) % (DAYS - 1))
+        for _ in range(births):
+            rid = f"d{len(deals):05d}"
+            deals[rid] = new_deal(len(deals), day, rng)
+            touched.add(rid)
+        if n:
+            for rid in rng.sample(sorted(deals), CHANGES_PER_DAY):
+                change(deals[rid], day, rng)
+                touched.add(rid)
+        when = int(_dt.datetime.combine(day, _dt.time(18), _dt.timezone(_dt.timedelta(hours=8))).timestamp())
+        msg = f"day {day}".encode()
+        out.append(b"commit %s\ncommitter Bench <bench@example.com> %d %s\ndata %d\n%s\n"
+                   % (ref.encode(), when, TZ.encode(), len(msg), msg))
+        if n == 0:
+            out.append(b"from %s^0\n" % ref.encode())
+        for rid in sorted(touched):
+            blob = text(deals[rid])
+            out.append(b"M 100644 inline records/opportunities/%s.yaml\ndata %d\n%s\n" % (rid.encode(), len(blob), blob))
+    return b"".join(out)
+
+
+def timed(book: str, *args: str) -> tuple[float, float]:
+    """Seconds and peak MB of one command in a fresh process."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    env = {**os.environ, "CRMCTL_NOW": "2025-12-31T20:00:00+08:00"}
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True, env=env,
+                         cwd=book).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main() -> None:
+    tmp = os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="crmctl-asof-")
+    book = os.path.join(tmp, "book")
+    try:
+        t0 = time.perf_counter()
+        subprocess.run([CRMCTL, "init", book, "--company", "Bench"], check=True, capture_output=True)
+        ref = subprocess.run(["git", "-C", book, "symbolic-ref", "HEAD"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        subprocess.run(["git", "-C", book, "fast-import", "--quiet"], input=stream(ref), check=True)
+        subprocess.run(["git", "-C", book, "reset", "--hard", "-q"], check=True)
+        built = time.perf_counter() - t0
+        commits = subprocess.run(["git", "-C", book, "rev-list", "--count", "HEAD"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        print(f"book: {N_DEALS} deals, {commits} commits, built in {built:.1f} s ({tmp})")
+        mid = "2025-07-01"
+        sha = subprocess.run(["git", "-C", book, "rev-list", "-n1", "--first-parent", "--before=2025-07-01T23:59:59+08:00",
+                              "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        baseline = (f"git ls-tree -r {sha} records | awk '{{print $3}}' | git cat-file --batch > /dev/null")
+        cache = os.path.join(book, ".crmctl", "cache", "git")
+        rows = []
+        rows.append(("baseline: ls-tree + cat-file --batch, mid-year", *timed(book, "sh", "-c", baseline), ""))
+        timed(book, CRMCTL, "report", "pipeline")  # warm the working tree's index cache
+        rows.append(("baseline: report pipeline (today, warm)", *timed(book, CRMCTL, "report", "pipeline"), ""))
+        shutil.rmtree(cache, ignore_errors=True)
+        rows.append((f"report pipeline --as-of {mid}, first", *timed(book, CRMCTL, "report", "pipeline", "--as-of", mid),
+                     "≤ 2 s"))
+        rows.append((f"report pipeline --as-of {mid}, next", *timed(book, CRMCTL, "report", "pipeline", "--as-of", mid),
+                     "≤ 0.5 s"))
+        rows.append(("report pipeline --as-of 2025-07-08 (a week on)",
+                     *timed(book, CRMCTL, "report", "pipeline", "--as-of", "2025-07-08"), ""))
+        shutil.rmtree(cache, ignore_errors=True)
+        rows.append(("report changes 2025-04-01..2025-06-30, first",
+                     *timed(book, CRMCTL, "report", "changes", "--from", "2025-04-01", "--to", "2025-06-30"), "≤ 3 s"))
+        rows.append(("report changes 2025-04-01..2025-06-30, next",
+                     *timed(book, CRMCTL, "report", "changes", "--from", "2025-04-01", "--to", "2025-06-30"), ""))
+        width = max(len(r[0]) for r in rows)
+        print(f"{'what':<{width}}  {'seconds':>8}  {'peak MB':>8}  target")
+        for what, secs, mb, target in rows:
+            print(f"{what:<{width}}  {secs:8.2f}  {mb:8.0f}  {target}")
+    finally:
+        if not os.environ.get("BENCH_DIR"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

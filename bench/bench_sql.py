@@ -1,0 +1,146 @@
+"""Step 9 numbers: `crmctl sql` and the whole-book commands, this tree against a baseline, in one run.
+
+Generates the bench_mcr book (10,000 accounts, 20,000 contacts, N each of
+opportunities, orders and visits, N/2 payments; N = 50,000 by default), or
+uses ``--book DIR``. The baseline is the ``crmctl`` package of a git ref
+(``--baseline main``), extracted to a temporary folder; both are timed as
+subprocesses, best of 3 after one warm-up run (which warms each one's
+caches), wall and CPU seconds, side by side. Then: the next command after
+100 records change (as a `git pull` would), a cold build against parsing
+the same files with PyYAML's CSafeLoader, and peak memory of `check`.
+
+    .venv/bin/python bench/bench_sql.py [--n 50000] [--accounts 10000] [--book DIR] [--baseline REF]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, REPO)
+
+from bench_mcr import generate  # noqa: E402
+
+NOW = "2026-11-27T10:00:00+08:00"
+AGGREGATE = "SELECT stage, count(*), sum(amount_num) FROM opportunities GROUP BY stage"
+
+
+def extract(ref: str, dest: str) -> str:
+    """The ``crmctl`` package of git ``ref`` under ``dest`` (for PYTHONPATH)."""
+    os.makedirs(dest, exist_ok=True)
+    archive = subprocess.run(["git", "-C", REPO, "archive", ref, "crmctl"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+    return dest
+
+
+def env_for(code: str, root: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": code, "CRMCTL_BOOK": root, "CRMCTL_NOW": NOW}
+
+
+def once(code: str, root: str, args: list[str]) -> tuple[float, float, int, int]:
+    """Wall s, CPU s, peak RSS (KB) and exit code of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    # cwd: `python -m` puts the working directory before PYTHONPATH, which would run this tree as the baseline
+    proc = subprocess.Popen([sys.executable, "-m", "crmctl", *args], env=env_for(code, root), cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def timed(code: str, root: str, args: list[str], runs: int = 3) -> tuple[float, float] | None:
+    """Best wall and CPU seconds after one warm-up; None when the command does not exist there."""
+    if once(code, root, args)[3] not in (0, 1):  # check exits 1 on problems; 2 = no such command
+        return None
+    best = min((once(code, root, args)[:2] for _ in range(runs)), key=lambda r: r[0])
+    return best
+
+
+def touch_records(root: str, rtype: str, count: int, stamp: str) -> None:
+    """Change ``count`` records of a type in place, as a pull that brings new versions does."""
+    folder = os.path.join(root, "records", rtype)
+    for name in sorted(os.listdir(folder))[:count]:
+        with open(os.path.join(folder, name), "a", encoding="utf-8") as handle:
+            handle.write(f"notes: pulled {stamp}\n")
+
+
+def yaml_parse_seconds(root: str, types: list[str]) -> float:
+    import yaml
+
+    start = time.perf_counter()
+    for rtype in types:
+        folder = os.path.join(root, "records", rtype)
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), "rb") as handle:
+                yaml.load(handle.read(), Loader=yaml.CSafeLoader)
+    return time.perf_counter() - start
+
+
+def fmt(result: tuple[float, float] | None) -> str:
+    return "      -        -" if result is None else f"{result[0]:7.2f}  {result[1]:7.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--book", help="use this bench book (made by bench_mcr --keep) instead of generating one")
+    parser.add_argument("--baseline", default="main", help="git ref of the code to compare with")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-sql-")
+    try:
+        root = args.book or os.path.join(tmp, "book")
+        if not args.book:
+            generate(root, args.accounts, args.n)
+        base = extract(args.baseline, os.path.join(tmp, "baseline"))
+        new = REPO
+        commands: list[tuple[str, list[str], str]] = [
+            ("crmctl sql <aggregate over opportunities>", ["sql", AGGREGATE], "<= 0.3 s"),
+            ("crmctl report customers --limit 20", ["report", "customers", "--limit", "20"], "<= 0.5 s"),
+            ("crmctl account merge acct-00001 acct-00002 --dry-run",
+             ["account", "merge", "acct-00001", "acct-00002", "--dry-run"], "<= 0.5 s"),
+            ("crmctl report sfe", ["report", "sfe"], "<= 0.3 s"),
+            ("crmctl check", ["check"], "-"),
+        ]
+        print(f"book: {root}; baseline {args.baseline}; warm caches, best of 3; wall and CPU seconds")
+        width = max(len(c[0]) for c in commands) + 2
+        print(f"{'command':<{width}}  {'base wall':>9}  {'base cpu':>8}  {'new wall':>8}  {'new cpu':>7}  target")
+        for what, argv, target in commands:
+            b, n = timed(base, root, argv), timed(new, root, argv)
+            print(f"{what:<{width}}  {fmt(b)}    {fmt(n)}  {target}", flush=True)
+
+        # a pull changes 100 opportunities: the next sql re-reads those (and only those)
+        steady = timed(new, root, ["sql", AGGREGATE])
+        touch_records(root, "opportunities", 100, "1")
+        after_pull = once(new, root, ["sql", AGGREGATE])
+        print(f"\nnext `sql` after 100 opportunities changed: {after_pull[0]:.2f} s wall, {after_pull[1]:.2f} s cpu "
+              f"(steady {steady[0] if steady else float('nan'):.2f} s)")
+
+        # cold: no .crmctl at all; against the C YAML parser reading the same files
+        types = ["accounts", "opportunities"]
+        shutil.rmtree(os.path.join(root, ".crmctl"), ignore_errors=True)
+        cold = once(new, root, ["sql", "SELECT count(*) FROM accounts a JOIN opportunities o ON o.account = a.id"])
+        parse = yaml_parse_seconds(root, types)
+        print(f"cold `sql` over accounts + opportunities: {cold[0]:.2f} s wall; PyYAML CSafeLoader on the same files "
+              f"{parse:.2f} s: {cold[0] / parse:.2f}x (target <= 1.5x)")
+        for code, label in ((base, "baseline"), (new, "new")):
+            once(code, root, ["check"])
+            wall, _, rss, _ = once(code, root, ["check"])
+            print(f"check, warm, {label}: {wall:.2f} s wall, peak {rss / 1024:.0f} MB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

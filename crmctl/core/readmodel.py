@@ -1,0 +1,513 @@
+"""The read model: the book as an SQLite database under ``.crmctl/book.sqlite``.
+
+Every record type is a table named after its folder (``accounts``,
+``opportunities``, ...) with one row per record file, merge redirects
+included (``merged_into`` is a column): ``id`` and one column per field of
+the type's schema, then the custom fields crm.yaml declares for it.
+
+* money, decimal and percent fields keep the exact text of the file
+  (``amount = '125000.00'``) and add ``<field>_num``, a REAL for arithmetic
+  (``sum(amount_num)``); ``dsum(amount)`` adds the exact texts as decimals;
+* booleans are 0/1; lists and maps are JSON text (``json_each`` reads them);
+* every list field is also a *child table* ``<singular>_<field>``
+  (``quote_lines``, ``opportunity_stage_history``, ``order_installments``,
+  ``visit_steps``, ``opportunity_contacts``...) with ``<singular>_id`` (the
+  parent's id), ``n`` (1-based position) and one column per key of its entries
+  (``value`` for a list of plain values); an entry's text that reads as a
+  decimal number gets a ``<key>_num`` too.
+
+It is kept fresh by the per-file stat rule of :mod:`crmctl.core.cache`: the
+``_stamps`` table holds, per type, each file's (mtime_ns, size, inode) and a
+digest of them all; a file whose stat differs (an editor, ``git checkout``,
+``git merge``, a crmctl write) is parsed again and only its rows are
+replaced, and a folder whose stats hash to the stored digest costs nothing
+more than the stats. A type is refreshed only when a query reads it. A bad
+file has no rows; its problem is kept with its stat and warned about, as
+every read command does. The database is a cache: deleting
+``.crmctl/`` is always safe, and a database of another version or column
+layout (a custom field added to crm.yaml) is rebuilt.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from array import array
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Iterator, Sequence
+
+from crmctl.core import cache, jsonio
+from crmctl.core.errors import CrmError, Problem
+from crmctl.core.schema import Field, custom_fields
+from crmctl.core.schemas import TYPES, get_schema
+from crmctl.core.settings import Settings
+
+VERSION = 3
+FILE_NAME = "book.sqlite"
+NUMERIC_KINDS = ("money", "decimal", "percent")
+_U64 = (1 << 64) - 1
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
+SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
+            "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
+            "orders": "order", "payments": "payment", "visits": "visit", "imports": "import"}
+
+
+def path_of(root: str) -> str:
+    """Where a book's read model lives."""
+    return os.path.join(root, ".crmctl", FILE_NAME)
+
+
+def quoted(name: str) -> str:
+    """An SQL identifier, quoted (``with``, ``from`` and ``to`` are field names here)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def number(value: Any) -> float | None:
+    """The REAL of a stored number (``"125000.00"``, ``"12.5%"``, 3); None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip().rstrip("%")
+    if not _DECIMAL_TEXT.match(text):
+        return None
+    return float(text)
+
+
+def cell(value: Any) -> Any:
+    """A value as SQLite stores it: text, numbers and NULL as they are, booleans 0/1, the rest JSON."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # bool is an int: sqlite3 stores True as 1
+    if isinstance(value, (list, dict)):
+        return jsonio.dumps(value, default=str)
+    return str(value)
+
+
+# ---------------------------------------------------------------- the layout
+
+
+class Layout:
+    """The tables and columns of one book's read model (its schemas plus crm.yaml's custom fields)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.fields: dict[str, list[Field]] = {}
+        for rtype in TYPES:
+            schema = get_schema(rtype)
+            extra = custom_fields(settings, rtype)
+            self.fields[rtype] = [*schema.fields, *(f for name, f in extra.items() if name not in schema.fields_by_name)]
+        self.children: dict[str, tuple[str, str]] = {}  # child table -> (type, field)
+        for rtype, fields in self.fields.items():
+            for f in fields:
+                if f.kind in ("list", "records"):
+                    self.children[child_table(rtype, f.name)] = (rtype, f.name)
+
+    def columns(self, rtype: str) -> list[str]:
+        """The columns of a type's table, in order."""
+        out = ["id"]
+        for f in self.fields[rtype]:
+            out.append(f.name)
+            if f.kind in NUMERIC_KINDS:
+                out.append(f"{f.name}_num")
+        return out
+
+    def signature(self) -> str:
+        """Changes when any table's fixed columns change: the database is then rebuilt."""
+        text = repr([(t, self.columns(t)) for t in TYPES]) + repr(sorted(self.children))
+        return hashlib.sha1(f"{VERSION}:{text}".encode()).hexdigest()
+
+    def type_of(self, table: str) -> str | None:
+        """The record type whose rows fill ``table`` (a type table or a child table); None for others."""
+        if table in self.fields:
+            return table
+        child = self.children.get(table)
+        return child[0] if child else None
+
+    def tables(self) -> list[str]:
+        """Every table a user may query, types first."""
+        return [*TYPES, *sorted(self.children)]
+
+
+def child_table(rtype: str, fname: str) -> str:
+    return f"{SINGULAR[rtype]}_{fname}"
+
+
+def parent_column(rtype: str) -> str:
+    return f"{SINGULAR[rtype]}_id"
+
+
+# ---------------------------------------------------------------- building and refreshing
+
+
+class ReadModel:
+    """A read-write connection that keeps ``book.sqlite`` fresh; :func:`query` reads it read-only."""
+
+    def __init__(self, root: str, settings: Settings, path: str | None = None) -> None:
+        self.root = root
+        self.path = path or path_of(root)
+        self.layout = Layout(settings)
+        self.problems: list[Problem] = []
+        self._child_columns: dict[str, list[str]] = {}
+        self.conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        signature = self.layout.signature()
+        try:
+            conn = self._connect()
+            found = conn.execute("SELECT value FROM _meta WHERE key = 'signature'").fetchone()
+            if found and found[0] == signature:
+                self._load_child_columns(conn)
+                return conn
+            conn.close()
+        except sqlite3.DatabaseError:  # missing tables, a corrupt or foreign file: it is only a cache
+            pass
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(self.path + suffix)
+            except FileNotFoundError:
+                pass
+        conn = self._connect()
+        self._create(conn, signature)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")  # a reader never waits for a refresh
+        conn.execute("PRAGMA synchronous=OFF")   # a cache: a crash at worst loses it, and it is rebuilt
+        return conn
+
+    def _create(self, conn: sqlite3.Connection, signature: str) -> None:
+        statements = [
+            "CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)",
+            # per type: a digest of its folder's names and stats, the problems found in it (JSON [[path, line,
+            # message]]) and the files' {name: [mtime_ns, size, ino, line, problem]}
+            "CREATE TABLE _stamps (type TEXT PRIMARY KEY, digest TEXT, problems TEXT, files BLOB)",
+            # each record's data as JSON, for commands that read records back (merge, check)
+            "CREATE TABLE _records (type TEXT, id TEXT, data TEXT, PRIMARY KEY (type, id)) WITHOUT ROWID",
+        ]
+        for rtype in TYPES:
+            cols = ", ".join(f"{quoted(c)} TEXT PRIMARY KEY" if c == "id" else quoted(c) for c in self.layout.columns(rtype))
+            statements.append(f"CREATE TABLE {quoted(rtype)} ({cols})")
+        for table, (rtype, _) in sorted(self.layout.children.items()):
+            parent = parent_column(rtype)
+            statements.append(f"CREATE TABLE {quoted(table)} ({quoted(parent)} TEXT, n INTEGER)")
+            statements.append(f"CREATE INDEX {quoted(table + '_parent')} ON {quoted(table)} ({quoted(parent)})")
+        conn.execute("BEGIN IMMEDIATE")
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT INTO _meta VALUES ('signature', ?)", (signature,))
+        conn.execute("COMMIT")
+        self._load_child_columns(conn)
+
+    def _load_child_columns(self, conn: sqlite3.Connection) -> None:
+        for table in self.layout.children:
+            self._child_columns[table] = [row[1] for row in conn.execute(f"PRAGMA table_info({quoted(table)})")]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------ freshness
+
+    def refresh(self, types: Iterable[str] = TYPES) -> int:
+        """Bring the tables of ``types`` up to date with the files; the number of files (re)read or dropped."""
+        changed = 0
+        for rtype in types:
+            self.conn.execute("BEGIN IMMEDIATE")  # one writer at a time; readers see the old rows until COMMIT
+            try:
+                changed += self._refresh_type(rtype)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return changed
+
+    def _refresh_type(self, rtype: str) -> int:
+        """Compare the folder with what the tables were made from; re-read what changed.
+
+        The stats of a folder that has not changed hash to the digest stored
+        with them, so a fresh type costs one ``stat`` per file and one hash.
+        """
+        folder = os.path.join(self.root, "records", rtype)
+        rel = f"records/{rtype}"
+        stats = cache.folder_stats(folder)
+        digest = _digest(stats)
+        stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
+        if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems
+            self._note([Problem(*p) for p in jsonio.loads(stored[1])])
+            return 0
+        files = self.conn.execute("SELECT files FROM _stamps WHERE type = ?", (rtype,)).fetchone()
+        known: dict[str, list[Any]] = jsonio.loads(files[0]) if files else {}
+        problems: list[Problem] = []
+        stale: list[tuple[str, str, os.stat_result, str]] = []
+        seen: set[str] = set()
+        for name, rid, st, path in cache.checked(folder, rel, stats, problems, known):
+            seen.add(name)
+            item = known.get(name)
+            if item is None or item[0] != st.st_mtime_ns or item[1] != st.st_size or item[2] != st.st_ino:
+                stale.append((name, rid, st, path))
+            elif item[4] is not None:
+                problems.append(Problem(f"{rel}/{name}", item[3], item[4]))
+        gone = [name for name in known if name not in seen]
+        self._apply(rtype, rel, stale, gone, known, problems)
+        self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?, ?)",
+                          (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems]),
+                           jsonio.dump_bytes(known)))
+        self._note(problems)
+        return len(stale) + len(gone)
+
+    def _note(self, problems: list[Problem]) -> None:
+        self.problems.extend(p for p in problems if p not in self.problems)
+
+    def _apply(self, rtype: str, rel: str, stale: list[tuple[str, str, os.stat_result, str]], gone: list[str],
+               known: dict[str, list[Any]], problems: list[Problem]) -> None:
+        """Replace the rows of the ``stale`` files and drop those of the ``gone`` ones (``known`` follows)."""
+        base: dict[str, Any] = {}
+        if len(stale) > cache.MANY_UNSEEN:  # a cold book: the JSON cache may already hold the parsed records
+            base = cache.read_entries(os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json"))
+        for name in gone:
+            self._delete(rtype, name[:-5])
+            del known[name]
+        rows: list[tuple[Any, ...]] = []
+        records: list[tuple[str, str, str]] = []
+        for name, rid, st, path in stale:
+            entry = base.get(name)
+            if not cache.is_fresh(entry, st):
+                entry = cache.parse_entry(path, f"{rel}/{name}", st)
+            if name in known:
+                self._delete(rtype, rid)
+            problem = entry[5]
+            known[name] = [st.st_mtime_ns, st.st_size, st.st_ino, *(problem or (None, None))]
+            if problem is not None:
+                problems.append(Problem(f"{rel}/{name}", problem[0], problem[1]))
+                continue
+            rows.append(self._row(rtype, rid, entry[3]))
+            records.append((rtype, rid, jsonio.dumps(entry[3], default=str)))
+            self._insert_children(rtype, rid, entry[3])
+        cols = self.layout.columns(rtype)
+        self.conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
+        self.conn.executemany("INSERT INTO _records VALUES (?, ?, ?)", records)
+
+    def _delete(self, rtype: str, rid: str) -> None:
+        self.conn.execute(f"DELETE FROM {quoted(rtype)} WHERE id = ?", (rid,))
+        self.conn.execute("DELETE FROM _records WHERE type = ? AND id = ?", (rtype, rid))
+        for table, (owner, _) in self.layout.children.items():
+            if owner == rtype:
+                self.conn.execute(f"DELETE FROM {quoted(table)} WHERE {quoted(parent_column(rtype))} = ?", (rid,))
+
+    def _row(self, rtype: str, rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
+        row: list[Any] = [rid]
+        for f in self.layout.fields[rtype]:
+            value = data.get(f.name)
+            row.append(cell(value))
+            if f.kind in NUMERIC_KINDS:
+                row.append(number(value))
+        return tuple(row)
+
+    def _insert_children(self, rtype: str, rid: str, data: dict[str, Any]) -> None:
+        for f in self.layout.fields[rtype]:
+            items = data.get(f.name)
+            if f.kind not in ("list", "records") or not isinstance(items, list) or not items:
+                continue
+            table = child_table(rtype, f.name)
+            for n, item in enumerate(items, 1):
+                values = dict(_child_values(item))
+                self._ensure_columns(table, values)
+                names = [parent_column(rtype), "n", *values]
+                self.conn.execute(f"INSERT INTO {quoted(table)} ({', '.join(map(quoted, names))}) "
+                                  f"VALUES ({', '.join('?' * len(names))})", (rid, n, *values.values()))
+
+    def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:
+        known = self._child_columns[table]
+        for name in values:
+            if name not in known:
+                self.conn.execute(f"ALTER TABLE {quoted(table)} ADD COLUMN {quoted(name)}")
+                known.append(name)
+
+    # ------------------------------------------------------------ export
+
+    def counts(self) -> dict[str, int]:
+        """Rows per record type, in the registry's order."""
+        return {t: self.conn.execute(f"SELECT count(*) FROM {quoted(t)}").fetchone()[0] for t in TYPES}
+
+    def copy_to(self, out: str) -> None:
+        """Write the user's tables (every type and child table, no bookkeeping) to a new SQLite file ``out``."""
+        tmp = f"{out}.{os.getpid()}.tmp"
+        try:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            target = sqlite3.connect(tmp)
+            try:
+                self.conn.backup(target)
+                target.execute("DROP TABLE _meta")
+                target.execute("DROP TABLE _stamps")
+                target.execute("DROP TABLE _records")
+                target.execute("PRAGMA journal_mode=DELETE")
+                target.execute("VACUUM")
+            finally:
+                target.close()
+            os.replace(tmp, out)
+        except (OSError, sqlite3.Error) as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise CrmError(f"--out {out}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _digest(stats: list[tuple[str, os.stat_result]]) -> str:
+    """A hash of a folder's file names and their (mtime_ns, size, inode, mode): equal means nothing changed."""
+    flat = array("Q")
+    for _, st in stats:
+        flat.extend((st.st_mtime_ns & _U64, st.st_size, st.st_ino & _U64, st.st_mode))
+    h = hashlib.blake2b(digest_size=20)
+    h.update("/".join(name for name, _ in stats).encode("utf-8", "surrogateescape"))
+    h.update(flat.tobytes())
+    return h.hexdigest()
+
+
+def _child_values(item: Any) -> Iterator[tuple[str, Any]]:
+    """The columns of one entry of a list field: its keys (or ``value``), each decimal text with a ``_num``."""
+    pairs = item.items() if isinstance(item, dict) else [("value", item)]
+    for key, value in pairs:
+        key = str(key)
+        if key in ("n",) or key.endswith("_id") and key[:-3] in SINGULAR.values():
+            key = f"entry_{key}"  # never hides the position or the parent's id
+        yield key, cell(value)
+        if isinstance(value, str) and _DECIMAL_TEXT.match(value):
+            yield f"{key}_num", float(value)
+
+
+# ---------------------------------------------------------------- money in SQL
+
+
+class DecimalSum:
+    """``dsum(x)``: the exact decimal sum of texts like ``'125000.00'`` (NULL and non-numbers skipped), as text."""
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None or isinstance(value, bytes):
+            return
+        try:
+            amount = Decimal(str(value).strip().rstrip("%"))
+        except InvalidOperation:
+            return
+        if amount.is_finite():
+            self.total = amount if self.total is None else self.total + amount
+
+    def finalize(self) -> str | None:
+        return None if self.total is None else str(self.total)
+
+
+def table_list(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' "
+                                       "ESCAPE '\\' ORDER BY name")]
+
+
+def column_names(description: Sequence[Sequence[Any]]) -> list[str]:
+    """The result's column names, a repeated name numbered (``id``, ``id:2``) so no column hides another."""
+    out: list[str] = []
+    for col in description:
+        name, n = str(col[0]), 2
+        while name in out:
+            name, n = f"{col[0]}:{n}", n + 1
+        out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------- queries
+
+# what a read-only statement may do (sqlite3's authorizer action codes); anything else is refused
+_ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+_READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"}
+_AUTHORIZER_ACTIONS = ("CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE", "CREATE_TEMP_TRIGGER",
+                       "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW", "DELETE", "DROP_INDEX", "DROP_TABLE",
+                       "DROP_TEMP_INDEX", "DROP_TEMP_TABLE", "DROP_TEMP_TRIGGER", "DROP_TEMP_VIEW", "DROP_TRIGGER",
+                       "DROP_VIEW", "INSERT", "PRAGMA", "TRANSACTION", "UPDATE", "ATTACH", "DETACH", "ALTER_TABLE",
+                       "REINDEX", "ANALYZE", "CREATE_VTABLE", "DROP_VTABLE", "SAVEPOINT")
+_ACTIONS = {getattr(sqlite3, f"SQLITE_{name}"): name.lower().replace("_", " ")
+            for name in _AUTHORIZER_ACTIONS if hasattr(sqlite3, f"SQLITE_{name}")}
+
+
+class Refused(CrmError):
+    """A statement that would change the read model (only reading is allowed)."""
+
+
+class BadQuery(CrmError):
+    """A statement SQLite cannot run."""
+
+
+class Guard:
+    """An authorizer that lets a statement read and nothing else, and notes the tables it reads."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+        self.refused: str | None = None
+
+    def __call__(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
+        if action == sqlite3.SQLITE_READ and arg1 and not arg1.startswith("_"):  # _stamps, _records: bookkeeping
+            self.tables.add(arg1)
+            return sqlite3.SQLITE_OK
+        if action in _ALLOWED or (action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _READ_PRAGMAS):
+            return sqlite3.SQLITE_OK
+        if self.refused is None or self.refused.endswith("sqlite_master"):  # name the CREATE, not its bookkeeping
+            what = _ACTIONS.get(action, f"action {action}")
+            self.refused = f"{what} {arg1}" if arg1 else what
+        return sqlite3.SQLITE_DENY
+
+
+def _reader(path: str) -> sqlite3.Connection:
+    """The read model opened read-only twice over: a ``mode=ro`` URI and ``PRAGMA query_only``."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    conn.create_aggregate("dsum", 1, DecimalSum)  # type: ignore[arg-type]
+    return conn
+
+
+def _refused(guard: Guard) -> Refused:
+    return Refused(f"sql: refused ({guard.refused}): `crmctl sql` only reads (SELECT, WITH ... SELECT); "
+                   "change records with crmctl commands or by editing their files")
+
+
+def query(root: str, settings: Settings, statement: str) -> tuple[list[str], list[tuple[Any, ...]], list[Problem]]:
+    """Run one read-only SQL ``statement`` over the book: ``(columns, rows, problems of bad files)``.
+
+    Only the types the statement reads are refreshed. Errors (each one line):
+    :class:`Refused` for a statement that would write, :class:`BadQuery` with
+    SQLite's message and the table list for one SQLite cannot run.
+    """
+    model = ReadModel(root, settings)
+    try:
+        guard = Guard()
+        reader = _reader(model.path)
+        try:
+            reader.set_authorizer(guard)
+            try:
+                reader.execute(f"EXPLAIN {statement}").fetchall()  # compiles it: the authorizer sees every table read
+                types = {t for t in map(model.layout.type_of, guard.tables) if t} if guard.refused is None else set()
+            except sqlite3.Error:
+                if guard.refused is not None:
+                    raise _refused(guard) from None
+                types = set(TYPES)  # a child column not seen yet, or a statement EXPLAIN cannot take: read them all
+            model.refresh(t for t in TYPES if t in types)
+        finally:
+            reader.close()
+    finally:
+        model.close()
+    guard = Guard()
+    reader = _reader(model.path)
+    try:
+        reader.set_authorizer(guard)
+        try:
+            cursor = reader.execute(statement)
+            rows = cursor.fetchall()
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            if guard.refused is not None:
+                raise _refused(guard) from None
+            raise BadQuery(f"sql: {exc} (tables: {', '.join(table_list(reader))})") from None
+        columns = column_names(cursor.description or ())
+    finally:
+        reader.close()
+    return columns, rows, model.problems

@@ -1,0 +1,385 @@
+"""The book as it was committed on a day: read from git objects, nothing checked out.
+
+``book_on(book, day)`` finds the last commit on the current branch's
+first-parent history at or before the end of ``day`` in the book's zone
+(:mod:`crmctl.core.clock`) and returns a :class:`Snapshot`: a read-only
+:class:`~crmctl.core.book.Book` whose records come from that commit's tree
+(``git ls-tree -r`` for the file list, ``git cat-file --batch`` for the
+contents). Report functions take it in place of the book and run unchanged.
+
+Parsed records are cached by blob id in ``.crmctl/cache/git/<type>.json``
+(``{blob: [data, problem]}``): a blob is parsed once ever, and two snapshots
+a week apart share every record that did not change between them. The
+working tree and the index are never touched.
+
+Where the date is before the branch's first commit (or the book is not in a
+git repository) there is no committed book to read; :func:`book_on` then says
+so and the caller decides: reports fall back to the records' own stage and
+payment histories (:data:`SOURCE_RECORDS`), ``list``/``show``/``diff`` refuse.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from crmctl.core import cache, git, jsonio, limits
+from crmctl.core.book import SETTINGS_FILE, Book, Record
+from crmctl.core.clock import book_tz, now, today
+from crmctl.core.errors import CrmError, LoadError, Problem
+from crmctl.core.ids import ID_PATTERN
+from crmctl.core.schemas import canonical
+from crmctl.core.settings import Settings
+
+STORE_VERSION = 1
+SOURCE_GIT = "git"          # the book as committed that day
+SOURCE_TODAY = "today"      # the day is today or later: the book as it is
+SOURCE_RECORDS = "records"  # before the git history: today's records, replayed from their own histories
+Entry = list[Any]           # [data or None, [line, message] or None]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit: its id and when it was committed (committer date, in the book's zone)."""
+
+    sha: str
+    when: _dt.datetime
+
+    @property
+    def short(self) -> str:
+        return self.sha[:10]
+
+
+class NoHistory(CrmError):
+    """There is no committed book for a day (no repository, before the first commit); the message says why."""
+
+    def __init__(self, why: str, reason: str) -> None:
+        super().__init__(f"{why}: {reason}")
+        self.reason = reason
+
+
+def day_end(day: _dt.date, settings: Any) -> int:
+    """The last second of ``day`` in the book's zone, as a Unix time (``--before`` is inclusive)."""
+    start = _dt.datetime.combine(day + _dt.timedelta(days=1), _dt.time(0), tzinfo=book_tz(settings))
+    return int(start.timestamp()) - 1
+
+
+def git_root_of(book: Book, why: str) -> str:
+    """The repository that holds the book, or :class:`NoHistory` naming ``why`` (what needed it)."""
+    root = book.git_root()
+    if root is None:
+        raise NoHistory(why, f"{book.root} is not in a git repository, so it has no past versions; "
+                        "run `git init` and commit, and from then on every day can be read back")
+    return root
+
+
+def commit_on(book: Book, day: _dt.date, why: str) -> Commit:
+    """The last first-parent commit of HEAD at or before ``day``'s end; :class:`NoHistory` when there is none."""
+    root = git_root_of(book, why)
+    settings = book.settings
+    proc = git.run(root, "rev-list", "-n1", "--first-parent", f"--before=@{day_end(day, settings)}",
+                   "--format=%ct", "HEAD", check=False)
+    lines = [line for line in proc.stdout.splitlines() if line and not line.startswith("commit ")]
+    heads = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("commit ")]
+    if proc.returncode == 0 and heads:
+        when = _dt.datetime.fromtimestamp(int(lines[0]), book_tz(settings))
+        return Commit(heads[0], when)
+    if git.run(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+        raise NoHistory(why, "the repository has no commits yet; commit the book and read back from then on")
+    first = _first_commit(root, settings)
+    shallow = git.run(root, "rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true"
+    if shallow:
+        raise NoHistory(why, f"{day.isoformat()} is before {first.date().isoformat()}, the oldest commit of this "
+                        "shallow clone; run `git fetch --unshallow` to read earlier days")
+    raise NoHistory(why, f"{day.isoformat()} is before the book's first commit ({first.date().isoformat()})")
+
+
+def _first_commit(root: str, settings: Any) -> _dt.datetime:
+    proc = git.run(root, "log", "--first-parent", "--format=%ct", "HEAD", check=False)
+    stamps = proc.stdout.split()
+    return _dt.datetime.fromtimestamp(int(stamps[-1]), book_tz(settings))
+
+
+def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False) -> tuple[Book, str, str]:
+    """The book as it stood at the end of ``day``: ``(book, source, one line saying which)``.
+
+    ``source`` is :data:`SOURCE_TODAY` (today or later: the book as it is,
+    uncommitted changes included), :data:`SOURCE_GIT` (a :class:`Snapshot`) or
+    :data:`SOURCE_RECORDS` (no commit that old: the book as it is, which
+    reports replay from the records' own histories). ``exact`` (list, show,
+    diff, changes: commands that need every field as it was) refuses the last
+    with :class:`NoHistory` instead.
+    """
+    if day >= today(book.settings):
+        return book, SOURCE_TODAY, f"as of {day.isoformat()}: the book as it is now"
+    try:
+        commit = commit_on(book, day, why)
+    except NoHistory as exc:
+        if exact:
+            raise
+        return book, SOURCE_RECORDS, (f"as of {day.isoformat()}: from the records' own stage and payment histories, "
+                                      f"other fields as they are today ({exc.reason})")
+    shown = commit.when.strftime("%Y-%m-%d %H:%M %z")
+    return Snapshot(book, commit), SOURCE_GIT, f"as of {day.isoformat()}: the book as committed in {commit.short} ({shown})"
+
+
+# ---------------------------------------------------------------- git objects
+def tree(root: str, commit: str, prefix: str) -> dict[str, str]:
+    """``{path relative to the book: blob id}`` of the book's settings and records in ``commit``.
+
+    Symlinks (mode 120000) are kept with a ``!`` before the id so a reader can refuse them as the disk reader does.
+    """
+    proc = git.run(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", f"{prefix}{SETTINGS_FILE}",
+                   f"{prefix}records")
+    out: dict[str, str] = {}
+    for item in proc.stdout.split("\0"):
+        if not item:
+            continue
+        meta, _, path = item.partition("\t")
+        mode, kind, sha = meta.split()
+        if kind == "blob":
+            out[path[len(prefix):]] = ("!" if mode == "120000" else "") + sha
+    return out
+
+
+def cat(root: str, shas: list[str]) -> dict[str, bytes]:
+    """The contents of blobs, all through one ``git cat-file --batch``."""
+    if not shas:
+        return {}
+    import subprocess
+
+    proc = subprocess.run(["git", "-C", root, "cat-file", "--batch"], input="\n".join(shas).encode() + b"\n",
+                          capture_output=True, env=git._env())
+    if proc.returncode != 0:
+        raise CrmError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()[-200:]}")
+    out: dict[str, bytes] = {}
+    data, pos = proc.stdout, 0
+    for sha in shas:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        if len(header) < 3 or header[1] != b"blob":
+            raise CrmError(f"git object {sha} is missing from the repository (a partial or broken clone); "
+                           "run `git fsck` or fetch the history again")
+        size = int(header[2])
+        out[sha] = data[end + 1:end + 1 + size]
+        pos = end + 1 + size + 1
+    return out
+
+
+class BlobStore:
+    """Parsed records by blob id, one JSON file per type under ``.crmctl/cache/git/``; shared by every snapshot."""
+
+    _open: dict[str, dict[str, Entry]] = {}  # path -> entries, for this process
+
+    def __init__(self, book_root: str) -> None:
+        self.folder = os.path.join(book_root, ".crmctl", "cache", "git")
+
+    def _load(self, name: str) -> dict[str, Entry]:
+        path = os.path.join(self.folder, f"{name}.json")
+        if path not in self._open:
+            entries: dict[str, Entry] = {}
+            try:
+                with open(path, "rb") as handle:
+                    blob = jsonio.loads(handle.read())
+                if blob.get("version") == STORE_VERSION:
+                    entries = blob["blobs"]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+            self._open[path] = entries
+        return self._open[path]
+
+    def parsed(self, root: str, name: str, wanted: dict[str, str]) -> dict[str, Entry]:
+        """``{blob: entry}`` for ``wanted`` (``{blob: path shown in problems}``); unseen blobs are read and parsed."""
+        from crmctl.core import yamlio
+
+        entries = self._load(name)
+        missing = [sha for sha in wanted if sha not in entries]
+        if missing:
+            for sha, raw in cat(root, missing).items():
+                try:
+                    text = yamlio.decode(raw, wanted[sha])
+                    entries[sha] = [yamlio.loads(text, wanted[sha])[0], None]
+                except LoadError as exc:
+                    entries[sha] = [None, [exc.problem.line, exc.problem.message]]
+            cache.save_json(os.path.join(self.folder, f"{name}.json"), {"version": STORE_VERSION, "blobs": entries})
+        return {sha: entries[sha] for sha in wanted}
+
+
+# ---------------------------------------------------------------- the snapshot
+class Snapshot(Book):
+    """A read-only book: the records and settings of one commit.
+
+    Everything a report reads (``records``, ``view``, ``live``, ``get``,
+    ``settings``, ``text``) answers from the commit; anything that would write
+    is refused. ``commit`` says which commit it is.
+    """
+
+    def __init__(self, book: Book, commit: Commit) -> None:
+        super().__init__(book.root)
+        self.commit = commit
+        self.current = book
+        self._git_root = git_root_of(book, "--as-of")
+        rel = os.path.relpath(self.root, self._git_root)
+        self._prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        self._tree: dict[str, str] | None = None
+        self.store = BlobStore(self.root)
+
+    def git_root(self) -> str | None:
+        return self._git_root
+
+    @property
+    def files(self) -> dict[str, str]:
+        """``{path in the book: blob id}`` of the commit's settings and records."""
+        if self._tree is None:
+            self._tree = tree(self._git_root, self.commit.sha, self._prefix)
+        return self._tree
+
+    def shown(self, rel: str) -> str:
+        return f"{rel}@{self.commit.short}"
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            sha = self.files.get(SETTINGS_FILE)
+            if sha is None or sha.startswith("!"):
+                raise CrmError(f"{SETTINGS_FILE} is not in commit {self.commit.short}: the book did not exist then")
+            data, problem = self.store.parsed(self._git_root, "_settings", {sha: self.shown(SETTINGS_FILE)})[sha]
+            if problem is not None:
+                raise CrmError(f"{self.shown(SETTINGS_FILE)}:{problem[0]}: {problem[1]}")
+            settings = Settings(data, self.shown(SETTINGS_FILE))
+            limits.check(settings.data, settings.path, settings.lines)
+            now(settings)
+            self._settings = settings
+        return self._settings
+
+    def blobs(self, rtype: str) -> dict[str, str]:
+        """``{file name: blob id}`` of one type's folder in the commit (symlinks marked ``!``)."""
+        folder = f"records/{canonical(rtype)}/"
+        return {path[len(folder):]: sha for path, sha in self.files.items()
+                if path.startswith(folder) and "/" not in path[len(folder):]}
+
+    def records(self, rtype: str) -> dict[str, Record]:
+        rtype = canonical(rtype)
+        if rtype not in self._records:
+            self._records[rtype] = {rid: Record(rtype, rid, data) for rid, data in self._read(rtype).items()}
+        return self._records[rtype]
+
+    def _read(self, rtype: str) -> dict[str, dict[str, Any]]:
+        """``{id: data}`` of one type, bad files noted as problems (as the disk reader does)."""
+        rel = f"records/{rtype}"
+        wanted: dict[str, str] = {}
+        ids: dict[str, str] = {}
+        problems: list[Problem] = []
+        for name, sha in self.blobs(rtype).items():
+            if not name.endswith(".yaml") or name.startswith("."):
+                continue
+            if sha.startswith("!"):
+                problems.append(Problem(self.shown(f"{rel}/{name}"), 1, "symlinks are not allowed in records/"))
+            elif not ID_PATTERN.match(name[:-5]):
+                problems.append(Problem(self.shown(f"{rel}/{name}"), 1, f"file name {name[:-5]!r} is not a valid id"))
+            else:
+                wanted.setdefault(sha, self.shown(f"{rel}/{name}"))
+                ids[name[:-5]] = sha
+        entries = self.store.parsed(self._git_root, rtype, wanted)
+        out: dict[str, dict[str, Any]] = {}
+        for rid, sha in ids.items():
+            data, problem = entries[sha]
+            if problem is not None:
+                problems.append(Problem(self.shown(f"{rel}/{rid}.yaml"), problem[0], problem[1]))
+            else:
+                out[rid] = data
+        self._note(problems)
+        return out
+
+    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        return {rid: project(rec.data) for rid, rec in self.records(rtype).items()}
+
+    def text(self, rel: str) -> str | None:
+        sha = self.files.get(rel)
+        if sha is None or sha.startswith("!"):
+            return None
+        from crmctl.core import yamlio
+
+        return yamlio.decode(cat(self._git_root, [sha])[sha], self.shown(rel))
+
+    def forget(self) -> None:
+        """A snapshot never changes: what was read stays."""
+
+    def transaction(self, message: str, author: git.Author | None = None, commit: bool = True) -> Any:
+        raise CrmError(f"this is the book as committed in {self.commit.short} (--as-of); it cannot be changed")
+
+
+# ---------------------------------------------------------------- field changes
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """``{field path: value}``: mappings by key (``prices.USD``), lists of mappings by position from 1
+    (``lines[2].discount``); a list of plain values (``tags``) is one value."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        out = {}
+        for i, item in enumerate(data, 1):
+            out.update(flatten(item, f"{prefix}[{i}]"))
+        return out
+    return {prefix: data}
+
+
+def changed_fields(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """``(field path, old, new)`` for every field that differs (None where a side lacks it), in field order."""
+    before, after = flatten(old or {}), flatten(new or {})
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+NULL_BLOB = "0" * 40
+
+
+def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A record's field changes from git, newest first: ``{field, old, new, when, who, commit}`` per field.
+
+    ``limit`` commits at most. A commit that could not be parsed shows one row with field ``(unreadable)``.
+    """
+    root = git_root_of(book, "log --fields")
+    path = os.path.relpath(book.path_for(rtype, rid), root)
+    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%aI", "--raw", "--no-abbrev",
+                   "--no-renames", "--", path, check=False)
+    commits: list[tuple[str, str, str, str, str]] = []  # sha, who, when, old blob, new blob
+    for chunk in proc.stdout.split("\x1e")[1:]:
+        head, _, raw = chunk.partition("\n")
+        sha, who, when = head.split("\x1f")
+        for line in raw.splitlines():
+            if line.startswith(":"):
+                meta = line.split("\t", 1)[0].split()
+                commits.append((sha, who, when, meta[2], meta[3]))
+    shown = f"records/{canonical(rtype)}/{rid}.yaml"
+    wanted = {b: shown for c in commits for b in c[3:] if b != NULL_BLOB}
+    entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
+    rows: list[dict[str, Any]] = []
+    tz = book_tz(book.settings)
+    for sha, who, when, old, new in commits:
+        base = {"when": _dt.datetime.fromisoformat(when).astimezone(tz).isoformat(), "who": who, "commit": sha[:10]}
+        sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
+        if any(side[1] is not None for side in sides):
+            rows.append({"field": "(unreadable)", "old": None, "new": None, **base})
+            continue
+        rows.extend({"field": f, "old": a, "new": b, **base} for f, a, b in changed_fields(sides[0][0], sides[1][0]))
+    return rows
+
+
+def record_diff(first: Book, second: Book, types: list[str]) -> list[dict[str, Any]]:
+    """Records added, changed (which fields) and removed from ``first`` to ``second``, by type and id."""
+    rows: list[dict[str, Any]] = []
+    for rtype in types:
+        before, after = first.records(rtype), second.records(rtype)
+        for rid in sorted(set(before) | set(after)):
+            old, new = before.get(rid), after.get(rid)
+            if old is not None and new is not None and old.data == new.data:
+                continue
+            change = "added" if old is None else "removed" if new is None else "changed"
+            fields = sorted({f.split(".")[0].split("[")[0] for f, _, _ in changed_fields(old and old.data, new and new.data)})
+            rows.append({"type": rtype, "id": rid, "name": (new or old).name, "change": change,  # type: ignore[union-attr]
+                         "fields": ", ".join(fields) if change == "changed" else ""})
+    return rows

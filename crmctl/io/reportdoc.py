@@ -1,0 +1,185 @@
+"""Report PDFs a manager can hand round: the book's language, names, locale formats, a chart, totals.
+
+Every ``report … --pdf`` goes through :func:`render`: the rows the report
+computed (the same the table and JSON output show) become a document in the
+book's language (``locale`` in crm.yaml): column headers from
+``reports.labels`` in crm.yaml (not field names), people, accounts and stages
+by their names (not slugs), money and numbers in the locale's format, a chart
+as wide as the page, the period and as-of day, the company and the time the
+file was made. Jinja2, babel and WeasyPrint load only here, when a PDF is asked.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from crmctl.core.book import Book
+
+# what each column holds, for formatting; columns not named here print as they are (counts print as numbers)
+MONEY = frozenset({"amount", "weighted", "quota", "closed", "commit", "best_case", "pipeline", "gap", "current", "1-30",
+                   "31-60", "61-90", "over_90", "total", "revenue_12m", "revenue_prev_12m", "revenue_lifetime",
+                   "open_pipeline", "outstanding", "overdue"})
+PERCENT_SUFFIXES = ("_%", "_pct")
+PERCENT = frozenset({"growth", "probability"})
+DATES = frozenset({"last_touch", "last_order", "due", "date", "visit_date"})
+TOTAL_LABELS = ("total", "(total)")
+WRAP = frozenset({"name", "account", "who", "why", "action", "text", "by_month", "step", "stage"})  # may break; others stay on one line
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass
+class Section:
+    """One table of a report: its rows (as the report computed them) and the columns to print, in order."""
+
+    rows: list[dict[str, Any]]
+    columns: Sequence[str] = ()
+    title: str = ""
+    chart: str = ""           # an SVG from crmctl.io.charts, already sized to the page width
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            self.columns = list(dict.fromkeys(k for r in self.rows for k in r))
+
+
+@dataclass
+class Report:
+    """What a report PDF shows besides its sections."""
+
+    name: str                 # pipeline, customers, sfe ... (the key of reports.titles)
+    sections: list[Section]
+    as_of: _dt.date
+    period: str = ""          # the period's label and its first..last days, "" when the report has none
+    by: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def language(book: Book) -> str:
+    """The book's document language from its locale: ``zh-CN`` for zh_*, else ``en``."""
+    return "zh-CN" if str(book.settings.get("locale", "en")).lower().startswith("zh") else "en"
+
+
+def labels(book: Book, lang: str) -> dict[str, str]:
+    """Column and word labels in ``lang``: ``reports.labels.<lang>`` of crm.yaml (defaults shipped in crmctl)."""
+    table = book.settings.get(f"reports.labels.{lang}") or {}
+    return {str(k): str(v) for k, v in table.items()}
+
+
+class Names:
+    """Slugs and ids as people read them: users, accounts, pipeline stages, in the document's language."""
+
+    def __init__(self, book: Book, lang: str) -> None:
+        self.book, self.zh = book, lang.startswith("zh")
+        self.stages = {str(s.get("id")): self.named(s, s.get("id")) for s in book.settings.get("pipeline.stages") or []
+                       if isinstance(s, Mapping)}
+        types = {str(k): v for k, v in (book.settings.get("visits.types") or {}).items() if isinstance(v, Mapping)}
+        self.visit_types = {k: self.named(v, k) for k, v in types.items()}
+        self.sop_steps = {str(step.get("id")): self.named(step, step.get("id")) for v in types.values()
+                          for step in v.get("sop") or [] if isinstance(step, Mapping)}
+
+    def named(self, item: Mapping[str, Any], fallback: Any) -> str:
+        """A settings entry's name in the document's language (``name_zh`` for Chinese)."""
+        return str((item.get("name_zh") if self.zh else None) or item.get("name") or fallback)
+
+    def record(self, rtype: str, rid: Any) -> str:
+        rec = self.book.records(rtype).get(str(rid))
+        if rec is None:
+            return str(rid)
+        if self.zh:
+            return str(rec.get("name") or rid)
+        return str(rec.get("name_en") or rec.get("name") or rid)
+
+    def __call__(self, column: str, value: Any) -> str | None:
+        """The display name for ``value`` in ``column``, or None when the column holds no reference."""
+        if column in ("owner", "rep", "user", "manager"):
+            return self.record("users", value)
+        if column == "account":
+            return self.record("accounts", value)
+        if column == "who":   # the act list names a rep or an account
+            return self.record("users", value) if str(value) in self.book.records("users") else self.record("accounts", value)
+        if column in ("stage", "step"):
+            return self.stages.get(str(value)) or (self.sop_steps.get(str(value)) if column == "step" else None)
+        if column == "type":
+            return self.visit_types.get(str(value))
+        return None
+
+
+def cell(column: str, value: Any, *, lang: str, currency: str, words: Mapping[str, str], names: Names) -> tuple[str, bool]:
+    """``(text, is_number)`` for one cell: money, percent, count, date, name or the value as it is."""
+    from crmctl.io.render import format_date, format_money, format_number
+
+    if value is None or value == "":
+        return "", False
+    if str(value) in TOTAL_LABELS:
+        return words.get("total", "Total"), False
+    named = names(column, value)
+    if named is not None:
+        return words.get(str(value), named), False
+    if column in MONEY:
+        return format_money(value, currency, lang), True
+    if column.endswith(PERCENT_SUFFIXES) or column in PERCENT:
+        return f"{format_number(value, lang)}%", True
+    if isinstance(value, bool):
+        return words.get("yes" if value else "no", "✓" if value else "–"), False
+    if isinstance(value, (int, float)):
+        return format_number(value, lang), True
+    if column in DATES and ISO_DAY.fullmatch(str(value)):
+        return format_date(value, lang, "medium"), False
+    text = str(value)
+    return words.get(text, text), False
+
+
+def table(section: Section, *, lang: str, currency: str, words: Mapping[str, str], names: Names) -> dict[str, Any]:
+    """A section as the template prints it: headers, and rows of ``{text, num}`` cells, the total row marked."""
+    rows = []
+    for row in section.rows:
+        cells = [dict(zip(("text", "num"), cell(c, row.get(c), lang=lang, currency=currency, words=words, names=names)))
+                 for c in section.columns]
+        rows.append({"cells": cells, "total": any(str(row.get(c)) in TOTAL_LABELS for c in section.columns[:2])})
+    headers = [{"text": words.get(c, c.replace("_", " ")),
+                "num": any(r["cells"][i]["num"] for r in rows)} for i, c in enumerate(section.columns)]
+    for row in rows:
+        for c, column in zip(row["cells"], section.columns):
+            c["wrap"] = column in WRAP
+    return {"title": section.title, "chart": section.chart, "headers": headers, "rows": rows}
+
+
+def chart_label(column: str, value: Any, *, lang: str, currency: str, words: Mapping[str, str], names: Names) -> str:
+    """A category or value label on a chart, formatted as in the table."""
+    return cell(column, value, lang=lang, currency=currency, words=words, names=names)[0]
+
+
+def render(book: Book, report: Report, out: str, now: _dt.datetime,
+           chart: Callable[[Callable[[str, Any], str], str], list[str]] | None = None) -> None:
+    """Write ``report`` as a PDF at ``out`` through the ``report.html`` template (the book's templates/ may override it).
+
+    ``chart`` (optional) receives a label formatter ``fmt(column, value)`` and
+    the language, and returns SVGs for the sections in order (so charts use
+    the same names and money formats as the tables).
+    """
+    from markupsafe import Markup
+
+    from crmctl.io.render import format_date, render_pdf
+
+    lang = language(book)
+    words = labels(book, lang)
+    names = Names(book, lang)
+    currency = book.settings.currency
+    if chart is not None:
+        fmt = lambda column, value: chart_label(column, value, lang=lang, currency=currency, words=words, names=names)  # noqa: E731
+        for section, svg in zip(report.sections, chart(fmt, lang)):
+            section.chart = svg
+    company = book.settings.get("company", {}) or {}
+    titles = book.settings.get(f"reports.titles.{lang}") or {}
+    context = {
+        "title": str(titles.get(report.name) or report.name), "lang": lang, "words": words,
+        "company": str((company.get("name_zh") if lang == "zh-CN" else None) or company.get("name") or ""),
+        "as_of": format_date(report.as_of, lang, "long"), "period": report.period,
+        "by": words.get(report.by, report.by) if report.by and report.by != "all" else "",
+        "currency": currency, "generated": f"{format_date(now.date(), lang, 'long')} {now.strftime('%H:%M')}",
+        "sections": [{**table(s, lang=lang, currency=currency, words=words, names=names), "chart": Markup(s.chart)}
+                     for s in report.sections],
+        "notes": report.notes,
+    }
+    render_pdf(book.root, "report.html", context, out, lang)

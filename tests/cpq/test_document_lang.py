@@ -1,0 +1,158 @@
+"""What a buyer reads: the Chinese quote's seller block, 大写 total and tax basis; the English quote without Chinese.
+
+Each test renders a real PDF from a real book and reads its text back (pypdf),
+or runs `check` on the book as a user would.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from crmctl.cpq.quotes import incoterms_problem
+from tests.cpq.conftest import Run, new_quote
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+
+def _settings(book: Path, old: str, new: str) -> None:
+    path = book / "crm.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+SELLER = {
+    '  name: "测试公司"': '  name: "Test Machinery Co., Ltd."',
+    '  name_zh: ""': '  name_zh: "测试机械有限公司"',
+    '  address: ""': '  address: "No. 1 Test Road, Shanghai"',
+    '  address_zh: ""': '  address_zh: "上海市测试路1号"',
+    '  tax_id: ""': '  tax_id: "91310000TEST00001X"',
+    '  bank: ""': '  bank: "Bank of China, Shanghai Branch"',
+    '  bank_zh: ""': '  bank_zh: "中国银行上海分行"',
+    '  bank_account: ""': '  bank_account: "4378 0000 1111"',
+}
+
+
+@pytest.fixture
+def seller(cpq_book: Path) -> Path:
+    for old, new in SELLER.items():
+        _settings(cpq_book, old, new)
+    return cpq_book
+
+
+def test_chinese_quote_seller_block_buyer_and_total_in_words(cpq: Run, seller: Path) -> None:
+    assert cpq("account", "edit", "baosteel", "--set", "address=宝山区富锦路885号", "--set", "city=上海",
+               "--set", "tax_id=91310113MA1GL00009").exit_code == 0
+    qid = new_quote(cpq, ["holder", "--qty", "10"], account="baosteel", user="ria")
+    out = seller / "zh.pdf"
+    r = cpq("quote", "render", qid, "--out", str(out))
+    assert r.exit_code == 0, r.output
+    text = pdf_text(out)
+    # seller from crm.yaml's Chinese fields
+    for want in ("测试机械有限公司", "上海市测试路1号", "纳税人识别号: 91310000TEST00001X", "开户行: 中国银行上海分行",
+                 "账号: 4378 0000 1111"):
+        assert want in text, want
+    assert "Test Machinery" not in text and "Bank of China" not in text
+    # buyer: name, full address (city then street), tax id
+    assert "宝钢机械" in text and "上海宝山区富锦路885号" in text and "91310113MA1GL00009" in text
+    # holder 1000 x 10, range tier 10% off (std price book, baosteel tier B: dealer slab 800) -> net shown in the PDF;
+    # whatever the net, the words are the total's
+    total = re.search(r"合计（含税）\s*¥([\d,]+\.\d\d)", text)
+    assert total, text
+    from crmctl.core.money import rmb_in_words
+    assert f"合计人民币（大写）：{rmb_in_words(total.group(1).replace(',', ''))}" in text.replace("\n", "")
+    assert "盖章" in text and "第 1 页，共 1 页" in text
+
+
+def test_inclusive_mode_labels_and_tax_per_rate(cpq: Run, cpq_book: Path) -> None:
+    _settings(cpq_book, "  mode: exclusive", "  mode: inclusive")
+    qid = new_quote(cpq, ["holder"], ["svc"])
+    out = cpq_book / "inc.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    text = pdf_text(out)
+    # holder 1000.00 incl. 13%: tax 1000 x 13/113 = 115.04; svc 5000.00 incl. 6%: 5000 x 6/106 = 283.02
+    assert "合计（含税）" in text and "¥6,000.00" in text
+    assert "其中税额 13%" in text and "¥115.04" in text
+    assert "其中税额 6%" in text and "¥283.02" in text
+    assert "不含税" not in text            # nothing on this document is labelled tax-exclusive
+    en = cpq_book / "inc-en.pdf"
+    assert cpq("quote", "render", qid, "--lang", "en", "--out", str(en)).exit_code == 0
+    text = pdf_text(en)
+    assert "of which tax 13%" in text and "of which tax 6%" in text and "incl. tax" in text and "excl. tax" not in text
+
+
+def test_english_quote_has_no_chinese_and_check_names_what_is_missing(cpq: Run, seller: Path) -> None:
+    qid = new_quote(cpq, ["mill", "--group", "加工中心"], ["svc", "--qty", "3", "--group", "服务"], ["holder", "--qty", "1"])
+    assert cpq("quote", "edit", qid, "--lang", "en", "--payment-terms", "1. 预付30%\n2. 发货前付清70%",
+               "--notes", "交货期：10周", "--fee", "运输及保险=800").exit_code == 0
+    r = cpq("check")
+    assert r.exit_code == 1
+    for where in ("payment_terms: '1. 预付30%", "notes: '交货期", "groups[0].name: '加工中心' has no English form",
+                  "quote.fees[0].name: '运输及保险'"):
+        assert where in r.output, (where, r.output)
+    # the English forms: per field (_en), per fee (name_en), per group (groups_en on the quote)
+    assert cpq("quote", "edit", qid, "--payment-terms-en", "1. 30% with order\n2. 70% before shipment",
+               "--notes-en", "Delivery: 10 weeks", "--incoterms", "FOB Shanghai").exit_code == 0
+    path = next((seller / "records" / "quotes").glob(f"{qid}.yaml"))
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("- name: 运输及保险\n", "- name: 运输及保险\n  name_en: Freight and insurance\n")
+    text += "groups_en:\n  加工中心: Machining centres\n  服务: Services\n"
+    path.write_text(text, encoding="utf-8")
+    r = cpq("check")
+    assert "English quote" not in r.output, r.output
+    assert cpq("account", "edit", "acme", "--set", "tax_id=DE136695976", "--set", "address=Hauptstr. 5",
+               "--set", "postcode=80331", "--set", "city=München", "--set", "country=Germany").exit_code == 0
+    out = seller / "en.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    pdf = pdf_text(out)
+    assert not re.search(r"[\u3400-\u9fff]", pdf), re.findall(r".*[\u3400-\u9fff].*", pdf)
+    for want in ("Machining centres", "Services", "Freight and insurance", "1. 30% with order\n2. 70% before shipment",
+                 "Incoterms® 2020", "FOB Shanghai", "VAT ID: DE136695976", "Hauptstr. 5, 80331 München, Germany",
+                 "Bank: Bank of China, Shanghai Branch", "Test Machinery Co., Ltd.",
+                 "1 unit", "1 pc"):
+        assert want in pdf, want
+
+
+def test_units_agree_with_numbers(cpq: Run, cpq_book: Path) -> None:
+    svc = cpq_book / "records" / "products" / "svc.yaml"
+    svc.write_text(svc.read_text(encoding="utf-8") + "unit: 次\n", encoding="utf-8")
+    qid = new_quote(cpq, ["mill", "--qty", "2"], ["holder", "--qty", "1"], ["svc", "--qty", "3"])
+    out = cpq_book / "u.pdf"
+    assert cpq("quote", "render", qid, "--lang", "en", "--out", str(out)).exit_code == 0
+    text = pdf_text(out)
+    assert "2 units" in text and "1 pc" in text and "3 sessions" in text
+    assert "1 pcs" not in text and "2 unit\n" not in text and "3 session\n" not in text
+    zh = cpq_book / "u-zh.pdf"
+    assert cpq("quote", "render", qid, "--out", str(zh)).exit_code == 0
+    assert "2 台" in pdf_text(zh) and "3 次" in pdf_text(zh)
+
+
+@pytest.mark.parametrize(("text", "ok"), [("FOB Shanghai", True), ("CIF Hamburg", True), ("EXW", True), ("DDP Houston, TX", True),
+                                          ("FOB", False), ("fob Shanghai", False), ("FOO Shanghai", False), ("", False)])
+def test_incoterms_are_a_2020_rule_and_place(text: str, ok: bool) -> None:
+    assert (incoterms_problem(text) is None) == ok
+
+
+def test_incoterms_refused_on_edit(cpq: Run) -> None:
+    qid = new_quote(cpq, ["holder"])
+    r = cpq("quote", "edit", qid, "--incoterms", "FOB")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "error: --incoterms 'FOB': name the place after FOB, e.g. 'FOB Shanghai'"
+
+
+def test_tax_treatment_reason_is_printed_when_the_quote_carries_one(cpq: Run, cpq_book: Path) -> None:
+    # step 2 (issue 12) writes the treatment; the document prints whatever reason is there
+    qid = new_quote(cpq, ["holder"])
+    path = next((cpq_book / "records" / "quotes").glob(f"{qid}.yaml"))
+    path.write_text(path.read_text(encoding="utf-8") + "tax_treatment:\n  kind: zero_rated\n"
+                    "  reason: 出口货物零税率\n  reason_en: Zero-rated export (VAT Act §4 No. 1a)\n", encoding="utf-8")
+    out = cpq_book / "t.pdf"
+    assert cpq("quote", "render", qid, "--lang", "en", "--out", str(out)).exit_code == 0
+    assert "Zero-rated export (VAT Act §4 No. 1a)" in pdf_text(out)
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    assert "税务处理" in pdf_text(out) and "出口货物零税率" in pdf_text(out)
