@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
 from crmctl.core.checks import CHECKS, Check
-from crmctl.core.errors import WARNING, CrmError, Problem
+from crmctl.core.errors import NOTE, PASSING, WARNING, CrmError, Problem
 
 # each scenario may contribute checks; a missing module contributes none
 SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
@@ -56,23 +56,26 @@ def uncommitted(book: Book) -> list[str]:
 def cli(app: App, fmt: str) -> None:
     """Validate every record: schema, enums, references, duplicate numbers, policy.
 
-    Prints one `path:line: message` per problem and exits 1 if there is any;
-    warnings (`path:line: warning: ...`) are printed and do not fail the check.
+    Prints one `path:line: message` per problem and exits 1 if there is any.
+    Warnings (`path:line: warning: ...`, something to look at) and notes
+    (`path:line: note: ...`, e.g. open deals still without an account) are
+    listed after the problems and do not fail the check.
     Use it as a git pre-commit hook: `crmctl git setup` installs one.
     """
     found = run_checks(app.book)
-    problems = [p for p in found if p.code != WARNING]
+    problems = [p for p in found if p.code not in PASSING]
+    warnings = [p for p in found if p.code == WARNING]
+    notes = [p for p in found if p.code == NOTE]
     for path in uncommitted(app.book):
         click.echo(f"warning: {path}: differs from the last commit and no crmctl change is pending for it "
                    "(a hand edit, or --no-commit); commit it or restore it with `git checkout`", err=True)
     if fmt == "table":
-        for p in found:
-            click.echo(f"{p.path}:{p.line}: warning: {p.message}" if p.code == WARNING else str(p))
-        warned = len(found) - len(problems)
-        click.echo((f"{len(problems)} problem(s)" if problems else "ok: no problems")
-                   + (f", {warned} warning(s)" if warned else ""), err=True)
+        for p in [*problems, *warnings, *notes]:
+            click.echo(str(p))
+        tail = (f", {len(warnings)} warning(s)" if warnings else "") + (f"; {len(notes)} note(s)" if notes else "")
+        click.echo(f"{len(problems)} problem(s){tail}" if problems else f"ok: no problems{tail}", err=True)
     else:
-        emit_rows([p.as_dict() for p in found], fmt, ("path", "line", "code", "message"))
+        emit_rows([p.as_dict() for p in [*problems, *warnings, *notes]], fmt, ("path", "line", "code", "message"))
     if problems:
         raise SystemExit(1)
 

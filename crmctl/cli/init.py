@@ -40,8 +40,16 @@ def cli(directory: str, company: str | None, currency: str, no_git: bool) -> Non
     os.makedirs(os.path.join(directory, "templates"), exist_ok=True)
     _write(os.path.join(directory, "templates", ".gitkeep"), "")
     _write(os.path.join(directory, ".gitignore"), GITIGNORE)
-    if not no_git and git.available() and git.toplevel(directory) is None:
-        git.run(directory, "init", "--quiet")
+    if not no_git and git.available():
+        outer = git.toplevel(directory)
+        if outer is None or os.path.realpath(outer) != os.path.realpath(directory):
+            # a book is its own repository, also inside another one (a clone of crmctl, a project):
+            # its commits must not land in the outer repository
+            git.run(directory, "init", "--quiet")
+            if outer is not None:
+                click.echo(f"note: {directory} is inside the git repository {outer}; the book has its own repository, "
+                           f"which {outer} shows as an untracked folder (add {os.path.relpath(directory, outer)}/ to "
+                           "its .gitignore, or make the book elsewhere)", err=True)
         _setup_git(directory)
         git.commit(directory, ["."], "crmctl init", None)
     click.echo(f"made a new book in {directory}", err=True)

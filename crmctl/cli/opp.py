@@ -75,11 +75,13 @@ def advance(app: App, ref: str, to: str | None) -> None:
 @click.argument("ref", metavar="ID")
 @pass_app
 def win(app: App, ref: str) -> None:
-    """Mark a deal won (from any open stage)."""
+    """Mark a deal won (from any open stage, passing the gates of the stages it skips)."""
+    quotes = app.book.all("quotes")
+
     def change(rid: str, data: dict[str, Any], at: str, settings: Settings) -> dict[str, Any]:
         if pipeline.is_closed(settings, str(data.get("stage"))):
             raise PolicyError(f"opportunity {rid} is already closed ({data.get('stage')}); `crmctl opp reopen {rid}` first")
-        return pipeline.win(data, app.actor_id, at, settings)
+        return pipeline.win(data, app.actor_id, at, settings, quotes=quotes, opp_id=rid)
 
     _move(app, ref, "win", change)
 

@@ -68,6 +68,9 @@ def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None,
     with app.transaction("quote new") as tx:
         book = app.book
         opp_rec = book.get("opportunities", opp) if opp else None
+        if not account and opp_rec is not None and not opp_rec.get("account"):
+            raise CrmError(f"opportunity {opp_rec.id} names no account yet; give --account A, or "
+                           f"`crmctl opp edit {opp_rec.id} --account A` first")
         acct = book.get("accounts", account or str(opp_rec.get("account")))  # type: ignore[union-attr]
         data = new_quote(book, opportunity=opp_rec, account=acct, owner=app.actor_id, clock=Clock.read(book.settings),
                          currency=currency, pricebook=pricebook, lang=lang,

@@ -21,7 +21,7 @@ def _charts(name: str, rows: list[dict[str, Any]], by: str) -> Any:
 
     def draw(fmt: Any, lang: str) -> list[str]:
         zh = lang == "zh-CN"
-        body = [r for r in rows if str(r.get(by)) != "total" and r.get("step") not in ("lead_to_won",)
+        body = [r for r in rows if str(r.get(by)) != "total" and r.get("step") not in ("lead_to_won", "win_rate")
                 and r.get("stage") != "lead_to_cash"]
         if not body:
             return [""]

@@ -47,7 +47,9 @@ class PolicyError(CrmError):
     """A change forbidden by the book's policy (stage gates, discounts, ...)."""
 
 
-WARNING = "warning"   # a Problem with this code is reported by `check` but does not fail it
+WARNING = "warning"  # a Problem with this code is reported by `check` but does not fail it (something to look at)
+NOTE = "note"        # a Problem with this code is listed by `check` but does not fail it (work still to do)
+PASSING = frozenset({WARNING, NOTE})
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Problem:
     code: str = "error"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {self.code + ': ' if self.code in PASSING else ''}{self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {"path": self.path, "line": self.line, "code": self.code, "message": self.message}

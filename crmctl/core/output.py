@@ -48,14 +48,19 @@ def safe_cell(value: Any) -> str:
     """A CSV cell that a spreadsheet will show, never run as a formula."""
     if value is None:
         return ""
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and _plain_list(value):
         value = ", ".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = jsonio.dumps(value, default=_default)
+    elif isinstance(value, (list, tuple, dict)):
+        value = jsonio.dumps(value, default=_default)  # structured cells are JSON, which `crmctl import` reads back
     text = str(value)
     if text.startswith(_FORMULA_START) or (text.startswith("-") and not _is_number(text)):
         return "'" + text
     return text
+
+
+def _plain_list(items: Sequence[Any]) -> bool:
+    """A list a person reads as ``a, b``: plain strings with no separator in them (else it is written as JSON)."""
+    return all(isinstance(v, str) and not any(c in v for c in ",;[") for v in items)
 
 
 def _is_number(text: str) -> bool:

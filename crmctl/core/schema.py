@@ -10,7 +10,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import DOC_NUMBER, ID_PATTERN
@@ -40,6 +40,8 @@ class Field:
     readonly: bool = False              # set by commands, not by --set
     amounts: tuple[str, ...] = ()       # records: the keys of each entry that hold money in the record's currency
     number: bool = False                # a document number: it names output files, so DOC_NUMBER only
+    # required only in some states: (record data, settings) -> why it is required there, or "" when it is not
+    required_if: Callable[[Mapping[str, Any], Settings], str] | None = None
 
     def allowed(self, settings: Settings) -> list[str]:
         return list(self.enum) if self.enum else settings.values(self.enum_setting) if self.enum_setting else []
@@ -253,6 +255,10 @@ def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterat
             problem = check_value(f, data.get(f.name), settings, currency, country)
             if problem:
                 yield f.name, problem
+        elif f.required_if is not None:
+            why = f.required_if(data, settings)
+            if why:
+                yield f.name, f"{f.name} is required {why}"
     extra: dict[str, Field] | None = None  # read from crm.yaml only when a record has a field beyond the schema
     for key, value in data.items():
         if key in schema.fields_by_name:

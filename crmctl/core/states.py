@@ -279,6 +279,51 @@ def opp_is_won(settings: Settings, data: _Readable) -> bool:
     return is_won(settings, data.get("stage"))
 
 
+def account_gate(settings: Settings) -> str:
+    """``pipeline.account_required_from``: the first open stage in which a deal must name its account.
+
+    Default: the open stage just before the won stage in crm.yaml's order (``negotiation`` in the
+    default pipeline). Early deals may exist without one, as in Salesforce and HubSpot; won deals
+    always need one. A name that is no open stage raises PolicyError.
+    """
+    ids = stage_ids(settings)
+    wanted = settings.get("pipeline.account_required_from")
+    if wanted is None:
+        won = ids.index(won_stage(settings))
+        open_before = [i for i in ids[:won] if i not in closed_stages(settings)]
+        return open_before[-1] if open_before else won_stage(settings)
+    text = str(wanted)
+    if text not in ids or (text in closed_stages(settings) and text not in won_stages(settings)):
+        raise PolicyError(f"pipeline.account_required_from in crm.yaml is {text!r}; name one of the stages "
+                          f"{', '.join(i for i in ids if i not in closed_stages(settings) or i in won_stages(settings))}")
+    return text
+
+
+def needs_account(settings: Settings, stage_id: Any) -> bool:
+    """Whether a deal in ``stage_id`` must name its account: the gate stage, the open stages after it, and won.
+
+    A lost deal needs none (it may be lost before the customer was known); an unknown stage
+    answers False (``check`` reports the stage itself).
+    """
+    ids = stage_ids(settings)
+    text = str(stage_id)
+    if text not in ids:
+        return False
+    if text in won_stages(settings):
+        return True
+    if text in closed_stages(settings):
+        return False
+    return ids.index(text) >= ids.index(account_gate(settings))
+
+
+def opp_needs_account(data: _Readable, settings: Settings) -> str:
+    """The schema's condition on ``account``: why this deal needs one, or "" (see :func:`needs_account`)."""
+    stage_id = data.get("stage")
+    if not needs_account(settings, stage_id):
+        return ""
+    return f"in stage {stage_id} (from stage {account_gate(settings)} on: pipeline.account_required_from in crm.yaml)"
+
+
 def probabilities(settings: Settings) -> Mapping[str, Any]:
     """stage id -> its ``probability`` as written in crm.yaml (percent)."""
     return {str(s["id"]): s.get("probability", 0) for s in stages(settings)}

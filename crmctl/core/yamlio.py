@@ -176,6 +176,25 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
     return data, lines
 
 
+def loads_value(text: str, path: str = "<string>") -> Any:
+    """One YAML document of any shape (an export's list of records) read by the records' rules:
+    YAML 1.2 scalars, no tags, anchors or aliases, shallow nesting. Errors are :class:`LoadError`."""
+    if _SUSPECT.search(text) or _deep_suspect(text):
+        try:
+            _refuse_tags_and_anchors(text, path)
+        except yaml.YAMLError as exc:
+            raise LoadError(_problem_from(exc, path)) from None
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise LoadError(_problem_from(exc, path)) from None
+    except RecursionError:
+        raise LoadError(Problem(path, 1, "nesting too deep")) from None
+    finally:
+        loader.dispose()
+
+
 def load_path(path: str, display: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
     """Read and parse one file; every failure is a :class:`LoadError` with a line."""
     shown = display or path

@@ -141,7 +141,8 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
     if data.get("opportunity") and book.settings.get("pipeline.win_on_quote_accept", True):
         rec = book.lookup("opportunities", data["opportunity"])
         if rec is not None and not opp_is_won(book.settings, rec):
-            opp = win(dict(rec.data), actor.id, at, book.settings)
+            # the accepted quote is the evidence the gates ask for; a deal without an account takes the quote's
+            opp = win({**rec.data, "account": rec.get("account") or data["account"]}, actor.id, at, book.settings, gates=False)
             opp["amount"] = data["total"]
     return out, order, opp
 

@@ -21,11 +21,12 @@ from crmctl.core.errors import CrmError
 from crmctl.core.ids import ID_PATTERN, new_id, slugify
 from crmctl.core.schema import Field, Schema, validate
 from crmctl.core.schemas import get_schema
-from crmctl.core.states import LeadStatus
+from crmctl.core.states import LeadStatus, is_closed, stage_ids
 from crmctl.core.text import default_region, email_key, fold, name_key, phone_key, tax_key
 from crmctl.io import dates
-from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of
+from crmctl.io.mapping import Mapping, Ref, apply_row, check_mapping, field_of, resolve_aliases
 from crmctl.io.readers import Table
+from crmctl.l2c.pipeline import imported_history
 
 ON_DUPLICATE = ("skip", "update", "error")
 # what makes two records one, per type, when neither the mapping nor crm.yaml says
@@ -66,6 +67,9 @@ class Plan:
     read: int = 0
     duplicates: int = 0
     unmapped: list[str] = field(default_factory=list)
+    # (column, value, otherwise) -> rows: values a translate table did not know, given its `otherwise`
+    fallbacks: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # back links to records not in the book yet
     notes: list[str] = field(default_factory=list)  # said on stderr: how the file was read (its date order)
 
     @property
@@ -181,18 +185,24 @@ class _Row:
     reasons: list[tuple[str, str]]
     id: str = ""
     action: Action | None = None
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (type, id) back links to records still to come
 
 
-def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: str | None) -> Any:
-    """Replace Ref placeholders (of type ``only``, or all but ``skip``) by ids."""
+def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: str | None,
+             kept: list[tuple[str, str]]) -> Any:
+    """Replace Ref placeholders (of type ``only``, or all but ``skip``) by ids; ``kept`` gets the back links
+    left as given because their record is not in the book yet."""
     if isinstance(value, list):
-        return [_resolve(v, indexes, only, skip) for v in value]
+        return [_resolve(v, indexes, only, skip, kept) for v in value]
     if isinstance(value, Ref) and (only is None or value.type == only) and value.type != skip:
         try:
             return indexes[value.type].find(value)
         except CrmError:
             if value.missing == "blank":
                 return None
+            if value.missing == "keep" and ID_PATTERN.match(value.text.strip()):
+                kept.append((value.type, value.text.strip()))
+                return value.text.strip()
             raise
     return value
 
@@ -200,7 +210,7 @@ def _resolve(value: Any, indexes: dict[str, RefIndex], only: str | None, skip: s
 def _resolve_row(row: _Row, indexes: dict[str, RefIndex], only: str | None = None, skip: str | None = None) -> None:
     for name in list(row.data):
         try:
-            resolved = _resolve(row.data[name], indexes, only, skip)
+            resolved = _resolve(row.data[name], indexes, only, skip, row.kept)
         except CrmError as exc:
             row.reasons.append((row.origin.get(name, name), f"{name}: {exc}"))
             continue
@@ -230,6 +240,7 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
         raise CrmError(f"--on-duplicate {on_duplicate!r}: use one of {', '.join(ON_DUPLICATE)}")
     schema = get_schema(rtype)
     settings = book.settings
+    mapping = resolve_aliases(mapping, table.columns)
     check_mapping(mapping, schema, settings, table.columns, file)
     fields: dict[str, Field] = {}
     for rule in mapping.rules:
@@ -266,9 +277,11 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
     # pass 1: map each row and resolve references to other types
     rows: list[_Row] = []
     for n, (number, cells) in enumerate(table.rows, start=1):
-        data, origin, reasons = apply_row(mapping, cells, schema, settings, fields)
+        data, origin, reasons = apply_row(mapping, cells, schema, settings, fields, plan.fallbacks)
         row = _Row(number, cells, data, {**columns_of, **origin}, reasons)
         _resolve_row(row, indexes, skip=rtype)
+        if rtype == "opportunities":
+            _deal_dates(row, mapping, settings)
         if row.reasons:
             _more_reasons(row, schema, settings, defaults)
         rows.append(row)
@@ -354,7 +367,43 @@ def plan_import(book: Book, rtype: str, table: Table, mapping: Mapping, file: st
             plan.rejected.append(Rejected(row.number, row.cells, row.reasons))
         elif row.action is not None and not (row.action.op == "update" and row.action.data == existing[row.id].data):
             plan.actions.append(row.action)  # an update that changes no value is no update
+            plan.kept.extend(row.kept)
     return plan
+
+
+def _deal_dates(row: _Row, mapping: Mapping, settings: Any) -> None:
+    """An imported deal's past from its dates: ``closed_on`` (won and lost deals only), ``created``, and with
+    the mapping's ``stage_dates`` the ``stage_history`` (see :func:`crmctl.l2c.pipeline.imported_history`).
+
+    Without a ``created`` column a deal exists from the first day the row gives (not from the import),
+    so ``report forecast --as-of`` a past day sees the deals closed before it.
+    """
+    stage_now = str(row.data.get("stage") or "")
+    if stage_now not in stage_ids(settings):
+        return  # the schema check says so
+    if row.data.get("stage_history"):
+        return  # the file brings the history itself (a crmctl export): it is kept as it is
+    entered: dict[str, str] = {}
+    for column, stage_id in mapping.stage_dates.items():
+        cell = str(row.cells.get(column) or "").strip()
+        if cell:
+            try:
+                entered[stage_id] = dates.parse_date(cell, mapping.date_formats)
+            except ValueError as exc:
+                row.reasons.append((column, f"stage_dates: {exc}"))
+    if not is_closed(settings, stage_now):
+        row.data.pop("closed_on", None)  # an open deal's close date is expected, and kept as close_date
+    closed_on = row.data.get("closed_on")
+    created = row.data.get("created")
+    try:
+        history, created = imported_history(stage_now, entered, closed_on, created, settings)
+    except ValueError as exc:
+        row.reasons.append((row.origin.get("stage", "stage"), str(exc)))
+        return
+    if history:
+        row.data["stage_history"] = history
+    if created:
+        row.data["created"] = created
 
 
 def _oversize(schema: Schema, data: dict[str, Any]) -> str | None:
@@ -420,6 +469,40 @@ def import_record(plan: Plan, *, file: str, sha256: str, mapping: str, by: str |
     return {"type": plan.type, "file": file, "mapping": mapping or None, "sha256": sha256, "at": at, "by": by,
             "counts": plan.counts, "rejected_file": rejected_file,
             "options": {k: v for k, v in options.items() if v not in (None, False, "")}}
+
+
+# The lines a Salesforce Classic report export appends after its rows (each one cell, after a blank line)
+_SALESFORCE_FOOTER = ("copyright (c)", "salesforce.com")
+
+
+def strip_report_footer(table: Table) -> list[int]:
+    """Drop the footer of a Salesforce Classic report export from ``table``; the row numbers dropped.
+
+    The footer is the run of one-cell rows at the end (report title, "Copyright (c) 2000-2024
+    salesforce.com, inc. ...", "Confidential Information - Do Not Distribute", "Generated By: ...",
+    the company) that holds the copyright line. Any other one-cell rows are data and stay.
+    """
+    first = table.columns[0] if table.columns else ""
+    tail = 0
+    for _, cells in reversed(table.rows):
+        if not cells.get(first) or any(v not in (None, "") for k, v in cells.items() if k != first):
+            break
+        tail += 1
+    footer = table.rows[len(table.rows) - tail:] if tail else []
+    if not any(all(mark in str(cells.get(first)).lower() for mark in _SALESFORCE_FOOTER) for _, cells in footer):
+        return []
+    del table.rows[len(table.rows) - tail:]
+    return [number for number, _ in footer]
+
+
+def fallback_notes(plan: Plan) -> list[str]:
+    """One line per column whose values a translate table did not know: what they became, with counts."""
+    by_column: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (column, value, otherwise), count in sorted(plan.fallbacks.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        by_column[(column, otherwise)].append(f"{value!r} ({count})")
+    return [f"column {column}: {len(values)} value(s) not in the mapping's translate table became {otherwise!r} "
+            f"(its otherwise): {', '.join(values[:10])}{' ...' if len(values) > 10 else ''}; add them to translate "
+            "to keep their meaning" for (column, otherwise), values in by_column.items()]
 
 
 def rejected_path(file: str) -> str:

@@ -12,8 +12,11 @@ A mapping is a small YAML file (loaded with :mod:`crmctl.core.yamlio`)::
       sales_agent: {field: owner, ref: users, by: name}
       Phone: {field: phone, optional: true}                        # may be absent from the file
     constants: {currency: USD}
-    templates: {name: "{product} for {account}"}                   # {column} or {column|filter}
+    templates: {name: ["{product} for {account}", "{product}"]}   # {column} or {column|filter}; the first
+                                                                   # whose columns are all filled is used
     dedupe: [ext_id]                                               # keys that make two rows one record
+    stage_dates: {engage_date: qualification}   # opportunities: column -> the stage the deal entered that day
+    aliases: {Opportunity Name: [Name, NAME]}    # other spellings of a column header (API names, exports)
 
 This module only turns one row into field values (pure functions, no book);
 references come out as :class:`Ref` placeholders that the importer resolves
@@ -24,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crmctl.core import yamlio
@@ -43,7 +46,8 @@ PRESETS = ("salesforce", "hubspot")
 IGNORED_COLUMNS = ("row", "reason")  # what a rejected-rows CSV adds; re-importing it must work
 _SPEC_KEYS = {"field", "kind", "translate", "otherwise", "date_format", "ref", "by", "missing", "required",
               "default", "split", "optional"}
-_TOP_KEYS = {"type", "description", "date_format", "decimal_mark", "columns", "constants", "templates", "dedupe", "ignore"}
+_TOP_KEYS = {"type", "description", "date_format", "decimal_mark", "columns", "constants", "templates", "dedupe", "ignore",
+             "stage_dates", "aliases"}
 _TEMPLATE = re.compile(r"\{([^{}|]+)(?:\|([a-z_]+))?\}")
 _TRUE = {"true", "yes", "y", "1", "t", "是", "x"}
 _FALSE = {"false", "no", "n", "0", "f", "否", ""}
@@ -98,7 +102,7 @@ class Mapping:
 
     rules: list[Rule]
     constants: dict[str, Any] = field(default_factory=dict)
-    templates: dict[str, str] = field(default_factory=dict)
+    templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> templates, first filled wins
     dedupe: list[str] | None = None
     date_formats: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -106,10 +110,12 @@ class Mapping:
     source: str = ""   # the file, "preset:NAME" or "" (columns named as fields)
     decimal_mark: str = ""      # "." or ","; "" = the book's
     decimal_origin: str = ""    # where decimal_mark was stated ("--decimal-mark", "FILE decimal_mark")
+    stage_dates: dict[str, str] = field(default_factory=dict)   # column -> stage entered on the cell's day
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # header -> other spellings of it
 
     def columns(self) -> set[str]:
-        used = {r.column for r in self.rules}
-        for template in self.templates.values():
+        used = {r.column for r in self.rules} | set(self.stage_dates)
+        for template in (t for ts in self.templates.values() for t in ts):
             used.update(m.group(1).strip() for m in _TEMPLATE.finditer(template))
         return used
 
@@ -154,6 +160,12 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     for key in ("constants", "templates"):
         if not isinstance(data.get(key) or {}, dict):
             raise CrmError(f"{source}: {key} is a mapping of field: value")
+    stage_dates = data.get("stage_dates") or {}
+    if not isinstance(stage_dates, dict) or not all(isinstance(v, str) for v in stage_dates.values()):
+        raise CrmError(f"{source}: stage_dates is a mapping of column: stage id (the stage the deal entered that day)")
+    aliases = data.get("aliases") or {}
+    if not isinstance(aliases, dict) or not all(isinstance(v, (str, list)) for v in aliases.values()):
+        raise CrmError(f"{source}: aliases is a mapping of column: [other spellings of its header]")
     if data.get("decimal_mark") not in (None, "", ".", ","):
         raise CrmError(f"{source}: decimal_mark is \".\" (1,234.50) or \",\" (1.234,50), not {data['decimal_mark']!r}")
     dedupe = data.get("dedupe")
@@ -161,9 +173,12 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
         raise CrmError(f"{source}: dedupe is a list of keys (email, phone, name, name_company, name_account, ext_id or a field)")
     return Mapping(
         rules=rules, constants=dict(data.get("constants") or {}),
-        templates={str(k): str(v) for k, v in (data.get("templates") or {}).items()},
+        templates={str(k): tuple(str(t) for t in (v if isinstance(v, list) else [v]))
+                   for k, v in (data.get("templates") or {}).items()},
         dedupe=list(dedupe) if dedupe is not None else None, date_formats=check_formats(data.get("date_format"), source),
         ignore=tuple(str(c) for c in data.get("ignore") or ()), type=str(data.get("type") or ""), source=source,
+        stage_dates={str(k): v for k, v in stage_dates.items()},
+        aliases={str(k): tuple(str(x) for x in (v if isinstance(v, list) else [v])) for k, v in aliases.items()},
         decimal_mark=str(data.get("decimal_mark") or ""), decimal_origin=f"{source} decimal_mark",
     )
 
@@ -205,8 +220,17 @@ def identity_mapping(columns: list[str], schema: Schema, settings: Settings) -> 
         if top not in known:
             raise CrmError(f"column {col!r} is not a field of {schema.type}; map it with --mapping FILE "
                            f"(fields: {', '.join(sorted(known))})")
-        rules.append(Rule(col, name))
+        rules.append(Rule(col, name, missing="keep" if _back_link(schema, top) else "reject"))
     return Mapping(rules=rules)
+
+
+def _back_link(schema: Schema, name: str) -> bool:
+    """A read-only reference whose target points back (a quote's ``order``, written when the order was made
+    from it): in an export the two records name each other, so one of them must come in first."""
+    from crmctl.core.schemas import get_schema
+
+    f = schema.field(name)
+    return bool(f and f.readonly and f.ref and any(g.ref == schema.type for g in get_schema(f.ref).fields))
 
 
 def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
@@ -215,6 +239,35 @@ def field_of(schema: Schema, settings: Settings, name: str) -> Field | None:
     if top == "id":
         return Field("id", "str")
     return schema.field(top) or custom_fields(settings, schema.type).get(top)
+
+
+def resolve_aliases(mapping: Mapping, columns: list[str]) -> Mapping:
+    """The mapping with each header it names replaced by the spelling ``columns`` use.
+
+    A header missing from the file is read from the column spelled like it in another case (Data
+    Loader's ``COMPANY`` for ``Company``) or from one of its aliases (``Name`` for ``Opportunity Name``,
+    case ignored too); otherwise nothing changes and :func:`check_mapping` says what is missing.
+    """
+    by_fold = {c.casefold(): c for c in columns}
+    rename: dict[str, str] = {}
+    for header in sorted(mapping.columns() | set(mapping.ignore) | set(mapping.aliases)):
+        if header in columns:
+            continue
+        others = mapping.aliases.get(header, ())
+        found = next((by_fold[o.casefold()] for o in (header, *others) if o.casefold() in by_fold), None)
+        if found is not None:
+            rename[header] = found
+    if not rename:
+        return mapping
+
+    def fill(m: re.Match[str]) -> str:
+        name = m.group(1).strip()
+        return "{" + rename.get(name, name) + (f"|{m.group(2)}" if m.group(2) else "") + "}"
+
+    return replace(mapping, rules=[replace(r, column=rename.get(r.column, r.column)) for r in mapping.rules],
+                   templates={k: tuple(_TEMPLATE.sub(fill, t) for t in ts) for k, ts in mapping.templates.items()},
+                   stage_dates={rename.get(c, c): s for c, s in mapping.stage_dates.items()},
+                   ignore=tuple(rename.get(c, c) for c in mapping.ignore))
 
 
 def check_mapping(mapping: Mapping, schema: Schema, settings: Settings, columns: list[str], file: str) -> None:
@@ -226,7 +279,16 @@ def check_mapping(mapping: Mapping, schema: Schema, settings: Settings, columns:
     for rule in mapping.rules:
         if rule.column not in present and not rule.optional:
             raise CrmError(f"{where}: column {rule.column!r} is not in {file} (its columns: {', '.join(columns)})")
-    for name, template in mapping.templates.items():
+    if mapping.stage_dates:
+        if schema.type != "opportunities":
+            raise CrmError(f"{where}: stage_dates is for opportunities, not {schema.type}")
+        ids = [str(s["id"]) for s in settings.get("pipeline.stages", []) or []]
+        for column, stage_id in mapping.stage_dates.items():
+            if column not in present:
+                raise CrmError(f"{where}: stage_dates column {column!r} is not in {file} (its columns: {', '.join(columns)})")
+            if stage_id not in ids:
+                raise CrmError(f"{where}: stage_dates.{column}: {stage_id!r} is not a stage; stages are {', '.join(ids)}")
+    for name, template in ((n, t) for n, ts in mapping.templates.items() for t in ts):
         for m in _TEMPLATE.finditer(template):
             if m.group(1).strip() not in present:
                 raise CrmError(f"{where}: template for {name} uses column {m.group(1).strip()!r}, which is not in {file}")
@@ -254,6 +316,14 @@ FILTERS = {
 }
 
 
+def first_filled(templates: tuple[str, ...], row: dict[str, Any]) -> str:
+    """The first template whose columns all have a value in ``row`` (else the last one)."""
+    for template in templates:
+        if all(str(row.get(m.group(1).strip()) or "").strip() for m in _TEMPLATE.finditer(template)):
+            return template
+    return templates[-1]
+
+
 def render_template(template: str, row: dict[str, Any]) -> str:
     """``{column}`` or ``{column|filter}`` filled from the row's raw cells; spaces tidied."""
     def fill(m: re.Match[str]) -> str:
@@ -263,17 +333,33 @@ def render_template(template: str, row: dict[str, Any]) -> str:
     return re.sub(r"\s+", " ", _TEMPLATE.sub(fill, template)).strip()
 
 
-def translate(rule: Rule, value: Any) -> Any:
-    if not rule.translate or value is None:
-        return value
-    text = str(value)
+def _spelling(text: str) -> str:
+    # "IN_PROGRESS", "In Progress" and "in-progress" are one value (HubSpot writes internal names and labels)
+    return re.sub(r"[\s_\-]+", " ", fold(text)).strip()
+
+
+def _lookup(rule: Rule, text: str) -> Any:
+    """The book value ``text`` translates to: exact, then however cased or separated; else _NOTHING."""
     if text in rule.translate:
         return rule.translate[text]
-    folded = fold(text)
-    for key, target in rule.translate.items():
-        if fold(key) == folded:
-            return target
+    wanted = _spelling(text)
+    return next((target for key, target in rule.translate.items() if _spelling(key) == wanted), _NOTHING)
+
+
+def translate(rule: Rule, value: Any) -> Any:
+    """A cell through the rule's ``translate`` table; a value not in it stays, or becomes ``otherwise``."""
+    if not rule.translate or value is None:
+        return value
+    found = _lookup(rule, str(value))
+    if found is not _NOTHING:
+        return found
     return value if rule.otherwise is _NOTHING else rule.otherwise
+
+
+def fell_back(rule: Rule, value: Any) -> bool:
+    """Whether ``value`` is unknown to the rule's table and so became its ``otherwise`` (imports report it)."""
+    return bool(rule.translate) and rule.otherwise is not _NOTHING and value is not None and \
+        _lookup(rule, str(value)) is _NOTHING
 
 
 def number_format(mapping: Mapping, settings: Settings) -> NumberFormat:
@@ -339,6 +425,19 @@ def convert(value: Any, kind: str, f: Field, rule: Rule, settings: Settings, for
     return value
 
 
+def _list_cell(text: str, split: str) -> list[Any]:
+    """A list cell: a JSON array (as ``crmctl export`` writes lists of values with separators in them), else
+    parts split on ``split`` (default ``,`` or ``;``)."""
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError("starts with [ but is not a JSON array") from None
+        if isinstance(parsed, list):
+            return parsed
+    return [part.strip() for part in re.split(split or "[,;]", text) if part.strip()]
+
+
 def _set(data: dict[str, Any], name: str, value: Any) -> None:
     top, _, sub = name.partition(".")
     if sub:
@@ -350,8 +449,12 @@ def _set(data: dict[str, Any], name: str, value: Any) -> None:
 
 
 def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: Settings,
-              fields: dict[str, Field]) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
+              fields: dict[str, Field], fallbacks: dict[tuple[str, str, str], int] | None = None
+              ) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]]]:
     """One row's data, which column each field came from, and every (column, reason) wrong with it.
+
+    ``fallbacks`` counts each (column, value, otherwise) where a value not in a ``translate`` table
+    became the rule's ``otherwise``, so the import can say so.
 
     ``fields`` maps each target name to its Field (see :func:`field_of`), looked up once per import.
     """
@@ -368,8 +471,8 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         for rule in mapping.rules:
             if rule.translate and isinstance(row.get(rule.column), str):
                 shown[rule.column] = translate(rule, row[rule.column].strip())
-    for name, template in mapping.templates.items():
-        text = render_template(template, shown)
+    for name, choices in mapping.templates.items():
+        text = render_template(first_filled(choices, shown), shown)
         if text:
             _set(data, name, text)
             origin[name.split(".")[0]] = name
@@ -377,6 +480,9 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         value = row.get(rule.column)
         if isinstance(value, str):
             value = value.strip() or None
+        if fallbacks is not None and fell_back(rule, value):
+            key = (rule.column, str(value), str(rule.otherwise))
+            fallbacks[key] = fallbacks.get(key, 0) + 1
         value = translate(rule, value)
         if value in (None, "") and rule.default is not None:
             value = rule.default
@@ -388,7 +494,7 @@ def apply_row(mapping: Mapping, row: dict[str, Any], schema: Schema, settings: S
         kind = rule.kind or f.kind
         try:
             if kind == "list" and not isinstance(value, list):
-                value = [part.strip() for part in re.split(rule.split or "[,;]", str(value)) if part.strip()]
+                value = _list_cell(str(value), rule.split)
             if kind == "list":
                 inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
                 converted: Any = [convert(v, f.item, inner, rule, settings, mapping.date_formats, fmt) for v in value]

@@ -24,7 +24,7 @@ from typing import Any
 
 from crmctl.core.errors import CrmError
 
-FORMATS = ("csv", "json", "ndjson")
+FORMATS = ("csv", "json", "ndjson", "yaml")
 MAX_COLUMNS = 500
 MAX_CELL_BYTES = 1024 * 1024
 DELIMITERS = ",;\t|"
@@ -50,6 +50,8 @@ def guess_format(name: str, raw: bytes) -> str:
         return "ndjson"
     if lowered.endswith(".json"):
         return "json"
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
     if lowered.endswith((".csv", ".tsv", ".txt")):
         return "csv"
     head = raw[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -253,6 +255,29 @@ def read_json(text: str, max_columns: int = MAX_COLUMNS) -> list[tuple[int, dict
     return [(n, _object_row(obj, n, "item", max_columns)) for n, obj in enumerate(data, start=1)]
 
 
+def read_yaml(text: str, name: str, max_columns: int = MAX_COLUMNS) -> list[tuple[int, dict[str, Any]]]:
+    """A YAML list of records (what ``crmctl export --format yaml`` writes), read as record files are."""
+    from crmctl.core import yamlio
+    from crmctl.core.errors import LoadError
+
+    try:
+        data = yamlio.loads_value(text, name)
+    except LoadError as exc:
+        raise CrmError(str(exc)) from None
+    if not isinstance(data, list):
+        raise CrmError("a YAML import is a list of records: - {field: value, ...}")
+    return [(n, _object_row(_iso(obj), n, "item", max_columns)) for n, obj in enumerate(data, start=1)]
+
+
+def _iso(value: Any) -> Any:
+    """Dates a YAML reader made into objects, back to the ISO text records keep."""
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def read_ndjson(text: str, max_columns: int = MAX_COLUMNS) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
@@ -300,7 +325,8 @@ def _read(raw: bytes, name: str, fmt: str | None, encoding: str | None, delimite
             notes.append(f"{name}: delimiter {stated!r} from the file's first line sep={stated}")
         columns, rows, delim = read_csv(text, stated or _delimiter(delimiter), max_columns, max_cell)
         return Table(columns, rows, fmt, used, delim, notes)
-    rows = read_json(text, max_columns) if fmt == "json" else read_ndjson(text, max_columns)
+    rows = read_json(text, max_columns) if fmt == "json" else read_yaml(text, name, max_columns) if fmt == "yaml" \
+        else read_ndjson(text, max_columns)
     return Table(_columns_of(rows), rows, fmt, used, notes=notes)
 
 

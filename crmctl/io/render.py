@@ -84,7 +84,7 @@ def format_price(amount: Any, currency: str, lang: str) -> str:
     if digits == minor_unit(currency):
         return format_money(value, currency, lang)
     pattern = "¤#,##0." + "0" * digits
-    return str(format_currency(value, currency, format=pattern, locale=_babel_locale(lang), currency_digits=False))
+    return str(format_currency(value, currency, format=pattern, locale=babel_locale(lang), currency_digits=False))
 
 
 def format_date(value: Any, lang: str, style: str = "medium") -> str:

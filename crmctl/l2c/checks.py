@@ -10,9 +10,9 @@ from decimal import Decimal
 from typing import Iterator
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError, Problem
+from crmctl.core.errors import NOTE, CrmError, Problem
 from crmctl.core.money import to_decimal
-from crmctl.core.states import LeadStatus
+from crmctl.core.states import LeadStatus, account_gate, opp_is_open
 from crmctl.l2c import orders as O
 from crmctl.l2c import pipeline
 from crmctl.l2c.rates import Rates
@@ -35,6 +35,15 @@ def check_stage_history(book: Book) -> Iterator[Problem]:
             if moves and moves[-1].get("to") != opp.get("stage"):
                 yield Problem(opp.path, opp.line("stage"), f"stage is {opp.get('stage')} but the stage_history ends in "
                               f"{moves[-1].get('to')}; change stages with `crmctl opp advance`")
+
+
+def check_deals_without_account(book: Book) -> Iterator[Problem]:
+    """Notes, not errors: open deals with no account yet, which need one before stage pipeline.account_required_from."""
+    settings = book.settings
+    for opp in book.live("opportunities").values():
+        if not opp.get("account") and opp_is_open(settings, opp):
+            yield Problem(opp.path, opp.line("stage"), f"open deal in stage {opp.get('stage')} has no account yet; it needs "
+                          f"one from stage {account_gate(settings)} on (`crmctl opp edit {opp.id} --account A`)", NOTE)
 
 
 def check_converted_leads(book: Book) -> Iterator[Problem]:
@@ -77,6 +86,9 @@ def check_payments(book: Book) -> Iterator[Problem]:
                           f"{order.get('number')}'s {order.get('currency')}")
         if to_decimal(pay.get("amount")) <= 0:
             yield Problem(pay.path, pay.line("amount"), "amount must be more than zero")
+        if pay.get("date") and order.get("date") and str(pay.get("date")) < str(order.get("date")):
+            yield Problem(pay.path, pay.line("date"), f"date {pay.get('date')} is before order {order.get('number')}'s "
+                          f"date {order.get('date')}")
 
 
 def check_order_status(book: Book) -> Iterator[Problem]:
@@ -152,5 +164,5 @@ def check_quote_orders(book: Book) -> Iterator[Problem]:
                       f"which is {state}; restore the accepted quote from git history (`crmctl log`)", "money")
 
 
-CHECKS = (check_stage_history, check_converted_leads, check_plans, check_payments, check_order_status, check_rates,
+CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_order_status, check_rates,
           check_overpaid, check_quote_orders)

@@ -54,15 +54,31 @@ def outstanding(order: Record, payments: Iterable[Record]) -> Decimal:
     return to_decimal(order.get("total")) - paid(order, payments)
 
 
+def schedule(order: Record | dict[str, Any]) -> list[dict[str, Any]]:
+    """What is due when: the payment plan (``installments: [{due, amount}]``), or for an order without one
+    the whole total on the order's date. ``order show``, the 360° view and ``report receivables`` all read this.
+
+    (An order's payment terms are free text — "30% on order, 70% before delivery" — so they give no day;
+    set a plan with ``crmctl payment plan`` when the money is due later.)
+    """
+    plan = order.get("installments") or []
+    if plan:
+        return list(plan)
+    return [{"due": str(order.get("date")), "amount": order.get("total")}]
+
+
+def days_overdue(due: Any, day: _dt.date, grace_days: int = 0) -> int:
+    """How many days past its due date (plus ``payments.overdue_grace_days``) an installment is on ``day``; <= 0: not yet."""
+    return (day - _dt.date.fromisoformat(str(due)[:10])).days - grace_days
+
+
 def overdue(order: Record, payments: Iterable[Record], today: _dt.date, grace_days: int = 0) -> Decimal:
-    """What should have been paid by ``today`` (installments due before it) and was not."""
+    """What should have been paid by ``today`` (see :func:`schedule`) and was not."""
     if order_is_cancelled(order):
         return Decimal(0)
     received = paid(order, payments)
-    due = Decimal(0)
-    for inst in order.get("installments") or []:
-        if _dt.date.fromisoformat(str(inst["due"])) + _dt.timedelta(days=grace_days) < today:
-            due += to_decimal(inst["amount"])
+    due = sum((to_decimal(i["amount"]) for i in schedule(order) if days_overdue(i["due"], today, grace_days) > 0),
+              Decimal(0))
     return max(due - received, Decimal(0))
 
 

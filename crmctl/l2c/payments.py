@@ -19,6 +19,7 @@ from crmctl.core.money import minor_unit, money_str, quantize, to_decimal
 from crmctl.core.numbers import NumberFormat, parse_amount, parse_percent
 from crmctl.core.states import order_is_cancelled
 from crmctl.l2c import dates
+from crmctl.l2c.orders import schedule
 
 
 def _unit(currency: str) -> Decimal:
@@ -122,6 +123,9 @@ def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decim
     currency = str(order.get("currency"))
     if day is not None and today is not None and day > today:
         raise ValidationError(f"--date {day}: that is after today ({today}); record money when it has arrived")
+    if day is not None and order.get("date") and day.isoformat() < str(order.get("date")):
+        raise ValidationError(f"--date {day}: that is before order {order.get('number')}'s date ({order.get('date')}); "
+                              "a payment pays an order that exists — date it on or after the order")
     if amount <= 0:
         raise ValidationError(f"--amount {amount}: a payment must be more than zero")
     if quantize(amount, currency) != amount:
@@ -141,7 +145,7 @@ def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decim
 def installment_rows(order: Record, order_payments: Sequence[Record], today: _dt.date) -> list[dict[str, Any]]:
     """The plan with what each installment received and its state today."""
     currency = str(order.get("currency"))
-    plan = order.get("installments") or []
+    plan = schedule(order)
     received = allocate(plan, order_payments)
     rows = []
     for i, (inst, got) in enumerate(zip(plan, received)):

@@ -22,17 +22,20 @@ from crmctl.core.percent import percent_text
 from crmctl.core.states import LeadStatus, order_is_cancelled
 from crmctl.l2c import history, pipeline
 from crmctl.l2c.dates import day_of, parse_period, quarter_of
+from crmctl.l2c.orders import days_overdue, schedule
 from crmctl.l2c.payments import allocate
 from crmctl.l2c.rates import Rates
 
 Row = dict[str, Any]
 NONE = "(none)"
 # which --by each report understands; the first is its default
+# groupings of a deal by its owner's user record: the owner's manager, team, territory
+BY_OWNER = ("manager", "team", "territory")
 BY: dict[str, tuple[str, ...]] = {
-    "pipeline": ("stage", "owner", "source", "month"),
-    "funnel": ("all", "owner", "source", "month"),
-    "forecast": ("owner", "source", "stage", "month"),
-    "velocity": ("all", "owner", "source"),
+    "pipeline": ("stage", "owner", "source", "month", "product", *BY_OWNER),
+    "funnel": ("all", "owner", "source", "month", "product", *BY_OWNER),
+    "forecast": ("owner", "source", "stage", "month", "product", *BY_OWNER),
+    "velocity": ("all", "owner", "source", "product", *BY_OWNER),
     "receivables": ("account", "owner", "month"),
 }
 BUCKETS = ("current", "1-30", "31-60", "61-90", "over_90")
@@ -68,6 +71,7 @@ class Context:
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
+        self.users = book.records("users") if query.by in BY_OWNER else {}
 
     def closed(self, stage: str) -> bool:
         return bool(self.stage_info[stage].get("closed"))
@@ -93,6 +97,9 @@ class Context:
             return stage or str(rec.get("stage"))
         if by == "month":
             return str(month_of or "")[:7] or NONE
+        if by in BY_OWNER:  # the owner's manager, team or territory, from the owner's user record
+            owner = self.users.get(str(rec.get("owner") or ""))
+            return str((owner.get(by) if owner is not None else None) or NONE)
         return str(rec.get(by) or NONE)
 
     def order_keys(self, keys: Iterable[str]) -> list[str]:
@@ -180,10 +187,12 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
             continue
         seen = {stage for stage, _, _ in path}
         # a deal that skipped a stage still passed it: it reached every stage up to its furthest
+        # (a lost deal counts at the stages it reached before it was lost)
         furthest = max((order.index(s) for s in seen if s in order), default=-1)
         c = counts[ctx.key(opp, month_of=opp.get("created"))]
         for i in range(furthest + 1):
             c[order[i]] += 1
+        c["closed"] += ctx.closed(path[-1][0]) if path[-1][0] in ctx.stage_info else 0
         if order[-1] in seen and opp.get("lead") in cohort_leads:
             c["lead_to_won"] += 1
     rows: list[Row] = []
@@ -196,7 +205,9 @@ def funnel_report(book: Book, q: Query) -> list[Row]:
             rows.append({q.by: key, **row} if q.by != "all" else row)
             prev = c[step]
         last: Row = {"step": "lead_to_won", "count": c["lead_to_won"], "conversion_%": percent_text(c["lead_to_won"], c["leads"])}
-        rows.append({q.by: key, **last} if q.by != "all" else last)
+        # won of the deals closed (won or lost) by the as-of day, to two decimals (4,238 / 6,711 = 63.15)
+        rate: Row = {"step": "win_rate", "count": c[order[-1]], "conversion_%": percent_text(c[order[-1]], c["closed"], 2)}
+        rows.extend({q.by: key, **r} if q.by != "all" else r for r in (last, rate))
     return rows
 
 
@@ -283,14 +294,15 @@ def velocity_report(book: Book, q: Query) -> list[Row]:
 
 
 # ------------------------------------------------------------------ receivables
-def bucket(days_overdue: int) -> str:
-    if days_overdue <= 0:
+def bucket(late: int) -> str:
+    """The aging column for an installment ``late`` days overdue (:func:`crmctl.l2c.orders.days_overdue`)."""
+    if late <= 0:
         return "current"
-    if days_overdue <= 30:
+    if late <= 30:
         return "1-30"
-    if days_overdue <= 60:
+    if late <= 60:
         return "31-60"
-    if days_overdue <= 90:
+    if late <= 90:
         return "61-90"
     return "over_90"
 
@@ -303,19 +315,20 @@ def receivables_report(book: Book, q: Query) -> list[Row]:
     for pay in payments:
         by_order[str(pay.get("order"))].append(pay)
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {b: Decimal(0) for b in BUCKETS})
+    grace = int(book.settings.get("payments.overdue_grace_days", 0) or 0)  # as `order show` and the 360° view
     for order in book.all("orders"):
         day = day_of(order.get("date"))
         if order_is_cancelled(order) or day is None or day > q.as_of or not q.within(day):
             continue
-        plan = order.get("installments") or [{"due": order.get("date"), "amount": order.get("total")}]
+        plan = schedule(order)
         received = allocate(plan, by_order[order.id], q.as_of)
         for inst, got in zip(plan, received):
             left = to_decimal(inst["amount"]) - got
             if left <= 0:
                 continue
-            due = _dt.date.fromisoformat(str(inst["due"]))
             key = ctx.key(order, month_of=inst["due"])
-            groups[key][bucket((q.as_of - due).days)] += ctx.rates.convert(left, str(order.get("currency")), q.as_of)
+            late = days_overdue(inst["due"], q.as_of, grace)
+            groups[key][bucket(late)] += ctx.rates.convert(left, str(order.get("currency")), q.as_of)
     rows = [{q.by: k, **{b: ctx.money(groups[k][b]) for b in BUCKETS},
              "total": ctx.money(sum(groups[k].values(), Decimal(0)))} for k in ctx.order_keys(groups)]
     return _with_total(rows, q.by, [*BUCKETS, "total"], ctx)

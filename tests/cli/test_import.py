@@ -149,10 +149,10 @@ def test_unknown_column_in_mapping_is_one_clear_error(run: Run, book: Path, tmp_
     src = tmp_path / "leads.csv"
     src.write_text(LEADS, encoding="utf-8")
     mapping = tmp_path / "m.yaml"
-    mapping.write_text("columns:\n  Name: name\n", encoding="utf-8")
+    mapping.write_text("columns:\n  Full Name: name\n", encoding="utf-8")
     result = run("import", "leads", str(src), "--mapping", str(mapping))
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"error: {mapping}: column 'Name' is not in {src} "
+    assert result.stderr.strip() == (f"error: {mapping}: column 'Full Name' is not in {src} "
                                      "(its columns: name, company, email, phone, source, score)")
     (tmp_path / "x.csv").write_text("name,colour\nA,red\n", encoding="utf-8")
     result = run("import", "leads", str(tmp_path / "x.csv"))

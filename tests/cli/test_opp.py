@@ -79,7 +79,7 @@ def test_edit_cannot_change_the_stage(run: Run) -> None:
 
 
 def test_win_lose_reopen(run: Run) -> None:
-    oid = new(run, "--amount", "5000")
+    oid = new(run, "--amount", "5000", "--close-date", "2026-09-30", "--set", f"contacts={contact(run)}")
     ok(run, "opp", "advance", oid, day="2026-07-02")
     assert "not one of price" in fails(run, "opp", "lose", oid, "--reason", "bad luck")
     ok(run, "opp", "lose", oid, "--reason", "price", day="2026-07-05")
@@ -97,7 +97,7 @@ def test_win_lose_reopen(run: Run) -> None:
 
 def test_reopen_to_a_configured_stage(run: Run, book: Path) -> None:
     setting(book, "reopen_to: last", "reopen_to: prospecting")
-    oid = new(run)
+    oid = new(run, "--amount", "5000", "--close-date", "2026-09-30", "--set", f"contacts={contact(run)}")
     ok(run, "opp", "advance", oid)
     ok(run, "opp", "win", oid)
     ok(run, "opp", "reopen", oid)
@@ -110,3 +110,58 @@ def test_a_won_deal_with_an_order_does_not_reopen(run: Run) -> None:
     oid = won_deal(run)
     ok(run, "order", "add", "--opp", oid)
     assert "has order SO-2026-0001" in fails(run, "opp", "reopen", oid)
+
+
+# ---------------------------------------------------------------- issue 14: the account gate, and gates on win
+def test_an_early_deal_may_have_no_account_and_check_lists_it(run: Run, book: Path) -> None:
+    # old code: account was required in every stage, so `opp add` without --account failed
+    oid = ok(run, "--as", "rex", "opp", "add", "--name", "Early deal", day="2026-07-01")
+    ok(run, "opp", "advance", oid)  # prospecting -> qualification: no account needed yet
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert f"note: open deal in stage qualification has no account yet; it needs one from stage negotiation on " \
+           f"(`crmctl opp edit {oid} --account A`)" in result.stdout
+    assert "note(s)" in result.stderr
+
+
+def test_the_account_gate_holds_on_advance_edit_and_check(run: Run, book: Path) -> None:
+    cid = contact(run)
+    oid = ok(run, "--as", "rex", "opp", "add", "--name", "Deal", "--amount", "5000", "--close-date", "2026-09-30",
+             "--set", f"contacts={cid}", day="2026-07-01")
+    ok(run, "opp", "advance", oid)
+    ok(run, "opp", "advance", oid)
+    assert "stage negotiation needs account" in fails(run, "opp", "advance", oid)
+    ok(run, "opp", "edit", oid, "--account", "acme")
+    ok(run, "opp", "advance", oid)
+    assert "account is required in stage negotiation" in fails(run, "opp", "edit", oid, "--unset", "account")
+    # a hand edit that drops it is reported by check as an error
+    path = book / "records" / "opportunities" / f"{oid}.yaml"
+    path.write_text("\n".join(line for line in path.read_text().splitlines() if not line.startswith("account:")) + "\n")
+    result = run("check")
+    assert result.exit_code == 1 and "account is required in stage negotiation" in result.stdout
+
+
+def test_the_gate_stage_is_a_setting(run: Run, book: Path) -> None:
+    setting(book, "  reopen_to: last", "  reopen_to: last\n  account_required_from: qualification")
+    oid = ok(run, "--as", "rex", "opp", "add", "--name", "Deal", day="2026-07-01")
+    assert "stage qualification needs account" in fails(run, "opp", "advance", oid)
+    setting(book, "account_required_from: qualification", "account_required_from: nosuch")
+    assert "pipeline.account_required_from in crm.yaml is 'nosuch'" in fails(run, "opp", "advance", oid)
+
+
+def test_win_passes_the_gates_of_the_stages_it_skips(run: Run, book: Path) -> None:
+    # old code: `opp win` on a prospecting deal with no amount, close date or contacts moved it straight to won
+    oid = new(run)
+    before = commits(book)
+    line = fails(run, "opp", "win", oid)
+    assert line.startswith("error: cannot win from prospecting: a win passes the gates of the stages it skips, and "
+                           "stage proposal needs amount, close_date first")
+    ok(run, "opp", "edit", oid, "--amount", "5000", "--close-date", "2026-09-30")
+    assert "stage negotiation needs contacts" in fails(run, "opp", "win", oid)
+    assert commits(book) == before + 1 and show(run, oid)["stage"] == "prospecting"
+    ok(run, "opp", "edit", oid, "--set", f"contacts={contact(run)}")
+    ok(run, "opp", "win", oid)
+    assert show(run, oid)["stage"] == "won"
+    no_account = ok(run, "--as", "rex", "opp", "add", "--name", "No account", "--amount", "1", "--close-date",
+                    "2026-09-30", "--set", f"contacts={contact(run)}")
+    assert "stage negotiation needs account" in fails(run, "opp", "win", no_account)

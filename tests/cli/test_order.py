@@ -19,7 +19,7 @@ def test_an_order_only_comes_from_a_won_deal(run: Run, book: Path) -> None:
 def test_order_takes_amount_currency_and_owner_from_the_deal(run: Run) -> None:
     opp = won_deal(run, "12345.6")
     order = ok(run, "order", "add", "--opp", opp, "--date", "2026-08-02")
-    data = json.loads(ok(run, "order", "show", order, "--format", "json"))
+    data = json.loads(ok(run, "order", "show", order, "--format", "json", day="2026-08-02"))
     assert (data["number"], data["total"], data["currency"], data["owner"], data["account"]) == (
         "SO-2026-0001", "12345.60", "CNY", "rex", "acme")
     assert (data["status"], data["paid"], data["balance"]) == ("open", "0.00", "12345.60")

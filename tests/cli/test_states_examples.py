@@ -43,7 +43,9 @@ def test_quote_accept_on_a_won_deal_in_a_book_whose_won_stage_is_closed_won(
     _edit_settings(book, ("{id: won,", "{id: closed_won,"),
                    ("moves_to: [won, proposal, lost]", "moves_to: [closed_won, proposal, lost]"))
     write_catalog(book)
-    opp = _ok(run, "--as", "rex", "opp", "add", "--name", "Mill for ACME", "--account", "acme", "--amount", "100000")
+    cid = _ok(run, "contact", "add", "--name", "Carl Contact", "--account", "acme")
+    opp = _ok(run, "--as", "rex", "opp", "add", "--name", "Mill for ACME", "--account", "acme", "--amount", "100000",
+              "--close-date", "2026-09-30", "--set", f"contacts={cid}")
     _ok(run, "--as", "rex", "opp", "win", opp)
     qid = _ok(run, "--as", "rex", "quote", "new", "--opp", opp)
     _ok(run, "quote", "add-line", qid, "holder")

@@ -35,7 +35,8 @@ def test_plan_that_does_not_sum_to_the_total(run: Run, book: Path) -> None:
 def test_status_that_does_not_fit_the_money(run: Run, book: Path) -> None:
     order = order_for(run, "1000")
     ok(run, "payment", "record", order, "--amount", "100", "--date", "2026-08-02")
-    edit_file(book / "records" / "orders" / f"{order}.yaml", "status: partially_paid", "status: paid")
+    # without a plan the whole order is due on its date (2026-08-01), so on 2026-08-02 the rest is overdue
+    edit_file(book / "records" / "orders" / f"{order}.yaml", "status: overdue", "status: paid")
     assert "status is paid but 100.00 of 1000.00 is paid" in problems(run)
 
 

@@ -24,6 +24,7 @@ SCHEMA = Schema(
         Field("converted", "map", readonly=True, help="{account, contact, opportunity} after conversion"),
         Field("last_touched", "datetime", readonly=True),
         Field("ext_id", help="Id in another system"),
+        Field("source_status", help="Its status in the system it was imported from (e.g. Salesforce's \"Closed - Converted\")"),
         Field("history", "records", readonly=True),
         Field("created", "datetime", readonly=True),
     ),

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from crmctl.core.schema import Field, Schema
+from crmctl.core.states import opp_needs_account
 
 SCHEMA = Schema(
     type="opportunities", title="opportunity", id_kind="generated", name_field="name",
     columns=("id", "name", "account", "stage", "amount", "currency", "close_date", "owner"),
     fields=(
         Field("name", required=True, option=True, help="Deal name"),
-        Field("account", "ref", ref="accounts", required=True, option=True, help="Account"),
+        Field("account", "ref", ref="accounts", option=True, required_if=opp_needs_account,
+              help="Account (required from stage pipeline.account_required_from on)"),
         Field("contacts", "list", item="ref", ref="contacts", help="Contacts on the deal"),
         Field("owner", "ref", ref="users", option=True, help="Owner"),
         Field("stage", "enum", enum_setting="pipeline.stages", required=True, help="Pipeline stage"),
