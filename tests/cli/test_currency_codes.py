@@ -33,8 +33,8 @@ def test_typed_codes_are_upper_cased_and_a_stored_lower_case_one_is_named() -> N
 @pytest.mark.parametrize("bad", ["ZZZ", "EURO", "¥"])
 def test_every_command_refuses_a_bad_code(run: Run, bad: str) -> None:
     for args in (("opp", "add", "--name", "X", "--account", "acme", "--currency", bad),
-                 ("pricebook", "add", "--name", "P", "--currency", bad),
-                 ("product", "add", "--name", "Widget", "--set", f"prices.{bad}=5"),
+                 ("--as", "dan", "pricebook", "add", "--name", "P", "--currency", bad),
+                 ("--as", "dan", "product", "add", "--name", "Widget", "--set", f"prices.{bad}=5"),
                  ("quote", "new", "--account", "acme", "--currency", bad)):
         r = run(*args)
         assert r.exit_code == 1, (args, r.output)
@@ -47,14 +47,14 @@ def test_a_lower_case_code_is_stored_upper_case_and_found(run: Run) -> None:
     rows = json.loads(run("opp", "list", "--where", "currency=EUR", "--format", "json").stdout)
     assert [row["currency"] for row in rows] == ["EUR"]
     assert json.loads(run("opp", "list", "--where", "currency=eur", "--format", "json").stdout) == rows
-    r = run("product", "add", "--name", "Widget", "--set", "prices.usd=5")
+    r = run("--as", "dan", "product", "add", "--name", "Widget", "--set", "prices.usd=5")
     assert r.exit_code == 0, r.output
     assert json.loads(run("product", "show", "widget", "--format", "json").stdout)["prices"] == {"USD": "5.00"}
 
 
 def test_pricebook_edit_refuses_a_bad_code(run: Run) -> None:
-    assert run("pricebook", "add", "--id", "std", "--name", "P", "--currency", "CNY").exit_code == 0
-    r = run("pricebook", "edit", "std", "--currency", "EURO")
+    assert run("--as", "dan", "pricebook", "add", "--id", "std", "--name", "P", "--currency", "CNY").exit_code == 0
+    r = run("--as", "dan", "pricebook", "edit", "std", "--currency", "EURO")
     assert r.exit_code == 1 and "'EURO' is not an ISO 4217 currency code" in err_line(r)
 
 
