@@ -47,14 +47,14 @@ def test_a_lower_case_code_is_stored_upper_case_and_found(run: Run) -> None:
     rows = json.loads(run("opp", "list", "--where", "currency=EUR", "--format", "json").stdout)
     assert [row["currency"] for row in rows] == ["EUR"]
     assert json.loads(run("opp", "list", "--where", "currency=eur", "--format", "json").stdout) == rows
-    r = run("product", "add", "--name", "Widget", "--set", "prices.usd=5")
+    r = run("--as", "dan", "product", "add", "--name", "Widget", "--set", "prices.usd=5")  # prices are policy: a director
     assert r.exit_code == 0, r.output
     assert json.loads(run("product", "show", "widget", "--format", "json").stdout)["prices"] == {"USD": "5.00"}
 
 
 def test_pricebook_edit_refuses_a_bad_code(run: Run) -> None:
-    assert run("pricebook", "add", "--id", "std", "--name", "P", "--currency", "CNY").exit_code == 0
-    r = run("pricebook", "edit", "std", "--currency", "EURO")
+    assert run("--as", "dan", "pricebook", "add", "--id", "std", "--name", "P", "--currency", "CNY").exit_code == 0
+    r = run("--as", "dan", "pricebook", "edit", "std", "--currency", "EURO")
     assert r.exit_code == 1 and "'EURO' is not an ISO 4217 currency code" in err_line(r)
 
 

@@ -40,9 +40,9 @@ def test_planning_a_week_gone_by_says_so(cpq: Run) -> None:
 
 def test_set_into_a_price_books_entries_gives_a_hint_that_works(cpq: Run) -> None:
     # before: "entries is not a mapping; use --set entries=VALUE", and that said "set its parts as entries.KEY=VALUE"
-    assert cpq("pricebook", "add", "--id", "pb", "--name", "PB", "--currency", "CNY").exit_code == 0
+    assert cpq("--as", "dan", "pricebook", "add", "--id", "pb", "--name", "PB", "--currency", "CNY").exit_code == 0
     for value in ("entries.0.price=1,5", "entries=1"):
-        r = cpq("pricebook", "edit", "pb", "--set", value)
+        r = cpq("--as", "dan", "pricebook", "edit", "pb", "--set", value)
         assert r.exit_code == 1
         line = err_line(r)
         assert "entries is a list of entries, which --set cannot reach into; edit them in the record's file" in line
