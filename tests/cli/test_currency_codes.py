@@ -33,8 +33,8 @@ def test_typed_codes_are_upper_cased_and_a_stored_lower_case_one_is_named() -> N
 @pytest.mark.parametrize("bad", ["ZZZ", "EURO", "¥"])
 def test_every_command_refuses_a_bad_code(run: Run, bad: str) -> None:
     for args in (("opp", "add", "--name", "X", "--account", "acme", "--currency", bad),
-                 ("--as", "dan", "pricebook", "add", "--name", "P", "--currency", bad),
-                 ("--as", "dan", "product", "add", "--name", "Widget", "--set", f"prices.{bad}=5"),
+                 ("pricebook", "add", "--name", "P", "--currency", bad),
+                 ("product", "add", "--name", "Widget", "--set", f"prices.{bad}=5"),
                  ("quote", "new", "--account", "acme", "--currency", bad)):
         r = run(*args)
         assert r.exit_code == 1, (args, r.output)
@@ -47,7 +47,7 @@ def test_a_lower_case_code_is_stored_upper_case_and_found(run: Run) -> None:
     rows = json.loads(run("opp", "list", "--where", "currency=EUR", "--format", "json").stdout)
     assert [row["currency"] for row in rows] == ["EUR"]
     assert json.loads(run("opp", "list", "--where", "currency=eur", "--format", "json").stdout) == rows
-    r = run("--as", "dan", "product", "add", "--name", "Widget", "--set", "prices.usd=5")
+    r = run("--as", "dan", "product", "add", "--name", "Widget", "--set", "prices.usd=5")  # prices are policy: a director
     assert r.exit_code == 0, r.output
     assert json.loads(run("product", "show", "widget", "--format", "json").stdout)["prices"] == {"USD": "5.00"}
 
