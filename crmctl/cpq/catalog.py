@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError, NotFound
+from crmctl.core.errors import CrmError, NotFound, ValidationError
 from crmctl.cpq import pricebooks
 from crmctl.cpq.configure import Configuration, configure
 from crmctl.cpq.pricing import LinePrice, price_line, tax_rules
@@ -79,6 +79,9 @@ def price_sku(book: Book, sku: str, choices: Mapping[str, list[str]], qty: int, 
               pricebook: Record | None, discount: Decimal = Decimal(0)) -> Priced:
     """Configure and price one line against the book's catalog and ``pricebook``."""
     prod = product(book, sku)
+    if f"prices.{currency}:" in prod.bad.get("prices", ""):  # a hand-edited price readers leave out: say which
+        raise ValidationError(f"product {prod.id}: {prod.bad['prices']}; fix {prod.path} "
+                              "(`crmctl check` lists such values)")
     config = configure(prod.id, prod.data, choices)
     book_rec = pricebook if pricebook is not None and str(pricebook.get("currency")) == currency else None
     line = price_line(prod.id, prod.data, config, qty, currency, tax_rules(book.settings),
