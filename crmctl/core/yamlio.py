@@ -149,13 +149,18 @@ def decode(raw: bytes, path: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse one record document; return its mapping and each top-level key's line."""
+def _refuse_unsafe(text: str, path: str) -> None:
+    """Refuse tags, anchors, aliases and deep nesting before the loader sees them (a cheap scan first)."""
     if _SUSPECT.search(text) or _deep_suspect(text):
         try:
             _refuse_tags_and_anchors(text, path)
         except yaml.YAMLError as exc:
             raise LoadError(_problem_from(exc, path)) from None
+
+
+def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse one record document; return its mapping and each top-level key's line."""
+    _refuse_unsafe(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -179,11 +184,7 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
 def loads_value(text: str, path: str = "<string>") -> Any:
     """One YAML document of any shape (an export's list of records) read by the records' rules:
     YAML 1.2 scalars, no tags, anchors or aliases, shallow nesting. Errors are :class:`LoadError`."""
-    if _SUSPECT.search(text) or _deep_suspect(text):
-        try:
-            _refuse_tags_and_anchors(text, path)
-        except yaml.YAMLError as exc:
-            raise LoadError(_problem_from(exc, path)) from None
+    _refuse_unsafe(text, path)
     loader = _Loader(text)
     try:
         return loader.get_single_data()
