@@ -58,7 +58,7 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
         raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
                           f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
-    if approval.get("hash") != digest:
+    if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
     at = clock.at
     out = dict(data)

@@ -12,14 +12,18 @@ cost is unknown, the ``margin_approver``.
 An approval stores a SHA-256 hash of everything the customer signs and the
 policy judged (lines with cost and printed names, account, contact, currency,
 price book, terms, validity, language, fees, totals) and one digest per field,
-so a stale approval says which field changed.
+so a stale approval says which field changed. Numbers are hashed by value
+(``12000``, ``"12000"`` and ``"12000.00"`` are one amount) and dates as dates,
+so a reformat that changes nothing keeps the approval; any other change,
+however small, stales it.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from crmctl.core.money import to_decimal
@@ -30,6 +34,13 @@ HUNDRED = Decimal(100)
 # the quote fields an approval covers besides its lines (every key of every line is covered)
 SIGNED_FIELDS = ("title", "account", "contact", "owner", "opportunity", "currency", "pricebook", "date", "valid_until",
                  "lang", "payment_terms", "notes", "discount", "fees", "totals", "tax_exempt")
+# keys whose scalar values are numbers (a line's, a fee's, the totals'): hashed by value
+NUMBER_KEYS = frozenset({"qty", "discount", "unit_price", "list_unit", "tier", "gross", "net", "tax_rate", "cost",
+                         "amount", "subtotal", "fees", "tax", "total", "discount_percent"})
+# maps whose keys and values are numbers (tax rate -> amount), and maps whose values are (group -> subtotal)
+NUMBER_MAPS = frozenset({"tax_parts", "tax_by_rate"})
+AMOUNT_MAPS = frozenset({"groups"})
+DATE_KEYS = frozenset({"date", "valid_until"})
 
 
 @dataclass(frozen=True)
@@ -141,19 +152,75 @@ def may_approve(settings: Any, role: str | None, needed: str) -> bool:
 
 
 def signed_fields(quote: Mapping[str, Any]) -> dict[str, Any]:
-    """Everything an approval covers, field by field (``line 2 cost``: one line's one field)."""
-    out: dict[str, Any] = {k: quote.get(k) for k in SIGNED_FIELDS}
-    lines = [dict(line) for line in quote.get("lines") or []]
+    """Everything an approval covers, field by field (``line 2 cost``: one line's one field), in canonical form
+    (:func:`canonical`: numbers by value, dates as dates)."""
+    out: dict[str, Any] = {k: canonical(k, quote.get(k)) for k in SIGNED_FIELDS}
+    lines = [dict(line) for line in quote.get("lines") or [] if isinstance(line, Mapping)]
     out["lines"] = len(lines)
     for n, line in enumerate(lines, 1):
         for key, value in line.items():
-            out[f"line {n} {key}"] = value
+            out[f"line {n} {key}"] = canonical(str(key), value)
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+
+
+def canonical(key: str, value: Any) -> Any:
+    """``value`` of field ``key`` as the approval hashes it: the same meaning always gives the same form.
+
+    A number under a :data:`NUMBER_KEYS` key is its normalized Decimal text
+    (``12000``, ``"12000.0"``, ``"1.2E+4"`` -> ``"12000"``); a date under
+    :data:`DATE_KEYS` is ISO ``YYYY-MM-DD``; other scalars are their text
+    (a YAML ``2026`` and ``"2026"`` print alike); mappings and lists recurse.
+    A value that is not a number where one belongs is kept as written (and
+    so any edit of it stales the approval).
+    """
+    if isinstance(value, Mapping):
+        if key in NUMBER_MAPS:
+            return {_number(k): canonical("amount", v) for k, v in value.items()}
+        if key in AMOUNT_MAPS:
+            return {str(k): canonical("amount", v) for k, v in value.items()}
+        return {str(k): canonical(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(key, v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if key in NUMBER_KEYS:
+        return _number(value)
+    if key in DATE_KEYS:
+        try:
+            return _dt.date.fromisoformat(str(value).strip()[:10]).isoformat() if len(str(value).strip()) == 10 else str(value)
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _number(value: Any) -> str:
+    """A number's value as text (``"12000.00"`` -> ``"12000"``, ``"-0"`` -> ``"0"``); not a number: its text."""
+    text = str(value).strip()
+    try:
+        if "_" in text:   # Python reads 1_000; our files do not (crmctl.core.money.to_decimal)
+            raise InvalidOperation
+        number = Decimal(text)
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return "0" if number == 0 else f"{number.normalize():f}"
 
 
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _as_written(quote: Mapping[str, Any]) -> dict[str, Any]:
+    """The covered fields as written (no canonical form): how approvals made before hashing by value were hashed."""
+    out: dict[str, Any] = {k: quote.get(k) for k in SIGNED_FIELDS}
+    lines = [dict(line) for line in quote.get("lines") or [] if isinstance(line, Mapping)]
+    out["lines"] = len(lines)
+    for n, line in enumerate(lines, 1):
+        for key, value in line.items():
+            out[f"line {n} {key}"] = value
+    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
 
 
 def content_hash(quote: Mapping[str, Any]) -> str:
@@ -167,15 +234,28 @@ def field_digests(quote: Mapping[str, Any]) -> dict[str, str]:
 
 
 def changed_fields(quote: Mapping[str, Any]) -> list[str]:
-    """The covered fields that differ from what was approved (empty when unknown or unchanged)."""
+    """The covered fields that differ from what was approved (empty when unknown or unchanged).
+
+    A field matches when its stored digest is that of today's value by value,
+    or as written (an approval stored before hashing by value)."""
     before = (quote.get("approval") or {}).get("fields") or {}
     now = field_digests(quote)
-    return sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k)) if before else []
+    written = {k: _digest(v)[:16] for k, v in _as_written(quote).items()}
+    return sorted(k for k in set(before) | set(now) if before.get(k) not in (now.get(k), written.get(k))) if before else []
 
 
 def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
-    """``missing``, ``stale`` (content changed since) or ``valid``."""
+    """``missing``, ``stale`` (content changed since) or ``valid``.
+
+    The stored hash is compared by value (:func:`content_hash`); an approval
+    made before hashing by value still holds while the text is what it hashed.
+    """
     approval = quote.get("approval") or {}
     if approval.get("status") != ApprovalStatus.APPROVED:
         return ApprovalState.MISSING
-    return ApprovalState.VALID if approval.get("hash") == content_hash(quote) else ApprovalState.STALE
+    return ApprovalState.VALID if covers(quote, approval.get("hash")) else ApprovalState.STALE
+
+
+def covers(quote: Mapping[str, Any], stored: Any) -> bool:
+    """Whether a stored approval hash is that of the quote's content today (by value, or as written)."""
+    return stored in (content_hash(quote), _digest(_as_written(quote)))
