@@ -101,7 +101,16 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
 
 
 def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
-    """Give the document number and freeze the priced lines (status sent)."""
+    """Give the document number and freeze what the document prints (status sent).
+
+    The lines are frozen already (priced, with their printed names and
+    configuration); what the document reads from elsewhere — the seller from
+    crm.yaml, the buyer, contact and owner from their records, English units
+    and group names, each line's printed unit price — is frozen in ``as_sent``
+    (:func:`crmctl.cpq.document.live_sources`), so a re-render prints what was sent.
+    """
+    from crmctl.cpq.document import live_sources
+
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
@@ -112,6 +121,7 @@ def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> di
         out["number"] = book.next_number("quotes", fmt, clock.today.year)
     at = clock.at
     out["status"], out["sent_at"] = QuoteStatus.SENT.value, at
+    out["as_sent"] = live_sources(book, out)
     out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
     return out
 

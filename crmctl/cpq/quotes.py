@@ -32,7 +32,7 @@ from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reduct
 
 # what a version freezes (and `revise` copies into `versions`)
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
-             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at")
+             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
@@ -333,7 +333,7 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     out["version"] = int(data.get("version") or 1) + 1
     days = int(book.settings.get("quotes.validity_days", 30))
     out.update(status=QuoteStatus.DRAFT.value, date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
-               approval=None, sent_at=None, decline_reason=None)
+               approval=None, sent_at=None, as_sent=None, decline_reason=None)
     out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, clock.at,
                                                                          note=f"v{out['version']}")]
     return reprice(book, out)
