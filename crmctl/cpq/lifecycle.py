@@ -139,11 +139,10 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, data, "accept", frozen=True)
     at = clock.at
-    order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
-                    if line.get(k) is not None} for line in data.get("lines") or []]
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
-                        total=to_decimal(data["total"]), lines=order_lines, day=clock.today, created=at,
-                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"))
+                        total=to_decimal(data["total"]), lines=order_lines(book, data), day=clock.today, created=at,
+                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"),
+                        totals=dict(data.get("totals") or {}))
     out = dict(data)
     out["status"], out["order"] = QuoteStatus.ACCEPTED.value, order[0]
     out["status_history"] = [*(data.get("status_history") or []), event("accepted", actor, at, order=order[0])]
@@ -155,6 +154,47 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
             opp = win({**rec.data, "account": rec.get("account") or data["account"]}, actor.id, at, book.settings, gates=False)
             opp["amount"] = data["total"]
     return out, order, opp
+
+
+# what an order line keeps of its quote line: what was sold, how it was priced, and its cost
+ORDER_LINE_KEYS = ("sku", "name", "name_zh", "options", "printed", "group", "qty", "unit", "list_unit", "unit_price",
+                   "tier", "gross", "discount", "net", "tax_rate", "tax_parts", "cost", "cost_unknown")
+
+
+def order_lines(book: Book, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The order's lines for an accepted quote: each quote line as priced, with its share of the quote's reductions
+    (``quote_discount``), ``ex_tax``, ``tax`` and ``amount`` (what the customer pays for it), then one line per
+    positive fee. The amounts add up to the quote's total and the taxes to its tax, or nothing is ordered.
+
+    Tax as the quote was priced: its mode and exemption from its ``totals``, its rates from the lines.
+    """
+    from dataclasses import replace
+
+    from crmctl.core.money import money_str
+    from crmctl.cpq.pricing import settle, tax_rules
+
+    cur, totals = str(data["currency"]), data.get("totals") or {}
+    tax = replace(tax_rules(book.settings), mode=str(totals.get("tax_mode") or book.settings.get("tax.mode", "exclusive")))
+    lines, fees = list(data.get("lines") or []), list(data.get("fees") or [])
+    _, settled, fee_parts, _ = settle(lines, to_decimal(data.get("discount") or 0), fees, cur, tax,
+                                      totals.get("tax_exempt") or None)
+    out = []
+    for line, s in zip(lines, settled):
+        row = {k: line[k] for k in ORDER_LINE_KEYS if line.get(k) not in (None, "")}
+        if s.share:
+            row["quote_discount"] = money_str(s.share, cur)
+        out.append({**row, "ex_tax": money_str(s.ex_tax, cur), "tax": money_str(s.tax, cur), "amount": money_str(s.amount, cur)})
+    positive = [fee for fee in fees if to_decimal(fee.get("amount"), "fee amount") > 0]
+    for fee, s in zip(positive, fee_parts):
+        out.append({"fee": str(fee.get("name")), **({"name_en": fee["name_en"]} if fee.get("name_en") else {}),
+                    "ex_tax": money_str(s.ex_tax, cur), "tax": money_str(s.tax, cur), "amount": money_str(s.amount, cur)})
+    paid = sum((s.amount for s in settled + fee_parts), to_decimal(0))
+    taxed = sum((s.tax for s in settled + fee_parts), to_decimal(0))
+    if paid != to_decimal(data["total"]) or taxed != to_decimal(totals.get("tax") or 0):
+        raise PolicyError(f"the quote's lines come to {money_str(paid, cur)} (tax {money_str(taxed, cur)}) today but it says "
+                          f"{data['total']} (tax {totals.get('tax')}): crm.yaml's tax settings changed since it was priced; "
+                          "revise the quote and send it again")
+    return out
 
 
 def decline(data: Mapping[str, Any], actor: Record, reason: str, clock: Clock) -> dict[str, Any]:
