@@ -375,9 +375,15 @@ def renumber_cmd(app: App, ref: str) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of a PDF.")
 @pass_app
 def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: str | None, ver: int | None, as_html: bool) -> None:
-    """Render the quote document as a PDF (or HTML) in Chinese or English."""
+    """Render the quote document as a PDF (or HTML) in Chinese or English.
+
+    Only a sent quote, or an approved one whose approval still holds, prints as an offer; anything else carries the
+    DRAFT / 草稿 mark, and a warning says why."""
     from crmctl.cpq.document import render
 
     rec = app.book.get("quotes", ref)
-    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html)
+    path, why = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver,
+                       html=as_html)
     click.echo(path)
+    if why:
+        click.echo(f"warning: {path} is marked DRAFT (not an offer): {'; '.join(why)}", err=True)

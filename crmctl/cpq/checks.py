@@ -236,23 +236,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
-    for n, line in enumerate(data.get("lines") or [], 1):
-        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
-                                 limit=Decimal(MAX_QUANTITY))
-        if problem or to_decimal(line.get("qty")) < 1:
-            yield "lines", problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more"
-            return
-    try:
-        for n, line in enumerate(data.get("lines") or [], 1):
-            if to_decimal(line.get("net")) <= 0:
-                yield "lines", (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
-                                "a bundle component (mode: included)")
-            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
-            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
-            if to_decimal(line.get("net")) != expect:
-                yield "lines", f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} less {pct}% ({expect})"
-    except CrmError as exc:
-        yield "lines", str(exc)
+    broken = list(line_problems(data, rounding))
+    yield from (("lines", message) for message, _ in broken)
+    if any(fatal for _, fatal in broken):
         return
     if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
@@ -277,6 +263,31 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     elif not policy.may_approve(book.settings, approver.get("role"), need.role):
         yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs a {need.role}: "
                            + "; ".join(need.reasons))
+
+
+def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str, bool]]:
+    """The stored lines' arithmetic as ``(message, fatal)``: a quantity that is not a whole number of 1 or more,
+    a net of 0 or less, a net that does not follow from gross less the line discount (rounded with ``rounding``).
+    ``fatal``: the lines cannot be read as numbers at all (nothing else about them can be judged); stops there."""
+    cur = str(data.get("currency") or "CNY")
+    for n, line in enumerate(data.get("lines") or [], 1):
+        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
+                                 limit=Decimal(MAX_QUANTITY))
+        if problem or to_decimal(line.get("qty")) < 1:
+            yield problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more", True
+            return
+    try:
+        for n, line in enumerate(data.get("lines") or [], 1):
+            if to_decimal(line.get("net")) <= 0:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
+                       "a bundle component (mode: included)"), False
+            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
+            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
+            if to_decimal(line.get("net")) != expect:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} "
+                       f"less {pct}% ({expect})"), False
+    except CrmError as exc:
+        yield str(exc), True
 
 
 def check_quotes(book: Book) -> Iterator[Problem]:

@@ -15,7 +15,8 @@ from typing import Any, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
 from crmctl.core.money import money_str, quantize, to_decimal
-from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
+from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
+                                quote_was_sent)
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -85,6 +86,34 @@ def approval_summary(data: Mapping[str, Any]) -> str:
     if state == ApprovalState.MISSING:
         return "none"
     return f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+
+
+def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date) -> list[str]:
+    """Why the quote's (or version's) document is not an offer the seller stands behind: it then prints with the
+    DRAFT / 草稿 mark and ``render`` warns with these reasons. Empty: it prints clean.
+
+    Clean are only a version that was sent (sent, accepted, declined, or expired after it was sent) and an approved
+    quote within its validity — each while its approval passes what ``send`` (``accept`` for a sent one) demands
+    (exists, covers today's content, from a role the policy asks for today, backed by the approvals history) and
+    its lines' arithmetic holds. A draft, pending, rejected, expired-before-sending or stale quote is a draft.
+    """
+    from crmctl.cpq.checks import line_problems
+    from crmctl.cpq.lifecycle import require_valid_approval
+
+    data = quotes.version(rec.data, version)
+    older = int(data.get("version") or 1) != int(rec.get("version") or 1)
+    status, sent = quote_status(data, today), quote_was_sent(data)
+    if not sent and status != QuoteStatus.APPROVED:
+        return [f"the quote is {status}" + (", and was never sent" if status == QuoteStatus.EXPIRED else "")]
+    problems = [message for message, _ in line_problems(data, book.settings.rounding)]
+    if problems:
+        return problems
+    doing = "print it as an offer"
+    try:
+        require_valid_approval(book, data, doing, frozen=sent, older=older)
+    except CrmError as exc:
+        return [str(exc).removeprefix(f"cannot {doing}: ")]
+    return []
 
 
 def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
@@ -263,7 +292,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
         "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
                   "phone": owner.get("phone") or ""} if owner else None,
-        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
+        "logo": logo if logo and _in_templates(book, logo) else "", "draft": bool(offer_problems(book, rec, version, today)),
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
         "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
         "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
@@ -419,8 +448,9 @@ def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> s
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
-           template: str | None = None, version: int | None = None, html: bool = False) -> str:
-    """Write the quote as a PDF (or HTML) and return the path written."""
+           template: str | None = None, version: int | None = None, html: bool = False) -> tuple[str, list[str]]:
+    """Write the quote as a PDF (or HTML); returns the path written and why it carries the DRAFT mark
+    (:func:`offer_problems`; empty when it prints clean)."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
@@ -428,10 +458,11 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
     if lang not in LABELS:
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")
     name = template or str(book.settings.get("quotes.template", "quote.html"))
-    text = render_html(book.root, name, context(book, rec, version, today, lang), lang)
+    ctx = context(book, rec, version, today, lang)
+    text = render_html(book.root, name, ctx, lang)
     path = out or default_path(book, data, rec.id, html)
     if html:
         write_atomic(path, text.encode("utf-8"))
     else:
         html_to_pdf(text, book.root, path)
-    return path
+    return path, offer_problems(book, rec, version, today) if ctx["draft"] else []

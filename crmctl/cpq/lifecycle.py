@@ -80,9 +80,11 @@ def _changed(data: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(fields) if fields else "content changed"
 
 
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False,
+                           older: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
-    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent;
+    ``older``: ``data`` is an earlier version, see :func:`crmctl.cpq.proof.approval_history_problem`)."""
     from crmctl.cpq.proof import approval_history_problem
 
     state = policy.approval_state(data)
@@ -95,7 +97,7 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
-    forged = approval_history_problem(data)
+    forged = approval_history_problem(data, older)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
 

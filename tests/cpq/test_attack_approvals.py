@@ -1,0 +1,61 @@
+"""Fresh-user attack on CPQ approvals and policy (issue 12, step 2): each finding's whole kind, on a small book.
+
+Figures by hand from tests/cpq/conftest.py: mill 100,000.00 (cost 60,000.00), holder 1,000.00, svc 5,000.00
+(service, 6%); reps may give 10% (5% on services), managers 20% (10%), directors 35% (20%).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import git
+from tests.cpq.conftest import Run, new_quote
+
+
+def quote_file(book: Path, qid: str) -> Path:
+    return book / "records" / "quotes" / f"{qid}.yaml"
+
+
+def load(book: Path, qid: str) -> dict[str, Any]:
+    return yaml.safe_load(quote_file(book, qid).read_text(encoding="utf-8"))
+
+
+def html(cpq: Run, book: Path, qid: str, *more: str) -> tuple[str, str]:
+    """The rendered HTML and what ``render`` warned."""
+    out = book / "q.html"
+    r = cpq("quote", "render", qid, "--html", "--out", str(out), *more)
+    assert r.exit_code == 0, r.output
+    return out.read_text(encoding="utf-8"), r.stderr
+
+
+def is_draft(page: str) -> bool:
+    return 'class="draft"' in page
+
+
+# ---------------------------------------------------------------- #13 a stale or unapproved quote prints as DRAFT
+def test_only_a_sent_or_validly_approved_quote_prints_without_the_draft_mark(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["mill"], ["holder"])
+    page, warned = html(cpq, cpq_book, qid)
+    assert is_draft(page) and "the quote is draft" in warned
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0          # no discount: within a rep's authority
+    page, warned = html(cpq, cpq_book, qid)
+    assert not is_draft(page) and warned == ""
+    # the attack: 30% off after the approval (acme's book: 95,000.00 + 1,000.00 = 96,000.00 -> 67,200.00, a director's) — old code printed it clean
+    assert cpq("quote", "edit", qid, "--discount", "30%").exit_code == 0
+    page, warned = html(cpq, cpq_book, qid)
+    assert is_draft(page) and "approval is stale" in warned and "discount" in warned
+    assert cpq("quote", "edit", qid, "--discount", "0").exit_code == 0       # back to what was approved: clean again
+    assert not is_draft(html(cpq, cpq_book, qid)[0])
+    # an approved quote past its validity was never an offer it can still be
+    later = {"CRMCTL_NOW": "2026-08-30T10:00:00+08:00"}
+    r = cpq("quote", "render", qid, "--html", "--out", str(cpq_book / "late.html"), env=later)
+    assert r.exit_code == 0 and is_draft((cpq_book / "late.html").read_text()) and "never sent" in r.stderr
+    # sent: clean; then a hand edit of the sent mill's net (95,000.00 -> 85,000.00) makes it a draft again, with the reason
+    assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+    assert not is_draft(html(cpq, cpq_book, qid)[0])
+    path = quote_file(cpq_book, qid)
+    path.write_text(path.read_text(encoding="utf-8").replace('net: "95000.00"', 'net: "85000.00"', 1), encoding="utf-8")
+    page, warned = html(cpq, cpq_book, qid)
+    assert is_draft(page) and "does not follow from gross" in warned
