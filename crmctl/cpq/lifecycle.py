@@ -123,7 +123,9 @@ def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> di
     at = clock.at
     out["status"], out["sent_at"] = QuoteStatus.SENT.value, at
     out["as_sent"] = live_sources(book, out)
-    out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
+    # the sent entry keeps a digest of what was frozen, so `check` can tell a hand edit of it
+    out["status_history"] = [*(data.get("status_history") or []),
+                             event("sent", actor, at, document=policy.digest_of(out["as_sent"]))]
     return out
 
 

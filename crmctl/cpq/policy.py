@@ -229,6 +229,11 @@ def _as_written(quote: Mapping[str, Any]) -> dict[str, Any]:
     return _fields(quote, SIGNED_FIELDS, lambda _key, value: value)
 
 
+def digest_of(value: Any) -> str:
+    """SHA-256 of any value's canonical JSON (as an approval hashes a field): e.g. a sent quote's ``as_sent``."""
+    return _digest(canonical("", value))
+
+
 def content_hash(quote: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of everything an approval made today covers (:func:`signed_fields`)."""
     return _digest(signed_fields(quote))
