@@ -240,6 +240,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     yield from (("lines", message) for message, _ in broken)
     if any(fatal for _, fatal in broken):
         return
+    edited = as_sent_problem(data)
+    if edited:
+        yield "as_sent", edited
     if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
     state = policy.approval_state(data)
@@ -288,6 +291,17 @@ def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str,
                        f"less {pct}% ({expect})"), False
     except CrmError as exc:
         yield str(exc), True
+
+
+def as_sent_problem(data: Mapping[str, Any]) -> str | None:
+    """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
+    the send predates the digest)."""
+    sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
+    recorded = sent[-1].get("document") if sent else None
+    if not recorded or recorded == policy.digest_of(data.get("as_sent")):
+        return None
+    return ("as_sent is not what `quote send` froze (a hand edit?): a re-render would print it; restore it from git "
+            "(`git log -p` on this file)")
 
 
 def check_quotes(book: Book) -> Iterator[Problem]:

@@ -97,7 +97,7 @@ def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date
     (exists, covers today's content, from a role the policy asks for today, backed by the approvals history) and
     its lines' arithmetic holds. A draft, pending, rejected, expired-before-sending or stale quote is a draft.
     """
-    from crmctl.cpq.checks import line_problems
+    from crmctl.cpq.checks import as_sent_problem, line_problems
     from crmctl.cpq.lifecycle import require_valid_approval
 
     data = quotes.version(rec.data, version)
@@ -106,6 +106,8 @@ def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date
     if not sent and status != QuoteStatus.APPROVED:
         return [f"the quote is {status}" + (", and was never sent" if status == QuoteStatus.EXPIRED else "")]
     problems = [message for message, _ in line_problems(data, book.settings.rounding)]
+    edited = None if older else as_sent_problem(data)
+    problems += [edited] if edited else []
     if problems:
         return problems
     doing = "print it as an offer"
