@@ -311,22 +311,28 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
-    """A price-book, price or discount-policy change in git history by a user whose role may not make it."""
+    """A price-book, price, discount-policy or team (new user, role) change in git history by a user whose role
+    just before it may not make it (:mod:`crmctl.cpq.authority`)."""
     from crmctl.cpq import authority
 
     root = book.git_root()
     if not root:
         return
-    roles = authority.maintainers(book.settings)
+    prefix = authority.book_prefix(root, book.root)
     users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
     for commit, email, path, relative in authority.history(root, book.root):
         user = users.get(email)
-        if user is None or user.get("role") in roles:
+        if user is None:
+            continue
+        key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
+        roles = authority.maintainers(book.settings, key)
+        role = authority.role_before(root, prefix, commit, user)
+        if role in roles or not authority.roles_held_before(root, prefix, commit, roles):
             continue
         what = authority.policy_change(root, commit, path, relative)
         if what:
-            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
-                                       f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
+            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
+                                       f"only {', '.join(roles)} may (crm.yaml {key})", "policy")
 
 
 def check_quote_languages(book: Book) -> Iterator[Problem]:

@@ -59,3 +59,43 @@ def test_only_a_sent_or_validly_approved_quote_prints_without_the_draft_mark(cpq
     path.write_text(path.read_text(encoding="utf-8").replace('net: "95000.00"', 'net: "85000.00"', 1), encoding="utf-8")
     page, warned = html(cpq, cpq_book, qid)
     assert is_draft(page) and "does not follow from gross" in warned
+
+
+# ---------------------------------------------------------------- #16 roles are team policy
+def test_a_rep_can_neither_promote_himself_nor_add_a_director(cpq: Run, cpq_book: Path, tmp_path: Path) -> None:
+    r = cpq("--as", "rex", "user", "edit", "rex", "--set", "role=director")
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: changing a user's role (rep -> director) is team policy: rex (rep) may not; it needs one of the roles "
+        "director, admin (crm.yaml team_maintainers)")
+    r = cpq("--as", "rex", "user", "add", "--name", "Fake", "--email", "fake@x.cn", "--role", "director", "--dry-run")
+    assert r.exit_code == 1 and "adding a user (director) is team policy: rex (rep) may not" in r.stderr
+    r = cpq("user", "edit", "rex", "--set", "role=manager")          # nobody named: refused, says how
+    assert r.exit_code == 1 and "say who you are (--as USER)" in r.stderr
+    csv = tmp_path / "team.csv"
+    csv.write_text("name,email,role\nFake,fake@x.cn,director\n", encoding="utf-8")
+    r = cpq("--as", "mia", "import", "users", str(csv))               # imports are the same door
+    assert r.exit_code == 1 and "adding a user (director) is team policy: mia (manager) may not" in r.stderr
+    # what is not a role stays anyone's: a rep fixes his own phone number
+    assert cpq("--as", "rex", "user", "edit", "rex", "--set", "phone=+86 21 5555 0000").exit_code == 0
+    # a director may do both
+    assert cpq("--as", "dan", "user", "edit", "ria", "--set", "role=manager").exit_code == 0
+    assert load_user(cpq_book, "ria")["role"] == "manager"
+
+
+def load_user(book: Path, uid: str) -> dict[str, Any]:
+    return yaml.safe_load((book / "records" / "users" / f"{uid}.yaml").read_text(encoding="utf-8"))
+
+
+def test_check_reports_a_role_change_by_someone_who_may_not(cpq: Run, cpq_book: Path) -> None:
+    # the finding: a hand edit (or an older crmctl) made rex director, committed as rex; he then approves his own quote
+    path = cpq_book / "records" / "users" / "rex.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("role: rep", "role: director"), encoding="utf-8")
+    git(cpq_book, "-c", "user.name=Rex Rep", "-c", "user.email=rex@example.com", "commit", "-qam", "fix typo")
+    r = cpq("check")
+    assert r.exit_code == 1
+    line = [x for x in r.output.splitlines() if "records/users/rex.yaml" in x]
+    assert len(line) == 1 and "by rex (rep) changed a user's role (rep -> director); only director, admin may " \
+                              "(crm.yaml team_maintainers)" in line[0], r.output
+    # the same change by the director is not reported
+    assert not [x for x in r.output.splitlines() if "records/users/" in x and "by dan" in x]
