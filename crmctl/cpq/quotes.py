@@ -290,6 +290,24 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
     return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
+def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quote's fees after ``--fee`` options: a name already on the quote gets the new amount (in its place, its
+    other keys kept), a new name is added. Names compare without case and surrounding spaces; the same name twice
+    in ``given`` means two amounts for one fee and is refused (typing ``--fee 运费=800`` again to correct the
+    freight must not charge it twice)."""
+    def key(fee: Mapping[str, Any]) -> str:
+        return str(fee.get("name") or "").strip().casefold()
+
+    seen: set[str] = set()
+    for fee in given:
+        if key(fee) in seen:
+            raise ValidationError(f"--fee {fee['name']}: given twice; give each fee once")
+        seen.add(key(fee))
+    new = {key(fee): fee for fee in given}
+    out = [{**fee, **new.pop(key(fee))} if key(fee) in new else dict(fee) for fee in existing]
+    return out + [fee for fee in given if key(fee) in new]
+
+
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
     products = book.records("products")
     return {str(l.get("sku")): (products[str(l["sku"])].get("category") if str(l.get("sku")) in products else None)
