@@ -80,10 +80,13 @@ def _changed(data: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(fields) if fields else "content changed"
 
 
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
-    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent).
+    With ``policy.signed_approvals`` every approval decision of quote ``qid`` must be proven by a commit signed
+    by its approver (:mod:`crmctl.cpq.signed`)."""
     from crmctl.cpq.proof import approval_history_problem
+    from crmctl.cpq.signed import unproven
 
     state = policy.approval_state(data)
     if state == ApprovalState.MISSING:
@@ -98,14 +101,18 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
     forged = approval_history_problem(data)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
+    unsigned = unproven(book, [Record("quotes", qid, dict(data))]).get(qid)
+    if unsigned:
+        raise PolicyError(f"cannot {doing}: {unsigned[0]}" + (f" (and {len(unsigned) - 1} more; run `crmctl check`)"
+                                                              if len(unsigned) > 1 else ""))
 
 
-def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
+def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Give the document number and freeze the priced lines (status sent)."""
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
-    require_valid_approval(book, data, "send")
+    require_valid_approval(book, qid, data, "send")
     out = dict(data)
     if not out.get("number"):
         fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))
@@ -127,7 +134,7 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
         raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
-    require_valid_approval(book, data, "accept", frozen=True)
+    require_valid_approval(book, qid, data, "accept", frozen=True)
     at = clock.at
     order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
                     if line.get(k) is not None} for line in data.get("lines") or []]
