@@ -141,9 +141,12 @@ def cli() -> None:
 @click.option("--no-hook", is_flag=True, help="Do not install the pre-commit hook.")
 @click.option("--codeowners", "owners", is_flag=True,
               help="Also write CODEOWNERS: price books, products, crm.yaml and users need a pricing maintainer's review.")
-@click.option("--book", "book_dir", default=".", show_default=True, metavar="DIR", help="The book's folder.")
-def setup(no_hook: bool, owners: bool, book_dir: str) -> None:
+@click.option("--book", "book_dir", metavar="DIR", help="The book's folder (default: crmctl's --book, else this folder).")
+@click.pass_context
+def setup(ctx: click.Context, no_hook: bool, owners: bool, book_dir: str | None) -> None:
     """Install the merge driver, the check hook and the users' signing keys (allowed signers) in this clone."""
+    # `crmctl --book B git setup` sets up B, not the folder it was typed in
+    book_dir = book_dir or getattr(ctx.find_root().obj, "book_option", None) or os.environ.get("CRMCTL_BOOK") or "."
     if owners:  # worked out first: a refusal writes nothing
         top = git.toplevel(book_dir)
         if top is None:
