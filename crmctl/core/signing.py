@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import os
 import re
 import struct
@@ -131,27 +133,76 @@ class Signature:
         return None
 
 
-def signatures(root: str, users: Iterable[Any], commits: Iterable[str]) -> dict[str, Signature]:
-    """``{commit: Signature}`` for ``commits``, through one ``git log --no-walk`` against the users' keys.
+FORMAT = "--format=%H%x1f%G?%x1f%GS%x1f%GK%x1f%GP%x1f%GF"
+CHUNK = 64  # commits per git process when verifying many (git runs ssh-keygen twice per signed commit, ~30 ms)
+
+
+def signatures(root: str, users: Iterable[Any], commits: Iterable[str], cache_path: str | None = None
+               ) -> dict[str, Signature]:
+    """``{commit: Signature}`` for ``commits``, verified by git against the users' keys.
 
     The allowed-signers list is built from ``users`` for this call (a temporary
-    file), never read from the repository's configuration.
+    file), never read from the repository's configuration. ``cache_path``
+    (``.crmctl/cache/signatures.json``) keeps the verdicts of unsigned and
+    SSH-signed commits for the same list of keys (a commit never changes), so
+    only new commits cost a verification; OpenPGP verdicts depend on the
+    keyring and are not kept. Many commits are verified by a few git
+    processes at once.
     """
+    from crmctl.core import cache, jsonio
+
     wanted = sorted(set(commits))
     if not wanted:
         return {}
     users = list(users)
     owners = gpg_owners(users)
+    signers = allowed_signers(users)
+    stamp = hashlib.sha256((signers + json.dumps(sorted(owners.items()))).encode()).hexdigest()
+    kept: dict[str, list[str]] = {}
+    if cache_path:
+        try:
+            with open(cache_path, "rb") as handle:
+                blob = jsonio.loads(handle.read())
+            kept = blob["commits"] if blob.get("signers") == stamp else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            kept = {}
+    found = {sha: Signature(sha, *kept[sha][:2], kept[sha][2] or None) for sha in wanted if sha in kept}
+    missing = [sha for sha in wanted if sha not in found]
+    if missing:
+        fresh = _verify(root, signers, owners, missing)
+        found.update(fresh)
+        if cache_path:
+            kept.update({sha: [sig.status, sig.key, sig.signer or ""] for sha, sig in fresh.items()
+                         if sig.status == "N" or sig.key.startswith("SHA256:")})
+            cache.save_json(cache_path, {"signers": stamp, "commits": kept})
+    return found
+
+
+def _verify(root: str, signers: str, owners: Mapping[str, str], commits: list[str]) -> dict[str, Signature]:
+    """One ``git log --no-walk --stdin`` per :data:`CHUNK` commits, run side by side."""
+    import subprocess
+
     handle, path = tempfile.mkstemp(prefix="crmctl-signers-", text=True)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(allowed_signers(users))
-        proc = git.run(root, "-c", f"gpg.ssh.allowedSignersFile={path}", "log", "--no-walk=unsorted", "--stdin",
-                       "--format=%H%x1f%G?%x1f%GS%x1f%GK%x1f%GP%x1f%GF", input="\n".join(wanted) + "\n")
+            out.write(signers)
+        argv = ["git", "-C", root, "-c", f"gpg.ssh.allowedSignersFile={path}", "log", "--no-walk=unsorted", "--stdin", FORMAT]
+        chunks = [commits[i:i + CHUNK] for i in range(0, len(commits), CHUNK)]
+        width = max(1, min(len(chunks), os.cpu_count() or 1))
+        text = []
+        for first in range(0, len(chunks), width):
+            procs = [(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, env=git._env()), chunk) for chunk in chunks[first:first + width]]
+            for proc, chunk in procs:
+                out_text, err_text = proc.communicate("\n".join(chunk) + "\n")
+                if proc.returncode != 0:
+                    said = (err_text.strip().splitlines() or ["no reason given"])[-1]
+                    raise CrmError(f"git log could not read the signatures of commits {chunk[0][:10]}...: {said}")
+                text.append(out_text)
     finally:
         os.unlink(path)
     found: dict[str, Signature] = {}
-    for line in proc.stdout.splitlines():
+    for line in "".join(text).splitlines():
         fields = line.split("\x1f")
         if len(fields) != 6:
             continue

@@ -71,7 +71,8 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
                 for qid in wanted}
     introduced = _introductions(book, root, set(wanted))
     users = list(book.records("users").values())
-    sigs = signing.signatures(root, users, {c for c in introduced.values() if c})
+    sigs = signing.signatures(root, users, {c for c in introduced.values() if c},
+                              os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
     out: dict[str, list[str]] = {}
     for qid, entries in wanted.items():
         for entry in entries:
