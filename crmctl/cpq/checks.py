@@ -363,5 +363,15 @@ def check_approval_history(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("approval"), why, "approval")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history,
+def check_signed_approvals(book: Book) -> Iterator[Problem]:
+    """With ``policy.signed_approvals``: each approval decision no commit signed by its approver proves."""
+    from crmctl.cpq.signed import unproven
+
+    quotes = book.records("quotes")
+    for qid, reasons in unproven(book, quotes.values()).items():
+        for why in reasons:
+            yield Problem(quotes[qid].path, quotes[qid].line("approvals"), why, "approval")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history, check_signed_approvals,
                              check_quote_languages, check_policy_authors)

@@ -112,7 +112,7 @@ def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date
         return problems
     doing = "print it as an offer"
     try:
-        require_valid_approval(book, data, doing, frozen=sent, older=older)
+        require_valid_approval(book, rec.id, data, doing, frozen=sent, older=older)
     except CrmError as exc:
         return [str(exc).removeprefix(f"cannot {doing}: ")]
     return []
