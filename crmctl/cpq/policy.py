@@ -252,14 +252,29 @@ def _now_forms(quote: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [signed_fields(quote, legacy=True), _as_written(quote)]
 
 
+# fields every quote had when approvals covered only SIGNED_FIELDS (``total`` repeats ``totals.total``)
+LEGACY_IMPLIED = frozenset({"version", "total", "lines"})
+
+
+def uncovered(quote: Mapping[str, Any]) -> list[str]:
+    """Fields a legacy approval (made before every field was covered) cannot vouch for: set on the quote today but
+    outside :data:`SIGNED_FIELDS` — Incoterms, an English form of the terms or notes, ``groups_en``... Such an
+    approval is stale while one is set, whenever it was added (empty for an approval that ``covers: all``)."""
+    if (quote.get("approval") or {}).get("covers") == COVERS_ALL:
+        return []
+    known = UNSIGNED_FIELDS | LEGACY_IMPLIED | set(SIGNED_FIELDS)
+    return sorted(str(k) for k, v in quote.items() if k not in known and v not in (None, "", [], {}))
+
+
 def changed_fields(quote: Mapping[str, Any]) -> list[str]:
-    """The covered fields that differ from what was approved (empty when unknown or unchanged)."""
+    """The covered fields that differ from what was approved (empty when unknown or unchanged), and the fields
+    the approval could not cover (:func:`uncovered`)."""
     before = (quote.get("approval") or {}).get("fields") or {}
     if not before:
         return []
     forms = [{k: _digest(v)[:16] for k, v in form.items()} for form in _now_forms(quote)]
     keys = set(before).union(*forms)
-    return sorted(k for k in keys if before.get(k) not in [form.get(k) for form in forms])
+    return sorted({k for k in keys if before.get(k) not in [form.get(k) for form in forms]} | set(uncovered(quote)))
 
 
 def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
@@ -271,8 +286,9 @@ def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
 
 
 def covers(quote: Mapping[str, Any], stored: Any) -> bool:
-    """Whether a stored approval (or submission) hash is that of the quote's content today."""
-    return stored in [_digest(form) for form in _now_forms(quote)]
+    """Whether a stored approval (or submission) hash is that of the quote's content today (and, for a legacy
+    approval, no field it could not cover is set: :func:`uncovered`)."""
+    return stored in [_digest(form) for form in _now_forms(quote)] and not uncovered(quote)
 
 
 def approval_record(**fields: Any) -> dict[str, Any]:

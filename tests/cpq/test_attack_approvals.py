@@ -99,3 +99,95 @@ def test_check_reports_a_role_change_by_someone_who_may_not(cpq: Run, cpq_book: 
                               "(crm.yaml team_maintainers)" in line[0], r.output
     # the same change by the director is not reported
     assert not [x for x in r.output.splitlines() if "records/users/" in x and "by dan" in x]
+
+
+# ---------------------------------------------------------------- #1, #2 every printed text is in the approval
+def approved_with_everything(cpq: Run, book: Path) -> str:
+    """An approved quote with two groups, a fee, terms and notes in both languages, Incoterms and group translations."""
+    qid = new_quote(cpq, ["mill", "--group", "机床"], ["holder", "--qty", "2", "--group", "附件"])
+    r = cpq("quote", "edit", qid, "--fee", "运输及保险=6000", "--notes", "备注", "--payment-terms", "预付30%",
+            "--payment-terms-en", "30% in advance", "--notes-en", "Notes", "--incoterms", "FOB Shanghai")
+    assert r.exit_code == 0, r.output
+    path = quote_file(book, qid)
+    data = load(book, qid)
+    data["groups_en"] = {"机床": "Machines", "附件": "Accessories"}
+    data["fees"][0]["name_en"] = "Freight and insurance"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert cpq("--as", "dan", "quote", "submit", qid).exit_code == 0
+    return qid
+
+
+def test_english_terms_notes_incoterms_and_group_names_after_approval_make_it_stale(cpq: Run, cpq_book: Path) -> None:
+    qid = approved_with_everything(cpq, cpq_book)
+    for edit, field in ((["--payment-terms-en", "100% payable 365 days after delivery"], "payment_terms_en"),
+                        (["--notes-en", "Includes free spare spindle"], "notes_en"), (["--incoterms", "DDP Houston"], "incoterms")):
+        before = quote_file(cpq_book, qid).read_text(encoding="utf-8")
+        assert cpq("quote", "edit", qid, *edit).exit_code == 0
+        assert f"changed since: {field}" in cpq("quote", "show", qid).stdout
+        r = cpq("--as", "rex", "quote", "send", qid)
+        assert r.exit_code == 1 and f"approval is stale (changed: {field}" in r.stderr
+        quote_file(cpq_book, qid).write_text(before, encoding="utf-8")
+    # finding 2: a hand-added English group heading ("FREE OF CHARGE - machines") on the approved quote
+    path = quote_file(cpq_book, qid)
+    path.write_text(path.read_text(encoding="utf-8").replace("机床: Machines", "机床: FREE OF CHARGE - machines"),
+                    encoding="utf-8")
+    r = cpq("check")
+    assert r.exit_code == 1 and "changed: groups_en" in r.output
+
+
+def test_every_field_the_document_prints_is_covered_by_the_approval(cpq: Run, cpq_book: Path) -> None:
+    """Drift guard: change each field of an approved quote (and each English/Chinese form a printed text may take);
+    whenever the Chinese or English document prints differently, the approval must be stale."""
+    from crmctl.core.book import Book
+    from crmctl.core.states import ApprovalState
+    from crmctl.cpq import document, policy
+    from crmctl.io.render import render_html
+
+    qid = approved_with_everything(cpq, cpq_book)
+    book = Book(str(cpq_book))
+    rec = book.get("quotes", qid)
+    day = __import__("datetime").date(2026, 6, 15)
+
+    def pages(data: dict[str, Any]) -> tuple[str, ...]:
+        changed = type(rec)(rec.type, rec.id, data, rec.lines)
+        return tuple(render_html(book.root, "quote.html", document.context(book, changed, None, day, lang), lang)
+                     for lang in ("zh-CN", "en"))
+
+    base = pages(dict(rec.data))
+    texts = [k for k, v in rec.data.items() if isinstance(v, str)]
+    candidates = {*rec.data, *(t + s for t in texts for s in ("_en", "_zh")), "tax_treatment", "tax_exempt"}
+    unsigned_seen = []
+    # what records the quote's history rather than its content (status, number...) is policy.UNSIGNED_FIELDS by design
+    for key in sorted(candidates - policy.UNSIGNED_FIELDS - {"lines", "totals"}):
+        value = rec.data.get(key)
+        if isinstance(value, dict):
+            new: Any = {k: f"{v} CHANGED" for k, v in value.items()}
+        elif isinstance(value, list):
+            new = [{**v, "name_en": "CHANGED"} if isinstance(v, dict) else v for v in value] or ["CHANGED"]
+        elif key in ("date", "valid_until"):
+            new = "2026-07-01"
+        else:
+            new = f"{value or ''}CHANGED"
+        data = {**rec.data, key: new}
+        try:
+            printed = pages(data)
+        except Exception:   # a value the document cannot print at all is not what this test is about
+            continue
+        if printed != base and policy.approval_state(data) != ApprovalState.STALE:
+            unsigned_seen.append(key)
+    assert unsigned_seen == [], f"printed but not covered by the approval: {unsigned_seen}"
+
+
+def test_an_approval_made_before_every_field_was_covered_cannot_vouch_for_incoterms_added_since() -> None:
+    from crmctl.core.states import ApprovalState
+    from crmctl.cpq import policy
+
+    quote: dict[str, Any] = {"title": "T", "version": 1, "account": "acme", "currency": "CNY", "total": "113.00",
+                             "lines": [{"sku": "holder", "qty": 1, "net": "100.00"}], "totals": {"total": "113.00"}}
+    legacy = policy.signed_fields(quote, legacy=True)
+    quote["approval"] = {"status": "approved", "hash": policy._digest(legacy),
+                         "fields": {k: policy._digest(v)[:16] for k, v in legacy.items()}}
+    assert policy.approval_state(quote) == ApprovalState.VALID
+    for key, value in (("incoterms", "DDP Houston"), ("payment_terms_en", "365 days"), ("groups_en", {"机床": "FREE"})):
+        changed = {**quote, key: value}
+        assert policy.approval_state(changed) == ApprovalState.STALE and policy.changed_fields(changed) == [key]
