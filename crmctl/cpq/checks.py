@@ -16,11 +16,11 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
-from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, quote_was_sent
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import requirement
+from crmctl.cpq.quotes import requirement, tax_status_change
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -253,6 +253,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                            f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
                            " submit it again")
         return
+    moved = None if quote_was_sent(data) else tax_status_change(book, data)
+    if moved:
+        yield "approval", f"{data.get('status')} quote has a stale approval: {moved}; submit it again"
     try:
         need = requirement(book, data, frozen=True)
     except CrmError as exc:

@@ -72,10 +72,14 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     return str(line.get("unit_price")), money_str(gross - quantize(listed, currency, book.settings.rounding), currency)
 
 
-def approval_summary(data: Mapping[str, Any]) -> str:
-    """One line on the approval: who and when, or what is pending, or which fields changed since."""
+def approval_summary(data: Mapping[str, Any], book: Book | None = None) -> str:
+    """One line on the approval: who and when, or what is pending, or which fields changed since (given the
+    book, also a tax status that changed since an unsent quote was priced: :func:`quotes.tax_status_change`)."""
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
+    moved = quotes.tax_status_change(book, data) if book is not None and not quote_was_sent(data) else None
+    if moved and state == ApprovalState.VALID:
+        return f"STALE (by {approval.get('by')}; {moved})"
     if approval.get("status") == ApprovalStatus.PENDING:
         return f"pending: needs a {approval.get('required_role')}"
     if approval.get("status") == ApprovalStatus.REJECTED:
@@ -153,7 +157,7 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     status = quote_status(data, today)
     problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
-            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
+            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data, book),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 

@@ -16,7 +16,7 @@ from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
+from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement, tax_status_change
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
@@ -61,6 +61,9 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     digest = policy.content_hash(data)
     if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
+    moved = tax_status_change(book, data) if approve else None
+    if moved:
+        raise PolicyError(f"cannot approve: {moved}; `crmctl quote submit` it again (re-prices it)")
     at = clock.at
     out = dict(data)
     if approve:
@@ -97,6 +100,9 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
     if state == ApprovalState.STALE:
         raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
+    moved = None if frozen else tax_status_change(book, data)
+    if moved:
+        raise PolicyError(f"cannot {doing}: the approval is stale: {moved}; `crmctl quote submit` it again (re-prices it)")
     need = requirement(book, data, frozen)
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):

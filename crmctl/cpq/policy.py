@@ -139,10 +139,23 @@ def level(settings: Any, category: str | None, reduction: Decimal, margin_pct: D
     return needed, reasons, beyond
 
 
-def requirement(lines: list[Judged], settings: Any) -> Requirement:
-    """The lowest role that may approve these judged lines."""
+def exemption_approver(settings: Any) -> str:
+    """The role a quote's own tax exemption needs (``discount_policy.tax_exempt_approver``, default the margin
+    approver): no tax is as much less for the customer to pay as a discount, and a compliance question besides."""
+    order = ranks(settings)
+    fallback = str(settings.get("discount_policy.margin_approver", order[-1] if order else "director"))
+    return str(settings.get("discount_policy.tax_exempt_approver", fallback) or fallback)
+
+
+def requirement(lines: list[Judged], settings: Any, exemption: str | None = None) -> Requirement:
+    """The lowest role that may approve these judged lines (and ``exemption``: the quote's own tax exemption
+    for an account that is not exempt, see :func:`exemption_approver`)."""
     order = ranks(settings)
     needed, reasons, beyond = 0, [], []
+    if exemption:
+        role = exemption_approver(settings)
+        needed = max(needed, rank(settings, role))
+        reasons.append(f"no tax ({exemption!r}) for an account that is not tax-exempt needs a {role}")
     for line in lines:
         what = f"line {line.n} ({line.sku})"
         unknown = ", ".join(line.unknown) or "product"

@@ -315,8 +315,27 @@ def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | No
 
 
 def requirement(book: Book, data: Mapping[str, Any], frozen: bool = False) -> policy.Requirement:
-    """The approval the quote needs, from the catalog and the policy (never from what the file claims)."""
-    return policy.requirement(judge(book, data, frozen), book.settings)
+    """The approval the quote needs, from the catalog and the policy (never from what the file claims): its lines,
+    and its own tax exemption when its account is not exempt."""
+    return policy.requirement(judge(book, data, frozen), book.settings, own_exemption(book, data))
+
+
+def own_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The quote's own ``tax_exempt`` reason when its account is not exempt (None otherwise): what the policy judges."""
+    account = book.records("accounts").get(str(data.get("account")))
+    exempt_account = account is not None and bool(account.get("tax_exempt"))
+    return str(data["tax_exempt"]) if data.get("tax_exempt") and not exempt_account else None
+
+
+def tax_status_change(book: Book, data: Mapping[str, Any]) -> str | None:
+    """How the quote's tax exemption today (its own, else its account's) differs from the one it was priced and
+    approved with (``totals.tax_exempt``), as one clause; None when it is the same."""
+    priced = (data.get("totals") or {}).get("tax_exempt") or None
+    now = tax_exemption(book, data)
+    if (str(priced) if priced else None) == now:
+        return None
+    return (f"the tax status changed since it was priced ({'exempt: ' + repr(str(priced)) if priced else 'taxed'} -> "
+            f"{'exempt: ' + repr(now) if now else 'taxed'}, account {data.get('account')})")
 
 
 def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:

@@ -191,3 +191,60 @@ def test_an_approval_made_before_every_field_was_covered_cannot_vouch_for_incote
     for key, value in (("incoterms", "DDP Houston"), ("payment_terms_en", "365 days"), ("groups_en", {"机床": "FREE"})):
         changed = {**quote, key: value}
         assert policy.approval_state(changed) == ApprovalState.STALE and policy.changed_fields(changed) == [key]
+
+
+# ---------------------------------------------------------------- #21 a quote's own tax exemption is judged
+def test_a_quote_level_tax_exemption_for_a_taxed_account_needs_the_policy_role(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["mill"], ["holder"])
+    assert cpq("quote", "edit", qid, "--tax-exempt", "x").exit_code == 0
+    # acme's book: 95,000.00 + 1,000.00 = 96,000.00 net; 13% tax 12,480.00 gone: the customer pays 96,000.00
+    assert load(cpq_book, qid)["total"] == "96000.00"
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 0 and r.stdout.strip().splitlines()[-1] == (
+        "pending approval by a director: no tax ('x') for an account that is not tax-exempt needs a director")
+    r = cpq("--as", "mia", "quote", "approve", qid)
+    assert r.exit_code == 1 and "mia (manager) may not approve this quote: it needs a director" in r.stderr
+    assert cpq("--as", "dan", "quote", "approve", qid).exit_code == 0
+    # and for an account that is exempt itself the quote's own reason asks nothing more (its price is unchanged)
+    assert cpq("account", "edit", "baosteel", "--set", "tax_exempt=Export zero-rated").exit_code == 0
+    other = new_quote(cpq, ["svc"], account="baosteel", user="ria")
+    assert cpq("quote", "edit", other, "--tax-exempt", "Export zero-rated").exit_code == 0
+    r = cpq("--as", "ria", "quote", "submit", other)
+    assert r.exit_code == 0 and "approved: within ria's authority" in r.stdout
+
+
+def test_tax_exempt_approver_is_a_setting(cpq: Run, cpq_book: Path) -> None:
+    settings = cpq_book / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "  tax_exempt_approver: director" in text
+    settings.write_text(text.replace("  tax_exempt_approver: director", "  tax_exempt_approver: manager"), encoding="utf-8")
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--tax-exempt", "Reverse charge").exit_code == 0
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert "pending approval by a manager" in r.stdout
+
+
+# ---------------------------------------------------------------- #8 the account's tax status is part of the approval
+def test_an_account_tax_status_change_stales_an_approved_unsent_quote(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0      # 1,000.00 + 13% 130.00 = 1,130.00
+    assert load(cpq_book, qid)["total"] == "1130.00"
+    assert cpq("account", "edit", "acme", "--set", "tax_exempt=Export zero-rated").exit_code == 0
+    assert "STALE (by rex; the tax status changed since it was priced (taxed -> exempt: 'Export zero-rated'" in \
+        cpq("quote", "show", qid).stdout
+    r = cpq("--as", "rex", "quote", "send", qid)
+    assert r.exit_code == 1 and "cannot send: the approval is stale: the tax status changed" in r.stderr
+    r = cpq("check")
+    assert r.exit_code == 1 and "approved quote has a stale approval: the tax status changed" in r.output
+    assert is_draft(html(cpq, cpq_book, qid)[0])
+    # submit again re-prices: 1,000.00, no tax; it can be sent
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0 and load(cpq_book, qid)["total"] == "1000.00"
+    # the reverse: the exemption is removed after approval — sending a zero-VAT quote is refused
+    assert cpq("account", "edit", "acme", "--unset", "tax_exempt").exit_code == 0
+    r = cpq("--as", "rex", "quote", "send", qid)
+    assert r.exit_code == 1 and "(exempt: 'Export zero-rated' -> taxed, account acme)" in r.stderr
+    # a sent quote stays what was sent: the tax status of the account afterwards does not touch it
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+    assert cpq("account", "edit", "acme", "--set", "tax_exempt=Export zero-rated").exit_code == 0
+    assert "STALE" not in cpq("quote", "show", qid).stdout
