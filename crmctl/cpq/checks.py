@@ -20,7 +20,7 @@ from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, quote_was
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import requirement, tax_status_change
+from crmctl.cpq.quotes import altered_versions, requirement, tax_status_change
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -236,6 +236,8 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
+    for _, why in altered_versions(data):
+        yield "versions", why + "; restore it from git (`git log -p` on this file)"
     broken = list(line_problems(data, rounding))
     yield from (("lines", message) for message, _ in broken)
     if any(fatal for _, fatal in broken):
@@ -299,6 +301,8 @@ def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str,
 def as_sent_problem(data: Mapping[str, Any]) -> str | None:
     """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
     the send predates the digest)."""
+    if not quote_was_sent(data):   # a revision being drafted: its as_sent is gone with the version it belonged to
+        return None
     sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
     recorded = sent[-1].get("document") if sent else None
     if not recorded or recorded == policy.digest_of(data.get("as_sent")):

@@ -460,6 +460,10 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
+    altered = [why for n, why in quotes.altered_versions(rec.data) if n == data.get("version")]
+    if altered:
+        raise CrmError(f"quote {rec.id}: {altered[0]}; it is not printed as what was sent — restore it from git "
+                       "(`git log -p` on its file); `crmctl check` names it")
     lang = lang or str(data.get("lang") or ("zh-CN" if str(book.settings.get("locale", "")).startswith("zh") else "en"))
     if lang not in LABELS:
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")

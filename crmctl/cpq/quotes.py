@@ -25,14 +25,17 @@ from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str, percent_points, to_decimal
 from crmctl.core.numbers import book_format, parse_amount, parse_percent
 from crmctl.core.settings import Settings
-from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
+from crmctl.core.states import ApprovalState, QuoteStatus, quote_is_editable, quote_status, quote_was_sent
 from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
 from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
-# what a version freezes (and `revise` copies into `versions`)
+# what a version froze before every field was (a version without ``frozen: all``): the rest came from the quote
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
              "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
+# the fields of the quote record rather than of one version; `revise` freezes every other field into `versions`
+QUOTE_WIDE = ("versions", "approvals", "status_history", "number", "created", "order")
+FROZEN_ALL = "all"   # a frozen version's ``frozen`` marker: it holds every field of its version
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
@@ -363,8 +366,8 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     now = quote_status(data, today)
     if now == QuoteStatus.ACCEPTED:
         raise PolicyError("an accepted quote cannot be revised; make a new quote")
-    frozen = {k: data.get(k) for k in VERSIONED if data.get(k) is not None}
-    frozen["status"] = str(now)
+    frozen = {k: v for k, v in data.items() if k not in QUOTE_WIDE and v is not None}
+    frozen["status"], frozen["frozen"] = str(now), FROZEN_ALL
     out = dict(data)
     out["versions"] = [*(data.get("versions") or []), frozen]
     out["version"] = int(data.get("version") or 1) + 1
@@ -377,14 +380,44 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
 
 
 def version(data: Mapping[str, Any], number: int | None) -> dict[str, Any]:
-    """The quote as it was in version ``number`` (the current one when None)."""
+    """The quote as it was in version ``number`` (the current one when None): a version frozen whole
+    (``frozen: all``) with only the record's :data:`QUOTE_WIDE` fields; an older one over today's fields."""
     current = int(data.get("version") or 1)
     if number is None or number == current:
         return dict(data)
     for frozen in data.get("versions") or []:
         if int(frozen.get("version") or 0) == number:
-            return {**data, **frozen, "versions": data.get("versions")}
+            whole = frozen.get("frozen") == FROZEN_ALL
+            base = {k: data[k] for k in QUOTE_WIDE if k in data} if whole else data
+            view = {**base, **frozen, "versions": data.get("versions")}
+            view.pop("frozen", None)
+            return view
     raise NotFound(f"quote has versions 1 to {current}; there is no version {number}")
+
+
+def altered_versions(data: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """``(version, why)`` for each earlier version that was sent and has changed since: its approval no longer
+    covers it (naming the fields) or the approvals history does not record it. A sent version never changes.
+
+    Judged are versions frozen whole (``frozen: all``, by ``revise`` since then); one frozen before took its other
+    fields from the quote and was hashed by rules since widened, so its hash proves nothing either way."""
+    from crmctl.cpq.proof import approval_history_problem
+
+    out = []
+    for frozen in data.get("versions") or []:
+        if not isinstance(frozen, Mapping) or not quote_was_sent(frozen) or frozen.get("frozen") != FROZEN_ALL:
+            continue
+        number = int(frozen.get("version") or 0)
+        view = version(data, number)
+        if policy.approval_state(view) != ApprovalState.VALID:
+            changed = policy.changed_fields(view)
+            out.append((number, f"version {number} was sent but has changed since "
+                                f"({'changed: ' + ', '.join(changed) if changed else 'its approval no longer covers it'})"))
+            continue
+        forged = approval_history_problem(view, older=True)
+        if forged:
+            out.append((number, f"version {number} was sent but {forged}"))
+    return out
 
 
 def renumber(book: Book, data: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def test_check_reports_a_role_change_by_someone_who_may_not(cpq: Run, cpq_book: 
     # the finding: a hand edit (or an older crmctl) made rex director, committed as rex; he then approves his own quote
     path = cpq_book / "records" / "users" / "rex.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("role: rep", "role: director"), encoding="utf-8")
-    git(cpq_book, "-c", "user.name=Rex Rep", "-c", "user.email=rex@example.com", "commit", "-qam", "fix typo")
+    git(cpq_book, "-c", "user.name=Rex Rep", "-c", "user.email=rex@example.com", "commit", "--no-verify", "-qam",
+        "fix typo")
     r = cpq("check")
     assert r.exit_code == 1
     line = [x for x in r.output.splitlines() if "records/users/rex.yaml" in x]
@@ -248,3 +249,28 @@ def test_an_account_tax_status_change_stales_an_approved_unsent_quote(cpq: Run, 
     assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
     assert cpq("account", "edit", "acme", "--set", "tax_exempt=Export zero-rated").exit_code == 0
     assert "STALE" not in cpq("quote", "show", qid).stdout
+
+
+# ---------------------------------------------------------------- #19 a sent version never changes
+def test_a_hand_edit_of_a_sent_version_is_reported_and_not_printed(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["mill"], ["holder"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+    assert cpq("--as", "rex", "quote", "revise", qid).exit_code == 0
+    # v2 changes what v1 took from the quote before: v1 stays whole (title, contact, Incoterms are its own)
+    assert cpq("quote", "edit", qid, "--title", "v2 title", "--incoterms", "FOB Shanghai").exit_code == 0
+    assert cpq("check").exit_code == 0, cpq("check").output
+    assert not is_draft(html(cpq, cpq_book, qid, "--version", "1")[0])
+    # the attack: v1's total 108,480.00 (96,000.00 + 13%) becomes 8,480.00 in the file, committed
+    path = quote_file(cpq_book, qid)
+    text = path.read_text(encoding="utf-8")
+    assert text.count('total: "108480.00"') == 4        # v1's totals.total and total, v2's the same
+    head, _, versions = text.partition("\nversions:\n")
+    path.write_text(head + "\nversions:\n" + versions.replace('total: "108480.00"', 'total: "8480.00"'), encoding="utf-8")
+    git(cpq_book, "-c", "user.name=Rex", "-c", "user.email=rex@example.com", "commit", "--no-verify", "-qam", "fix typo")
+    r = cpq("check")
+    assert r.exit_code == 1
+    assert "version 1 was sent but has changed since (changed: total, totals); restore it from git" in r.output
+    r = cpq("quote", "render", qid, "--version", "1", "--html", "--out", str(cpq_book / "v1.html"))
+    assert r.exit_code == 1 and "version 1 was sent but has changed since (changed: total, totals)" in r.stderr
+    assert not (cpq_book / "v1.html").exists()
