@@ -20,7 +20,7 @@ from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, quote_was
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import altered_versions, requirement, tax_status_change
+from crmctl.cpq.quotes import altered_versions, contact_problem, requirement, tax_status_change
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -236,6 +236,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
+    wrong = contact_problem(book, data)
+    if wrong:
+        yield "contact", wrong
     for _, why in altered_versions(data):
         yield "versions", why + "; restore it from git (`git log -p` on this file)"
     broken = list(line_problems(data, rounding))

@@ -67,6 +67,9 @@ def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner:
         "payment_terms": str(settings.get("quotes.payment_terms_zh" if lang == "zh-CN" else "quotes.payment_terms", "")) or None,
         "lines": [], "created": clock.at,
     }
+    wrong = contact_problem(book, data)
+    if wrong:
+        raise ValidationError(wrong)
     return reprice(book, data)
 
 
@@ -214,6 +217,9 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
     ``discount`` is the text typed after ``--discount`` (``"5%"``, ``"2,5"`` in a decimal-comma book).
     """
     ensure_editable(data, today)
+    wrong = contact_problem(book, data)
+    if wrong:
+        raise ValidationError(wrong)
     pct = parse_percent(discount, fmt=book_format(book.settings), field="--discount") if discount else None
     line = {"sku": sku.strip().lower(), "options": {g: list(v) for g, v in choices.items()}, "qty": qty,
             "discount": str(pct) if pct else None, "group": group}
@@ -249,6 +255,9 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
+    wrong = contact_problem(book, out)
+    if wrong:
+        raise ValidationError(("--contact: " if "contact" in changes else "") + wrong)
     _within_any_authority(book, out)
     return with_totals(book, out)
 
@@ -348,11 +357,37 @@ def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:
 
 
 def quote_problems(book: Book, data: Mapping[str, Any]) -> list[str]:
-    """What stops the quote going to a customer: no lines, quote-wide quantity rules."""
+    """What stops the quote going to a customer: no lines, quote-wide quantity rules, a contact of another account."""
     lines = list(data.get("lines") or [])
+    wrong = contact_problem(book, data)
     if not lines:
-        return ["the quote has no lines; add some with `crmctl quote add-line`"]
-    return quantity_problems(lines, {k: r.data for k, r in book.records("products").items()})
+        return ["the quote has no lines; add some with `crmctl quote add-line`"] + ([wrong] if wrong else [])
+    return quantity_problems(lines, {k: r.data for k, r in book.records("products").items()}) + ([wrong] if wrong else [])
+
+
+def _group(book: Book, account: str) -> set[str]:
+    """The account and its parents up the ``parent`` chain (a group buys through its subsidiaries and back)."""
+    accounts, seen, current = book.records("accounts"), set(), account
+    while current and current not in seen:
+        seen.add(current)
+        current = str(accounts[current].get("parent") or "") if current in accounts else ""
+    return seen
+
+
+def contact_problem(book: Book, data: Mapping[str, Any]) -> str | None:
+    """Why the quote's contact may not receive it: unknown, or working for an account outside the quote account's
+    group (the account, its parents, or an account whose parents include it). None when fine or no contact."""
+    ref = data.get("contact")
+    if not ref:
+        return None
+    contact = book.records("contacts").get(str(ref))
+    if contact is None:
+        return f"contact {ref} is not a contact of this book; `crmctl quote edit Q --contact ID` with one of {data.get('account')}'s"
+    theirs, ours = str(contact.get("account") or ""), str(data.get("account") or "")
+    if ours in _group(book, theirs) or theirs in _group(book, ours):
+        return None
+    return (f"contact {contact.id} ({contact.get('name')}) works for {theirs}, not the quote's account {ours}; "
+            f"choose one of {ours}'s contacts (`crmctl contact list --where account={ours}`)")
 
 
 def event(action: str, actor: Record, at: str, **more: Any) -> dict[str, Any]:

@@ -274,3 +274,29 @@ def test_a_hand_edit_of_a_sent_version_is_reported_and_not_printed(cpq: Run, cpq
     r = cpq("quote", "render", qid, "--version", "1", "--html", "--out", str(cpq_book / "v1.html"))
     assert r.exit_code == 1 and "version 1 was sent but has changed since (changed: total, totals)" in r.stderr
     assert not (cpq_book / "v1.html").exists()
+
+
+# ---------------------------------------------------------------- #15 the contact works for the quote's account
+def test_a_quote_is_never_addressed_to_another_customers_contact(cpq: Run, cpq_book: Path) -> None:
+    r = cpq("contact", "add", "--name", "赵敏", "--account", "baosteel", "--set", "email=zhao@bao.example")
+    assert r.exit_code == 0, r.output
+    theirs = r.stdout.strip()
+    wanted = (f"contact {theirs} (赵敏) works for baosteel, not the quote's account acme; choose one of acme's contacts "
+              "(`crmctl contact list --where account=acme`)")
+    r = cpq("--as", "rex", "quote", "new", "--account", "acme", "--contact", theirs)
+    assert r.exit_code == 1 and r.stderr.strip().splitlines()[-1] == f"error: {wanted}"
+    qid = new_quote(cpq, ["holder"])
+    r = cpq("quote", "edit", qid, "--contact", theirs)
+    assert r.exit_code == 1 and r.stderr.strip().splitlines()[-1] == f"error: --contact: {wanted}"
+    # a hand edit: add-line and submit refuse, check reports it
+    path = quote_file(cpq_book, qid)
+    path.write_text(path.read_text(encoding="utf-8").replace("account: acme", f"account: acme\ncontact: {theirs}", 1),
+                    encoding="utf-8")
+    assert cpq("quote", "add-line", qid, "svc").exit_code == 1
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 1 and wanted in r.stderr
+    r = cpq("check")
+    assert r.exit_code == 1 and wanted in r.output
+    # a contact of the account's parent (the group's buyer) is fine
+    assert cpq("account", "edit", "acme", "--set", "parent=baosteel").exit_code == 0
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
