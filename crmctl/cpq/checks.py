@@ -16,11 +16,11 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
-from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, quote_was_sent
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import altered_versions, contact_problem, requirement, tax_status_change
+from crmctl.cpq.quotes import accepted_rivals, altered_versions, contact_problem, requirement, tax_status_change
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -239,6 +239,11 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     wrong = contact_problem(book, data)
     if wrong:
         yield "contact", wrong
+    if str(data.get("status")) == QuoteStatus.ACCEPTED.value:
+        rivals = [r.id for r in accepted_rivals(book, rec.id, data) if r.id < rec.id]
+        if rivals:
+            yield "opportunity", (f"opportunity {data.get('opportunity')} has another accepted quote ({', '.join(rivals)}) "
+                                  "whose order stands: one deal, two orders; cancel one of the orders")
     for _, why in altered_versions(data):
         yield "versions", why + "; restore it from git (`git log -p` on this file)"
     broken = list(line_problems(data, rounding))

@@ -16,7 +16,8 @@ from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement, tax_status_change
+from crmctl.cpq.quotes import (accepted_rivals, ensure_editable, event, quote_problems, reprice, requirement,
+                               tax_status_change)
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
@@ -156,6 +157,12 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, qid, data, "accept", frozen=True)
+    rivals = accepted_rivals(book, qid, data)
+    if rivals:
+        first = rivals[0]
+        raise PolicyError(f"opportunity {data.get('opportunity')} already has an accepted quote: {first.id} "
+                          f"({first.get('number') or 'no number'}, order {first.get('order') or 'none'}); cancel that "
+                          "order first, or quote this deal as a new opportunity")
     at = clock.at
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
                         total=to_decimal(data["total"]), lines=order_lines(book, data), day=clock.today, created=at,

@@ -455,6 +455,20 @@ def altered_versions(data: Mapping[str, Any]) -> list[tuple[int, str]]:
     return out
 
 
+def accepted_rivals(book: Book, qid: str, data: Mapping[str, Any]) -> list[Record]:
+    """The other quotes of the same opportunity that the customer accepted and whose order stands (not cancelled):
+    one deal has one accepted quote, or two orders would be made for it."""
+    from crmctl.core.states import order_is_cancelled
+
+    opp = data.get("opportunity")
+    if not opp:
+        return []
+    orders = book.records("orders")
+    return [rec for rec in book.all("quotes") if rec.id != qid and rec.get("opportunity") == opp
+            and str(rec.get("status")) == QuoteStatus.ACCEPTED.value
+            and not (str(rec.get("order")) in orders and order_is_cancelled(orders[str(rec.get("order"))]))]
+
+
 def renumber(book: Book, data: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:
     """A fresh document number (for a duplicate a merge brought in)."""
     if not data.get("number"):

@@ -300,3 +300,32 @@ def test_a_quote_is_never_addressed_to_another_customers_contact(cpq: Run, cpq_b
     # a contact of the account's parent (the group's buyer) is fine
     assert cpq("account", "edit", "acme", "--set", "parent=baosteel").exit_code == 0
     assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+
+
+# ---------------------------------------------------------------- #11 one accepted quote per deal
+def test_a_deal_has_one_accepted_quote_while_its_order_stands(cpq: Run, cpq_book: Path) -> None:
+    r = cpq("--as", "rex", "opp", "add", "--name", "Deal", "--account", "acme")
+    assert r.exit_code == 0, r.output
+    opp = r.stdout.strip().splitlines()[0]
+    sent = []
+    for _ in range(2):
+        r = cpq("--as", "rex", "quote", "new", "--opp", opp)
+        assert r.exit_code == 0, r.output
+        qid = r.stdout.strip()
+        assert cpq("quote", "add-line", qid, "holder").exit_code == 0
+        assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+        assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+        sent.append(qid)
+    first, second = sent
+    assert cpq("--as", "rex", "quote", "accept", first).exit_code == 0
+    order = load(cpq_book, first)["order"]
+    r = cpq("--as", "rex", "quote", "accept", second)
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"error: opportunity {opp} already has an accepted quote: {first} (QT-2026-0001, order {order}); cancel that "
+        "order first, or quote this deal as a new opportunity")
+    # a hand edit that accepts the second anyway is reported by check
+    path = quote_file(cpq_book, second)
+    path.write_text(path.read_text(encoding="utf-8").replace("status: sent", "status: accepted", 1), encoding="utf-8")
+    r = cpq("check")
+    assert r.exit_code == 1 and f"opportunity {opp} has another accepted quote" in r.output
