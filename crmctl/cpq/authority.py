@@ -23,6 +23,8 @@ from crmctl.core.errors import PolicyError
 DEFAULT_MAINTAINERS = ("director", "admin")
 PRICE_FIELDS = ("prices", "cost", "option_groups", "components")   # what makes a product's price
 PRICING_KEY, TEAM_KEY = "discount_policy.maintainers", "team_maintainers"
+MANUAL_ORDER_KEY = "orders.manual_roles"   # who may make an order no quote priced (`order add --opp` of an unquoted deal)
+_KIND = {TEAM_KEY: "team"}                 # what a role list guards, as the refusal names it (default: pricing)
 
 
 def maintainers(settings: Any, key: str = PRICING_KEY) -> tuple[str, ...]:
@@ -70,7 +72,7 @@ def price_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
 def require_maintainer(settings: Any, actor: Any, what: str, key: str = PRICING_KEY) -> None:
     """Refuse ``what`` unless the acting user's role is one of the maintainers (``key``: which crm.yaml list)."""
     roles = maintainers(settings, key)
-    kind = "team" if key == TEAM_KEY else "pricing"
+    kind = _KIND.get(key, "pricing")
     if actor is None:
         raise PolicyError(f"{what} is {kind} policy: say who you are (--as USER); it needs one of the roles {', '.join(roles)}")
     if actor.get("role") not in roles:

@@ -12,7 +12,7 @@ from typing import Iterator
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import NOTE, CrmError, Problem
 from crmctl.core.money import to_decimal
-from crmctl.core.states import LeadStatus, account_gate, opp_is_open
+from crmctl.core.states import LeadStatus, account_gate, opp_is_open, order_is_cancelled, quote_is_accepted
 from crmctl.l2c import orders as O
 from crmctl.l2c import pipeline
 from crmctl.l2c.rates import Rates
@@ -164,5 +164,34 @@ def check_quote_orders(book: Book) -> Iterator[Problem]:
                       f"which is {state}; restore the accepted quote from git history (`crmctl log`)", "money")
 
 
+def check_order_prices(book: Book) -> Iterator[Problem]:
+    """An order of a deal that has quotes comes from its accepted quote, at that quote's total: an order made from
+    the deal's amount (``order add --opp``) beside a quote is a price no approval saw."""
+    quotes = book.records("quotes")
+    for order in book.all("orders"):
+        if order_is_cancelled(order) or not order.get("opportunity"):
+            continue
+        qid = str(order.get("quote") or "")
+        if not qid:
+            named = O.quotes_named(book, str(order.get("opportunity")))
+            if named:
+                yield Problem(order.path, order.line("total"), f"order {order.get('number')} was made from the deal's "
+                              f"amount ({order.get('total')} {order.get('currency')}) but opportunity "
+                              f"{order.get('opportunity')} has {named}: a price no approval saw; cancel it (`status: cancelled` in its file) "
+                              "and accept the quote (`crmctl quote accept`)", "money")
+            continue
+        quote = quotes.get(qid)
+        if quote is None or not quote_is_accepted(quote):
+            continue  # check_quote_orders names it
+        try:
+            differs = to_decimal(order.get("total")) != to_decimal(quote.get("total"))
+        except CrmError:
+            continue  # the schema check names the bad amount
+        if differs:
+            yield Problem(order.path, order.line("total"), f"total {order.get('total')} differs from accepted quote "
+                          f"{qid}'s total {quote.get('total')} {quote.get('currency')}; an order is the quote's price: "
+                          "restore the order's total from git history (`crmctl log`)", "money")
+
+
 CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_order_status, check_rates,
-          check_overpaid, check_quote_orders)
+          check_overpaid, check_quote_orders, check_order_prices)
