@@ -58,10 +58,18 @@ def check_unique(book: Book) -> Iterator[Problem]:
                 seen[str(value)].append(rec.id)
         for value, ids in seen.items():
             if len(ids) > 1:  # a quote's versions live inside its one record, so they never count twice
+                first = records[sorted(ids)[0]]
                 for rid in sorted(ids)[1:]:
                     rec = records[rid]
                     hint = f"; give it a new number with `crmctl {rtype[:-1]} renumber {rid}`" if key == "number" else ""
+                    if rtype == "orders" and _same_deal(first, rec):
+                        hint = "; both are one deal's order: a new number is no fix (see the deal accepted or ordered twice)"
                     yield Problem(rec.path, rec.line(key), f"duplicate {key} {value!r} (also in {sorted(ids)[0]}){hint}", "duplicate")
+
+
+def _same_deal(a: Any, b: Any) -> bool:
+    """Two orders made from the same quote or the same opportunity (``crmctl.l2c.orders.twins`` judges them)."""
+    return any(a.get(k) and a.get(k) == b.get(k) for k in ("quote", "opportunity"))
 
 
 def check_users(book: Book) -> Iterator[Problem]:

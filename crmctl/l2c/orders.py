@@ -165,8 +165,47 @@ def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None,
                        created=created, opportunity=opp.id, owner=owner or opp.get("owner"))
 
 
+def twins(book: Book, order: Record | dict[str, Any], oid: str) -> list[Record]:
+    """The other standing (not cancelled) orders of the same quote, or else of the same opportunity: one deal
+    ordered twice (two clones accepting one quote, a merge), not two deals that share a number."""
+    if order_is_cancelled(order):
+        return []
+    for key in ("quote", "opportunity"):
+        value = order.get(key)
+        if value:
+            others = [o for o in book.all("orders") if o.id != oid and o.get(key) == value and not order_is_cancelled(o)]
+            if others:
+                return sorted(others, key=lambda o: o.id)
+    return []
+
+
+def twice_ordered(book: Book, order: Record | dict[str, Any], oid: str, others: list[Record]) -> str:
+    """One line naming a deal ordered twice and the fix: keep the order its quote's ``order:`` names (else the
+    oldest id), delete the others."""
+    ids = sorted([oid, *(o.id for o in others)])
+    if order.get("quote") and others[0].get("quote") == order.get("quote"):
+        quote = book.records("quotes").get(str(order.get("quote")))
+        named = str(quote.get("order") or "") if quote is not None else ""
+        what = f"quote {order.get('quote')} was accepted"
+    else:
+        named, what = "", f"opportunity {order.get('opportunity')} was ordered"
+    keep = named if named in ids else ids[0]
+    times = "twice" if len(ids) == 2 else f"{len(ids)} times"
+    drop = ", ".join(i for i in ids if i != keep)
+    why = " (the quote's `order:`)" if keep == named else ""
+    return (f"{what} {times}: orders {', '.join(ids)}; one deal, one order: keep {keep}{why} and delete {drop} "
+            "(`git rm records/orders/ID.yaml`, its payments moved to the kept order first); a new number would "
+            "keep the deal ordered twice")
+
+
 def renumber(book: Book, order: Record, by: str | None, at: str) -> dict[str, Any]:
-    """The order with a fresh number of its year (the fix for duplicates a git merge brought in)."""
+    """The order with a fresh number of its year (the fix for duplicates a git merge brought in). An order whose
+    deal has another standing order (:func:`twins`) is refused: renumbering would hide a deal ordered twice."""
+    from crmctl.core.errors import PolicyError
+
+    others = twins(book, order, order.id)
+    if others:
+        raise PolicyError(f"order {order.id} not renumbered: {twice_ordered(book, order, order.id, others)}")
     day = _dt.date.fromisoformat(str(order.get("date")))
     data = dict(order.data)
     data["number"] = order_number(book, day)

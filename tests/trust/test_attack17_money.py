@@ -2,11 +2,14 @@
 an output folder outside the book, who may change users' keys, and small unclear errors."""
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 from click.testing import Result
 
-from tests.conftest import err_line, git, invoke
+from tests.conftest import REPO, err_line, git, invoke
 
 NOW = {"CRMCTL_NOW": "2026-11-20T10:00:00+08:00"}
 PENDING_DEAL, PENDING_QUOTE = "2ndtp31vkmw5", "2ndtq0r1f8n1"   # the demo's deal whose quote waits for a director
@@ -75,6 +78,97 @@ def test_an_order_no_quote_priced_needs_a_role_of_orders_manual_roles(run, book:
         f"error: an order no quote priced ({opp}, 5000.00 CNY from the deal's amount) is pricing policy: rex (rep) "
         "may not; it needs one of the roles director, admin (crm.yaml orders.manual_roles)")
     assert "say who you are" in fails(run, "order", "add", "--opp", opp)
-    text = (book / "crm.yaml").read_text().replace("orders:\n", "orders:\n  manual_roles: [manager, director]\n")
+    text = (book / "crm.yaml").read_text().replace("manual_roles: [director, admin]", "manual_roles: [manager, director]")
     (book / "crm.yaml").write_text(text)
     assert ok_at(run, "--as", "mia", "order", "add", "--opp", opp)
+
+
+# ---------------------------------------------------------------- #12 one quote accepted in two clones
+SENT_QUOTE = "2ndtpvn1c44n"   # the demo's sent quote QT-2026-0002 (Lone Star Fab)
+
+
+def test_one_quote_accepted_in_two_clones_is_named_and_renumber_does_not_hide_it(demo_copy: Path) -> None:
+    book = in_git(demo_copy)
+    main = git(book, "branch", "--show-current").strip()
+    git(book, "checkout", "-q", "-b", "clone-a")
+    first = ok(book, "--as", "zhou-tao", "quote", "accept", SENT_QUOTE).splitlines()[0]
+    git(book, "checkout", "-q", main)
+    git(book, "checkout", "-q", "-b", "clone-b")
+    second = ok(book, "--as", "zhou-tao", "quote", "accept", SENT_QUOTE).splitlines()[0]
+    # the merge conflicts only on the quote's `order:`; the teammate keeps his side
+    merged = subprocess.run(["git", "-C", str(book), "merge", "-q", "--no-edit", "clone-a"], capture_output=True, text=True)
+    assert merged.returncode == 1
+    git(book, "checkout", "--ours", f"records/quotes/{SENT_QUOTE}.yaml")
+    git(book, "add", "-A")
+    git(book, "commit", "-qm", "merge", "--no-verify")
+    assert sorted((book / "records/orders").glob(f"{first}.yaml")) and (book / f"records/orders/{second}.yaml").exists()
+    r = c(book, "check")
+    assert r.exit_code == 1
+    a, b = sorted([first, second])
+    # before: only "duplicate number 'SO-…' … give it a new number with `crmctl order renumber …`"
+    assert (f"records/orders/{b}.yaml:4: quote {SENT_QUOTE} was accepted twice: orders {a}, {b}; one deal, one order: "
+            f"keep {second} (the quote's `order:`) and delete {first} (`git rm records/orders/ID.yaml`") in r.stdout
+    assert "renumber" not in r.stdout
+    assert "a new number is no fix" in r.stdout
+    # before: `order renumber` made the book "clean" with the receivable doubled
+    for oid in (first, second):
+        assert f"error: order {oid} not renumbered: quote {SENT_QUOTE} was accepted twice" in refused(
+            book, "order", "renumber", oid)
+
+
+def test_one_deal_ordered_twice_by_hand_is_named(demo_copy: Path) -> None:
+    orders = demo_copy / "records/orders"
+    (orders / "2nzzzzzzzzzz.yaml").write_text((orders / "2ndtjjnwcfns.yaml").read_text().replace(
+        "SO-2026-0001", "SO-2026-0990"))
+    r = c(demo_copy, "check")
+    assert r.exit_code == 1
+    assert ("opportunity 2ndtj26jtxsn was ordered twice: orders 2ndtjjnwcfns, 2nzzzzzzzzzz; one deal, one order: "
+            "keep 2ndtjjnwcfns and delete 2nzzzzzzzzzz") in r.stdout
+
+
+# ---------------------------------------------------------------- #5 one receipt recorded twice
+def test_a_killed_payment_retried_with_the_same_ref_is_recorded_once(tmp_path: Path) -> None:
+    from tests.trust.test_journal import crmctl
+
+    book = tmp_path / "demo"
+    shutil.copytree(REPO / "records", book / "records")
+    shutil.copy(REPO / "crm.yaml", book / "crm.yaml")
+    in_git(book)
+    args = ["--as", "li-na", "payment", "record", "SO-2026-0002", "--amount", "500", "--date", "2026-11-20",
+            "--ref", "BOC 1120"]
+    for kill_at in ("commit", "committed"):   # the user saw no "recorded" line, so he runs it again
+        assert crmctl(book, args, kill_at).returncode == -9
+        retry = crmctl(book, [*args[:-1], "boc  1120"] if kill_at == "commit" else args)
+        assert retry.returncode == 1
+        assert "note: finished an interrupted change: payment record: 500.00 CNY on SO-2026-0002" in retry.stderr
+        assert retry.stderr.strip().splitlines()[-1].startswith(
+            "error: --ref ") and "is already recorded on SO-2026-0002: payment " in retry.stderr
+        rows = json.loads(c(book, "payment", "list", "--order", "SO-2026-0002", "--format", "json").stdout)
+        # before: two rows of 500.00 with ref "BOC 1120"
+        assert [r["amount"] for r in rows if r["ref"] == "BOC 1120"] == ["500.00"]
+        git(book, "reset", "-q", "--hard", "HEAD~1")
+
+
+def test_the_same_ref_twice_on_an_order_is_refused_and_checked(demo_copy: Path) -> None:
+    first = ok(demo_copy, "--as", "li-na", "payment", "record", "SO-2026-0002", "--amount", "700", "--date",
+               "2026-11-20", "--ref", "BOC 1120-A").splitlines()[0]
+    assert refused(demo_copy, "--as", "li-na", "payment", "record", "SO-2026-0002", "--amount", "700", "--date",
+                   "2026-11-20", "--ref", "BOC 1120-A") == (
+        f"error: --ref 'BOC 1120-A' is already recorded on SO-2026-0002: payment {first} (700.00 CNY on 2026-11-20); "
+        "one bank transfer is one receipt — a different receipt needs its own --ref "
+        "(`crmctl payment list --order SO-2026-0002`)")
+    # another order may carry the same ref (one transfer paying two orders)
+    ok(demo_copy, "--as", "li-na", "payment", "record", "SO-2026-0003", "--amount", "700", "--date", "2026-11-20",
+       "--ref", "BOC 1120-A")
+    # what two clones (or a copied file) bring in: check names it, though the order is not overpaid
+    payments = demo_copy / "records/payments"
+    (payments / "2nzzzzzzzzzz.yaml").write_text((payments / f"{first}.yaml").read_text())
+    r = c(demo_copy, "check")
+    assert r.exit_code == 1
+    assert (f"records/payments/2nzzzzzzzzzz.yaml:6: ref 'BOC 1120-A' is also payment {first}'s on the same order "
+            "(700.00 CNY on 2026-11-20): one transfer recorded twice?") in r.stdout
+    # an import brings the same transfer in once
+    csv = demo_copy / "bank.csv"
+    csv.write_text(f"order,date,amount,currency,ref\n2ndtjmfy0zk1,2026-11-20,700.00,CNY,boc 1120-a\n")
+    assert "duplicates" in ok(demo_copy, "import", "payments", str(csv))
+    assert not [p for p in payments.glob("*.yaml") if "boc 1120-a" in p.read_text()]
