@@ -371,6 +371,16 @@ def check_quote_languages(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
 
 
+def check_out_dir(book: Book) -> Iterator[Problem]:
+    """crm.yaml ``quotes.out_dir`` outside the book (absolute, ``..``, a symlink on the way): every default
+    ``quote render`` would write there."""
+    from crmctl.cpq.document import out_dir_problem
+
+    problem = out_dir_problem(book)
+    if problem:
+        yield Problem(book.settings.path, book.settings.lines.get("quotes", 1), f"quotes.out_dir: {problem}", "settings")
+
+
 def check_approval_history(book: Book) -> Iterator[Problem]:
     for rec in book.all("quotes"):
         why = approval_history_problem(rec.data)
@@ -389,4 +399,4 @@ def check_signed_approvals(book: Book) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history, check_signed_approvals,
-                             check_quote_languages, check_policy_authors)
+                             check_quote_languages, check_policy_authors, check_out_dir)

@@ -447,10 +447,31 @@ def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> s
     version = data.get("version") or 1
     if isinstance(version, bool) or not isinstance(version, int):
         raise CrmError(f"quote {qid}: version {version!r} is not a whole number")
+    problem = out_dir_problem(book)
+    if problem:
+        raise CrmError(f"crm.yaml quotes.out_dir: {problem}")
     folder = os.path.join(book.root, str(book.settings.get("quotes.out_dir", "out")))
-    if os.path.islink(folder):
-        raise CrmError(f"{folder}: is a symbolic link; crmctl writes documents only into a plain folder")
     return os.path.join(folder, f"{number}-v{version}.{'html' if html else 'pdf'}")
+
+
+def out_dir_problem(book: Book) -> str | None:
+    """Why crm.yaml ``quotes.out_dir`` is no folder inside the book (None: it is). It comes with a pull, so it
+    must be relative, without ``..``, and with no symbolic link on the way (the folders that exist are looked at);
+    an explicit ``--out`` is the user's own choice and is not judged here."""
+    import pathlib
+
+    value = book.settings.get("quotes.out_dir", "out")
+    if not isinstance(value, str) or not value.strip():
+        return f"{value!r} must be a folder inside the book, e.g. out"
+    parts = pathlib.PurePosixPath(value.replace("\\", "/")).parts
+    if os.path.isabs(value) or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+        return f"{value!r} is outside the book; give a folder inside it (relative, without '..'), e.g. out"
+    here = book.root
+    for part in parts:
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            return f"{value!r}: {here} is a symbolic link; crmctl writes documents only into a plain folder inside the book"
+    return None
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,

@@ -172,3 +172,27 @@ def test_the_same_ref_twice_on_an_order_is_refused_and_checked(demo_copy: Path) 
     csv.write_text(f"order,date,amount,currency,ref\n2ndtjmfy0zk1,2026-11-20,700.00,CNY,boc 1120-a\n")
     assert "duplicates" in ok(demo_copy, "import", "payments", str(csv))
     assert not [p for p in payments.glob("*.yaml") if "boc 1120-a" in p.read_text()]
+
+
+# ---------------------------------------------------------------- #13 quotes.out_dir outside the book
+def test_a_pulled_out_dir_outside_the_book_is_refused_by_render_and_check(demo_copy: Path, tmp_path: Path) -> None:
+    settings = demo_copy / "crm.yaml"
+    plain = settings.read_text()
+    (tmp_path / "elsewhere").mkdir()
+    (demo_copy / "docs").symlink_to(tmp_path / "elsewhere")
+    for value, why in (("../../outside", "is outside the book; give a folder inside it (relative, without '..'), e.g. out"),
+                       (str(tmp_path / "abs-out"), "is outside the book"),
+                       ("out/../../x", "is outside the book"),
+                       ("docs/quotes", f"{demo_copy / 'docs'} is a symbolic link")):
+        settings.write_text(plain + f"quotes:\n  out_dir: {value}\n")
+        # before: written to <book>/../../outside/QT-2026-0002-v1.html (folders created), or the absolute folder
+        line = refused(demo_copy, "quote", "render", SENT_QUOTE, "--html")
+        assert line.startswith(f"error: crm.yaml quotes.out_dir: '{value}'") and why in line, line
+        r = c(demo_copy, "check")
+        assert r.exit_code == 1 and f"crm.yaml:30: quotes.out_dir: '{value}'" in r.stdout
+    assert not (tmp_path.parent / "outside").exists() and not (tmp_path / "abs-out").exists()
+    assert not list((tmp_path / "elsewhere").iterdir())
+    # inside the book it works, and an explicit --out stays the user's choice
+    settings.write_text(plain + "quotes:\n  out_dir: build/quotes\n")
+    assert ok(demo_copy, "quote", "render", SENT_QUOTE, "--html").endswith("build/quotes/QT-2026-0002-v1.html")
+    assert ok(demo_copy, "quote", "render", SENT_QUOTE, "--html", "--out", str(tmp_path / "mine.html"))
