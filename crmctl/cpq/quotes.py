@@ -30,9 +30,6 @@ from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
 from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
-# what a version froze before every field was (a version without ``frozen: all``): the rest came from the quote
-VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
-             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
 # the fields of the quote record rather than of one version; `revise` freezes every other field into `versions`
 QUOTE_WIDE = ("versions", "approvals", "status_history", "number", "created", "order")
 FROZEN_ALL = "all"   # a frozen version's ``frozen`` marker: it holds every field of its version
