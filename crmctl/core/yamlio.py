@@ -96,6 +96,7 @@ class _Constructor(SafeConstructor):
 
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 def _construct(loader: _Constructor, node: Any) -> Any:
@@ -123,6 +124,8 @@ def _construct(loader: _Constructor, node: Any) -> Any:
         return result
     if tag == _SEQ and isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item) for item in node.value]
+    if tag == _TIMESTAMP and len(node.value) == 10:  # a day (the resolver allows only YYYY-MM-DD): as the constructor
+        return _dt.date.fromisoformat(node.value).isoformat()
     return loader.construct_object(node, deep=True)
 
 
