@@ -123,7 +123,8 @@ def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False
         return book, SOURCE_RECORDS, (f"as of {day.isoformat()}: from the records' own stage and payment histories, "
                                       f"other fields as they are today ({exc.reason})")
     shown = commit.when.strftime("%Y-%m-%d %H:%M %z")
-    return Snapshot(book, commit), SOURCE_GIT, f"as of {day.isoformat()}: the book as committed in {commit.short} ({shown})"
+    return (Snapshot(book, commit, day), SOURCE_GIT,
+            f"as of {day.isoformat()}: the book as committed in {commit.short} ({shown}); statuses as on that day")
 
 
 # ---------------------------------------------------------------- git objects
@@ -277,12 +278,14 @@ class Snapshot(Book):
 
     Everything a report reads (``records``, ``view``, ``live``, ``get``,
     ``settings``, ``text``) answers from the commit; anything that would write
-    is refused. ``commit`` says which commit it is.
+    is refused. ``commit`` says which commit it is. Given ``day``, the clock
+    of its settings stands at that day's last second (:func:`crmctl.core.clock.now`).
     """
 
-    def __init__(self, book: Book, commit: Commit) -> None:
+    def __init__(self, book: Book, commit: Commit, day: _dt.date | None = None) -> None:
         super().__init__(book.root)
         self.commit = commit
+        self.day = day  # the day asked for: "today" for statuses (its last second is the clock's now)
         self.current = book
         self._git_root = git_root_of(book, "--as-of")
         rel = os.path.relpath(self.root, self._git_root)
@@ -290,8 +293,13 @@ class Snapshot(Book):
         self._tree: dict[str, str] | None = None
         self.store = BlobStore(self.root)
 
+    reads_files = False
+
     def git_root(self) -> str | None:
         return self._git_root
+
+    def revision(self) -> str:
+        return self.commit.sha
 
     @property
     def files(self) -> dict[str, str]:
@@ -315,6 +323,8 @@ class Snapshot(Book):
             settings = Settings(data, self.shown(SETTINGS_FILE))
             limits.check(settings.data, settings.path, settings.lines)
             now(settings)
+            if self.day is not None:
+                settings.pinned_now = _dt.datetime.fromtimestamp(day_end(self.day, settings), book_tz(settings))
             self._settings = settings
         return self._settings
 
