@@ -100,17 +100,19 @@ def stream(ref: str) -> bytes:
     return b"".join(out)
 
 
-def timed(book: str, code: str | None, *args: str) -> tuple[float, float]:
-    """Seconds and peak MB of one command in a fresh process; ``code``: the crmctl source folder to run (PYTHONPATH)."""
+def timed(book: str, code: str | None, *args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system: steadier on a shared machine) and peak MB of one command in a
+    fresh process; ``code``: the crmctl source folder to run (PYTHONPATH)."""
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
              "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)")
     env = {**os.environ, "CRMCTL_NOW": "2025-12-31T20:00:00+08:00"}
     if code:
         env["PYTHONPATH"] = code
     out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True, env=env,
                          cwd=book).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 MID = "2025-07-01"
@@ -164,7 +166,7 @@ def main() -> None:
             variants.insert(0, ("before", copy, base_code))
         for _, where, code in variants:
             timed(where, code, sys.executable, "-m", "crmctl", "report", "pipeline")  # warm the working tree's cache
-        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
         for _ in range(repeat):
             results.setdefault(("plumbing", "after"), []).append(timed(book, None, "sh", "-c", plumbing))
             for what, args, cold, _target in ROWS:
@@ -175,14 +177,14 @@ def main() -> None:
         names = [v[0] for v in variants]
         rows = [("baseline: git ls-tree + cat-file --batch, mid-year (no parsing)", "")] + [(r[0], r[3]) for r in ROWS]
         width = max(len(r[0]) for r in rows)
-        head = "  ".join(f"{n + ' s':>9}  {n + ' MB':>9}" for n in names)
+        head = "  ".join(f"{n + ' s':>9}  {n + ' cpu':>10}  {n + ' MB':>9}" for n in names)
         print(f"{'what':<{width}}  {head}  target")
         for what, target in rows:
             cells = []
             for name in names:
                 got = results.get(("plumbing" if what.startswith("baseline: git") else what, name))
-                cells.append(f"{median([g[0] for g in got]):9.2f}  {max(g[1] for g in got):9.0f}" if got
-                             else f"{'':>9}  {'':>9}")
+                cells.append(f"{median([g[0] for g in got]):9.2f}  {median([g[1] for g in got]):10.2f}  "
+                             f"{max(g[2] for g in got):9.0f}" if got else f"{'':>9}  {'':>10}  {'':>9}")
             print(f"{what:<{width}}  {'  '.join(cells)}  {target}")
     finally:
         if not os.environ.get("BENCH_DIR"):

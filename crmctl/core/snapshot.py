@@ -181,40 +181,46 @@ def cat(root: str, shas: list[str]) -> dict[str, bytes]:
     return out
 
 
-def worktree_parsed(book: Book, root: str, rtype: str) -> dict[str, Entry]:
-    """``{blob: entry}`` of the records of ``rtype`` whose parse the working tree's index cache already holds.
+def worktree_parsed(book: Book, root: str, rtype: str, missing: set[str]) -> dict[str, Entry]:
+    """``{blob: entry}`` for the blobs of ``missing`` whose parse the working tree's index cache already holds.
 
-    A file counts only when git says it equals its index blob (``git ls-files
-    -s`` gives the blob, ``git diff-files`` names the files that differ) and
-    crmctl's cache entry for it is fresh by its stat: then the cached data is
-    that blob's parse, and a past snapshot that shares the blob needs no
-    parse. Best effort: anything odd leaves a file out, never in.
+    ``git ls-files -s`` names the file each blob is staged as; the file counts
+    only when its content now hashes to that blob id (so an edit, staged or
+    not, never passes for the committed version) and crmctl's cache entry for
+    it is fresh by its stat: then the cached data is that blob's parse, and
+    the past snapshot needs no parse. Best effort: anything odd leaves a file
+    out, never in.
     """
+    import hashlib
+
     folder = os.path.relpath(book.folder(rtype), root).replace(os.sep, "/")
     staged = git.run(root, "ls-files", "-s", "-z", "--", folder, check=False)
-    dirty = git.run(root, "diff-files", "--name-only", "-z", "--", folder, check=False)
-    if staged.returncode != 0 or dirty.returncode != 0:
+    if staged.returncode != 0:
         return {}
-    changed = set(dirty.stdout.split("\0"))
-    blobs: dict[str, str] = {}  # file name -> blob
+    names: dict[str, str] = {}  # file name -> blob, for the blobs wanted
     for item in staged.stdout.split("\0"):
         meta, _, path = item.partition("\t")
         parts = meta.split()
-        if len(parts) == 3 and parts[0] == "100644" and parts[2] == "0" and path not in changed \
+        if len(parts) == 3 and parts[0] == "100644" and parts[2] == "0" and parts[1] in missing \
                 and path.startswith(folder + "/") and "/" not in path[len(folder) + 1:]:
-            blobs[path[len(folder) + 1:]] = parts[1]
+            names[path[len(folder) + 1:]] = parts[1]
+    if not names:
+        return {}
     known = cache.read_entries(os.path.join(book.root, ".crmctl", "cache", f"{rtype}.json"))
     out: dict[str, Entry] = {}
     base = book.folder(rtype)
-    for name, sha in blobs.items():
+    for name, sha in names.items():
         item = known.get(name)
         if item is None or item[5] is not None:
             continue
         try:
-            st = os.lstat(os.path.join(base, name))
+            with open(os.path.join(base, name), "rb") as handle:
+                st = os.fstat(handle.fileno())
+                raw = handle.read()
         except OSError:
             continue
-        if cache.is_fresh(item, st):
+        if cache.is_fresh(item, st) and not os.path.islink(os.path.join(base, name)) \
+                and hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest() == sha:
             out[sha] = [item[3], None]
     return out
 
@@ -244,7 +250,7 @@ class BlobStore:
         return self._open[path]
 
     def parsed(self, root: str, name: str, wanted: dict[str, str],
-               seed: Callable[[], dict[str, Entry]] | None = None) -> dict[str, Entry]:
+               seed: Callable[[set[str]], dict[str, Entry]] | None = None) -> dict[str, Entry]:
         """``{blob: entry}`` for ``wanted`` (``{blob: path shown in problems}``); unseen blobs are read and parsed.
 
         ``seed`` (when more than :data:`SEED_AFTER` are unseen) gives parses
@@ -255,7 +261,7 @@ class BlobStore:
         entries = self._load(name)
         missing = [sha for sha in wanted if sha not in entries]
         if len(missing) > SEED_AFTER and seed is not None:
-            known = seed()
+            known = seed(set(missing))
             entries.update((sha, known[sha]) for sha in missing if sha in known)
             missing = [sha for sha in missing if sha not in known]
         if missing:
