@@ -119,7 +119,8 @@ def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False
         commit = commit_on(book, day, why)
     except NoHistory as exc:
         if exact:
-            raise
+            raise NoHistory(why, f"{exc.reason}; only the reports (`crmctl report pipeline --as-of {day.isoformat()}`, "
+                                 "funnel, forecast, ...) can go further back, from the records' own histories") from None
         return book, SOURCE_RECORDS, (f"as of {day.isoformat()}: from the records' own stage and payment histories, "
                                       f"other fields as they are today ({exc.reason})")
     shown = commit.when.strftime("%Y-%m-%d %H:%M %z")

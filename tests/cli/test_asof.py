@@ -125,7 +125,9 @@ def test_list_and_show_as_of_give_every_field_of_that_day(history_book: Path) ->
     assert (shown["amount"], shown["close_date"]) == ("50000.00", "2026-03-01")
     refused = invoke("opp", "list", "--as-of", "2025-12-01", book=history_book, env=NOW)
     assert refused.exit_code == 1
-    assert refused.stderr.strip() == "error: --as-of: 2025-12-01 is before the book's first commit (2026-01-01)"
+    assert refused.stderr.strip() == ("error: --as-of: 2025-12-01 is before the book's first commit (2026-01-01); only the "
+                                      "reports (`crmctl report pipeline --as-of 2025-12-01`, funnel, forecast, ...) can "
+                                      "go further back, from the records' own histories")
 
 
 def test_reading_the_past_touches_neither_working_tree_nor_index(history_book: Path) -> None:
