@@ -241,7 +241,7 @@ def test_no_history_is_one_clear_line(book: Path, tmp_path: Path) -> None:
     shutil.rmtree(plain / ".git")
     result = invoke("diff", "2026-01-01", "2026-02-01", book=plain, env=NOW)
     assert result.exit_code == 1
-    assert result.stderr.strip().endswith("is not in a git repository, so it has no past versions; run `git init` and "
-                                          "commit, and from then on every day can be read back")
+    assert ("is not in a git repository, so it has no past versions; run `git init` and commit, and from then on "
+            "every day can be read back; only the reports (`crmctl report pipeline --as-of 2026-01-01`") in result.stderr
     result = invoke("log", "--fields", book=plain, env=NOW)
     assert result.exit_code == 1
