@@ -168,6 +168,12 @@ def now(settings: Any = None) -> _dt.datetime:
     pinned = getattr(settings, "pinned_now", None)
     if pinned is not None:
         return pinned  # type: ignore[no-any-return]
+    return wall_now(settings)
+
+
+def wall_now(settings: Any = None) -> _dt.datetime:
+    """The time on the wall clock (``CRMCTL_NOW`` if set), even for a book read as of a past day: when a
+    document was generated, not the day it shows."""
     tz = book_tz(settings)
     fixed = os.environ.get(NOW_VARIABLE)
     if fixed:

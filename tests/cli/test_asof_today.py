@@ -136,3 +136,17 @@ def test_every_list_and_show_command_takes_as_of() -> None:
             if verb in ("list", "show") and not any(p.name == "as_of" for p in group.get_command(ctx, verb).params):
                 missing.append(f"{noun} {verb}")
     assert missing == []
+
+
+def test_a_pdf_as_of_a_past_day_says_when_it_was_generated(dated_book: Path, tmp_path: Path) -> None:
+    """The clock stands still only for what the book says: the PDF's generation time is the real clock."""
+    import pdfplumber
+
+    for args in (("report", "pipeline"), ("report", "customers"), ("report", "sfe", "--period", "2026-Q1")):
+        pdf = tmp_path / f"{args[1]}.pdf"
+        result = invoke(*args, "--as-of", "2026-02-10", "--pdf", str(pdf), book=dated_book, env=NOW)
+        assert result.exit_code == 0, result.output
+        with pdfplumber.open(pdf) as doc:
+            text = doc.pages[0].extract_text()
+        assert "截至: 2026年2月10日" in text, args            # as of the day asked for
+        assert "生成时间: 2026年3月31日 12:00" in text, args   # generated now (CRMCTL_NOW), not 2026-02-10 23:59
