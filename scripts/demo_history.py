@@ -13,7 +13,6 @@ records/users); the last commit, on END, is the demo book exactly as it is in th
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import shutil
 import subprocess
@@ -81,7 +80,10 @@ def write_deals(book: str, deals: dict[str, dict[str, Any]], day: str) -> list[s
         path = os.path.join(folder, f"{rid}.yaml")
         state = deal_on(final, rid, day)
         text = None if state is None else yaml.safe_dump(state, allow_unicode=True, sort_keys=False)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        old = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                old = handle.read()
         if text != old:
             changed.append(rid)
             if text is None:

@@ -163,7 +163,7 @@ def cat(root: str, shas: list[str]) -> dict[str, bytes]:
         ids.write("\n".join(shas).encode() + b"\n")
         ids.seek(0)
         proc = subprocess.run(["git", "-C", root, "cat-file", "--batch"], stdin=ids, stdout=subprocess.PIPE,
-                              stderr=err, env=git._env())
+                              stderr=err, env=git._env(), check=False)
         err.seek(0)
         stderr = err.read()
     if proc.returncode != 0:

@@ -124,9 +124,12 @@ def _construct(loader: _Constructor, node: Any) -> Any:
         return result
     if tag == _SEQ and isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item) for item in node.value]
-    if tag == _TIMESTAMP and len(node.value) == 10:  # a day (the resolver allows only YYYY-MM-DD): as the constructor
-        return _dt.date.fromisoformat(node.value).isoformat()
-    return loader.construct_object(node, deep=True)
+    try:
+        if tag == _TIMESTAMP and len(node.value) == 10:  # a day (the resolver allows only YYYY-MM-DD): as the constructor
+            return _dt.date.fromisoformat(node.value).isoformat()
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # 2026-02-30: a date that looks like one and is not (it was an internal error)
+        raise ConstructorError(None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark) from None
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yaml_map)

@@ -229,3 +229,9 @@ def test_fast_constructor_refuses_duplicates_and_odd_keys_with_their_line() -> N
     assert refused("a: 1\nb:\n  c: 1\n  c: 2\n").startswith("r.yaml:4: invalid YAML")
     assert "unsupported key" in refused("a: 1\n? [x]\n: 2\n")
     assert "unsupported key" in refused("a: 1\n~: 2\n")
+
+
+def test_an_impossible_date_is_refused_with_its_line() -> None:
+    # before: ValueError escaped the loader (an internal error for a hand-typed 2026-02-30)
+    assert refused("a: 1\nclose_date: 2026-02-30\n").startswith("r.yaml:2: invalid YAML: '2026-02-30' is not a valid date")
+    assert refused("at: 2026-02-30T10:00:00+08:00\n").startswith("r.yaml:1: invalid YAML: '2026-02-30T10:00:00+08:00'")
