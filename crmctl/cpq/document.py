@@ -101,8 +101,11 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     lang = str(data.get("lang") or "en")
     cur = str(data.get("currency"))
     lines_view = []
+    prices = list(sources(book, data).get("prices") or [])
     for n, line in enumerate(data.get("lines") or [], 1):
-        unit, tier = shown_unit_price(line, cur, book)
+        shown = prices[n - 1] if n <= len(prices) and isinstance(prices[n - 1], Mapping) else {}
+        unit, tier = (str(shown.get("price") or ""), str(shown.get("tier") or "")) if shown else \
+            shown_unit_price(line, cur, book)
         lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
                            "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
@@ -121,6 +124,60 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
             "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
+
+
+# what a document prints of records outside the quote, each field with its _en and _zh forms (see localized)
+SELLER_FIELDS = ("name", "address", "bank", "phone", "email", "tax_id", "bank_account", "logo")
+BUYER_FIELDS = ("name", "address", "city", "postcode", "country", "tax_id")
+CONTACT_FIELDS = ("name", "title", "email", "phone")
+OWNER_FIELDS = ("name", "email", "phone")
+
+
+def sources(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the quote's document prints from outside the quote: frozen in ``as_sent`` once it was sent, else live.
+
+    Shape: ``{seller: {name, name_zh, address...}, buyer: {...}, contact: {...} | None, owner: {...} | None,
+    units_en: {台: [unit, units]}, groups_en: {group: English name}, prices: [{price, tier}] (one per line)}``.
+    """
+    frozen = data.get("as_sent")
+    return dict(frozen) if isinstance(frozen, Mapping) else live_sources(book, data)
+
+
+def live_sources(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`sources` as the book says today — what :func:`crmctl.cpq.lifecycle.send` freezes into ``as_sent``:
+    the seller (crm.yaml ``company``), the buyer, contact and owner (their records), the English units and group
+    names the lines use (crm.yaml ``quotes.units_en`` / ``quotes.groups_en``, the quote's ``groups_en``), and each
+    line's printed unit price and tier (which depend on ``price_digits``)."""
+    account = book.lookup("accounts", data.get("account"))
+    contact = book.lookup("contacts", data.get("contact"))
+    owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
+    lines = [line for line in data.get("lines") or [] if isinstance(line, Mapping)]
+    used_units = {str(line.get("unit") or "") for line in lines} - {""}
+    units = {str(zh): en for zh, en in (book.settings.get("quotes.units_en") or {}).items()
+             if str(zh) in used_units or used_units & {str(x) for x in _forms_of(en)}}
+    used_groups = {str(line.get("group") or "") for line in lines} - {""}
+    groups = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})}
+    currency = str(data.get("currency") or book.settings.currency)
+    prices = [dict(zip(("price", "tier"), shown_unit_price(line, currency, book))) for line in lines]
+    return {"seller": _printed(book.settings.get("company", {}) or {}, SELLER_FIELDS),
+            "buyer": _printed(account.data, BUYER_FIELDS) if account else {"name": str(data.get("account") or "")},
+            "contact": _printed(contact.data, CONTACT_FIELDS) if contact else None,
+            "owner": _printed(owner.data, OWNER_FIELDS) if owner else None,
+            "units_en": units, "groups_en": {str(g): str(groups[g]) for g in used_groups if groups.get(g)},
+            "prices": prices}
+
+
+def _forms_of(en: Any) -> list[Any]:
+    """The English forms of one ``quotes.units_en`` value (a word, a list, or a {one, other} map)."""
+    if isinstance(en, Mapping):
+        return list(en.values())
+    return list(en) if isinstance(en, (list, tuple)) else [en]
+
+
+def _printed(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+    """The printed ``fields`` of a record (each with its ``_en``/``_zh`` form), as text; empty ones left out."""
+    keys = [k for f in fields for k in (f, f + "_en", f + "_zh")]
+    return {k: str(data[k]) for k in keys if data.get(k) not in (None, "")}
 
 
 def localized(data: Mapping[str, Any] | None, field: str, lang: str) -> str:
@@ -158,19 +215,19 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     from crmctl.io.render import format_money
 
     data = view(book, rec, version, today)
-    account = book.lookup("accounts", data.get("account"))
-    contact = book.lookup("contacts", data.get("contact"))
-    owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
+    printed = sources(book, quotes.version(rec.data, version))
+    account, contact, owner = printed.get("buyer") or {}, printed.get("contact"), printed.get("owner")
     products = book.records("products")
     zh = lang == "zh-CN"
     currency = str(data.get("currency") or book.settings.currency)
     totals = data.get("totals") or {}
-    group_names = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})} if not zh else {}
+    group_names = dict(printed.get("groups_en") or {}) if not zh else {}
+    units = unit_forms(printed.get("units_en") or {})
     lines = []
     for line in data["lines_view"]:
         group = str(line.get("group") or "")
         lines.append({**_fields(line, ("discount", "unit", "group")), "group": str(group_names.get(group) or group),
-                      "unit": unit_for(book, lang, str(line.get("unit") or ""), line.get("qty", 1)),
+                      "unit": unit_for(units, lang, str(line.get("unit") or ""), line.get("qty", 1)),
                       "price": line["unit_price_shown"], "tier": line["tier_shown"],
                       "title": localized(line, "name", lang) or line["sku"],
                       "configuration": printed_configuration(line, lang, products)})
@@ -184,11 +241,11 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     named = {str(fee.get("name")): localized(fee, "name", lang) for fee in data.get("fees") or []}
     cuts = [{**cut, "name": named.get(str(cut.get("name")), cut.get("name"))} for cut in reductions_of(totals)]
     fees = [fee for fee in fees if not str(fee.get("amount", "")).startswith("-")]   # negative ones are in ``cuts``
-    settings_company = book.settings.get("company", {}) or {}
-    company = {k: localized(settings_company, k, lang) for k in ("name", "address", "bank")}
-    company.update({k: str(settings_company.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
+    seller = printed.get("seller") or {}
+    company = {k: localized(seller, k, lang) for k in ("name", "address", "bank")}
+    company.update({k: str(seller.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
     logo = company["logo"]
-    buyer = account.data if account else {"name": data.get("account")}
+    buyer = account or {"name": data.get("account")}
     amounts = [line.get("price") for line in lines] + [line.get("net") for line in lines] + [
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
@@ -202,9 +259,9 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "account": {"name": localized(buyer, "name", lang), "address": full_address(buyer, lang),
                     "tax_id": str(buyer.get("tax_id") or ""), "tax_label": _tax_id_label(buyer.get("tax_id"), lang)},
         "buyer_name": localized(buyer, "name", lang),
-        "contact": {"name": localized(contact.data, "name", lang), "title": localized(contact.data, "title", lang),
+        "contact": {"name": localized(contact, "name", lang), "title": localized(contact, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
-        "owner": {"name": localized(owner.data, "name", lang), "email": owner.get("email") or "",
+        "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
                   "phone": owner.get("phone") or ""} if owner else None,
         "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
@@ -252,14 +309,15 @@ def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def unit_forms(book: Book) -> dict[str, tuple[str, str]]:
-    """Chinese unit -> (English singular, English plural), from ``quotes.units_en`` in crm.yaml.
+def unit_forms(table: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Chinese unit -> (English singular, English plural), from a ``quotes.units_en`` table (crm.yaml's, or the
+    part of it a sent quote froze in ``as_sent``).
 
     A value is one word used for every count (``kg``), a list ``[unit, units]``
     or a mapping ``{one: unit, other: units}`` (babel's plural categories).
     """
     forms: dict[str, tuple[str, str]] = {}
-    for zh, en in (book.settings.get("quotes.units_en") or {}).items():
+    for zh, en in table.items():
         if isinstance(en, Mapping):
             forms[str(zh)] = (str(en.get("one") or en.get("other")), str(en.get("other") or en.get("one")))
         elif isinstance(en, (list, tuple)) and en:
@@ -269,14 +327,13 @@ def unit_forms(book: Book) -> dict[str, tuple[str, str]]:
     return forms
 
 
-def unit_for(book: Book, lang: str, unit: str, qty: Any) -> str:
+def unit_for(forms: Mapping[str, tuple[str, str]], lang: str, unit: str, qty: Any) -> str:
     """The unit as a document in ``lang`` prints it next to ``qty``: "1 unit", "2 units", "3 sessions", "4 台".
 
     English takes the plural form babel's plural rule gives for ``qty``; a
     Chinese document reads the table backwards (either English form -> the
     first Chinese unit); a unit not in the table prints as written.
     """
-    forms = unit_forms(book)
     if lang.startswith("zh"):
         backwards: dict[str, str] = {}
         for zh, (one, other) in forms.items():

@@ -32,7 +32,7 @@ from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reduct
 
 # what a version freezes (and `revise` copies into `versions`)
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
-             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at")
+             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
@@ -290,6 +290,24 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
     return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
+def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quote's fees after ``--fee`` options: a name already on the quote gets the new amount (in its place, its
+    other keys kept), a new name is added. Names compare without case and surrounding spaces; the same name twice
+    in ``given`` means two amounts for one fee and is refused (typing ``--fee 运费=800`` again to correct the
+    freight must not charge it twice)."""
+    def key(fee: Mapping[str, Any]) -> str:
+        return str(fee.get("name") or "").strip().casefold()
+
+    seen: set[str] = set()
+    for fee in given:
+        if key(fee) in seen:
+            raise ValidationError(f"--fee {fee['name']}: given twice; give each fee once")
+        seen.add(key(fee))
+    new = {key(fee): fee for fee in given}
+    out = [{**fee, **new.pop(key(fee))} if key(fee) in new else dict(fee) for fee in existing]
+    return out + [fee for fee in given if key(fee) in new]
+
+
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
     products = book.records("products")
     return {str(l.get("sku")): (products[str(l["sku"])].get("category") if str(l.get("sku")) in products else None)
@@ -333,7 +351,7 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     out["version"] = int(data.get("version") or 1) + 1
     days = int(book.settings.get("quotes.validity_days", 30))
     out.update(status=QuoteStatus.DRAFT.value, date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
-               approval=None, sent_at=None, decline_reason=None)
+               approval=None, sent_at=None, as_sent=None, decline_reason=None)
     out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, clock.at,
                                                                          note=f"v{out['version']}")]
     return reprice(book, out)
