@@ -73,13 +73,22 @@ def _same_deal(a: Any, b: Any) -> bool:
 
 
 def check_users(book: Book) -> Iterator[Problem]:
-    """Users' emails are unique (they identify the acting user)."""
+    """Users' emails are unique (they identify the acting user), and so are their signing keys (they prove him)."""
     seen: dict[str, str] = {}
     for rec in book.all("users"):
         email = str(rec.get("email", "")).lower()
         if email in seen:
             yield Problem(rec.path, rec.line("email"), f"email {email} is also user {seen[email]}'s", "duplicate")
         seen.setdefault(email, rec.id)
+    from crmctl.core.signing import key_holders, key_ids
+
+    users = book.records("users")
+    for key, ids in key_holders(users.values()).items():
+        for rid in ids[1:]:
+            shown = key_ids(users[rid].data)[key]
+            field = "signing_keys" if " " in key else "gpg_keys"
+            yield Problem(users[rid].path, users[rid].line(field), f"key {shown} is also user {ids[0]}'s: a signature "
+                          f"by it proves neither; remove it from the user it is not", "duplicate")
 
 
 def _decimal_settings(default: Any, own: Any, path: str) -> Iterator[tuple[str, Any]]:

@@ -17,6 +17,7 @@ from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
+from crmctl.core.text import a_an
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
@@ -277,7 +278,7 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if approver is None:
         yield "approval", f"approved by {data['approval'].get('by')!r}, who is not a user"
     elif not policy.may_approve(book.settings, approver.get("role"), need.role):
-        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs a {need.role}: "
+        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs {a_an(need.role)}: "
                            + "; ".join(need.reasons))
 
 
@@ -344,7 +345,7 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
         role = authority.role_before(root, prefix, commit, user)
         if role in roles or not authority.roles_held_before(root, prefix, commit, roles):
             continue
-        what = authority.policy_change(root, commit, path, relative)
+        what = authority.policy_change(root, commit, path, relative, user.id)
         if what:
             yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
                                        f"only {', '.join(roles)} may (crm.yaml {key})", "policy")

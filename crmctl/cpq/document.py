@@ -17,6 +17,7 @@ from crmctl.core.errors import CrmError
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
                                 quote_was_sent)
+from crmctl.core.text import a_an
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -81,7 +82,7 @@ def approval_summary(data: Mapping[str, Any], book: Book | None = None) -> str:
     if moved and state == ApprovalState.VALID:
         return f"STALE (by {approval.get('by')}; {moved})"
     if approval.get("status") == ApprovalStatus.PENDING:
-        return f"pending: needs a {approval.get('required_role')}"
+        return f"pending: needs {a_an(approval.get('required_role'))}"
     if approval.get("status") == ApprovalStatus.REJECTED:
         return f"rejected by {approval.get('by')}: {approval.get('reason')}"
     if state == ApprovalState.STALE:

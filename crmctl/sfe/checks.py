@@ -8,6 +8,7 @@ from crmctl.core.book import Book
 from crmctl.core.clock import elapsed
 from crmctl.core.errors import CrmError, Problem
 from crmctl.core.states import visit_is_completed
+from crmctl.core.text import a_an
 from crmctl.sfe import sop
 from crmctl.sfe.geo import range_problem
 from crmctl.sfe.team import MANAGER_ROLES
@@ -57,7 +58,7 @@ def check_companions(book: Book) -> Iterator[Problem]:
             if uid == rec.get("rep"):
                 yield Problem(rec.path, rec.line("with"), f"with: {uid} is the visit's own rep", "sfe-with")
             elif uid in users and role not in MANAGER_ROLES:
-                yield Problem(rec.path, rec.line("with"), f"with: {uid} is a {role}; an accompanied visit needs a manager "
+                yield Problem(rec.path, rec.line("with"), f"with: {uid} is {a_an(role)}; an accompanied visit needs a manager "
                               "or director (crmctl visit edit ID --set with=MANAGER)", "sfe-with")
 
 

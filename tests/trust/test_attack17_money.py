@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
 from click.testing import Result
 
 from tests.conftest import REPO, err_line, git, invoke
@@ -169,7 +170,7 @@ def test_the_same_ref_twice_on_an_order_is_refused_and_checked(demo_copy: Path) 
             "(700.00 CNY on 2026-11-20): one transfer recorded twice?") in r.stdout
     # an import brings the same transfer in once
     csv = demo_copy / "bank.csv"
-    csv.write_text(f"order,date,amount,currency,ref\n2ndtjmfy0zk1,2026-11-20,700.00,CNY,boc 1120-a\n")
+    csv.write_text("order,date,amount,currency,ref\n2ndtjmfy0zk1,2026-11-20,700.00,CNY,boc 1120-a\n")
     assert "duplicates" in ok(demo_copy, "import", "payments", str(csv))
     assert not [p for p in payments.glob("*.yaml") if "boc 1120-a" in p.read_text()]
 
@@ -196,3 +197,96 @@ def test_a_pulled_out_dir_outside_the_book_is_refused_by_render_and_check(demo_c
     settings.write_text(plain + "quotes:\n  out_dir: build/quotes\n")
     assert ok(demo_copy, "quote", "render", SENT_QUOTE, "--html").endswith("build/quotes/QT-2026-0002-v1.html")
     assert ok(demo_copy, "quote", "render", SENT_QUOTE, "--html", "--out", str(tmp_path / "mine.html"))
+
+
+# ---------------------------------------------------------------- #4 a rep adds his own key to the director's record
+def keygen(folder: Path, name: str) -> str:
+    """A real ed25519 public key line made by ssh-keygen (``TYPE BASE64 name@laptop``)."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@laptop", "-f", str(folder / name)],
+                   check=True, capture_output=True)
+    return (folder / f"{name}.pub").read_text().strip()
+
+
+def test_only_a_team_maintainer_changes_another_users_keys_and_check_names_a_hand_commit(
+        demo_copy: Path, tmp_path: Path) -> None:
+    book = in_git(demo_copy)
+    rep, director = keygen(tmp_path, "zhou-tao"), keygen(tmp_path, "wang-lei")
+    # a user keys his own record; the director's is the director's (or an admin's) to change
+    ok(book, "--as", "zhou-tao", "user", "edit", "zhou-tao", "--set", f"signing_keys={rep}")
+    ok(book, "--as", "wang-lei", "user", "edit", "wang-lei", "--set", f"signing_keys={director}")
+    # before: exit 0, and the rep's key then "was" wang-lei's
+    spare = keygen(tmp_path, "laptop")   # a key of the rep's nobody has listed yet
+    for field, value in (("signing_keys", spare), ("gpg_keys", "ABCD" * 10), ("git_handle", "@zhou"),
+                         ("email", "zt2@hdpm.example.cn"), ("active", "false")):
+        assert refused(book, "--as", "zhou-tao", "user", "edit", "wang-lei", "--set", f"{field}={value}") == (
+            f"error: changing wang-lei's {field} is team policy: zhou-tao (rep) may not; it needs one of the roles "
+            "director, admin (crm.yaml team_maintainers)")
+    assert "team policy" in refused(book, "--as", "zhou-tao", "user", "edit", "wang-lei", "--add", f"signing_keys={spare}")
+    # the rep's own key under the director's name is refused whoever asks
+    # not even an admin lists one key under two users
+    shown = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "zhou-tao.pub")], capture_output=True,
+                           text=True).stdout.split()[1]
+    assert refused(book, "--as", "admin", "user", "edit", "wang-lei", "--add", f"signing_keys={rep}") == (
+        f"error: user wang-lei: key {shown} is already user zhou-tao's; a signing key is one person's — each user "
+        "signs with his own")
+    # the quieter way: the rep appends his key to the director's file and commits it by hand
+    path = book / "records/users/wang-lei.yaml"
+    path.write_text(path.read_text() + f"- {rep.rsplit(' ', 1)[0]} wang-lei-laptop\n")
+    subprocess.run(["git", "-C", str(book), "-c", "user.name=周涛", "-c", "user.email=zhou.tao@hdpm.example.cn",
+                    "commit", "-qam", "wang-lei new laptop key", "--no-verify"], check=True)
+    r = c(book, "check")
+    assert r.exit_code == 1
+    assert "by zhou-tao (rep) changed wang-lei's signing_keys; only director, admin may (crm.yaml team_maintainers)" in r.stdout
+    assert f"records/users/zhou-tao.yaml:16: key {shown} is also user wang-lei's: a signature by it proves neither" in r.stdout
+
+
+# ---------------------------------------------------------------- #10 small: broken files, list fields, articles
+def test_a_broken_quote_file_is_named_with_its_line_not_called_missing(demo_copy: Path) -> None:
+    path = demo_copy / f"records/quotes/{PENDING_QUOTE}.yaml"
+    path.write_text(path.read_text() + "title: dup\n")
+    lines = len(path.read_text().splitlines())
+    for args in (("quote", "show", PENDING_QUOTE), ("--as", "zhou-tao", "quote", "submit", PENDING_QUOTE[:6])):
+        # before: "error: no quote '2ndtq0r1f8n1'; `crmctl quote list` shows them"
+        assert refused(demo_copy, *args) == (f"error: records/quotes/{PENDING_QUOTE}.yaml:{lines}: invalid YAML: "
+                                             f"duplicate key 'title'; quote {PENDING_QUOTE} cannot be read until "
+                                             "this is fixed")
+
+
+def test_a_list_field_takes_its_items_in_one_set_or_one_by_one(demo_copy: Path, tmp_path: Path) -> None:
+    one, two = keygen(tmp_path, "one"), keygen(tmp_path, "two")
+    keys = lambda: yaml.safe_load((demo_copy / "records/users/tom-baker.yaml").read_text())["signing_keys"]  # noqa: E731
+    # before: "key type '[ssh-ed25519' is not one git can verify"
+    ok(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--set", f"signing_keys=[{one}, {two}]")
+    assert keys() == [one, two]
+    ok(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--set", f"signing_keys={two}\n{one}")
+    assert keys() == [two, one]
+    # before: exit 0 keeping only the second key (every decision signed with the first un-proven)
+    assert refused(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--set", f"signing_keys={one}",
+                   "--set", f"signing_keys={two}") == (
+        "error: --set signing_keys is given twice (also --set signing_keys); the second would replace the first; "
+        "a list takes all its items in one --set signing_keys=A,B (or --add signing_keys=B)")
+    ok(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--remove", f"signing_keys={one.rsplit(' ', 1)[0]}")
+    assert keys() == [two]
+    assert "is already in signing_keys" in refused(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--add",
+                                                   f"signing_keys={two.rsplit(' ', 1)[0]} other-comment")
+    ok(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--add", f"signing_keys={one}")
+    assert keys() == [two, one]
+    assert "is not in signing_keys (2 item(s))" in refused(demo_copy, "--as", "admin", "user", "edit", "tom-baker",
+                                                           "--remove", f"signing_keys={keygen(tmp_path, 'three')}")
+    assert refused(demo_copy, "--as", "admin", "user", "edit", "tom-baker", "--add", "name=x") == (
+        "error: --add name: name is not a list; use --set name=VALUE")
+
+
+def test_the_article_agrees_with_the_word() -> None:
+    from crmctl.core.text import a_an
+
+    assert [a_an(w) for w in ("accepted", "expired", "user", "admin", "director", "opportunity", "unit", "hour",
+                              "sent")] == ["an accepted", "an expired", "a user", "an admin", "a director",
+                                           "an opportunity", "a unit", "an hour", "a sent"]
+
+
+def test_messages_use_the_right_article(demo_copy: Path) -> None:
+    # before: "cannot accept a accepted quote"; "Change fields of an user"
+    assert refused(demo_copy, "--as", "wang-lei", "quote", "accept", ACCEPTED_QUOTE).startswith(
+        "error: cannot accept an accepted quote")
+    assert "Change fields of a user." in c(demo_copy, "user", "edit", "--help").stdout

@@ -59,7 +59,7 @@ def signed(demo_copy: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     sh(book, "git", "add", "-A")
     sh(book, "git", "commit", "-q", "-m", "the demo book")
     for who, key in keys.items():
-        r = crm(book, "user", "edit", who, "--set", f"signing_keys={key.with_suffix('.pub').read_text().strip()}")
+        r = crm(book, "--as", who, "user", "edit", who, "--set", f"signing_keys={key.with_suffix('.pub').read_text().strip()}")
         assert r.exit_code == 0, r.output
     r = crm(book, "git", "setup", "--no-hook")
     assert r.exit_code == 0, r.output
