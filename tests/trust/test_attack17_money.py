@@ -163,10 +163,10 @@ def test_the_same_ref_twice_on_an_order_is_refused_and_checked(demo_copy: Path) 
        "--ref", "BOC 1120-A")
     # what two clones (or a copied file) bring in: check names it, though the order is not overpaid
     payments = demo_copy / "records/payments"
-    (payments / "2nzzzzzzzzzz.yaml").write_text((payments / f"{first}.yaml").read_text())
+    (payments / "zzzzzzzzzzzz.yaml").write_text((payments / f"{first}.yaml").read_text())   # sorts after any id
     r = c(demo_copy, "check")
     assert r.exit_code == 1
-    assert (f"records/payments/2nzzzzzzzzzz.yaml:6: ref 'BOC 1120-A' is also payment {first}'s on the same order "
+    assert (f"records/payments/zzzzzzzzzzzz.yaml:6: ref 'BOC 1120-A' is also payment {first}'s on the same order "
             "(700.00 CNY on 2026-11-20): one transfer recorded twice?") in r.stdout
     # an import brings the same transfer in once
     csv = demo_copy / "bank.csv"
