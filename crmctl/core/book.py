@@ -544,7 +544,7 @@ class Transaction:
             st = stats[target]  # a rename keeps the inode and the mtime
             lines = known or {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
             by_type.setdefault(rec.type, {})[os.path.basename(target)] = \
-                [st.st_mtime_ns, st.st_size, st.st_ino, rec.data, lines, None]
+                [*cache.stamp(st), rec.data, lines, None]
         for rtype, entries in by_type.items():
             cache.remember(os.path.join(self.book.root, ".crmctl", "cache", f"{rtype}.json"), entries)
 

@@ -1,7 +1,7 @@
 """The index cache: one JSON file per record type under ``.crmctl/cache/``.
 
 Each entry is keyed by the file's name and proven fresh by its stat
-(mtime_ns, size, inode), so a change made by any means — an editor,
+(:func:`stamp`: mtime_ns and ctime_ns, size, inode), so a change made by any means — an editor,
 ``git checkout``, ``git merge`` — is noticed and only that file is parsed
 again. Bad files are cached as their problem, so the warning repeats without
 re-parsing. A missing or corrupt cache is simply rebuilt.
@@ -20,8 +20,8 @@ from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
-VERSION = 4  # 4: 0x/0o integers are kept as text
-Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
+VERSION = 5  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp
+Entry = list[Any]  # [[mtime_ns, ctime_ns], size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 
 
@@ -117,15 +117,31 @@ def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[
     return checked(folder, rel, folder_stats(folder), problems, known)
 
 
+def times(st: Any) -> list[int]:
+    """The times in a file's stamp: ``[mtime_ns, ctime_ns]``.
+
+    The mtime alone can be put back (``touch -d``, ``os.utime``, ``cp -p``,
+    ``rsync -t``) after an in-place edit of the same size; the ctime cannot —
+    every write, rename or ``chmod`` sets it to the clock — so with both, an
+    in-place change is seen even when the size and the mtime are restored.
+    """
+    return [st.st_mtime_ns, st.st_ctime_ns]
+
+
+def stamp(st: Any) -> list[Any]:
+    """What proves a file unchanged since it was read: ``[[mtime_ns, ctime_ns], size, inode]``."""
+    return [times(st), st.st_size, st.st_ino]
+
+
 def is_fresh(item: Entry | None, st: Any) -> bool:
     """True when a cache entry was made from the file as it is now."""
-    return item is not None and item[0] == st.st_mtime_ns and item[1] == st.st_size and item[2] == st.st_ino
+    return item is not None and item[1] == st.st_size and item[2] == st.st_ino and item[0] == times(st)
 
 
 def parse_entry(path: str, shown: str, st: Any) -> Entry:
     from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
 
-    key = [st.st_mtime_ns, st.st_size, st.st_ino]
+    key = stamp(st)
     try:
         data, lines = yamlio.load_path(path, shown)
         return [*key, data, lines, None]
