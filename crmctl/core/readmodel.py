@@ -37,13 +37,16 @@ import re
 import sqlite3
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter, itemgetter
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from crmctl.core import cache, jsonio
 from crmctl.core.errors import CrmError, Problem
 from crmctl.core.schema import Field, custom_fields
 from crmctl.core.schemas import TYPES, get_schema
 from crmctl.core.settings import Settings
+
+if TYPE_CHECKING:
+    from crmctl.core.book import Book
 
 VERSION = 4  # 4: the ctime is part of a file's stamp
 FILE_NAME = "book.sqlite"
@@ -378,6 +381,40 @@ def _child_values(item: Any) -> Iterator[tuple[str, Any]]:
         yield key, cell(value)
         if isinstance(value, str) and _DECIMAL_TEXT.match(value):
             yield f"{key}_num", float(value)
+
+
+# ---------------------------------------------------------------- commands reading through it
+
+SWITCH = "CRMCTL_READ_MODEL"  # "off": every command reads the records themselves (tests compare both paths)
+
+
+def enabled() -> bool:
+    """Whether commands may answer from the read model (``$CRMCTL_READ_MODEL`` is not ``off``)."""
+    return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def select(book: "Book", types: Sequence[str], statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]] | None:
+    """The rows of one internal ``statement`` once the tables of ``types`` are fresh; its bad files join ``book.problems``.
+
+    None when the read model cannot answer — switched off, a type this
+    process has changed (the files may not say so yet), ``.crmctl/`` not
+    writable, SQLite failing — and the caller reads the records instead.
+    """
+    import sqlite3 as _sqlite3
+
+    if not enabled() or any(book.changed(t) for t in types):
+        return None
+    try:
+        model = ReadModel(book.root, book.settings)
+        try:
+            model.refresh(types)
+            found = model.conn.execute(statement, tuple(params)).fetchall()
+        finally:
+            model.close()
+    except (_sqlite3.Error, OSError):
+        return None
+    book.problems.extend(p for p in model.problems if p not in book.problems)
+    return found
 
 
 # ---------------------------------------------------------------- money in SQL
