@@ -182,14 +182,16 @@ class Book:
                 rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
         """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
 
         ``name`` names the cache file; change it when ``project`` changes what it
-        returns. Records already loaded (or changed in this process) are used as they are.
+        returns. Records already loaded (or changed in this process) are used as they are;
+        with ``raw`` (``project`` reads no stored number, so the file's data as written gives the
+        same answer as the screened record) only records changed in this process are.
         """
         rtype = canonical(rtype)
-        if rtype in self._records:
+        if rtype in self._records and (not raw or rtype in self._dirty):
             return {rid: project(rec.data) for rid, rec in self._records[rtype].items()}
         cache_dir = os.path.join(self.root, ".crmctl", "cache")
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
