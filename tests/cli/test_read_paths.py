@@ -118,3 +118,25 @@ def test_a_won_deal_changed_by_an_editor_git_checkout_or_merge_is_counted_by_the
         handle.write(text)
         handle.truncate()
     assert won("rex") == before
+
+
+def test_check_sees_an_in_place_edit_a_new_file_and_a_settings_change_once_its_caches_are_warm(book: Path) -> None:
+    def problems() -> list[str]:
+        result = invoke("check", book=book, env=NOW)
+        return [line for line in result.stdout.splitlines() if "tier" in line or "duplicate" in line]
+
+    assert problems() == [] and problems() == []  # the second run answers from the stored views
+    path = book / "records" / "accounts" / "acme.yaml"
+    with open(path, "r+", encoding="utf-8") as handle:  # in place: the folder does not change
+        text = handle.read().replace("tier: A", "tier: Z")
+        handle.seek(0)
+        handle.write(text)
+        handle.truncate()
+    assert problems() == ["records/accounts/acme.yaml:2: tier: 'Z' is not one of A, B, C"]
+    settings = book / "crm.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("tiers: [A, B, C]", "tiers: [A, B, C, Z]"),
+                        encoding="utf-8")
+    assert problems() == []  # what is valid changed with crm.yaml: validated again
+    write(book, "accounts", "acme-2", {"name": "ACME Industries", "tier": "A"})  # a new file: its keys are computed
+    found = problems()
+    assert len(found) == 1 and "probable duplicate of account acme-2" in found[0], found
