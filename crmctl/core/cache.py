@@ -112,9 +112,14 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
         yield name, rid, st, prefix + name
 
 
-def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
-    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over :func:`folder_stats`)."""
-    return checked(folder, rel, folder_stats(folder), problems, known)
+Stats = list[tuple[str, os.stat_result]]
+
+
+def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any],
+                 stats: Stats | None = None) -> Iterator[tuple[str, str, Any, str]]:
+    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over ``stats``, default
+    :func:`folder_stats`)."""
+    return checked(folder, rel, folder_stats(folder) if stats is None else stats, problems, known)
 
 
 def times(st: Any) -> list[int]:
@@ -149,14 +154,16 @@ def parse_entry(path: str, shown: str, st: Any) -> Entry:
         return [*key, None, None, [exc.problem.line, exc.problem.message]]
 
 
-def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
-    """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
+def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = None,
+         ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
+    """Load every ``*.yaml`` record in ``folder`` (as ``stats`` found them, default now): ``{id: (data, lines)}``
+    and the problems."""
     cached = read_entries(cache_path) if cache_path else {}
     fresh: dict[str, Entry] = {}
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
     problems: list[Problem] = []
     changed = False
-    for name, rid, st, path in record_files(folder, rel, problems, cached):
+    for name, rid, st, path in record_files(folder, rel, problems, cached, stats):
         item = cached.get(name)
         if not is_fresh(item, st):
             changed = True
@@ -172,7 +179,7 @@ def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple
 
 
 def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[[dict[str, Any]], Any],
-              ) -> tuple[dict[str, Any], list[Problem]]:
+              stats: Stats | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """``{id: project(data)}`` for every record in ``folder``, cached in ``view_path`` by each file's stat.
 
     A report over 50,000 visits needs a few fields of each; turning the whole
@@ -185,7 +192,7 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
     unseen: list[tuple[str, Any, str]] = []
-    for name, _, st, path in record_files(folder, rel, problems, cached):
+    for name, _, st, path in record_files(folder, rel, problems, cached, stats):
         item = cached.get(name)
         if is_fresh(item, st):
             fresh[name] = item  # type: ignore[assignment]
