@@ -27,6 +27,8 @@ DATES = frozenset({"last_touch", "last_order", "due", "date", "visit_date"})
 TOTAL_LABELS = ("total", "(total)")
 WRAP = frozenset({"name", "account", "who", "why", "action", "text", "by_month", "step", "stage"})  # may break; others stay on one line
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# a figure a report computed as text (an average "75.8", a trend "+0.7"): printed as it is, aligned as a number
+FIGURE = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 @dataclass
@@ -128,6 +130,8 @@ def cell(column: str, value: Any, *, lang: str, currency: str, words: Mapping[st
         return words.get("yes" if value else "no", "✓" if value else "–"), False
     if isinstance(value, (int, float)):
         return format_number(value, lang), True
+    if isinstance(value, str) and FIGURE.fullmatch(value):
+        return value, True        # as computed (a year-like "2026" must not become "2,026")
     if column in DATES and ISO_DAY.fullmatch(str(value)):
         return format_date(value, lang, "medium"), False
     text = str(value)
