@@ -194,3 +194,13 @@ def test_huge_amount_in_words() -> None:
     # 884,955,752,212.38 + 13% (115,044,247,787.61) = 999,999,999,999.99
     assert (HUGE * Decimal("0.13")).quantize(Decimal("0.01")) + HUGE == Decimal("999999999999.99")
     assert rmb_in_words("999999999999.99") == "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"
+
+
+def test_the_demo_chinese_quote_names_the_buyers_full_address_and_tax_id(demo_copy: Path, tmp_path: Path) -> None:
+    # before: the buyer block read only "上海" (the demo account had no street, postcode or 纳税人识别号)
+    out = tmp_path / "zh.pdf"
+    assert invoke("quote", "render", "2ndtpn4c4ech", "--out", str(out), book=demo_copy,
+                  env={"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}).exit_code == 0
+    with pdfplumber.open(str(out)) as pdf:
+        first = pdf.pages[0].extract_text() or ""
+    assert "上海市嘉定区安亭镇墨玉南路888号（201805）" in first and "纳税人识别号: 91310114MA1GT3K70Y" in first
