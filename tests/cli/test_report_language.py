@@ -1,5 +1,5 @@
 """Every report PDF speaks the book's language: no English words in a Chinese book's reports, no Chinese in an
-English book's, except what is a name or a code (record names and ids, SKUs, emails, currency codes).
+English book's, except what is a name or a code (record names, generated ids, SKUs, document numbers, currency codes).
 
 The text comes out of the PDF (pdfplumber), so a sentence built in the wrong language, a slug printed instead of a
 name, or a setting without its Chinese name (an SOP step, a funnel step) fails here whatever code printed it.
@@ -33,22 +33,25 @@ REPORTS = {
 # words that are codes in any language: the ISO currency code, the SFE report's "SOP" and the customers' "RFM"
 CODES = ("CNY", "USD", "EUR", "SOP", "RFM")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
-FIELDS = ("name", "sku", "email", "number", "tax_id", "vat_id")
+SLUGGED = ("users", "accounts", "contacts", "products", "pricebooks")
+FIELDS = ("name", "sku", "number", "tax_id", "vat_id")   # no emails: li.na@… would let the slug li-na pass
 
 
-def _records(book: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def _records(book: Path) -> Iterator[tuple[Path, str, dict[str, Any]]]:
     for path in sorted((book / "records").glob("*/*.yaml")):
         data, _ = loads(path.read_text(encoding="utf-8"), str(path))
         if isinstance(data, dict):
-            yield path.stem, data
+            yield path, path.stem, data
 
 
 def _names_and_codes(book: Path, quoted: bool = False) -> list[str]:
-    """What a report may print in any script: record ids, names (as stored), SKUs, emails, numbers, codes; with
+    """What a report may print in any script: generated record ids (not slugs: li-na must print as 李娜), names (as
+    stored), SKUs, document numbers, tax ids, codes; with
     ``quoted``, also what people wrote that a report quotes verbatim (a visit's follow-ups)."""
     out = list(CODES)
-    for rid, data in _records(book):
-        out.append(rid)
+    for path, rid, data in _records(book):
+        if path.parent.name not in SLUGGED:      # a person's or a company's slug is never what a report prints
+            out.append(rid)
         out += [str(data[f]) for f in FIELDS if data.get(f)]
         if quoted:
             out += [str(s.get("text")) for s in data.get("next_steps") or () if isinstance(s, dict)]
