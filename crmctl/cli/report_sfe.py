@@ -14,7 +14,6 @@ from crmctl.sfe.pdca import TITLES, Wording, report
 from crmctl.sfe.team import scope
 from crmctl.sfe.when import parse_period, quarter_of
 
-
 # columns the PDF leaves out of a section: a visit's id and a follow-up's number mean nothing on paper
 PDF_COLUMNS = {"followups": ("owner", "account", "text", "due", "days_overdue")}
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from crmctl.core.book import Book
-from crmctl.core.phrases import join, say
+from crmctl.core.errors import ValidationError
 from crmctl.core.percent import percent_text, round_half_up
+from crmctl.core.phrases import join, say
 from crmctl.core.states import VisitStatus, won_stages
 from crmctl.sfe import sop
-from crmctl.core.errors import ValidationError
 from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.plan import plan
 from crmctl.sfe.team import quota

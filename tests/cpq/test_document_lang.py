@@ -137,15 +137,15 @@ def test_a_fees_english_name_is_set_from_the_command_line(cpq: Run, cpq_book: Pa
     assert "Freight" in text and "Installation" in text and "运费" not in text
 
 
+FORM = "write NAME=ENGLISH, the fee's name as the quote has it and its English name (e.g. --fee-en 运费=Freight)"
+
+
 @pytest.mark.parametrize(("given", "error"), [
-    ("运费", "--fee-en '运费': write NAME=ENGLISH, the fee's name as the quote has it and its English name "
-            "(e.g. --fee-en 运费=Freight)"),
-    ("运费=", "--fee-en '运费=': write NAME=ENGLISH, the fee's name as the quote has it and its English name "
-             "(e.g. --fee-en 运费=Freight)"),
-    ("运费=A=B", "--fee-en '运费=A=B': write NAME=ENGLISH, the fee's name as the quote has it and its English name "
-                "(e.g. --fee-en 运费=Freight)"),
-    ("保险=Insurance", "--fee-en '保险=Insurance': the quote has no fee named '保险' (its fees: 运费); "
-                     "add it with --fee 保险=AMOUNT in the same command"),
+    ("运费", f"--fee-en '运费': {FORM}"),
+    ("运费=", f"--fee-en '运费=': {FORM}"),
+    ("运费=A=B", f"--fee-en '运费=A=B': {FORM}"),
+    ("保险=Insurance", ("--fee-en '保险=Insurance': the quote has no fee named '保险' (its fees: 运费); "
+                       "add it with --fee 保险=AMOUNT in the same command")),
 ])
 def test_a_bad_fee_en_is_refused_with_one_line(cpq: Run, given: str, error: str) -> None:
     qid = new_quote(cpq, ["holder"])
