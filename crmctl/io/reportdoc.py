@@ -68,6 +68,27 @@ def labels(book: Book, lang: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items()}
 
 
+def unnamed_in_chinese(book: Book) -> list[tuple[str, str, str]]:
+    """What a Chinese book's report PDFs print by name but has no Chinese name: ``(settings key, where, name)`` for
+    each pipeline stage, visit type and SOP step without ``name_zh`` (the report would print the English ``name``).
+    An English book: nothing."""
+    if language(book) != "zh-CN":
+        return []
+    out = []
+    for i, stage in enumerate(book.settings.get("pipeline.stages") or []):
+        if isinstance(stage, Mapping) and not stage.get("name_zh"):
+            out.append(("pipeline", f"pipeline.stages[{i}] ({stage.get('id')})", str(stage.get("name") or stage.get("id"))))
+    for vtype, spec in (book.settings.get("visits.types") or {}).items():
+        if not isinstance(spec, Mapping):
+            continue
+        if not spec.get("name_zh"):
+            out.append(("visits", f"visits.types.{vtype}", str(spec.get("name") or vtype)))
+        for j, step in enumerate(spec.get("sop") or []):
+            if isinstance(step, Mapping) and not step.get("name_zh"):
+                out.append(("visits", f"visits.types.{vtype}.sop[{j}] ({step.get('id')})", str(step.get("name") or step.get("id"))))
+    return out
+
+
 class Names:
     """Slugs and ids as people read them: users, accounts, pipeline stages, in the document's language."""
 

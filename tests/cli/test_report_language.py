@@ -127,3 +127,14 @@ def test_every_phrase_has_every_language() -> None:
         fields = {f for t in texts.values() for f in re.findall(r"{(\w+)}", t)}
         for lang in LANGUAGES:     # the caller passes what every language needs; none asks for more
             assert say(key, lang, **{f: "x" for f in fields}), (key, lang)
+
+
+def test_check_warns_about_a_chinese_books_setting_without_a_chinese_name(demo_copy: Path) -> None:
+    # the kind of fault the SOP steps had: a Chinese book whose report prints a setting's English name
+    crm = demo_copy / "crm.yaml"
+    crm.write_text(crm.read_text(encoding="utf-8") + "  types:\n    demo:\n      name: Demo day\n      name_zh: 演示日\n"
+                   "      sop:\n        - {id: prepare, name: Prepare the demo, required: true}\n", encoding="utf-8")
+    r = invoke("check", book=demo_copy, env=NOW)
+    assert "warning: visits.types.demo.sop[0] (prepare): 'Prepare the demo' has no name_zh; the book's Chinese " \
+           "report PDFs would print it in English" in r.output, r.output
+    assert "visits.types.onsite" not in r.output     # the default SOPs carry their Chinese names
