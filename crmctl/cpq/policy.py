@@ -77,6 +77,7 @@ class Judged:
     kept: Decimal
     cost: Decimal | None
     unknown: tuple[str, ...] = ()
+    parts: tuple[str | None, ...] = ()   # a bundle's added/chosen optional components' categories, judged as well
 
     @property
     def reduction(self) -> Decimal:
@@ -161,6 +162,11 @@ def requirement(lines: list[Judged], settings: Any, exemption: str | None = None
         what = f"line {line.n} ({line.sku})"
         unknown = ", ".join(line.unknown) or "product"
         got, why, over = level(settings, line.category, line.reduction, line.margin, line.cost is not None)
+        for part in (p for p in line.parts if p != line.category):   # the same reduction, each part's own authority
+            more, part_why, part_over = level(settings, part, line.reduction, None)
+            if more > got:
+                got, why = more, [*why, *(f"{r} ({part} in the bundle)" for r in part_why)]
+            over += [f"{r} ({part} in the bundle)" for r in part_over if r not in over]
         needed = max(needed, got)
         reasons += [f"{what}: {r.replace('cost unknown', f'cost unknown ({unknown} has no cost)')}" for r in why]
         beyond += [f"{what}: {r}" for r in over]

@@ -16,6 +16,7 @@ and the computed ``expired``) are defined in :mod:`crmctl.core.states`
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -177,7 +178,8 @@ def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[pol
         else:
             p = price_line_of(book, data, line).line
             basis.append((p.list_unit, p.cost, tuple(p.unknown_cost)))
-    return judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+    judged = judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+    return [replace(j, parts=part_categories(book, line)) for j, line in zip(judged, data.get("lines") or [])]
 
 
 Basis = tuple[Decimal, "Decimal | None", tuple[str, ...]]   # (list unit price, extended cost or None, parts without cost)
@@ -315,6 +317,44 @@ def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> 
     new = {key(fee): fee for fee in given}
     out = [{**fee, **new.pop(key(fee))} if key(fee) in new else dict(fee) for fee in existing]
     return out + [fee for fee in given if key(fee) in new]
+
+
+def part_categories(book: Book, line: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The categories of a bundle line's priced parts beside its own: its ``added`` components and the
+    ``optional`` ones chosen (each priced at its own list price, so each is judged by its own category's authority).
+    Empty for any other line."""
+    from crmctl.cpq.configure import OPTIONAL_GROUP
+
+    products = book.records("products")
+    product = products.get(str(line.get("sku")))
+    if product is None:
+        return ()
+    chosen = set(as_list((line.get("options") or {}).get(OPTIONAL_GROUP)))
+    parts = [str(c.get("sku")) for c in product.get("components") or [] if isinstance(c, Mapping)
+             and (c.get("mode") == "added" or (c.get("mode") == "optional" and str(c.get("sku")) in chosen))]
+    return tuple(dict.fromkeys(products[sku].get("category") for sku in parts if sku in products))
+
+
+def name_fees_en(fees: list[dict[str, Any]], texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The quote's ``fees`` with English names from ``--fee-en NAME=ENGLISH`` (``运费=Freight``): every fee called
+    NAME gets ``name_en`` ENGLISH, which an English document prints instead of NAME.
+
+    Raises ValidationError for a text without one '=', an empty side, or a NAME no fee has (naming the fees there are).
+    """
+    out = [dict(fee) for fee in fees]
+    for text in texts:
+        name, sep, english = (part.strip() for part in text.partition("="))
+        if not sep or not name or not english or "=" in english:
+            raise ValidationError(f"--fee-en {text!r}: write NAME=ENGLISH, the fee's name as the quote has it and its "
+                                  "English name (e.g. --fee-en 运费=Freight)")
+        hits = [fee for fee in out if str(fee.get("name", "")).strip() == name]
+        if not hits:
+            have = ", ".join(str(f.get("name")) for f in out) or "none"
+            raise ValidationError(f"--fee-en {text!r}: the quote has no fee named {name!r} (its fees: {have}); "
+                                  f"add it with --fee {name}=AMOUNT in the same command")
+        for fee in hits:
+            fee["name_en"] = english
+    return out
 
 
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:

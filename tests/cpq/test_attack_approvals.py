@@ -329,3 +329,20 @@ def test_a_deal_has_one_accepted_quote_while_its_order_stands(cpq: Run, cpq_book
     path.write_text(path.read_text(encoding="utf-8").replace("status: sent", "status: accepted", 1), encoding="utf-8")
     r = cpq("check")
     assert r.exit_code == 1 and f"opportunity {opp} has another accepted quote" in r.output
+
+
+# ---------------------------------------------------------------- #5 services inside a bundle keep their authority
+def test_a_bundles_service_components_are_judged_by_the_service_authority(cpq: Run, cpq_book: Path) -> None:
+    # kit (machine) 120,000.00 + svc added 5,000.00 = 125,000.00 list; 8% off = 10,000.00 off, 400.00 of it on the
+    # service: within a rep's 10% for machines, beyond his 5% for services — a manager's (10% for services)
+    bundled = new_quote(cpq, ["kit", "--discount", "8%"])
+    r = cpq("--as", "rex", "quote", "submit", bundled)
+    assert r.exit_code == 0 and r.stdout.strip().splitlines()[-1] == (
+        "pending approval by a manager: line 1 (kit): 8% off list needs a manager (service in the bundle)")
+    # the same as a service line: the same role
+    alone = new_quote(cpq, ["svc", "--discount", "8%"])
+    r = cpq("--as", "rex", "quote", "submit", alone)
+    assert r.stdout.strip().splitlines()[-1] == "pending approval by a manager: line 1 (svc): 8% off list needs a manager"
+    # 4%: within both authorities, approved at once
+    small = new_quote(cpq, ["kit", "--discount", "4%"])
+    assert "approved: within rex's authority" in cpq("--as", "rex", "quote", "submit", small).stdout
