@@ -48,7 +48,8 @@ from crmctl.core.settings import Settings
 if TYPE_CHECKING:
     from crmctl.core.book import Book
 
-VERSION = 4  # 4: the ctime is part of a file's stamp
+VERSION = 5  # 4: the ctime is part of a file's stamp; 5: indexes on the account, order and parent columns
+INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = ("money", "decimal", "percent")
 _STAT_FIELDS = attrgetter("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_mode")
@@ -194,6 +195,9 @@ class ReadModel:
         for rtype in TYPES:
             cols = ", ".join(f"{quoted(c)} TEXT PRIMARY KEY" if c == "id" else quoted(c) for c in self.layout.columns(rtype))
             statements.append(f"CREATE TABLE {quoted(rtype)} ({cols})")
+            for name in INDEXED:
+                if name in self.layout.columns(rtype):
+                    statements.append(f"CREATE INDEX {quoted(rtype + '_' + name)} ON {quoted(rtype)} ({quoted(name)})")
         for table, (rtype, _) in sorted(self.layout.children.items()):
             parent = parent_column(rtype)
             statements.append(f"CREATE TABLE {quoted(table)} ({quoted(parent)} TEXT, n INTEGER)")
@@ -393,28 +397,49 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
 
 
+def open_model(book: "Book") -> ReadModel | None:
+    """The book's read model, open for reading and refreshing; None when it cannot be opened (switched off, SQLite failing)."""
+    if not enabled():
+        return None
+    try:
+        return ReadModel(book.root, book.settings)
+    except (sqlite3.Error, OSError):
+        return None
+
+
+def refresh_for(book: "Book", model: ReadModel, types: Sequence[str]) -> bool:
+    """Make the tables of ``types`` fresh; their bad files join ``book.problems``.
+
+    False when the read model cannot answer for them — a type this process
+    has changed (the files may not say so yet), ``.crmctl/`` not writable,
+    SQLite failing — and the caller reads the records instead.
+    """
+    if any(book.changed(t) for t in types):
+        return False
+    try:
+        model.refresh(types)
+    except (sqlite3.Error, OSError):
+        return False
+    book.problems.extend(p for p in model.problems if p not in book.problems)
+    return True
+
+
 def select(book: "Book", types: Sequence[str], statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]] | None:
     """The rows of one internal ``statement`` once the tables of ``types`` are fresh; its bad files join ``book.problems``.
 
-    None when the read model cannot answer — switched off, a type this
-    process has changed (the files may not say so yet), ``.crmctl/`` not
-    writable, SQLite failing — and the caller reads the records instead.
+    None when the read model cannot answer (:func:`open_model`, :func:`refresh_for`): the caller reads the records.
     """
-    import sqlite3 as _sqlite3
-
-    if not enabled() or any(book.changed(t) for t in types):
+    model = open_model(book)
+    if model is None:
         return None
     try:
-        model = ReadModel(book.root, book.settings)
-        try:
-            model.refresh(types)
-            found = model.conn.execute(statement, tuple(params)).fetchall()
-        finally:
-            model.close()
-    except (_sqlite3.Error, OSError):
+        if not refresh_for(book, model, types):
+            return None
+        return model.conn.execute(statement, tuple(params)).fetchall()
+    except (sqlite3.Error, OSError):
         return None
-    book.problems.extend(p for p in model.problems if p not in book.problems)
-    return found
+    finally:
+        model.close()
 
 
 # ---------------------------------------------------------------- money in SQL
