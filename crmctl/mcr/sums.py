@@ -29,7 +29,6 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book, Record
-from crmctl.core.money import to_decimal
 from crmctl.core.states import VISITED, OrderStatus
 from crmctl.l2c import orders as l2c_orders
 from crmctl.mcr import figures as figs
@@ -114,21 +113,29 @@ def _sums(conn: Any, ctx: figs.Context) -> dict[str, figs.Figures] | None:
 
 
 def _owed(conn: Any, ctx: figs.Context, found: dict[str, figs.Figures], cancelled: str) -> None:
-    """Outstanding and overdue per account: orders that may still owe go through the l2c functions themselves."""
-    for oid, aid, cur, raw_day, total, paid, planned, plan in conn.execute(
-            f"SELECT o.id, o.{_col('orders')}, o.currency, substr(o.date, 1, 10), o.total, "
-            "(SELECT dsum(p.amount) FROM payments p WHERE p.\"order\" = o.id), "
-            f"(SELECT dsum({_child(conn, 'order_installments', 'i', 'amount')}) FROM order_installments i "
-            "WHERE i.order_id = o.id), o.installments "
-            f"FROM orders o WHERE o.{_col('orders')} <> '' AND o.status IS NOT ?", (cancelled,)):
-        received = to_decimal(paid) if paid is not None else figs.ZERO
-        owed = to_decimal(total)
-        if planned is not None:
-            owed = max(owed, to_decimal(planned))
-        if received >= owed:  # nothing outstanding, and nothing of the plan (or the total) can be overdue
-            continue
-        import json
+    """Outstanding and overdue per account: orders that may still owe go through the l2c functions themselves.
 
+    An order whose payments add up to at least its total and its whole plan owes nothing and can have nothing
+    overdue (plan amounts are never negative once screened), so only the others are looked at one by one.
+    """
+    import json
+
+    amount = _child(conn, "order_installments", "i", "amount")
+    rows = conn.execute(
+        f"SELECT o.id, o.{_col('orders')}, o.currency, substr(o.date, 1, 10), o.total, p.paid, i.planned, o.installments "
+        "FROM orders o "
+        "LEFT JOIN (SELECT \"order\" AS oid, dsum(amount) AS paid FROM payments WHERE \"order\" <> '' GROUP BY 1) p "
+        "ON p.oid = o.id "
+        f"LEFT JOIN (SELECT i.order_id AS oid, dsum({amount}) AS planned FROM order_installments i GROUP BY 1) i "
+        f"ON i.oid = o.id WHERE o.{_col('orders')} <> '' AND o.status IS NOT ?", (cancelled,))
+    exact = Decimal  # the texts are clean (screened): Decimal reads them as to_decimal does
+    for oid, aid, cur, raw_day, total, paid, planned, plan in rows:
+        received = exact(paid) if paid is not None else figs.ZERO
+        owed = exact(total)
+        if planned is not None and exact(planned) > owed:
+            owed = exact(planned)
+        if received >= owed:
+            continue
         data = {"total": total, "date": raw_day, "status": None, "installments": json.loads(plan) if plan else None}
         order = Record("orders", oid, data)
         payments = [Record("payments", "", {"order": oid, "amount": paid})] if paid is not None else []
