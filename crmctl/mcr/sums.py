@@ -19,7 +19,8 @@ under its spans with the same helpers ``compute`` uses:
 
 None when SQL cannot give exactly what the records give: the read model is
 off or cannot answer, a record has a stored number readers leave out (it is
-warned about and read without it: the records path does that), or the latest
+warned about and read without it: the records path does that), an amount
+the records path reads one by one is missing or not text, or the latest
 touch day is not a plain ISO day. Money stays Decimal throughout.
 """
 from __future__ import annotations
@@ -77,10 +78,26 @@ def _col(rtype: str) -> str:
     return quoted(account_field(rtype) or "account")
 
 
+def _incomplete(conn: Any, cancelled: str) -> bool:
+    """True when an amount the records path reads one by one is missing or not text (an order without a total, a
+    payment without an amount, an instalment without an amount or a due day): it stops or reads it differently."""
+    plan = [_child(conn, "order_installments", "i", k) for k in ("amount", "due")]
+    checks = [
+        (f"SELECT 1 FROM orders WHERE {_col('orders')} <> '' AND status IS NOT ? "
+         "AND (total IS NULL OR typeof(total) <> 'text') LIMIT 1", (cancelled,)),
+        ("SELECT 1 FROM payments WHERE \"order\" <> '' AND (amount IS NULL OR typeof(amount) <> 'text') LIMIT 1", ()),
+        (f"SELECT 1 FROM order_installments i WHERE {plan[0]} IS NULL OR typeof({plan[0]}) <> 'text' "
+         f"OR {plan[1]} IS NULL LIMIT 1", ()),
+    ]
+    return any(conn.execute(sql, params).fetchone() for sql, params in checks)
+
+
 def _sums(conn: Any, ctx: figs.Context) -> dict[str, figs.Figures] | None:
     spans = figs.Spans.of(ctx.today)
     found: dict[str, figs.Figures] = defaultdict(figs.Figures)
     cancelled = OrderStatus.CANCELLED.value
+    if _incomplete(conn, cancelled):
+        return None
     # revenue: orders that are not cancelled, by account, currency and day
     for aid, cur, raw_day, count, total in conn.execute(
             f"SELECT {_col('orders')}, currency, substr(date, 1, 10), count(*), dsum(total) FROM orders "

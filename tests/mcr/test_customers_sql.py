@@ -103,3 +103,12 @@ def test_every_kind_of_change_is_in_the_next_report(sales: Path) -> None:
     assert overdue("acme") == "50000.00"  # git merge brought it back
     (sales / "records" / "payments" / "p9.yaml").unlink()
     assert overdue("acme") == "60000.00"  # a deleted file
+
+
+def test_a_payment_without_an_amount_is_read_as_the_records_path_reads_it(sales: Path) -> None:
+    """The records path stops at a payment without an amount (one line naming it); the SQL path must not add it up as 0."""
+    path = sales / "records" / "payments" / "p1.yaml"
+    path.write_text("\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                              if not line.startswith("amount:")) + "\n", encoding="utf-8")
+    assert from_sql(sales) is None
+    both_ways(sales)
