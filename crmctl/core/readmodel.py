@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from crmctl.core.book import Book
 
 VERSION = 4  # 4: the ctime is part of a file's stamp
+INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = ("money", "decimal", "percent")
 _STAT_FIELDS = attrgetter("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_mode")
@@ -150,6 +151,7 @@ class ReadModel:
     def __init__(self, root: str, settings: Settings, path: str | None = None) -> None:
         self.root = root
         self.path = path or path_of(root)
+        self.settings = settings
         self.layout = Layout(settings)
         self.problems: list[Problem] = []
         self._child_columns: dict[str, list[str]] = {}
@@ -163,6 +165,7 @@ class ReadModel:
             found = conn.execute("SELECT value FROM _meta WHERE key = 'signature'").fetchone()
             if found and found[0] == signature:
                 self._load_child_columns(conn)
+                self._index(conn)
                 return conn
             conn.close()
         except sqlite3.DatabaseError:  # missing tables, a corrupt or foreign file: it is only a cache
@@ -204,6 +207,21 @@ class ReadModel:
         conn.execute("INSERT INTO _meta VALUES ('signature', ?)", (signature,))
         conn.execute("COMMIT")
         self._load_child_columns(conn)
+        self._index(conn)
+
+    def _index(self, conn: sqlite3.Connection) -> None:
+        """The lookup indexes (:data:`INDEXED`) and the screening tables; made when missing, so a database built
+        without them (an older crmctl) keeps its rows."""
+        # per type: the files whose stored numbers readers leave out (schema.screen_numbers), and what that
+        # list was made for (the type's folder digest and crm.yaml's screening key): see unscreened()
+        conn.execute("CREATE TABLE IF NOT EXISTS _screen (type TEXT, id TEXT, PRIMARY KEY (type, id)) WITHOUT ROWID")
+        conn.execute("CREATE TABLE IF NOT EXISTS _screen_state (type TEXT PRIMARY KEY, digest TEXT, settings TEXT)")
+        have = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        for rtype in TYPES:
+            for name in INDEXED:
+                index = f"{rtype}_{name}"
+                if index not in have and name in self.layout.columns(rtype):
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {quoted(index)} ON {quoted(rtype)} ({quoted(name)})")
 
     def _load_child_columns(self, conn: sqlite3.Connection) -> None:
         for table in self.layout.children:
@@ -240,6 +258,7 @@ class ReadModel:
         stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
         if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems
             self._note([Problem(*p) for p in jsonio.loads(stored[1])])
+            self._screen_all(rtype, digest)
             return 0
         files = self.conn.execute("SELECT files FROM _stamps WHERE type = ?", (rtype,)).fetchone()
         known: dict[str, list[Any]] = jsonio.loads(files[0]) if files else {}
@@ -254,12 +273,53 @@ class ReadModel:
             elif item[4] is not None:
                 problems.append(Problem(f"{rel}/{name}", item[3], item[4]))
         gone = [name for name in known if name not in seen]
+        screened = self._screened_state(rtype, stored[0] if stored else None)
         self._apply(rtype, rel, stale, gone, known, problems)
         self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?, ?)",
                           (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems]),
                            jsonio.dump_bytes(known)))
+        if screened:  # the rows just replaced were screened in _apply: the list is as current as the rows
+            self._set_screen_state(rtype, digest)
+        else:
+            self._screen_all(rtype, digest)
         self._note(problems)
         return len(stale) + len(gone)
+
+    def _screen_key(self) -> str:
+        """What decides a stored number's screening besides the record: crm.yaml (the book currency, price digits)."""
+        return hashlib.blake2b(jsonio.dumps(self.settings.data, default=str).encode(), digest_size=8).hexdigest()
+
+    def _screened_state(self, rtype: str, digest: str | None) -> bool:
+        """True when ``_screen`` describes the rows of ``rtype`` as they were at ``digest`` under this crm.yaml."""
+        state = self.conn.execute("SELECT digest, settings FROM _screen_state WHERE type = ?", (rtype,)).fetchone()
+        return digest is not None and state is not None and tuple(state) == (digest, self._screen_key())
+
+    def _set_screen_state(self, rtype: str, digest: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO _screen_state VALUES (?, ?, ?)", (rtype, digest, self._screen_key()))
+
+    def _screen_all(self, rtype: str, digest: str) -> None:
+        """Screen every stored record of ``rtype`` again when ``_screen`` was not made for these rows and this crm.yaml
+        (built by an older crmctl, crm.yaml edited, or rows refreshed by one that does not screen)."""
+        if self._screened_state(rtype, digest):
+            return
+        from crmctl.core.schema import screen_numbers
+
+        schema = get_schema(rtype)
+        self.conn.execute("DELETE FROM _screen WHERE type = ?", (rtype,))
+        for rid, data in self.conn.execute("SELECT id, data FROM _records WHERE type = ?", (rtype,)).fetchall():
+            if screen_numbers(schema, jsonio.loads(data), self.settings)[1]:
+                self.conn.execute("INSERT INTO _screen VALUES (?, ?)", (rtype, rid))
+        self._set_screen_state(rtype, digest)
+
+    def unscreened(self, types: Iterable[str]) -> bool:
+        """True when no record of ``types`` has a stored number readers leave out (call after :meth:`refresh`).
+
+        Such a record is warned about and read without that number by every
+        report; a command answering from SQL reads the records instead then,
+        so it warns and counts exactly as they do.
+        """
+        return all(self.conn.execute("SELECT 1 FROM _screen WHERE type = ? LIMIT 1", (t,)).fetchone() is None
+                   for t in types)
 
     def _note(self, problems: list[Problem]) -> None:
         self.problems.extend(p for p in problems if p not in self.problems)
@@ -270,6 +330,9 @@ class ReadModel:
         base: dict[str, Any] = {}
         if len(stale) > cache.MANY_UNSEEN:  # a cold book: the JSON cache may already hold the parsed records
             base = cache.read_entries(os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json"))
+        from crmctl.core.schema import screen_numbers
+
+        schema = get_schema(rtype)
         for name in gone:
             self._delete(rtype, name[:-5])
             del known[name]
@@ -288,6 +351,8 @@ class ReadModel:
                 continue
             rows.append(self._row(rtype, rid, entry[3]))
             records.append((rtype, rid, jsonio.dumps(entry[3], default=str)))
+            if screen_numbers(schema, entry[3], self.settings)[1]:
+                self.conn.execute("INSERT OR REPLACE INTO _screen VALUES (?, ?)", (rtype, rid))
             self._insert_children(rtype, rid, entry[3])
         cols = self.layout.columns(rtype)
         self.conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
@@ -296,6 +361,7 @@ class ReadModel:
     def _delete(self, rtype: str, rid: str) -> None:
         self.conn.execute(f"DELETE FROM {quoted(rtype)} WHERE id = ?", (rid,))
         self.conn.execute("DELETE FROM _records WHERE type = ? AND id = ?", (rtype, rid))
+        self.conn.execute("DELETE FROM _screen WHERE type = ? AND id = ?", (rtype, rid))
         for table, (owner, _) in self.layout.children.items():
             if owner == rtype:
                 self.conn.execute(f"DELETE FROM {quoted(table)} WHERE {quoted(parent_column(rtype))} = ?", (rid,))
@@ -347,6 +413,8 @@ class ReadModel:
                 target.execute("DROP TABLE _meta")
                 target.execute("DROP TABLE _stamps")
                 target.execute("DROP TABLE _records")
+                target.execute("DROP TABLE IF EXISTS _screen")
+                target.execute("DROP TABLE IF EXISTS _screen_state")
                 target.execute("PRAGMA journal_mode=DELETE")
                 target.execute("VACUUM")
             finally:
@@ -393,28 +461,49 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
 
 
+def open_model(book: "Book") -> ReadModel | None:
+    """The book's read model, open for reading and refreshing; None when it cannot be opened (switched off, SQLite failing)."""
+    if not enabled():
+        return None
+    try:
+        return ReadModel(book.root, book.settings)
+    except (sqlite3.Error, OSError):
+        return None
+
+
+def refresh_for(book: "Book", model: ReadModel, types: Sequence[str]) -> bool:
+    """Make the tables of ``types`` fresh; their bad files join ``book.problems``.
+
+    False when the read model cannot answer for them — a type this process
+    has changed (the files may not say so yet), ``.crmctl/`` not writable,
+    SQLite failing — and the caller reads the records instead.
+    """
+    if any(book.changed(t) for t in types):
+        return False
+    try:
+        model.refresh(types)
+    except (sqlite3.Error, OSError):
+        return False
+    book.problems.extend(p for p in model.problems if p not in book.problems)
+    return True
+
+
 def select(book: "Book", types: Sequence[str], statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]] | None:
     """The rows of one internal ``statement`` once the tables of ``types`` are fresh; its bad files join ``book.problems``.
 
-    None when the read model cannot answer — switched off, a type this
-    process has changed (the files may not say so yet), ``.crmctl/`` not
-    writable, SQLite failing — and the caller reads the records instead.
+    None when the read model cannot answer (:func:`open_model`, :func:`refresh_for`): the caller reads the records.
     """
-    import sqlite3 as _sqlite3
-
-    if not enabled() or any(book.changed(t) for t in types):
+    model = open_model(book)
+    if model is None:
         return None
     try:
-        model = ReadModel(book.root, book.settings)
-        try:
-            model.refresh(types)
-            found = model.conn.execute(statement, tuple(params)).fetchall()
-        finally:
-            model.close()
-    except (_sqlite3.Error, OSError):
+        if not refresh_for(book, model, types):
+            return None
+        return model.conn.execute(statement, tuple(params)).fetchall()
+    except (sqlite3.Error, OSError):
         return None
-    book.problems.extend(p for p in model.problems if p not in book.problems)
-    return found
+    finally:
+        model.close()
 
 
 # ---------------------------------------------------------------- money in SQL

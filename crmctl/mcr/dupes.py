@@ -192,33 +192,47 @@ def guard(book: Book, rtype: str, data: Mapping[str, Any], allow: bool, exclude:
 KEYS_VIEW = 1  # the version of record_keys' output: raise it when record_keys (or name_parts) changes what it returns
 
 
+def _stored_raw(book: Book, rtype: str, region: str) -> dict[str, list[list[str]]]:
+    """``{id: [[kind, value, place], ...]}``: :func:`record_keys` of every record of ``rtype`` as the view stores them."""
+    name = f"keys{KEYS_VIEW}-" + re.sub(r"[^A-Za-z0-9]", "_", region or "none")
+    return book.view(rtype, name, lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)],
+                     raw=True)
+
+
 def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
     """``{id: record_keys(...)}`` of every record of ``rtype``, kept in a view cache by each file's stamp.
 
     Normalizing 30,000 names took three quarters of ``check``; a record's keys change only with its file
     (or the phone region, which names the view).
     """
-    name = f"keys{KEYS_VIEW}-" + re.sub(r"[^A-Za-z0-9]", "_", region or "none")
-    found = book.view(rtype, name, lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)],
-                      raw=True)
-    return {rid: [Key(*k) for k in keys] for rid, keys in found.items()}
+    return {rid: [Key(*k) for k in keys] for rid, keys in _stored_raw(book, rtype, region).items()}
 
 
 def book_duplicates(book: Book, rtype: str) -> Iterator[tuple[Record, Record, str]]:
-    """(older, newer, what they share) for every probable pair of live records, found through key buckets (linear)."""
+    """(older, newer, what they share) for every probable pair of live records, found through key buckets (linear).
+
+    Keys become :class:`Key` objects only for the records that share a bucket (a few among 30,000).
+    """
     region = region_of(book)
     live = sorted(book.live(rtype).values(), key=lambda r: (str(r.get("created") or ""), r.id))
-    keys = stored_keys(book, rtype, region)
+    raw = _stored_raw(book, rtype, region)
     buckets: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for rec in live:
-        for key in {(k.kind, k.value) for k in keys[rec.id]}:
+        for key in {(k[0], k[1]) for k in raw[rec.id]}:
             buckets[key].append(rec)
+    keys: dict[str, list[Key]] = {}
+
+    def keys_of(rid: str) -> list[Key]:
+        if rid not in keys:
+            keys[rid] = [Key(*k) for k in raw[rid]]
+        return keys[rid]
+
     reported: set[tuple[str, str]] = set()
     pairs: list[tuple[Record, Record, str]] = []
-    for _, recs in sorted(buckets.items()):
+    for _, recs in sorted((k, v) for k, v in buckets.items() if len(v) > 1):
         for j, rec in enumerate(recs):
             for first in recs[:j]:  # the oldest record it probably duplicates
-                judged = verdict(keys[rec.id], keys[first.id])
+                judged = verdict(keys_of(rec.id), keys_of(first.id))
                 if judged and judged[0] == PROBABLE:
                     if (first.id, rec.id) not in reported:
                         reported.add((first.id, rec.id))

@@ -145,34 +145,62 @@ def touches(ctx: Context, ids: list[str]) -> Iterable[str]:
             yield day_of(opp.get("created"))
 
 
+@dataclass(frozen=True)
+class Spans:
+    """The days figures are counted over, as ISO texts: this year, the last 12 months and the 12 before, the window."""
+
+    year: str
+    last_year: str
+    start_12m: str
+    start_prev: str
+    now: str
+    window: str  # visits after it count towards the cadence
+
+    @classmethod
+    def of(cls, today_: _dt.date) -> Spans:
+        return cls(str(today_.year), str(today_.year - 1), (today_ - _dt.timedelta(days=365)).isoformat(),
+                   (today_ - _dt.timedelta(days=730)).isoformat(), today_.isoformat(),
+                   (today_ - _dt.timedelta(days=WINDOW_DAYS)).isoformat())
+
+
+def add_orders(fig: Figures, spans: Spans, day: str, amount: Decimal, count: int = 1) -> None:
+    """Count ``count`` orders of ``day`` (``""`` when unknown) worth ``amount`` (book currency) into the revenue figures."""
+    fig.orders += count
+    fig.revenue_lifetime += amount
+    if day[:4] == spans.year:
+        fig.revenue_this_year += amount
+    elif day[:4] == spans.last_year:
+        fig.revenue_last_year += amount
+    if spans.start_12m < day <= spans.now:
+        fig.revenue_12m += amount
+        fig.orders_12m += count
+    elif spans.start_prev < day <= spans.start_12m:
+        fig.revenue_prev_12m += amount
+    if day:
+        fig.first_order = min(fig.first_order or day, day)
+        fig.last_order = max(fig.last_order or day, day)
+
+
+def add_done_visits(fig: Figures, spans: Spans, day: str, count: int = 1) -> None:
+    """Count ``count`` visits done on ``day`` (a known day): the last visit and the visits in the window."""
+    if day <= spans.now:
+        fig.last_visit = max(fig.last_visit or day, day)
+        if day > spans.window:
+            fig.visits_90d += count
+
+
 def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figures:
     """The figures of ``account`` rolled up over ``ids`` (default: it and its subsidiaries)."""
     ids = ids if ids is not None else ctx.related.group(account.id)
     rel, today_ = ctx.related, ctx.today
     fig = Figures()
-    year = today_.year
-    start_12m = (today_ - _dt.timedelta(days=365)).isoformat()
-    start_prev = (today_ - _dt.timedelta(days=730)).isoformat()
-    now = today_.isoformat()
+    spans = Spans.of(today_)
+    now = spans.now
     for order in rel.of("orders", ids):
         if order_is_cancelled(order):
             continue
         day = day_of(order.get("date"))
-        amount = converted(ctx, order.get("total"), order.get("currency"), day)
-        fig.orders += 1
-        fig.revenue_lifetime += amount
-        if day[:4] == str(year):
-            fig.revenue_this_year += amount
-        elif day[:4] == str(year - 1):
-            fig.revenue_last_year += amount
-        if start_12m < day <= now:
-            fig.revenue_12m += amount
-            fig.orders_12m += 1
-        elif start_prev < day <= start_12m:
-            fig.revenue_prev_12m += amount
-        if day:
-            fig.first_order = min(fig.first_order or day, day)
-            fig.last_order = max(fig.last_order or day, day)
+        add_orders(fig, spans, day, converted(ctx, order.get("total"), order.get("currency"), day))
         payments = rel.payments_of(order)
         rate = converted(ctx, 1, order.get("currency"), day)
         fig.outstanding += max(l2c_orders.outstanding(order, payments), ZERO) * rate
@@ -184,19 +212,22 @@ def compute(ctx: Context, account: Record, ids: list[str] | None = None) -> Figu
         amount = converted(ctx, opp.get("amount"), opp.get("currency"), opp.get("close_date") or now)
         fig.open_pipeline += amount
         fig.weighted_pipeline += amount * ctx.probabilities.get(str(opp.get("stage")), ZERO) / 100
-    window = (today_ - _dt.timedelta(days=WINDOW_DAYS)).isoformat()
     for visit in rel.of("visits", ids):
         day, state = day_of(visit.get("date")), visit.get("status")
         if not day:
             continue
-        if state in VISITED and day <= now:
-            fig.last_visit = max(fig.last_visit or day, day)
-            if day > window:
-                fig.visits_90d += 1
+        if state in VISITED:
+            add_done_visits(fig, spans, day)
         elif state == VisitStatus.PLANNED and day >= now:
             fig.next_visit = min(fig.next_visit or day, day)
         fig.open_follow_ups += sum(1 for step in visit.get("next_steps") or [] if step.get("done") is not True)
     fig.last_touch = max((d for d in touches(ctx, ids) if d and d <= now), default=None)
+    return finish(ctx, fig, account)
+
+
+def finish(ctx: Context, fig: Figures, account: Record) -> Figures:
+    """The derived figures once the sums are in (``fig`` not yet rounded): days since touch, cadence, growth,
+    money rounded to the currency, health. Also for sums made elsewhere (the customers report's SQL)."""
     fig.days_since_touch = ctx.days_ago(fig.last_touch)
     fig.cadence_days = cadence_days(ctx, account)
     if fig.revenue_prev_12m:

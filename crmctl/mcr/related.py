@@ -9,7 +9,7 @@ instead records are filed under the account their reference field names
 * :class:`Related` reads every record of each type once (one pass per type):
   right for reports over all accounts.
 * :class:`IndexedRelated` reads only one account group's records, found
-  through :mod:`crmctl.mcr.index` (account → ids, kept under ``.crmctl/``):
+  through :mod:`crmctl.mcr.index` (account → ids, from the read model):
   right for ``account show`` on a big book.
 """
 from __future__ import annotations
@@ -137,8 +137,8 @@ class IndexedRelated(AccountTree):
     """Only the records of the accounts asked for, read file by file through the account index.
 
     Each file is read fresh (the C loader, about 2,000 files a second), so the
-    data is never stale; a record whose account field no longer matches (an
-    in-place hand edit the folder's stamp did not reveal) is dropped.
+    data is never stale; a record whose account field no longer matches (a
+    file changed after the index was refreshed) is dropped.
     """
 
     def __init__(self, book: Book) -> None:

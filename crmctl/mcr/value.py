@@ -27,35 +27,58 @@ from typing import Any, Callable, Sequence
 from crmctl.core.book import Book
 from crmctl.core.percent import round_half_up
 from crmctl.mcr import figures as figs
-from crmctl.mcr.related import VIEW_TYPES, Related
+from crmctl.mcr.related import VIEW_TYPES, AccountTree, Related
 
 COLUMNS = ("id", "name", "tier", "lifecycle", "owner", "revenue_12m", "growth", "revenue_lifetime", "open_pipeline",
            "overdue", "last_touch", "days_since_touch", "health", "rfm", "segment")
 
 
 def customer_rows(book: Book, related: Related | None = None, day: _dt.date | None = None) -> list[dict[str, Any]]:
-    """One row per live account as of ``day`` (default today): revenue, growth, pipeline, overdue, last touch, health, RFM."""
-    # contacts carry no money and no touches: a report over 10,000 accounts need not read 20,000 of them
-    related = related or Related(book, [t for t in VIEW_TYPES if t != "contacts"])
-    ctx = figs.Context.build(book, related, day)
-    rows: list[dict[str, Any]] = []
-    for account in sorted((a for a in related.accounts.values() if not a.merged_into), key=lambda a: a.id):
-        fig = figs.compute(ctx, account, [account.id])
-        rows.append({
-            "id": account.id, "name": account.name, "tier": account.get("tier"), "lifecycle": account.get("lifecycle"),
-            "owner": account.get("owner"), "parent": account.get("parent"), "currency": ctx.currency,
-            "revenue_12m": fig.revenue_12m, "revenue_prev_12m": fig.revenue_prev_12m,
-            "growth": None if fig.growth is None else round_half_up(fig.growth * 100, 1),
-            "revenue_lifetime": fig.revenue_lifetime, "orders": fig.orders, "orders_12m": fig.orders_12m,
-            "open_pipeline": fig.open_pipeline, "outstanding": fig.outstanding, "overdue": fig.overdue,
-            "last_order": fig.last_order, "last_touch": fig.last_touch, "days_since_touch": fig.days_since_touch,
-            "health": fig.health,
-            "_recency": ctx.days_ago(fig.last_order),
-        })
+    """One row per live account as of ``day`` (default today): revenue, growth, pipeline, overdue, last touch, health, RFM.
+
+    Today's figures come from the read model's sums (:mod:`crmctl.mcr.sums`) when it can give them exactly;
+    otherwise (and for a past day or a given index) from the records.
+    """
+    rows = _rows_from_model(book) if related is None and day is None else None
+    if rows is None:
+        # contacts carry no money and no touches: a report over 10,000 accounts need not read 20,000 of them
+        related = related or Related(book, [t for t in VIEW_TYPES if t != "contacts"])
+        ctx = figs.Context.build(book, related, day)
+        accounts = sorted((a for a in related.accounts.values() if not a.merged_into), key=lambda a: a.id)
+        rows = [_row(ctx, account, figs.compute(ctx, account, [account.id])) for account in accounts]
     add_rfm(rows)
     for row in rows:
         row.pop("_recency")
     return rows
+
+
+def _rows_from_model(book: Book) -> list[dict[str, Any]] | None:
+    """Today's rows from the read model's sums; None when it cannot give them exactly (read the records)."""
+    from crmctl.mcr import sums
+
+    accounts = book.records("accounts")  # first, as the records path reads them (the order of its warnings)
+    found = sums.figures_by_account(book, lambda: figs.Context.build(book, AccountTree(book)))
+    if found is None:
+        return None
+    ctx, by_account = found
+    live = sorted((a for a in accounts.values() if not a.merged_into), key=lambda a: a.id)
+    return [_row(ctx, account, figs.finish(ctx, by_account.get(account.id) or figs.Figures(), account))
+            for account in live]
+
+
+def _row(ctx: figs.Context, account: Any, fig: figs.Figures) -> dict[str, Any]:
+    """One account's row (``_recency`` is for the RFM scores and removed after)."""
+    return {
+        "id": account.id, "name": account.name, "tier": account.get("tier"), "lifecycle": account.get("lifecycle"),
+        "owner": account.get("owner"), "parent": account.get("parent"), "currency": ctx.currency,
+        "revenue_12m": fig.revenue_12m, "revenue_prev_12m": fig.revenue_prev_12m,
+        "growth": None if fig.growth is None else round_half_up(fig.growth * 100, 1),
+        "revenue_lifetime": fig.revenue_lifetime, "orders": fig.orders, "orders_12m": fig.orders_12m,
+        "open_pipeline": fig.open_pipeline, "outstanding": fig.outstanding, "overdue": fig.overdue,
+        "last_order": fig.last_order, "last_touch": fig.last_touch, "days_since_touch": fig.days_since_touch,
+        "health": fig.health,
+        "_recency": ctx.days_ago(fig.last_order),
+    }
 
 
 def quintiles(values: Sequence[Any], better: Callable[[Any], Any]) -> list[int]:

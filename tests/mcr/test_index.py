@@ -19,7 +19,7 @@ def test_indexed_view_equals_full_scan(demo_copy: Path, monkeypatch) -> None:
         indexed = view360.build(book, account)
         full = view360.build(Book(str(demo_copy)), account, related=Related(Book(str(demo_copy))))
         assert indexed == full, account
-    assert (demo_copy / ".crmctl/cache/mcr-orders-00.json").exists()
+    assert (demo_copy / ".crmctl/book.sqlite").exists()  # the index is the read model
 
 
 def test_new_records_show_up_after_a_write(run: Run, sales: Path) -> None:
@@ -52,3 +52,25 @@ def test_a_payment_without_account_belongs_to_its_orders_account(run: Run, sales
     assert any(e["record"] == "payments/p8" for e in data["timeline"]["rows"])
     full = view360.build(Book(str(sales)), "acme", related=Related(Book(str(sales))))
     assert any(e["record"] == "payments/p8" for e in full["timeline"]["rows"])
+
+
+def test_an_in_place_edit_moving_a_record_to_another_account_is_shown_there(run: Run, sales: Path) -> None:
+    """Order o3 (acme, 5,000.00 CNY, 2024) moved to acme-east by an in-place save, file and folder mtimes put back.
+
+    acme-east had one order (o4, 20,000.00); afterwards it has two. The old index, stamped by the folder only,
+    kept listing one (silent and wrong).
+    """
+    assert json.loads(run("account", "show", "acme-east", "--format", "json").stdout)["orders"]["orders"] == 1
+    path = sales / "records/orders/o3.yaml"
+    before, folder = os.stat(path), os.stat(path.parent)
+    text = path.read_text(encoding="utf-8")
+    assert "account: acme\n" in text
+    with open(path, "r+", encoding="utf-8") as handle:  # in place, like an editor that does not rename
+        handle.write(text.replace("account: acme\n", "account: acme-east\n"))
+        handle.truncate()
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.utime(path.parent, ns=(folder.st_atime_ns, folder.st_mtime_ns))
+    moved = json.loads(run("account", "show", "acme-east", "--format", "json").stdout)
+    assert moved["orders"]["orders"] == 2
+    # acme's figures roll up its subsidiaries: o1, o2, o3 (now via acme-east) and o4; o5 is cancelled
+    assert json.loads(run("account", "show", "acme", "--format", "json").stdout)["orders"]["orders"] == 4
