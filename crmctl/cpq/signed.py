@@ -69,6 +69,9 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
     if root is None:
         return {qid: ["policy.signed_approvals is on but the book is not a git repository: no approval can be proven"]
                 for qid in wanted}
+    from crmctl.core.journal import refuse_shared_state
+
+    refuse_shared_state(book.root, root)  # a verdict cache under .crmctl/ that came through git is never read
     introduced = _introductions(book, root, set(wanted))
     users = list(book.records("users").values())
     sigs = signing.signatures(root, users, {c for c in introduced.values() if c},
@@ -121,3 +124,39 @@ def _introductions(book: Book, root: str, qids: set[str]) -> dict[tuple[str, str
         for key in keys.get(after, set()) - keys.get(before, set()):
             out.setdefault((qid, key), commit)
     return out
+
+
+def replay_problem(book: Book, tx: Any) -> str | None:
+    """Why the interrupted change ``tx`` (a :class:`crmctl.core.journal.Journal` to be signed by ``tx.sign_as``)
+    cannot be finished here as its own signer; None when git here signs as that user.
+
+    Raises :class:`crmctl.core.journal.UntrustedJournal` when the change it holds is not an approval decision
+    by ``tx.sign_as`` that the book's policy asks to be signed (a journal asking for a signature nothing needs).
+    """
+    from crmctl.core import journal, yamlio
+
+    root = book.git_root()
+    prefix = os.path.relpath(book.root, root) if root else "."
+    needed = ""
+    for step in tx.steps:
+        if not step.rel.startswith("records/quotes/"):
+            continue
+        before = journal._committed(root, step.rel if prefix == "." else os.path.join(prefix, step.rel)) \
+            if root and step.before is not None else None
+        after = journal._read(tx.temp(step.rel)) if os.path.exists(tx.temp(step.rel)) else journal._read(tx.target(step.rel))
+        if journal.blob_hash(before) != step.before or (step.after and journal.blob_hash(after) != step.after):
+            return f"{step.rel} is not what the change was made from and to"
+        old = yamlio.loads(before.decode("utf-8"), step.rel)[0] if before else {}
+        new = yamlio.loads(after.decode("utf-8"), step.rel)[0] if after else {}
+        needed = signer_needed(book, old, new) or needed
+    if needed != tx.sign_as:
+        holds = f"a decision by {needed}" if needed else "nothing the book's policy asks to be signed"
+        raise journal.UntrustedJournal(
+            f"{os.path.relpath(tx.path, book.root)}: asks for a commit signed by {tx.sign_as}'s key, but the change it "
+            f"holds is {holds}; it is not replayed: delete it and .crmctl/tmp/{tx.txid}/, then `git status` shows "
+            "what it left in records/")
+    try:
+        signing.probe(root or book.root, book.records("users").values(), tx.sign_as)
+    except signing.SigningError:
+        return f"git here does not sign with {tx.sign_as}'s key"
+    return None
