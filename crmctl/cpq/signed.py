@@ -26,8 +26,13 @@ from typing import Any, Iterable, Mapping
 
 from crmctl.core import git, signing
 from crmctl.core.book import Book, Record
+from crmctl.core.errors import CrmError
 
-DECISIONS = ("approved", "rejected")  # the entries of `approvals` that need their approver's signature
+DECISIONS = ("approved", "rejected")
+
+
+class ShallowClone(CrmError):
+    """Approval decisions cannot be proven in a shallow clone: its oldest commit seems to introduce everything."""  # the entries of `approvals` that need their approver's signature
 
 
 def entry_key(entry: Mapping[str, Any]) -> str:
@@ -72,6 +77,9 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
     from crmctl.core.journal import refuse_shared_state
 
     refuse_shared_state(book.root, root)  # a verdict cache under .crmctl/ that came through git is never read
+    if git.is_shallow(root):  # the cut-off commit would seem to introduce every entry
+        raise ShallowClone("shallow clone: approvals cannot be proven from a cut-short history "
+                           "(policy.signed_approvals); run git fetch --unshallow (in CI: a full clone, fetch-depth: 0)")
     introduced = _introductions(book, root, set(wanted))
     users = list(book.records("users").values())
     sigs = signing.signatures(root, users, {c for c in introduced.values() if c},

@@ -107,3 +107,28 @@ def test_a_forged_approval_journal_made_with_the_policy_off_is_never_signed(sign
     assert r.exit_code == 0, r.output
     assert notes(r)[0].startswith(f"note: rolled back an interrupted change: quote approve: {PENDING} v1 by wang-lei")
     assert head(book) == before and (book / QUOTE).read_text(encoding="utf-8") == text
+
+
+def test_a_shallow_clone_proves_nothing_and_says_so_in_one_line(signed: tuple[Path, dict[str, Path]],
+                                                                 tmp_path: Path) -> None:
+    """Attack #8: with --depth 1 the tip commit seemed to introduce every entry; a director-signed tip then
+    'proved' every entry by wang-lei, a rep's forged one included."""
+    from tests.trust.test_signed_approvals import set_policy
+
+    book, keys = signed
+    set_policy(book, False)  # the rep forges the director's approval, unsigned
+    assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
+    set_policy(book, True)
+    sign_with(book, keys["wang-lei"])  # later a director-signed commit is the tip
+    git(book, "commit", "-S", "-q", "--allow-empty", "-m", "signed tip")
+    ci = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{book}", str(ci)], check=True, capture_output=True)
+    said = ("shallow clone: approvals cannot be proven from a cut-short history (policy.signed_approvals); run git "
+            "fetch --unshallow (in CI: a full clone, fetch-depth: 0)")
+    r = crm(ci, "check")
+    assert r.exit_code == 1 and f"check_signed_approvals stopped: {said}" in r.stdout
+    r = crm(ci, "--as", "zhou-tao", "quote", "send", PENDING)
+    assert r.exit_code == 1 and err_line(r) == f"error: {said}"
+    subprocess.run(["git", "-C", str(ci), "fetch", "-q", "--unshallow"], check=True, capture_output=True)
+    r = crm(ci, "--as", "zhou-tao", "quote", "send", PENDING)
+    assert r.exit_code == 1 and "is not signed; it is not proven" in err_line(r)
