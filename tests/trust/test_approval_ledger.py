@@ -1,0 +1,101 @@
+"""The approvals history is an append-only ledger, each entry proven at its position (attack 17 #2, #3).
+
+With ``policy.signed_approvals`` a decision is proven by the signed commit of
+its approver that put it *at that place after the same predecessors*. A copy
+of an old signed approval appended after a signed rejection is introduced by
+the copying commit (unsigned: refused); a signed decision that the history no
+longer holds (a revert, an older version restored) is named by ``check`` and
+blocks ``send``/``accept``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import err_line, git
+from tests.trust.test_signed_approvals import PENDING, QUOTE, crm, head, problems_of, sign_with, signed  # noqa: F401
+
+AT = "2026-11-20T10:00:00+08:00"
+
+
+def approve_submit_reject(book: Path, keys: dict[str, Path]) -> tuple[str, str]:
+    """The director approves (signed), the rep submits the same content again, the director rejects (signed)."""
+    r = crm(book, "--as", "li-na", "quote", "submit", PENDING)  # the demo quote priced as crmctl prices it today
+    assert r.exit_code == 0, r.output
+    sign_with(book, keys["wang-lei"])
+    assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
+    approved = head(book)
+    r = crm(book, "--as", "li-na", "quote", "submit", PENDING)
+    assert r.exit_code == 0, r.output
+    r = crm(book, "--as", "wang-lei", "quote", "reject", PENDING, "--reason", "changed my mind: too much")
+    assert r.exit_code == 0, r.output
+    assert problems_of(book, PENDING) == []
+    sign_with(book, keys["li-na"])
+    return approved, head(book)
+
+
+def _block(text: str, key: str) -> str:
+    found = re.search(rf"^{key}:\n(?:  .*\n|- .*\n)*", text, re.M)
+    assert found is not None
+    return found.group(0)
+
+
+def test_a_replayed_copy_of_an_old_signed_approval_is_introduced_by_the_copying_commit(
+        signed: tuple[Path, dict[str, Path]]) -> None:
+    book, keys = signed
+    approved, _ = approve_submit_reject(book, keys)
+    # the rep: approval block and status from the approved version, and a byte-identical copy of its approved entry
+    old = git(book, "show", f"{approved}:{QUOTE}")
+    text = (book / QUOTE).read_text(encoding="utf-8")
+    entries = _block(old, "approvals")
+    copy = entries[entries.rindex("- action: approved"):]
+    text = text.replace(_block(text, "approval"), _block(old, "approval"))
+    text = text.replace(_block(text, "approvals"), _block(text, "approvals") + copy)
+    text = re.sub(r"^status: \w+", re.search(r"^status: \w+", old, re.M).group(0), text, flags=re.M)  # type: ignore[union-attr]
+    (book / QUOTE).write_text(text, encoding="utf-8")
+    git(book, "-c", "commit.gpgsign=false", "commit", "-qam", "tidy")
+    tidy = head(book)
+    found = problems_of(book, PENDING)
+    assert len(found) == 1
+    assert (f"the approved entry by wang-lei at {AT} came in with commit {tidy[:10]} is not signed; it is not proven "
+            "(policy.signed_approvals)") in found[0]
+    r = crm(book, "--as", "zhou-tao", "quote", "send", PENDING)
+    assert r.exit_code == 1
+    assert f"came in with commit {tidy[:10]} is not signed" in err_line(r)
+
+
+def test_a_signed_rejection_erased_by_restoring_an_older_version_is_named(signed: tuple[Path, dict[str, Path]]) -> None:
+    book, keys = signed
+    approved, rejected = approve_submit_reject(book, keys)
+    git(book, "checkout", approved, "--", QUOTE)
+    git(book, "-c", "commit.gpgsign=false", "commit", "-qm", "restore")
+    assert "status: approved" in (book / QUOTE).read_text(encoding="utf-8")
+    found = problems_of(book, PENDING)
+    assert len(found) == 1
+    assert (f"the rejected entry by wang-lei at {AT} (entry 5, signed in commit {rejected[:10]}) is no longer in the "
+            "approvals history: a later change removed, replaced or reordered it, and approvals are append-only; "
+            f"restore the history from commit {rejected[:10]} (policy.signed_approvals)") in found[0]
+    r = crm(book, "--as", "zhou-tao", "quote", "send", PENDING)
+    assert r.exit_code == 1 and "the rejected entry by wang-lei" in err_line(r) and "is no longer in" in err_line(r)
+
+
+def test_a_signed_rejection_erased_by_git_revert_is_named(signed: tuple[Path, dict[str, Path]]) -> None:
+    book, keys = signed
+    _, rejected = approve_submit_reject(book, keys)
+    git(book, "-c", "commit.gpgsign=false", "revert", "--no-edit", "HEAD~1..HEAD")  # the rejection
+    git(book, "-c", "commit.gpgsign=false", "revert", "--no-edit", "HEAD~2")        # the re-submission
+    found = problems_of(book, PENDING)
+    assert len(found) == 1 and f"(entry 5, signed in commit {rejected[:10]}) is no longer in the approvals history" \
+        in found[0]
+    assert crm(book, "--as", "zhou-tao", "quote", "send", PENDING).exit_code == 1
+
+
+def test_decisions_appended_in_order_stay_proven(signed: tuple[Path, dict[str, Path]]) -> None:
+    book, keys = signed
+    approve_submit_reject(book, keys)
+    r = crm(book, "--as", "li-na", "quote", "submit", PENDING)
+    assert r.exit_code == 0, r.output
+    sign_with(book, keys["wang-lei"])
+    assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
+    assert problems_of(book, PENDING) == []
+    assert crm(book, "--as", "zhou-tao", "quote", "send", PENDING).exit_code == 0
