@@ -5,9 +5,10 @@ they are policy: ``discount_policy.maintainers`` in crm.yaml lists the roles
 that may add or change them (default: director, admin). ``pricebook add/edit``
 and ``product add/edit`` (of prices or cost) refuse anyone else; ``check``
 reads the book's git history and reports a price-book, price or policy change
-whose author is a user without such a role. (Proving that a commit's author is
-who it claims to be is step 7's signed commits; an author who is no user of
-the book is not judged here.)
+whose author is a user without such a role (an author who is no user of the
+book is not judged). With ``policy.signed_approvals`` on, the author field
+proves nothing: from the commit that turned the policy on, every such change
+(and that commit itself) must be signed by a maintainer's key instead.
 """
 from __future__ import annotations
 
@@ -62,23 +63,54 @@ def history(root: str, book_root: str) -> Iterator[tuple[str, str, str, str]]:
                 yield commit, email.strip().lower(), name.strip(), name.strip()[len(prefix):]
 
 
-def policy_change(root: str, commit: str, path: str, relative: str) -> str | None:
-    """What pricing policy the commit changed in that file (None: nothing that is policy)."""
+def version(root: str, rev: str, path: str) -> Any:
+    """The YAML document ``path`` holds at ``rev`` (None: not there; ``{"unreadable": text}``: not YAML)."""
     import yaml
 
     from crmctl.core import git
 
-    def at(rev: str) -> Any:
-        proc = git.run(root, "show", f"{rev}:{path}", check=False)
-        try:
-            return yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
-        except yaml.YAMLError:
-            return {"unreadable": proc.stdout}
-    before, after = at(f"{commit}^"), at(commit)
+    proc = git.run(root, "show", f"{rev}:{path}", check=False)
+    try:
+        return yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
+    except yaml.YAMLError:
+        return {"unreadable": proc.stdout}
+
+
+SETTINGS_POLICY = {"discount_policy": "the discount policy", "policy": "crm.yaml's policy (signed approvals)"}
+
+
+def policy_change(root: str, commit: str, path: str, relative: str) -> str | None:
+    """What pricing policy the commit changed in that file (None: nothing that is policy)."""
+    before, after = version(root, f"{commit}^", path), version(root, commit, path)
     if relative == "crm.yaml":
-        get = lambda doc: (doc or {}).get("discount_policy") if isinstance(doc, dict) else None  # noqa: E731
-        return "the discount policy" if get(before) != get(after) else None
+        get = lambda doc, key: doc.get(key) if isinstance(doc, dict) else None  # noqa: E731
+        changed = [what for key, what in SETTINGS_POLICY.items() if get(before, key) != get(after, key)]
+        return " and ".join(changed) or None
     if relative.startswith("records/pricebooks/"):
         return "a price book" if before != after else None
     changed = price_changes(before if isinstance(before, dict) else None, after if isinstance(after, dict) else None)
     return f"a product's {', '.join(changed)}" if changed else None
+
+
+def signing_since(root: str, changes: list[tuple[str, str, str, str]]) -> int | None:
+    """The index in ``changes`` (:func:`history`) of the first commit whose crm.yaml turns
+    ``policy.signed_approvals`` on (None: none does): from there on pricing policy is judged by signature."""
+    for index, (commit, _email, path, relative) in enumerate(changes):
+        if relative != "crm.yaml":
+            continue
+        doc = version(root, commit, path)
+        policy = doc.get("policy") if isinstance(doc, dict) else None
+        if isinstance(policy, dict) and policy.get("signed_approvals") is True:
+            return next(i for i, change in enumerate(changes) if change[0] == commit)
+    return None
+
+
+def signature_problem(sig: Any, users: Mapping[str, Any], roles: tuple[str, ...]) -> str | None:
+    """Why a commit's signature (:class:`crmctl.core.signing.Signature`) is not a maintainer's (None when it is)."""
+    if sig is None:
+        return "its signature could not be read"
+    if sig.signer is None:
+        return sig.verdict("")
+    user = users.get(sig.signer)
+    role = user.get("role") if user is not None else None
+    return None if role in roles else f"it is signed by {sig.signer} ({role})"

@@ -286,22 +286,44 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
-    """A price-book, price or discount-policy change in git history by a user whose role may not make it."""
+    """A price-book, price or discount-policy change in git history by a user whose role may not make it.
+
+    With ``policy.signed_approvals``, from the commit that turned it on, such a change must be in a commit
+    signed by a maintainer's key (the author field is anyone's to type); before it, the author is judged.
+    """
+    import os
+
+    from crmctl.core import signing
     from crmctl.cpq import authority
 
     root = book.git_root()
     if not root:
         return
     roles = authority.maintainers(book.settings)
-    users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
-    for commit, email, path, relative in authority.history(root, book.root):
-        user = users.get(email)
+    users = book.records("users")
+    by_email = {str(r.get("email") or "").lower(): r for r in users.values() if r.get("email")}
+    changes = list(authority.history(root, book.root))
+    since = authority.signing_since(root, changes) if signing.signed_approvals(book.settings) else None
+    for commit, email, path, relative in changes[:since]:
+        user = by_email.get(email)
         if user is None or user.get("role") in roles:
             continue
         what = authority.policy_change(root, commit, path, relative)
         if what:
             yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
                                        f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
+    if since is None:
+        return
+    judged = [(change, authority.policy_change(root, change[0], change[2], change[3])) for change in changes[since:]]
+    judged = [(change, what) for change, what in judged if what]
+    sigs = signing.signatures(root, users.values(), {change[0] for change, _ in judged},
+                              os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
+    for (commit, _email, _path, relative), what in judged:
+        why = authority.signature_problem(sigs.get(commit), users, roles)
+        if why:
+            yield Problem(relative, 1, f"commit {commit[:10]} changed {what}; with policy.signed_approvals it must be "
+                                       f"signed by one of {', '.join(roles)} (crm.yaml discount_policy.maintainers), "
+                                       f"but {why.replace(f'commit {commit[:10]} ', 'it ')}", "policy")
 
 
 def check_quote_languages(book: Book) -> Iterator[Problem]:

@@ -99,3 +99,37 @@ def test_decisions_appended_in_order_stay_proven(signed: tuple[Path, dict[str, P
     assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
     assert problems_of(book, PENDING) == []
     assert crm(book, "--as", "zhou-tao", "quote", "send", PENDING).exit_code == 0
+
+
+def test_a_policy_change_under_signed_approvals_must_be_signed_by_a_maintainer(
+        signed: tuple[Path, dict[str, Path]]) -> None:
+    """Attack #11: the rep raised every role's authority in crm.yaml and typed the director as the commit's author."""
+    book, keys = signed
+    crm_yaml = book / "crm.yaml"
+    crm_yaml.write_text(crm_yaml.read_text(encoding="utf-8") + "discount_policy:\n  authority:\n"
+                        + "".join(f"    {role}: {{default: \"35\", service: \"20\"}}\n"
+                                  for role in ("rep", "manager", "director", "admin"))
+                        + "  min_margin_percent: \"0\"\n", encoding="utf-8")
+    git(book, "-c", "user.name=王磊", "-c", "user.email=wang.lei@hdpm.example.cn", "-c", "commit.gpgsign=false",
+        "commit", "-qam", "tweak")
+    spoofed = head(book)
+    switched_on = git(book, "rev-list", "--max-parents=0", "HEAD").strip()  # the fixture's first commit, unsigned
+
+    def policy_lines() -> list[str]:
+        return [line for line in crm(book, "check").stdout.splitlines() if line.startswith("crm.yaml:")]
+
+    assert sorted(policy_lines()) == sorted([
+        f"crm.yaml:1: commit {switched_on[:10]} changed crm.yaml's policy (signed approvals); with "
+        "policy.signed_approvals it must be signed by one of director, admin (crm.yaml discount_policy.maintainers), "
+        "but it is not signed",
+        f"crm.yaml:1: commit {spoofed[:10]} changed the discount policy; with policy.signed_approvals it must be "
+        "signed by one of director, admin (crm.yaml discount_policy.maintainers), but it is not signed"])
+    # signed by the rep's own (valid) key: named with who signed
+    sign_with(book, keys["li-na"])
+    git(book, "-c", "user.name=王磊", "-c", "user.email=wang.lei@hdpm.example.cn", "commit", "-S", "-q", "--amend",
+        "--no-edit")
+    assert [line for line in policy_lines() if line.endswith("but it is signed by li-na (rep)")]
+    # signed by the director: fine
+    sign_with(book, keys["wang-lei"])
+    git(book, "commit", "-S", "-q", "--amend", "--no-edit")
+    assert len(policy_lines()) == 1
