@@ -109,6 +109,8 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
     users = list(book.records("users").values())
     sigs = signing.signatures(root, users, {p.commit for p in placed.values()},
                               os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
+    users_by_id = {user.id: user for user in users}
+    stamps = _stamps(root, {p.commit for p in placed.values()})
     out: dict[str, list[str]] = {}
     for qid, entries in current.items():
         for index, key in enumerate(entries):
@@ -121,6 +123,7 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
             else:
                 sig = sigs.get(found.commit)
                 why = sig.verdict(str(entry.get("by"))) if sig else f"commit {found.commit[:10]} could not be read"
+                why = why or _rewritten(stamps.get(found.commit), users_by_id.get(str(entry.get("by"))))
                 if why:
                     why = f"came in with {why}"
             if why:
@@ -133,6 +136,54 @@ def unproven(book: Book, quotes: Iterable[Record]) -> dict[str, list[str]]:
                 "approvals history: a later change removed, replaced or reordered it, and approvals are append-only; "
                 f"restore the history from commit {lost.commit[:10]} (policy.signed_approvals)")
     return out
+
+
+REWRITE_SECONDS = 60  # a commit made in one go has its author and committer dates within this of each other
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A commit's author email and its author and committer dates (seconds since the epoch)."""
+
+    commit: str
+    email: str
+    authored: int
+    committed: int
+
+
+def _stamps(root: str, commits: set[str]) -> dict[str, Stamp]:
+    """``{commit: Stamp}`` from one ``git log --no-walk``."""
+    if not commits:
+        return {}
+    proc = git.run(root, "log", "--no-walk=unsorted", "--stdin", "--format=%H%x1f%ae%x1f%at%x1f%ct",
+                   input="\n".join(sorted(commits)) + "\n", check=False)
+    out = {}
+    for line in proc.stdout.splitlines():
+        fields = line.split("\x1f")
+        if len(fields) == 4 and fields[2].isdigit() and fields[3].isdigit():
+            out[fields[0]] = Stamp(fields[0], fields[1].lower(), int(fields[2]), int(fields[3]))
+    return out
+
+
+def _rewritten(stamp: Stamp | None, approver: Record | None) -> str | None:
+    """Why a decision's signed commit is not the approver's own ``quote approve``/``reject`` (None when it may be).
+
+    crmctl commits a decision in one go, authored as the approver: author and committer
+    dates agree. A rebase, cherry-pick or amend keeps the author date and re-signs with
+    whoever rewrites, so a director who signs a rewritten commit of a rep's does not
+    turn the rep's entry into his decision (attack 17 #6).
+    """
+    if stamp is None:
+        return None
+    email = str(approver.get("email") or "").lower() if approver is not None else ""
+    if email and stamp.email != email:
+        return (f"commit {stamp.commit[:10]}, authored by {stamp.email}, not {approver.id} "  # type: ignore[union-attr]
+                f"({email}): a decision is committed by its approver's own crmctl")
+    if abs(stamp.committed - stamp.authored) > REWRITE_SECONDS:
+        return (f"commit {stamp.commit[:10]}, rewritten {abs(stamp.committed - stamp.authored)} s after it was authored "
+                "(a rebase, cherry-pick or amend): signing a rewritten commit does not make its entries the signer's "
+                "decisions")
+    return None
 
 
 def _what(entry: Mapping[str, Any]) -> str:

@@ -133,3 +133,33 @@ def test_a_policy_change_under_signed_approvals_must_be_signed_by_a_maintainer(
     sign_with(book, keys["wang-lei"])
     git(book, "commit", "-S", "-q", "--amend", "--no-edit")
     assert len(policy_lines()) == 1
+
+
+def test_a_directors_signed_cherry_pick_of_a_reps_forged_approval_proves_nothing(
+        signed: tuple[Path, dict[str, Path]]) -> None:
+    """Attack #6: the rep's `--as wang-lei quote approve` (policy off in his clone) is authored as 王磊; the director
+    later cherry-picks (or rebases) it with signing on, and the commit is then genuinely signed by wang-lei."""
+    import os
+    import subprocess
+    import time
+
+    from tests.trust.test_signed_approvals import set_policy
+
+    book, keys = signed
+    git(book, "checkout", "-q", "-b", "rep-forge")
+    set_policy(book, False)
+    assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
+    set_policy(book, True)
+    git(book, "checkout", "-q", "main")
+    sign_with(book, keys["wang-lei"])
+    later = {**os.environ, "GIT_COMMITTER_DATE": f"{int(time.time()) + 3600} +0800"}  # he tidies the branch an hour on
+    subprocess.run(["git", "-C", str(book), "cherry-pick", "-S", "rep-forge"], check=True, capture_output=True, env=later)
+    picked = head(book)
+    assert git(book, "log", "-1", "--format=%G?").strip() == "G"
+    found = problems_of(book, PENDING)
+    assert len(found) == 1
+    assert re.search(f"came in with commit {picked[:10]}, rewritten 36[0-9][0-9] s after it was authored \\(a rebase, "
+                     "cherry-pick or amend\\): signing a rewritten commit does not make its entries the signer's "
+                     "decisions; it is not proven", found[0])
+    r = crm(book, "--as", "zhou-tao", "quote", "send", PENDING)
+    assert r.exit_code == 1 and re.search("rewritten 36[0-9][0-9] s after it was authored", err_line(r))
