@@ -163,3 +163,29 @@ def test_a_directors_signed_cherry_pick_of_a_reps_forged_approval_proves_nothing
                      "decisions; it is not proven", found[0])
     r = crm(book, "--as", "zhou-tao", "quote", "send", PENDING)
     assert r.exit_code == 1 and re.search("rewritten 36[0-9][0-9] s after it was authored", err_line(r))
+
+
+def test_a_deactivated_approvers_past_decisions_stay_proven_and_a_removed_key_stops_verifying(
+        signed: tuple[Path, dict[str, Path]]) -> None:
+    """Attack #9: the director leaves; the quotes he approved (signed) can still be sent and accepted."""
+    book, keys = signed
+    sign_with(book, keys["wang-lei"])
+    assert crm(book, "--as", "wang-lei", "quote", "approve", PENDING).exit_code == 0
+    approved = head(book)
+    assert crm(book, "--as", "zhou-tao", "quote", "send", PENDING).exit_code == 0
+    assert crm(book, "--as", "admin", "user", "edit", "wang-lei", "--set", "active=false").exit_code == 0
+    assert problems_of(book, PENDING) == []
+    r = crm(book, "--as", "zhou-tao", "quote", "accept", PENDING)
+    assert r.exit_code == 0, r.output
+    # his key signs no new decision (the demo's rejected quote, submitted again, waits for a director)
+    assert crm(book, "--as", "li-na", "quote", "submit", "2ndtqc660nmb").exit_code == 0
+    r = crm(book, "--as", "wang-lei", "quote", "approve", "2ndtqc660nmb")
+    assert r.exit_code == 1
+    assert err_line(r) == ("error: wang-lei is inactive (records/users/wang-lei.yaml active: false): an inactive user's "
+                           "key proves past decisions only, it signs no new one; nothing was written")
+    # a key removed from his record (revoked) stops verifying what it signed
+    user = book / "records/users/wang-lei.yaml"
+    user.write_text(re.sub(r"signing_keys:\n(- .*\n)+", "", user.read_text(encoding="utf-8")), encoding="utf-8")
+    git(book, "commit", "-qam", "revoke wang-lei's key")
+    found = problems_of(book, PENDING)
+    assert len(found) == 1 and f"commit {approved[:10]} is signed by a key that is no user's signing key" in found[0]
