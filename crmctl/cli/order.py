@@ -97,9 +97,24 @@ def show(app: App, ref: str, fmt: str) -> None:
     if fmt != "table":
         emit_record(view, fmt)
         return
-    emit_record({k: v for k, v in view.items() if k not in ("installments", "payments", "lines")}, fmt)
+    emit_record({k: v for k, v in view.items() if k not in ("installments", "payments", "lines", "totals")}, fmt)
+    if view.get("lines"):
+        emit_section("lines:", line_rows(view["lines"]), LINE_COLUMNS)
     emit_section("installments:", view["installments"], ("n", "due", "amount", "received", "balance", "state"))
     emit_section("payments:", view["payments"], ("id", "date", "amount", "ref"))
+
+
+LINE_COLUMNS = ("n", "item", "qty", "unit_price", "net", "quote_discount", "ex_tax", "tax", "amount")
+
+
+def line_rows(lines: list[Any]) -> list[dict[str, Any]]:
+    """An order's lines as ``order show`` prints them: what (SKU, fee or description), how many, and the money of
+    each (from an accepted quote: its net, its share of the quote discount, ex tax, tax and what the customer pays)."""
+    rows = []
+    for n, line in enumerate(line for line in lines if isinstance(line, dict)):
+        item = line.get("sku") or (f"fee {line['fee']}" if line.get("fee") else line.get("description") or "")
+        rows.append({"n": n + 1, "item": item, **{k: line.get(k, "") for k in LINE_COLUMNS[2:]}})
+    return rows
 
 
 @cli.command("renumber")

@@ -125,7 +125,9 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @cli.command("edit")
 @click.argument("ref", metavar="Q")
 @click.option("--discount", metavar="PCT", help="Quote-level discount (0 removes it).")
-@click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT", help="Add a fee (shipping, installation); repeatable.")
+@click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT",
+              help="Set a fee (shipping, installation): a new name adds one, a name already on the quote replaces its "
+                   "amount; repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")
 @click.option("--notes", help="Notes on the document.")
@@ -151,7 +153,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
     """
     if tax_exempt is not None and (taxed or not tax_exempt.strip()):
         raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
-    from crmctl.cpq.quotes import edit, parse_fee
+    from crmctl.cpq.quotes import edit, parse_fee, set_fees
 
     if valid_until:
         try:
@@ -171,8 +173,8 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
         if fees or clear_fees:
-            changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [
-                parse_fee(f, str(rec.get("currency")), book.settings) for f in fees]
+            changes["fees"] = set_fees([] if clear_fees else list(rec.get("fees") or []),
+                                       [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees])
         return edit(book, rec.data, changes, clock.today)
 
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
@@ -378,9 +380,15 @@ def renumber_cmd(app: App, ref: str) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of a PDF.")
 @pass_app
 def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: str | None, ver: int | None, as_html: bool) -> None:
-    """Render the quote document as a PDF (or HTML) in Chinese or English."""
+    """Render the quote document as a PDF (or HTML) in Chinese or English.
+
+    Only a sent quote, or an approved one whose approval still holds, prints as an offer; anything else carries the
+    DRAFT / 草稿 mark, and a warning says why."""
     from crmctl.cpq.document import render
 
     rec = app.book.get("quotes", ref)
-    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html)
+    path, why = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver,
+                       html=as_html)
     click.echo(path)
+    if why:
+        click.echo(f"warning: {path} is marked DRAFT (not an offer): {'; '.join(why)}", err=True)

@@ -24,6 +24,16 @@ Defaults = Callable[[App], Mapping[str, Any]]
 Guard = Callable[[App, Mapping[str, Any] | None, Mapping[str, Any]], None]
 
 
+def policy_guard(rtype: str) -> Guard:
+    """The :data:`Guard` for a record type that is policy (price books, products' prices, users' roles):
+    :func:`crmctl.cpq.authority.require_writer` with the acting user."""
+    def guard(app: App, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
+        from crmctl.cpq.authority import require_writer
+
+        require_writer(app.book, app.actor, rtype, before, after)
+    return guard
+
+
 def _field_options(schema: Schema, func: Callable[..., Any]) -> Callable[..., Any]:
     for f in reversed([f for f in schema.fields if f.option]):
         func = click.option(f"--{f.name.replace('_', '-')}", f.name, metavar=f.kind.upper(), help=f.help or f.name)(func)

@@ -25,13 +25,46 @@ def check_files(book: Book) -> Iterator[Problem]:
     yield from book.problems
 
 
+SCHEMA_VIEW = 1  # the version of what schema_problems stores: raise it when validate or screen_numbers change
+
+
+def schema_problems(book: Book, rtype: str) -> dict[str, list[tuple[str, str]]]:
+    """``{id: [(field, message)]}``: :func:`validate` of each record as readers see it (stored numbers screened).
+
+    Kept per file in a view cache named by crm.yaml's content (enums, custom
+    fields and the currency decide what is valid), so a warm ``check`` does
+    not validate 30,000 unchanged records again. Types changed in this
+    process are validated as they are now.
+    """
+    import hashlib
+
+    from crmctl.core import jsonio
+    from crmctl.core.schema import screen_numbers
+
+    settings = book.settings
+    schema = get_schema(rtype)
+    if book.changed(rtype):
+        return {rec.id: list(validate(schema, rec.data, settings)) for rec in book.all(rtype)}
+    tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+
+    def project(data: dict[str, Any]) -> list[list[str]]:
+        clean = screen_numbers(schema, data, settings)[0]  # what Book.screen makes of it
+        return [] if clean is None else [[f, m] for f, m in validate(schema, clean, settings)]
+
+    found = book.view(rtype, f"schema{SCHEMA_VIEW}-{tag}", project, raw=True)
+    return {rid: [(f, m) for f, m in problems] for rid, problems in found.items()}
+
+
 def check_schemas(book: Book) -> Iterator[Problem]:
     """Each record against its type's schema and the enums in crm.yaml."""
-    settings = book.settings
     for rtype in TYPES:
+        found = schema_problems(book, rtype)
         schema = get_schema(rtype)
         for rec in book.all(rtype):
-            for fname, message in validate(schema, rec.data, settings):
+            mine = found.get(rec.id)
+            if mine is None:  # written between the two reads: validate it here
+                mine = list(validate(schema, rec.data, book.settings))
+            for fname, message in mine:
                 yield Problem(rec.path, rec.line(fname), message, "schema")
 
 

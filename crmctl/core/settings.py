@@ -22,7 +22,7 @@ def _stat_key(path: str) -> list[int] | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]  # the ctime: see crmctl.core.cache.times
 
 
 def _parse(path: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
@@ -61,6 +61,8 @@ class Settings:
         self.own = data
         self.path = path
         self.lines = lines or {}
+        # the book read as of a past day (crmctl.core.snapshot) is "now" at that day's end: see clock.now
+        self.pinned_now: Any = None
 
     @classmethod
     def load(cls, path: str, display: str = "crm.yaml", cache_path: str | None = None) -> Settings:

@@ -75,8 +75,9 @@ QUOTE_EDITABLE = frozenset({QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, Quo
 QUOTE_DECLINABLE = frozenset({QuoteStatus.SENT, QuoteStatus.APPROVED, QuoteStatus.EXPIRED})
 # a quote in one of these stored states satisfies a stage's ``requires_approved_quote``
 QUOTE_APPROVED_OR_LATER = frozenset({QuoteStatus.APPROVED, QuoteStatus.SENT, QuoteStatus.ACCEPTED})
-# documents in these states are printed with a DRAFT mark
-QUOTE_DRAFT_DOCUMENT = frozenset({QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.REJECTED})
+# stored states of a quote (or version) whose document went to the customer; an ``expired`` one went out when it has
+# ``sent_at`` (see :func:`quote_was_sent`). Only these and a validly ``approved`` quote print without the DRAFT mark.
+QUOTE_WENT_OUT = frozenset({QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED})
 
 
 def quote_status(data: _Readable, day: _dt.date) -> QuoteStatus | str:
@@ -93,6 +94,11 @@ def quote_status(data: _Readable, day: _dt.date) -> QuoteStatus | str:
     if stored in QUOTE_OPEN and until and day > _dt.date.fromisoformat(str(until)[:10]):
         return QuoteStatus.EXPIRED
     return stored
+
+
+def quote_was_sent(data: _Readable) -> bool:
+    """Whether this quote (or frozen version) was sent to the customer: its document is then a record of what was sent."""
+    return str(data.get("status") or "") in {str(s) for s in QUOTE_WENT_OUT} or bool(data.get("sent_at"))
 
 
 def quote_is_open(data: _Readable, day: _dt.date) -> bool:
@@ -159,10 +165,15 @@ VISITED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 VISIT_COUNTED = frozenset({VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 
+def visit_missed(stored: Any, date: Any, day: _dt.date) -> bool:
+    """The one "missed" rule: a visit stored as planned whose date (ISO text) is before ``day`` ("today")."""
+    return stored == VisitStatus.PLANNED and str(date) < day.isoformat()
+
+
 def visit_status(data: _Readable, day: _dt.date) -> VisitStatus | str:
-    """The stored status, or ``missed`` for a planned visit whose date is before ``day``."""
+    """The stored status, or ``missed`` for a planned visit whose date is before ``day`` (:func:`visit_missed`)."""
     stored = str(data.get("status"))
-    if stored == VisitStatus.PLANNED and str(data.get("date")) < day.isoformat():
+    if visit_missed(stored, data.get("date"), day):
         return VisitStatus.MISSED
     return VisitStatus(stored) if stored in VisitStatus.values() else stored
 

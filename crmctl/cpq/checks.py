@@ -16,11 +16,11 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
-from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import requirement
+from crmctl.cpq.quotes import accepted_rivals, altered_versions, contact_problem, requirement, tax_status_change
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -236,24 +236,23 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
-    for n, line in enumerate(data.get("lines") or [], 1):
-        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
-                                 limit=Decimal(MAX_QUANTITY))
-        if problem or to_decimal(line.get("qty")) < 1:
-            yield "lines", problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more"
-            return
-    try:
-        for n, line in enumerate(data.get("lines") or [], 1):
-            if to_decimal(line.get("net")) <= 0:
-                yield "lines", (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
-                                "a bundle component (mode: included)")
-            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
-            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
-            if to_decimal(line.get("net")) != expect:
-                yield "lines", f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} less {pct}% ({expect})"
-    except CrmError as exc:
-        yield "lines", str(exc)
+    wrong = contact_problem(book, data)
+    if wrong:
+        yield "contact", wrong
+    if str(data.get("status")) == QuoteStatus.ACCEPTED.value:
+        rivals = [r.id for r in accepted_rivals(book, rec.id, data) if r.id < rec.id]
+        if rivals:
+            yield "opportunity", (f"opportunity {data.get('opportunity')} has another accepted quote ({', '.join(rivals)}) "
+                                  "whose order stands: one deal, two orders; cancel one of the orders")
+    for _, why in altered_versions(data):
+        yield "versions", why + "; restore it from git (`git log -p` on this file)"
+    broken = list(line_problems(data, rounding))
+    yield from (("lines", message) for message, _ in broken)
+    if any(fatal for _, fatal in broken):
         return
+    edited = as_sent_problem(data)
+    if edited:
+        yield "as_sent", edited
     if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
     state = policy.approval_state(data)
@@ -264,6 +263,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                            f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
                            " submit it again")
         return
+    moved = None if quote_was_sent(data) else tax_status_change(book, data)
+    if moved:
+        yield "approval", f"{data.get('status')} quote has a stale approval: {moved}; submit it again"
     try:
         need = requirement(book, data, frozen=True)
     except CrmError as exc:
@@ -279,6 +281,44 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                            + "; ".join(need.reasons))
 
 
+def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str, bool]]:
+    """The stored lines' arithmetic as ``(message, fatal)``: a quantity that is not a whole number of 1 or more,
+    a net of 0 or less, a net that does not follow from gross less the line discount (rounded with ``rounding``).
+    ``fatal``: the lines cannot be read as numbers at all (nothing else about them can be judged); stops there."""
+    cur = str(data.get("currency") or "CNY")
+    for n, line in enumerate(data.get("lines") or [], 1):
+        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
+                                 limit=Decimal(MAX_QUANTITY))
+        if problem or to_decimal(line.get("qty")) < 1:
+            yield problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more", True
+            return
+    try:
+        for n, line in enumerate(data.get("lines") or [], 1):
+            if to_decimal(line.get("net")) <= 0:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
+                       "a bundle component (mode: included)"), False
+            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
+            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
+            if to_decimal(line.get("net")) != expect:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} "
+                       f"less {pct}% ({expect})"), False
+    except CrmError as exc:
+        yield str(exc), True
+
+
+def as_sent_problem(data: Mapping[str, Any]) -> str | None:
+    """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
+    the send predates the digest)."""
+    if not quote_was_sent(data):   # a revision being drafted: its as_sent is gone with the version it belonged to
+        return None
+    sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
+    recorded = sent[-1].get("document") if sent else None
+    if not recorded or recorded == policy.digest_of(data.get("as_sent")):
+        return None
+    return ("as_sent is not what `quote send` froze (a hand edit?): a re-render would print it; restore it from git "
+            "(`git log -p` on this file)")
+
+
 def check_quotes(book: Book) -> Iterator[Problem]:
     for rec in book.all("quotes"):
         for fname, message in quote_problems(book, rec):
@@ -286,10 +326,12 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
-    """A price-book, price or discount-policy change in git history by a user whose role may not make it.
+    """A price-book, price, discount-policy or team (new user, role) change in git history by a user whose role
+    just before it may not make it (:mod:`crmctl.cpq.authority`).
 
     With ``policy.signed_approvals``, from the commit that turned it on, such a change must be in a commit
-    signed by a maintainer's key (the author field is anyone's to type); before it, the author is judged.
+    signed by the key of a user who held such a role (the author field is anyone's to type); before it, the
+    author is judged.
     """
     import os
 
@@ -299,31 +341,40 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
     root = book.git_root()
     if not root:
         return
-    roles = authority.maintainers(book.settings)
-    users = book.records("users")
-    by_email = {str(r.get("email") or "").lower(): r for r in users.values() if r.get("email")}
+    prefix = authority.book_prefix(root, book.root)
+    everyone = book.records("users")
+    users = {str(r.get("email") or "").lower(): r for r in everyone.values() if r.get("email")}
     changes = list(authority.history(root, book.root))
     since = authority.signing_since(root, changes) if signing.signed_approvals(book.settings) else None
     for commit, email, path, relative in changes[:since]:
-        user = by_email.get(email)
-        if user is None or user.get("role") in roles:
+        user = users.get(email)
+        if user is None:
+            continue
+        key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
+        roles = authority.maintainers(book.settings, key)
+        role = authority.role_before(root, prefix, commit, user)
+        if role in roles or not authority.roles_held_before(root, prefix, commit, roles):
             continue
         what = authority.policy_change(root, commit, path, relative)
         if what:
-            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
-                                       f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
+            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
+                                       f"only {', '.join(roles)} may (crm.yaml {key})", "policy")
     if since is None:
         return
-    judged = [(change, authority.policy_change(root, change[0], change[2], change[3])) for change in changes[since:]]
+    switch = changes[since][0]  # judged once, by its crm.yaml: its signature covers the rest of it
+    judged = [(change, authority.policy_change(root, change[0], change[2], change[3])) for change in changes[since:]
+              if change[0] != switch or change[3] == "crm.yaml"]
     judged = [(change, what) for change, what in judged if what]
-    sigs = signing.signatures(root, users.values(), {change[0] for change, _ in judged},
+    sigs = signing.signatures(root, everyone.values(), {change[0] for change, _ in judged},
                               os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
     for (commit, _email, _path, relative), what in judged:
-        why = authority.signature_problem(sigs.get(commit), users, roles)
+        key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
+        roles = authority.maintainers(book.settings, key)
+        why = authority.signature_problem(root, prefix, sigs.get(commit), everyone, roles)
         if why:
-            yield Problem(relative, 1, f"commit {commit[:10]} changed {what}; with policy.signed_approvals it must be "
-                                       f"signed by one of {', '.join(roles)} (crm.yaml discount_policy.maintainers), "
-                                       f"but {why.replace(f'commit {commit[:10]} ', 'it ')}", "policy")
+            yield Problem(relative, 1, f"commit {commit[:10]} {what if key == authority.TEAM_KEY else 'changed ' + what}; "
+                                       f"with policy.signed_approvals it must be signed by one of {', '.join(roles)} "
+                                       f"(crm.yaml {key}), but {why.replace(f'commit {commit[:10]} ', 'it ')}", "policy")
 
 
 def check_quote_languages(book: Book) -> Iterator[Problem]:

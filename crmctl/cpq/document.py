@@ -15,7 +15,8 @@ from typing import Any, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
 from crmctl.core.money import money_str, quantize, to_decimal
-from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
+from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
+                                quote_was_sent)
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -71,10 +72,14 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     return str(line.get("unit_price")), money_str(gross - quantize(listed, currency, book.settings.rounding), currency)
 
 
-def approval_summary(data: Mapping[str, Any]) -> str:
-    """One line on the approval: who and when, or what is pending, or which fields changed since."""
+def approval_summary(data: Mapping[str, Any], book: Book | None = None) -> str:
+    """One line on the approval: who and when, or what is pending, or which fields changed since (given the
+    book, also a tax status that changed since an unsent quote was priced: :func:`quotes.tax_status_change`)."""
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
+    moved = quotes.tax_status_change(book, data) if book is not None and not quote_was_sent(data) else None
+    if moved and state == ApprovalState.VALID:
+        return f"STALE (by {approval.get('by')}; {moved})"
     if approval.get("status") == ApprovalStatus.PENDING:
         return f"pending: needs a {approval.get('required_role')}"
     if approval.get("status") == ApprovalStatus.REJECTED:
@@ -85,6 +90,36 @@ def approval_summary(data: Mapping[str, Any]) -> str:
     if state == ApprovalState.MISSING:
         return "none"
     return f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+
+
+def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date) -> list[str]:
+    """Why the quote's (or version's) document is not an offer the seller stands behind: it then prints with the
+    DRAFT / 草稿 mark and ``render`` warns with these reasons. Empty: it prints clean.
+
+    Clean are only a version that was sent (sent, accepted, declined, or expired after it was sent) and an approved
+    quote within its validity — each while its approval passes what ``send`` (``accept`` for a sent one) demands
+    (exists, covers today's content, from a role the policy asks for today, backed by the approvals history) and
+    its lines' arithmetic holds. A draft, pending, rejected, expired-before-sending or stale quote is a draft.
+    """
+    from crmctl.cpq.checks import as_sent_problem, line_problems
+    from crmctl.cpq.lifecycle import require_valid_approval
+
+    data = quotes.version(rec.data, version)
+    older = int(data.get("version") or 1) != int(rec.get("version") or 1)
+    status, sent = quote_status(data, today), quote_was_sent(data)
+    if not sent and status != QuoteStatus.APPROVED:
+        return [f"the quote is {status}" + (", and was never sent" if status == QuoteStatus.EXPIRED else "")]
+    problems = [message for message, _ in line_problems(data, book.settings.rounding)]
+    edited = None if older else as_sent_problem(data)
+    problems += [edited] if edited else []
+    if problems:
+        return problems
+    doing = "print it as an offer"
+    try:
+        require_valid_approval(book, rec.id, data, doing, frozen=sent, older=older)
+    except CrmError as exc:
+        return [str(exc).removeprefix(f"cannot {doing}: ")]
+    return []
 
 
 def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
@@ -101,8 +136,11 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     lang = str(data.get("lang") or "en")
     cur = str(data.get("currency"))
     lines_view = []
+    prices = list(sources(book, data).get("prices") or [])
     for n, line in enumerate(data.get("lines") or [], 1):
-        unit, tier = shown_unit_price(line, cur, book)
+        shown = prices[n - 1] if n <= len(prices) and isinstance(prices[n - 1], Mapping) else {}
+        unit, tier = (str(shown.get("price") or ""), str(shown.get("tier") or "")) if shown else \
+            shown_unit_price(line, cur, book)
         lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
                            "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
@@ -119,8 +157,62 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
     status = quote_status(data, today)
     problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
-            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
+            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data, book),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
+
+
+# what a document prints of records outside the quote, each field with its _en and _zh forms (see localized)
+SELLER_FIELDS = ("name", "address", "bank", "phone", "email", "tax_id", "bank_account", "logo")
+BUYER_FIELDS = ("name", "address", "city", "postcode", "country", "tax_id")
+CONTACT_FIELDS = ("name", "title", "email", "phone")
+OWNER_FIELDS = ("name", "email", "phone")
+
+
+def sources(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the quote's document prints from outside the quote: frozen in ``as_sent`` once it was sent, else live.
+
+    Shape: ``{seller: {name, name_zh, address...}, buyer: {...}, contact: {...} | None, owner: {...} | None,
+    units_en: {台: [unit, units]}, groups_en: {group: English name}, prices: [{price, tier}] (one per line)}``.
+    """
+    frozen = data.get("as_sent")
+    return dict(frozen) if isinstance(frozen, Mapping) else live_sources(book, data)
+
+
+def live_sources(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`sources` as the book says today — what :func:`crmctl.cpq.lifecycle.send` freezes into ``as_sent``:
+    the seller (crm.yaml ``company``), the buyer, contact and owner (their records), the English units and group
+    names the lines use (crm.yaml ``quotes.units_en`` / ``quotes.groups_en``, the quote's ``groups_en``), and each
+    line's printed unit price and tier (which depend on ``price_digits``)."""
+    account = book.lookup("accounts", data.get("account"))
+    contact = book.lookup("contacts", data.get("contact"))
+    owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
+    lines = [line for line in data.get("lines") or [] if isinstance(line, Mapping)]
+    used_units = {str(line.get("unit") or "") for line in lines} - {""}
+    units = {str(zh): en for zh, en in (book.settings.get("quotes.units_en") or {}).items()
+             if str(zh) in used_units or used_units & {str(x) for x in _forms_of(en)}}
+    used_groups = {str(line.get("group") or "") for line in lines} - {""}
+    groups = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})}
+    currency = str(data.get("currency") or book.settings.currency)
+    prices = [dict(zip(("price", "tier"), shown_unit_price(line, currency, book))) for line in lines]
+    return {"seller": _printed(book.settings.get("company", {}) or {}, SELLER_FIELDS),
+            "buyer": _printed(account.data, BUYER_FIELDS) if account else {"name": str(data.get("account") or "")},
+            "contact": _printed(contact.data, CONTACT_FIELDS) if contact else None,
+            "owner": _printed(owner.data, OWNER_FIELDS) if owner else None,
+            "units_en": units, "groups_en": {str(g): str(groups[g]) for g in used_groups if groups.get(g)},
+            "prices": prices}
+
+
+def _forms_of(en: Any) -> list[Any]:
+    """The English forms of one ``quotes.units_en`` value (a word, a list, or a {one, other} map)."""
+    if isinstance(en, Mapping):
+        return list(en.values())
+    return list(en) if isinstance(en, (list, tuple)) else [en]
+
+
+def _printed(data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+    """The printed ``fields`` of a record (each with its ``_en``/``_zh`` form), as text; empty ones left out."""
+    keys = [k for f in fields for k in (f, f + "_en", f + "_zh")]
+    return {k: str(data[k]) for k in keys if data.get(k) not in (None, "")}
 
 
 def localized(data: Mapping[str, Any] | None, field: str, lang: str) -> str:
@@ -158,19 +250,19 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     from crmctl.io.render import format_money
 
     data = view(book, rec, version, today)
-    account = book.lookup("accounts", data.get("account"))
-    contact = book.lookup("contacts", data.get("contact"))
-    owner = book.records("users").get(str(data.get("owner"))) if data.get("owner") else None
+    printed = sources(book, quotes.version(rec.data, version))
+    account, contact, owner = printed.get("buyer") or {}, printed.get("contact"), printed.get("owner")
     products = book.records("products")
     zh = lang == "zh-CN"
     currency = str(data.get("currency") or book.settings.currency)
     totals = data.get("totals") or {}
-    group_names = {**(book.settings.get("quotes.groups_en") or {}), **(data.get("groups_en") or {})} if not zh else {}
+    group_names = dict(printed.get("groups_en") or {}) if not zh else {}
+    units = unit_forms(printed.get("units_en") or {})
     lines = []
     for line in data["lines_view"]:
         group = str(line.get("group") or "")
         lines.append({**_fields(line, ("discount", "unit", "group")), "group": str(group_names.get(group) or group),
-                      "unit": unit_for(book, lang, str(line.get("unit") or ""), line.get("qty", 1)),
+                      "unit": unit_for(units, lang, str(line.get("unit") or ""), line.get("qty", 1)),
                       "price": line["unit_price_shown"], "tier": line["tier_shown"],
                       "title": localized(line, "name", lang) or line["sku"],
                       "configuration": printed_configuration(line, lang, products)})
@@ -184,11 +276,11 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     named = {str(fee.get("name")): localized(fee, "name", lang) for fee in data.get("fees") or []}
     cuts = [{**cut, "name": named.get(str(cut.get("name")), cut.get("name"))} for cut in reductions_of(totals)]
     fees = [fee for fee in fees if not str(fee.get("amount", "")).startswith("-")]   # negative ones are in ``cuts``
-    settings_company = book.settings.get("company", {}) or {}
-    company = {k: localized(settings_company, k, lang) for k in ("name", "address", "bank")}
-    company.update({k: str(settings_company.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
+    seller = printed.get("seller") or {}
+    company = {k: localized(seller, k, lang) for k in ("name", "address", "bank")}
+    company.update({k: str(seller.get(k) or "") for k in ("phone", "email", "tax_id", "bank_account", "logo")})
     logo = company["logo"]
-    buyer = account.data if account else {"name": data.get("account")}
+    buyer = account or {"name": data.get("account")}
     amounts = [line.get("price") for line in lines] + [line.get("net") for line in lines] + [
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
@@ -202,11 +294,11 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "account": {"name": localized(buyer, "name", lang), "address": full_address(buyer, lang),
                     "tax_id": str(buyer.get("tax_id") or ""), "tax_label": _tax_id_label(buyer.get("tax_id"), lang)},
         "buyer_name": localized(buyer, "name", lang),
-        "contact": {"name": localized(contact.data, "name", lang), "title": localized(contact.data, "title", lang),
+        "contact": {"name": localized(contact, "name", lang), "title": localized(contact, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
-        "owner": {"name": localized(owner.data, "name", lang), "email": owner.get("email") or "",
+        "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
                   "phone": owner.get("phone") or ""} if owner else None,
-        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
+        "logo": logo if logo and _in_templates(book, logo) else "", "draft": bool(offer_problems(book, rec, version, today)),
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
         "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
         "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
@@ -252,14 +344,15 @@ def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def unit_forms(book: Book) -> dict[str, tuple[str, str]]:
-    """Chinese unit -> (English singular, English plural), from ``quotes.units_en`` in crm.yaml.
+def unit_forms(table: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Chinese unit -> (English singular, English plural), from a ``quotes.units_en`` table (crm.yaml's, or the
+    part of it a sent quote froze in ``as_sent``).
 
     A value is one word used for every count (``kg``), a list ``[unit, units]``
     or a mapping ``{one: unit, other: units}`` (babel's plural categories).
     """
     forms: dict[str, tuple[str, str]] = {}
-    for zh, en in (book.settings.get("quotes.units_en") or {}).items():
+    for zh, en in table.items():
         if isinstance(en, Mapping):
             forms[str(zh)] = (str(en.get("one") or en.get("other")), str(en.get("other") or en.get("one")))
         elif isinstance(en, (list, tuple)) and en:
@@ -269,14 +362,13 @@ def unit_forms(book: Book) -> dict[str, tuple[str, str]]:
     return forms
 
 
-def unit_for(book: Book, lang: str, unit: str, qty: Any) -> str:
+def unit_for(forms: Mapping[str, tuple[str, str]], lang: str, unit: str, qty: Any) -> str:
     """The unit as a document in ``lang`` prints it next to ``qty``: "1 unit", "2 units", "3 sessions", "4 台".
 
     English takes the plural form babel's plural rule gives for ``qty``; a
     Chinese document reads the table backwards (either English form -> the
     first Chinese unit); a unit not in the table prints as written.
     """
-    forms = unit_forms(book)
     if lang.startswith("zh"):
         backwards: dict[str, str] = {}
         for zh, (one, other) in forms.items():
@@ -362,19 +454,25 @@ def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> s
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
-           template: str | None = None, version: int | None = None, html: bool = False) -> str:
-    """Write the quote as a PDF (or HTML) and return the path written."""
+           template: str | None = None, version: int | None = None, html: bool = False) -> tuple[str, list[str]]:
+    """Write the quote as a PDF (or HTML); returns the path written and why it carries the DRAFT mark
+    (:func:`offer_problems`; empty when it prints clean)."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
+    altered = [why for n, why in quotes.altered_versions(rec.data) if n == data.get("version")]
+    if altered:
+        raise CrmError(f"quote {rec.id}: {altered[0]}; it is not printed as what was sent — restore it from git "
+                       "(`git log -p` on its file); `crmctl check` names it")
     lang = lang or str(data.get("lang") or ("zh-CN" if str(book.settings.get("locale", "")).startswith("zh") else "en"))
     if lang not in LABELS:
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")
     name = template or str(book.settings.get("quotes.template", "quote.html"))
-    text = render_html(book.root, name, context(book, rec, version, today, lang), lang)
+    ctx = context(book, rec, version, today, lang)
+    text = render_html(book.root, name, ctx, lang)
     path = out or default_path(book, data, rec.id, html)
     if html:
         write_atomic(path, text.encode("utf-8"))
     else:
         html_to_pdf(text, book.root, path)
-    return path
+    return path, offer_problems(book, rec, version, today) if ctx["draft"] else []

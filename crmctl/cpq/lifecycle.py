@@ -16,7 +16,8 @@ from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
+from crmctl.cpq.quotes import (accepted_rivals, ensure_editable, event, quote_problems, reprice, requirement,
+                               tax_status_change)
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
@@ -34,13 +35,14 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     history = list(out.get("approvals") or [])
     fields = policy.field_digests(out)
     if policy.may_approve(book.settings, actor.get("role"), need.role):
-        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "fields": fields, "auto": True}
+        out["approval"] = policy.approval_record(status=ApprovalStatus.APPROVED.value, required_role=need.role, by=actor.id,
+                                                 role=actor.get("role"), at=at, hash=digest, fields=fields, auto=True)
         out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
         out["status"] = QuoteStatus.APPROVED.value
         return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
-    out["approval"] = {"status": ApprovalStatus.PENDING.value, "required_role": need.role, "requested_by": actor.id,
-                       "requested_at": at, "hash": digest, "fields": fields, "reasons": list(need.reasons)}
+    out["approval"] = policy.approval_record(status=ApprovalStatus.PENDING.value, required_role=need.role,
+                                             requested_by=actor.id, requested_at=at, hash=digest, fields=fields,
+                                             reasons=list(need.reasons))
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = QuoteStatus.PENDING_APPROVAL.value
     return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
@@ -58,14 +60,17 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
         raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
                           f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
-    if approval.get("hash") != digest:
+    if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
+    moved = tax_status_change(book, data) if approve else None
+    if moved:
+        raise PolicyError(f"cannot approve: {moved}; `crmctl quote submit` it again (re-prices it)")
     at = clock.at
     out = dict(data)
     if approve:
-        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "fields": policy.field_digests(data),
-                           "requested_by": approval.get("requested_by")}
+        out["approval"] = policy.approval_record(status=ApprovalStatus.APPROVED.value, required_role=need.role, by=actor.id,
+                                                 role=actor.get("role"), at=at, hash=digest,
+                                                 fields=policy.field_digests(data), requested_by=approval.get("requested_by"))
         out["status"] = QuoteStatus.APPROVED.value
     else:
         out["approval"] = {**approval, "status": ApprovalStatus.REJECTED.value, "by": actor.id, "at": at, "reason": reason}
@@ -80,9 +85,11 @@ def _changed(data: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(fields) if fields else "content changed"
 
 
-def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False,
+                           older: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
-    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent).
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent;
+    ``older``: ``data`` is an earlier version, see :func:`crmctl.cpq.proof.approval_history_problem`).
     With ``policy.signed_approvals`` every approval decision of quote ``qid`` must be proven by a commit signed
     by its approver (:mod:`crmctl.cpq.signed`)."""
     from crmctl.cpq.proof import approval_history_problem
@@ -94,11 +101,14 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
     if state == ApprovalState.STALE:
         raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
+    moved = None if frozen else tax_status_change(book, data)
+    if moved:
+        raise PolicyError(f"cannot {doing}: the approval is stale: {moved}; `crmctl quote submit` it again (re-prices it)")
     need = requirement(book, data, frozen)
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
         raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
-    forged = approval_history_problem(data)
+    forged = approval_history_problem(data, older)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
     unsigned = unproven(book, [Record("quotes", qid, dict(data))]).get(qid)
@@ -108,7 +118,16 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
 
 
 def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
-    """Give the document number and freeze the priced lines (status sent)."""
+    """Give the document number and freeze what the document prints (status sent).
+
+    The lines are frozen already (priced, with their printed names and
+    configuration); what the document reads from elsewhere — the seller from
+    crm.yaml, the buyer, contact and owner from their records, English units
+    and group names, each line's printed unit price — is frozen in ``as_sent``
+    (:func:`crmctl.cpq.document.live_sources`), so a re-render prints what was sent.
+    """
+    from crmctl.cpq.document import live_sources
+
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
@@ -119,7 +138,10 @@ def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Cl
         out["number"] = book.next_number("quotes", fmt, clock.today.year)
     at = clock.at
     out["status"], out["sent_at"] = QuoteStatus.SENT.value, at
-    out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
+    out["as_sent"] = live_sources(book, out)
+    # the sent entry keeps a digest of what was frozen, so `check` can tell a hand edit of it
+    out["status_history"] = [*(data.get("status_history") or []),
+                             event("sent", actor, at, document=policy.digest_of(out["as_sent"]))]
     return out
 
 
@@ -135,12 +157,17 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, qid, data, "accept", frozen=True)
+    rivals = accepted_rivals(book, qid, data)
+    if rivals:
+        first = rivals[0]
+        raise PolicyError(f"opportunity {data.get('opportunity')} already has an accepted quote: {first.id} "
+                          f"({first.get('number') or 'no number'}, order {first.get('order') or 'none'}); cancel that "
+                          "order first, or quote this deal as a new opportunity")
     at = clock.at
-    order_lines = [{k: line.get(k) for k in ("sku", "name", "options", "qty", "unit_price", "discount", "net", "tax_rate", "group")
-                    if line.get(k) is not None} for line in data.get("lines") or []]
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
-                        total=to_decimal(data["total"]), lines=order_lines, day=clock.today, created=at,
-                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"))
+                        total=to_decimal(data["total"]), lines=order_lines(book, data), day=clock.today, created=at,
+                        opportunity=data.get("opportunity"), quote=qid, owner=data.get("owner"),
+                        totals=dict(data.get("totals") or {}))
     out = dict(data)
     out["status"], out["order"] = QuoteStatus.ACCEPTED.value, order[0]
     out["status_history"] = [*(data.get("status_history") or []), event("accepted", actor, at, order=order[0])]
@@ -152,6 +179,47 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
             opp = win({**rec.data, "account": rec.get("account") or data["account"]}, actor.id, at, book.settings, gates=False)
             opp["amount"] = data["total"]
     return out, order, opp
+
+
+# what an order line keeps of its quote line: what was sold, how it was priced, and its cost
+ORDER_LINE_KEYS = ("sku", "name", "name_zh", "options", "printed", "group", "qty", "unit", "list_unit", "unit_price",
+                   "tier", "gross", "discount", "net", "tax_rate", "tax_parts", "cost", "cost_unknown")
+
+
+def order_lines(book: Book, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The order's lines for an accepted quote: each quote line as priced, with its share of the quote's reductions
+    (``quote_discount``), ``ex_tax``, ``tax`` and ``amount`` (what the customer pays for it), then one line per
+    positive fee. The amounts add up to the quote's total and the taxes to its tax, or nothing is ordered.
+
+    Tax as the quote was priced: its mode and exemption from its ``totals``, its rates from the lines.
+    """
+    from dataclasses import replace
+
+    from crmctl.core.money import money_str
+    from crmctl.cpq.pricing import settle, tax_rules
+
+    cur, totals = str(data["currency"]), data.get("totals") or {}
+    tax = replace(tax_rules(book.settings), mode=str(totals.get("tax_mode") or book.settings.get("tax.mode", "exclusive")))
+    lines, fees = list(data.get("lines") or []), list(data.get("fees") or [])
+    _, settled, fee_parts, _ = settle(lines, to_decimal(data.get("discount") or 0), fees, cur, tax,
+                                      totals.get("tax_exempt") or None)
+    out = []
+    for line, s in zip(lines, settled):
+        row = {k: line[k] for k in ORDER_LINE_KEYS if line.get(k) not in (None, "")}
+        if s.share:
+            row["quote_discount"] = money_str(s.share, cur)
+        out.append({**row, "ex_tax": money_str(s.ex_tax, cur), "tax": money_str(s.tax, cur), "amount": money_str(s.amount, cur)})
+    positive = [fee for fee in fees if to_decimal(fee.get("amount"), "fee amount") > 0]
+    for fee, s in zip(positive, fee_parts):
+        out.append({"fee": str(fee.get("name")), **({"name_en": fee["name_en"]} if fee.get("name_en") else {}),
+                    "ex_tax": money_str(s.ex_tax, cur), "tax": money_str(s.tax, cur), "amount": money_str(s.amount, cur)})
+    paid = sum((s.amount for s in settled + fee_parts), to_decimal(0))
+    taxed = sum((s.tax for s in settled + fee_parts), to_decimal(0))
+    if paid != to_decimal(data["total"]) or taxed != to_decimal(totals.get("tax") or 0):
+        raise PolicyError(f"the quote's lines come to {money_str(paid, cur)} (tax {money_str(taxed, cur)}) today but it says "
+                          f"{data['total']} (tax {totals.get('tax')}): crm.yaml's tax settings changed since it was priced; "
+                          "revise the quote and send it again")
+    return out
 
 
 def decline(data: Mapping[str, Any], actor: Record, reason: str, clock: Clock) -> dict[str, Any]:

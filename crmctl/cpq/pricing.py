@@ -362,52 +362,90 @@ def ex_tax(line: Mapping[str, Any], paid: Decimal, tax: TaxRules, currency: str)
     return paid - sum((_tax(amount, rate, tax, q) for amount, rate in rate_amounts(line, paid, currency)), ZERO)
 
 
-def quote_totals(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
-                 tax: TaxRules, exempt: str | None = None) -> dict[str, Any]:
-    """A quote's totals from its priced lines (``net``, ``tax_rate``, ``tax_parts``, ``group``), discount and fees.
+@dataclass(frozen=True)
+class Settled:
+    """What the customer pays for one line (or one positive fee) of a quote, after every quote reduction.
+
+    ``share``: its part of the quote discount and negative fees; ``ex_tax``: what
+    the seller keeps; ``tax``: the tax on it (included or added, as the mode
+    says); ``amount`` = ``ex_tax`` + ``tax``: what the customer pays for it.
+    The amounts of a quote's lines and fees add up to its total exactly.
+    """
+
+    share: Decimal
+    ex_tax: Decimal
+    tax: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.ex_tax + self.tax
+
+
+def settle(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
+           tax: TaxRules, exempt: str | None = None
+           ) -> tuple[Reductions, list[Settled], list[Settled], dict[Decimal, Decimal]]:
+    """A quote line by line: ``(reductions, one Settled per line, one per positive fee, tax by rate)``.
 
     The quote discount is computed on the lines' total and allocated to the
-    lines (largest remainder) with the negative fees, so per-line tax and the
-    totals agree to the cent; positive fees are not discounted. ``exempt``
-    (a reason) makes every rate 0; in inclusive mode the tax a price includes
-    is then taken off, so the customer pays the price ex tax.
+    lines (largest remainder) with the negative fees; each line is taxed at its
+    rate (a bundle's ``tax_parts`` at theirs), positive fees at their category's.
+    ``tax.apply: on_total`` taxes the sum per rate once and allocates that tax
+    back to the lines by amount. ``exempt`` makes every rate 0 (in inclusive
+    mode the tax a price includes is taken off first).
     """
     q = lambda amount: quantize(amount, currency, tax.rounding)  # noqa: E731
     off = reductions(lines, discount, fees, currency, tax.rounding)
-    groups: dict[str, Decimal] = {}
-    bases: list[tuple[Decimal, Decimal]] = []   # (taxable amount, rate)
-    subtotal = ZERO
-    for line, share in zip(lines, off.shares):
-        net = to_decimal(line.get("net"), "line net")
-        group = str(line.get("group") or "")
-        groups[group] = groups.get(group, ZERO) + net
-        subtotal += net
-        bases.extend(rate_amounts(line, net - share, currency))
-    fee_total = ZERO
-    for fee in fees:
-        amount = q(to_decimal(fee.get("amount"), f"fee {fee.get('name')}"))
-        if amount > 0:
-            fee_total += amount
-            bases.append((amount, tax.rate(fee.get("tax_category"))))
-    net = subtotal - off.total + fee_total
+    bases: list[tuple[int, Decimal, Decimal]] = []   # (owner: line index, then positive fees; taxable amount, rate)
+    for n, (line, share) in enumerate(zip(lines, off.shares)):
+        bases += [(n, amount, rate) for amount, rate in rate_amounts(line, to_decimal(line.get("net"), "line net") - share,
+                                                                      currency)]
+    positive = [q(to_decimal(fee.get("amount"), f"fee {fee.get('name')}")) for fee in fees]
+    positive_fees = [(fee, amount) for fee, amount in zip(fees, positive) if amount > 0]
+    bases += [(len(lines) + j, amount, tax.rate(fee.get("tax_category"))) for j, (fee, amount) in enumerate(positive_fees)]
     if exempt:
-        if tax.mode == "inclusive":
-            net -= sum((_tax(amount, rate, tax, q) for amount, rate in bases), ZERO)
-        bases = [(amount, ZERO) for amount, _ in bases]
+        bases = [(o, amount - (_tax(amount, rate, tax, q) if tax.mode == "inclusive" else ZERO), ZERO)
+                 for o, amount, rate in bases]
+    taxes = [_tax(amount, rate, tax, q) for _, amount, rate in bases]
     by_rate: dict[Decimal, Decimal] = {}
     if tax.apply == "on_total":
-        sums: dict[Decimal, Decimal] = {}
-        for amount, rate in bases:
-            sums[rate] = sums.get(rate, ZERO) + amount
-        by_rate = {rate: _tax(amount, rate, tax, q) for rate, amount in sums.items()}
-    else:
-        for amount, rate in bases:
-            by_rate[rate] = by_rate.get(rate, ZERO) + _tax(amount, rate, tax, q)
+        for rate in {r for _, _, r in bases}:
+            mine = [i for i, (_, _, r) in enumerate(bases) if r == rate]
+            whole = _tax(sum((bases[i][1] for i in mine), ZERO), rate, tax, q)
+            for i, part in zip(mine, allocate(whole, [bases[i][1] for i in mine], currency) if whole else [ZERO] * len(mine)):
+                taxes[i] = part
+    for (_, _, rate), amount in zip(bases, taxes):
+        by_rate[rate] = by_rate.get(rate, ZERO) + amount
+    included = tax.mode == "inclusive" and not exempt
+    owners = len(lines) + len(positive_fees)
+    taxable, taxed = [ZERO] * owners, [ZERO] * owners
+    for (o, amount, _), t in zip(bases, taxes):
+        taxable[o] += amount
+        taxed[o] += t
+    shares = list(off.shares) + [ZERO] * len(positive_fees)
+    settled = [Settled(shares[o], taxable[o] - taxed[o] if included else taxable[o], taxed[o]) for o in range(owners)]
+    return off, settled[: len(lines)], settled[len(lines):], dict(sorted(by_rate.items()))
+
+
+def quote_totals(lines: list[Mapping[str, Any]], discount: Decimal, fees: list[Mapping[str, Any]], currency: str,
+                 tax: TaxRules, exempt: str | None = None) -> dict[str, Any]:
+    """A quote's totals from its priced lines (``net``, ``tax_rate``, ``tax_parts``, ``group``), discount and fees
+    (see :func:`settle`): positive fees are not discounted; ``net`` is on the price's tax basis (including tax in
+    inclusive mode, less the included tax when ``exempt``)."""
+    off, settled, fee_lines, by_rate = settle(lines, discount, fees, currency, tax, exempt)
+    groups: dict[str, Decimal] = {}
+    for line in lines:
+        group = str(line.get("group") or "")
+        groups[group] = groups.get(group, ZERO) + to_decimal(line.get("net"), "line net")
+    included = tax.mode == "inclusive" and not exempt
+    everything = settled + fee_lines   # lines and positive fees
     tax_total = sum(by_rate.values(), ZERO)
-    out = {"currency": currency, "groups": groups, "subtotal": subtotal, "discount_percent": discount,
-           "discount": off.total, "reductions": [{"name": n, "amount": a} for n, a in off.parts], "fees": fee_total,
-           "net": net, "tax": tax_total, "tax_by_rate": {str(r): a for r, a in sorted(by_rate.items())}, "tax_mode": tax.mode,
-           "total": net if tax.mode == "inclusive" and not exempt else net + tax_total}
+    net = sum((s.amount if included else s.ex_tax for s in everything), ZERO)
+    out = {"currency": currency, "groups": groups, "subtotal": sum(groups.values(), ZERO), "discount_percent": discount,
+           "discount": off.total, "reductions": [{"name": n, "amount": a} for n, a in off.parts],
+           "fees": sum((a for a in (quantize(to_decimal(f.get("amount"), "fee"), currency, tax.rounding) for f in fees)
+                        if a > 0), ZERO),
+           "net": net, "tax": tax_total, "tax_by_rate": {str(r): a for r, a in by_rate.items()}, "tax_mode": tax.mode,
+           "total": net if included else net + tax_total}
     if exempt:
         out["tax_exempt"] = exempt
     return out

@@ -25,9 +25,10 @@ def order_number(book: Book, day: _dt.date) -> str:
 
 def build_order(book: Book, *, account: str, currency: str, total: Decimal, lines: list[dict[str, Any]],
                 day: _dt.date, created: str, opportunity: str | None = None, quote: str | None = None,
-                owner: str | None = None) -> tuple[str, dict[str, Any]]:
+                owner: str | None = None, totals: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """A new order's id and data (number given now), not yet written; ``created`` is the ISO timestamp of now.
 
+    ``totals``: an accepted quote's totals (subtotal, reductions, fees, net, tax by rate, total), kept with the order.
     A negative total means nothing and is refused.
     """
     source = f"opportunity {opportunity}" if opportunity else f"quote {quote}" if quote else "the order"
@@ -37,7 +38,8 @@ def build_order(book: Book, *, account: str, currency: str, total: Decimal, line
     data: dict[str, Any] = {
         "number": order_number(book, day), "account": account, "opportunity": opportunity, "quote": quote,
         "owner": owner, "date": day.isoformat(), "currency": currency, "lines": lines,
-        "total": money_str(total, currency), "status": OrderStatus.OPEN.value, "created": created,
+        "total": money_str(total, currency), "totals": totals or None, "status": OrderStatus.OPEN.value,
+        "created": created,
     }
     return book.new_id("orders"), {k: v for k, v in data.items() if v is not None}
 

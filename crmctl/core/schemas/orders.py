@@ -18,6 +18,8 @@ SCHEMA = Schema(
         Field("currency", "currency", required=True, help="Currency"),
         Field("lines", "records", amounts=("amount",), help="Order lines"),
         Field("total", "money", required=True, help="Order total"),
+        Field("totals", "map", readonly=True, help="The accepted quote's totals (subtotal, reductions, fees, net, tax "
+                                                   "by rate, total); the lines add up to them"),
         Field("status", "enum", enum=STATUSES, readonly=True),
         Field("installments", "records", amounts=("amount",), help="Payment plan: [{due, amount}]"),
         Field("notes", "text", help="Notes"),

@@ -39,6 +39,9 @@ SCHEMA = Schema(
         Field("status_history", "records", readonly=True),
         Field("total", "money", readonly=True),
         Field("sent_at", "datetime", readonly=True, help="When it was sent"),
+        Field("as_sent", "map", readonly=True,
+              help="What the document printed from outside the quote when it was sent (seller, buyer, contact, "
+                   "owner, English units and group names, printed unit prices); re-renders print these"),
         Field("decline_reason", "text", readonly=True, help="Why the customer declined"),
         Field("order", "ref", ref="orders", readonly=True, help="The order made when it was accepted"),
         Field("created", "datetime", readonly=True),
