@@ -194,7 +194,8 @@ def test_the_old_approvals_of_a_book_that_turns_signing_on_are_unproven(signed: 
     book, _ = signed
     # the demo's earlier decisions were never signed: each is named, none is silently trusted
     r = crm(book, "check")
-    assert r.stdout.count("is not signed; it is not proven (policy.signed_approvals)") == 7
+    # eight decisions: QT-2026-0003 has three (v1, v2 and its re-approval by chen-jing)
+    assert r.stdout.count("is not signed; it is not proven (policy.signed_approvals)") == 8
 
 
 def test_signed_approvals_off_keeps_the_old_behaviour(demo_copy: Path) -> None:
