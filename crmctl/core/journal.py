@@ -434,8 +434,10 @@ def recover(book_root: str, git_root: str | None, do_commit: bool = True, judge:
     for journal in journals:
         sealed.add(journal.txid)
         if journal.sign:
-            if not (journal.commit and git_root and do_commit):
-                continue  # waits for a run that commits (signed, as its signer)
+            if not (journal.commit and git_root and do_commit):  # waits for a run that commits (signed, as its signer)
+                sys.stderr.write(f"warning: an interrupted change ({journal.message.splitlines()[0]}) must be a commit "
+                                 f"signed by {journal.sign_as}'s key; it waits for a crmctl run that commits\n")
+                continue
             why = judge(journal) if judge else "nothing here can tell whose key must sign it"
             if why:
                 journal.rollback(git_root)
