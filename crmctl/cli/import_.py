@@ -172,7 +172,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
             existing = app.book.records(rtype)
             for action in plan.actions:
                 before = existing.get(action.id)
-                require_writer(app.book, app.actor, rtype, before.data if before is not None else None, action.data)
+                require_writer(app.book, app.actor, rtype, before.data if before is not None else None, action.data,
+                               action.id)
         if dry_run or not plan.actions:
             tx.pending.clear()
         else:

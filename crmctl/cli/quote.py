@@ -128,6 +128,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT",
               help="Set a fee (shipping, installation): a new name adds one, a name already on the quote replaces its "
                    "amount; repeatable.")
+@click.option("--fee-en", "fees_en", multiple=True, metavar="NAME=ENGLISH",
+              help="A fee's English name, printed on English documents (--fee-en 运费=Freight); repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")
 @click.option("--notes", help="Notes on the document.")
@@ -142,7 +144,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
-def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
+def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], fees_en: tuple[str, ...], clear_fees: bool,
+             payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
              title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
              tax_exempt: str | None, taxed: bool, dry_run: bool) -> None:
@@ -150,10 +153,12 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
 
     A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
     printed with the discounts and judged by the discount policy like one.
+    A fee's English name (for --lang en documents) is --fee-en NAME=ENGLISH, for
+    a fee added in the same command or earlier: --fee 运费=800 --fee-en 运费=Freight.
     """
     if tax_exempt is not None and (taxed or not tax_exempt.strip()):
         raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
-    from crmctl.cpq.quotes import edit, parse_fee, set_fees
+    from crmctl.cpq.quotes import edit, name_fees_en, parse_fee, set_fees
 
     if valid_until:
         try:
@@ -172,9 +177,10 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
             changes["tax_exempt"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
-        if fees or clear_fees:
-            changes["fees"] = set_fees([] if clear_fees else list(rec.get("fees") or []),
-                                       [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees])
+        if fees or clear_fees or fees_en:
+            changes["fees"] = name_fees_en(set_fees([] if clear_fees else list(rec.get("fees") or []),
+                                                  [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees]),
+                                         fees_en)
         return edit(book, rec.data, changes, clock.today)
 
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from crmctl.core import cache, git, journal, limits
 from crmctl.core.clock import now, now_iso, today  # noqa: F401 - the clock's home is core.clock; re-exported for callers
-from crmctl.core.errors import Ambiguous, CrmError, LockTimeout, NotFound, Problem, ValidationError
+from crmctl.core.errors import Ambiguous, CrmError, LoadError, LockTimeout, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
@@ -301,6 +301,12 @@ class Book:
             matches.append(rid)
         title = get_schema(rtype).title
         if not matches:
+            broken = [p for p in self.problems if p.path.startswith(f"records/{rtype}/")
+                      and p.path[len(f"records/{rtype}/"):].startswith(ref)]
+            if len(broken) == 1:  # its file is there but does not load: say why, not "no such record"
+                rid = broken[0].path[len(f"records/{rtype}/"):].removesuffix(".yaml")
+                raise LoadError(Problem(broken[0].path, broken[0].line,
+                                        f"{broken[0].message}; {title} {rid} cannot be read until this is fixed"))
             raise NotFound(f"no {title} {ref!r}; `crmctl {title.split()[0].replace('opportunity', 'opp')} list` shows them")
         if len(matches) > 1:
             shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")

@@ -317,6 +317,14 @@ def records_hint(name: str) -> str:
             f"(records/TYPE/ID.yaml; numbers as crmctl writes them, like \"1.50\"), then run `crmctl check`")
 
 
+def list_items(text: str) -> list[str]:
+    """A list field's items from command-line text: ``a,b``, ``[a, b]`` or one item a line."""
+    inner = text.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    return [part.strip() for part in inner.replace("\n", ",").split(",") if part.strip()]
+
+
 def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | None = None, label: str = "") -> Any:
     """Turn command-line text into the value stored for field ``f`` (and check it).
 
@@ -342,7 +350,7 @@ def parse_cli_value(f: Field, text: str, settings: Settings, currency: str | Non
     elif f.kind == "decimal":
         value = str(parse_number(text, fmt=book_format(settings), field=label))
     elif f.kind == "list":
-        value = [part.strip() for part in text.split(",") if part.strip()]
+        value = list_items(text)
     elif f.kind == "map":
         raise ValidationError(f"{f.name} is structured; set its parts as {f.name}.KEY=VALUE or edit the file")
     elif f.kind == "records":

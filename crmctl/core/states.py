@@ -101,6 +101,11 @@ def quote_was_sent(data: _Readable) -> bool:
     return str(data.get("status") or "") in {str(s) for s in QUOTE_WENT_OUT} or bool(data.get("sent_at"))
 
 
+def quote_is_accepted(data: _Readable) -> bool:
+    """The customer accepted it: its order (``order:``) is the deal's order."""
+    return str(data.get("status") or "") == QuoteStatus.ACCEPTED.value
+
+
 def quote_is_open(data: _Readable, day: _dt.date) -> bool:
     """Still in play on ``day``: not accepted, declined or expired (the 360° view and ``quote verify`` count these)."""
     return quote_status(data, day) in QUOTE_OPEN

@@ -10,10 +10,9 @@ what it guards: the book is being set up and there is nobody to defer to.
 ``pricebook``, ``product`` and ``user`` add/edit and ``import`` of those types
 refuse anyone else (:func:`require_writer`); ``check`` reads the book's git
 history and reports such a change whose author held no such role before it
-(a rep who made himself director included; an author who is no user of the
-book is not judged). With ``policy.signed_approvals`` on, the author field
-proves nothing: from the commit that turned the policy on (included), every
-such change must be signed by the key of a user who held such a role instead.
+(a rep who made himself director included). (Proving that a commit's author
+is who it claims to be is step 7's signed commits; an author who is no user of
+the book is not judged here.)
 """
 from __future__ import annotations
 
@@ -24,6 +23,8 @@ from crmctl.core.errors import PolicyError
 DEFAULT_MAINTAINERS = ("director", "admin")
 PRICE_FIELDS = ("prices", "cost", "option_groups", "components")   # what makes a product's price
 PRICING_KEY, TEAM_KEY = "discount_policy.maintainers", "team_maintainers"
+MANUAL_ORDER_KEY = "orders.manual_roles"   # who may make an order no quote priced (`order add --opp` of an unquoted deal)
+_KIND = {TEAM_KEY: "team"}                 # what a role list guards, as the refusal names it (default: pricing)
 
 
 def maintainers(settings: Any, key: str = PRICING_KEY) -> tuple[str, ...]:
@@ -35,20 +36,31 @@ def maintainers(settings: Any, key: str = PRICING_KEY) -> tuple[str, ...]:
     return tuple(value)
 
 
-def team_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str | None:
-    """What a change to a user record does that is team policy: a new user, a changed role (None: neither)."""
+TEAM_FIELDS = ("role", "active")   # decide who approves what: only the team maintainers change them, even one's own
+IDENTITY_FIELDS = ("signing_keys", "gpg_keys", "git_handle", "email")   # prove or name who a user is: his own, or
+                                                                       # the team maintainers'
+
+
+def team_change(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, own: bool = False) -> str | None:
+    """What a change to a user record does that is team policy (None: nothing): a new user, a changed role or
+    ``active``, or — unless ``own`` (the acting user edits his own record) — changed keys, git handle or email
+    (a key added to the director's record signs as the director)."""
     if before is None and after is not None:
         return f"adding a user ({after.get('role')})"
-    if before is not None and after is not None and before.get("role") != after.get("role"):
+    if before is None or after is None:
+        return None
+    if before.get("role") != after.get("role"):
         return f"changing a user's role ({before.get('role')} -> {after.get('role')})"
-    return None
+    changed = [k for k in TEAM_FIELDS[1:] + (() if own else IDENTITY_FIELDS) if before.get(k) != after.get(k)]
+    return f"changing another user's {', '.join(changed)}" if changed else None
 
 
 def require_writer(book: Any, actor: Any, rtype: str, before: Mapping[str, Any] | None,
-                   after: Mapping[str, Any]) -> None:
-    """Refuse a change to a price book, a product's price or a user's role (or a new user) unless the acting user's
-    role may make it (or no user holds such a role yet); other changes pass. ``before`` is None for a new record.
-    Raises PolicyError."""
+                   after: Mapping[str, Any], rid: str | None = None) -> None:
+    """Refuse a change to a price book, a product's price, a user's role or ``active`` (or a new user), or another
+    user's keys, git handle or email, unless the acting user's role may make it (or no user holds such a role yet);
+    other changes pass. ``before`` is None for a new record; ``rid`` is the record's id (a user's own record is his
+    to re-key). Raises PolicyError."""
     what, key = None, PRICING_KEY
     if rtype == "pricebooks":
         what = "adding a price book" if before is None else "changing a price book"
@@ -56,7 +68,9 @@ def require_writer(book: Any, actor: Any, rtype: str, before: Mapping[str, Any] 
         changed = price_changes(before, after)
         what = f"setting a product's {', '.join(changed)}" if changed else None
     elif rtype == "users":
-        what, key = team_change(before, after), TEAM_KEY
+        own = actor is not None and rid is not None and actor.id == rid
+        what, key = team_change(before, after, own), TEAM_KEY
+        what = what.replace("another user's", f"{rid}'s") if what and rid else what
     roles = maintainers(book.settings, key)
     if what and any(u.get("role") in roles for u in book.all("users")):
         require_maintainer(book.settings, actor, what, key)
@@ -71,7 +85,7 @@ def price_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
 def require_maintainer(settings: Any, actor: Any, what: str, key: str = PRICING_KEY) -> None:
     """Refuse ``what`` unless the acting user's role is one of the maintainers (``key``: which crm.yaml list)."""
     roles = maintainers(settings, key)
-    kind = "team" if key == TEAM_KEY else "pricing"
+    kind = _KIND.get(key, "pricing")
     if actor is None:
         raise PolicyError(f"{what} is {kind} policy: say who you are (--as USER); it needs one of the roles {', '.join(roles)}")
     if actor.get("role") not in roles:
@@ -142,8 +156,9 @@ def version(root: str, rev: str, path: str) -> Any:
 SETTINGS_POLICY = {"discount_policy": "the discount policy", "policy": "crm.yaml's policy (signed approvals)"}
 
 
-def policy_change(root: str, commit: str, path: str, relative: str) -> str | None:
-    """What policy the commit changed in that file (None: nothing that is policy)."""
+def policy_change(root: str, commit: str, path: str, relative: str, author: str | None = None) -> str | None:
+    """What policy the commit changed in that file (None: nothing that is policy); ``author``: the id of the user
+    who made the commit (his own user record is his to re-key)."""
     before, after = version(root, f"{commit}^", path), version(root, commit, path)
     if relative == "crm.yaml":
         get = lambda doc, key: doc.get(key) if isinstance(doc, dict) else None  # noqa: E731
@@ -151,7 +166,9 @@ def policy_change(root: str, commit: str, path: str, relative: str) -> str | Non
     if relative.startswith("records/pricebooks/"):
         return "a price book" if before != after else None
     if relative.startswith("records/users/"):
-        what = team_change(before if isinstance(before, dict) else None, after if isinstance(after, dict) else None)
+        own = author is not None and relative == f"records/users/{author}.yaml"
+        what = team_change(before if isinstance(before, dict) else None, after if isinstance(after, dict) else None, own)
+        what = what.replace("another user's", f"{relative[len('records/users/'):-len('.yaml')]}'s") if what else None
         return what.replace("adding", "added").replace("changing", "changed") if what else None
     changed = price_changes(before if isinstance(before, dict) else None, after if isinstance(after, dict) else None)
     return f"a product's {', '.join(changed)}" if changed else None
@@ -160,7 +177,7 @@ def policy_change(root: str, commit: str, path: str, relative: str) -> str | Non
 def signing_since(root: str, changes: list[tuple[str, str, str, str]]) -> int | None:
     """The index in ``changes`` (:func:`history`) of the first commit whose crm.yaml turns
     ``policy.signed_approvals`` on (None: none does): from there on policy changes are judged by signature."""
-    for index, (commit, _email, path, relative) in enumerate(changes):
+    for commit, _email, path, relative in changes:
         if relative != "crm.yaml":
             continue
         doc = version(root, commit, path)

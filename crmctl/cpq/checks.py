@@ -17,6 +17,7 @@ from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
+from crmctl.core.text import a_an
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
@@ -277,7 +278,7 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if approver is None:
         yield "approval", f"approved by {data['approval'].get('by')!r}, who is not a user"
     elif not policy.may_approve(book.settings, approver.get("role"), need.role):
-        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs a {need.role}: "
+        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs {a_an(need.role)}: "
                            + "; ".join(need.reasons))
 
 
@@ -355,19 +356,21 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
         role = authority.role_before(root, prefix, commit, user)
         if role in roles or not authority.roles_held_before(root, prefix, commit, roles):
             continue
-        what = authority.policy_change(root, commit, path, relative)
+        what = authority.policy_change(root, commit, path, relative, user.id)
         if what:
             yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
                                        f"only {', '.join(roles)} may (crm.yaml {key})", "policy")
     if since is None:
         return
     switch = changes[since][0]  # judged once, by its crm.yaml: its signature covers the rest of it
-    judged = [(change, authority.policy_change(root, change[0], change[2], change[3])) for change in changes[since:]
-              if change[0] != switch or change[3] == "crm.yaml"]
-    judged = [(change, what) for change, what in judged if what]
-    sigs = signing.signatures(root, everyone.values(), {change[0] for change, _ in judged},
+    judged = [change for change in changes[since:] if change[0] != switch or change[3] == "crm.yaml"]
+    sigs = signing.signatures(root, everyone.values(), {change[0] for change in judged},
                               os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
-    for (commit, _email, _path, relative), what in judged:
+    for commit, _email, path, relative in judged:
+        signer = sigs[commit].signer if commit in sigs else None
+        what = authority.policy_change(root, commit, path, relative, signer)  # a signer re-keying his own record
+        if not what:
+            continue
         key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
         roles = authority.maintainers(book.settings, key)
         why = authority.signature_problem(root, prefix, sigs.get(commit), everyone, roles)
@@ -398,6 +401,16 @@ def check_quote_languages(book: Book) -> Iterator[Problem]:
             yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
 
 
+def check_out_dir(book: Book) -> Iterator[Problem]:
+    """crm.yaml ``quotes.out_dir`` outside the book (absolute, ``..``, a symlink on the way): every default
+    ``quote render`` would write there."""
+    from crmctl.cpq.document import out_dir_problem
+
+    problem = out_dir_problem(book)
+    if problem:
+        yield Problem(book.settings.path, book.settings.lines.get("quotes", 1), f"quotes.out_dir: {problem}", "settings")
+
+
 def check_approval_history(book: Book) -> Iterator[Problem]:
     for rec in book.all("quotes"):
         why = approval_history_problem(rec.data)
@@ -416,4 +429,4 @@ def check_signed_approvals(book: Book) -> Iterator[Problem]:
 
 
 CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history, check_signed_approvals,
-                             check_quote_languages, check_policy_authors)
+                             check_quote_languages, check_policy_authors, check_out_dir)

@@ -15,6 +15,7 @@ from crmctl.core.errors import PolicyError
 from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
+from crmctl.core.text import a_an
 from crmctl.cpq import policy
 from crmctl.cpq.quotes import (accepted_rivals, ensure_editable, event, quote_problems, reprice, requirement,
                                tax_status_change)
@@ -45,7 +46,7 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
                                              reasons=list(need.reasons))
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = QuoteStatus.PENDING_APPROVAL.value
-    return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
+    return out, f"pending approval by {a_an(need.role)}: " + "; ".join(need.reasons)
 
 
 def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
@@ -58,7 +59,7 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     need = requirement(book, data)   # from the content, never trusting what the file says
     if not policy.may_approve(book.settings, actor.get("role"), need.role):
         raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
-                          f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
+                          f"it needs {a_an(need.role)} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
     if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
@@ -107,7 +108,7 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
     need = requirement(book, data, frozen)
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
-        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
+        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs {a_an(need.role)}); submit it again")
     forged = approval_history_problem(data, older)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
@@ -130,7 +131,7 @@ def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Cl
 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
-        raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
+        raise PolicyError(f"cannot send {a_an(now)} quote; it must be approved first (`crmctl quote submit`)")
     require_valid_approval(book, qid, data, "send")
     out = dict(data)
     if not out.get("number"):
@@ -153,7 +154,7 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.SENT:
-        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
+        raise PolicyError(f"cannot accept {a_an(now)} quote" + ("; it passed its valid_until date — revise it"
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, qid, data, "accept", frozen=True)
@@ -226,7 +227,7 @@ def decline(data: Mapping[str, Any], actor: Record, reason: str, clock: Clock) -
     at = clock.at
     now = quote_status(data, clock.today)
     if now not in QUOTE_DECLINABLE:
-        raise PolicyError(f"cannot decline a {now} quote; only a sent quote is declined by the customer")
+        raise PolicyError(f"cannot decline {a_an(now)} quote; only a sent quote is declined by the customer")
     out = dict(data)
     out["status"], out["decline_reason"] = QuoteStatus.DECLINED.value, reason
     out["status_history"] = [*(data.get("status_history") or []), event("declined", actor, at, reason=reason)]

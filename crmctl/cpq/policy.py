@@ -29,6 +29,7 @@ from typing import Any, Mapping
 from crmctl.core.money import to_decimal
 from crmctl.core.percent import percent_points
 from crmctl.core.states import ApprovalState, ApprovalStatus
+from crmctl.core.text import a_an
 
 HUNDRED = Decimal(100)
 # An approval covers every field of the quote (and every key of every line) except these, which record what
@@ -129,14 +130,14 @@ def level(settings: Any, category: str | None, reduction: Decimal, margin_pct: D
                           f"(at most {percent_points(authority(settings, order[-1], category))}% for {category or 'default'})")
         elif fits[0] > 0:
             needed = fits[0]
-            reasons.append(f"{percent_points(reduction)}% off list needs a {order[fits[0]]}")
+            reasons.append(f"{percent_points(reduction)}% off list needs {a_an(order[fits[0]])}")
     if not cost_known:
         needed = max(needed, rank(settings, margin_role))
-        reasons.append(f"cost unknown, needs a {margin_role}")
+        reasons.append(f"cost unknown, needs {a_an(margin_role)}")
     elif margin_pct is not None and margin_pct < min_margin:
         needed = max(needed, rank(settings, margin_role))
         reasons.append(f"margin {percent_points(margin_pct)}% ex tax is below the {percent_points(min_margin)}% minimum, "
-                       f"needs a {margin_role}")
+                       f"needs {a_an(margin_role)}")
     return needed, reasons, beyond
 
 
@@ -156,7 +157,7 @@ def requirement(lines: list[Judged], settings: Any, exemption: str | None = None
     if exemption:
         role = exemption_approver(settings)
         needed = max(needed, rank(settings, role))
-        reasons.append(f"no tax ({exemption!r}) for an account that is not tax-exempt needs a {role}")
+        reasons.append(f"no tax ({exemption!r}) for an account that is not tax-exempt needs {a_an(role)}")
     for line in lines:
         what = f"line {line.n} ({line.sku})"
         unknown = ", ".join(line.unknown) or "product"

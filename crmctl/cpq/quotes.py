@@ -335,6 +335,28 @@ def part_categories(book: Book, line: Mapping[str, Any]) -> tuple[str | None, ..
     return tuple(dict.fromkeys(products[sku].get("category") for sku in parts if sku in products))
 
 
+def name_fees_en(fees: list[dict[str, Any]], texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The quote's ``fees`` with English names from ``--fee-en NAME=ENGLISH`` (``运费=Freight``): every fee called
+    NAME gets ``name_en`` ENGLISH, which an English document prints instead of NAME.
+
+    Raises ValidationError for a text without one '=', an empty side, or a NAME no fee has (naming the fees there are).
+    """
+    out = [dict(fee) for fee in fees]
+    for text in texts:
+        name, sep, english = (part.strip() for part in text.partition("="))
+        if not sep or not name or not english or "=" in english:
+            raise ValidationError(f"--fee-en {text!r}: write NAME=ENGLISH, the fee's name as the quote has it and its "
+                                  "English name (e.g. --fee-en 运费=Freight)")
+        hits = [fee for fee in out if str(fee.get("name", "")).strip() == name]
+        if not hits:
+            have = ", ".join(str(f.get("name")) for f in out) or "none"
+            raise ValidationError(f"--fee-en {text!r}: the quote has no fee named {name!r} (its fees: {have}); "
+                                  f"add it with --fee {name}=AMOUNT in the same command")
+        for fee in hits:
+            fee["name_en"] = english
+    return out
+
+
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
     products = book.records("products")
     return {str(l.get("sku")): (products[str(l["sku"])].get("category") if str(l.get("sku")) in products else None)
