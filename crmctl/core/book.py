@@ -377,23 +377,32 @@ class Book:
         if not journal.leftovers(self.root):
             return []
         if write:
-            done = journal.recover(self.root, self.git_root() if self.autocommit else None)
+            done = self._recover()
         else:
             saved = self.lock.timeout
             self.lock.timeout = 0
             try:
                 with self.lock:
-                    done = journal.recover(self.root, self.git_root() if self.autocommit else None)
+                    done = self._recover()
             except LockTimeout:
                 return []
             finally:
                 self.lock.timeout = saved
-        for message in done:
-            sys.stderr.write(f"note: finished an interrupted change: {message.splitlines()[0]}\n")
+        for line in done:
+            sys.stderr.write(f"note: {line}\n")
         if write and journal.pending(self.root):
             raise CrmError("an earlier change is on disk but not committed yet (see the warning above); "
                            "nothing was written; retry when git is free")
         return done
+
+    def _recover(self) -> list[str]:
+        """journal.recover for this book; a change to be signed is judged by :func:`crmctl.cpq.signed.replay_problem`."""
+        def judge(tx: journal.Journal) -> str | None:
+            from crmctl.cpq.signed import replay_problem
+
+            return replay_problem(self, tx)
+
+        return journal.recover(self.root, self.git_root(), self.autocommit, judge)
 
     def next_number(self, rtype: str, fmt: str, year: int, taken: Iterable[str] = ()) -> str:
         """The next document number of the year (``QT-2026-0007``) in a per-year sequence."""
@@ -513,8 +522,9 @@ class Transaction:
             journal.remove_stale_locks(os.path.join(self.book.root, journal.MARKER), git_root)
             git.ready(git_root, float(self.book.settings.get("limits.git_wait_seconds", 5)))
             self._commit_hand_edits(git_root, [rel for rel, before, _ in changes if before is not None])
-        tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root), bool(self.sign_as))
-        tx.steps = [journal.Step(rel, blob is not None, journal.blob_hash(before)) for rel, before, blob in changes]
+        tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root), self.sign_as)
+        tx.steps = [journal.Step(rel, blob is not None, journal.blob_hash(before), journal.blob_hash(blob))
+                     for rel, before, blob in changes]
         stats = self._write_temps(tx, changes)
         journal.kill_point("journal")
         tx.seal()  # the point of no return: from here on a crash is finished by the next crmctl

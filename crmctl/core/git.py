@@ -152,6 +152,11 @@ def toplevel(path: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def is_shallow(root: str) -> bool:
+    """True in a shallow clone (``git clone --depth N``, CI's default ``fetch-depth: 1``): its history is cut short."""
+    return run(root, "rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true"
+
+
 def config(root: str, key: str) -> str:
     proc = run(root, "config", "--get", key, check=False)
     return proc.stdout.strip()

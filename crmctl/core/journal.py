@@ -18,21 +18,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from crmctl.core import git
-from crmctl.core.errors import CrmError
+from crmctl.core.errors import CrmError, ValidationError
+from crmctl.core.ids import check_id
 
 JOURNALS = os.path.join(".crmctl", "journal")
 TEMPS = os.path.join(".crmctl", "tmp")
 MARKER = os.path.join(".crmctl", "committing")
 LOCK_WINDOW = 5.0  # seconds after crmctl started a git command in which a lock it leaves can be that git's
 RECOVERED = "finished by crmctl: the command that started this change was interrupted before its commit"
+PRIVATE = os.path.join(".crmctl", ".gitignore")  # '*': git never offers .crmctl/ for a commit, whatever the book's .gitignore
+TXID = re.compile(r"[0-9a-f]{1,20}-[0-9]{1,10}")  # what Journal.begin names a change: <time ns hex>-<pid>
+STEP_PATH = re.compile(r"records/([^/]+)/([^/]+)\.yaml")  # the only files a change writes (Record.path)
+
+
+class UntrustedJournal(CrmError):
+    """A journal crmctl will not replay: shared through git, not this account's, or naming a path no change writes."""
 
 
 def kill_point(name: str) -> None:
@@ -74,25 +84,32 @@ class Step:
     rel: str
     write: bool
     before: str | None
+    after: str | None = None  # the hash of the new content (None: deleted, or a journal from before crmctl kept it)
 
 
 class Journal:
     """One change on its way: temporary files, then the sealed journal, then renames and the commit."""
 
     def __init__(self, book_root: str, txid: str, message: str, author: git.Author | None, commit: bool,
-                 sign: bool = False) -> None:
+                 sign_as: str = "") -> None:
         self.root = book_root
         self.txid = txid
         self.message = message
         self.author = author
         self.commit = commit
-        self.sign = sign  # the commit is signed (an approval under policy.signed_approvals), also when recovered
+        # a user id: the commit must be signed with that user's key (an approval under policy.signed_approvals);
+        # on recovery it is signed only when git here signs as that user (see recover)
+        self.sign_as = sign_as
         self.steps: list[Step] = []
 
+    @property
+    def sign(self) -> bool:
+        return bool(self.sign_as)
+
     @classmethod
-    def begin(cls, book_root: str, message: str, author: git.Author | None, commit: bool, sign: bool = False) -> Journal:
+    def begin(cls, book_root: str, message: str, author: git.Author | None, commit: bool, sign_as: str = "") -> Journal:
         txid = f"{time.time_ns():x}-{os.getpid()}"
-        return cls(book_root, txid, message, author, commit, sign)
+        return cls(book_root, txid, message, author, commit, sign_as)
 
     # ---------------------------------------------------------------- paths
     @property
@@ -113,10 +130,11 @@ class Journal:
     # ---------------------------------------------------------------- writing
     def seal(self) -> None:
         """Write the journal (synced): from here on the change is finished, never lost."""
-        blob = {"message": self.message, "commit": self.commit, "sign": self.sign,
+        blob = {"message": self.message, "commit": self.commit, "sign": self.sign_as or False,
                 "author": [self.author.name, self.author.email] if self.author else None,
-                "steps": [[s.rel, s.write, s.before] for s in self.steps]}
+                "steps": [[s.rel, s.write, s.before, s.after] for s in self.steps]}
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        keep_private(self.root)
         tmp = self.path + ".part"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(blob, handle, ensure_ascii=False)
@@ -160,15 +178,129 @@ class Journal:
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def rollback(self, git_root: str) -> None:
+        """Undo an interrupted change (not committed): every path gets back the content it had, from HEAD.
+
+        A path's content before the change is HEAD's (crmctl commits hand edits of the
+        files it rewrites first); each restored content is checked against the hash the
+        journal kept, and a path changed by hand since is refused (nothing undone).
+        """
+        prefix = os.path.relpath(self.root, git_root)
+        restore: list[tuple[str, bytes | None]] = []
+        for step in self.steps:
+            current = blob_hash(_read(self.target(step.rel)))
+            if current == step.before:
+                continue  # never renamed (or already restored)
+            if step.after is None and step.write or current != step.after:
+                raise UntrustedJournal(f"{step.rel}: changed since an interrupted crmctl change ({self.path}) was made; "
+                                       "compare, then delete that journal and its folder under .crmctl/tmp/")
+            old = None
+            if step.before is not None:
+                old = _committed(git_root, step.rel if prefix == "." else os.path.join(prefix, step.rel))
+                if blob_hash(old) != step.before:
+                    raise UntrustedJournal(f"{step.rel}: its content before an interrupted crmctl change ({self.path}) "
+                                           "is not the committed one; compare, then delete that journal and its folder "
+                                           "under .crmctl/tmp/")
+            restore.append((step.rel, old))
+        for rel, old in restore:
+            target = self.target(rel)
+            if old is None:
+                os.unlink(target)
+                continue
+            tmp = self.temp(rel) + ".undo"
+            os.makedirs(os.path.dirname(tmp), exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(old)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        self.close()
+
     @classmethod
     def load(cls, book_root: str, path: str) -> Journal:
-        with open(path, encoding="utf-8") as handle:
-            blob = json.load(handle)
-        author = git.Author(*blob["author"]) if blob.get("author") else None
-        journal = cls(book_root, os.path.basename(path)[:-5], blob["message"], author, bool(blob.get("commit")),
-                      bool(blob.get("sign")))
-        journal.steps = [Step(rel, bool(write), before) for rel, write, before in blob["steps"]]
+        """Read a journal this account's crmctl wrote here; anything else is refused (:class:`UntrustedJournal`)."""
+        name = os.path.basename(path)[:-5]
+        where = os.path.relpath(path, book_root)
+        if not TXID.fullmatch(name):
+            raise UntrustedJournal(f"{where}: is not a journal crmctl writes (its name); it is not replayed: delete it")
+        _own_plain_file(path, where)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                blob = json.load(handle)
+            author = git.Author(*blob["author"]) if blob.get("author") else None
+            sign = blob.get("sign") or ""
+            journal = cls(book_root, name, str(blob["message"]), author, bool(blob.get("commit")),
+                          sign if isinstance(sign, str) else "?")  # "?": an older journal that did not say whose key
+            journal.steps = [Step(str(rel), bool(write), before, *rest[:1]) for rel, write, before, *rest in blob["steps"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UntrustedJournal(f"{where}: is not a journal crmctl wrote ({exc}); it is not replayed: delete it and "
+                                   f".crmctl/tmp/{name}/") from None
+        for step in journal.steps:
+            _check_step(book_root, step.rel, where)
         return journal
+
+
+def _committed(git_root: str, path: str) -> bytes | None:
+    """``path``'s bytes in HEAD (None: not there)."""
+    import subprocess
+
+    proc = subprocess.run(["git", "-C", git_root, "cat-file", "blob", f"HEAD:{path}"], capture_output=True,
+                          env=git._env())
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _own_plain_file(path: str, where: str) -> None:
+    """A journal is a regular file (no symbolic link) of the account running crmctl."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UntrustedJournal(f"{where}: is not a plain file (a symbolic link?); it is not replayed: delete it")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise UntrustedJournal(f"{where}: was written by another account (uid {info.st_uid}); crmctl replays only its "
+                               "own interrupted changes: that account's next crmctl finishes it, or delete it")
+
+
+def _check_step(book_root: str, rel: str, where: str) -> None:
+    """A journal step names a record file ``records/<type>/<id>.yaml`` inside the book, reached without a symbolic link."""
+    match = STEP_PATH.fullmatch(rel) if isinstance(rel, str) else None
+    try:
+        if match is None:
+            raise ValidationError("not records/<type>/<id>.yaml")
+        check_id(match.group(1), "record type")
+        check_id(match.group(2))
+    except ValidationError as exc:
+        raise UntrustedJournal(f"{where}: names the path {str(rel)[:80]!r}, which no crmctl change writes ({exc}); "
+                               "it is not replayed: delete it and its folder under .crmctl/tmp/") from None
+    for part in ("records", os.path.join("records", match.group(1)), rel):
+        if os.path.islink(os.path.join(book_root, part)):
+            raise UntrustedJournal(f"{where}: {part} is a symbolic link; the change is not replayed "
+                                   "(records must be plain files and folders inside the book)")
+
+
+def keep_private(book_root: str) -> None:
+    """Make sure git ignores all of ``.crmctl/`` (a ``.crmctl/.gitignore`` of ``*``), whatever the book's .gitignore says."""
+    path = os.path.join(book_root, PRIVATE)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("# crmctl's own state in this clone (journals, caches): never committed\n*\n")
+
+
+def shared_state(book_root: str, git_root: str | None) -> list[str]:
+    """The files under ``.crmctl/`` that git tracks (should be none: that folder is this clone's own)."""
+    if git_root is None:
+        return []
+    proc = git.run(book_root, "-c", "core.quotePath=false", "ls-files", "-z", "--cached", "--", ".crmctl", check=False)
+    return [name for name in proc.stdout.split("\0") if name]
+
+
+def refuse_shared_state(book_root: str, git_root: str | None) -> None:
+    """Refuse (one line) a book whose ``.crmctl/`` holds files git tracks: they came from someone else's commit."""
+    tracked = shared_state(book_root, git_root)
+    if tracked:
+        more = f" (and {len(tracked) - 1} more)" if len(tracked) > 1 else ""
+        raise UntrustedJournal(f"{tracked[0]}{more}: is tracked by git, but .crmctl/ is this clone's own state (journals "
+                               "of interrupted changes, caches) and is never shared; nothing in it is used: "
+                               "`git rm -r --cached .crmctl`, commit, and look at who added it")
 
 
 # -------------------------------------------------------------------- committing
@@ -278,20 +410,43 @@ def leftovers(book_root: str) -> bool:
         return False
 
 
-def recover(book_root: str, git_root: str | None) -> list[str]:
+Judge = Callable[[Journal], "str | None"]
+
+
+def recover(book_root: str, git_root: str | None, do_commit: bool = True, judge: Judge | None = None) -> list[str]:
     """Finish every journalled change and drop unsealed temporary files; call it holding the book lock.
 
-    Returns the messages of the changes that were finished. A change whose
-    commit git refuses now (busy, mid-merge) stays journalled, whole on disk,
-    and is named on stderr; it is committed by a later run.
+    ``git_root``: the book's git repository (None: not one); ``do_commit``: commit the
+    finished changes (false under ``--no-commit``: a change to be signed then waits).
+    Returns what was done, one line each ("finished an interrupted change: ..." /
+    "rolled back an interrupted change: ...").
+    Only this account's own, untracked journals naming record files are replayed
+    (:meth:`Journal.load`, :func:`refuse_shared_state`). A change to be signed
+    is finished only as its own signer: ``judge(journal)`` says why it cannot
+    be (None: git here signs as that user), and then it is rolled back instead.
+    A change whose commit git refuses now (busy, mid-merge) stays journalled,
+    whole on disk, and is named on stderr; it is committed by a later run.
     """
+    refuse_shared_state(book_root, git_root)
+    journals = [Journal.load(book_root, path) for path in pending(book_root)]  # all checked before any is replayed
     finished = []
     sealed = set()
-    for path in pending(book_root):
-        journal = Journal.load(book_root, path)
+    for journal in journals:
         sealed.add(journal.txid)
+        if journal.sign:
+            if not (journal.commit and git_root and do_commit):  # waits for a run that commits (signed, as its signer)
+                sys.stderr.write(f"warning: an interrupted change ({journal.message.splitlines()[0]}) must be a commit "
+                                 f"signed by {journal.sign_as}'s key; it waits for a crmctl run that commits\n")
+                continue
+            why = judge(journal) if judge else "nothing here can tell whose key must sign it"
+            if why:
+                journal.rollback(git_root)
+                finished.append(f"rolled back an interrupted change: {journal.message.splitlines()[0]} (not committed: "
+                                f"it must be a commit signed by {journal.sign_as}'s key, and {why}); "
+                                f"{journal.sign_as} must do it again")
+                continue
         journal.apply()
-        if journal.commit and git_root:
+        if journal.commit and git_root and do_commit:
             try:
                 commit(journal, git_root, message=f"{journal.message}\n\n{RECOVERED}")
             except CrmError as exc:
@@ -299,7 +454,7 @@ def recover(book_root: str, git_root: str | None) -> list[str]:
                                  f"{exc}\n")
                 continue
         journal.close()
-        finished.append(journal.message)
+        finished.append(f"finished an interrupted change: {journal.message.splitlines()[0]}")
     temps = os.path.join(book_root, TEMPS)
     try:
         names = os.listdir(temps)

@@ -118,12 +118,12 @@ def shared_key_problem(users: Iterable[Any], rid: str, data: Mapping[str, Any]) 
 def allowed_signers(users: Iterable[Any]) -> str:
     """git's allowed-signers text for ``users`` (records with ``id`` and ``signing_keys``), sorted by user.
 
-    Users marked ``active: false`` are left out: a signature by someone who left is not trusted.
+    Users marked ``active: false`` are kept: a decision someone made before leaving stays his,
+    proven; what he may still approve is the role check's business, not the signature's. Only a
+    key removed from a user's record stops verifying (that is how a lost key is revoked).
     """
     lines = []
     for user in sorted(users, key=lambda u: u.id):
-        if user.get("active") is False:
-            continue
         for key in user.get("signing_keys") or []:
             if ssh_key_problem(key) is None:
                 lines.append(f'{user.id} namespaces="git" {ssh_key(key)}')
@@ -131,11 +131,9 @@ def allowed_signers(users: Iterable[Any]) -> str:
 
 
 def gpg_owners(users: Iterable[Any]) -> dict[str, str]:
-    """``{fingerprint: user id}`` of the users' OpenPGP keys (active users only)."""
+    """``{fingerprint: user id}`` of the users' OpenPGP keys (inactive users too, as :func:`allowed_signers`)."""
     out: dict[str, str] = {}
     for user in users:
-        if user.get("active") is False:
-            continue
         for fpr in user.get("gpg_keys") or []:
             if gpg_key_problem(fpr) is None:
                 out[normal_fingerprint(fpr)] = user.id
@@ -261,6 +259,11 @@ def probe(root: str, users: Iterable[Any], user: str) -> None:
     with the user's own git configuration (``user.signingkey``, ``gpg.format``),
     then verifies it against the book's keys.
     """
+    users = list(users)
+    record = next((u for u in users if u.id == user), None)
+    if record is not None and record.get("active") is False:  # his keys verify his past decisions, not new ones
+        raise SigningError(f"{user} is inactive (records/users/{user}.yaml active: false): an inactive user's key "
+                           "proves past decisions only, it signs no new one; nothing was written")
     head = git.run(root, "rev-parse", "--verify", "--quiet", "HEAD^{tree}", check=False).stdout.strip()
     tree = head or git.run(root, "mktree", input="").stdout.strip()
     proc = git.run(root, "commit-tree", "-S", "-m", "crmctl: can this clone sign?", tree, check=False)

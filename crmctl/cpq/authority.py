@@ -140,23 +140,29 @@ def roles_held_before(root: str, prefix: str, commit: str, roles: tuple[str, ...
     return proc.returncode == 0 and bool(proc.stdout.strip())
 
 
-def policy_change(root: str, commit: str, path: str, relative: str, author: str | None = None) -> str | None:
-    """What policy the commit changed in that file (None: nothing that is policy); ``author``: the id of the user
-    who made the commit (his own user record is his to re-key)."""
+def version(root: str, rev: str, path: str) -> Any:
+    """The YAML document ``path`` holds at ``rev`` (None: not there; ``{"unreadable": text}``: not YAML)."""
     import yaml
 
     from crmctl.core import git
 
-    def at(rev: str) -> Any:
-        proc = git.run(root, "show", f"{rev}:{path}", check=False)
-        try:
-            return yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
-        except yaml.YAMLError:
-            return {"unreadable": proc.stdout}
-    before, after = at(f"{commit}^"), at(commit)
+    proc = git.run(root, "show", f"{rev}:{path}", check=False)
+    try:
+        return yaml.safe_load(proc.stdout) if proc.returncode == 0 else None
+    except yaml.YAMLError:
+        return {"unreadable": proc.stdout}
+
+
+SETTINGS_POLICY = {"discount_policy": "the discount policy", "policy": "crm.yaml's policy (signed approvals)"}
+
+
+def policy_change(root: str, commit: str, path: str, relative: str, author: str | None = None) -> str | None:
+    """What policy the commit changed in that file (None: nothing that is policy); ``author``: the id of the user
+    who made the commit (his own user record is his to re-key)."""
+    before, after = version(root, f"{commit}^", path), version(root, commit, path)
     if relative == "crm.yaml":
-        get = lambda doc: (doc or {}).get("discount_policy") if isinstance(doc, dict) else None  # noqa: E731
-        return "the discount policy" if get(before) != get(after) else None
+        get = lambda doc, key: doc.get(key) if isinstance(doc, dict) else None  # noqa: E731
+        return " and ".join(what for key, what in SETTINGS_POLICY.items() if get(before, key) != get(after, key)) or None
     if relative.startswith("records/pricebooks/"):
         return "a price book" if before != after else None
     if relative.startswith("records/users/"):
@@ -166,3 +172,28 @@ def policy_change(root: str, commit: str, path: str, relative: str, author: str 
         return what.replace("adding", "added").replace("changing", "changed") if what else None
     changed = price_changes(before if isinstance(before, dict) else None, after if isinstance(after, dict) else None)
     return f"a product's {', '.join(changed)}" if changed else None
+
+
+def signing_since(root: str, changes: list[tuple[str, str, str, str]]) -> int | None:
+    """The index in ``changes`` (:func:`history`) of the first commit whose crm.yaml turns
+    ``policy.signed_approvals`` on (None: none does): from there on policy changes are judged by signature."""
+    for commit, _email, path, relative in changes:
+        if relative != "crm.yaml":
+            continue
+        doc = version(root, commit, path)
+        policy = doc.get("policy") if isinstance(doc, dict) else None
+        if isinstance(policy, dict) and policy.get("signed_approvals") is True:
+            return next(i for i, change in enumerate(changes) if change[0] == commit)
+    return None
+
+
+def signature_problem(root: str, prefix: str, sig: Any, users: Mapping[str, Any], roles: tuple[str, ...]) -> str | None:
+    """Why a commit's signature (:class:`crmctl.core.signing.Signature`) is not the key of a user who held one of
+    ``roles`` just before the commit (None when it is)."""
+    if sig is None:
+        return "its signature could not be read"
+    if sig.signer is None:
+        return sig.verdict("")
+    user = users.get(sig.signer)
+    role = role_before(root, prefix, sig.commit, user) if user is not None else None
+    return None if role in roles else f"it is signed by {sig.signer} ({role})"

@@ -328,15 +328,26 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
     """A price-book, price, discount-policy or team (new user, role) change in git history by a user whose role
-    just before it may not make it (:mod:`crmctl.cpq.authority`)."""
+    just before it may not make it (:mod:`crmctl.cpq.authority`).
+
+    With ``policy.signed_approvals``, from the commit that turned it on, such a change must be in a commit
+    signed by the key of a user who held such a role (the author field is anyone's to type); before it, the
+    author is judged.
+    """
+    import os
+
+    from crmctl.core import signing
     from crmctl.cpq import authority
 
     root = book.git_root()
     if not root:
         return
     prefix = authority.book_prefix(root, book.root)
-    users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
-    for commit, email, path, relative in authority.history(root, book.root):
+    everyone = book.records("users")
+    users = {str(r.get("email") or "").lower(): r for r in everyone.values() if r.get("email")}
+    changes = list(authority.history(root, book.root))
+    since = authority.signing_since(root, changes) if signing.signed_approvals(book.settings) else None
+    for commit, email, path, relative in changes[:since]:
         user = users.get(email)
         if user is None:
             continue
@@ -349,6 +360,24 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
         if what:
             yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
                                        f"only {', '.join(roles)} may (crm.yaml {key})", "policy")
+    if since is None:
+        return
+    switch = changes[since][0]  # judged once, by its crm.yaml: its signature covers the rest of it
+    judged = [change for change in changes[since:] if change[0] != switch or change[3] == "crm.yaml"]
+    sigs = signing.signatures(root, everyone.values(), {change[0] for change in judged},
+                              os.path.join(book.root, ".crmctl", "cache", "signatures.json"))
+    for commit, _email, path, relative in judged:
+        signer = sigs[commit].signer if commit in sigs else None
+        what = authority.policy_change(root, commit, path, relative, signer)  # a signer re-keying his own record
+        if not what:
+            continue
+        key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
+        roles = authority.maintainers(book.settings, key)
+        why = authority.signature_problem(root, prefix, sigs.get(commit), everyone, roles)
+        if why:
+            yield Problem(relative, 1, f"commit {commit[:10]} {what if key == authority.TEAM_KEY else 'changed ' + what}; "
+                                       f"with policy.signed_approvals it must be signed by one of {', '.join(roles)} "
+                                       f"(crm.yaml {key}), but {why.replace(f'commit {commit[:10]} ', 'it ')}", "policy")
 
 
 def check_quote_languages(book: Book) -> Iterator[Problem]:

@@ -8,6 +8,7 @@ in the Makefile's DEBS). The demo's quote 2ndtq0r1f8n1 waits for a director
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -167,9 +168,11 @@ def test_a_hand_edit_of_a_signed_approval_is_named_with_its_commit(signed: tuple
     sh(book, "git", "-c", "commit.gpgsign=false", "commit", "-q", "-am", "tidy up")
     edit = head(book)
     found = problems_of(book, PENDING)
-    assert len(found) == 1
+    assert len(found) == 2
     assert (f"the approved entry by wang-lei at 2026-11-19T10:00:00+08:00 came in with commit {edit[:10]} is not signed"
             in found[0])
+    # and the signed original is no longer in the ledger (attack 17 #2)
+    assert "the approved entry by wang-lei at 2026-11-20T10:00:00+08:00 (entry 2, signed in commit" in found[1]
     r = crm(book, "--as", "zhou-tao", "quote", "accept", PENDING)
     assert r.exit_code == 1 and f"commit {edit[:10]} is not signed" in err_line(r)
 
@@ -182,15 +185,20 @@ def test_an_uncommitted_approval_is_in_no_commit(signed: tuple[Path, dict[str, P
     path.write_text(path.read_text(encoding="utf-8").replace("2026-11-20T10:00:00+08:00", "2026-11-18T10:00:00+08:00"),
                     encoding="utf-8")
     found = problems_of(book, PENDING)
-    assert len(found) == 1 and ("the approved entry by wang-lei at 2026-11-18T10:00:00+08:00 is in no commit "
-                                "(an uncommitted edit, or written by hand into a merge)") in found[0]
+    assert len(found) == 2  # the edited entry, and the signed one it replaced (attack 17 #2)
+    assert ("the approved entry by wang-lei at 2026-11-18T10:00:00+08:00 is in no commit at its place in the history "
+            "(an uncommitted edit, or written by hand into a merge)") in found[0]
+    assert "the approved entry by wang-lei at 2026-11-20T10:00:00+08:00 (entry 2, signed in commit" in found[1]
 
 
 def test_the_old_approvals_of_a_book_that_turns_signing_on_are_unproven(signed: tuple[Path, dict[str, Path]]) -> None:
     book, _ = signed
     # the demo's earlier decisions were never signed: each is named, none is silently trusted
     r = crm(book, "check")
-    assert r.stdout.count("is not signed; it is not proven (policy.signed_approvals)") == 7
+    decisions = sum(len(re.findall(r"^- action: (approved|rejected)$", path.read_text(encoding="utf-8"), re.M))
+                    for path in (book / "records/quotes").glob("*.yaml"))
+    assert decisions >= 7  # the demo's (it grows as the demo is redone)
+    assert r.stdout.count("is not signed; it is not proven (policy.signed_approvals)") == decisions
 
 
 def test_signed_approvals_off_keeps_the_old_behaviour(demo_copy: Path) -> None:
