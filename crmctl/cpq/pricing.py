@@ -100,8 +100,8 @@ class LinePrice:
     gross: Decimal                   # quantity x unit after the volume tier
     discount: Decimal                # line discount in percent
     net: Decimal
-    tax_rate: Decimal
-    tax: Decimal
+    tax_rate: Decimal                # the product's own rate (a bundle's added parts may carry others: tax_by_rate)
+    tax: Decimal                     # all the line's tax, every rate
     total: Decimal
     cost: Decimal | None             # extended cost; None when any priced part's cost is unknown
     problems: list[str] = field(default_factory=list)
@@ -109,6 +109,7 @@ class LinePrice:
     tier: Decimal = ZERO             # the volume tier's change to the line amount (negative when it lowers it)
     tax_parts: dict[Decimal, Decimal] = field(default_factory=dict)  # unit amount by tax rate (bundles' own-rate parts)
     unknown_cost: list[str] = field(default_factory=list)            # which priced parts carry no cost
+    tax_by_rate: dict[Decimal, Decimal] = field(default_factory=dict)  # the line's tax by rate (as a quote taxes it)
 
     @property
     def list_amount(self) -> Decimal:
@@ -232,13 +233,13 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     if net <= 0:
         raise PolicyError(f"{sku}: the line comes to {net} {currency}; a line must cost the customer more than 0 "
                           "(a free item is a bundle component, mode: included)")
-    rate = own_rate
-    line_tax = q(net * rate / (HUNDRED + rate)) if tax.mode == "inclusive" else q(net * rate / HUNDRED)
-    total = net if tax.mode == "inclusive" else net + line_tax
     if parts:
         parts[own_rate] = unit - sum(parts.values(), ZERO)
-    return LinePrice(sku, qty, currency, steps, unit, gross, discount, net, rate, line_tax, total,
-                     None if cost is None or unknown else q(cost * qty), problems, listed, gross - extended, parts, unknown)
+    # tax as a quote of this one line taxes it (one path: settle), a bundle's own-rate parts at their rates
+    _, (alone,), _, by_rate = settle([{"net": net, "tax_rate": own_rate, "tax_parts": parts}], ZERO, [], currency, tax)
+    return LinePrice(sku, qty, currency, steps, unit, gross, discount, net, own_rate, alone.tax, alone.amount,
+                     None if cost is None or unknown else q(cost * qty), problems, listed, gross - extended, parts, unknown,
+                     by_rate)
 
 
 def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: Any, uq: Any, add: Any, where: str,
