@@ -75,13 +75,22 @@ def parts_of(book: Book, prod: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             if isinstance(c, dict) and str(c.get("sku")) in products}
 
 
+def refuse_bad_price(rec: Record, currency: str) -> None:
+    """Refuse to price with a product (or bundle part) whose price or cost in ``currency`` was hand-edited to a bad
+    number: readers leave such a value out (:attr:`Record.bad`), which would read as "no price" or "cost unknown"."""
+    for field in ("prices", "cost"):
+        why = rec.bad.get(field, "")
+        if f"{field}.{currency}:" in why:
+            raise ValidationError(f"product {rec.id}: {why}; fix {rec.path} (`crmctl check` lists such values)")
+
+
 def price_sku(book: Book, sku: str, choices: Mapping[str, list[str]], qty: int, currency: str,
               pricebook: Record | None, discount: Decimal = Decimal(0)) -> Priced:
     """Configure and price one line against the book's catalog and ``pricebook``."""
     prod = product(book, sku)
-    if f"prices.{currency}:" in prod.bad.get("prices", ""):  # a hand-edited price readers leave out: say which
-        raise ValidationError(f"product {prod.id}: {prod.bad['prices']}; fix {prod.path} "
-                              "(`crmctl check` lists such values)")
+    products = book.records("products")
+    for rec in [prod, *(products[c] for c in parts_of(book, prod.data))]:
+        refuse_bad_price(rec, currency)
     config = configure(prod.id, prod.data, choices)
     book_rec = pricebook if pricebook is not None and str(pricebook.get("currency")) == currency else None
     line = price_line(prod.id, prod.data, config, qty, currency, tax_rules(book.settings),
