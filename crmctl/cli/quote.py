@@ -122,7 +122,9 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @cli.command("edit")
 @click.argument("ref", metavar="Q")
 @click.option("--discount", metavar="PCT", help="Quote-level discount (0 removes it).")
-@click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT", help="Add a fee (shipping, installation); repeatable.")
+@click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT",
+              help="Add a fee (shipping, installation), or replace the fee of that NAME; repeatable.")
+@click.option("--remove-fee", "remove_fees", multiple=True, metavar="NAME", help="Remove the fee of that NAME; repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")
 @click.option("--notes", help="Notes on the document.")
@@ -137,7 +139,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
-def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], clear_fees: bool, payment_terms: str | None,
+def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], remove_fees: tuple[str, ...], clear_fees: bool,
+             payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
              title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
              tax_exempt: str | None, taxed: bool, dry_run: bool) -> None:
@@ -145,10 +148,11 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
 
     A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
     printed with the discounts and judged by the discount policy like one.
+    --fee NAME=AMOUNT for a NAME the quote has replaces that fee (and says so).
     """
     if tax_exempt is not None and (taxed or not tax_exempt.strip()):
         raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
-    from crmctl.cpq.quotes import edit, parse_fee
+    from crmctl.cpq.quotes import edit, fees_after, parse_fee
 
     if valid_until:
         try:
@@ -167,12 +171,17 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], cl
             changes["tax_exempt"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
-        if fees or clear_fees:
-            changes["fees"] = ([] if clear_fees else list(rec.get("fees") or [])) + [
-                parse_fee(f, str(rec.get("currency")), book.settings) for f in fees]
+        if fees or clear_fees or remove_fees:
+            changes["fees"], replaced = fees_after(list(rec.get("fees") or []),
+                                                   [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees],
+                                                   remove_fees, clear_fees)
+            said.extend(replaced)
         return edit(book, rec.data, changes, clock.today)
 
+    said: list[str] = []
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
+    for note in said:
+        click.echo(note, err=True)
 
 
 def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:

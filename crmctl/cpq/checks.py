@@ -20,7 +20,7 @@ from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import requirement
+from crmctl.cpq.quotes import duplicate_fees, requirement
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -236,6 +236,8 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     if book_rec is not None and str(book_rec.get("currency")) != cur:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
                             "were not used; revise the quote with a price book in its currency")
+    for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
+        yield "fees", problem
     for n, line in enumerate(data.get("lines") or [], 1):
         problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
                                  limit=Decimal(MAX_QUANTITY))

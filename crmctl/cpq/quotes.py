@@ -290,6 +290,54 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
     return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
+def fee_key(name: Any) -> str:
+    """What makes two fees the same fee: the name, ignoring case and surrounding space (``运费``, ``Shipping``)."""
+    return str(name or "").strip().casefold()
+
+
+def fees_after(current: list[Mapping[str, Any]], added: list[dict[str, Any]], removed: tuple[str, ...] = (),
+               clear: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+    """The quote's fees after ``--clear-fees``, ``--remove-fee NAME`` and ``--fee NAME=AMOUNT``, and a note for each
+    fee replaced: a NAME already on the quote is replaced (in its place), never charged twice.
+
+    Refused (ValidationError): a NAME given twice in one command, a ``--remove-fee`` of a fee the quote does not have.
+    ``[运费 1000.00] + --fee 运费=2000`` -> ``[运费 2000.00]``, note "fee 运费 was 1000.00, now 2000.00".
+    """
+    fees = [] if clear else [dict(f) for f in current]
+    seen: set[str] = set()
+    for fee in added:
+        if fee_key(fee["name"]) in seen:
+            raise ValidationError(f"--fee {fee['name']} is given twice; give each fee once")
+        seen.add(fee_key(fee["name"]))
+    for name in removed:
+        kept = [f for f in fees if fee_key(f.get("name")) != fee_key(name)]
+        if len(kept) == len(fees):
+            have = ", ".join(str(f.get("name")) for f in fees) or "none"
+            raise ValidationError(f"--remove-fee {name}: the quote has no fee of that name (its fees: {have})")
+        fees = kept
+    notes = []
+    for fee in added:
+        same = [i for i, f in enumerate(fees) if fee_key(f.get("name")) == fee_key(fee["name"])]
+        if same:
+            notes.append(f"fee {fees[same[0]].get('name')} was {fees[same[0]].get('amount')}, now {fee['amount']} "
+                         "(replaced; a fee of another name adds one)")
+            fees[same[0]] = {**fees[same[0]], **fee}
+            fees = [f for i, f in enumerate(fees) if i not in same[1:]]
+        else:
+            fees.append(fee)
+    return fees, notes
+
+
+def duplicate_fees(fees: list[Mapping[str, Any]], qid: str = "Q") -> list[str]:
+    """Fee names that appear more than once (a hand edit): each would be charged."""
+    counts: dict[str, list[str]] = {}
+    for fee in fees:
+        counts.setdefault(fee_key(fee.get("name")), []).append(str(fee.get("amount")))
+    return [f"fee {name} appears {len(amounts)} times ({', '.join(amounts)}); keep one "
+            f"(`crmctl quote edit {qid} --remove-fee {name} --fee {name}=AMOUNT`)"
+            for name, amounts in counts.items() if len(amounts) > 1]
+
+
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
     products = book.records("products")
     return {str(l.get("sku")): (products[str(l["sku"])].get("category") if str(l.get("sku")) in products else None)

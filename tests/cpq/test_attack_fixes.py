@@ -64,3 +64,37 @@ def test_a_line_alone_is_taxed_as_a_quote_of_that_line(qty: int, pct: Decimal, i
     row = {"net": str(p.net), "tax_rate": str(p.tax_rate), "tax_parts": {str(r): str(a) for r, a in p.tax_parts.items()}}
     t = quote_totals([row], D(0), [], "CNY", tax)
     assert (p.tax, p.total) == (t["tax"], t["total"])
+
+
+# --- #20: a fee given again replaces it; --remove-fee; check names duplicates -----------------------------------------
+
+def test_a_fee_given_again_replaces_it_and_says_so(cpq: Run, cpq_book: Path) -> None:
+    # holder 1000.00 + freight: 1000 then corrected to 2000 -> net 3000.00 (the old code charged both: 4000.00),
+    # tax 13% 390.00, total 3390.00
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--fee", "运费=1000").exit_code == 0
+    r = cpq("quote", "edit", qid, "--fee", "运费=2000")
+    assert r.exit_code == 0, r.output
+    assert "fee 运费 was 1000.00, now 2000.00" in r.stderr
+    data = _show_json(cpq, qid)
+    assert data["fees"] == [{"name": "运费", "amount": "2000.00"}]
+    assert (data["totals"]["net"], data["totals"]["total"]) == ("3000.00", "3390.00")
+    # another name adds a fee; the same name twice in one command, or removing a fee it does not have, is refused
+    assert cpq("quote", "edit", qid, "--fee", "Install=500").exit_code == 0
+    r = cpq("quote", "edit", qid, "--fee", "a=1", "--fee", "A=2")
+    assert r.exit_code == 1 and "--fee A is given twice" in r.stderr
+    r = cpq("quote", "edit", qid, "--remove-fee", "安装")
+    assert r.exit_code == 1 and "--remove-fee 安装: the quote has no fee of that name (its fees: 运费, Install)" in r.stderr
+    assert cpq("quote", "edit", qid, "--remove-fee", "install").exit_code == 0
+    assert _show_json(cpq, qid)["fees"] == [{"name": "运费", "amount": "2000.00"}]
+
+
+def test_check_names_a_fee_written_twice_by_hand(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--fee", "运费=1000").exit_code == 0
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("fees:\n", 'fees:\n- {name: 运费, amount: "500.00"}\n', 1),
+                    encoding="utf-8")
+    r = cpq("check")
+    assert r.exit_code == 1
+    assert f"fee 运费 appears 2 times (500.00, 1000.00); keep one (`crmctl quote edit {qid} --remove-fee 运费" in r.output
