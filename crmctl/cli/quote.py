@@ -246,7 +246,7 @@ def submit_cmd(app: App, ref: str) -> None:
     said: list[str] = []
 
     def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
-        data, message = submit(book, rec.data, actor, clock)
+        data, message = submit(book, rec.data, actor, clock, rec.id)
         said.append(message)
         return data
 
@@ -261,7 +261,7 @@ def approve_cmd(app: App, ref: str) -> None:
     """Approve a pending quote (only a user whose role covers its discount and margin)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "approve", lambda b, r, a, c: decide(b, r.data, a, True, None, c))
+    _change(app, ref, "approve", lambda b, r, a, c: decide(b, r.data, a, True, None, c, r.id))
 
 
 @cli.command("reject")
@@ -272,7 +272,7 @@ def reject_cmd(app: App, ref: str, reason: str) -> None:
     """Reject a pending quote with a reason (only a user whose role may approve it)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "reject", lambda b, r, a, c: decide(b, r.data, a, False, reason, c))
+    _change(app, ref, "reject", lambda b, r, a, c: decide(b, r.data, a, False, reason, c, r.id))
 
 
 @cli.command("revise")
@@ -292,7 +292,7 @@ def send_cmd(app: App, ref: str) -> None:
     """Send an approved quote: give it its number and freeze its priced lines."""
     from crmctl.cpq.lifecycle import send
 
-    _, data = _change(app, ref, "send", lambda b, r, a, c: send(b, r.data, a, c))
+    _, data = _change(app, ref, "send", lambda b, r, a, c: send(b, r.data, a, c, r.id))
     click.echo(data["number"])
 
 

@@ -9,11 +9,12 @@ forged by editing the YAML is caught.
 """
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import WARNING, CrmError, Problem
+from crmctl.core.errors import WARNING, CrmError, PolicyError, Problem
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.numbers import MAX_QUANTITY, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
@@ -234,8 +235,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     rounding = book.settings.rounding
     book_rec = book.records("pricebooks").get(str(data.get("pricebook"))) if data.get("pricebook") else None
     if book_rec is not None and str(book_rec.get("currency")) != cur:
-        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
-                            "were not used; revise the quote with a price book in its currency")
+        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its amounts "
+                            f"are not {cur} prices of that book; set currency back to {book_rec.get('currency')}, or start "
+                            f"a new quote with --currency {cur}")
     for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
         yield "fees", problem
     for n, line in enumerate(data.get("lines") or [], 1):
@@ -281,10 +283,44 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                            + "; ".join(need.reasons))
 
 
+def every_quote_problem(book: Book, rec: Record, day: _dt.date) -> Iterator[tuple[str, str, str]]:
+    """``(field, message, kind)``: everything `check` reports about one quote — its arithmetic, currency, fees and
+    approval (:func:`quote_problems`), its approval history, Incoterms and (an English quote) untranslated text.
+
+    ``submit``, ``approve`` and ``send`` refuse a quote with any of them (:func:`refuse_problems`): one rule.
+    """
+    from crmctl.cpq.document import untranslated
+    from crmctl.cpq.quotes import incoterms_problem
+
+    for fname, message in quote_problems(book, rec):
+        yield fname, message, "quote"
+    why = approval_history_problem(rec.data)
+    if why:
+        yield "approval", why, "approval"
+    if rec.get("incoterms") not in (None, ""):
+        problem = incoterms_problem(str(rec.get("incoterms")))
+        if problem:
+            yield "incoterms", problem, "quote"
+    if str(rec.get("lang") or "") == "en":
+        for message in untranslated(book, rec, day):
+            yield "lang", f"English quote: {message}", "quote"
+
+
+def refuse_problems(book: Book, qid: str, data: Mapping[str, Any], doing: str, day: _dt.date) -> None:
+    """Raise PolicyError naming every problem `check` would report about the quote ``data`` (see
+    :func:`every_quote_problem`), so a writer never lets through what `check` calls wrong."""
+    found = [message for _, message, _ in every_quote_problem(book, Record("quotes", qid, dict(data)), day)]
+    if found:
+        raise PolicyError(f"cannot {doing}: " + "; ".join(found) + " (`crmctl check` reports the same)")
+
+
 def check_quotes(book: Book) -> Iterator[Problem]:
+    from crmctl.core.clock import today
+
+    day = today(book.settings)
     for rec in book.all("quotes"):
-        for fname, message in quote_problems(book, rec):
-            yield Problem(rec.path, rec.line(fname), message, "quote")
+        for fname, message, kind in every_quote_problem(book, rec, day):
+            yield Problem(rec.path, rec.line(fname), message, kind)
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
@@ -306,33 +342,4 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
                                        f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
 
 
-def check_quote_languages(book: Book) -> Iterator[Problem]:
-    """A quote set to English whose document would print Chinese text: each such field, with what to set.
-
-    Also an ``incoterms`` that is not an Incoterms 2020 rule (and place).
-    """
-    from crmctl.core.clock import today
-    from crmctl.cpq.document import untranslated
-    from crmctl.cpq.quotes import incoterms_problem
-
-    day = today(book.settings)
-    for rec in book.all("quotes"):
-        if rec.get("incoterms") not in (None, ""):
-            problem = incoterms_problem(str(rec.get("incoterms")))
-            if problem:
-                yield Problem(rec.path, rec.line("incoterms"), problem, "quote")
-        if str(rec.get("lang") or "") != "en":
-            continue
-        for message in untranslated(book, rec, day):
-            yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
-
-
-def check_approval_history(book: Book) -> Iterator[Problem]:
-    for rec in book.all("quotes"):
-        why = approval_history_problem(rec.data)
-        if why:
-            yield Problem(rec.path, rec.line("approval"), why, "approval")
-
-
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history,
-                             check_quote_languages, check_policy_authors)
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_policy_authors)

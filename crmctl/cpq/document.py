@@ -121,6 +121,10 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
         totals_view.append({"total": "tax exempt", "amount": totals["tax_exempt"]})
     status = quote_status(data, today)
     problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
+    if version in (None, int(rec.get("version") or 1)):   # what `check` says of the file (its text checks aside)
+        from crmctl.cpq.checks import quote_problems
+
+        problems += [message for _, message in quote_problems(book, rec)]
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
             "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}

@@ -19,13 +19,20 @@ from crmctl.cpq import policy
 from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
 
 
-def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
-    """Work out the approval needed: approve at once within the submitter's authority, else ask."""
+def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: str = "Q") -> tuple[dict[str, Any], str]:
+    """Work out the approval needed: approve at once within the submitter's authority, else ask.
+
+    Refused (PolicyError) for a quote `check` reports a problem with, after repricing (:func:`checks.refuse_problems`).
+    """
+    from crmctl.cpq.checks import refuse_problems
+
     ensure_editable(data, clock.today)
     problems = quote_problems(book, data)
     if problems:
         raise PolicyError("cannot submit: " + "; ".join(problems))
     out = reprice(book, data)   # approve what today's rules say, not a stale snapshot
+    # as the draft it becomes: the approval it replaces is not judged
+    refuse_problems(book, qid, {**out, "status": QuoteStatus.DRAFT.value}, "submit", clock.today)
     need = requirement(book, out)
     if need.beyond:
         raise PolicyError("; ".join(need.beyond) + "; lower the discount")
@@ -47,8 +54,11 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
 
 
 def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
-           clock: Clock) -> dict[str, Any]:
-    """Approve or reject a pending quote — only a user whose role may approve what it needs."""
+           clock: Clock, qid: str = "Q") -> dict[str, Any]:
+    """Approve or reject a pending quote — only a user whose role may approve what it needs; a quote `check`
+    reports a problem with is never approved."""
+    from crmctl.cpq.checks import refuse_problems
+
     now = quote_status(data, clock.today)
     if now != QuoteStatus.PENDING_APPROVAL:
         raise PolicyError(f"quote is {now}, not pending_approval; `crmctl quote submit` it first")
@@ -60,6 +70,8 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     digest = policy.content_hash(data)
     if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
+    if approve:
+        refuse_problems(book, qid, data, "approve", clock.today)
     at = clock.at
     out = dict(data)
     if approve:
@@ -100,7 +112,7 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
         raise PolicyError(f"cannot {doing}: {forged}")
 
 
-def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
+def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: str = "Q") -> dict[str, Any]:
     """Give the document number and freeze what the document prints (status sent).
 
     The lines are frozen already (priced, with their printed names and
@@ -115,6 +127,9 @@ def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> di
     if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
     require_valid_approval(book, data, "send")
+    from crmctl.cpq.checks import refuse_problems
+
+    refuse_problems(book, qid, data, "send", clock.today)
     out = dict(data)
     if not out.get("number"):
         fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))

@@ -98,3 +98,37 @@ def test_check_names_a_fee_written_twice_by_hand(cpq: Run, cpq_book: Path) -> No
     r = cpq("check")
     assert r.exit_code == 1
     assert f"fee 运费 appears 2 times (500.00, 1000.00); keep one (`crmctl quote edit {qid} --remove-fee 运费" in r.output
+
+
+# --- #14: the writers refuse what `check` reports; show warns about it --------------------------------------------------
+
+def test_a_hand_edited_currency_is_warned_by_show_and_refused_by_submit(cpq: Run, cpq_book: Path) -> None:
+    # holder x1 in CNY (acme-special book, list price): 1000.00 + 13% = 1130.00; the file then says USD: those are not USD prices
+    qid = new_quote(cpq, ["holder"])
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("currency: CNY", "currency: USD"), encoding="utf-8")
+    problem = "price book acme-special is in CNY, the quote in USD: its amounts are not USD prices of that book"
+    r = cpq("quote", "show", qid)
+    assert r.exit_code == 0 and f"warning: {problem}" in r.stderr
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 1 and f"cannot submit: {problem}" in r.stderr
+    assert problem in cpq("check").output
+
+
+def test_approve_and_send_refuse_what_check_reports(cpq: Run, cpq_book: Path) -> None:
+    # mill 15% off needs a manager (pending); then the quote's price book is edited to USD by hand: `check` reports the
+    # quote (its CNY amounts are not that book's), so neither approve nor (after a clean approval) send lets it through
+    qid = new_quote(cpq, ["mill", "--discount", "15%"], ["holder"])
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 0, r.output
+    book_file = cpq_book / "records" / "pricebooks" / "acme-special.yaml"
+    text = book_file.read_text(encoding="utf-8")
+    book_file.write_text(text.replace("currency: CNY", "currency: USD"), encoding="utf-8")
+    assert "is in USD, the quote in CNY" in cpq("check").output
+    r = cpq("--as", "mia", "quote", "approve", qid)
+    assert r.exit_code == 1 and "cannot approve: price book acme-special is in USD, the quote in CNY" in r.stderr
+    book_file.write_text(text, encoding="utf-8")
+    assert cpq("--as", "mia", "quote", "approve", qid).exit_code == 0
+    book_file.write_text(text.replace("currency: CNY", "currency: USD"), encoding="utf-8")
+    r = cpq("--as", "rex", "quote", "send", qid)
+    assert r.exit_code == 1 and "cannot send: price book acme-special is in USD, the quote in CNY" in r.stderr
