@@ -123,7 +123,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.argument("ref", metavar="Q")
 @click.option("--discount", metavar="PCT", help="Quote-level discount (0 removes it).")
 @click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT",
-              help="Add a fee (shipping, installation), or replace the fee of that NAME; repeatable.")
+              help="Set a fee (shipping, installation): a new name adds one, a name already on the quote replaces its "
+                   "amount; repeatable.")
 @click.option("--remove-fee", "remove_fees", multiple=True, metavar="NAME", help="Remove the fee of that NAME; repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")

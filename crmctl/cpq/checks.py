@@ -258,6 +258,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     except CrmError as exc:
         yield "lines", str(exc)
         return
+    edited = as_sent_problem(data)
+    if edited:
+        yield "as_sent", edited
     if data.get("status") not in QUOTE_APPROVED_OR_LATER:
         return
     state = policy.approval_state(data)
@@ -312,6 +315,17 @@ def refuse_problems(book: Book, qid: str, data: Mapping[str, Any], doing: str, d
     found = [message for _, message, _ in every_quote_problem(book, Record("quotes", qid, dict(data)), day)]
     if found:
         raise PolicyError(f"cannot {doing}: " + "; ".join(found) + " (`crmctl check` reports the same)")
+
+
+def as_sent_problem(data: Mapping[str, Any]) -> str | None:
+    """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
+    the send predates the digest)."""
+    sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
+    recorded = sent[-1].get("document") if sent else None
+    if not recorded or recorded == policy.digest_of(data.get("as_sent")):
+        return None
+    return ("as_sent is not what `quote send` froze (a hand edit?): a re-render would print it; restore it from git "
+            "(`git log -p` on this file)")
 
 
 def check_quotes(book: Book) -> Iterator[Problem]:

@@ -41,13 +41,14 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid
     history = list(out.get("approvals") or [])
     fields = policy.field_digests(out)
     if policy.may_approve(book.settings, actor.get("role"), need.role):
-        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "fields": fields, "auto": True}
+        out["approval"] = policy.approval_record(status=ApprovalStatus.APPROVED.value, required_role=need.role, by=actor.id,
+                                                 role=actor.get("role"), at=at, hash=digest, fields=fields, auto=True)
         out["approvals"] = [*history, event("approved", actor, at, hash=digest, note="within the submitter's authority")]
         out["status"] = QuoteStatus.APPROVED.value
         return out, f"approved: within {actor.id}'s authority ({actor.get('role')})"
-    out["approval"] = {"status": ApprovalStatus.PENDING.value, "required_role": need.role, "requested_by": actor.id,
-                       "requested_at": at, "hash": digest, "fields": fields, "reasons": list(need.reasons)}
+    out["approval"] = policy.approval_record(status=ApprovalStatus.PENDING.value, required_role=need.role,
+                                             requested_by=actor.id, requested_at=at, hash=digest, fields=fields,
+                                             reasons=list(need.reasons))
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = QuoteStatus.PENDING_APPROVAL.value
     return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
@@ -75,9 +76,9 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     at = clock.at
     out = dict(data)
     if approve:
-        out["approval"] = {"status": ApprovalStatus.APPROVED.value, "required_role": need.role, "by": actor.id,
-                           "role": actor.get("role"), "at": at, "hash": digest, "fields": policy.field_digests(data),
-                           "requested_by": approval.get("requested_by")}
+        out["approval"] = policy.approval_record(status=ApprovalStatus.APPROVED.value, required_role=need.role, by=actor.id,
+                                                 role=actor.get("role"), at=at, hash=digest,
+                                                 fields=policy.field_digests(data), requested_by=approval.get("requested_by"))
         out["status"] = QuoteStatus.APPROVED.value
     else:
         out["approval"] = {**approval, "status": ApprovalStatus.REJECTED.value, "by": actor.id, "at": at, "reason": reason}
@@ -137,7 +138,9 @@ def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: 
     at = clock.at
     out["status"], out["sent_at"] = QuoteStatus.SENT.value, at
     out["as_sent"] = live_sources(book, out)
-    out["status_history"] = [*(data.get("status_history") or []), event("sent", actor, at)]
+    # the sent entry keeps a digest of what was frozen, so `check` can tell a hand edit of it
+    out["status_history"] = [*(data.get("status_history") or []),
+                             event("sent", actor, at, document=policy.digest_of(out["as_sent"]))]
     return out
 
 

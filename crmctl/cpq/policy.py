@@ -31,9 +31,15 @@ from crmctl.core.percent import percent_points
 from crmctl.core.states import ApprovalState, ApprovalStatus
 
 HUNDRED = Decimal(100)
-# the quote fields an approval covers besides its lines (every key of every line is covered)
+# An approval covers every field of the quote (and every key of every line) except these, which record what
+# happened to it rather than what the customer signs; a field added later (an English form, Incoterms...) is covered
+# without anyone having to remember to list it.
+UNSIGNED_FIELDS = frozenset({"status", "approval", "approvals", "versions", "status_history", "sent_at", "as_sent",
+                             "decline_reason", "order", "number", "created"})
+# what approvals made before every field was covered hashed (``approval.covers`` absent); they are judged on these
 SIGNED_FIELDS = ("title", "account", "contact", "owner", "opportunity", "currency", "pricebook", "date", "valid_until",
                  "lang", "payment_terms", "notes", "discount", "fees", "totals", "tax_exempt")
+COVERS_ALL = "all"   # approval.covers of an approval over every field but UNSIGNED_FIELDS
 # keys whose scalar values are numbers (a line's, a fee's, the totals'): hashed by value
 NUMBER_KEYS = frozenset({"qty", "discount", "unit_price", "list_unit", "tier", "gross", "net", "tax_rate", "cost",
                          "amount", "subtotal", "fees", "tax", "total", "discount_percent"})
@@ -151,15 +157,21 @@ def may_approve(settings: Any, role: str | None, needed: str) -> bool:
     return rank(settings, role) >= rank(settings, needed) >= 0
 
 
-def signed_fields(quote: Mapping[str, Any]) -> dict[str, Any]:
+def signed_fields(quote: Mapping[str, Any], legacy: bool = False) -> dict[str, Any]:
     """Everything an approval covers, field by field (``line 2 cost``: one line's one field), in canonical form
-    (:func:`canonical`: numbers by value, dates as dates)."""
-    out: dict[str, Any] = {k: canonical(k, quote.get(k)) for k in SIGNED_FIELDS}
+    (:func:`canonical`: numbers by value, dates as dates): every field but :data:`UNSIGNED_FIELDS`
+    (``legacy``: only :data:`SIGNED_FIELDS`, for approvals made before)."""
+    keys = SIGNED_FIELDS if legacy else sorted(str(k) for k in quote if k not in UNSIGNED_FIELDS and k != "lines")
+    return _fields(quote, keys, canonical)
+
+
+def _fields(quote: Mapping[str, Any], keys: Any, form: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {k: form(k, quote.get(k)) for k in keys}
     lines = [dict(line) for line in quote.get("lines") or [] if isinstance(line, Mapping)]
     out["lines"] = len(lines)
     for n, line in enumerate(lines, 1):
         for key, value in line.items():
-            out[f"line {n} {key}"] = canonical(str(key), value)
+            out[f"line {n} {key}"] = form(str(key), value)
     return {k: v for k, v in out.items() if v not in (None, "", [], {})}
 
 
@@ -213,18 +225,17 @@ def _digest(value: Any) -> str:
 
 
 def _as_written(quote: Mapping[str, Any]) -> dict[str, Any]:
-    """The covered fields as written (no canonical form): how approvals made before hashing by value were hashed."""
-    out: dict[str, Any] = {k: quote.get(k) for k in SIGNED_FIELDS}
-    lines = [dict(line) for line in quote.get("lines") or [] if isinstance(line, Mapping)]
-    out["lines"] = len(lines)
-    for n, line in enumerate(lines, 1):
-        for key, value in line.items():
-            out[f"line {n} {key}"] = value
-    return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+    """The legacy fields as written (no canonical form): how approvals made before hashing by value were hashed."""
+    return _fields(quote, SIGNED_FIELDS, lambda _key, value: value)
+
+
+def digest_of(value: Any) -> str:
+    """SHA-256 of any value's canonical JSON (as an approval hashes a field): e.g. a sent quote's ``as_sent``."""
+    return _digest(canonical("", value))
 
 
 def content_hash(quote: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of everything the approval covers (:func:`signed_fields`)."""
+    """SHA-256 of the canonical JSON of everything an approval made today covers (:func:`signed_fields`)."""
     return _digest(signed_fields(quote))
 
 
@@ -233,23 +244,26 @@ def field_digests(quote: Mapping[str, Any]) -> dict[str, str]:
     return {k: _digest(v)[:16] for k, v in signed_fields(quote).items()}
 
 
-def changed_fields(quote: Mapping[str, Any]) -> list[str]:
-    """The covered fields that differ from what was approved (empty when unknown or unchanged).
+def _now_forms(quote: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The quote's covered fields in every form its approval may have hashed: every field by value for an
+    approval that ``covers: all``; else (made before) the legacy fields by value, or as written."""
+    if (quote.get("approval") or {}).get("covers") == COVERS_ALL:
+        return [signed_fields(quote)]
+    return [signed_fields(quote, legacy=True), _as_written(quote)]
 
-    A field matches when its stored digest is that of today's value by value,
-    or as written (an approval stored before hashing by value)."""
+
+def changed_fields(quote: Mapping[str, Any]) -> list[str]:
+    """The covered fields that differ from what was approved (empty when unknown or unchanged)."""
     before = (quote.get("approval") or {}).get("fields") or {}
-    now = field_digests(quote)
-    written = {k: _digest(v)[:16] for k, v in _as_written(quote).items()}
-    return sorted(k for k in set(before) | set(now) if before.get(k) not in (now.get(k), written.get(k))) if before else []
+    if not before:
+        return []
+    forms = [{k: _digest(v)[:16] for k, v in form.items()} for form in _now_forms(quote)]
+    keys = set(before).union(*forms)
+    return sorted(k for k in keys if before.get(k) not in [form.get(k) for form in forms])
 
 
 def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
-    """``missing``, ``stale`` (content changed since) or ``valid``.
-
-    The stored hash is compared by value (:func:`content_hash`); an approval
-    made before hashing by value still holds while the text is what it hashed.
-    """
+    """``missing``, ``stale`` (content changed since) or ``valid``."""
     approval = quote.get("approval") or {}
     if approval.get("status") != ApprovalStatus.APPROVED:
         return ApprovalState.MISSING
@@ -257,5 +271,10 @@ def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
 
 
 def covers(quote: Mapping[str, Any], stored: Any) -> bool:
-    """Whether a stored approval hash is that of the quote's content today (by value, or as written)."""
-    return stored in (content_hash(quote), _digest(_as_written(quote)))
+    """Whether a stored approval (or submission) hash is that of the quote's content today."""
+    return stored in [_digest(form) for form in _now_forms(quote)]
+
+
+def approval_record(**fields: Any) -> dict[str, Any]:
+    """An ``approval`` map as submit and approve write it: what it says, and that it covers every field."""
+    return {**fields, "covers": COVERS_ALL}

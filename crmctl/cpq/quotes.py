@@ -295,37 +295,43 @@ def fee_key(name: Any) -> str:
     return str(name or "").strip().casefold()
 
 
+def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The quote's fees after ``--fee`` options: a name already on the quote gets the new amount (in its place, its
+    other keys kept), a new name is added. Names compare without case and surrounding spaces; the same name twice
+    in ``given`` means two amounts for one fee and is refused (typing ``--fee 运费=800`` again to correct the
+    freight must not charge it twice)."""
+    def key(fee: Mapping[str, Any]) -> str:
+        return fee_key(fee.get("name"))
+
+    seen: set[str] = set()
+    for fee in given:
+        if key(fee) in seen:
+            raise ValidationError(f"--fee {fee['name']}: given twice; give each fee once")
+        seen.add(key(fee))
+    new = {key(fee): fee for fee in given}
+    out = [{**fee, **new.pop(key(fee))} if key(fee) in new else dict(fee) for fee in existing]
+    return out + [fee for fee in given if key(fee) in new]
+
+
 def fees_after(current: list[Mapping[str, Any]], added: list[dict[str, Any]], removed: tuple[str, ...] = (),
                clear: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
-    """The quote's fees after ``--clear-fees``, ``--remove-fee NAME`` and ``--fee NAME=AMOUNT``, and a note for each
-    fee replaced: a NAME already on the quote is replaced (in its place), never charged twice.
+    """The quote's fees after ``--clear-fees``, ``--remove-fee NAME`` and ``--fee NAME=AMOUNT`` (:func:`set_fees`),
+    and a note for each fee replaced, so a correction is said, never silent.
 
-    Refused (ValidationError): a NAME given twice in one command, a ``--remove-fee`` of a fee the quote does not have.
-    ``[运费 1000.00] + --fee 运费=2000`` -> ``[运费 2000.00]``, note "fee 运费 was 1000.00, now 2000.00".
+    Refused (ValidationError): a ``--remove-fee`` of a fee the quote does not have (and what :func:`set_fees` refuses).
+    ``[运费 1000.00] + --fee 运费=2000`` -> ``[运费 2000.00]``, note "fee 运费 was 1000.00, now 2000.00 ...".
     """
     fees = [] if clear else [dict(f) for f in current]
-    seen: set[str] = set()
-    for fee in added:
-        if fee_key(fee["name"]) in seen:
-            raise ValidationError(f"--fee {fee['name']} is given twice; give each fee once")
-        seen.add(fee_key(fee["name"]))
     for name in removed:
         kept = [f for f in fees if fee_key(f.get("name")) != fee_key(name)]
         if len(kept) == len(fees):
             have = ", ".join(str(f.get("name")) for f in fees) or "none"
             raise ValidationError(f"--remove-fee {name}: the quote has no fee of that name (its fees: {have})")
         fees = kept
-    notes = []
-    for fee in added:
-        same = [i for i, f in enumerate(fees) if fee_key(f.get("name")) == fee_key(fee["name"])]
-        if same:
-            notes.append(f"fee {fees[same[0]].get('name')} was {fees[same[0]].get('amount')}, now {fee['amount']} "
-                         "(replaced; a fee of another name adds one)")
-            fees[same[0]] = {**fees[same[0]], **fee}
-            fees = [f for i, f in enumerate(fees) if i not in same[1:]]
-        else:
-            fees.append(fee)
-    return fees, notes
+    was = {fee_key(f.get("name")): f for f in fees}
+    notes = [f"fee {was[fee_key(f['name'])].get('name')} was {was[fee_key(f['name'])].get('amount')}, now {f['amount']} "
+             "(replaced; a fee of another name adds one)" for f in added if fee_key(f["name"]) in was]
+    return set_fees(fees, added), notes
 
 
 def duplicate_fees(fees: list[Mapping[str, Any]], qid: str = "Q") -> list[str]:

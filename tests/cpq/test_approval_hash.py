@@ -27,7 +27,7 @@ def number_paths(data: Any, path: Path_ = ()) -> list[Path_]:
         found: list[Path_] = []
         for key, value in data.items():
             here = (*path, key)
-            if not path and key not in policy.SIGNED_FIELDS and key != "lines":
+            if not path and key in policy.UNSIGNED_FIELDS:
                 continue
             if isinstance(value, (dict, list)):
                 found += number_paths(value, here)
@@ -134,3 +134,23 @@ def test_the_cli_keeps_an_approval_across_a_reformat_and_names_a_real_change(cpq
     path.write_text(path.read_text(encoding="utf-8").replace("unit_price: 1000", "unit_price: 1000.01"), encoding="utf-8")
     shown = cpq("quote", "show", qid).stdout
     assert "STALE" in shown and "line 1 unit_price" in shown
+
+
+EDITS = [("--payment-terms", "货到后180天付款"), ("--notes", "交货期 2 周"), ("--payment-terms-en", "180 days after delivery"),
+         ("--notes-en", "Delivery in 2 weeks"), ("--incoterms", "CIF Hamburg"), ("--title", "Another title"),
+         ("--valid-until", "2027-12-31"), ("--lang", "en"), ("--tax-exempt", "Export, zero-rated"), ("--discount", "1%"),
+         ("--fee", "运费=800")]
+
+
+def test_every_printed_field_quote_edit_can_change_stales_the_approval(cpq: Run, cpq_book: Path) -> None:
+    """Each `quote edit` option after an approval: the approval is stale and `quote show` names what changed."""
+    assert cpq("account", "add", "--id", "plain", "--name", "Plain Co", "--tier", "C").exit_code == 0
+    qid = new_quote(cpq, ["holder"], account="plain")
+    for option, value in EDITS:
+        assert cpq("--as", "dan", "quote", "submit", qid).exit_code == 0
+        r = cpq("quote", "edit", qid, option, value)
+        assert r.exit_code == 0, r.output
+        shown = cpq("quote", "show", qid).stdout
+        field = option[2:].replace("-", "_").replace("fee", "fees")
+        assert "STALE" in shown and field in shown.split("changed since:")[1].split(")")[0], (option, shown)
+        assert cpq("--as", "dan", "quote", "send", qid).exit_code == 1, option

@@ -115,3 +115,12 @@ def test_a_draft_prints_the_book_as_it_is_and_a_revision_freezes_anew(cpq: Run, 
     assert cpq("quote", "render", sent, "--version", "1", "--lang", "en", "--out", str(out)).exit_code == 0
     v1 = pdf_text(out)
     assert "Kraus Werkzeugbau GmbH" in v1 and "Kraus Holding" not in v1 and "Test Machinery" in v1
+
+
+def test_a_hand_edit_of_what_was_sent_is_reported(cpq: Run, cpq_book: Path, sent: str) -> None:
+    assert cpq("check").exit_code == 0
+    path = cpq_book / "records" / "quotes" / f"{sent}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Kraus Werkzeugbau GmbH", "Kraus Holding AG"), encoding="utf-8")
+    r = cpq("check")
+    assert r.exit_code == 1 and "as_sent is not what `quote send` froze (a hand edit?)" in r.stdout, r.output

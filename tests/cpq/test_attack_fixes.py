@@ -82,7 +82,7 @@ def test_a_fee_given_again_replaces_it_and_says_so(cpq: Run, cpq_book: Path) -> 
     # another name adds a fee; the same name twice in one command, or removing a fee it does not have, is refused
     assert cpq("quote", "edit", qid, "--fee", "Install=500").exit_code == 0
     r = cpq("quote", "edit", qid, "--fee", "a=1", "--fee", "A=2")
-    assert r.exit_code == 1 and "--fee A is given twice" in r.stderr
+    assert r.exit_code == 1 and "--fee A: given twice" in r.stderr
     r = cpq("quote", "edit", qid, "--remove-fee", "安装")
     assert r.exit_code == 1 and "--remove-fee 安装: the quote has no fee of that name (its fees: 运费, Install)" in r.stderr
     assert cpq("quote", "edit", qid, "--remove-fee", "install").exit_code == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,18 @@ def test_set_into_a_price_books_entries_gives_a_hint_that_works(cpq: Run) -> Non
         line = err_line(r)
         assert "entries is a list of entries, which --set cannot reach into; edit them in the record's file" in line
         assert "--set entries=" not in line and "entries.KEY=VALUE" not in line
+
+
+def test_a_fee_given_again_replaces_it_and_twice_at_once_is_refused(cpq: Run, cpq_book: Path) -> None:
+    """Typing --fee 运费=800 again to correct the freight must not charge freight twice."""
+    import yaml
+
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--fee", "运费=800", "--fee", "Install=500").exit_code == 0
+    assert cpq("quote", "edit", qid, "--fee", "运费=900").exit_code == 0
+    data = yaml.safe_load((cpq_book / "records" / "quotes" / f"{qid}.yaml").read_text(encoding="utf-8"))
+    # holder 1000 (acme-special does not price it: list) + freight 900 + install 500 = 2400 net
+    assert data["fees"] == [{"name": "运费", "amount": "900.00"}, {"name": "Install", "amount": "500.00"}]
+    assert data["totals"]["net"] == "2400.00"
+    r = cpq("quote", "edit", qid, "--fee", "运费=900", "--fee", "运费 =1000")
+    assert r.exit_code == 1 and "--fee 运费: given twice; give each fee once" in r.stderr
