@@ -1,9 +1,13 @@
-"""``crmctl git``: the record-aware merge driver and the pre-commit hook.
+"""``crmctl git``: the record-aware merge driver, the pre-commit hook, signers and CODEOWNERS.
 
 ``crmctl git setup`` (run by ``crmctl init``; run it once in every clone)
 registers the merge driver in ``.git/config`` and routes ``records/**.yaml``
 to it through ``.gitattributes``; git then calls ``crmctl git merge-driver``
-for every record both sides changed.
+for every record both sides changed. It also writes the users' signing keys
+as git's allowed-signers file (``.crmctl/allowed_signers``) and points
+``gpg.ssh.allowedSignersFile`` at it, so ``git verify-commit`` and ``git log
+--show-signature`` name the book user who signed. ``--codeowners`` writes
+``CODEOWNERS`` so the git host requires the pricing maintainers' review.
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ def install(root: str, hook: bool = True) -> list[str]:
         with open(attributes, "a", encoding="utf-8") as handle:
             handle.write(("" if not existing or existing.endswith("\n") else "\n") + ATTRIBUTES)
         done.append(".gitattributes routes records/**/*.yaml to it (commit this file)")
+    done.extend(_signers(top, root))
     if hook:
         hooks = git.run(top, "rev-parse", "--git-path", "hooks").stdout.strip()
         path = os.path.join(top, hooks) if not os.path.isabs(hooks) else hooks
@@ -53,6 +58,72 @@ def install(root: str, hook: bool = True) -> list[str]:
             os.chmod(target, 0o755)
             done.append("pre-commit hook runs `crmctl check`")
     return done
+
+
+SIGNERS = os.path.join(".crmctl", "allowed_signers")
+
+
+def _signers(top: str, root: str) -> list[str]:
+    """Write the users' SSH keys as git's allowed-signers file and point the clone's git config at it."""
+    from crmctl.core.book import Book
+    from crmctl.core.signing import allowed_signers
+
+    book = Book(root)
+    text = allowed_signers(book.records("users").values()) if os.path.isdir(os.path.join(book.root, "records")) else ""
+    path = os.path.join(book.root, SIGNERS)
+    _write_plain(path, text)
+    git.run(top, "config", "gpg.ssh.allowedSignersFile", path)
+    count = text.count("\n")
+    return [f"{SIGNERS}: {count} signing key{'s' if count != 1 else ''} of the book's users; "
+            "gpg.ssh.allowedSignersFile points at it (run `crmctl git setup` again when keys change)"]
+
+
+def _write_plain(path: str, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file; never through a symbolic link (nor one on the way)."""
+    _refuse_link(os.path.dirname(path))
+    _refuse_link(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def codeowners(top: str, root: str) -> tuple[str, str]:
+    """``(path, text)`` of the CODEOWNERS file that makes the git host ask the pricing maintainers' review.
+
+    Owners are the ``git_handle`` of every active user whose role is in crm.yaml
+    ``discount_policy.maintainers``; a maintainer without a handle is refused
+    (an owner line without owners would require nobody's review).
+    """
+    from crmctl.core.book import Book
+    from crmctl.cpq.authority import maintainers
+
+    book = Book(root)
+    roles = maintainers(book.settings)
+    people = sorted((u for u in book.records("users").values() if u.get("role") in roles and u.get("active") is not False),
+                    key=lambda u: u.id)
+    missing = [u.id for u in people if not u.get("git_handle")]
+    if missing or not people:
+        raise CrmError(f"CODEOWNERS needs the git host handle of every {' or '.join(roles)}: "
+                       + (f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} none; "
+                          f"`crmctl user edit {missing[0]} --git-handle @name`" if missing else
+                          "the book has no active user with those roles (crm.yaml discount_policy.maintainers)")
+                       + "; nothing was written")
+    owners = " ".join(dict.fromkeys(str(u.get("git_handle")) for u in people))
+    prefix = os.path.relpath(os.path.realpath(book.root), os.path.realpath(top))
+    base = "/" if prefix == "." else f"/{prefix}/"
+    guarded = [("records/pricebooks/", "price books are discounts decided once for many quotes"),
+               ("records/products/", "list prices and costs (CODEOWNERS is per file: every product change)"),
+               ("crm.yaml", "discount_policy, policy.signed_approvals, roles"),
+               ("records/users/", "roles and signing keys: who may approve and how it is proven")]
+    lines = ["# Written by `crmctl git setup --codeowners` from crm.yaml discount_policy.maintainers",
+             f"# ({', '.join(roles)}) and their git_handle in records/users/. Re-run it when the team changes.",
+             "# The git host must protect the branch and require code owners' review for this to bind."]
+    for path, why in guarded:
+        lines += [f"# {why}", f"{base}{path} {owners}"]
+    lines += ["# this file itself", "/CODEOWNERS " + owners]
+    return os.path.join(top, "CODEOWNERS"), "\n".join(lines) + "\n"
 
 
 def _refuse_link(path: str) -> None:
@@ -68,11 +139,26 @@ def cli() -> None:
 
 @cli.command("setup")
 @click.option("--no-hook", is_flag=True, help="Do not install the pre-commit hook.")
-@click.option("--book", "book_dir", default=".", show_default=True, metavar="DIR", help="The book's folder.")
-def setup(no_hook: bool, book_dir: str) -> None:
-    """Install the merge driver (and a pre-commit hook running check) in this clone."""
+@click.option("--codeowners", "owners", is_flag=True,
+              help="Also write CODEOWNERS: price books, products, crm.yaml and users need a pricing maintainer's review.")
+@click.option("--book", "book_dir", metavar="DIR", help="The book's folder (default: crmctl's --book, else this folder).")
+@click.pass_context
+def setup(ctx: click.Context, no_hook: bool, owners: bool, book_dir: str | None) -> None:
+    """Install the merge driver, the check hook and the users' signing keys (allowed signers) in this clone."""
+    # `crmctl --book B git setup` sets up B, not the folder it was typed in
+    book_dir = book_dir or getattr(ctx.find_root().obj, "book_option", None) or os.environ.get("CRMCTL_BOOK") or "."
+    if owners:  # worked out first: a refusal writes nothing
+        top = git.toplevel(book_dir)
+        if top is None:
+            raise CrmError(f"{book_dir} is not in a git repository; run `git init` first")
+        path, text = codeowners(top, book_dir)
+        _refuse_link(path)
     for line in install(book_dir, hook=not no_hook):
         click.echo(line, err=True)
+    if owners:
+        _write_plain(path, text)
+        click.echo("CODEOWNERS: price books, products, crm.yaml and users need a review by "
+                   f"{text.splitlines()[-1].split(' ', 1)[1]} (commit it; protect the branch on the git host)", err=True)
 
 
 @cli.command("merge-driver", hidden=False)

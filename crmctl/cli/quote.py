@@ -30,10 +30,13 @@ def cli() -> None:
 def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = True,
             dry_run: bool = False) -> tuple[Record, dict[str, Any]]:
     """Load the quote under the lock, apply ``fn``, write it; returns the old record and new data."""
+    from crmctl.cpq.signed import signer_needed
+
     actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
     with app.transaction(f"quote {verb}") as tx:
         rec = app.book.get("quotes", ref)
         data = fn(app.book, rec, actor, Clock.read(app.book.settings))  # type: ignore[arg-type]
+        tx.sign_as = signer_needed(app.book, rec.data, data)  # an approval decision under policy.signed_approvals
         tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
         tx.put("quotes", rec.id, data)
         if dry_run:
@@ -293,7 +296,7 @@ def send_cmd(app: App, ref: str) -> None:
     """Send an approved quote: give it its number and freeze its priced lines."""
     from crmctl.cpq.lifecycle import send
 
-    _, data = _change(app, ref, "send", lambda b, r, a, c: send(b, r.data, a, c, r.id))
+    _, data = _change(app, ref, "send", lambda b, r, a, c: send(b, r.id, r.data, a, c))
     click.echo(data["number"])
 
 

@@ -394,6 +394,7 @@ class Transaction:
         self.written: list[str] = []
         self.committed = False
         self.commit_pending = ""  # why git refused the commit of a change that is whole on disk (journalled)
+        self.sign_as = ""  # a user id: the commit must be signed with that user's key (policy.signed_approvals)
 
     def __enter__(self) -> Transaction:
         _ = self.book.settings  # the lock's timeout comes from crm.yaml
@@ -479,12 +480,14 @@ class Transaction:
         if not changes:
             return
         git_root = self.book.git_root() if self.do_commit else None
+        if self.sign_as:
+            self._can_sign(git_root)
         if git_root:
             # whether the commit can happen is known before anything is written
             journal.remove_stale_locks(os.path.join(self.book.root, journal.MARKER), git_root)
             git.ready(git_root, float(self.book.settings.get("limits.git_wait_seconds", 5)))
             self._commit_hand_edits(git_root, [rel for rel, before, _ in changes if before is not None])
-        tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root))
+        tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root), bool(self.sign_as))
         tx.steps = [journal.Step(rel, blob is not None, journal.blob_hash(before)) for rel, before, blob in changes]
         stats = self._write_temps(tx, changes)
         journal.kill_point("journal")
@@ -507,6 +510,17 @@ class Transaction:
                 return
         journal.kill_point("committed")
         tx.close()
+
+    def _can_sign(self, git_root: str | None) -> None:
+        """A change that must be signed is refused, nothing written, unless git can sign it with ``sign_as``'s key."""
+        from crmctl.core import signing
+
+        if not git_root:
+            raise signing.SigningError("crm.yaml policy.signed_approvals is on: this change must be a signed commit, but "
+                                       + ("the book is not a git repository" if self.book.git_root() is None else
+                                          "committing is off (--no-commit or git.autocommit: false)")
+                                       + "; nothing was written")
+        signing.probe(git_root, self.book.records("users").values(), self.sign_as)
 
     def _commit_hand_edits(self, git_root: str, existing: list[str]) -> None:
         """Commit uncommitted hand edits of the files this change rewrites on their own, naming them.

@@ -158,20 +158,22 @@ def config(root: str, key: str) -> str:
 
 
 def commit(root: str, paths: list[str], message: str, author: Author | None,
-           contents: dict[str, bytes] | None = None) -> bool:
+           contents: dict[str, bytes] | None = None, sign: bool = False) -> bool:
     """Stage exactly ``paths`` (additions and deletions) and commit only them.
 
     ``contents`` may carry what was just written to some of the paths, so a
-    batch of thousands of files is not read back from disk.
+    batch of thousands of files is not read back from disk. ``sign``: the
+    commit is signed (``git commit -S``, the user's ``user.signingkey``).
     """
     if not paths:
         return False
-    if len(paths) > BATCH_PATHS:
+    if len(paths) > BATCH_PATHS and not sign:
         return _commit_batch(root, paths, message, _identity(root, author), contents or {})
     run(root, "add", "-A", "--", *paths)
     if not run(root, "diff", "--cached", "--quiet", "--", *paths, check=False).returncode:
         return False  # nothing changed on disk (an idempotent re-run)
-    run(root, "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=_identity(root, author))
+    run(root, "commit", "--quiet", "--no-verify", *(["-S"] if sign else []), "-m", message, "--", *paths,
+        env=_identity(root, author))
     return True
 
 

@@ -79,18 +79,20 @@ class Step:
 class Journal:
     """One change on its way: temporary files, then the sealed journal, then renames and the commit."""
 
-    def __init__(self, book_root: str, txid: str, message: str, author: git.Author | None, commit: bool) -> None:
+    def __init__(self, book_root: str, txid: str, message: str, author: git.Author | None, commit: bool,
+                 sign: bool = False) -> None:
         self.root = book_root
         self.txid = txid
         self.message = message
         self.author = author
         self.commit = commit
+        self.sign = sign  # the commit is signed (an approval under policy.signed_approvals), also when recovered
         self.steps: list[Step] = []
 
     @classmethod
-    def begin(cls, book_root: str, message: str, author: git.Author | None, commit: bool) -> Journal:
+    def begin(cls, book_root: str, message: str, author: git.Author | None, commit: bool, sign: bool = False) -> Journal:
         txid = f"{time.time_ns():x}-{os.getpid()}"
-        return cls(book_root, txid, message, author, commit)
+        return cls(book_root, txid, message, author, commit, sign)
 
     # ---------------------------------------------------------------- paths
     @property
@@ -111,7 +113,7 @@ class Journal:
     # ---------------------------------------------------------------- writing
     def seal(self) -> None:
         """Write the journal (synced): from here on the change is finished, never lost."""
-        blob = {"message": self.message, "commit": self.commit,
+        blob = {"message": self.message, "commit": self.commit, "sign": self.sign,
                 "author": [self.author.name, self.author.email] if self.author else None,
                 "steps": [[s.rel, s.write, s.before] for s in self.steps]}
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
@@ -163,7 +165,8 @@ class Journal:
         with open(path, encoding="utf-8") as handle:
             blob = json.load(handle)
         author = git.Author(*blob["author"]) if blob.get("author") else None
-        journal = cls(book_root, os.path.basename(path)[:-5], blob["message"], author, bool(blob.get("commit")))
+        journal = cls(book_root, os.path.basename(path)[:-5], blob["message"], author, bool(blob.get("commit")),
+                      bool(blob.get("sign")))
         journal.steps = [Step(rel, bool(write), before) for rel, write, before in blob["steps"]]
         return journal
 
@@ -175,7 +178,7 @@ def commit(journal: Journal, git_root: str, contents: dict[str, bytes] | None = 
     prefix = os.path.relpath(journal.root, git_root)
     paths = [s.rel if prefix == "." else os.path.join(prefix, s.rel) for s in journal.steps]
     with committing(journal.root, git_root):
-        return git.commit(git_root, paths, message or journal.message, journal.author, contents)
+        return git.commit(git_root, paths, message or journal.message, journal.author, contents, journal.sign)
 
 
 class committing:  # noqa: N801 - used as a context manager

@@ -21,6 +21,7 @@ from crmctl.core.settings import Settings
 from crmctl.core.text import tax_id_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HANDLE = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")  # GitHub/GitLab @user or @org/team
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,24}(?:\s*(?:ext|x|转)\s*[0-9]{1,6})?$")
 
 
@@ -139,6 +140,16 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
                 return f"{f.name}: {value!r} is not a phone number"
         elif kind == "taxid":
             return tax_id_problem(str(value), country)
+        elif kind == "sshkey":
+            from crmctl.core.signing import ssh_key_problem
+            return ssh_key_problem(value, f.name)
+        elif kind == "gpgkey":
+            from crmctl.core.signing import gpg_key_problem
+            return gpg_key_problem(value, f.name)
+        elif kind == "handle":
+            if not isinstance(value, str) or not HANDLE.fullmatch(value):
+                return (f"{f.name}: {str(value)[:40]!r} is not a git host handle; write @name (or @org/team), "
+                        "as CODEOWNERS names owners")
         elif kind == "currency":
             return currency_problem(value, f.name)
         elif kind == "enum":

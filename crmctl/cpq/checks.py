@@ -356,4 +356,14 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
                                        f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_policy_authors)
+def check_signed_approvals(book: Book) -> Iterator[Problem]:
+    """With ``policy.signed_approvals``: each approval decision no commit signed by its approver proves."""
+    from crmctl.cpq.signed import unproven
+
+    quotes = book.records("quotes")
+    for qid, reasons in unproven(book, quotes.values()).items():
+        for why in reasons:
+            yield Problem(quotes[qid].path, quotes[qid].line("approvals"), why, "approval")
+
+
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_signed_approvals, check_policy_authors)

@@ -93,10 +93,13 @@ def _changed(data: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(fields) if fields else "content changed"
 
 
-def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
-    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent)."""
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent).
+    With ``policy.signed_approvals`` every approval decision of quote ``qid`` must be proven by a commit signed
+    by its approver (:mod:`crmctl.cpq.signed`)."""
     from crmctl.cpq.proof import approval_history_problem
+    from crmctl.cpq.signed import unproven
 
     state = policy.approval_state(data)
     if state == ApprovalState.MISSING:
@@ -111,9 +114,13 @@ def require_valid_approval(book: Book, data: Mapping[str, Any], doing: str, froz
     forged = approval_history_problem(data)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
+    unsigned = unproven(book, [Record("quotes", qid, dict(data))]).get(qid)
+    if unsigned:
+        raise PolicyError(f"cannot {doing}: {unsigned[0]}" + (f" (and {len(unsigned) - 1} more; run `crmctl check`)"
+                                                              if len(unsigned) > 1 else ""))
 
 
-def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: str = "Q") -> dict[str, Any]:
+def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Give the document number and freeze what the document prints (status sent).
 
     The lines are frozen already (priced, with their printed names and
@@ -127,7 +134,7 @@ def send(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
         raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
-    require_valid_approval(book, data, "send")
+    require_valid_approval(book, qid, data, "send")
     from crmctl.cpq.checks import refuse_problems
 
     refuse_problems(book, qid, data, "send", clock.today)
@@ -155,7 +162,7 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
         raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
-    require_valid_approval(book, data, "accept", frozen=True)
+    require_valid_approval(book, qid, data, "accept", frozen=True)
     at = clock.at
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
                         total=to_decimal(data["total"]), lines=order_lines(book, data), day=clock.today, created=at,

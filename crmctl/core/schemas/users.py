@@ -16,6 +16,10 @@ SCHEMA = Schema(
         Field("team", option=True, help="Team name"),
         Field("phone", "phone", option=True, help="Phone number"),
         Field("active", "bool", help="false for people who left"),
+        # signing keys prove who approved a quote (policy.signed_approvals; crmctl/core/signing.py)
+        Field("signing_keys", "list", item="sshkey", help="SSH public keys the user signs commits with: ['ssh-ed25519 AAAA... me@laptop']"),
+        Field("gpg_keys", "list", item="gpgkey", help="OpenPGP key fingerprints (40 hex digits), if the user signs with GPG"),
+        Field("git_handle", "handle", option=True, help="The user's name on the git host, for CODEOWNERS: @name"),
         Field("quotas", "records", help="[{period: 2026-Q4, amount: '500000', visits: 40}]"),
         Field("created", "datetime", readonly=True),
     ),
