@@ -34,7 +34,7 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
 
     actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
     with app.transaction(f"quote {verb}") as tx:
-        rec = app.book.get("quotes", ref)
+        rec = _quote(app.book, ref)
         data = fn(app.book, rec, actor, Clock.read(app.book.settings))  # type: ignore[arg-type]
         tx.sign_as = signer_needed(app.book, rec.data, data)  # an approval decision under policy.signed_approvals
         tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
@@ -45,6 +45,13 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
             return rec, data
     done(f"quote {rec.id} v{data.get('version', 1)}: {verb} ({data.get('status')})", tx)
     return rec, data
+
+
+def _quote(book: Book, ref: str) -> Record:
+    """The quote ``ref``, once every number its file stores reads as crmctl writes it (else one line naming it)."""
+    from crmctl.cpq.quotes import readable
+
+    return readable(book, book.get("quotes", ref))
 
 
 def _label(qid: str, data: dict[str, Any]) -> str:
@@ -218,7 +225,7 @@ def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:
     """Show a quote priced: lines, group subtotals, discount, fees, tax, total, approval."""
     from crmctl.cpq.document import view
 
-    rec = app.book.get("quotes", ref)
+    rec = _quote(app.book, ref)
     data = view(app.book, rec, ver, today(app.book.settings))
     if fmt != "table":
         click.echo(render_record(data, fmt))
@@ -310,7 +317,7 @@ def accept_cmd(app: App, ref: str) -> None:
     actor = app.require_actor("quote accept")
     with app.transaction("quote accept") as tx:
         book = app.book
-        rec = book.get("quotes", ref)
+        rec = _quote(book, ref)
         data, (order_id, order), opp = accept(book, rec.id, rec.data, actor, Clock.read(book.settings))
         tx.put("quotes", rec.id, data)
         tx.put("orders", order_id, order)
@@ -346,7 +353,7 @@ def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
     if bool(ref) == every:
         raise CrmError("give a quote id or --all")
     day = today(app.book.settings)
-    recs = [app.book.get("quotes", ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
+    recs = [_quote(app.book, ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
     rows = [{"quote": rec.id, "number": rec.get("number") or "", **diff} for rec in recs for diff in verify(app.book, rec.data)]
     emit_rows(rows, fmt, ("quote", "number", "line", "sku", "field", "quoted", "today"))
     click.echo(f"{len(rows)} difference(s) in {len({r['quote'] for r in rows})} of {len(recs)} quote(s)" if rows
@@ -364,7 +371,7 @@ def suggest_cmd(app: App, ref: str, fmt: str) -> None:
     """Cross-sell and upsell: related products, and products often bought together."""
     from crmctl.cpq.review import suggest
 
-    rows = suggest(app.book, app.book.get("quotes", ref).data)
+    rows = suggest(app.book, _quote(app.book, ref).data)
     emit_rows(rows, fmt, ("sku", "name", "kind", "because", "reason", "orders"))
 
 
@@ -391,6 +398,6 @@ def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: 
     """Render the quote document as a PDF (or HTML) in Chinese or English."""
     from crmctl.cpq.document import render
 
-    rec = app.book.get("quotes", ref)
+    rec = _quote(app.book, ref)
     path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html)
     click.echo(path)

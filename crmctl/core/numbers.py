@@ -395,5 +395,34 @@ def stored_problem(value: Any, *, field: str, currency: str | None = None, digit
     return None
 
 
+def stored_count_problem(value: Any, *, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> str | None:
+    """Why a count stored in a record (a quantity, a tier's minimum) is not a whole number written as one
+    (``1``, ``"12"``), at least ``minimum`` and below ``limit``; None when it is. ``1.0`` (an editor's round
+    trip) is refused with "write 1": a count has no decimals."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        problem = stored_problem(value, field=field, limit=Decimal(limit))
+        if problem:
+            return problem
+        whole = Decimal(str(value))
+        return (f"{field}: {value!r} is not a whole number (write {int(whole)})" if whole == whole.to_integral_value()
+                else f"{field}: {value!r} is not a whole number (a count has no decimals)")
+    if not minimum <= value < limit:
+        return f"{field}: {value} must be {minimum} or more and below {limit:,}"
+    return None
+
+
+def stored_count(value: Any, *, field: str, default: int, minimum: int = 0) -> int:
+    """A count read from a record (``default`` when absent); ValidationError naming ``field`` when it is not one
+    (see :func:`stored_count_problem`), never a crash on ``1.0``."""
+    if value is None or value == "":
+        return default
+    problem = stored_count_problem(value, field=field, minimum=minimum)
+    if problem:
+        raise ValidationError(problem)
+    return int(value)
+
+
 __all__ = ["NumberFormat", "book_format", "price_digits", "parse_number", "parse_amount", "parse_quantity", "parse_percent",
-           "stored_problem", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]
+           "stored_problem", "stored_count_problem", "stored_count", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]

@@ -16,12 +16,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, PolicyError, Problem
 from crmctl.core.money import quantize, to_decimal
-from crmctl.core.numbers import MAX_QUANTITY, stored_problem
+from crmctl.core.numbers import price_digits, stored_count_problem, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import duplicate_fees, requirement
+from crmctl.cpq.quotes import duplicate_fees, line_in_file, requirement, stored_numbers
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -85,7 +85,15 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
                 yield "rules", f"{label}: unknown option group {gid!r}"
             elif oid != "*" and oid not in known[gid]:
                 yield "rules", f"{label}: {gid} has no option {oid!r}"
+    if data.get("min_qty") is not None:
+        problem = stored_count_problem(data["min_qty"], field="min_qty", minimum=1)
+        if problem:
+            yield "min_qty", problem
     for comp in data.get("components") or []:
+        if comp.get("qty") is not None:
+            problem = stored_count_problem(comp["qty"], field=f"component {comp.get('sku')} qty", minimum=1)
+            if problem:
+                yield "components", problem
         if str(comp.get("sku")) not in catalog:
             yield "components", f"component {comp.get('sku')!r} is not a product"
         elif str(comp.get("sku")) == sku:
@@ -153,6 +161,12 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
                 yield from _percent("entries", tier["discount"], f"entry {sku} tier min {tier.get('min')} discount")
         if entry.get("tier_mode", "range") not in ("range", "slab"):
             yield "entries", f"entry {sku}: tier_mode must be range or slab"
+        counts = [(f"entry {sku} min_qty", entry.get("min_qty"))] + [
+            (f"entry {sku} tier min", t.get("min")) for t in entry.get("tiers") or [] if isinstance(t, dict)]
+        bad = [p for p in (stored_count_problem(v, field=what, minimum=1) for what, v in counts if v is not None) if p]
+        if bad:
+            yield from (("entries", p) for p in bad)
+            continue
         mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
         if mins != sorted(set(mins)) or any(m < 2 for m in mins):
             yield "entries", f"entry {sku}: tier minimums must rise and start at 2 or more ({mins})"
@@ -228,8 +242,9 @@ def check_pricebooks(book: Book) -> Iterator[Problem]:
                       WARNING)
 
 
-def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
-    """Arithmetic of the stored lines, and the approval of a quote that went out."""
+def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
+    """``(where, message)``: arithmetic of the stored lines, and the approval of a quote that went out; ``where`` is a
+    field, or the keys down to a line's bad number (``("lines", 0, "qty")``)."""
     data = rec.data
     cur = str(data.get("currency") or "CNY")
     rounding = book.settings.rounding
@@ -240,12 +255,10 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                             f"a new quote with --currency {cur}")
     for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
         yield "fees", problem
-    for n, line in enumerate(data.get("lines") or [], 1):
-        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
-                                 limit=Decimal(MAX_QUANTITY))
-        if problem or to_decimal(line.get("qty")) < 1:
-            yield "lines", problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more"
-            return
+    numbers = stored_numbers(data, price_digits(book.settings))
+    if numbers:   # nothing below can add them up
+        yield from ((where, problem) for where, problem in numbers)
+        return
     try:
         for n, line in enumerate(data.get("lines") or [], 1):
             if to_decimal(line.get("net")) <= 0:
@@ -286,7 +299,7 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                            + "; ".join(need.reasons))
 
 
-def every_quote_problem(book: Book, rec: Record, day: _dt.date) -> Iterator[tuple[str, str, str]]:
+def every_quote_problem(book: Book, rec: Record, day: _dt.date) -> Iterator[tuple[Any, str, str]]:
     """``(field, message, kind)``: everything `check` reports about one quote — its arithmetic, currency, fees and
     approval (:func:`quote_problems`), its approval history, Incoterms and (an English quote) untranslated text.
 
@@ -295,8 +308,11 @@ def every_quote_problem(book: Book, rec: Record, day: _dt.date) -> Iterator[tupl
     from crmctl.cpq.document import untranslated
     from crmctl.cpq.quotes import incoterms_problem
 
-    for fname, message in quote_problems(book, rec):
+    found = list(quote_problems(book, rec))
+    for fname, message in found:
         yield fname, message, "quote"
+    if any(isinstance(where, tuple) or where == "lines" for where, _ in found):
+        return   # its document cannot be laid out to look for untranslated text
     why = approval_history_problem(rec.data)
     if why:
         yield "approval", why, "approval"
@@ -333,8 +349,9 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
     day = today(book.settings)
     for rec in book.all("quotes"):
-        for fname, message, kind in every_quote_problem(book, rec, day):
-            yield Problem(rec.path, rec.line(fname), message, kind)
+        for where, message, kind in every_quote_problem(book, rec, day):
+            line = line_in_file(book, rec, where) if isinstance(where, tuple) else rec.line(where)
+            yield Problem(rec.path, line, message, kind)
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:

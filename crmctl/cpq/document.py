@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError
 from crmctl.core.money import money_str, quantize, to_decimal
+from crmctl.core.numbers import stored_count
 from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
@@ -61,7 +62,7 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     """
     from crmctl.cpq.pricing import effective_unit, price_str, tax_rules
 
-    qty, gross = int(line.get("qty") or 1), to_decimal(line.get("gross"), "gross")
+    qty, gross = stored_count(line.get("qty"), field="qty", default=1, minimum=1), to_decimal(line.get("gross"), "gross")
     listed = to_decimal(line.get("unit_price"), "unit_price") * qty
     if listed == gross:
         return str(line.get("unit_price")), ""

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
-from crmctl.core.numbers import price_digits
+from crmctl.core.numbers import price_digits, stored_count
 from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
@@ -185,7 +185,7 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
             opt = option(grp, oid) or {}
             if opt.get("component"):
                 part = (components or {}).get(oid) or {}
-                times = int(opt.get("qty") or 1)
+                times = stored_count(opt.get("qty"), field=f"{sku} option {gid}={oid} qty", default=1, minimum=1)
                 each = uq(_amount(part.get("prices"), currency, f"component {oid}") * times)
                 add(f"component {oid}", f"{sku} optional component x{times}", each)
                 listed += each
@@ -205,7 +205,8 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     for comp in product.get("components") or []:
         if not isinstance(comp, dict) or comp.get("mode") == "optional":
             continue
-        csku, cqty = str(comp.get("sku")), int(comp.get("qty") or 1)
+        csku = str(comp.get("sku"))
+        cqty = stored_count(comp.get("qty"), field=f"products/{sku} component {csku} qty", default=1, minimum=1)
         part = (components or {}).get(csku) or {}
         if comp.get("mode") == "added":
             each = uq(_amount(part.get("prices"), currency, f"component {csku}") * cqty)
@@ -221,9 +222,11 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     if entry.get("discount") not in (None, ""):
         pct = to_decimal(entry["discount"], f"{where} {sku} discount")
         unit = add("price book discount", f"{where}: {pct}% off list", -uq(unit * pct / HUNDRED))
-    minimum = max(int(product.get("min_qty") or 1), int(entry.get("min_qty") or 1))
+    own_min = stored_count(product.get("min_qty"), field=f"products/{sku} min_qty", default=1, minimum=1)
+    book_min = stored_count(entry.get("min_qty"), field=f"{where} {sku} min_qty", default=1, minimum=1)
+    minimum = max(own_min, book_min)
     if qty < minimum:
-        source = f"{where} min_qty" if int(entry.get("min_qty") or 1) >= int(product.get("min_qty") or 1) else f"products/{sku} min_qty"
+        source = f"{where} min_qty" if book_min >= own_min else f"products/{sku} min_qty"
         problems.append(f"{sku}: quantity {qty} is below the minimum of {minimum} ({source})")
     extended = add(f"quantity x {qty}", f"{ps(unit)} x {qty}", q(unit * qty) - unit, "line")
     gross = _tier(entry, unit, qty, extended, q, uq, add, where, sku, ps)
@@ -245,7 +248,10 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
 def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: Any, uq: Any, add: Any, where: str,
           sku: str, ps: Any) -> Decimal:
     """Apply the entry's volume tiers to the extended amount."""
-    bands = sorted((b for b in entry.get("tiers") or [] if isinstance(b, dict)), key=lambda b: int(b.get("min", 1)))
+    def least(band: Mapping[str, Any]) -> int:
+        return stored_count(band.get("min"), field=f"{where} {sku} tier min", default=1, minimum=1)
+
+    bands = sorted((b for b in entry.get("tiers") or [] if isinstance(b, dict)), key=least)
     if not bands:
         return gross
     mode = str(entry.get("tier_mode", "range"))
@@ -257,7 +263,7 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
 
     if mode == "slab":
         # each band of the quantity at its own unit price; below the first band, the unit price
-        edges = [1, *(int(b.get("min", 1)) for b in bands)]
+        edges = [1, *(least(b) for b in bands)]
         units = [unit, *(band_unit(b) for b in bands)]
         total, parts = Decimal(0), []
         for i, start in enumerate(edges):
@@ -268,7 +274,7 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
         if total == gross:
             return gross
         return add("volume tier (slab)", f"{where}: slab {', '.join(parts)}", total - gross, "line")
-    chosen = [b for b in bands if int(b.get("min", 1)) <= qty]
+    chosen = [b for b in bands if least(b) <= qty]
     if not chosen:
         return gross
     band = chosen[-1]

@@ -22,8 +22,8 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.clock import Clock
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
-from crmctl.core.money import money_str, percent_points, to_decimal
-from crmctl.core.numbers import book_format, parse_amount, parse_percent
+from crmctl.core.money import minor_unit, money_str, percent_points, to_decimal
+from crmctl.core.numbers import book_format, parse_amount, parse_percent, stored_count
 from crmctl.core.settings import Settings
 from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
 from crmctl.cpq import catalog, policy, pricebooks
@@ -33,6 +33,90 @@ from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reduct
 # what a version freezes (and `revise` copies into `versions`)
 VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
              "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
+
+
+# the numbers a quote line stores, and how each is written: (key, kind); kinds as stored_numbers reads them
+LINE_NUMBERS = (("qty", "count"), ("discount", "percent"), ("unit_price", "price"), ("list_unit", "price"),
+                ("tier", "signed"), ("gross", "money"), ("net", "money"), ("cost", "money"), ("tax_rate", "percent"))
+
+
+Where = tuple[Any, ...]   # keys down to a stored value: ("lines", 0, "qty")
+
+
+def stored_numbers(data: Mapping[str, Any], digits: int) -> list[tuple[Where, str]]:
+    """``(where, problem)`` for each number a quote's lines store that is not written as crmctl writes it
+    (:func:`crmctl.core.numbers.stored_problem`; ``digits``: the book's ``price_digits`` for unit prices).
+
+    A count (``qty``) is a whole number written without decimals: ``1.0`` is refused with "write 1" (an editor's
+    or spreadsheet's round trip), as is ``9,600.00`` for a price ("write it like 1234.50"). Every reader of a
+    quote file goes through this (:func:`readable`), and `check` reports the same.
+    """
+    from crmctl.core.numbers import stored_problem
+
+    cur = str(data.get("currency") or "")
+    cents = minor_unit(cur) if cur else 2
+    found: list[tuple[Where, str]] = []
+    for n, line in enumerate(data.get("lines") or [], 1):
+        if not isinstance(line, Mapping):
+            found.append((("lines", n - 1), f"line {n}: {line!r} is not a line (sku, qty, ...)"))
+            continue
+        for key, kind in LINE_NUMBERS:
+            value = line.get(key)
+            if value is None or (key == "discount" and value == ""):
+                continue
+            what = f"line {n} ({line.get('sku')}) {key}"
+            problem = _number_problem(kind, value, what, cur, max(digits, cents))
+            if problem:
+                found.append((("lines", n - 1, key), problem))
+        for rate, amount in (line.get("tax_parts") or {}).items() if isinstance(line.get("tax_parts"), Mapping) else ():
+            what = f"line {n} ({line.get('sku')}) tax_parts"
+            problem = stored_problem(rate, field=f"{what} rate", limit=Decimal(101)) or \
+                stored_problem(amount, field=f"{what} {rate}", currency=cur, digits=max(digits, cents))
+            if problem:
+                found.append((("lines", n - 1, "tax_parts", rate), problem))
+    return found
+
+
+def _number_problem(kind: str, value: Any, what: str, cur: str, digits: int) -> str | None:
+    """One stored line number of ``kind`` (see :data:`LINE_NUMBERS`) checked; ``digits``: a unit price's."""
+    from crmctl.core.numbers import stored_count_problem, stored_problem
+
+    if kind == "count":
+        return stored_count_problem(value, field=what, minimum=1)
+    if kind == "percent":
+        return stored_problem(value, field=what, limit=Decimal(101)) or (
+            f"{what}: {value!r} must be between 0% and 100%" if to_decimal(value) > 100 else None)
+    if kind == "price":
+        return stored_problem(value, field=what, currency=cur, digits=digits)
+    return stored_problem(value, field=what, currency=cur, digits=minor_unit(cur) if cur else 2,
+                          allow_negative=kind == "signed")
+
+
+def readable(book: Book, rec: Record) -> Record:
+    """``rec`` when every number its lines store is written as crmctl writes it; else ValidationError naming the
+    file, its line and the field (the one line `check` prints), so no command adds up or crashes on a hand edit."""
+    from crmctl.core.numbers import price_digits
+
+    found = stored_numbers(rec.data, price_digits(book.settings))
+    if found:
+        where, problem = found[0]
+        more = f" (and {len(found) - 1} more; `crmctl check` lists them)" if len(found) > 1 else ""
+        raise ValidationError(f"{rec.path}:{line_in_file(book, rec, where)}: {problem}{more}; fix the file")
+    return rec
+
+
+def line_in_file(book: Book, rec: Record, where: Where) -> int:
+    """The line of the value at ``where`` in the record's file (its top-level key's line when it cannot tell)."""
+    import os
+
+    from crmctl.core.yamlio import line_of
+
+    try:
+        with open(os.path.join(book.root, rec.path), encoding="utf-8") as handle:
+            found = line_of(handle.read(), where)
+    except OSError:
+        found = None
+    return found or rec.line(str(where[0]))
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
@@ -76,8 +160,13 @@ def price_line_of(book: Book, data: Mapping[str, Any], line: Mapping[str, Any]) 
     """Price one stored line with today's catalog and the quote's price book."""
     choices = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
     discount = percent_points(line.get("discount") or 0)
-    return catalog.price_sku(book, str(line.get("sku")), choices, int(line.get("qty") or 0), str(data["currency"]),
+    return catalog.price_sku(book, str(line.get("sku")), choices, _qty(line), str(data["currency"]),
                              _pricebook(book, data), discount)
+
+
+def _qty(line: Mapping[str, Any]) -> int:
+    """A stored line's quantity, read as a count (a hand-edited ``1.0`` is named, never a crash)."""
+    return stored_count(line.get("qty"), field=f"line {line.get('sku')} qty", default=0)
 
 
 def priced_line(priced: catalog.Priced, line: Mapping[str, Any], book: Book | None = None) -> dict[str, Any]:
@@ -111,7 +200,7 @@ def _single(product: Mapping[str, Any], gid: str) -> bool:
 
 def wanted(data: Mapping[str, Any]) -> list[catalog.Want]:
     """The quote's lines as (sku, choices, qty), for pricing them in another price book."""
-    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, int(l.get("qty") or 0))
+    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, _qty(l))
             for l in data.get("lines") or []]
 
 
@@ -190,7 +279,7 @@ def judge_lines(data: Mapping[str, Any], basis: list[Basis], cats: Mapping[str, 
     for n, (line, share, (list_unit, cost, unknown)) in enumerate(zip(lines, off.shares, basis), 1):
         paid = to_decimal(line.get("net"), f"line {n} net") - share
         out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))),
-                                 list_unit * int(line.get("qty") or 0), paid, ex_tax(line, paid, tax, cur), cost, unknown))
+                                 list_unit * _qty(line), paid, ex_tax(line, paid, tax, cur), cost, unknown))
     return out
 
 

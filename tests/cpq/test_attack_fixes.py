@@ -132,3 +132,29 @@ def test_approve_and_send_refuse_what_check_reports(cpq: Run, cpq_book: Path) ->
     book_file.write_text(text.replace("currency: CNY", "currency: USD"), encoding="utf-8")
     r = cpq("--as", "rex", "quote", "send", qid)
     assert r.exit_code == 1 and "cannot send: price book acme-special is in USD, the quote in CNY" in r.stderr
+
+
+# --- #22: every number a quote file stores is read by the one parser, named with file:line --------------------------
+
+def test_a_hand_edited_qty_or_price_is_named_by_every_command_and_by_check(cpq: Run, cpq_book: Path) -> None:
+    # an editor's round trip writes qty: 1.0 (the old code: "internal error ... int() ... '1.0'", exit 3; check silent)
+    qid = new_quote(cpq, ["holder"])
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    clean = path.read_text(encoding="utf-8")
+    assert "  qty: 1\n" in clean
+    path.write_text(clean.replace("  qty: 1\n", "  qty: 1.0\n", 1), encoding="utf-8")
+    said = "line 1 (holder) qty: '1.0' is not a whole number (write 1)"
+    line = clean.splitlines().index("  qty: 1") + 1   # the file's own line of that qty
+    for args in (["quote", "show", qid], ["--as", "rex", "quote", "submit", qid], ["quote", "render", qid, "--html"],
+                 ["quote", "edit", qid, "--notes", "x"]):
+        r = cpq(*args)
+        assert r.exit_code == 1, (args, r.output)
+        assert f"error: records/quotes/{qid}.yaml:{line}: {said}" in r.stderr, r.stderr
+    r = cpq("check")
+    assert r.exit_code == 1 and f"records/quotes/{qid}.yaml:{line}: {said}" in r.output
+    # a price written with a thousands separator, on a draft
+    path.write_text(clean.replace('unit_price: "1000.00"', 'unit_price: "1,000.00"', 1), encoding="utf-8")
+    said = "line 1 (holder) unit_price: '1,000.00' is not a number as crmctl writes them"
+    r = cpq("quote", "show", qid)
+    assert r.exit_code == 1 and f"error: records/quotes/{qid}.yaml:" in r.stderr and said in r.stderr
+    assert said in cpq("check").output
