@@ -253,6 +253,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
         yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its amounts "
                             f"are not {cur} prices of that book; set currency back to {book_rec.get('currency')}, or start "
                             f"a new quote with --currency {cur}")
+    if data.get("date") and data.get("valid_until") and str(data["valid_until"])[:10] < str(data["date"])[:10]:
+        yield "valid_until", (f"valid_until {str(data['valid_until'])[:10]} is before the quote's date "
+                              f"{str(data['date'])[:10]}: it expired the day it was made; `crmctl quote revise` it")
     for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
         yield "fees", problem
     numbers = stored_numbers(data, price_digits(book.settings))

@@ -120,6 +120,21 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
                                                               if len(unsigned) > 1 else ""))
 
 
+def not_sendable(now: QuoteStatus | str, data: Mapping[str, Any]) -> str:
+    """Why a quote in status ``now`` (not approved) cannot be sent, and what to do instead."""
+    if now == QuoteStatus.EXPIRED:
+        return (f"cannot send an expired quote (it was valid until {data.get('valid_until')}); `crmctl quote revise` "
+                "makes a new version to send")
+    if now in (QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
+        return (f"the quote was sent already (as {data.get('number')}; now {now}); `crmctl quote render` prints it "
+                "again, `crmctl quote revise` makes a new version")
+    if now == QuoteStatus.PENDING_APPROVAL:
+        return "cannot send a quote pending approval; it needs its approver's `crmctl quote approve` first"
+    if now in (QuoteStatus.DRAFT, QuoteStatus.REJECTED):
+        return f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)"
+    return f"cannot send a quote whose status is {now!r}; `crmctl check` names the problem"
+
+
 def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Give the document number and freeze what the document prints (status sent).
 
@@ -133,7 +148,7 @@ def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Cl
 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
-        raise PolicyError(f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)")
+        raise PolicyError(not_sendable(now, data))
     require_valid_approval(book, qid, data, "send")
     from crmctl.cpq.checks import refuse_problems
 

@@ -332,11 +332,32 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
         problem = incoterms_problem(str(changes["incoterms"]))
         if problem:
             raise ValidationError("--" + problem)
+    if changes.get("valid_until"):
+        problem = validity_problem(_dt.date.fromisoformat(str(changes["valid_until"])[:10]),
+                                   _dt.date.fromisoformat(str(data.get("date") or today)[:10]), today)
+        if problem:
+            raise ValidationError(problem)
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
     _within_any_authority(book, out)
     return with_totals(book, out)
+
+
+MAX_VALIDITY_DAYS = 3650   # the most crm.yaml quotes.validity_days may be (core.limits)
+
+
+def validity_problem(until: _dt.date, quote_day: _dt.date, today: _dt.date) -> str | None:
+    """Why ``--valid-until until`` cannot be a quote's validity, or None: not before the quote's date nor
+    today (a typo in the year would expire the draft at once), at most :data:`MAX_VALIDITY_DAYS` after its date."""
+    if until < quote_day:
+        return f"--valid-until {until} is before the quote's date {quote_day}; give a later day"
+    if until < today:
+        return f"--valid-until {until} is in the past (today is {today}); give a later day"
+    if until > quote_day + _dt.timedelta(days=MAX_VALIDITY_DAYS):
+        return (f"--valid-until {until} is more than {MAX_VALIDITY_DAYS} days after the quote's date {quote_day} "
+                "(the most quotes.validity_days allows); give an earlier day")
+    return None
 
 
 # Incoterms 2020: rules for any mode of transport, then sea and inland waterway (ICC)

@@ -158,3 +158,29 @@ def test_a_hand_edited_qty_or_price_is_named_by_every_command_and_by_check(cpq: 
     r = cpq("quote", "show", qid)
     assert r.exit_code == 1 and f"error: records/quotes/{qid}.yaml:" in r.stderr and said in r.stderr
     assert said in cpq("check").output
+
+
+# --- #10: --valid-until is after the quote's date and today; an expired quote is told to revise, everywhere ------------
+
+def test_valid_until_before_the_quote_date_or_today_or_decades_away_is_refused(cpq: Run) -> None:
+    # quote date 2026-06-15 (CRMCTL_NOW); the old code accepted all three and the draft expired at once
+    qid = new_quote(cpq, ["holder"])
+    r = cpq("quote", "edit", qid, "--valid-until", "2026-06-01")
+    assert r.exit_code == 1 and "error: --valid-until 2026-06-01 is before the quote's date 2026-06-15; give a later day" \
+        in r.stderr
+    r = cpq("quote", "edit", qid, "--valid-until", "2099-12-31")
+    assert r.exit_code == 1 and "is more than 3650 days after the quote's date 2026-06-15" in r.stderr
+    assert cpq("quote", "edit", qid, "--valid-until", "2026-07-31").exit_code == 0
+
+
+def test_an_expired_quote_is_told_to_revise_by_submit_and_send_alike(cpq: Run) -> None:
+    # a quote made 2026-06-15, valid until 2026-07-15, seen on 2026-08-01: expired
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--valid-until", "2026-07-15").exit_code == 0
+    later = {"CRMCTL_NOW": "2026-08-01T10:00:00+08:00"}
+    r = cpq("--as", "rex", "quote", "submit", qid, env=later)
+    assert r.exit_code == 1 and "quote is expired" in r.stderr and "`crmctl quote revise`" in r.stderr
+    r = cpq("--as", "rex", "quote", "send", qid, env=later)
+    assert r.exit_code == 1
+    assert "cannot send an expired quote (it was valid until 2026-07-15); `crmctl quote revise` makes a new version" \
+        in r.stderr and "submit" not in r.stderr
