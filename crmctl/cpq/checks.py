@@ -256,6 +256,11 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
     if data.get("date") and data.get("valid_until") and str(data["valid_until"])[:10] < str(data["date"])[:10]:
         yield "valid_until", (f"valid_until {str(data['valid_until'])[:10]} is before the quote's date "
                               f"{str(data['date'])[:10]}: it expired the day it was made; `crmctl quote revise` it")
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    if totals.get("tax_exempt") and stored_problem(totals.get("tax") or "0", field="totals.tax") is None and \
+            to_decimal(totals.get("tax") or 0) != 0:
+        yield "totals", (f"totals say the quote carries no tax ({totals['tax_exempt']}) yet charge tax {totals['tax']}: "
+                         "its document would state a treatment its figures do not apply; price it again")
     for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
         yield "fees", problem
     numbers = stored_numbers(data, price_digits(book.settings))

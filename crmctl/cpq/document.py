@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError
+from crmctl.core.errors import CrmError, PolicyError
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.numbers import stored_count
 from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
@@ -255,7 +255,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
     in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
-    treatment = data.get("tax_treatment") or totals.get("tax_treatment") or totals.get("tax_exempt")
+    treatment = tax_note_of(totals)
     return {
         "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees}, "lines": lines,
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
@@ -271,7 +271,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
         "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
-        "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
+        "tax_note": treatment, "amount_width": width, "total_in_words": in_words,
         "page_content": _css_page_counter(LABELS[lang]["page"]),
         "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
     }
@@ -292,17 +292,16 @@ def _css_page_counter(label: str) -> Any:
     return Markup(quoted.replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "'))
 
 
-def _tax_note(treatment: Any, lang: str) -> str:
-    """The tax treatment line (step 2's zero-rated export, reverse charge, exemption) when the quote carries one.
-
-    Accepts a text, or a mapping with ``reason`` (and ``reason_en``/``reason_zh``)
-    and/or ``kind``; absent -> "" (nothing printed).
-    """
-    if not treatment:
-        return ""
-    if isinstance(treatment, Mapping):
-        return localized(treatment, "reason", lang) or str(treatment.get("kind") or "").replace("_", " ")
-    return str(treatment)
+def tax_note_of(totals: Mapping[str, Any]) -> str:
+    """The tax treatment the document prints: the reason of the exemption its totals were computed with (the
+    quote's ``tax_exempt``, else its account's), "" when taxed. Taken from the totals, so a document never states a
+    treatment its figures do not apply; totals that say exempt yet charge tax are refused (PolicyError)."""
+    reason = str(totals.get("tax_exempt") or "")
+    if reason and totals.get("tax") not in (None, "") and to_decimal(totals["tax"], "totals.tax") != 0:
+        raise PolicyError(f"the quote's totals say it carries no tax ({reason}) yet charge tax {totals['tax']}: a hand "
+                          "edit? `crmctl check` names it; price it again (`crmctl quote edit Q --tax-exempt REASON` or "
+                          "--taxed)")
+    return reason
 
 
 def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -368,7 +367,7 @@ def untranslated(book: Book, rec: Record, today: _dt.date) -> list[str]:
              "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
              "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
              "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en",
-             "tax_note": "the tax treatment's reason_en"}
+             "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`"}
     for key in ("payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote", "tax_note"):
         for path, text in _strings(ctx.get(key), key):
             if key == "quote" and not path.startswith("quote.fees"):

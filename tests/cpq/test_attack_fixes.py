@@ -184,3 +184,35 @@ def test_an_expired_quote_is_told_to_revise_by_submit_and_send_alike(cpq: Run) -
     assert r.exit_code == 1
     assert "cannot send an expired quote (it was valid until 2026-07-15); `crmctl quote revise` makes a new version" \
         in r.stderr and "submit" not in r.stderr
+
+
+# --- #12: README's tax_treatment and the code agree; a document never states a treatment it does not apply ------------
+
+def test_a_hand_written_tax_treatment_is_not_printed_and_check_points_to_tax_exempt(cpq: Run, cpq_book: Path) -> None:
+    # README used to document `tax_treatment: {kind, reason, reason_en}`; the schema called it unknown, yet render printed
+    # "税务处理 出口零税率" over 13% VAT (holder 1000.00 + 130.00 = 1130.00). Now: not a field, named as such, not printed.
+    from tests.cpq.test_document_lang import pdf_text
+
+    qid = new_quote(cpq, ["holder"])
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "tax_treatment: {kind: zero_rated, reason: 出口零税率}\n",
+                    encoding="utf-8")
+    r = cpq("check")
+    assert "'tax_treatment' is not a field of quotes: a quote's tax treatment is its exemption" in r.output
+    assert "--tax-exempt REASON" in r.output
+    out = cpq_book / "t.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    text = pdf_text(out)
+    assert "出口零税率" not in text and "1,130.00" in text
+
+
+def test_totals_that_say_exempt_yet_charge_tax_are_refused_by_render_and_reported(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["holder"])
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  tax: \"130.00\"\n" in text
+    path.write_text(text.replace("  tax: \"130.00\"\n", "  tax: \"130.00\"\n  tax_exempt: Export zero-rated\n", 1),
+                    encoding="utf-8")
+    r = cpq("quote", "render", qid, "--out", str(cpq_book / "t.pdf"))
+    assert r.exit_code == 1 and "say it carries no tax (Export zero-rated) yet charge tax 130.00" in r.stderr
+    assert "totals say the quote carries no tax (Export zero-rated) yet charge tax 130.00" in cpq("check").output
