@@ -399,5 +399,11 @@ def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: 
     from crmctl.cpq.document import render
 
     rec = _quote(app.book, ref)
-    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html)
+    def warn(found: list[str]) -> None:
+        if found:
+            click.echo(f"warning: the English document prints {len(found)} text(s) with no English form (`quote send` "
+                       "refuses an English quote like this): " + "; ".join(found), err=True)
+
+    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html,
+                  warn=warn)
     click.echo(path)

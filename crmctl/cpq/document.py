@@ -10,7 +10,7 @@ import datetime as _dt
 import os
 import re
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, PolicyError
@@ -360,7 +360,11 @@ def untranslated(book: Book, rec: Record, today: _dt.date) -> list[str]:
     Walks the English document's context (what the template prints) and names
     the field to fill (``payment_terms_en``, a fee's ``name_en``, ``quotes.units_en``...).
     """
-    ctx = context(book, rec, None, today, "en")
+    return untranslated_in(context(book, rec, None, today, "en"))
+
+
+def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
+    """:func:`untranslated` of an English document's context (``context(..., "en")``), as ``where: text`` each."""
     found: list[str] = []
     hints = {"payment_terms": "payment_terms_en", "notes": "notes_en", "account": "the account's name_en/address_en/city_en",
              "company": "crm.yaml company (name, address, bank in English; name_zh/address_zh/bank_zh for Chinese)",
@@ -423,8 +427,10 @@ def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> s
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
-           template: str | None = None, version: int | None = None, html: bool = False) -> str:
-    """Write the quote as a PDF (or HTML) and return the path written."""
+           template: str | None = None, version: int | None = None, html: bool = False,
+           warn: Callable[[list[str]], None] = lambda found: None) -> str:
+    """Write the quote as a PDF (or HTML) and return the path written. ``warn`` is given, for an English
+    document, each printed text that has no English form (:func:`untranslated_in`; empty when none)."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
@@ -432,7 +438,10 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
     if lang not in LABELS:
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")
     name = template or str(book.settings.get("quotes.template", "quote.html"))
-    text = render_html(book.root, name, context(book, rec, version, today, lang), lang)
+    ctx = context(book, rec, version, today, lang)
+    if lang == "en":   # what `check` says of an English quote, said of any English rendering (send refuses it)
+        warn(untranslated_in(ctx))
+    text = render_html(book.root, name, ctx, lang)
     path = out or default_path(book, data, rec.id, html)
     if html:
         write_atomic(path, text.encode("utf-8"))

@@ -216,3 +216,21 @@ def test_totals_that_say_exempt_yet_charge_tax_are_refused_by_render_and_reporte
     r = cpq("quote", "render", qid, "--out", str(cpq_book / "t.pdf"))
     assert r.exit_code == 1 and "say it carries no tax (Export zero-rated) yet charge tax 130.00" in r.stderr
     assert "totals say the quote carries no tax (Export zero-rated) yet charge tax 130.00" in cpq("check").output
+
+
+# --- #3: an English rendering of text with no English form is named, as check names it --------------------------------
+
+def test_render_in_english_names_the_fields_with_no_english_form(cpq: Run, cpq_book: Path) -> None:
+    # a zh-CN quote with Chinese payment terms and a Chinese fee name, rendered --lang en: the old code printed them
+    # silently (check said nothing: the quote's own language is Chinese)
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--payment-terms", "发货前付清", "--fee", "运费=100").exit_code == 0
+    r = cpq("quote", "render", qid, "--lang", "en", "--out", str(cpq_book / "en.pdf"))
+    assert r.exit_code == 0, r.output
+    warning = [line for line in r.stderr.splitlines() if line.startswith("warning: the English document prints")]
+    assert len(warning) == 1
+    assert "payment_terms: '发货前付清' has no English form (set payment_terms_en)" in warning[0]
+    assert "quote.fees[0].name: '运费' has no English form (set the fee's name_en)" in warning[0]
+    # the Chinese document of the same quote is not warned about
+    r = cpq("quote", "render", qid, "--out", str(cpq_book / "zh.pdf"))
+    assert r.exit_code == 0 and "warning: the English document" not in r.stderr

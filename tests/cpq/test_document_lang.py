@@ -149,7 +149,8 @@ def test_tax_treatment_reason_is_printed_when_the_quote_carries_one(cpq: Run, cp
     # the treatment is the quote's exemption (step 2: --tax-exempt REASON), printed with its reason and applied:
     # holder 1000.00, no tax -> total 1000.00
     qid = new_quote(cpq, ["holder"])
-    assert cpq("quote", "edit", qid, "--tax-exempt", "Zero-rated export (VAT Act §4 No. 1a)").exit_code == 0
+    r = cpq("quote", "edit", qid, "--tax-exempt", "Zero-rated export (VAT Act §4 No. 1a)")
+    assert r.exit_code == 0, r.output
     out = cpq_book / "t.pdf"
     assert cpq("quote", "render", qid, "--lang", "en", "--out", str(out)).exit_code == 0
     text = pdf_text(out)
