@@ -64,7 +64,7 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
 
     qty, gross = stored_count(line.get("qty"), field="qty", default=1, minimum=1), to_decimal(line.get("gross"), "gross")
     listed = to_decimal(line.get("unit_price"), "unit_price") * qty
-    if listed == gross:
+    if quantize(listed, currency, book.settings.rounding) == gross:   # no tier (0.333 x 3 = 0.999 is 1.00, no tier)
         return str(line.get("unit_price")), ""
     unit = effective_unit(gross, qty, currency, tax_rules(book.settings))
     if unit is not None:

@@ -153,10 +153,15 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     unknown: list[str] = []
 
     def add(label: str, rule: str, amount: Decimal, per: str = "unit") -> Decimal:
-        running = (steps[-1].running if steps else ZERO) + amount
-        if per == "line":   # line amounts are whole minor units; the exponent says so too
-            amount, running = q(amount), q(running)
-        steps.append(Step(label, rule, amount, running, per))
+        before = steps[-1].running if steps else ZERO
+        running = before + amount
+        if per == "line":   # a line's running amount is whole minor units; the step is the exact change to it
+            running = q(running)
+            amount = running - before
+            if amount == 0:   # a step that changes nothing is not shown (no "0.00" tier, no "-0.00" rounding)
+                steps[-1] = Step(steps[-1].label, steps[-1].rule, steps[-1].amount, running, steps[-1].per)
+                return running
+        steps.append(Step(label, rule, amount + ZERO if amount == 0 else amount, running, per))
         return running
 
     def costed(cost: Decimal | None, extra: Any, times: int, what: str, priced: bool) -> Decimal | None:
@@ -231,7 +236,11 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     extended = add(f"quantity x {qty}", f"{ps(unit)} x {qty}", q(unit * qty) - unit, "line")
     gross = _tier(entry, unit, qty, extended, q, uq, add, where, sku, ps)
     if discount:
-        add("line discount", f"{discount}% line discount", -q(gross * discount / HUNDRED), "line")
+        off = q(gross * discount / HUNDRED)
+        if not off:
+            raise ValidationError(f"--discount {discount}%: {discount}% of {ps(gross)} {currency} rounds to 0; a "
+                                  "discount that takes nothing off would be printed all the same — give more, or none")
+        add("line discount", f"{discount}% line discount", -off, "line")
     net = steps[-1].running
     if net <= 0:
         raise PolicyError(f"{sku}: the line comes to {net} {currency}; a line must cost the customer more than 0 "

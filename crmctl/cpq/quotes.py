@@ -341,7 +341,14 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
     _within_any_authority(book, out)
-    return with_totals(book, out)
+    out = with_totals(book, out)
+    if changes.get("discount") is not None and out.get("discount"):
+        cut = next((r for r in out["totals"].get("reductions") or [] if r.get("name") == f"{out['discount']}%"), None)
+        if cut is None or to_decimal(cut.get("amount")) == 0:
+            raise ValidationError(f"--discount {out['discount']}%: of {out['totals'].get('subtotal')} "
+                                  f"{out.get('currency')} it rounds to 0; a discount that takes nothing off would be "
+                                  "printed all the same — give more, or none")
+    return out
 
 
 MAX_VALIDITY_DAYS = 3650   # the most crm.yaml quotes.validity_days may be (core.limits)

@@ -234,3 +234,69 @@ def test_render_in_english_names_the_fields_with_no_english_form(cpq: Run, cpq_b
     # the Chinese document of the same quote is not warned about
     r = cpq("quote", "render", qid, "--out", str(cpq_book / "zh.pdf"))
     assert r.exit_code == 0 and "warning: the English document" not in r.stderr
+
+
+# --- #17: sub-cent prices: no zero tier, no discount that gives nothing, never -0.00 ----------------------------------
+
+def _tiny_product(cpq: Run, sku: str, price: str) -> None:
+    r = cpq("--as", "dan", "product", "add", "--name", sku, "--id", sku, "--category", "accessory",
+            "--set", f"prices.CNY={price}", "--set", "cost.CNY=0.1")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_rounded_sub_cent_price_shows_no_volume_tier(cpq: Run, cpq_book: Path) -> None:
+    # washer 0.333 x 3 = 0.999 -> 1.00: no tier applies (the old show/PDF printed a "tier 0.00" / 批量优惠 ¥0.00 row)
+    from tests.cpq.test_document_lang import pdf_text
+
+    _tiny_product(cpq, "washer", "0.333")
+    qid = new_quote(cpq, ["washer", "--qty", "3"])
+    shown = _show_json(cpq, qid)["lines_view"][0]
+    assert (shown["unit_price_shown"], shown["tier_shown"], shown["net"]) == ("0.333", "", "1.00")
+    assert "tier" not in cpq("quote", "show", qid).stdout
+    out = cpq_book / "w.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    assert "批量优惠" not in pdf_text(out)
+
+
+def test_a_discount_that_rounds_to_nothing_is_refused(cpq: Run, cpq_book: Path) -> None:
+    # 0.333 x 1 = 0.33; 1% of it is 0.0033 -> 0.00: the old code printed "1%" next to an unchanged 0.33
+    _tiny_product(cpq, "washer", "0.333")
+    qid = new_quote(cpq, ["washer", "--qty", "3"])
+    r = cpq("quote", "add-line", qid, "washer", "--discount", "1%")
+    assert r.exit_code == 1 and "--discount 1%: 1% of 0.33 CNY rounds to 0" in r.stderr
+    r = cpq("quote", "edit", qid, "--discount", "0.1%")   # 0.1% of 1.00 = 0.001 -> 0.00
+    assert r.exit_code == 1 and "--discount 0.1%: of 1.00 CNY it rounds to 0" in r.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(cents=st.integers(1, 10**6), qty=st.integers(1, 50), pct=st.decimals(0, 50, places=2),
+       half_even=st.booleans())
+def test_price_steps_never_show_a_zero_or_negative_zero_line_step(cents: int, qty: int, pct: Decimal,
+                                                                 half_even: bool) -> None:
+    # with rounding: half-even, 0.125 x 1 is 0.12: the step says -0.005 (it said "-0.00"); steps add up to the net
+    from crmctl.core.errors import CrmError
+    from crmctl.cpq.configure import configure
+    from crmctl.cpq.pricing import TaxRules, price_line
+
+    tax = TaxRules(rates={"standard": D(13)}, rounding="half-even" if half_even else "half-up")
+    product = {"prices": {"CNY": str(D(cents) / 1000)}, "tax_category": "standard"}
+    try:
+        p = price_line("p", product, configure("p", product, {}), qty, "CNY", tax, discount=pct)
+    except CrmError:
+        return   # a discount that rounds to nothing, a line that comes to 0.00: refused with a message
+    shown = [s.as_dict("CNY") for s in p.steps]
+    assert not any(s[k].startswith("-") and D(s[k]) == 0 for s in shown for k in ("amount", "running"))
+    assert all(s.amount != 0 for s in p.steps if s.per == "line")
+    assert sum((s.amount for s in p.steps), D(0)) == p.net
+
+
+def test_half_even_rounding_of_a_half_cent_is_a_step_of_its_own() -> None:
+    from crmctl.cpq.configure import configure
+    from crmctl.cpq.pricing import TaxRules, price_line
+
+    tax = TaxRules(rates={"standard": D(13)}, rounding="half-even")
+    product = {"prices": {"CNY": "0.125"}, "tax_category": "standard"}
+    p = price_line("half", product, configure("half", product, {}), 1, "CNY", tax)
+    assert [(s.label, s.as_dict("CNY")["amount"]) for s in p.steps] == [("list price", "0.125"),
+                                                                         ("quantity x 1", "-0.005")]
+    assert p.net == D("0.12")
