@@ -9,11 +9,12 @@ dates, stages (with their stage history) and owners — 8,800 deals at the end,
 
 * baseline: ``git ls-tree -r`` + ``git cat-file --batch`` of every record at mid-year (no parsing)
 * baseline: ``report pipeline`` of today (working tree, warm index cache)
+* with ``BENCH_BASE=DIR``, every row also with the crmctl in DIR ("before"), in the same run
 * ``report pipeline --as-of`` mid-year, first time (target ≤ 2 s) and next (≤ 0.5 s)
 * ``report changes`` over a quarter, first time (≤ 3 s)
 * peak memory of each (target < 300 MB)
 
-Usage: ``python bench/bench_asof.py [N_DEALS]``.
+Usage: ``[BENCH_BASE=DIR] [BENCH_REPEAT=3] python bench/bench_asof.py [N_DEALS]``.
 """
 from __future__ import annotations
 
@@ -99,20 +100,51 @@ def stream(ref: str) -> bytes:
     return b"".join(out)
 
 
-def timed(book: str, *args: str) -> tuple[float, float]:
-    """Seconds and peak MB of one command in a fresh process."""
+def timed(book: str, code: str | None, *args: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system: steadier on a shared machine) and peak MB of one command in a
+    fresh process; ``code``: the crmctl source folder to run (PYTHONPATH)."""
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
              "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)")
     env = {**os.environ, "CRMCTL_NOW": "2025-12-31T20:00:00+08:00"}
+    if code:
+        env["PYTHONPATH"] = code
     out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True, env=env,
                          cwd=book).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
+
+
+MID = "2025-07-01"
+CHANGES = ("report", "changes", "--from", "2025-04-01", "--to", "2025-06-30")
+# (what, command, remove the blob cache first, target)
+ROWS = [
+    ("report pipeline (today, warm)", ("report", "pipeline"), False, ""),
+    (f"report pipeline --as-of {MID}, first", ("report", "pipeline", "--as-of", MID), True, "<= 2 s"),
+    (f"report pipeline --as-of {MID}, next", ("report", "pipeline", "--as-of", MID), False, "<= 0.5 s"),
+    ("report pipeline --as-of 2025-07-08 (a week on)", ("report", "pipeline", "--as-of", "2025-07-08"), False, ""),
+    ("report changes 2025-04-01..2025-06-30, first", CHANGES, True, "<= 3 s"),
+    ("report changes 2025-04-01..2025-06-30, next", CHANGES, False, ""),
+]
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def main() -> None:
+    """Build the book, then time every row ``BENCH_REPEAT`` times (default 3; the median is shown).
+
+    ``BENCH_BASE=DIR`` (a folder holding an older ``crmctl`` package, e.g. from
+    ``git archive OLD crmctl | tar -x -C DIR``) adds a "before" column: each
+    row runs the old and the new code one after the other on two copies of the
+    book, so both see the same machine load.
+    """
     tmp = os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="crmctl-asof-")
     book = os.path.join(tmp, "book")
+    base_code = os.environ.get("BENCH_BASE")
+    new_code = os.environ.get("PYTHONPATH") or None
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     try:
         t0 = time.perf_counter()
         subprocess.run([CRMCTL, "init", book, "--company", "Bench"], check=True, capture_output=True)
@@ -123,32 +155,37 @@ def main() -> None:
         built = time.perf_counter() - t0
         commits = subprocess.run(["git", "-C", book, "rev-list", "--count", "HEAD"], capture_output=True, text=True,
                                  check=True).stdout.strip()
-        print(f"book: {N_DEALS} deals, {commits} commits, built in {built:.1f} s ({tmp})")
-        mid = "2025-07-01"
-        sha = subprocess.run(["git", "-C", book, "rev-list", "-n1", "--first-parent", "--before=2025-07-01T23:59:59+08:00",
+        print(f"book: {N_DEALS} deals, {commits} commits, built in {built:.1f} s ({tmp}); median of {repeat} runs")
+        sha = subprocess.run(["git", "-C", book, "rev-list", "-n1", "--first-parent", f"--before={MID}T23:59:59+08:00",
                               "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        baseline = (f"git ls-tree -r {sha} records | awk '{{print $3}}' | git cat-file --batch > /dev/null")
-        cache = os.path.join(book, ".crmctl", "cache", "git")
-        rows = []
-        rows.append(("baseline: ls-tree + cat-file --batch, mid-year", *timed(book, "sh", "-c", baseline), ""))
-        timed(book, CRMCTL, "report", "pipeline")  # warm the working tree's index cache
-        rows.append(("baseline: report pipeline (today, warm)", *timed(book, CRMCTL, "report", "pipeline"), ""))
-        shutil.rmtree(cache, ignore_errors=True)
-        rows.append((f"report pipeline --as-of {mid}, first", *timed(book, CRMCTL, "report", "pipeline", "--as-of", mid),
-                     "≤ 2 s"))
-        rows.append((f"report pipeline --as-of {mid}, next", *timed(book, CRMCTL, "report", "pipeline", "--as-of", mid),
-                     "≤ 0.5 s"))
-        rows.append(("report pipeline --as-of 2025-07-08 (a week on)",
-                     *timed(book, CRMCTL, "report", "pipeline", "--as-of", "2025-07-08"), ""))
-        shutil.rmtree(cache, ignore_errors=True)
-        rows.append(("report changes 2025-04-01..2025-06-30, first",
-                     *timed(book, CRMCTL, "report", "changes", "--from", "2025-04-01", "--to", "2025-06-30"), "≤ 3 s"))
-        rows.append(("report changes 2025-04-01..2025-06-30, next",
-                     *timed(book, CRMCTL, "report", "changes", "--from", "2025-04-01", "--to", "2025-06-30"), ""))
+        plumbing = f"git ls-tree -r {sha} records | awk '{{print $3}}' | git cat-file --batch > /dev/null"
+        variants = [("after", book, new_code)]
+        if base_code:
+            copy = os.path.join(tmp, "book-before")
+            subprocess.run(["git", "clone", "-q", "--no-local", book, copy], check=True)
+            variants.insert(0, ("before", copy, base_code))
+        for _, where, code in variants:
+            timed(where, code, sys.executable, "-m", "crmctl", "report", "pipeline")  # warm the working tree's cache
+        results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        for _ in range(repeat):
+            results.setdefault(("plumbing", "after"), []).append(timed(book, None, "sh", "-c", plumbing))
+            for what, args, cold, _target in ROWS:
+                for name, where, code in variants:
+                    if cold:
+                        shutil.rmtree(os.path.join(where, ".crmctl", "cache", "git"), ignore_errors=True)
+                    results.setdefault((what, name), []).append(timed(where, code, sys.executable, "-m", "crmctl", *args))
+        names = [v[0] for v in variants]
+        rows = [("baseline: git ls-tree + cat-file --batch, mid-year (no parsing)", "")] + [(r[0], r[3]) for r in ROWS]
         width = max(len(r[0]) for r in rows)
-        print(f"{'what':<{width}}  {'seconds':>8}  {'peak MB':>8}  target")
-        for what, secs, mb, target in rows:
-            print(f"{what:<{width}}  {secs:8.2f}  {mb:8.0f}  {target}")
+        head = "  ".join(f"{n + ' s':>9}  {n + ' cpu':>10}  {n + ' MB':>9}" for n in names)
+        print(f"{'what':<{width}}  {head}  target")
+        for what, target in rows:
+            cells = []
+            for name in names:
+                got = results.get(("plumbing" if what.startswith("baseline: git") else what, name))
+                cells.append(f"{median([g[0] for g in got]):9.2f}  {median([g[1] for g in got]):10.2f}  "
+                             f"{max(g[2] for g in got):9.0f}" if got else f"{'':>9}  {'':>10}  {'':>9}")
+            print(f"{what:<{width}}  {'  '.join(cells)}  {target}")
     finally:
         if not os.environ.get("BENCH_DIR"):
             shutil.rmtree(tmp, ignore_errors=True)

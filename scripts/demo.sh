@@ -28,6 +28,14 @@ step crmctl report receivables
 step crmctl report pipeline --pdf out/pipeline.pdf
 step crmctl report receivables --pdf out/receivables.pdf
 step crmctl report forecast --pdf out/forecast.pdf
+# the book at any date: a copy of the demo book with eight weeks of history, in its own git repository
+HISTORY="$(mktemp -d)"; trap 'rm -rf "$HISTORY"' EXIT
+step python scripts/demo_history.py "$HISTORY/book"
+step crmctl --book "$HISTORY/book" report pipeline --as-of 2026-10-15
+step crmctl --book "$HISTORY/book" report changes --from 2026-10-01 --period 2026-Q4
+step crmctl --book "$HISTORY/book" log 2ndtj4mm3vkw --fields --limit 2
+step crmctl --book "$HISTORY/book" diff 2026-10-01 2026-11-27 opportunities
+step crmctl --book "$HISTORY/book" report changes --from 2026-10-01 --period 2026-Q4 --pdf out/changes.pdf
 unset CRMCTL_NOW
 # batch import, dry run: checks every row against the demo book and writes nothing
 step crmctl import leads examples/import/expo-leads.csv --mapping examples/import/expo-leads.yaml --dry-run

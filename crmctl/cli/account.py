@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 
+from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import App, done, dry_run_option, emit_record, emit_rows, output_option, pass_app, with_problems
 from crmctl.cli.records import record_group
 from crmctl.core.book import now_iso
@@ -21,6 +22,7 @@ cli.commands.pop("show")  # the generic show gives way to the 360° view
 @click.option("--timeline", "timeline_limit", default=20, show_default=True, type=click.IntRange(0), metavar="N",
               help="Timeline entries to show.")
 @output_option
+@as_of_option
 @pass_app
 @with_problems
 def show(app: App, ref: str, timeline_limit: int, fmt: str) -> None:

@@ -70,7 +70,7 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
 
 def _pdf(app: App, rows: list[dict[str, Any]], by: str, first: C.End, last: C.End, period: str | None, out: str) -> None:
     """The PDF: a waterfall of the whole pipeline (without --by), then the figures as a table."""
-    from crmctl.core.clock import now
+    from crmctl.core.clock import wall_now
     from crmctl.io import charts, reportdoc
 
     def draw(fmt: Any, lang: str) -> list[str]:
@@ -82,4 +82,4 @@ def _pdf(app: App, rows: list[dict[str, Any]], by: str, first: C.End, last: C.En
 
     shown = f"{first.day.isoformat()} – {last.day.isoformat()}" + (f" · {period}" if period else "")
     report = reportdoc.Report("changes", [reportdoc.Section(rows)], last.day, shown, by)
-    reportdoc.render(app.book, report, out, now(app.book.settings), draw)
+    reportdoc.render(app.book, report, out, wall_now(app.book.settings), draw)

@@ -49,12 +49,12 @@ def _charts(name: str, rows: list[dict[str, Any]], by: str) -> Any:
 
 
 def render(app: App, name: str, rows: list[dict[str, Any]], q: R.Query, out: str) -> None:
-    from crmctl.core.clock import now
+    from crmctl.core.clock import wall_now
     from crmctl.io import reportdoc
 
     period = f"{q.period[2]} ({q.period[0].isoformat()} – {q.period[1].isoformat()})" if q.period else ""
     report = reportdoc.Report(name, [reportdoc.Section(rows)], q.as_of, period, q.by)
-    reportdoc.render(app.book, report, out, now(app.book.settings), _charts(name, rows, q.by))
+    reportdoc.render(app.book, report, out, wall_now(app.book.settings), _charts(name, rows, q.by))
 
 
 def _command(name: str) -> click.Command:

@@ -50,7 +50,7 @@ def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> N
     """The customers PDF: the top customers' 12-month revenue as bars, then the table with a total row."""
     from decimal import Decimal
 
-    from crmctl.core.clock import now, today
+    from crmctl.core.clock import today, wall_now
     from crmctl.core.money import money_str
     from crmctl.io import charts, reportdoc
 
@@ -66,4 +66,4 @@ def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> N
                             title.format(n=len(top)), [fmt("revenue_12m", r["revenue_12m"]) for r in top]) if top else ""]
 
     section = reportdoc.Section([*rows, total] if len(rows) > 1 else rows, PDF_COLUMNS)
-    reportdoc.render(book, reportdoc.Report("customers", [section], day or today(book.settings)), out, now(book.settings), draw)
+    reportdoc.render(book, reportdoc.Report("customers", [section], day or today(book.settings)), out, wall_now(book.settings), draw)

@@ -52,7 +52,7 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: 
 def render(app: App, sections: dict[str, list[dict[str, Any]]], key: str, win: tuple[_dt.date, _dt.date],
            as_of: _dt.date, out: str) -> None:
     """The SFE PDF: completion per rep as bars, then each PDCA section as a titled table."""
-    from crmctl.core.clock import now
+    from crmctl.core.clock import wall_now
     from crmctl.io import charts, reportdoc
 
     book = app.book
@@ -67,4 +67,4 @@ def render(app: App, sections: dict[str, list[dict[str, Any]]], key: str, win: t
         return [first] + [""] * (len(parts) - 1)
 
     period = f"{key} ({win[0].isoformat()} – {win[1].isoformat()})"
-    reportdoc.render(book, reportdoc.Report("sfe", parts, as_of, period), out, now(book.settings), draw)
+    reportdoc.render(book, reportdoc.Report("sfe", parts, as_of, period), out, wall_now(book.settings), draw)

@@ -341,6 +341,14 @@ class Book:
             self._git_root = git.toplevel(self.root)
         return self._git_root
 
+    # a book read as of a past day (crmctl.core.snapshot.Snapshot) says False and names its commit: code that
+    # would read record files or git history directly (an index, `git log`) reads through the book instead
+    reads_files = True
+
+    def revision(self) -> str:
+        """The git revision this book's records are: ``HEAD`` (and the working tree) here; a commit for a snapshot."""
+        return "HEAD"
+
     def recover(self, write: bool = False) -> list[str]:
         """Finish the changes an interrupted crmctl journalled (see core/journal.py); cheap when there are none.
 

@@ -159,7 +159,21 @@ def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
 
 
 def now(settings: Any = None) -> _dt.datetime:
-    """The current time in the book's zone (aware, whole seconds); ``CRMCTL_NOW`` if set."""
+    """The current time in the book's zone (aware, whole seconds); ``CRMCTL_NOW`` if set.
+
+    The settings of a book read as of a past day (``--as-of``) carry that
+    day's last second as ``pinned_now``: every "today" — a quote's expiry, a
+    missed visit, an overdue installment — is then judged on that day.
+    """
+    pinned = getattr(settings, "pinned_now", None)
+    if pinned is not None:
+        return pinned  # type: ignore[no-any-return]
+    return wall_now(settings)
+
+
+def wall_now(settings: Any = None) -> _dt.datetime:
+    """The time on the wall clock (``CRMCTL_NOW`` if set), even for a book read as of a past day: when a
+    document was generated, not the day it shows."""
     tz = book_tz(settings)
     fixed = os.environ.get(NOW_VARIABLE)
     if fixed:

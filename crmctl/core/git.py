@@ -239,11 +239,11 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
     return True
 
 
-def log(root: str, paths: list[str], limit: int = 50) -> list[dict[str, str]]:
-    """Commits that touched ``paths``, newest first."""
+def log(root: str, paths: list[str], limit: int = 50, rev: str = "HEAD") -> list[dict[str, str]]:
+    """Commits up to ``rev`` that touched ``paths``, newest first."""
     fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
-    proc = run(root, "log", f"-n{limit}", "--follow" if len(paths) == 1 else "--no-merges", f"--format={fmt}", "--", *paths,
-               check=False)
+    proc = run(root, "log", f"-n{limit}", "--follow" if len(paths) == 1 else "--no-merges", f"--format={fmt}", rev,
+               "--", *paths, check=False)
     rows = []
     for line in proc.stdout.splitlines():
         parts = line.split("\x1f")

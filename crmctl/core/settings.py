@@ -61,6 +61,8 @@ class Settings:
         self.own = data
         self.path = path
         self.lines = lines or {}
+        # the book read as of a past day (crmctl.core.snapshot) is "now" at that day's end: see clock.now
+        self.pinned_now: Any = None
 
     @classmethod
     def load(cls, path: str, display: str = "crm.yaml", cache_path: str | None = None) -> Settings:

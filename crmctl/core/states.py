@@ -159,10 +159,15 @@ VISITED = frozenset({VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 VISIT_COUNTED = frozenset({VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED})
 
 
+def visit_missed(stored: Any, date: Any, day: _dt.date) -> bool:
+    """The one "missed" rule: a visit stored as planned whose date (ISO text) is before ``day`` ("today")."""
+    return stored == VisitStatus.PLANNED and str(date) < day.isoformat()
+
+
 def visit_status(data: _Readable, day: _dt.date) -> VisitStatus | str:
-    """The stored status, or ``missed`` for a planned visit whose date is before ``day``."""
+    """The stored status, or ``missed`` for a planned visit whose date is before ``day`` (:func:`visit_missed`)."""
     stored = str(data.get("status"))
-    if stored == VisitStatus.PLANNED and str(data.get("date")) < day.isoformat():
+    if visit_missed(stored, data.get("date"), day):
         return VisitStatus.MISSED
     return VisitStatus(stored) if stored in VisitStatus.values() else stored
 

@@ -95,6 +95,43 @@ class _Constructor(SafeConstructor):
         return value.isoformat()
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _construct(loader: _Constructor, node: Any) -> Any:
+    """The data of a composed ``node``, the same as ``construct_document`` gives, about twice as fast.
+
+    Records are maps, lists and text almost only: those are built here
+    directly; any other scalar (numbers, booleans, null, dates) goes through
+    the constructor's own methods, so the rules stay in one place. Reading
+    the book at a past date parses thousands of blobs; this is most of it.
+    """
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _MAP:
+        if not isinstance(node, yaml.MappingNode):
+            raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _construct(loader, key_node)
+            if not isinstance(key, (str, int, bool)) or key is None:
+                raise ConstructorError(None, None, f"unsupported key {key!r}", key_node.start_mark)
+            if key in result:
+                raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            result[key] = _construct(loader, value_node)
+        return result
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item) for item in node.value]
+    try:
+        if tag == _TIMESTAMP and len(node.value) == 10:  # a day (the resolver allows only YYYY-MM-DD): as the constructor
+            return _dt.date.fromisoformat(node.value).isoformat()
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # 2026-02-30: a date that looks like one and is not (it was an internal error)
+        raise ConstructorError(None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark) from None
+
+
 _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_yaml_map)
 _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
 _Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
@@ -171,7 +208,7 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
         lines: dict[str, int] = {}
         for key_node, _ in node.value:
             lines[str(key_node.value)] = key_node.start_mark.line + 1
-        data = loader.construct_document(node)
+        data = _construct(loader, node)
     except yaml.YAMLError as exc:
         raise LoadError(_problem_from(exc, path)) from None
     except RecursionError:

@@ -32,7 +32,7 @@ from crmctl.core.schema import custom_fields
 from crmctl.l2c import orders as l2c_orders
 from crmctl.mcr import figures as figs
 from crmctl.mcr.figures import Context, Figures
-from crmctl.mcr.related import AccountTree, IndexedRelated
+from crmctl.mcr.related import AccountTree, IndexedRelated, Related
 
 TIMELINE_LIMIT = 20
 GIT_PATHS_LIMIT = 200  # a huge group's timeline reads git for its newest records only
@@ -87,9 +87,10 @@ def build(book: Book, account_ref: str, related: AccountTree | None = None,
     """The whole view: ``{"id": ..., section name: section data, ...}``.
 
     By default related records are found through the account index and read
-    file by file, so the view costs the same on a book of any size.
+    file by file, so the view costs the same on a book of any size; a book
+    read as of a past day (``reads_files`` False) is read through the book.
     """
-    ctx = Context.build(book, related or IndexedRelated(book))
+    ctx = Context.build(book, related or (IndexedRelated(book) if book.reads_files else Related(book)))
     view = View(ctx, ctx.related.find(account_ref), timeline_limit)
     out: dict[str, Any] = {"id": view.account.id, "name": view.account.name}
     for name, _, func in SECTIONS:
@@ -304,7 +305,7 @@ def _git_events(view: View) -> list[dict[str, Any]]:
         paths.extend(r.path for r in view.records(rtype))
     rel = [os.path.relpath(os.path.join(view.book.root, p), root) for p in paths[:GIT_PATHS_LIMIT]]
     return [_event(c["date"], f"git: {_short(c['message'])}", c["commit"], c["author"])
-            for c in git.log(root, rel, view.timeline_limit)]
+            for c in git.log(root, rel, view.timeline_limit, view.book.revision())]
 
 
 def _short(text: str, width: int = 72) -> str:

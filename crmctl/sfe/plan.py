@@ -37,7 +37,7 @@ from typing import Any, Iterable
 
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
-from crmctl.core.states import VISIT_COUNTED as FILLS, VisitStatus
+from crmctl.core.states import VISIT_COUNTED as FILLS, visit_missed
 from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.agenda import light_visits
 from crmctl.sfe.daysoff import work_calendar
@@ -59,11 +59,6 @@ class Planned:
 class PlanResult:
     visits: list[Planned]
     notes: list[str]  # said once by the command (a year the holiday package does not know)
-
-
-def is_missed(status: Any, day: str, today: _dt.date) -> bool:
-    """A planned visit whose day has passed."""
-    return status == VisitStatus.PLANNED and day < today.isoformat()
 
 
 @dataclass
@@ -120,7 +115,7 @@ def chains(accounts: Iterable[tuple[str, str, int]], visits: Iterable[Seen], tod
         chain = out.get(account)
         if chain is None:
             continue
-        if is_missed(status, day, today):
+        if visit_missed(status, day, today):
             if rep == chain.owner:
                 chain.missed.append((day, vid))
         elif status in FILLS:

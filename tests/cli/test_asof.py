@@ -125,7 +125,9 @@ def test_list_and_show_as_of_give_every_field_of_that_day(history_book: Path) ->
     assert (shown["amount"], shown["close_date"]) == ("50000.00", "2026-03-01")
     refused = invoke("opp", "list", "--as-of", "2025-12-01", book=history_book, env=NOW)
     assert refused.exit_code == 1
-    assert refused.stderr.strip() == "error: --as-of: 2025-12-01 is before the book's first commit (2026-01-01)"
+    assert refused.stderr.strip() == ("error: --as-of: 2025-12-01 is before the book's first commit (2026-01-01); only the "
+                                      "reports (`crmctl report pipeline --as-of 2025-12-01`, funnel, forecast, ...) can "
+                                      "go further back, from the records' own histories")
 
 
 def test_reading_the_past_touches_neither_working_tree_nor_index(history_book: Path) -> None:
@@ -239,7 +241,7 @@ def test_no_history_is_one_clear_line(book: Path, tmp_path: Path) -> None:
     shutil.rmtree(plain / ".git")
     result = invoke("diff", "2026-01-01", "2026-02-01", book=plain, env=NOW)
     assert result.exit_code == 1
-    assert result.stderr.strip().endswith("is not in a git repository, so it has no past versions; run `git init` and "
-                                          "commit, and from then on every day can be read back")
+    assert ("is not in a git repository, so it has no past versions; run `git init` and commit, and from then on "
+            "every day can be read back; only the reports (`crmctl report pipeline --as-of 2026-01-01`") in result.stderr
     result = invoke("log", "--fields", book=plain, env=NOW)
     assert result.exit_code == 1

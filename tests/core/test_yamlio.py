@@ -186,3 +186,52 @@ def test_control_characters_and_odd_line_breaks_are_written_escaped(value: str) 
     data = {"notes": value}
     for text in (yamlio.dumps(data), yamlio.dumps_fast(data), yamlio.dump_data(data)):
         assert_text_stays_text(text, data)
+
+
+# ---------------------------------------------------------------- the fast constructor
+def _slow(text: str):
+    """What PyYAML's own construct_document gives with crmctl's constructor (the reference for yamlio._construct)."""
+    loader = yamlio._Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+_scalars = st.one_of(st.text(max_size=12), st.integers(), st.booleans(), st.none(),
+                     st.sampled_from(["12.50", "0777", "0o17", "0x1F", "no", "2026-01-02", "2026-01-02T09:00:00+08:00",
+                                      "22:30", "~", "null", "1e3", ".inf", "-0", "TRUE"]))
+_docs = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                        st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+                     max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), _docs, min_size=1, max_size=5), st.booleans())
+def test_fast_constructor_gives_what_pyyaml_gives(data: dict, flow: bool) -> None:
+    """yamlio.loads builds maps, lists and text itself (speed for --as-of); the result equals the constructor's."""
+    import yaml
+
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    for shown in (text, text.replace("'", "")):  # quoted and plain scalars
+        try:
+            expected = _slow(shown)
+        except yaml.YAMLError:
+            with pytest.raises(LoadError):
+                yamlio.loads(shown, "r.yaml")
+            continue
+        if not isinstance(expected, dict) or not expected:
+            continue
+        assert yamlio.loads(shown, "r.yaml")[0] == expected
+
+
+def test_fast_constructor_refuses_duplicates_and_odd_keys_with_their_line() -> None:
+    assert refused("a: 1\nb:\n  c: 1\n  c: 2\n").startswith("r.yaml:4: invalid YAML")
+    assert "unsupported key" in refused("a: 1\n? [x]\n: 2\n")
+    assert "unsupported key" in refused("a: 1\n~: 2\n")
+
+
+def test_an_impossible_date_is_refused_with_its_line() -> None:
+    # before: ValueError escaped the loader (an internal error for a hand-typed 2026-02-30)
+    assert refused("a: 1\nclose_date: 2026-02-30\n").startswith("r.yaml:2: invalid YAML: '2026-02-30' is not a valid date")
+    assert refused("at: 2026-02-30T10:00:00+08:00\n").startswith("r.yaml:1: invalid YAML: '2026-02-30T10:00:00+08:00'")
