@@ -23,7 +23,7 @@ from crmctl.cpq.configure import as_list, describe
 LABELS: dict[str, dict[str, str]] = {
     "en": {"quote": "Quotation", "number": "Quote no.", "version": "Version", "date": "Date", "valid_until": "Valid until",
            "seller": "Seller", "buyer": "Customer", "contact": "Attention", "item": "Item", "qty": "Qty", "unit_price": "Unit price",
-           "discount": "Disc.", "amount": "Amount", "subtotal": "Subtotal", "group_subtotal": "Subtotal", "quote_discount": "Discount",
+           "discount": "Disc.", "amount": "Amount", "subtotal": "Subtotal", "group_subtotal": "Subtotal", "other_items": "Other items", "quote_discount": "Discount",
            "fees": "Fees", "net": "Net", "tax": "Tax", "tax_of_which": "of which tax", "total": "Total", "terms": "Payment terms",
            "notes": "Notes", "signature_seller": "For the seller (signature and company stamp)",
            "signature_buyer": "Accepted by the customer (signature and company stamp)",
@@ -33,7 +33,7 @@ LABELS: dict[str, dict[str, str]] = {
            "excl": "excl. tax", "incl": "incl. tax", "in_words": "", "phone": "Tel."},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "买方", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
-              "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "quote_discount": "整单折扣",
+              "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "other_items": "其他", "quote_discount": "整单折扣",
               "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_of_which": "其中税额", "total": "合计", "terms": "付款条件",
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "授权代表签字及日期", "page": "第 {page} 页，共 {pages} 页", "draft": "草稿 — 非正式报价",
@@ -77,6 +77,9 @@ def approval_summary(data: Mapping[str, Any]) -> str:
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
     if approval.get("status") == ApprovalStatus.PENDING:
+        if not policy.covers(data, approval.get("hash")):   # judged on other content: say so, not the old role
+            changed = ", ".join(policy.changed_fields(data)) or "content"
+            return f"pending, but STALE (changed since submitted: {changed}); `crmctl quote submit` it again"
         return f"pending: needs a {approval.get('required_role')}"
     if approval.get("status") == ApprovalStatus.REJECTED:
         return f"rejected by {approval.get('by')}: {approval.get('reason')}"
@@ -110,7 +113,7 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
         lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
                            "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
-    totals_view = [{"total": f"subtotal {g}" if g else "subtotal", "amount": v}
+    totals_view = [{"total": f"subtotal {g or '(other items)'}", "amount": v}
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
     totals_view.append({"total": "subtotal", "amount": totals.get("subtotal")})
     totals_view += [{"total": f"discount {r.get('name')}", "amount": f"-{r.get('amount')}"} for r in reductions_of(totals)]
@@ -240,7 +243,9 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     groups: dict[str, dict[str, Any]] = {}
     for line, raw in zip(lines, data["lines_view"]):
         key = str(raw.get("group") or "")
-        groups.setdefault(key, {"name": line["group"], "lines": [], "subtotal": (totals.get("groups") or {}).get(key)})
+        # lines without a group, among grouped ones, are a group of their own with a name ("Subtotal Other items")
+        groups.setdefault(key, {"name": line["group"] or LABELS[lang]["other_items"], "lines": [],
+                                "subtotal": (totals.get("groups") or {}).get(key)})
         groups[key]["lines"].append(line)
     fees = [{**fee, "name": localized(fee, "name", lang)} for fee in data.get("fees") or []]
     named = {str(fee.get("name")): localized(fee, "name", lang) for fee in data.get("fees") or []}

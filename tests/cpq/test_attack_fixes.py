@@ -300,3 +300,39 @@ def test_half_even_rounding_of_a_half_cent_is_a_step_of_its_own() -> None:
     assert [(s.label, s.as_dict("CNY")["amount"]) for s in p.steps] == [("list price", "0.125"),
                                                                          ("quantity x 1", "-0.005")]
     assert p.net == D("0.12")
+
+
+# --- #23: messages that say what is true -------------------------------------------------------------------------------
+
+def test_a_pending_quote_edited_after_submit_says_it_must_be_submitted_again(cpq: Run) -> None:
+    # mill 15% off (acme-special 95000 -> 80750: 19.25% off list) needs a manager; edited to 10% more it needs a
+    # director — show said "pending: needs a manager" (the old role, judged on other content)
+    qid = new_quote(cpq, ["mill", "--discount", "15%"], ["holder"])
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 0 and "pending approval by a manager" in r.stdout, r.output
+    assert cpq("quote", "edit", qid, "--discount", "10%").exit_code == 0   # 72675: 27.3% off list
+    approval = _show_json(cpq, qid)["approval_summary"]
+    assert approval.startswith("pending, but STALE (changed since submitted: discount") and "submit` it again" in approval
+    assert "needs a manager" not in approval
+
+
+def test_send_of_a_sent_quote_says_it_was_sent_not_that_it_needs_approval(cpq: Run) -> None:
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    number = cpq("--as", "rex", "quote", "send", qid).stdout.strip()
+    r = cpq("--as", "rex", "quote", "send", qid)
+    assert r.exit_code == 1
+    assert f"the quote was sent already (as {number}; now sent); `crmctl quote render` prints it again" in r.stderr
+    assert "approved first" not in r.stderr and "a sent" not in r.stderr
+
+
+def test_ungrouped_lines_among_groups_get_a_named_subtotal(cpq: Run, cpq_book: Path) -> None:
+    # holder 1000.00 in group 附件, svc 5000.00 without a group: the old PDF printed a bare "分组小计 ¥5,000.00"
+    from tests.cpq.test_document_lang import pdf_text
+
+    qid = new_quote(cpq, ["holder", "--group", "附件"], ["svc"])
+    view = {row["total"]: row["amount"] for row in _show_json(cpq, qid)["totals_view"]}
+    assert view["subtotal 附件"] == "1000.00" and view["subtotal (other items)"] == "5000.00"
+    out = cpq_book / "g.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    assert "分组小计 其他" in pdf_text(out)
