@@ -344,7 +344,10 @@ def refuse_problems(book: Book, qid: str, data: Mapping[str, Any], doing: str, d
 def as_sent_problem(data: Mapping[str, Any]) -> str | None:
     """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
     the send predates the digest)."""
-    sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
+    history = [e for e in data.get("status_history") or [] if isinstance(e, Mapping)]
+    revised = max((n for n, e in enumerate(history) if e.get("action") == "revised"), default=-1)
+    # the current version's send only: a revised draft has no as_sent, its earlier send froze versions[..].as_sent
+    sent = [e for e in history[revised + 1:] if e.get("action") == "sent"]
     recorded = sent[-1].get("document") if sent else None
     if not recorded or recorded == policy.digest_of(data.get("as_sent")):
         return None
