@@ -65,6 +65,6 @@ step crmctl price bt40-holder-set --qty 60 --account suzhou-precision --date 202
 step crmctl quote list
 step crmctl quote show 2ndtq0r1f8n1
 step crmctl quote render 2ndtpn4c4ech --out out/QT-2026-0001-v1.zh-CN.pdf          # the Chinese quote
-step crmctl quote render 2ndtpvn1c44n --lang en --out out/QT-2026-0002-v1.en.pdf
+step crmctl quote render 2ndtpvn1c44n --lang en --out out/QT-2026-0002-v2.en.pdf
 
 echo; echo "demo done"

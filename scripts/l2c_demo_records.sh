@@ -77,21 +77,21 @@ adv 2026-11-03 tom-baker "$o_qual"
 
 # ---------------------------------------------------------------- orders and collection (回款)
 # paid in full: two installments, both received
-s1=$(on 2026-09-18 zhou-tao order add --opp "$o_won1" --date 2026-09-18)
+s1=$(on 2026-09-18 wang-lei order add --opp "$o_won1" --date 2026-09-18)
 on 2026-09-18 zhou-tao payment plan "$s1" --at 2026-09-30=30% --at 2026-10-31=70%
 on 2026-09-29 zhou-tao payment record "$s1" --amount 114000 --date 2026-09-29 --ref "ICBC 0929-114"
 on 2026-10-30 zhou-tao payment record "$s1" --amount 266000 --date 2026-10-30 --ref "ICBC 1030-266"
 # part paid and overdue: four monthly installments, one and a half received
-s2=$(on 2026-09-05 li-na order add --opp "$o_won3" --date 2026-09-05)
+s2=$(on 2026-09-05 wang-lei order add --opp "$o_won3" --date 2026-09-05)
 on 2026-09-05 li-na payment plan "$s2" --installments 4 --every 1m --first 2026-09-20
 on 2026-09-19 li-na payment record "$s2" --amount 240000 --date 2026-09-19 --ref "BOC 0919"
 on 2026-10-25 li-na payment record "$s2" --amount 100000 --date 2026-10-25 --ref "BOC 1025"
 # part paid, nothing overdue yet (USD)
-s3=$(on 2026-10-09 tom-baker order add --opp "$o_won2" --date 2026-10-09)
+s3=$(on 2026-10-09 wang-lei order add --opp "$o_won2" --date 2026-10-09)
 on 2026-10-09 tom-baker payment plan "$s3" --at 2026-10-20=40% --at 2026-12-20=60%
 on 2026-10-19 tom-baker payment record "$s3" --amount 20800 --date 2026-10-19 --ref "WIRE-LSF-1"
 # overdue with nothing received (EUR)
-s4=$(on 2026-10-22 tom-baker order add --opp "$o_won4" --date 2026-10-22)
+s4=$(on 2026-10-22 wang-lei order add --opp "$o_won4" --date 2026-10-22)
 on 2026-10-22 tom-baker payment plan "$s4" --installments 2 --every 30d --first 2026-10-31
 
 # 孙建国's lead was last touched in September: `crmctl lead recycle` sends it back to the pool

@@ -61,8 +61,11 @@ def book(empty_book: Path) -> Path:
         assert r.exit_code == 0, r.output
     ok("user", "add", "--id", "mia", "--name", "Mia Manager", "--email", "mia@example.com", "--role", "manager")
     ok("user", "add", "--id", "dan", "--name", "Dan Director", "--email", "dan@example.com", "--role", "director")
-    ok("user", "add", "--id", "rex", "--name", "Rex Rep", "--email", "rex@example.com", "--role", "rep", "--manager", "mia")
-    ok("user", "add", "--id", "ria", "--name", "Ria Rep", "--email", "ria@example.com", "--role", "rep", "--manager", "mia")
+    # once the team has a director, adding users is a director's (crm.yaml team_maintainers)
+    ok("--as", "dan", "user", "add", "--id", "rex", "--name", "Rex Rep", "--email", "rex@example.com", "--role", "rep",
+       "--manager", "mia")
+    ok("--as", "dan", "user", "add", "--id", "ria", "--name", "Ria Rep", "--email", "ria@example.com", "--role", "rep",
+       "--manager", "mia")
     ok("account", "add", "--id", "acme", "--name", "ACME Industries", "--tier", "A", "--owner", "rex")
     ok("account", "add", "--id", "baosteel", "--name", "宝钢机械", "--tier", "B", "--owner", "ria")
     return empty_book

@@ -124,6 +124,9 @@ def _summarise_rejected(plan: importer.Plan, file: str, reject_file: str, dry_ru
     click.echo(f"rejected {len(plan.rejected)} rows: {summary}; all of them {where}", err=True)
 
 
+POLICY_TYPES = ("pricebooks", "products", "users")   # see crmctl.cpq.authority.require_writer
+
+
 def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset: str | None, input_format: str | None,
                encoding: str | None, delimiter: str | None, on_duplicate: str, skip_invalid: bool, dry_run: bool,
                fmt: str, rejected_file: str | None = None, date_format: str | None = None,
@@ -163,6 +166,14 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
             raise CrmError(f"{len(plan.rejected)} of {plan.read} rows in {shown} are invalid; nothing was imported "
                            "(fix them, or pass --skip-invalid to import the rest)")
         counts = plan.counts
+        if rtype in POLICY_TYPES:   # price books, prices and roles are policy however they come in
+            from crmctl.cpq.authority import require_writer
+
+            existing = app.book.records(rtype)
+            for action in plan.actions:
+                before = existing.get(action.id)
+                require_writer(app.book, app.actor, rtype, before.data if before is not None else None, action.data,
+                               action.id)
         if dry_run or not plan.actions:
             tx.pending.clear()
         else:

@@ -56,12 +56,15 @@ def order_view(book: Book, order: Record) -> dict[str, Any]:
 @click.option("--date", "day", metavar="DATE", help="Order date (YYYY-MM-DD; default today).")
 @pass_app
 def add(app: App, opp_ref: str, day: str | None) -> None:
-    """Make the order of a won opportunity (amount and currency from it). Prints the new id."""
+    """Make the order of a won opportunity that has no quote (amount and currency from it). Prints the new id.
+
+    A deal with quotes gets its order from its accepted quote (`quote accept`); an order no quote priced
+    needs a role in crm.yaml orders.manual_roles (default director, admin)."""
     book = app.book
     when = parse_day(day, "--date") if day else today(book.settings)
     with app.transaction("order add") as tx:
         opp = book.get("opportunities", opp_ref)
-        oid, data = O.from_opportunity(book, opp, when, None, now_iso(book.settings))
+        oid, data = O.from_opportunity(book, opp, when, None, now_iso(book.settings), app.actor)
         tx.put("orders", oid, data)
         tx.message = f"order add: {data['number']} for {opp.id} ({opp.get('name')}), {data['total']} {data['currency']}"
     click.echo(oid)

@@ -65,7 +65,8 @@ def plan(app: App, ref: str, installments: str | None, every: str, first: str | 
 @click.argument("ref", metavar="ORDER")
 @click.option("--amount", required=True, metavar="MONEY", help="Amount received, in the order's currency.")
 @click.option("--date", "day", required=True, metavar="DATE", help="Date received (YYYY-MM-DD).")
-@click.option("--ref", "bank_ref", metavar="REF", help="Bank reference.")
+@click.option("--ref", "bank_ref", metavar="REF",
+              help="Bank reference: unique on the order, so a retry with the same --ref never records twice.")
 @click.option("--prepayment", is_flag=True, help="Accept more than is due.")
 @pass_app
 def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prepayment: bool) -> None:
@@ -80,6 +81,7 @@ def record(app: App, ref: str, amount: str, day: str, bank_ref: str | None, prep
         payments = book.all("payments")
         mine = [p for p in payments if p.get("order") == order.id]
         P.check_receipt(order, mine, received, prepayment, when, today(book.settings))
+        P.check_ref(order, mine, bank_ref)
         pid = book.new_id("payments")
         data = {"order": order.id, "account": order.get("account"), "date": when.isoformat(),
                 "amount": money_str(received, currency), "currency": currency, "ref": bank_ref,

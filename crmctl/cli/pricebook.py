@@ -5,10 +5,9 @@ may add or change one (:mod:`crmctl.cpq.authority`).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-from crmctl.cli.base import App
-from crmctl.cli.records import record_group
+from crmctl.cli.records import policy_guard, record_group
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
 
@@ -39,13 +38,7 @@ def pricebook_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
         raise ValidationError(f"price book {rid}: {message}")
 
 
-def pricebook_guard(app: App, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
-    from crmctl.cpq.authority import require_maintainer
-
-    require_maintainer(app.book.settings, app.actor, "adding a price book" if before is None else "changing a price book")
-
-
 # no default audience: a book without applies_to is for everyone, and one given named accounts is only for them
 cli = record_group("pricebooks", "Price books: currency, validity, audience, per-product entries and tiers (CPQ).",
-                   rule=pricebook_rule, defaults=lambda app: {"priority": 0}, authorize=pricebook_guard)
+                   rule=pricebook_rule, defaults=lambda app: {"priority": 0}, authorize=policy_guard("pricebooks"))
 cli.name = "pricebook"

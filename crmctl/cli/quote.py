@@ -136,6 +136,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
               help="Set a fee (shipping, installation): a new name adds one, a name already on the quote replaces its "
                    "amount; repeatable.")
 @click.option("--remove-fee", "remove_fees", multiple=True, metavar="NAME", help="Remove the fee of that NAME; repeatable.")
+@click.option("--fee-en", "fees_en", multiple=True, metavar="NAME=ENGLISH",
+              help="A fee's English name, printed on English documents (--fee-en 运费=Freight); repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
 @click.option("--payment-terms", help="Payment terms.")
 @click.option("--notes", help="Notes on the document.")
@@ -150,7 +152,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
-def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], remove_fees: tuple[str, ...], clear_fees: bool,
+def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], remove_fees: tuple[str, ...],
+             fees_en: tuple[str, ...], clear_fees: bool,
              payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
              title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
@@ -160,10 +163,12 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
     A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
     printed with the discounts and judged by the discount policy like one.
     --fee NAME=AMOUNT for a NAME the quote has replaces that fee (and says so).
+    A fee's English name (for --lang en documents) is --fee-en NAME=ENGLISH, for
+    a fee added in the same command or earlier: --fee 运费=800 --fee-en 运费=Freight.
     """
     if tax_exempt is not None and (taxed or not tax_exempt.strip()):
         raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
-    from crmctl.cpq.quotes import edit, fees_after, parse_fee
+    from crmctl.cpq.quotes import edit, fees_after, name_fees_en, parse_fee
 
     if valid_until:
         try:
@@ -182,10 +187,11 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
             changes["tax_exempt"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
-        if fees or clear_fees or remove_fees:
-            changes["fees"], replaced = fees_after(list(rec.get("fees") or []),
-                                                   [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees],
-                                                   remove_fees, clear_fees)
+        if fees or clear_fees or remove_fees or fees_en:
+            fees_now, replaced = fees_after(list(rec.get("fees") or []),
+                                            [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees],
+                                            remove_fees, clear_fees)
+            changes["fees"] = name_fees_en(fees_now, fees_en)
             said.extend(replaced)
         return edit(book, rec.data, changes, clock.today)
 
@@ -395,15 +401,21 @@ def renumber_cmd(app: App, ref: str) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Write the HTML instead of a PDF.")
 @pass_app
 def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: str | None, ver: int | None, as_html: bool) -> None:
-    """Render the quote document as a PDF (or HTML) in Chinese or English."""
+    """Render the quote document as a PDF (or HTML) in Chinese or English.
+
+    Only a sent quote, or an approved one whose approval still holds, prints as an offer; anything else carries the
+    DRAFT / 草稿 mark, and a warning says why."""
     from crmctl.cpq.document import render
 
     rec = _quote(app.book, ref)
+
     def warn(found: list[str]) -> None:
         if found:
             click.echo(f"warning: the English document prints {len(found)} text(s) with no English form (`quote send` "
                        "refuses an English quote like this): " + "; ".join(found), err=True)
 
-    path = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver, html=as_html,
-                  warn=warn)
+    path, why = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver,
+                       html=as_html, warn=warn)
     click.echo(path)
+    if why:
+        click.echo(f"warning: {path} is marked DRAFT (not an offer): {'; '.join(why)}", err=True)

@@ -18,10 +18,21 @@ from crmctl.core.edit import Rule, apply_values, new_record
 from crmctl.core.output import render_record
 from crmctl.core.schema import Schema
 from crmctl.core.schemas import get_schema
+from crmctl.core.text import a_an
 
 Defaults = Callable[[App], Mapping[str, Any]]
 # who may make this change: (app, the record's data before (None when new), after); raises PolicyError
-Guard = Callable[[App, Mapping[str, Any] | None, Mapping[str, Any]], None]
+Guard = Callable[[App, Mapping[str, Any] | None, Mapping[str, Any], str], None]   # (app, before, after, record id)
+
+
+def policy_guard(rtype: str) -> Guard:
+    """The :data:`Guard` for a record type that is policy (price books, products' prices, users' roles):
+    :func:`crmctl.cpq.authority.require_writer` with the acting user."""
+    def guard(app: App, before: Mapping[str, Any] | None, after: Mapping[str, Any], rid: str) -> None:
+        from crmctl.cpq.authority import require_writer
+
+        require_writer(app.book, app.actor, rtype, before, after, rid)
+    return guard
 
 
 def _field_options(schema: Schema, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +71,7 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             if rule:
                 rule(book, rid, data)
             if authorize:
-                authorize(app, None, data)
+                authorize(app, None, data, rid)
             if duplicates:
                 from crmctl.mcr.dupes import guard
 
@@ -76,8 +87,7 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
         emit_record({"id": rid, **data}, fmt) if fmt != "table" else click.echo(rid)
         done(f"added {title} {rid}", tx)
 
-    article = "an" if title[0] in "aeiou" else "a"
-    add.__doc__ = f"Add {article} {title}. Prints the new id."
+    add.__doc__ = f"Add {a_an(title)}. Prints the new id."
     cmd = _field_options(schema, add)
     cmd = click.option("--id", "record_id", metavar="ID",
                        help="Choose the id (master data only; default: from the name).")(cmd)
@@ -112,14 +122,15 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
 
     show.help = f"Show one {title} (ID or a unique prefix)."
 
-    def edit(app: App, ref: str, sets: tuple[str, ...], unset: tuple[str, ...], dry_run: bool, **kwargs: Any) -> None:
+    def edit(app: App, ref: str, sets: tuple[str, ...], unset: tuple[str, ...], dry_run: bool,
+             adds: tuple[str, ...], removes: tuple[str, ...], **kwargs: Any) -> None:
         with app.transaction(f"{title} edit") as tx:
             rec = app.book.get(rtype, ref)
-            data = apply_values(app.book, schema, rec.data, _values(schema, kwargs), sets, unset)
+            data = apply_values(app.book, schema, rec.data, _values(schema, kwargs), sets, unset, adds, removes)
             if rule:
                 rule(app.book, rec.id, data)
             if authorize:
-                authorize(app, rec.data, data)
+                authorize(app, rec.data, data, rec.id)
             changed = sorted(k for k in set(data) | set(rec.data) if data.get(k) != rec.data.get(k))
             tx.message = f"{title} edit: {rec.id} ({', '.join(changed) or 'no change'})"
             if dry_run or not changed:
@@ -129,9 +140,13 @@ def record_group(rtype: str, help_text: str, rule: Rule | None = None, defaults:
             tx.put(rtype, rec.id, data)
         done(f"updated {title} {rec.id}: {', '.join(changed)}", tx)
 
-    edit.__doc__ = f"Change fields of {article} {title}."
+    edit.__doc__ = f"Change fields of {a_an(title)}."
     cmd = _field_options(schema, edit)
     cmd = click.option("--unset", multiple=True, metavar="FIELD", help="Remove a field; repeatable.")(cmd)
+    cmd = click.option("--remove", "removes", multiple=True, metavar="FIELD=ITEM",
+                       help="Remove one item from a list field (a signing key, a tag); repeatable.")(cmd)
+    cmd = click.option("--add", "adds", multiple=True, metavar="FIELD=ITEM",
+                       help="Add one item to a list field (a second signing key); repeatable.")(cmd)
     cmd = _set_options(dry_run_option(cmd))
     cmd = click.argument("ref", metavar="ID")(cmd)
     group.command("edit")(pass_app(cmd))

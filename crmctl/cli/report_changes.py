@@ -77,7 +77,7 @@ def _pdf(app: App, rows: list[dict[str, Any]], by: str, first: C.End, last: C.En
         if by != "all" or not rows:
             return [""]  # grouped figures: the table says it; one waterfall per group would not fit a page
         title = f"{first.day.isoformat()} → {last.day.isoformat()}"
-        return [charts.waterfall([r["figure"] for r in rows], [r["amount"] for r in rows], title,
+        return [charts.waterfall([fmt("figure", r["figure"]) for r in rows], [r["amount"] for r in rows], title,
                                  [fmt("amount", r["amount"]) for r in rows])]
 
     shown = f"{first.day.isoformat()} – {last.day.isoformat()}" + (f" · {period}" if period else "")

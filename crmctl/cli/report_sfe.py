@@ -10,9 +10,12 @@ from crmctl.cli.asof import HELP, use_as_of
 from crmctl.cli.base import App, done, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.core.output import render_record, render_rows
-from crmctl.sfe.pdca import TITLES, report
+from crmctl.sfe.pdca import TITLES, Wording, report
 from crmctl.sfe.team import scope
 from crmctl.sfe.when import parse_period, quarter_of
+
+# columns the PDF leaves out of a section: a visit's id and a follow-up's number mean nothing on paper
+PDF_COLUMNS = {"followups": ("owner", "account", "text", "due", "days_overdue")}
 
 
 @click.command("sfe")
@@ -32,11 +35,12 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: 
     now = day or today(book.settings)
     key = (period or quarter_of(now)).strip().upper()
     win = parse_period(key)
-    sections = report(book, win, scope(book, rep, team), now, key)
+    reps = scope(book, rep, team)
     if pdf:
-        render(app, sections, key, win, now, pdf)
+        render(app, reps, key, win, now, pdf)
         done(f"wrote {pdf}")
         return
+    sections = report(book, win, reps, now, key)
     if fmt in ("json", "yaml"):
         click.echo(render_record({"period": key, "from": win[0].isoformat(), "to": win[1].isoformat(),
                                   "as_of": now.isoformat(), **({"source": source} if source else {}), **sections}, fmt))
@@ -49,15 +53,24 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: 
     click.echo("\n".join(parts))
 
 
-def render(app: App, sections: dict[str, list[dict[str, Any]]], key: str, win: tuple[_dt.date, _dt.date],
-           as_of: _dt.date, out: str) -> None:
-    """The SFE PDF: completion per rep as bars, then each PDCA section as a titled table."""
+def render(app: App, scoped: list[str] | None, key: str, win: tuple[_dt.date, _dt.date], as_of: _dt.date,
+           out: str) -> None:
+    """The SFE PDF: completion per rep as bars, then each PDCA section as a titled table.
+
+    The Act list's sentences are written in the book's language with people's names and locale days, without
+    the commands the terminal shows (a manager reading the PDF acts through the team, not the CLI)."""
     from crmctl.core.clock import wall_now
     from crmctl.io import charts, reportdoc
+    from crmctl.io.render import format_date
 
     book = app.book
-    words = reportdoc.labels(book, reportdoc.language(book))
-    parts = [reportdoc.Section(rows, title=words.get(name, TITLES[name])) for name, rows in sections.items()]
+    lang = reportdoc.language(book)
+    words = reportdoc.labels(book, lang)
+    names = reportdoc.Names(book, lang)
+    wording = Wording(lang, commands=False, name=names.record, day=lambda iso: format_date(iso, lang, "medium"))
+    sections = report(book, win, scoped, as_of, key, wording)
+    parts = [reportdoc.Section(rows, PDF_COLUMNS.get(name, ()), title=words.get(name, TITLES[name]))
+             for name, rows in sections.items()]
     reps = [r for r in sections.get("reps", []) if r.get("rep") != "(total)" and r.get("completion_pct") not in (None, "")]
 
     def draw(fmt: Any, lang: str) -> list[str]:

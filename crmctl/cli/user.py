@@ -5,11 +5,13 @@ import click
 
 from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import App, done, emit_record, emit_section, output_option, pass_app, with_problems
-from crmctl.cli.records import record_group
+from crmctl.cli.records import policy_guard, record_group
 from crmctl.sfe.team import require_user, set_quota, user_rule
 from crmctl.sfe.when import check_period
 
-cli = record_group("users", "Users: the sales team, their roles and managers.", rule=user_rule)
+# adding a user or changing a role is team policy (crm.yaml team_maintainers): roles decide who approves discounts
+cli = record_group("users", "Users: the sales team, their roles and managers.", rule=user_rule,
+                   authorize=policy_guard("users"))
 cli.name = "user"
 
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from crmctl.core import cache, git, journal, limits
 from crmctl.core.clock import now, now_iso, today  # noqa: F401 - the clock's home is core.clock; re-exported for callers
-from crmctl.core.errors import Ambiguous, CrmError, LockTimeout, NotFound, Problem, ValidationError
+from crmctl.core.errors import Ambiguous, CrmError, LoadError, LockTimeout, NotFound, Problem, ValidationError
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
@@ -93,6 +93,7 @@ class Book:
         # records changed in this process but not loaded (a plan adds 10,000 visits to a folder it only viewed)
         self._changed: dict[str, dict[str, Record | None]] = {}
         self._dirty: set[str] = set()  # types with such changes, loaded or not
+        self._stat_memo: dict[str, cache.Stats] = {}  # see _stats
         self.problems: list[Problem] = []
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
@@ -147,9 +148,8 @@ class Book:
         """All loadable records of a type, by id; bad files become :attr:`problems`."""
         rtype = canonical(rtype)
         if rtype not in self._records:
-            found, problems = cache.scan(
-                self.folder(rtype), f"records/{rtype}", os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json")
-            )
+            found, problems = cache.scan(self.folder(rtype), f"records/{rtype}",
+                                         os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json"), self._stats(rtype))
             self._note(problems)
             loaded = self._screened(rtype, found)
             self._records[rtype] = self._with_changes(rtype, loaded, lambda rec: rec)
@@ -182,20 +182,30 @@ class Book:
                 rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
         """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
 
         ``name`` names the cache file; change it when ``project`` changes what it
-        returns. Records already loaded (or changed in this process) are used as they are.
+        returns. Records already loaded (or changed in this process) are used as they are;
+        with ``raw`` (``project`` reads no stored number, so the file's data as written gives the
+        same answer as the screened record) only records changed in this process are.
         """
         rtype = canonical(rtype)
-        if rtype in self._records:
+        if rtype in self._records and (not raw or rtype in self._dirty):
             return {rid: project(rec.data) for rid, rec in self._records[rtype].items()}
         cache_dir = os.path.join(self.root, ".crmctl", "cache")
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
-                                          os.path.join(cache_dir, f"{rtype}.json"), project)
+                                          os.path.join(cache_dir, f"{rtype}.json"), project, self._stats(rtype))
         self._note(problems)
         return self._with_changes(rtype, found, lambda rec: project(rec.data))
+
+    def _stats(self, rtype: str) -> cache.Stats:
+        """The stats of a type's files, taken once per read of the book: the records and every view of them
+        (``check`` reads three) then describe the same files, and 30,000 files are not stat'ed three times.
+        :meth:`forget` and any change this process makes to the type take them again."""
+        if rtype not in self._stat_memo:
+            self._stat_memo[rtype] = cache.folder_stats(self.folder(rtype))
+        return self._stat_memo[rtype]
 
     def _with_changes(self, rtype: str, found: dict[str, Any], convert: Callable[[Record], Any]) -> dict[str, Any]:
         """``found`` (read from disk) with this process's changes to a type not loaded yet."""
@@ -252,6 +262,7 @@ class Book:
     def forget(self) -> None:
         """Drop what was read, so the next read sees the disk as it is now."""
         self._records.clear()
+        self._stat_memo.clear()
         self._sorted.clear()
         self._changed.clear()
         self._dirty.clear()
@@ -260,6 +271,7 @@ class Book:
     def _change(self, rtype: str, rid: str, rec: Record | None) -> None:
         """What later reads in this process see of a record a transaction put (or deleted, None)."""
         self._dirty.add(rtype)
+        self._stat_memo.pop(rtype, None)
         loaded = self._records.get(rtype)
         if loaded is None:
             self._changed.setdefault(rtype, {})[rid] = rec  # merged in when the type is loaded or viewed
@@ -289,6 +301,12 @@ class Book:
             matches.append(rid)
         title = get_schema(rtype).title
         if not matches:
+            broken = [p for p in self.problems if p.path.startswith(f"records/{rtype}/")
+                      and p.path[len(f"records/{rtype}/"):].startswith(ref)]
+            if len(broken) == 1:  # its file is there but does not load: say why, not "no such record"
+                rid = broken[0].path[len(f"records/{rtype}/"):].removesuffix(".yaml")
+                raise LoadError(Problem(broken[0].path, broken[0].line,
+                                        f"{broken[0].message}; {title} {rid} cannot be read until this is fixed"))
             raise NotFound(f"no {title} {ref!r}; `crmctl {title.split()[0].replace('opportunity', 'opp')} list` shows them")
         if len(matches) > 1:
             shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
@@ -566,7 +584,7 @@ class Transaction:
             st = stats[target]  # a rename keeps the inode and the mtime
             lines = known or {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
             by_type.setdefault(rec.type, {})[os.path.basename(target)] = \
-                [st.st_mtime_ns, st.st_size, st.st_ino, rec.data, lines, None]
+                [*cache.stamp(st), rec.data, lines, None]
         for rtype, entries in by_type.items():
             cache.remember(os.path.join(self.book.root, ".crmctl", "cache", f"{rtype}.json"), entries)
 

@@ -1,7 +1,7 @@
 """The index cache: one JSON file per record type under ``.crmctl/cache/``.
 
 Each entry is keyed by the file's name and proven fresh by its stat
-(mtime_ns, size, inode), so a change made by any means — an editor,
+(:func:`stamp`: mtime_ns and ctime_ns, size, inode), so a change made by any means — an editor,
 ``git checkout``, ``git merge`` — is noticed and only that file is parsed
 again. Bad files are cached as their problem, so the warning repeats without
 re-parsing. A missing or corrupt cache is simply rebuilt.
@@ -20,8 +20,8 @@ from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
-VERSION = 4  # 4: 0x/0o integers are kept as text
-Entry = list[Any]  # [mtime_ns, size, ino, data, lines, problem]
+VERSION = 5  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp
+Entry = list[Any]  # [[mtime_ns, ctime_ns], size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 
 
@@ -112,20 +112,41 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
         yield name, rid, st, prefix + name
 
 
-def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, str]]:
-    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over :func:`folder_stats`)."""
-    return checked(folder, rel, folder_stats(folder), problems, known)
+Stats = list[tuple[str, os.stat_result]]
+
+
+def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any],
+                 stats: Stats | None = None) -> Iterator[tuple[str, str, Any, str]]:
+    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over ``stats``, default
+    :func:`folder_stats`)."""
+    return checked(folder, rel, folder_stats(folder) if stats is None else stats, problems, known)
+
+
+def times(st: Any) -> list[int]:
+    """The times in a file's stamp: ``[mtime_ns, ctime_ns]``.
+
+    The mtime alone can be put back (``touch -d``, ``os.utime``, ``cp -p``,
+    ``rsync -t``) after an in-place edit of the same size; the ctime cannot —
+    every write, rename or ``chmod`` sets it to the clock — so with both, an
+    in-place change is seen even when the size and the mtime are restored.
+    """
+    return [st.st_mtime_ns, st.st_ctime_ns]
+
+
+def stamp(st: Any) -> list[Any]:
+    """What proves a file unchanged since it was read: ``[[mtime_ns, ctime_ns], size, inode]``."""
+    return [times(st), st.st_size, st.st_ino]
 
 
 def is_fresh(item: Entry | None, st: Any) -> bool:
     """True when a cache entry was made from the file as it is now."""
-    return item is not None and item[0] == st.st_mtime_ns and item[1] == st.st_size and item[2] == st.st_ino
+    return item is not None and item[1] == st.st_size and item[2] == st.st_ino and item[0] == times(st)
 
 
 def parse_entry(path: str, shown: str, st: Any) -> Entry:
     from crmctl.core import yamlio  # only a file that changed is parsed; a warm read never imports YAML
 
-    key = [st.st_mtime_ns, st.st_size, st.st_ino]
+    key = stamp(st)
     try:
         data, lines = yamlio.load_path(path, shown)
         return [*key, data, lines, None]
@@ -133,14 +154,16 @@ def parse_entry(path: str, shown: str, st: Any) -> Entry:
         return [*key, None, None, [exc.problem.line, exc.problem.message]]
 
 
-def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
-    """Load every ``*.yaml`` record in ``folder``: ``{id: (data, lines)}`` and the problems."""
+def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = None,
+         ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
+    """Load every ``*.yaml`` record in ``folder`` (as ``stats`` found them, default now): ``{id: (data, lines)}``
+    and the problems."""
     cached = read_entries(cache_path) if cache_path else {}
     fresh: dict[str, Entry] = {}
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
     problems: list[Problem] = []
     changed = False
-    for name, rid, st, path in record_files(folder, rel, problems, cached):
+    for name, rid, st, path in record_files(folder, rel, problems, cached, stats):
         item = cached.get(name)
         if not is_fresh(item, st):
             changed = True
@@ -156,7 +179,7 @@ def scan(folder: str, rel: str, cache_path: str | None) -> tuple[dict[str, tuple
 
 
 def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[[dict[str, Any]], Any],
-              ) -> tuple[dict[str, Any], list[Problem]]:
+              stats: Stats | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """``{id: project(data)}`` for every record in ``folder``, cached in ``view_path`` by each file's stat.
 
     A report over 50,000 visits needs a few fields of each; turning the whole
@@ -169,7 +192,7 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
     unseen: list[tuple[str, Any, str]] = []
-    for name, _, st, path in record_files(folder, rel, problems, cached):
+    for name, _, st, path in record_files(folder, rel, problems, cached, stats):
         item = cached.get(name)
         if is_fresh(item, st):
             fresh[name] = item  # type: ignore[assignment]

@@ -25,13 +25,46 @@ def check_files(book: Book) -> Iterator[Problem]:
     yield from book.problems
 
 
+SCHEMA_VIEW = 1  # the version of what schema_problems stores: raise it when validate or screen_numbers change
+
+
+def schema_problems(book: Book, rtype: str) -> dict[str, list[tuple[str, str]]]:
+    """``{id: [(field, message)]}``: :func:`validate` of each record as readers see it (stored numbers screened).
+
+    Kept per file in a view cache named by crm.yaml's content (enums, custom
+    fields and the currency decide what is valid), so a warm ``check`` does
+    not validate 30,000 unchanged records again. Types changed in this
+    process are validated as they are now.
+    """
+    import hashlib
+
+    from crmctl.core import jsonio
+    from crmctl.core.schema import screen_numbers
+
+    settings = book.settings
+    schema = get_schema(rtype)
+    if book.changed(rtype):
+        return {rec.id: list(validate(schema, rec.data, settings)) for rec in book.all(rtype)}
+    tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+
+    def project(data: dict[str, Any]) -> list[list[str]]:
+        clean = screen_numbers(schema, data, settings)[0]  # what Book.screen makes of it
+        return [] if clean is None else [[f, m] for f, m in validate(schema, clean, settings)]
+
+    found = book.view(rtype, f"schema{SCHEMA_VIEW}-{tag}", project, raw=True)
+    return {rid: [(f, m) for f, m in problems] for rid, problems in found.items()}
+
+
 def check_schemas(book: Book) -> Iterator[Problem]:
     """Each record against its type's schema and the enums in crm.yaml."""
-    settings = book.settings
     for rtype in TYPES:
+        found = schema_problems(book, rtype)
         schema = get_schema(rtype)
         for rec in book.all(rtype):
-            for fname, message in validate(schema, rec.data, settings):
+            mine = found.get(rec.id)
+            if mine is None:  # written between the two reads: validate it here
+                mine = list(validate(schema, rec.data, book.settings))
+            for fname, message in mine:
                 yield Problem(rec.path, rec.line(fname), message, "schema")
 
 
@@ -58,20 +91,37 @@ def check_unique(book: Book) -> Iterator[Problem]:
                 seen[str(value)].append(rec.id)
         for value, ids in seen.items():
             if len(ids) > 1:  # a quote's versions live inside its one record, so they never count twice
+                first = records[sorted(ids)[0]]
                 for rid in sorted(ids)[1:]:
                     rec = records[rid]
                     hint = f"; give it a new number with `crmctl {rtype[:-1]} renumber {rid}`" if key == "number" else ""
+                    if rtype == "orders" and _same_deal(first, rec):
+                        hint = "; both are one deal's order: a new number is no fix (see the deal accepted or ordered twice)"
                     yield Problem(rec.path, rec.line(key), f"duplicate {key} {value!r} (also in {sorted(ids)[0]}){hint}", "duplicate")
 
 
+def _same_deal(a: Any, b: Any) -> bool:
+    """Two orders made from the same quote or the same opportunity (``crmctl.l2c.orders.twins`` judges them)."""
+    return any(a.get(k) and a.get(k) == b.get(k) for k in ("quote", "opportunity"))
+
+
 def check_users(book: Book) -> Iterator[Problem]:
-    """Users' emails are unique (they identify the acting user)."""
+    """Users' emails are unique (they identify the acting user), and so are their signing keys (they prove him)."""
     seen: dict[str, str] = {}
     for rec in book.all("users"):
         email = str(rec.get("email", "")).lower()
         if email in seen:
             yield Problem(rec.path, rec.line("email"), f"email {email} is also user {seen[email]}'s", "duplicate")
         seen.setdefault(email, rec.id)
+    from crmctl.core.signing import key_holders, key_ids
+
+    users = book.records("users")
+    for key, ids in key_holders(users.values()).items():
+        for rid in ids[1:]:
+            shown = key_ids(users[rid].data)[key]
+            field = "signing_keys" if " " in key else "gpg_keys"
+            yield Problem(users[rid].path, users[rid].line(field), f"key {shown} is also user {ids[0]}'s: a signature "
+                          f"by it proves neither; remove it from the user it is not", "duplicate")
 
 
 def _decimal_settings(default: Any, own: Any, path: str) -> Iterator[tuple[str, Any]]:

@@ -63,15 +63,26 @@ def _resolve_refs(book: Book, f: Field, value: Any) -> Any:
 
 
 def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mapping[str, str | None],
-                 sets: Sequence[str] = (), unset: Sequence[str] = ()) -> dict[str, Any]:
-    """A copy of ``data`` with option values, ``--set`` and ``--unset`` applied.
+                 sets: Sequence[str] = (), unset: Sequence[str] = (), adds: Sequence[str] = (),
+                 removes: Sequence[str] = ()) -> dict[str, Any]:
+    """A copy of ``data`` with option values, ``--set``, ``--add``/``--remove`` (one item of a list field) and
+    ``--unset`` applied.
 
     Money is read last, in the currency the record ends up with, so
-    ``--currency USD --amount '$1,234.50'`` means USD whichever comes first.
+    ``--currency USD --amount '$1,234.50'`` means USD whichever comes first. A field given twice (``--set k=A
+    --set k=B``, or an option and ``--set``) is refused: the second would silently replace the first.
     """
     out = dict(data)
     pairs = [(k, v, f"--{k.replace('_', '-')}") for k, v in values.items() if v is not None]
     pairs += [(*split_set(s), f"--set {split_set(s)[0]}") for s in sets]
+    given: dict[str, str] = {}
+    for key, _, label in pairs:
+        if key in given:
+            hint = (f"; a list takes all its items in one --set {key}=A,B (or --add {key}=B)"
+                    if _field(book, schema, key.partition(".")[0]).kind == "list" else "")
+            raise ValidationError(f"{label} is given twice (also {given[key]}); the second would replace the first"
+                                  + hint)
+        given[key] = label
     money: list[tuple[Field, str, str]] = []
     for key, text, label in pairs:
         top, _, sub = key.partition(".")
@@ -92,6 +103,9 @@ def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mappi
             money.append((f, text, label))
         else:
             out[top] = _resolve_refs(book, f, parse_cli_value(f, text, book.settings, label=label))
+    for expr, adding in [*((a, True) for a in adds), *((r, False) for r in removes)]:
+        key, text = split_set(expr)
+        out[key] = _list_item(book, schema, out, key, text, adding)
     currency = str(out.get("currency") or book.settings.currency)
     for f, text, label in money:
         out[f.name] = parse_cli_value(f, text, book.settings, currency, label)
@@ -101,6 +115,39 @@ def apply_values(book: Book, schema: Schema, data: dict[str, Any], values: Mappi
             raise ValidationError(f"{key} is required and cannot be unset")
         out.pop(key, None)
     return out
+
+
+def _list_item(book: Book, schema: Schema, data: Mapping[str, Any], key: str, text: str, adding: bool) -> list[Any]:
+    """The list field ``key`` with one item added (``--add``) or removed (``--remove``); the item is read as the
+    field reads one, so a key is compared as a key. An item already there (adding) or not there (removing) is
+    refused."""
+    label = f"--{'add' if adding else 'remove'} {key}"
+    f = _field(book, schema, key)
+    if f.kind != "list":
+        raise ValidationError(f"{label}: {key} is not a list; use --set {key}=VALUE")
+    items = list(data.get(key) or [])
+    parsed = _resolve_refs(book, f, parse_cli_value(f, text, book.settings, label=label))
+    if not parsed or len(parsed) != 1:
+        raise ValidationError(f"{label}: give one item (use it again for another)")
+    item = parsed[0]
+    same = [i for i in items if _item_key(f, i) == _item_key(f, item)]
+    if adding and same:
+        raise ValidationError(f"{label}: {str(item)[:60]!r} is already in {key}")
+    if not adding and not same:
+        raise ValidationError(f"{label}: {str(item)[:60]!r} is not in {key} ({len(items)} item(s))")
+    return [*items, item] if adding else [i for i in items if i not in same]
+
+
+def _item_key(f: Field, item: Any) -> str:
+    """What makes two items of a list field the same: an SSH key without its comment, a fingerprint without
+    spaces, else the text."""
+    from crmctl.core.signing import normal_fingerprint, ssh_key
+
+    if f.item == "sshkey":
+        return ssh_key(str(item))
+    if f.item == "gpgkey":
+        return normal_fingerprint(str(item))
+    return str(item)
 
 
 def _price(book: Book, currency: str, text: str, label: str) -> str:

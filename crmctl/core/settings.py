@@ -22,7 +22,7 @@ def _stat_key(path: str) -> list[int] | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]  # the ctime: see crmctl.core.cache.times
 
 
 def _parse(path: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:

@@ -78,6 +78,43 @@ def ssh_key(value: str) -> str:
     return " ".join(str(value).split()[:2])
 
 
+def ssh_fingerprint(value: str) -> str:
+    """``SHA256:…`` of an SSH public key line, as ``ssh-keygen -l`` and git print it."""
+    import base64
+    import hashlib
+
+    blob = base64.b64decode(str(value).split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
+
+
+def key_ids(data: Mapping[str, Any]) -> dict[str, str]:
+    """``{key as compared: key as shown}`` of a user's signing keys (``TYPE BASE64``) and OpenPGP fingerprints."""
+    out = {ssh_key(k): ssh_fingerprint(k) for k in data.get("signing_keys") or [] if ssh_key_problem(k) is None}
+    out.update({normal_fingerprint(f): normal_fingerprint(f) for f in data.get("gpg_keys") or []
+                if gpg_key_problem(f) is None})
+    return out
+
+
+def key_holders(users: Iterable[Any]) -> dict[str, list[str]]:
+    """``{key as compared: [user ids, sorted]}`` for every signing key or fingerprint listed under users."""
+    holders: dict[str, list[str]] = {}
+    for user in users:
+        for key in key_ids(user.data):
+            holders.setdefault(key, []).append(user.id)
+    return {k: sorted(v) for k, v in holders.items()}
+
+
+def shared_key_problem(users: Iterable[Any], rid: str, data: Mapping[str, Any]) -> str | None:
+    """Why user ``rid``'s keys in ``data`` cannot be his (None: they can): one listed under another user too —
+    a key is one person's, or a signature "by" one user is as good as by the other."""
+    others = {k: u.id for u in users if u.id != rid for k in key_ids(u.data)}
+    for key, shown in key_ids(data).items():
+        if key in others:
+            return (f"user {rid}: key {shown} is already user {others[key]}'s; a signing key is one person's — "
+                    "each user signs with his own")
+    return None
+
+
 def allowed_signers(users: Iterable[Any]) -> str:
     """git's allowed-signers text for ``users`` (records with ``id`` and ``signing_keys``), sorted by user.
 

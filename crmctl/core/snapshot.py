@@ -376,8 +376,8 @@ class Snapshot(Book):
         self._note(problems)
         return out
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-        return {rid: project(rec.data) for rid, rec in self.records(rtype).items()}
+    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
+        return {rid: project(rec.data) for rid, rec in self.records(rtype).items()}  # raw: the same answer (Book.view)
 
     def text(self, rel: str) -> str | None:
         sha = self.files.get(rel)

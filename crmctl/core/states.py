@@ -75,8 +75,9 @@ QUOTE_EDITABLE = frozenset({QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, Quo
 QUOTE_DECLINABLE = frozenset({QuoteStatus.SENT, QuoteStatus.APPROVED, QuoteStatus.EXPIRED})
 # a quote in one of these stored states satisfies a stage's ``requires_approved_quote``
 QUOTE_APPROVED_OR_LATER = frozenset({QuoteStatus.APPROVED, QuoteStatus.SENT, QuoteStatus.ACCEPTED})
-# documents in these states are printed with a DRAFT mark
-QUOTE_DRAFT_DOCUMENT = frozenset({QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.REJECTED})
+# stored states of a quote (or version) whose document went to the customer; an ``expired`` one went out when it has
+# ``sent_at`` (see :func:`quote_was_sent`). Only these and a validly ``approved`` quote print without the DRAFT mark.
+QUOTE_WENT_OUT = frozenset({QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED})
 
 
 def quote_status(data: _Readable, day: _dt.date) -> QuoteStatus | str:
@@ -93,6 +94,16 @@ def quote_status(data: _Readable, day: _dt.date) -> QuoteStatus | str:
     if stored in QUOTE_OPEN and until and day > _dt.date.fromisoformat(str(until)[:10]):
         return QuoteStatus.EXPIRED
     return stored
+
+
+def quote_was_sent(data: _Readable) -> bool:
+    """Whether this quote (or frozen version) was sent to the customer: its document is then a record of what was sent."""
+    return str(data.get("status") or "") in {str(s) for s in QUOTE_WENT_OUT} or bool(data.get("sent_at"))
+
+
+def quote_is_accepted(data: _Readable) -> bool:
+    """The customer accepted it: its order (``order:``) is the deal's order."""
+    return str(data.get("status") or "") == QuoteStatus.ACCEPTED.value
 
 
 def quote_is_open(data: _Readable, day: _dt.date) -> bool:

@@ -55,6 +55,18 @@ _INITIALS = re.compile(r"(?<![a-z])(?:[a-z]\.){2,}")
 _CN_PLACE_PREFIX = re.compile(r"^([\u4e00-\u9fff]{2,3})(?:省|市)")
 
 
+_A_BEFORE = ("use", "usu", "uni", "ure", "uti", "eu", "one", "once")   # vowel letters sounding "yoo"/"w": a user
+_AN_BEFORE = ("hour", "honest", "honor", "honour", "heir")             # a silent h: an hour
+
+
+def a_an(word: Any) -> str:
+    """``word`` with its English indefinite article, by sound: "an accepted", "a user", "an admin", "a director"."""
+    text = str(word)
+    low = text.lower()
+    vowel = (low[:1] in ("a", "e", "i", "o", "u") and not low.startswith(_A_BEFORE)) or low.startswith(_AN_BEFORE)
+    return f"{'an' if vowel else 'a'} {text}"
+
+
 def fold(text: str | None) -> str:
     """NFKC (full-width → half-width), casefold, single spaces."""
     if not text:

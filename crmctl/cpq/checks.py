@@ -16,12 +16,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, PolicyError, Problem
 from crmctl.core.money import quantize, to_decimal
-from crmctl.core.numbers import price_digits, stored_count_problem, stored_problem
-from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState
+from crmctl.core.numbers import MAX_QUANTITY, price_digits, stored_count_problem, stored_problem
+from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
+from crmctl.core.text import a_an
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import duplicate_fees, line_in_file, requirement, stored_numbers
+from crmctl.cpq.quotes import (accepted_rivals, altered_versions, contact_problem, duplicate_fees, line_in_file, requirement,
+                               stored_numbers, tax_status_change)
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -263,21 +265,23 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
                          "its document would state a treatment its figures do not apply; price it again")
     for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
         yield "fees", problem
+    wrong = contact_problem(book, data)
+    if wrong:
+        yield "contact", wrong
+    if str(data.get("status")) == QuoteStatus.ACCEPTED.value:
+        rivals = [r.id for r in accepted_rivals(book, rec.id, data) if r.id < rec.id]
+        if rivals:
+            yield "opportunity", (f"opportunity {data.get('opportunity')} has another accepted quote ({', '.join(rivals)}) "
+                                  "whose order stands: one deal, two orders; cancel one of the orders")
+    for _, why in altered_versions(data):
+        yield "versions", why + "; restore it from git (`git log -p` on this file)"
     numbers = stored_numbers(data, price_digits(book.settings))
     if numbers:   # nothing below can add them up
         yield from ((where, problem) for where, problem in numbers)
         return
-    try:
-        for n, line in enumerate(data.get("lines") or [], 1):
-            if to_decimal(line.get("net")) <= 0:
-                yield "lines", (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
-                                "a bundle component (mode: included)")
-            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
-            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
-            if to_decimal(line.get("net")) != expect:
-                yield "lines", f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} less {pct}% ({expect})"
-    except CrmError as exc:
-        yield "lines", str(exc)
+    broken = list(line_problems(data, rounding))
+    yield from (("lines", message) for message, _ in broken)
+    if any(fatal for _, fatal in broken):
         return
     edited = as_sent_problem(data)
     if edited:
@@ -292,6 +296,9 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
                            f" (its hash does not match the priced content{'; changed: ' + changed if changed else ''});"
                            " submit it again")
         return
+    moved = None if quote_was_sent(data) else tax_status_change(book, data)
+    if moved:
+        yield "approval", f"{data.get('status')} quote has a stale approval: {moved}; submit it again"
     try:
         need = requirement(book, data, frozen=True)
     except CrmError as exc:
@@ -303,7 +310,7 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
     if approver is None:
         yield "approval", f"approved by {data['approval'].get('by')!r}, who is not a user"
     elif not policy.may_approve(book.settings, approver.get("role"), need.role):
-        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs a {need.role}: "
+        yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs {a_an(need.role)}: "
                            + "; ".join(need.reasons))
 
 
@@ -341,13 +348,37 @@ def refuse_problems(book: Book, qid: str, data: Mapping[str, Any], doing: str, d
         raise PolicyError(f"cannot {doing}: " + "; ".join(found) + " (`crmctl check` reports the same)")
 
 
+def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str, bool]]:
+    """The stored lines' arithmetic as ``(message, fatal)``: a quantity that is not a whole number of 1 or more,
+    a net of 0 or less, a net that does not follow from gross less the line discount (rounded with ``rounding``).
+    ``fatal``: the lines cannot be read as numbers at all (nothing else about them can be judged); stops there."""
+    cur = str(data.get("currency") or "CNY")
+    for n, line in enumerate(data.get("lines") or [], 1):
+        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
+                                 limit=Decimal(MAX_QUANTITY))
+        if problem or to_decimal(line.get("qty")) < 1:
+            yield problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more", True
+            return
+    try:
+        for n, line in enumerate(data.get("lines") or [], 1):
+            if to_decimal(line.get("net")) <= 0:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} must be more than 0; a free item is "
+                       "a bundle component (mode: included)"), False
+            gross, pct = to_decimal(line.get("gross")), to_decimal(line.get("discount") or 0)
+            expect = gross - quantize(gross * pct / Decimal(100), cur, rounding)
+            if to_decimal(line.get("net")) != expect:
+                yield (f"line {n} ({line.get('sku')}): net {line.get('net')} does not follow from gross {gross} "
+                       f"less {pct}% ({expect})"), False
+    except CrmError as exc:
+        yield str(exc), True
+
+
 def as_sent_problem(data: Mapping[str, Any]) -> str | None:
     """Why a sent quote's frozen document (``as_sent``) is not what ``quote send`` froze (None when it is, or when
     the send predates the digest)."""
-    history = [e for e in data.get("status_history") or [] if isinstance(e, Mapping)]
-    revised = max((n for n, e in enumerate(history) if e.get("action") == "revised"), default=-1)
-    # the current version's send only: a revised draft has no as_sent, its earlier send froze versions[..].as_sent
-    sent = [e for e in history[revised + 1:] if e.get("action") == "sent"]
+    if not quote_was_sent(data):   # a revision being drafted: its as_sent is gone with the version it belonged to
+        return None
+    sent = [e for e in data.get("status_history") or [] if isinstance(e, Mapping) and e.get("action") == "sent"]
     recorded = sent[-1].get("document") if sent else None
     if not recorded or recorded == policy.digest_of(data.get("as_sent")):
         return None
@@ -366,22 +397,38 @@ def check_quotes(book: Book) -> Iterator[Problem]:
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
-    """A price-book, price or discount-policy change in git history by a user whose role may not make it."""
+    """A price-book, price, discount-policy or team (new user, role) change in git history by a user whose role
+    just before it may not make it (:mod:`crmctl.cpq.authority`)."""
     from crmctl.cpq import authority
 
     root = book.git_root()
     if not root:
         return
-    roles = authority.maintainers(book.settings)
+    prefix = authority.book_prefix(root, book.root)
     users = {str(r.get("email") or "").lower(): r for r in book.records("users").values() if r.get("email")}
     for commit, email, path, relative in authority.history(root, book.root):
         user = users.get(email)
-        if user is None or user.get("role") in roles:
+        if user is None:
             continue
-        what = authority.policy_change(root, commit, path, relative)
+        key = authority.TEAM_KEY if relative.startswith("records/users/") else authority.PRICING_KEY
+        roles = authority.maintainers(book.settings, key)
+        role = authority.role_before(root, prefix, commit, user)
+        if role in roles or not authority.roles_held_before(root, prefix, commit, roles):
+            continue
+        what = authority.policy_change(root, commit, path, relative, user.id)
         if what:
-            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({user.get('role')}) changed {what}; only "
-                                       f"{', '.join(roles)} may (crm.yaml discount_policy.maintainers)", "policy")
+            yield Problem(relative, 1, f"commit {commit[:10]} by {user.id} ({role}) {what if key == authority.TEAM_KEY else 'changed ' + what}; "
+                                       f"only {', '.join(roles)} may (crm.yaml {key})", "policy")
+
+
+def check_out_dir(book: Book) -> Iterator[Problem]:
+    """crm.yaml ``quotes.out_dir`` outside the book (absolute, ``..``, a symlink on the way): every default
+    ``quote render`` would write there."""
+    from crmctl.cpq.document import out_dir_problem
+
+    problem = out_dir_problem(book)
+    if problem:
+        yield Problem(book.settings.path, book.settings.lines.get("quotes", 1), f"quotes.out_dir: {problem}", "settings")
 
 
 def check_signed_approvals(book: Book) -> Iterator[Problem]:
@@ -394,4 +441,5 @@ def check_signed_approvals(book: Book) -> Iterator[Problem]:
             yield Problem(quotes[qid].path, quotes[qid].line("approvals"), why, "approval")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_signed_approvals, check_policy_authors)
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_signed_approvals, check_policy_authors,
+                             check_out_dir)

@@ -16,7 +16,9 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, PolicyError
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.numbers import stored_count
-from crmctl.core.states import QUOTE_DRAFT_DOCUMENT, QUOTE_EDITABLE, ApprovalState, ApprovalStatus, quote_status
+from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
+                                quote_was_sent)
+from crmctl.core.text import a_an
 from crmctl.cpq import policy, quotes
 from crmctl.cpq.configure import as_list, describe
 
@@ -28,8 +30,8 @@ LABELS: dict[str, dict[str, str]] = {
            "notes": "Notes", "signature_seller": "For the seller (signature and company stamp)",
            "signature_buyer": "Accepted by the customer (signature and company stamp)",
            "sign_date": "Name, signature and date", "page": "Page {page} of {pages}", "draft": "DRAFT — not an offer",
-           "tax_id": "Tax ID", "vat_id": "VAT ID", "bank": "Bank", "account_no": "Account no.", "unit": "Unit", "status": "Status",
-           "owner": "Sales contact", "incoterms": "Incoterms® 2020", "tax_treatment": "Tax", "tier": "Volume tier",
+           "tax_id": "Tax ID", "vat_id": "VAT ID", "ein": "EIN", "bank": "Bank", "account_no": "Account no.", "unit": "Unit", "status": "Status",
+           "owner": "Sales contact", "incoterms": "Incoterms® 2020", "tax_treatment": "Tax treatment", "tier": "Volume tier",
            "excl": "excl. tax", "incl": "incl. tax", "in_words": "", "phone": "Tel."},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "买方", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
@@ -37,7 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
               "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_of_which": "其中税额", "total": "合计", "terms": "付款条件",
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "授权代表签字及日期", "page": "第 {page} 页，共 {pages} 页", "draft": "草稿 — 非正式报价",
-              "tax_id": "纳税人识别号", "vat_id": "增值税号", "bank": "开户行", "account_no": "账号", "unit": "单位", "status": "状态",
+              "tax_id": "纳税人识别号", "vat_id": "增值税号", "ein": "雇主识别号（EIN）", "bank": "开户行", "account_no": "账号", "unit": "单位", "status": "状态",
               "owner": "销售代表", "incoterms": "贸易术语（Incoterms® 2020）", "tax_treatment": "税务处理", "tier": "批量优惠",
               "excl": "不含税", "incl": "含税", "in_words": "合计人民币（大写）", "phone": "电话"},
 }
@@ -72,15 +74,19 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     return str(line.get("unit_price")), money_str(gross - quantize(listed, currency, book.settings.rounding), currency)
 
 
-def approval_summary(data: Mapping[str, Any]) -> str:
-    """One line on the approval: who and when, or what is pending, or which fields changed since."""
+def approval_summary(data: Mapping[str, Any], book: Book | None = None) -> str:
+    """One line on the approval: who and when, or what is pending, or which fields changed since (given the
+    book, also a tax status that changed since an unsent quote was priced: :func:`quotes.tax_status_change`)."""
     state = policy.approval_state(data)
     approval = data.get("approval") or {}
+    moved = quotes.tax_status_change(book, data) if book is not None and not quote_was_sent(data) else None
+    if moved and state == ApprovalState.VALID:
+        return f"STALE (by {approval.get('by')}; {moved})"
     if approval.get("status") == ApprovalStatus.PENDING:
         if not policy.covers(data, approval.get("hash")):   # judged on other content: say so, not the old role
             changed = ", ".join(policy.changed_fields(data)) or "content"
             return f"pending, but STALE (changed since submitted: {changed}); `crmctl quote submit` it again"
-        return f"pending: needs a {approval.get('required_role')}"
+        return f"pending: needs {a_an(approval.get('required_role'))}"
     if approval.get("status") == ApprovalStatus.REJECTED:
         return f"rejected by {approval.get('by')}: {approval.get('reason')}"
     if state == ApprovalState.STALE:
@@ -89,6 +95,36 @@ def approval_summary(data: Mapping[str, Any]) -> str:
     if state == ApprovalState.MISSING:
         return "none"
     return f"{approval.get('by')} ({approval.get('role')}) at {approval.get('at')}"
+
+
+def offer_problems(book: Book, rec: Record, version: int | None, today: _dt.date) -> list[str]:
+    """Why the quote's (or version's) document is not an offer the seller stands behind: it then prints with the
+    DRAFT / 草稿 mark and ``render`` warns with these reasons. Empty: it prints clean.
+
+    Clean are only a version that was sent (sent, accepted, declined, or expired after it was sent) and an approved
+    quote within its validity — each while its approval passes what ``send`` (``accept`` for a sent one) demands
+    (exists, covers today's content, from a role the policy asks for today, backed by the approvals history) and
+    its lines' arithmetic holds. A draft, pending, rejected, expired-before-sending or stale quote is a draft.
+    """
+    from crmctl.cpq.checks import as_sent_problem, line_problems
+    from crmctl.cpq.lifecycle import require_valid_approval
+
+    data = quotes.version(rec.data, version)
+    older = int(data.get("version") or 1) != int(rec.get("version") or 1)
+    status, sent = quote_status(data, today), quote_was_sent(data)
+    if not sent and status != QuoteStatus.APPROVED:
+        return [f"the quote is {status}" + (", and was never sent" if status == QuoteStatus.EXPIRED else "")]
+    problems = [message for message, _ in line_problems(data, book.settings.rounding)]
+    edited = None if older else as_sent_problem(data)
+    problems += [edited] if edited else []
+    if problems:
+        return problems
+    doing = "print it as an offer"
+    try:
+        require_valid_approval(book, rec.id, data, doing, frozen=sent, older=older)
+    except CrmError as exc:
+        return [str(exc).removeprefix(f"cannot {doing}: ")]
+    return []
 
 
 def used_pricebook(book: Book, data: Mapping[str, Any]) -> str | None:
@@ -130,7 +166,7 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
 
         problems += [message for _, message in quote_problems(book, rec)]
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
-            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data),
+            "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data, book),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
 
 
@@ -201,6 +237,11 @@ def localized(data: Mapping[str, Any] | None, field: str, lang: str) -> str:
     return str(data.get(field + suffix) or data.get(field) or "")
 
 
+CITY_BEFORE_POSTCODE = frozenset({"us", "usa", "united states", "united states of america", "美国", "ca", "canada", "加拿大",
+                                  "gb", "uk", "united kingdom", "英国", "au", "australia", "澳大利亚"})
+US = frozenset({"us", "usa", "united states", "united states of america", "美国"})
+
+
 def full_address(data: Mapping[str, Any], lang: str) -> str:
     """An account's address on one line: Chinese order (city, street) or Western (street, postcode city, country)."""
     street, city = localized(data, "address", lang), localized(data, "city", lang)
@@ -209,7 +250,9 @@ def full_address(data: Mapping[str, Any], lang: str) -> str:
         home = country.strip().lower() in ("", "cn", "china", "中国", "prc")
         return "".join(p for p in ("" if home else country, city if city not in street else "", street) if p) + (
             f"（{postcode}）" if postcode else "")
-    return ", ".join(p for p in (street, " ".join(x for x in (postcode, city) if x), country) if p)
+    # the postcode follows the city in the US, Canada, the UK and Australia ("Houston 77027"), precedes it elsewhere
+    place = (city, postcode) if country.strip().lower() in CITY_BEFORE_POSTCODE else (postcode, city)
+    return ", ".join(p for p in (street, " ".join(x for x in place if x), country) if p)
 
 
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
@@ -267,26 +310,35 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "totals": totals, "currency": currency, "labels": LABELS[lang],
         "company": company, "seller_name": company["name"],
         "account": {"name": localized(buyer, "name", lang), "address": full_address(buyer, lang),
-                    "tax_id": str(buyer.get("tax_id") or ""), "tax_label": _tax_id_label(buyer.get("tax_id"), lang)},
+                    "tax_id": str(buyer.get("tax_id") or ""),
+                    "tax_label": _tax_id_label(buyer.get("tax_id"), lang, str(buyer.get("country") or ""))},
         "buyer_name": localized(buyer, "name", lang),
         "contact": {"name": localized(contact, "name", lang), "title": localized(contact, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
         "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
                   "phone": owner.get("phone") or ""} if owner else None,
-        "logo": logo if logo and _in_templates(book, logo) else "", "draft": data["status"] in QUOTE_DRAFT_DOCUMENT,
+        "logo": logo if logo and _in_templates(book, logo) else "", "draft": bool(offer_problems(book, rec, version, today)),
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
         "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
+        "tax_exempt": bool(totals.get("tax_exempt")),
         "tax_note": treatment, "amount_width": width, "total_in_words": in_words,
         "page_content": _css_page_counter(LABELS[lang]["page"]),
         "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
     }
 
 
-def _tax_id_label(tax_id: Any, lang: str) -> str:
-    """"VAT ID" for an EU VAT number (python-stdnum, as ``check`` validates it), else "Tax ID" / 纳税人识别号."""
+def _tax_id_label(tax_id: Any, lang: str, country: str = "") -> str:
+    """"VAT ID" for an EU VAT number, "EIN" for a US employer identification number (python-stdnum, as ``check``
+    validates them), else "Tax ID" / 纳税人识别号."""
+    from stdnum.us import ein
+
     from crmctl.core.text import tax_key
 
-    return LABELS[lang]["vat_id" if tax_key(str(tax_id or "")).startswith("vat:") else "tax_id"]
+    if tax_key(str(tax_id or "")).startswith("vat:"):
+        return LABELS[lang]["vat_id"]
+    if country.strip().lower() in US and ein.is_valid(str(tax_id or "")):
+        return LABELS[lang]["ein"]
+    return LABELS[lang]["tax_id"]
 
 
 def _css_page_counter(label: str) -> Any:
@@ -371,11 +423,11 @@ def untranslated(book: Book, rec: Record, today: _dt.date) -> list[str]:
 def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
     """:func:`untranslated` of an English document's context (``context(..., "en")``), as ``where: text`` each."""
     found: list[str] = []
-    hints = {"payment_terms": "payment_terms_en", "notes": "notes_en", "account": "the account's name_en/address_en/city_en",
+    hints = {"payment_terms": "payment_terms_en: quote edit Q --payment-terms-en", "notes": "notes_en: quote edit Q --notes-en", "account": "the account's name_en/address_en/city_en",
              "company": "crm.yaml company (name, address, bank in English; name_zh/address_zh/bank_zh for Chinese)",
              "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
              "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
-             "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en",
+             "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en: quote edit Q --fee-en NAME=ENGLISH",
              "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`"}
     for key in ("payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote", "tax_note"):
         for path, text in _strings(ctx.get(key), key):
@@ -425,20 +477,46 @@ def default_path(book: Book, data: Mapping[str, Any], qid: str, html: bool) -> s
     version = data.get("version") or 1
     if isinstance(version, bool) or not isinstance(version, int):
         raise CrmError(f"quote {qid}: version {version!r} is not a whole number")
+    problem = out_dir_problem(book)
+    if problem:
+        raise CrmError(f"crm.yaml quotes.out_dir: {problem}")
     folder = os.path.join(book.root, str(book.settings.get("quotes.out_dir", "out")))
-    if os.path.islink(folder):
-        raise CrmError(f"{folder}: is a symbolic link; crmctl writes documents only into a plain folder")
     return os.path.join(folder, f"{number}-v{version}.{'html' if html else 'pdf'}")
+
+
+def out_dir_problem(book: Book) -> str | None:
+    """Why crm.yaml ``quotes.out_dir`` is no folder inside the book (None: it is). It comes with a pull, so it
+    must be relative, without ``..``, and with no symbolic link on the way (the folders that exist are looked at);
+    an explicit ``--out`` is the user's own choice and is not judged here."""
+    import pathlib
+
+    value = book.settings.get("quotes.out_dir", "out")
+    if not isinstance(value, str) or not value.strip():
+        return f"{value!r} must be a folder inside the book, e.g. out"
+    parts = pathlib.PurePosixPath(value.replace("\\", "/")).parts
+    if os.path.isabs(value) or value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+        return f"{value!r} is outside the book; give a folder inside it (relative, without '..'), e.g. out"
+    here = book.root
+    for part in parts:
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            return f"{value!r}: {here} is a symbolic link; crmctl writes documents only into a plain folder inside the book"
+    return None
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
            template: str | None = None, version: int | None = None, html: bool = False,
-           warn: Callable[[list[str]], None] = lambda found: None) -> str:
-    """Write the quote as a PDF (or HTML) and return the path written. ``warn`` is given, for an English
-    document, each printed text that has no English form (:func:`untranslated_in`; empty when none)."""
+           warn: Callable[[list[str]], None] = lambda found: None) -> tuple[str, list[str]]:
+    """Write the quote as a PDF (or HTML); returns the path written and why it carries the DRAFT mark
+    (:func:`offer_problems`; empty when it prints clean). ``warn`` is given, for an English document, each printed
+    text that has no English form (:func:`untranslated_in`; empty when none)."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
+    altered = [why for n, why in quotes.altered_versions(rec.data) if n == data.get("version")]
+    if altered:
+        raise CrmError(f"quote {rec.id}: {altered[0]}; it is not printed as what was sent — restore it from git "
+                       "(`git log -p` on its file); `crmctl check` names it")
     lang = lang or str(data.get("lang") or ("zh-CN" if str(book.settings.get("locale", "")).startswith("zh") else "en"))
     if lang not in LABELS:
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")
@@ -452,4 +530,4 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
         write_atomic(path, text.encode("utf-8"))
     else:
         html_to_pdf(text, book.root, path)
-    return path
+    return path, offer_problems(book, rec, version, today) if ctx["draft"] else []

@@ -15,8 +15,10 @@ from crmctl.core.errors import PolicyError
 from crmctl.core.money import to_decimal
 from crmctl.core.states import (QUOTE_DECLINABLE, ApprovalState, ApprovalStatus, QuoteStatus, opp_is_won,
                                 quote_status)
+from crmctl.core.text import a_an
 from crmctl.cpq import policy
-from crmctl.cpq.quotes import ensure_editable, event, quote_problems, reprice, requirement
+from crmctl.cpq.quotes import (accepted_rivals, ensure_editable, event, quote_problems, reprice, requirement,
+                               tax_status_change)
 
 
 def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: str = "Q") -> tuple[dict[str, Any], str]:
@@ -51,7 +53,7 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid
                                              reasons=list(need.reasons))
     out["approvals"] = [*history, event("submitted", actor, at, hash=digest, needs=need.role)]
     out["status"] = QuoteStatus.PENDING_APPROVAL.value
-    return out, f"pending approval by a {need.role}: " + "; ".join(need.reasons)
+    return out, f"pending approval by {a_an(need.role)}: " + "; ".join(need.reasons)
 
 
 def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
@@ -67,10 +69,13 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     need = requirement(book, data)   # from the content, never trusting what the file says
     if not policy.may_approve(book.settings, actor.get("role"), need.role):
         raise PolicyError(f"{actor.id} ({actor.get('role')}) may not {'approve' if approve else 'reject'} this quote: "
-                          f"it needs a {need.role} ({'; '.join(need.reasons) or 'policy'})")
+                          f"it needs {a_an(need.role)} ({'; '.join(need.reasons) or 'policy'})")
     digest = policy.content_hash(data)
     if not policy.covers(data, approval.get("hash")):
         raise PolicyError(f"the quote changed since it was submitted ({_changed(data)}); `crmctl quote submit` it again")
+    moved = tax_status_change(book, data) if approve else None
+    if moved:
+        raise PolicyError(f"cannot approve: {moved}; `crmctl quote submit` it again (re-prices it)")
     if approve:
         refuse_problems(book, qid, data, "approve", clock.today)
     at = clock.at
@@ -93,9 +98,11 @@ def _changed(data: Mapping[str, Any]) -> str:
     return "changed: " + ", ".join(fields) if fields else "content changed"
 
 
-def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False) -> None:
+def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing: str, frozen: bool = False,
+                           older: bool = False) -> None:
     """The approval exists, covers today's content, and its approver's role covers what the catalog and policy
-    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent).
+    require now (``frozen``: the lines' cost and list value as frozen at submit, for a quote already sent;
+    ``older``: ``data`` is an earlier version, see :func:`crmctl.cpq.proof.approval_history_problem`).
     With ``policy.signed_approvals`` every approval decision of quote ``qid`` must be proven by a commit signed
     by its approver (:mod:`crmctl.cpq.signed`)."""
     from crmctl.cpq.proof import approval_history_problem
@@ -107,11 +114,14 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
     if state == ApprovalState.STALE:
         raise PolicyError(f"cannot {doing}: the approval is stale ({_changed(data)} since "
                           f"{(data.get('approval') or {}).get('at')}); `crmctl quote submit` it again")
+    moved = None if frozen else tax_status_change(book, data)
+    if moved:
+        raise PolicyError(f"cannot {doing}: the approval is stale: {moved}; `crmctl quote submit` it again (re-prices it)")
     need = requirement(book, data, frozen)
     approver = book.lookup("users", (data.get("approval") or {}).get("by"))
     if need.beyond or approver is None or not policy.may_approve(book.settings, approver.get("role"), need.role):
-        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs a {need.role}); submit it again")
-    forged = approval_history_problem(data)
+        raise PolicyError(f"cannot {doing}: the approval does not cover the discount (needs {a_an(need.role)}); submit it again")
+    forged = approval_history_problem(data, older)
     if forged:
         raise PolicyError(f"cannot {doing}: {forged}")
     unsigned = unproven(book, [Record("quotes", qid, dict(data))]).get(qid)
@@ -174,10 +184,16 @@ def accept(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: 
 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.SENT:
-        raise PolicyError(f"cannot accept a {now} quote" + ("; it passed its valid_until date — revise it"
+        raise PolicyError(f"cannot accept {a_an(now)} quote" + ("; it passed its valid_until date — revise it"
                                                           if now == QuoteStatus.EXPIRED
                                                           else "; only a sent quote can be accepted"))
     require_valid_approval(book, qid, data, "accept", frozen=True)
+    rivals = accepted_rivals(book, qid, data)
+    if rivals:
+        first = rivals[0]
+        raise PolicyError(f"opportunity {data.get('opportunity')} already has an accepted quote: {first.id} "
+                          f"({first.get('number') or 'no number'}, order {first.get('order') or 'none'}); cancel that "
+                          "order first, or quote this deal as a new opportunity")
     at = clock.at
     order = build_order(book, account=str(data["account"]), currency=str(data["currency"]),
                         total=to_decimal(data["total"]), lines=order_lines(book, data), day=clock.today, created=at,
@@ -241,7 +257,7 @@ def decline(data: Mapping[str, Any], actor: Record, reason: str, clock: Clock) -
     at = clock.at
     now = quote_status(data, clock.today)
     if now not in QUOTE_DECLINABLE:
-        raise PolicyError(f"cannot decline a {now} quote; only a sent quote is declined by the customer")
+        raise PolicyError(f"cannot decline {a_an(now)} quote; only a sent quote is declined by the customer")
     out = dict(data)
     out["status"], out["decline_reason"] = QuoteStatus.DECLINED.value, reason
     out["status_history"] = [*(data.get("status_history") or []), event("declined", actor, at, reason=reason)]

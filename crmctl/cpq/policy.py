@@ -29,6 +29,7 @@ from typing import Any, Mapping
 from crmctl.core.money import to_decimal
 from crmctl.core.percent import percent_points
 from crmctl.core.states import ApprovalState, ApprovalStatus
+from crmctl.core.text import a_an
 
 HUNDRED = Decimal(100)
 # An approval covers every field of the quote (and every key of every line) except these, which record what
@@ -76,6 +77,7 @@ class Judged:
     kept: Decimal
     cost: Decimal | None
     unknown: tuple[str, ...] = ()
+    parts: tuple[str | None, ...] = ()   # a bundle's added/chosen optional components' categories, judged as well
 
     @property
     def reduction(self) -> Decimal:
@@ -128,25 +130,43 @@ def level(settings: Any, category: str | None, reduction: Decimal, margin_pct: D
                           f"(at most {percent_points(authority(settings, order[-1], category))}% for {category or 'default'})")
         elif fits[0] > 0:
             needed = fits[0]
-            reasons.append(f"{percent_points(reduction)}% off list needs a {order[fits[0]]}")
+            reasons.append(f"{percent_points(reduction)}% off list needs {a_an(order[fits[0]])}")
     if not cost_known:
         needed = max(needed, rank(settings, margin_role))
-        reasons.append(f"cost unknown, needs a {margin_role}")
+        reasons.append(f"cost unknown, needs {a_an(margin_role)}")
     elif margin_pct is not None and margin_pct < min_margin:
         needed = max(needed, rank(settings, margin_role))
         reasons.append(f"margin {percent_points(margin_pct)}% ex tax is below the {percent_points(min_margin)}% minimum, "
-                       f"needs a {margin_role}")
+                       f"needs {a_an(margin_role)}")
     return needed, reasons, beyond
 
 
-def requirement(lines: list[Judged], settings: Any) -> Requirement:
-    """The lowest role that may approve these judged lines."""
+def exemption_approver(settings: Any) -> str:
+    """The role a quote's own tax exemption needs (``discount_policy.tax_exempt_approver``, default the margin
+    approver): no tax is as much less for the customer to pay as a discount, and a compliance question besides."""
+    order = ranks(settings)
+    fallback = str(settings.get("discount_policy.margin_approver", order[-1] if order else "director"))
+    return str(settings.get("discount_policy.tax_exempt_approver", fallback) or fallback)
+
+
+def requirement(lines: list[Judged], settings: Any, exemption: str | None = None) -> Requirement:
+    """The lowest role that may approve these judged lines (and ``exemption``: the quote's own tax exemption
+    for an account that is not exempt, see :func:`exemption_approver`)."""
     order = ranks(settings)
     needed, reasons, beyond = 0, [], []
+    if exemption:
+        role = exemption_approver(settings)
+        needed = max(needed, rank(settings, role))
+        reasons.append(f"no tax ({exemption!r}) for an account that is not tax-exempt needs {a_an(role)}")
     for line in lines:
         what = f"line {line.n} ({line.sku})"
         unknown = ", ".join(line.unknown) or "product"
         got, why, over = level(settings, line.category, line.reduction, line.margin, line.cost is not None)
+        for part in (p for p in line.parts if p != line.category):   # the same reduction, each part's own authority
+            more, part_why, part_over = level(settings, part, line.reduction, None)
+            if more > got:
+                got, why = more, [*why, *(f"{r} ({part} in the bundle)" for r in part_why)]
+            over += [f"{r} ({part} in the bundle)" for r in part_over if r not in over]
         needed = max(needed, got)
         reasons += [f"{what}: {r.replace('cost unknown', f'cost unknown ({unknown} has no cost)')}" for r in why]
         beyond += [f"{what}: {r}" for r in over]
@@ -252,14 +272,29 @@ def _now_forms(quote: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [signed_fields(quote, legacy=True), _as_written(quote)]
 
 
+# fields every quote had when approvals covered only SIGNED_FIELDS (``total`` repeats ``totals.total``)
+LEGACY_IMPLIED = frozenset({"version", "total", "lines"})
+
+
+def uncovered(quote: Mapping[str, Any]) -> list[str]:
+    """Fields a legacy approval (made before every field was covered) cannot vouch for: set on the quote today but
+    outside :data:`SIGNED_FIELDS` — Incoterms, an English form of the terms or notes, ``groups_en``... Such an
+    approval is stale while one is set, whenever it was added (empty for an approval that ``covers: all``)."""
+    if (quote.get("approval") or {}).get("covers") == COVERS_ALL:
+        return []
+    known = UNSIGNED_FIELDS | LEGACY_IMPLIED | set(SIGNED_FIELDS)
+    return sorted(str(k) for k, v in quote.items() if k not in known and v not in (None, "", [], {}))
+
+
 def changed_fields(quote: Mapping[str, Any]) -> list[str]:
-    """The covered fields that differ from what was approved (empty when unknown or unchanged)."""
+    """The covered fields that differ from what was approved (empty when unknown or unchanged), and the fields
+    the approval could not cover (:func:`uncovered`)."""
     before = (quote.get("approval") or {}).get("fields") or {}
     if not before:
         return []
     forms = [{k: _digest(v)[:16] for k, v in form.items()} for form in _now_forms(quote)]
     keys = set(before).union(*forms)
-    return sorted(k for k in keys if before.get(k) not in [form.get(k) for form in forms])
+    return sorted({k for k in keys if before.get(k) not in [form.get(k) for form in forms]} | set(uncovered(quote)))
 
 
 def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
@@ -271,8 +306,9 @@ def approval_state(quote: Mapping[str, Any]) -> ApprovalState:
 
 
 def covers(quote: Mapping[str, Any], stored: Any) -> bool:
-    """Whether a stored approval (or submission) hash is that of the quote's content today."""
-    return stored in [_digest(form) for form in _now_forms(quote)]
+    """Whether a stored approval (or submission) hash is that of the quote's content today (and, for a legacy
+    approval, no field it could not cover is set: :func:`uncovered`)."""
+    return stored in [_digest(form) for form in _now_forms(quote)] and not uncovered(quote)
 
 
 def approval_record(**fields: Any) -> dict[str, Any]:

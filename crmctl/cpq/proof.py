@@ -13,17 +13,21 @@ from typing import Any, Mapping
 _BACKED_BY = {"approved": "approved", "pending": "submitted", "rejected": "rejected"}
 
 
-def approval_history_problem(data: Mapping[str, Any]) -> str | None:
+def approval_history_problem(data: Mapping[str, Any], older: bool = False) -> str | None:
     """Why a quote's ``approval`` is not what its ``approvals`` history says happened (None when it is).
 
     crmctl writes both together; a hand edit of ``approval.status`` (pending
     to approved "by the director") leaves the history without that decision.
+    ``older``: ``data`` is an earlier version (``quotes.version``), backed by
+    the last history entry with its hash rather than by the last entry.
     """
     approval = data.get("approval") or {}
     state = approval.get("status")
     if state not in _BACKED_BY:
         return None
     history = [e for e in data.get("approvals") or [] if isinstance(e, dict)]
+    if older:
+        history = [e for e in history if e.get("hash") == approval.get("hash")]
     last = history[-1] if history else {}
     wanted = _BACKED_BY[state]
     if last.get("action") != wanted or last.get("hash") != approval.get("hash"):

@@ -16,6 +16,7 @@ and the computed ``expired``) are defined in :mod:`crmctl.core.states`
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -25,14 +26,14 @@ from crmctl.core.errors import NotFound, PolicyError, ValidationError
 from crmctl.core.money import minor_unit, money_str, percent_points, to_decimal
 from crmctl.core.numbers import book_format, parse_amount, parse_percent, stored_count
 from crmctl.core.settings import Settings
-from crmctl.core.states import QuoteStatus, quote_is_editable, quote_status
+from crmctl.core.states import ApprovalState, QuoteStatus, quote_is_editable, quote_status, quote_was_sent
 from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
 from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
 
-# what a version freezes (and `revise` copies into `versions`)
-VERSIONED = ("version", "status", "date", "valid_until", "lines", "discount", "fees", "payment_terms", "notes",
-             "totals", "total", "approval", "pricebook", "currency", "lang", "sent_at", "as_sent")
+# the fields of the quote record rather than of one version; `revise` freezes every other field into `versions`
+QUOTE_WIDE = ("versions", "approvals", "status_history", "number", "created", "order")
+FROZEN_ALL = "all"   # a frozen version's ``frozen`` marker: it holds every field of its version
 
 
 # the numbers a quote line stores, and how each is written: (key, kind); kinds as stored_numbers reads them
@@ -148,6 +149,9 @@ def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner:
         "payment_terms": str(settings.get("quotes.payment_terms_zh" if lang == "zh-CN" else "quotes.payment_terms", "")) or None,
         "lines": [], "created": clock.at,
     }
+    wrong = contact_problem(book, data)
+    if wrong:
+        raise ValidationError(wrong)
     return reprice(book, data)
 
 
@@ -263,7 +267,8 @@ def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[pol
         else:
             p = price_line_of(book, data, line).line
             basis.append((p.list_unit, p.cost, tuple(p.unknown_cost)))
-    return judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+    judged = judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+    return [replace(j, parts=part_categories(book, line)) for j, line in zip(judged, data.get("lines") or [])]
 
 
 Basis = tuple[Decimal, "Decimal | None", tuple[str, ...]]   # (list unit price, extended cost or None, parts without cost)
@@ -300,6 +305,9 @@ def add_line(book: Book, data: Mapping[str, Any], sku: str, choices: Mapping[str
     ``discount`` is the text typed after ``--discount`` (``"5%"``, ``"2,5"`` in a decimal-comma book).
     """
     ensure_editable(data, today)
+    wrong = contact_problem(book, data)
+    if wrong:
+        raise ValidationError(wrong)
     pct = parse_percent(discount, fmt=book_format(book.settings), field="--discount") if discount else None
     line = {"sku": sku.strip().lower(), "options": {g: list(v) for g, v in choices.items()}, "qty": qty,
             "discount": str(pct) if pct else None, "group": group}
@@ -340,6 +348,9 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
+    wrong = contact_problem(book, out)
+    if wrong:
+        raise ValidationError(("--contact: " if "contact" in changes else "") + wrong)
     _within_any_authority(book, out)
     out = with_totals(book, out)
     if changes.get("discount") is not None and out.get("discount"):
@@ -461,6 +472,44 @@ def duplicate_fees(fees: list[Mapping[str, Any]], qid: str = "Q") -> list[str]:
             for name, amounts in counts.items() if len(amounts) > 1]
 
 
+def part_categories(book: Book, line: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The categories of a bundle line's priced parts beside its own: its ``added`` components and the
+    ``optional`` ones chosen (each priced at its own list price, so each is judged by its own category's authority).
+    Empty for any other line."""
+    from crmctl.cpq.configure import OPTIONAL_GROUP
+
+    products = book.records("products")
+    product = products.get(str(line.get("sku")))
+    if product is None:
+        return ()
+    chosen = set(as_list((line.get("options") or {}).get(OPTIONAL_GROUP)))
+    parts = [str(c.get("sku")) for c in product.get("components") or [] if isinstance(c, Mapping)
+             and (c.get("mode") == "added" or (c.get("mode") == "optional" and str(c.get("sku")) in chosen))]
+    return tuple(dict.fromkeys(products[sku].get("category") for sku in parts if sku in products))
+
+
+def name_fees_en(fees: list[dict[str, Any]], texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The quote's ``fees`` with English names from ``--fee-en NAME=ENGLISH`` (``运费=Freight``): every fee called
+    NAME gets ``name_en`` ENGLISH, which an English document prints instead of NAME.
+
+    Raises ValidationError for a text without one '=', an empty side, or a NAME no fee has (naming the fees there are).
+    """
+    out = [dict(fee) for fee in fees]
+    for text in texts:
+        name, sep, english = (part.strip() for part in text.partition("="))
+        if not sep or not name or not english or "=" in english:
+            raise ValidationError(f"--fee-en {text!r}: write NAME=ENGLISH, the fee's name as the quote has it and its "
+                                  "English name (e.g. --fee-en 运费=Freight)")
+        hits = [fee for fee in out if str(fee.get("name", "")).strip() == name]
+        if not hits:
+            have = ", ".join(str(f.get("name")) for f in out) or "none"
+            raise ValidationError(f"--fee-en {text!r}: the quote has no fee named {name!r} (its fees: {have}); "
+                                  f"add it with --fee {name}=AMOUNT in the same command")
+        for fee in hits:
+            fee["name_en"] = english
+    return out
+
+
 def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | None]:
     products = book.records("products")
     return {str(l.get("sku")): (products[str(l["sku"])].get("category") if str(l.get("sku")) in products else None)
@@ -468,8 +517,27 @@ def categories(book: Book, lines: list[Mapping[str, Any]]) -> dict[str, str | No
 
 
 def requirement(book: Book, data: Mapping[str, Any], frozen: bool = False) -> policy.Requirement:
-    """The approval the quote needs, from the catalog and the policy (never from what the file claims)."""
-    return policy.requirement(judge(book, data, frozen), book.settings)
+    """The approval the quote needs, from the catalog and the policy (never from what the file claims): its lines,
+    and its own tax exemption when its account is not exempt."""
+    return policy.requirement(judge(book, data, frozen), book.settings, own_exemption(book, data))
+
+
+def own_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
+    """The quote's own ``tax_exempt`` reason when its account is not exempt (None otherwise): what the policy judges."""
+    account = book.records("accounts").get(str(data.get("account")))
+    exempt_account = account is not None and bool(account.get("tax_exempt"))
+    return str(data["tax_exempt"]) if data.get("tax_exempt") and not exempt_account else None
+
+
+def tax_status_change(book: Book, data: Mapping[str, Any]) -> str | None:
+    """How the quote's tax exemption today (its own, else its account's) differs from the one it was priced and
+    approved with (``totals.tax_exempt``), as one clause; None when it is the same."""
+    priced = (data.get("totals") or {}).get("tax_exempt") or None
+    now = tax_exemption(book, data)
+    if (str(priced) if priced else None) == now:
+        return None
+    return (f"the tax status changed since it was priced ({'exempt: ' + repr(str(priced)) if priced else 'taxed'} -> "
+            f"{'exempt: ' + repr(now) if now else 'taxed'}, account {data.get('account')})")
 
 
 def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:
@@ -479,11 +547,37 @@ def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:
 
 
 def quote_problems(book: Book, data: Mapping[str, Any]) -> list[str]:
-    """What stops the quote going to a customer: no lines, quote-wide quantity rules."""
+    """What stops the quote going to a customer: no lines, quote-wide quantity rules, a contact of another account."""
     lines = list(data.get("lines") or [])
+    wrong = contact_problem(book, data)
     if not lines:
-        return ["the quote has no lines; add some with `crmctl quote add-line`"]
-    return quantity_problems(lines, {k: r.data for k, r in book.records("products").items()})
+        return ["the quote has no lines; add some with `crmctl quote add-line`"] + ([wrong] if wrong else [])
+    return quantity_problems(lines, {k: r.data for k, r in book.records("products").items()}) + ([wrong] if wrong else [])
+
+
+def _group(book: Book, account: str) -> set[str]:
+    """The account and its parents up the ``parent`` chain (a group buys through its subsidiaries and back)."""
+    accounts, seen, current = book.records("accounts"), set(), account
+    while current and current not in seen:
+        seen.add(current)
+        current = str(accounts[current].get("parent") or "") if current in accounts else ""
+    return seen
+
+
+def contact_problem(book: Book, data: Mapping[str, Any]) -> str | None:
+    """Why the quote's contact may not receive it: unknown, or working for an account outside the quote account's
+    group (the account, its parents, or an account whose parents include it). None when fine or no contact."""
+    ref = data.get("contact")
+    if not ref:
+        return None
+    contact = book.records("contacts").get(str(ref))
+    if contact is None:
+        return f"contact {ref} is not a contact of this book; `crmctl quote edit Q --contact ID` with one of {data.get('account')}'s"
+    theirs, ours = str(contact.get("account") or ""), str(data.get("account") or "")
+    if ours in _group(book, theirs) or theirs in _group(book, ours):
+        return None
+    return (f"contact {contact.id} ({contact.get('name')}) works for {theirs}, not the quote's account {ours}; "
+            f"choose one of {ours}'s contacts (`crmctl contact list --where account={ours}`)")
 
 
 def event(action: str, actor: Record, at: str, **more: Any) -> dict[str, Any]:
@@ -497,8 +591,8 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     now = quote_status(data, today)
     if now == QuoteStatus.ACCEPTED:
         raise PolicyError("an accepted quote cannot be revised; make a new quote")
-    frozen = {k: data.get(k) for k in VERSIONED if data.get(k) is not None}
-    frozen["status"] = str(now)
+    frozen = {k: v for k, v in data.items() if k not in QUOTE_WIDE and v is not None}
+    frozen["status"], frozen["frozen"] = str(now), FROZEN_ALL
     out = dict(data)
     out["versions"] = [*(data.get("versions") or []), frozen]
     out["version"] = int(data.get("version") or 1) + 1
@@ -511,14 +605,58 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
 
 
 def version(data: Mapping[str, Any], number: int | None) -> dict[str, Any]:
-    """The quote as it was in version ``number`` (the current one when None)."""
+    """The quote as it was in version ``number`` (the current one when None): a version frozen whole
+    (``frozen: all``) with only the record's :data:`QUOTE_WIDE` fields; an older one over today's fields."""
     current = int(data.get("version") or 1)
     if number is None or number == current:
         return dict(data)
     for frozen in data.get("versions") or []:
         if int(frozen.get("version") or 0) == number:
-            return {**data, **frozen, "versions": data.get("versions")}
+            whole = frozen.get("frozen") == FROZEN_ALL
+            base = {k: data[k] for k in QUOTE_WIDE if k in data} if whole else data
+            view = {**base, **frozen, "versions": data.get("versions")}
+            view.pop("frozen", None)
+            return view
     raise NotFound(f"quote has versions 1 to {current}; there is no version {number}")
+
+
+def altered_versions(data: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """``(version, why)`` for each earlier version that was sent and has changed since: its approval no longer
+    covers it (naming the fields) or the approvals history does not record it. A sent version never changes.
+
+    Judged are versions frozen whole (``frozen: all``, by ``revise`` since then); one frozen before took its other
+    fields from the quote and was hashed by rules since widened, so its hash proves nothing either way."""
+    from crmctl.cpq.proof import approval_history_problem
+
+    out = []
+    for frozen in data.get("versions") or []:
+        if not isinstance(frozen, Mapping) or not quote_was_sent(frozen) or frozen.get("frozen") != FROZEN_ALL:
+            continue
+        number = int(frozen.get("version") or 0)
+        view = version(data, number)
+        if policy.approval_state(view) != ApprovalState.VALID:
+            changed = policy.changed_fields(view)
+            out.append((number, f"version {number} was sent but has changed since "
+                                f"({'changed: ' + ', '.join(changed) if changed else 'its approval no longer covers it'})"))
+            continue
+        forged = approval_history_problem(view, older=True)
+        if forged:
+            out.append((number, f"version {number} was sent but {forged}"))
+    return out
+
+
+def accepted_rivals(book: Book, qid: str, data: Mapping[str, Any]) -> list[Record]:
+    """The other quotes of the same opportunity that the customer accepted and whose order stands (not cancelled):
+    one deal has one accepted quote, or two orders would be made for it."""
+    from crmctl.core.states import order_is_cancelled
+
+    opp = data.get("opportunity")
+    if not opp:
+        return []
+    orders = book.records("orders")
+    return [rec for rec in book.all("quotes") if rec.id != qid and rec.get("opportunity") == opp
+            and str(rec.get("status")) == QuoteStatus.ACCEPTED.value
+            and not (str(rec.get("order")) in orders and order_is_cancelled(orders[str(rec.get("order"))]))]
 
 
 def renumber(book: Book, data: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:

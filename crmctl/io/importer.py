@@ -33,6 +33,7 @@ ON_DUPLICATE = ("skip", "update", "error")
 DEFAULT_DEDUPE: dict[str, list[str]] = {
     "accounts": ["tax_id", "name"], "contacts": ["email", "phone", "name_account"], "users": ["email", "name"],
     "products": ["name"], "pricebooks": ["name"], "leads": ["email", "phone", "name_company"],
+    "payments": ["order_ref"],   # one bank transfer is one receipt of its order (l2c.payments.check_ref)
 }
 # fields an import fills when the file does not
 TYPE_DEFAULTS: dict[str, dict[str, Any]] = {"leads": {"status": LeadStatus.NEW.value}, "products": {"type": "simple"}}
@@ -109,6 +110,11 @@ def record_keys(data: dict[str, Any], keys: Iterable[str], name_field: str, regi
             continue
         elif key == "name":
             value = name_key(data.get(name_field))
+        elif key == "order_ref":
+            from crmctl.l2c.payments import ref_key
+
+            ref = ref_key(data.get("ref"))
+            value = f"{data.get('order')}|{ref}" if ref and data.get("order") else ""
         elif key in ("name_company", "name_account"):
             other = data.get("company" if key == "name_company" else "account")
             name = name_key(data.get(name_field))

@@ -27,6 +27,8 @@ DATES = frozenset({"last_touch", "last_order", "due", "date", "visit_date"})
 TOTAL_LABELS = ("total", "(total)")
 WRAP = frozenset({"name", "account", "who", "why", "action", "text", "by_month", "step", "stage"})  # may break; others stay on one line
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# a figure a report computed as text (an average "75.8", a trend "+0.7"): printed as it is, aligned as a number
+FIGURE = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 @dataclass
@@ -66,6 +68,27 @@ def labels(book: Book, lang: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items()}
 
 
+def unnamed_in_chinese(book: Book) -> list[tuple[str, str, str]]:
+    """What a Chinese book's report PDFs print by name but has no Chinese name: ``(settings key, where, name)`` for
+    each pipeline stage, visit type and SOP step without ``name_zh`` (the report would print the English ``name``).
+    An English book: nothing."""
+    if language(book) != "zh-CN":
+        return []
+    out = []
+    for i, stage in enumerate(book.settings.get("pipeline.stages") or []):
+        if isinstance(stage, Mapping) and not stage.get("name_zh"):
+            out.append(("pipeline", f"pipeline.stages[{i}] ({stage.get('id')})", str(stage.get("name") or stage.get("id"))))
+    for vtype, spec in (book.settings.get("visits.types") or {}).items():
+        if not isinstance(spec, Mapping):
+            continue
+        if not spec.get("name_zh"):
+            out.append(("visits", f"visits.types.{vtype}", str(spec.get("name") or vtype)))
+        for j, step in enumerate(spec.get("sop") or []):
+            if isinstance(step, Mapping) and not step.get("name_zh"):
+                out.append(("visits", f"visits.types.{vtype}.sop[{j}] ({step.get('id')})", str(step.get("name") or step.get("id"))))
+    return out
+
+
 class Names:
     """Slugs and ids as people read them: users, accounts, pipeline stages, in the document's language."""
 
@@ -75,7 +98,8 @@ class Names:
                        if isinstance(s, Mapping)}
         types = {str(k): v for k, v in (book.settings.get("visits.types") or {}).items() if isinstance(v, Mapping)}
         self.visit_types = {k: self.named(v, k) for k, v in types.items()}
-        self.sop_steps = {str(step.get("id")): self.named(step, step.get("id")) for v in types.values()
+        # a step's name depends on its visit type ("write up the call" / "the meeting"): keyed by (type, step)
+        self.sop_steps = {(k, str(step.get("id"))): self.named(step, step.get("id")) for k, v in types.items()
                           for step in v.get("sop") or [] if isinstance(step, Mapping)}
 
     def named(self, item: Mapping[str, Any], fallback: Any) -> str:
@@ -90,30 +114,33 @@ class Names:
             return str(rec.get("name") or rid)
         return str(rec.get("name_en") or rec.get("name") or rid)
 
-    def __call__(self, column: str, value: Any) -> str | None:
-        """The display name for ``value`` in ``column``, or None when the column holds no reference."""
+    def __call__(self, column: str, value: Any, row: Mapping[str, Any] | None = None) -> str | None:
+        """The display name for ``value`` in ``column`` of ``row``, or None when the column holds no reference."""
         if column in ("owner", "rep", "user", "manager"):
             return self.record("users", value)
         if column == "account":
             return self.record("accounts", value)
         if column == "who":   # the act list names a rep or an account
             return self.record("users", value) if str(value) in self.book.records("users") else self.record("accounts", value)
+        if column == "step" and row is not None and (str(row.get("type")), str(value)) in self.sop_steps:
+            return self.sop_steps[(str(row.get("type")), str(value))]
         if column in ("stage", "step"):
-            return self.stages.get(str(value)) or (self.sop_steps.get(str(value)) if column == "step" else None)
+            return self.stages.get(str(value))
         if column == "type":
             return self.visit_types.get(str(value))
         return None
 
 
-def cell(column: str, value: Any, *, lang: str, currency: str, words: Mapping[str, str], names: Names) -> tuple[str, bool]:
-    """``(text, is_number)`` for one cell: money, percent, count, date, name or the value as it is."""
+def cell(column: str, value: Any, *, lang: str, currency: str, words: Mapping[str, str], names: Names,
+         row: Mapping[str, Any] | None = None) -> tuple[str, bool]:
+    """``(text, is_number)`` for one cell of ``row``: money, percent, count, date, name or the value as it is."""
     from crmctl.io.render import format_date, format_money, format_number
 
     if value is None or value == "":
         return "", False
     if str(value) in TOTAL_LABELS:
         return words.get("total", "Total"), False
-    named = names(column, value)
+    named = names(column, value, row)
     if named is not None:
         return words.get(str(value), named), False
     if column in MONEY:
@@ -124,6 +151,8 @@ def cell(column: str, value: Any, *, lang: str, currency: str, words: Mapping[st
         return words.get("yes" if value else "no", "✓" if value else "–"), False
     if isinstance(value, (int, float)):
         return format_number(value, lang), True
+    if isinstance(value, str) and FIGURE.fullmatch(value):
+        return value, True        # as computed (a year-like "2026" must not become "2,026")
     if column in DATES and ISO_DAY.fullmatch(str(value)):
         return format_date(value, lang, "medium"), False
     text = str(value)
@@ -134,7 +163,8 @@ def table(section: Section, *, lang: str, currency: str, words: Mapping[str, str
     """A section as the template prints it: headers, and rows of ``{text, num}`` cells, the total row marked."""
     rows = []
     for row in section.rows:
-        cells = [dict(zip(("text", "num"), cell(c, row.get(c), lang=lang, currency=currency, words=words, names=names)))
+        cells = [dict(zip(("text", "num"), cell(c, row.get(c), lang=lang, currency=currency, words=words, names=names,
+                                                row=row)))
                  for c in section.columns]
         rows.append({"cells": cells, "total": any(str(row.get(c)) in TOTAL_LABELS for c in section.columns[:2])})
     headers = [{"text": words.get(c, c.replace("_", " ")),

@@ -12,8 +12,9 @@ from typing import Iterator
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import NOTE, CrmError, Problem
 from crmctl.core.money import to_decimal
-from crmctl.core.states import LeadStatus, account_gate, opp_is_open
+from crmctl.core.states import LeadStatus, account_gate, opp_is_open, order_is_cancelled, quote_is_accepted
 from crmctl.l2c import orders as O
+from crmctl.l2c import payments as P
 from crmctl.l2c import pipeline
 from crmctl.l2c.rates import Rates
 
@@ -91,6 +92,24 @@ def check_payments(book: Book) -> Iterator[Problem]:
                           f"date {order.get('date')}")
 
 
+def check_payment_refs(book: Book) -> Iterator[Problem]:
+    """Two payments of one order with the same bank reference: one transfer recorded twice (two clones, a retry)."""
+    by_order: dict[str, list[Record]] = defaultdict(list)
+    for pay in book.all("payments"):
+        by_order[str(pay.get("order"))].append(pay)
+    for mine in by_order.values():
+        seen: set[str] = set()
+        for pay in sorted(mine, key=lambda p: (str(p.get("date")), p.id)):
+            key = P.ref_key(pay.get("ref"))
+            if key in seen:
+                first = P.same_ref(mine, pay.get("ref"))[0]
+                yield Problem(pay.path, pay.line("ref"), f"ref {pay.get('ref')!r} is also payment {first.id}'s on the "
+                              f"same order ({first.get('amount')} {first.get('currency')} on {first.get('date')}): one "
+                              "transfer recorded twice? delete the duplicate payment's file", "money")
+            elif key:
+                seen.add(key)
+
+
 def check_order_status(book: Book) -> Iterator[Problem]:
     """An order's stored status fits the money received (paid only when fully paid, and so on)."""
     by_order: dict[str, list[Record]] = defaultdict(list)
@@ -164,5 +183,45 @@ def check_quote_orders(book: Book) -> Iterator[Problem]:
                       f"which is {state}; restore the accepted quote from git history (`crmctl log`)", "money")
 
 
-CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_order_status, check_rates,
-          check_overpaid, check_quote_orders)
+def check_order_prices(book: Book) -> Iterator[Problem]:
+    """An order of a deal that has quotes comes from its accepted quote, at that quote's total: an order made from
+    the deal's amount (``order add --opp``) beside a quote is a price no approval saw."""
+    quotes = book.records("quotes")
+    for order in book.all("orders"):
+        if order_is_cancelled(order) or not order.get("opportunity"):
+            continue
+        qid = str(order.get("quote") or "")
+        if not qid:
+            named = O.quotes_named(book, str(order.get("opportunity")))
+            if named:
+                yield Problem(order.path, order.line("total"), f"order {order.get('number')} was made from the deal's "
+                              f"amount ({order.get('total')} {order.get('currency')}) but opportunity "
+                              f"{order.get('opportunity')} has {named}: a price no approval saw; cancel it (`status: cancelled` in its file) "
+                              "and accept the quote (`crmctl quote accept`)", "money")
+            continue
+        quote = quotes.get(qid)
+        if quote is None or not quote_is_accepted(quote):
+            continue  # check_quote_orders names it
+        try:
+            differs = to_decimal(order.get("total")) != to_decimal(quote.get("total"))
+        except CrmError:
+            continue  # the schema check names the bad amount
+        if differs:
+            yield Problem(order.path, order.line("total"), f"total {order.get('total')} differs from accepted quote "
+                          f"{qid}'s total {quote.get('total')} {quote.get('currency')}; an order is the quote's price: "
+                          "restore the order's total from git history (`crmctl log`)", "money")
+
+
+def check_deals_ordered_twice(book: Book) -> Iterator[Problem]:
+    """One quote (or one deal) with two standing orders — two clones accepted it, or a merge kept both — doubles the
+    receivable whatever their numbers; named once per deal, at each order but the first."""
+    for order in book.all("orders"):
+        others = O.twins(book, order, order.id)
+        if others and order.id > others[0].id:
+            line = order.line("quote") if order.get("quote") else order.line("opportunity")
+            yield Problem(order.path, line, O.twice_ordered(book, order, order.id, others), "money")
+
+
+CHECKS = (check_stage_history, check_deals_without_account, check_converted_leads, check_plans, check_payments, check_payment_refs, check_order_status, check_rates,
+          check_overpaid, check_quote_orders, check_order_prices,
+          check_deals_ordered_twice)

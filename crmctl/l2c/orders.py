@@ -15,7 +15,7 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import ValidationError
 from crmctl.core.money import minor_unit, money_str, to_decimal
 from crmctl.core.numbers import stored_problem
-from crmctl.core.states import OrderStatus, opp_is_won, order_is_cancelled
+from crmctl.core.states import OrderStatus, opp_is_won, order_is_cancelled, quote_is_accepted
 
 
 def order_number(book: Book, day: _dt.date) -> str:
@@ -106,9 +106,44 @@ def orders_of_opportunity(book: Book, opp_id: str) -> list[Record]:
     return [o for o in book.all("orders") if o.get("opportunity") == opp_id and not order_is_cancelled(o)]
 
 
+def quotes_of_opportunity(book: Book, opp_id: str) -> list[Record]:
+    """The quotes made for the opportunity (any status), oldest id first."""
+    return sorted((q for q in book.all("quotes") if q.get("opportunity") == opp_id), key=lambda q: q.id)
+
+
+def quotes_named(book: Book, opp_id: str) -> str | None:
+    """``"quote Q1 (pending_approval)"`` (or ``"quotes Q1 (sent), Q2 (declined)"``) for the deal's quotes; None: none."""
+    quotes = quotes_of_opportunity(book, opp_id)
+    if not quotes:
+        return None
+    return ("quote " if len(quotes) == 1 else "quotes ") + ", ".join(f"{q.id} ({q.get('status')})" for q in quotes)
+
+
+def require_manual_order(book: Book, actor: Record | None, opp: Record, total: Decimal, currency: str) -> None:
+    """Refuse an order no quote priced unless the deal has no quote and the acting user's role is one of
+    crm.yaml ``orders.manual_roles`` (default director, admin; while no user holds one of them, anyone's).
+    Raises PolicyError."""
+    from crmctl.core.errors import PolicyError
+    from crmctl.cpq import authority
+
+    named = quotes_named(book, opp.id)
+    if named:
+        accepted = [q for q in quotes_of_opportunity(book, opp.id) if quote_is_accepted(q)]
+        todo = (f"its order is {accepted[0].get('order') or 'missing (`crmctl check`)'}" if accepted
+                else "accept the approved, sent quote (`crmctl quote accept ID`)")
+        raise PolicyError(f"opportunity {opp.id} has {named}; a quoted deal's order comes from its accepted quote, "
+                          f"not from the deal's amount: {todo}")
+    roles = authority.maintainers(book.settings, authority.MANUAL_ORDER_KEY)
+    if any(u.get("role") in roles for u in book.all("users")):
+        authority.require_maintainer(book.settings, actor, f"an order no quote priced ({opp.id}, "
+                                     f"{money_str(total, currency)} {currency} from the deal's amount)",
+                                     authority.MANUAL_ORDER_KEY)
+
+
 def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None,
-                     created: str) -> tuple[str, dict[str, Any]]:
-    """A new order for a won opportunity, its amount and currency taken from the deal."""
+                     created: str, actor: Record | None = None) -> tuple[str, dict[str, Any]]:
+    """A new order for a won opportunity without quotes, its amount and currency taken from the deal; ``actor``
+    must be allowed to make an order no quote priced (:func:`require_manual_order`)."""
     from crmctl.core.errors import PolicyError
 
     if not opp_is_won(book.settings, opp):
@@ -124,13 +159,53 @@ def from_opportunity(book: Book, opp: Record, day: _dt.date, owner: str | None,
         raise PolicyError(f"opportunity {opp.id} has no amount; `crmctl opp edit {opp.id} --amount ...` first")
     currency = str(opp.get("currency") or book.settings.currency)
     total = to_decimal(opp.get("amount"))
+    require_manual_order(book, actor, opp, total, currency)
     lines = [{"description": str(opp.get("name")), "qty": 1, "amount": money_str(total, currency)}]
     return build_order(book, account=str(opp.get("account")), currency=currency, total=total, lines=lines, day=day,
                        created=created, opportunity=opp.id, owner=owner or opp.get("owner"))
 
 
+def twins(book: Book, order: Record | dict[str, Any], oid: str) -> list[Record]:
+    """The other standing (not cancelled) orders of the same quote, or else of the same opportunity: one deal
+    ordered twice (two clones accepting one quote, a merge), not two deals that share a number."""
+    if order_is_cancelled(order):
+        return []
+    for key in ("quote", "opportunity"):
+        value = order.get(key)
+        if value:
+            others = [o for o in book.all("orders") if o.id != oid and o.get(key) == value and not order_is_cancelled(o)]
+            if others:
+                return sorted(others, key=lambda o: o.id)
+    return []
+
+
+def twice_ordered(book: Book, order: Record | dict[str, Any], oid: str, others: list[Record]) -> str:
+    """One line naming a deal ordered twice and the fix: keep the order its quote's ``order:`` names (else the
+    oldest id), delete the others."""
+    ids = sorted([oid, *(o.id for o in others)])
+    if order.get("quote") and others[0].get("quote") == order.get("quote"):
+        quote = book.records("quotes").get(str(order.get("quote")))
+        named = str(quote.get("order") or "") if quote is not None else ""
+        what = f"quote {order.get('quote')} was accepted"
+    else:
+        named, what = "", f"opportunity {order.get('opportunity')} was ordered"
+    keep = named if named in ids else ids[0]
+    times = "twice" if len(ids) == 2 else f"{len(ids)} times"
+    drop = ", ".join(i for i in ids if i != keep)
+    why = " (the quote's `order:`)" if keep == named else ""
+    return (f"{what} {times}: orders {', '.join(ids)}; one deal, one order: keep {keep}{why} and delete {drop} "
+            "(`git rm records/orders/ID.yaml`, its payments moved to the kept order first); a new number would "
+            "keep the deal ordered twice")
+
+
 def renumber(book: Book, order: Record, by: str | None, at: str) -> dict[str, Any]:
-    """The order with a fresh number of its year (the fix for duplicates a git merge brought in)."""
+    """The order with a fresh number of its year (the fix for duplicates a git merge brought in). An order whose
+    deal has another standing order (:func:`twins`) is refused: renumbering would hide a deal ordered twice."""
+    from crmctl.core.errors import PolicyError
+
+    others = twins(book, order, order.id)
+    if others:
+        raise PolicyError(f"order {order.id} not renumbered: {twice_ordered(book, order, order.id, others)}")
     day = _dt.date.fromisoformat(str(order.get("date")))
     data = dict(order.data)
     data["number"] = order_number(book, day)

@@ -142,6 +142,33 @@ def check_receipt(order: Record, order_payments: Sequence[Record], amount: Decim
                           f"{currency} still due on {order.get('number')}; pass --prepayment to accept it anyway")
 
 
+def ref_key(ref: Any) -> str:
+    """A bank reference as compared (``"BOC  1120"`` and ``"boc 1120"`` are one): NFKC, casefold, single spaces;
+    ``""`` for none."""
+    from crmctl.core.text import fold
+
+    return fold(str(ref)) if ref not in (None, "") else ""
+
+
+def same_ref(order_payments: Iterable[Record], ref: Any) -> list[Record]:
+    """The order's payments recorded with this bank reference (none when ``ref`` is empty), oldest first."""
+    key = ref_key(ref)
+    return sorted((p for p in order_payments if key and ref_key(p.get("ref")) == key),
+                  key=lambda p: (str(p.get("date")), p.id)) if key else []
+
+
+def check_ref(order: Record, order_payments: Iterable[Record], ref: Any) -> None:
+    """Refuse a receipt whose bank reference is already on the order: one transfer is recorded once (a retry after
+    a crash is finished by the next crmctl run, so the same ``--ref`` again is the same receipt). Raises PolicyError."""
+    first = same_ref(order_payments, ref)
+    if first:
+        p = first[0]
+        raise PolicyError(f"--ref {ref!r} is already recorded on {order.get('number')}: payment {p.id} "
+                          f"({p.get('amount')} {p.get('currency')} on {p.get('date')}); one bank transfer is one "
+                          "receipt — a different receipt needs its own --ref (`crmctl payment list --order "
+                          f"{order.get('number')}`)")
+
+
 def installment_rows(order: Record, order_payments: Sequence[Record], today: _dt.date) -> list[dict[str, Any]]:
     """The plan with what each installment received and its state today."""
     currency = str(order.get("currency"))

@@ -135,27 +135,15 @@ def mentioning(book: Book, rid: str, read_model: bool = True) -> Callable[[str],
     the few that matter. Types changed in this process, or a book whose
     ``.crmctl/`` cannot be written, are read whole.
     """
-    import sqlite3
-
-    from crmctl.core import jsonio
-    from crmctl.core.readmodel import ReadModel
+    from crmctl.core import jsonio, readmodel
 
     found: dict[str, list[Record]] | None = None
-    try:
-        if not read_model:
-            raise OSError("the whole book was asked for")
-        model = ReadModel(book.root, book.settings)
-        try:
-            model.refresh()
-            found = {t: [] for t in TYPES}
-            for rtype, rec_id, data in model.conn.execute(
-                    "SELECT type, id, data FROM _records WHERE instr(data, ?) > 0 ORDER BY type, id", (jsonio.dumps(rid),)):
-                found[rtype].append(Record(rtype, rec_id, jsonio.loads(data)))
-            book.problems.extend(p for p in model.problems if p not in book.problems)
-        finally:
-            model.close()
-    except (sqlite3.Error, OSError):
-        found = None
+    hits = readmodel.select(book, TYPES, "SELECT type, id, data FROM _records WHERE instr(data, ?) > 0 ORDER BY type, id",
+                            (jsonio.dumps(rid),)) if read_model else None
+    if hits is not None:
+        found = {t: [] for t in TYPES}
+        for rtype, rec_id, data in hits:
+            found[rtype].append(Record(rtype, rec_id, jsonio.loads(data)))
 
     def holders(rtype: str) -> list[Record]:
         if found is None or book.changed(rtype):

@@ -6,8 +6,9 @@ from typing import Callable, Iterable, Iterator
 
 from crmctl.core.book import Book
 from crmctl.core.clock import elapsed
-from crmctl.core.errors import CrmError, Problem
+from crmctl.core.errors import WARNING, CrmError, Problem
 from crmctl.core.states import visit_is_completed
+from crmctl.core.text import a_an
 from crmctl.sfe import sop
 from crmctl.sfe.geo import range_problem
 from crmctl.sfe.team import MANAGER_ROLES
@@ -57,7 +58,7 @@ def check_companions(book: Book) -> Iterator[Problem]:
             if uid == rec.get("rep"):
                 yield Problem(rec.path, rec.line("with"), f"with: {uid} is the visit's own rep", "sfe-with")
             elif uid in users and role not in MANAGER_ROLES:
-                yield Problem(rec.path, rec.line("with"), f"with: {uid} is a {role}; an accompanied visit needs a manager "
+                yield Problem(rec.path, rec.line("with"), f"with: {uid} is {a_an(role)}; an accompanied visit needs a manager "
                               "or director (crmctl visit edit ID --set with=MANAGER)", "sfe-with")
 
 
@@ -96,6 +97,17 @@ def check_coordinates(book: Book) -> Iterator[Problem]:
                     yield Problem(rec.path, rec.line(key), f"{key}: {problem}", "sfe-coords")
 
 
+def check_chinese_names(book: Book) -> Iterator[Problem]:
+    """A Chinese book's stages, visit types and SOP steps have a ``name_zh`` for its report PDFs (a warning)."""
+    from crmctl.io.reportdoc import unnamed_in_chinese
+
+    lines = book.settings.lines
+    for key, where, name in unnamed_in_chinese(book):
+        yield Problem(book.settings.path, lines.get(key) or lines.get("locale") or 1,
+                      f"{where}: {name!r} has no name_zh; the book's Chinese report PDFs would print it in English",
+                      WARNING)
+
+
 CHECKS: tuple[Callable[[Book], Iterable[Problem]], ...] = (check_completed_steps, check_steps_in_sop, check_coaching, check_companions, check_times,
                                                                check_planned_times,
-                                                               check_coordinates)
+                                                               check_coordinates, check_chinese_names)

@@ -10,21 +10,39 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from crmctl.core.book import Book
+from crmctl.core.errors import ValidationError
 from crmctl.core.percent import percent_text, round_half_up
+from crmctl.core.phrases import join, say
 from crmctl.core.states import VisitStatus, won_stages
 from crmctl.sfe import sop
-from crmctl.core.errors import ValidationError
 from crmctl.sfe.cadence import cadence_rule
 from crmctl.sfe.plan import plan
 from crmctl.sfe.team import quota
 from crmctl.sfe.when import Window, working_days
 
 Sections = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How the report's sentences are written: the language, whether each suggestion carries its command, and how
+    people and days are named. The default is the terminal's (English, ids, ISO days, commands); a PDF passes
+    the book's language, names and locale dates, and leaves the commands out."""
+
+    lang: str = "en"
+    commands: bool = True
+    name: Callable[[str, str], str] = lambda rtype, rid: rid        # (record type, id) -> what the reader sees
+    day: Callable[[str], str] = lambda iso: iso                    # an ISO day -> what the reader sees
+
+    def act(self, sentence: str, command: str) -> str:
+        """A suggestion, followed by the command that carries it out when commands are wanted."""
+        return f"{sentence}: {command}" if self.commands else sentence
 TITLES = {
     "reps": "Plan against actual, per rep",
     "cadence": "Cadence coverage per tier (accounts visited as often as their cadence asks)",
@@ -157,8 +175,11 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
     return out
 
 
-def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "") -> Sections:
-    """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits)."""
+def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, period_key: str = "",
+           wording: Wording = Wording()) -> Sections:
+    """Every section of the SFE report for the reps in scope (None: everyone who owns or makes visits).
+
+    ``wording`` writes the Act list's sentences (default: English with commands, for the terminal)."""
     wanted = set(reps) if reps is not None else None
     got = scan(book.view("visits", VIEW, visit_row), win, wanted, today)
     accounts = _cadence_accounts(book, wanted)
@@ -169,7 +190,8 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
         "sop": _sop_rows(book, got.type_count, got.step_done),
         "coaching": _coaching_rows(got.tallies),
         "followups": _followup_rows(got.overdue, today),
-        "act": _act_rows(book, rows_reps, accounts, got.last_done, got.next_planned, win, today, book.records("users")),
+        "act": _act_rows(book, rows_reps, accounts, got.last_done, got.next_planned, win, today, book.records("users"),
+                         wording),
     }
 
 
@@ -181,12 +203,23 @@ def _followup_rows(overdue: list[tuple[str, str, str, int, str, str]], today: _d
 
 
 def _won_deals(book: Book, start: str, end: str, wanted: set[str] | None) -> dict[str, int]:
+    """Deals won between ``start`` and ``end`` (ISO days) per owner, redirects included as every reader counts them.
+
+    The won rows come from the read model (four columns of the won deals, not 50,000 records); the records
+    themselves when it cannot answer. Both paths give the same counts (tests/sfe/test_read_paths.py).
+    """
+    from crmctl.core import readmodel
+
     won = won_stages(book.settings)
+    stages = sorted(won)
+    found = readmodel.select(book, ["opportunities"], "SELECT owner, stage, closed_on, close_date FROM opportunities "
+                             f"WHERE stage IN ({', '.join('?' * len(stages))})", stages)
+    if found is None:
+        found = [(o.get("owner"), o.get("stage"), o.get("closed_on"), o.get("close_date")) for o in book.all("opportunities")]
     out: dict[str, int] = defaultdict(int)
-    for opp in book.all("opportunities"):
-        owner = opp.get("owner")
-        closed = str(opp.get("closed_on") or opp.get("close_date") or "")
-        if opp.get("stage") in won and start <= closed <= end and (wanted is None or owner in wanted):
+    for owner, stage, closed_on, close_date in found:
+        closed = str(closed_on or close_date or "")
+        if stage in won and start <= closed <= end and (wanted is None or owner in wanted):
             out[str(owner)] += 1
     return out
 
@@ -289,10 +322,13 @@ def _reschedule_preview(book: Book, reps: list[str], today: _dt.date) -> tuple[s
 
 
 def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],
-              next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any]) -> list[dict[str, Any]]:
-    """Reps and accounts furthest behind, worst first, each with what to do about it."""
+              next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any],
+              wording: Wording = Wording()) -> list[dict[str, Any]]:
+    """Reps and accounts furthest behind, worst first, each with what to do about it (sentences from :mod:`crmctl.core.phrases`)."""
     rows: list[dict[str, Any]] = []
+    lang, person = wording.lang, lambda uid: wording.name("users", str(uid))
     plan_from, plan_to, moves = _reschedule_preview(book, [r["rep"] for r in reps if r["missed"]], today)
+    span = {"first": wording.day(plan_from), "last": wording.day(plan_to)}
     for r in reps:
         if r["rep"] == "(total)":
             continue
@@ -301,19 +337,21 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
             continue
         actions = []
         if r["missed"] and moves.get(r["rep"]):
-            actions.append(f"reschedule {moves[r['rep']]} of {r['missed']} missed visit(s): "
-                           f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}")
+            actions.append(wording.act(say("reschedule_missed", lang, moves=moves[r["rep"]], missed=r["missed"], **span),
+                                       f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}"))
         elif r["missed"]:
-            actions.append(f"{r['missed']} missed visit(s), none to move {plan_from}..{plan_to} (the accounts' next "
-                           f"visits are planned): crmctl visit list --rep {r['rep']} --status missed")
+            actions.append(wording.act(say("missed_none_to_move", lang, missed=r["missed"], **span),
+                                       f"crmctl visit list --rep {r['rep']} --status missed"))
         if r["overdue_followups"]:
-            actions.append(f"close {r['overdue_followups']} overdue follow-up(s): crmctl visit agenda --rep {r['rep']}")
+            actions.append(wording.act(say("close_followups", lang, overdue=r["overdue_followups"]),
+                                       f"crmctl visit agenda --rep {r['rep']}"))
         manager = users[r["rep"]].get("manager") if r["rep"] in users else None
         if r["completion_pct"] and Decimal(r["completion_pct"]) < 80 and manager:
-            actions.append(f"coach: plan an accompanied visit with {manager} (visit add --with {manager})")
+            actions.append(wording.act(say("coach", lang, manager=person(manager)), f"crmctl visit add --with {manager}"))
         rows.append({"kind": "rep", "who": r["rep"], "behind": gap,
-                     "why": f"completion {r['completion_pct'] or '-'}%, {r['missed']} missed, {r['overdue_followups']} overdue follow-ups",
-                     "action": "; ".join(actions)})
+                     "why": say("rep_behind", lang, completion=r["completion_pct"] or "-", missed=r["missed"],
+                                overdue=r["overdue_followups"]),
+                     "action": join(actions, lang)})
     as_of = min(win[1], today)
     work = working_days(book.settings, as_of + _dt.timedelta(days=1), as_of + _dt.timedelta(days=14))
     next_day = (work[0] if work else as_of + _dt.timedelta(days=1)).isoformat()
@@ -324,10 +362,13 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
         if late <= 0:
             continue
         planned = next_planned.get(acc.id)
-        action = (f"make sure the visit planned for {planned} happens" if planned else
-                  f"crmctl visit add --account {acc.id} --date {next_day}")
+        action = (say("make_planned_happen", lang, day=wording.day(planned)) if planned else
+                  wording.act(say("plan_visit", lang, day=wording.day(next_day)),
+                              f"crmctl visit add --account {acc.id} --date {next_day}"))
         rows.append({"kind": "account", "who": acc.id, "behind": late,
-                     "why": f"tier {acc.get('tier') or '-'} every {cadence}d; last visit {last or 'never'} ({acc.get('owner')})",
+                     "why": say("account_behind", lang, tier=acc.get("tier") or "-", cadence=cadence,
+                                last=say("last_visit", lang, day=wording.day(last)) if last else say("never_visited", lang),
+                                owner=person(acc.get("owner"))),
                      "action": action})
     reps_rows = sorted((r for r in rows if r["kind"] == "rep"), key=lambda r: (-r["behind"], r["who"]))
     acc_rows = sorted((r for r in rows if r["kind"] == "account"), key=lambda r: (-r["behind"], r["who"]))[:10]

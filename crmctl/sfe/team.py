@@ -9,15 +9,21 @@ from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
 from crmctl.core.money import money_str
 from crmctl.core.numbers import book_format, parse_amount, parse_quantity
 from crmctl.core.settings import Settings
+from crmctl.core.text import a_an
 
 
 def user_rule(book: Book, rid: str, data: dict[str, Any]) -> None:
-    """A user's email is unique and the manager chain has no loop."""
+    """A user's email and signing keys are his alone, and the manager chain has no loop."""
     email = str(data.get("email", "")).lower()
     for other in book.all("users"):
         if other.id != rid and str(other.get("email", "")).lower() == email:
             raise ValidationError(f"user {rid}: email {email} already belongs to user {other.id}")
     follow_chain(book, "users", "manager", rid, data.get("manager"), "user")
+    from crmctl.core.signing import shared_key_problem
+
+    shared = shared_key_problem(book.all("users"), rid, data)
+    if shared:
+        raise ValidationError(shared)
 
 
 def reports(book: Book, manager: str) -> list[str]:
@@ -61,7 +67,7 @@ def companion(book: Book, rep: str, ref: str) -> tuple[str, str | None]:
     uid = require_user(book, ref, "--with")
     role = book.records("users")[uid].get("role")
     if role not in MANAGER_ROLES:
-        raise PolicyError(f"--with {uid}: an accompanied visit needs a manager or director, and {uid} is a {role}")
+        raise PolicyError(f"--with {uid}: an accompanied visit needs a manager or director, and {uid} is {a_an(role)}")
     if uid == rep:
         raise PolicyError(f"--with {uid}: the rep cannot accompany their own visit")
     warning = None if uid in chain(book, rep) else f"{uid} is not in {rep}'s management chain ({' -> '.join(chain(book, rep)) or 'none'})"

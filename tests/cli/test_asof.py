@@ -200,8 +200,9 @@ def test_changes_csv_lists_the_deals_and_the_pdf_draws_a_waterfall(history_book:
 
     with pdfplumber.open(out) as doc:
         text = doc.pages[0].extract_text()
-    # the book's locale (zh) formats the money; the waterfall's labels and the table both carry the figures
-    assert "open_end ¥260,000.00" in text and "200,000.00" in text
+    # the book's locale (zh) names the figures and formats the money; the waterfall's labels and the table both
+    # carry them (before: the slug open_end)
+    assert "期末在途 ¥260,000.00" in text and "200,000.00" in text and "open_end" not in text
     from crmctl.io import charts
 
     svg = charts.waterfall(["open_start", "won", "open_end"], ["300", "-100", "200"])

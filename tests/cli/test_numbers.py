@@ -217,10 +217,10 @@ def test_mapping_states_the_decimal_mark_and_rounding_is_never_silent(run: Run, 
 def test_import_product_prices_use_price_digits(run: Run, book: Path, tmp_path: Path) -> None:
     src = tmp_path / "products.csv"
     src.write_text("id,name,prices.CNY\nwasher,Washer,0.333\nbolt,Bolt,\"1,250\"\n", encoding="utf-8")
-    r = run("import", "products", str(src))
+    r = run("--as", "dan", "import", "products", str(src))   # prices are pricing policy: a director's
     assert r.exit_code == 1 and "'1,250' could be 1250 or 1.25" in r.stderr
     src.write_text("id,name,prices.CNY\nwasher,Washer,0.333\nbolt,Bolt,\"1,250.00\"\n", encoding="utf-8")
-    assert run("import", "products", str(src)).exit_code == 0
+    assert run("--as", "dan", "import", "products", str(src)).exit_code == 0
     got = {p: yaml.safe_load((book / "records" / "products" / f"{p}.yaml").read_text(encoding="utf-8"))["prices"]
            for p in ("washer", "bolt")}
     assert got == {"washer": {"CNY": "0.333"}, "bolt": {"CNY": "1250.00"}}

@@ -108,7 +108,7 @@ def test_a_won_deal_with_an_order_does_not_reopen(run: Run) -> None:
     from tests.l2c.helpers import won_deal
 
     oid = won_deal(run)
-    ok(run, "order", "add", "--opp", oid)
+    ok(run, "--as", "dan", "order", "add", "--opp", oid)
     assert "has order SO-2026-0001" in fails(run, "opp", "reopen", oid)
 
 

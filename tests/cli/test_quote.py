@@ -155,7 +155,7 @@ def test_expired_quote_cannot_be_accepted(cpq: Run, cpq_book: Path) -> None:
     assert [r["status"] for r in rows if r["id"] == qid] == ["expired"]
     before = commits(cpq_book)
     r = cpq("--as", "rex", "quote", "accept", qid, env=later)
-    assert r.exit_code == 1 and "cannot accept a expired quote; it passed its valid_until date" in r.stderr
+    assert r.exit_code == 1 and "cannot accept an expired quote; it passed its valid_until date" in r.stderr
     assert commits(cpq_book) == before and not list((cpq_book / "records" / "orders").glob("*.yaml"))
 
 

@@ -62,3 +62,27 @@ def test_pipeline_pdf_in_an_english_book(demo_copy: Path, tmp_path: Path) -> Non
                  "Negotiation", "Total", "CN¥"):
         assert want in text, want
     assert re.search(r"CN¥\d{1,3}(,\d{3})+\.\d\d", text)
+
+
+def test_figures_computed_as_text_are_numbers_and_short_headers_stay_whole(demo_copy: Path, tmp_path: Path) -> None:
+    # before: the SFE averages ("75.8" minutes, "21.0" visits per win) and trends ("+0.7") were left-aligned like
+    # names, and the customers' narrow tier column broke its header into 级 / 别
+    from crmctl.io.reportdoc import cell
+
+    def none(column: str, value: object, row: object = None) -> None:
+        return None
+
+    for column, value in (("avg_min", "75.8"), ("visits_per_won", "21.0"), ("trend", "+0.7"), ("avg", "3.6")):
+        assert cell(column, value, lang="zh-CN", currency="CNY", words={}, names=none) == (value, True)  # type: ignore[arg-type]
+    assert cell("name", "A", lang="zh-CN", currency="CNY", words={}, names=none) == ("A", False)  # type: ignore[arg-type]
+    sfe = tmp_path / "sfe.pdf"
+    assert invoke("report", "sfe", "--period", "2026-Q4", "--pdf", str(sfe), book=demo_copy, env=NOW).exit_code == 0
+    with pdfplumber.open(str(sfe)) as pdf:
+        words = pdf.pages[0].extract_words()
+    header = next(w for w in words if w["text"].startswith("每单拜访"))
+    figure = next(w for w in words if w["text"] == "21.0")     # li-na: 21 completed visits for 1 won deal
+    assert abs(figure["x1"] - header["x1"]) < 3, (figure, header)   # right-aligned under its header
+    out = tmp_path / "customers.pdf"
+    assert invoke("report", "customers", "--pdf", str(out), book=demo_copy, env=NOW).exit_code == 0
+    with pdfplumber.open(str(out)) as pdf:
+        assert "级别" in [w["text"] for w in pdf.pages[0].extract_words()]

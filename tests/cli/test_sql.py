@@ -157,6 +157,25 @@ def test_a_record_changed_by_an_editor_is_seen(book: Path) -> None:
     assert rows(book, "SELECT name FROM accounts WHERE id = 'acme'") == [{"name": "ACME Holdings"}]
 
 
+def test_an_edit_of_the_same_size_with_its_mtime_put_back_is_seen(book: Path) -> None:
+    """``cp -p``, ``rsync -t`` or ``touch -d`` can restore a file's mtime after an in-place edit of the same size;
+    the ctime cannot be restored, so the stamp (cache.stamp) still sees the change. Fails without the ctime."""
+    path = book / "records" / "accounts" / "acme.yaml"
+    for _ in range(2):  # the first run builds the read model, the second proves it fresh
+        assert rows(book, "SELECT name FROM accounts WHERE id = 'acme'") == [{"name": "ACME Industries"}]
+        assert "ACME Industries" in invoke("account", "show", "acme", book=book).output
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    with open(path, "r+", encoding="utf-8") as handle:
+        handle.write(text.replace("ACME Industries", "ACME Industriez"))  # same size, in place
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_mtime_ns, after.st_size, after.st_ino) == (before.st_mtime_ns, before.st_size, before.st_ino)
+    assert rows(book, "SELECT name FROM accounts WHERE id = 'acme'") == [{"name": "ACME Industriez"}]
+    listed = invoke("account", "list", "--format", "json", book=book)
+    assert "ACME Industriez" in listed.stdout  # the JSON records cache: the same stamp
+
+
 def test_records_changed_by_git_checkout_and_merge_are_seen(book: Path) -> None:
     git(book, "checkout", "-qb", "side")
     write(book, "accounts", "side-co", {"name": "Side Co", "tier": "A"})

@@ -67,7 +67,7 @@ def change_everything(cpq: Run, book: Path) -> None:
     assert ok("account", "edit", "kraus", "--set", "name=Kraus Holding AG", "--set", "address=Neue Straße 1",
               "--set", "city=München", "--set", "postcode=80331", "--set", "tax_id=DE129273398")
     assert ok("contact", "edit", (book / "contact-id").read_text(), "--set", "name=Jonas K. Kraus", "--set", "title=CPO")
-    assert ok("user", "edit", "rex", "--set", "name=Rex Renamed", "--set", "email=rex@new.example")
+    assert ok("--as", "rex", "user", "edit", "rex", "--set", "name=Rex Renamed", "--set", "email=rex@new.example")
     assert ok("--as", "dan", "product", "edit", "mill", "--set", "name=Renamed Mill", "--set", "unit=套")
     for old, new in (('  name: "Test Machinery Co., Ltd."', '  name: "Other Seller Ltd."'),
                      ('  address: "No. 1 Test Road, Shanghai"', '  address: "No. 9 Moved Road, Suzhou"'),

@@ -5,6 +5,7 @@ or runs `check` on the book as a user would.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -118,6 +119,43 @@ def test_english_quote_has_no_chinese_and_check_names_what_is_missing(cpq: Run, 
         assert want in pdf, want
 
 
+def test_a_fees_english_name_is_set_from_the_command_line(cpq: Run, cpq_book: Path) -> None:
+    # before: only a hand edit of the quote file could give a fee its name_en
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--lang", "en", "--payment-terms-en", "Net 30").exit_code == 0
+    assert cpq("quote", "edit", qid, "--fee", "运费=800", "--fee-en", "运费=Freight").exit_code == 0
+    assert cpq("quote", "edit", qid, "--fee", "安装=300").exit_code == 0
+    r = cpq("check")
+    assert "quote.fees[1].name: '安装' has no English form (set the fee's name_en: quote edit Q --fee-en NAME=ENGLISH)" \
+        in r.output, r.output
+    assert cpq("quote", "edit", qid, "--fee-en", "安装 = Installation").exit_code == 0   # a fee added earlier
+    fees = json.loads(cpq("quote", "show", qid, "--format", "json").stdout)["fees"]
+    assert [(f["name"], f.get("name_en")) for f in fees] == [("运费", "Freight"), ("安装", "Installation")]
+    out = cpq_book / "fee.pdf"
+    assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
+    text = pdf_text(out)
+    assert "Freight" in text and "Installation" in text and "运费" not in text
+
+
+FORM = "write NAME=ENGLISH, the fee's name as the quote has it and its English name (e.g. --fee-en 运费=Freight)"
+
+
+@pytest.mark.parametrize(("given", "error"), [
+    ("运费", f"--fee-en '运费': {FORM}"),
+    ("运费=", f"--fee-en '运费=': {FORM}"),
+    ("运费=A=B", f"--fee-en '运费=A=B': {FORM}"),
+    ("保险=Insurance", ("--fee-en '保险=Insurance': the quote has no fee named '保险' (its fees: 运费); "
+                       "add it with --fee 保险=AMOUNT in the same command")),
+])
+def test_a_bad_fee_en_is_refused_with_one_line(cpq: Run, given: str, error: str) -> None:
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--fee", "运费=800").exit_code == 0
+    r = cpq("quote", "edit", qid, "--fee-en", given)
+    assert r.exit_code == 1 and r.stderr.strip() == f"error: {error}"
+    fees = json.loads(cpq("quote", "show", qid, "--format", "json").stdout)["fees"]
+    assert fees == [{"name": "运费", "amount": "800.00"}]      # nothing written
+
+
 def test_units_agree_with_numbers(cpq: Run, cpq_book: Path) -> None:
     svc = cpq_book / "records" / "products" / "svc.yaml"
     svc.write_text(svc.read_text(encoding="utf-8") + "unit: 次\n", encoding="utf-8")
@@ -157,3 +195,21 @@ def test_tax_treatment_reason_is_printed_when_the_quote_carries_one(cpq: Run, cp
     assert "Zero-rated export (VAT Act §4 No. 1a)" in text and "1,000.00" in text
     assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
     assert "税务处理" in pdf_text(out) and "Zero-rated export" in pdf_text(out)
+
+
+def test_the_demo_english_quote_to_a_us_customer_is_zero_rated_with_incoterm_and_ein(demo_copy: Path) -> None:
+    # QT-2026-0002 v2 to Lone Star Fabrication (Houston): the account's zero-rated export applies, so no Chinese VAT
+    # (before: 13% on the machines and the freight, 6% on training, 179,036.60 in all)
+    from tests.conftest import invoke
+
+    out = demo_copy / "en.pdf"
+    r = invoke("quote", "render", "2ndtpvn1c44n", "--lang", "en", "--out", str(out), book=demo_copy,
+               env={"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"})
+    assert r.exit_code == 0, r.output
+    text = pdf_text(out)
+    # 153,720.00 lines + 4,800.00 freight = 158,520.00 net; tax 0 -> total 158,520.00
+    for want in ("Tax treatment\nZero-rated export (goods shipped to the United States)", "Incoterms® 2020\nFOB Shanghai",
+                 "EIN: 74-1234567", "Tax 0% $0.00", "Total $158,520.00"):
+        assert want in text, want
+    assert "4100 Westpark Dr, Houston 77027, United States" in text.replace("\n", " ")   # the US order: city, then ZIP
+    assert "incl. tax" not in text and not re.search(r"[\u3400-\u9fff]", text)

@@ -115,13 +115,7 @@ def test_stress_quotes_keep_every_amount_whole_and_nothing_overlaps(book: Path, 
     # multi-line notes keep their lines
     for item in (notes.splitlines() + terms.splitlines()):
         assert any(line.strip() == item for line in everything.splitlines()), item
-    # the totals, the amount in words and the seal block share the last page
-    last = texts[-1]
-    total_shown = format_money(data["totals"]["total"], "CNY", lang)
-    assert total_shown in last
-    assert ("盖章" if lang == "zh-CN" else "company stamp") in last
-    if lang == "zh-CN":
-        assert "合计人民币（大写）" in last
+    _closing_holds(texts, data, lang)
     if case == "long-words":
         assert LONG_WORD not in everything.replace("\n", "") or True   # broken inside its column (checked by the boxes)
         assert "".join(w["text"] for w in pages[0]).count("Kühlschmier") == 3   # all three occurrences printed
@@ -136,9 +130,77 @@ def test_stress_quotes_keep_every_amount_whole_and_nothing_overlaps(book: Path, 
             assert any(line["sku"] in t and amount in t for t in texts), line["sku"]
 
 
+def _closing_holds(texts: list[str], data: dict[str, Any], lang: str) -> None:
+    """The closing part of a quote breaks only between its blocks, and never leaves a block alone on a page.
+
+    The grand total and the amount in words share a page, and that page shows a line of the table too (the last
+    rows move with the totals) unless the totals start the closing on the table's own page; the signature and seal
+    block is on the last page, with the totals or a term above it (never alone at the top of a page).
+    """
+    total_shown = format_money(data["totals"]["total"], "CNY", lang)
+    on = [n for n, t in enumerate(texts) if total_shown in t and ("合计（含税）" in t or "Total" in t)]
+    assert len(on) == 1, f"the totals are on pages {on}"
+    page = texts[on[0]]
+    if lang == "zh-CN":
+        assert "合计人民币（大写）" in page
+    if data["lines"]:
+        skus = [line["sku"] for line in data["lines"]]
+        assert any(sku in page for sku in skus), "the totals moved to a page without any line of the table"
+    seal = "盖章" if lang == "zh-CN" else "company stamp"
+    assert seal in texts[-1] and all(seal not in t for t in texts[:-1])
+    before = texts[-1].split("盖章" if lang == "zh-CN" else "Seller")[0]
+    heads = ("付款条件", "备注", "贸易术语", "税务处理", "合计") if lang == "zh-CN" else \
+        ("Payment terms", "Notes", "Incoterms", "Tax treatment", "Total")
+    assert any(h in before for h in heads), "the signature block stands alone on its page"
+
+
+@pytest.mark.parametrize("count", [8, 14])
+def test_the_closing_splits_between_blocks_never_leaving_one_alone(book: Path, tmp_path: Path, count: int) -> None:
+    """8 lines: the totals fit under the table and the terms do not all fit, so the notes go over with the seal;
+    14 lines: the totals do not fit under the table, so the last line and its group's subtotal go over with them
+    (before, the whole closing moved as one block and left page 1 a third empty, or the seal stood alone)."""
+    lines = [_line(n, f"Spare part {n}", f"part-{n:03d}", 1, Decimal("100.00")) for n in range(1, count + 1)]
+    data = _quote(lines, "zh-CN", NOTES_ZH, "1. 预付30%\n2. 发货前付清70%")
+    _write(book, "2ndtzz000077", data)
+    out = tmp_path / "q.pdf"
+    r = invoke("quote", "render", "2ndtzz000077", "--out", str(out), book=book, env={"CRMCTL_NOW": "2026-06-20T10:00:00+08:00"})
+    assert r.exit_code == 0, r.output
+    with pdfplumber.open(str(out)) as pdf:
+        texts = [page.extract_text() or "" for page in pdf.pages]
+    assert len(texts) == 2
+    _closing_holds(texts, data, "zh-CN")
+    if count == 8:
+        assert "合计（含税）" in texts[0] and "备注" in texts[1]
+    else:
+        assert "合计（含税）" in texts[1]    # with at least one line of the table (_closing_holds)
+
+
+def test_the_demo_chinese_quotes_totals_follow_the_table_on_page_1(demo_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "zh.pdf"
+    r = invoke("quote", "render", "2ndtpn4c4ech", "--out", str(out), book=demo_copy,
+               env={"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"})
+    assert r.exit_code == 0, r.output
+    with pdfplumber.open(str(out)) as pdf:
+        first = pdf.pages[0].extract_text() or ""
+        last = pdf.pages[-1].extract_text() or ""
+    # the demo's grand total: 2,333,440.00 net + 284,315.20 (13%) + 8,784.00 (6%) = 2,626,539.20
+    assert "小计（不含税）" in first and "¥2,626,539.20" in first and "合计人民币（大写）" in first
+    assert "盖章" in last
+
+
 def test_huge_amount_in_words() -> None:
     from crmctl.core.money import rmb_in_words
 
     # 884,955,752,212.38 + 13% (115,044,247,787.61) = 999,999,999,999.99
     assert (HUGE * Decimal("0.13")).quantize(Decimal("0.01")) + HUGE == Decimal("999999999999.99")
     assert rmb_in_words("999999999999.99") == "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"
+
+
+def test_the_demo_chinese_quote_names_the_buyers_full_address_and_tax_id(demo_copy: Path, tmp_path: Path) -> None:
+    # before: the buyer block read only "上海" (the demo account had no street, postcode or 纳税人识别号)
+    out = tmp_path / "zh.pdf"
+    assert invoke("quote", "render", "2ndtpn4c4ech", "--out", str(out), book=demo_copy,
+                  env={"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}).exit_code == 0
+    with pdfplumber.open(str(out)) as pdf:
+        first = pdf.pages[0].extract_text() or ""
+    assert "上海市嘉定区安亭镇墨玉南路888号（201805）" in first and "纳税人识别号: 91310114MA1GT3K70Y" in first

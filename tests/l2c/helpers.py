@@ -47,7 +47,7 @@ def won_deal(run: Run, amount: str = "10000", account: str = "acme", currency: s
 
 def order_for(run: Run, amount: str = "10000") -> str:
     opp = won_deal(run, amount)
-    return ok(run, "order", "add", "--opp", opp, "--date", "2026-08-01", day="2026-08-01")
+    return ok(run, "--as", "dan", "order", "add", "--opp", opp, "--date", "2026-08-01", day="2026-08-01")
 
 
 def commits(book: Path) -> int:

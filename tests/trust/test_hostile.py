@@ -62,7 +62,8 @@ def test_every_hostile_file_is_reported_and_the_rest_works(hostile_book: Path) -
 def test_hostile_file_is_never_rewritten(hostile_book: Path) -> None:
     before = (hostile_book / "records/accounts/python-tag.yaml").read_bytes()
     r = invoke("account", "edit", "python-tag", "--tier", "A", book=hostile_book)
-    assert r.exit_code == 1 and r.stderr.startswith("error: no account 'python-tag'")
+    # the file is named with its line (it was "no account 'python-tag'" before attack 17 #10)
+    assert r.exit_code == 1 and r.stderr.startswith("error: records/accounts/python-tag.yaml:"), r.stderr
     assert (hostile_book / "records/accounts/python-tag.yaml").read_bytes() == before
 
 

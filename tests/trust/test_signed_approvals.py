@@ -59,7 +59,7 @@ def signed(demo_copy: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     sh(book, "git", "add", "-A")
     sh(book, "git", "commit", "-q", "-m", "the demo book")
     for who, key in keys.items():
-        r = crm(book, "user", "edit", who, "--set", f"signing_keys={key.with_suffix('.pub').read_text().strip()}")
+        r = crm(book, "--as", who, "user", "edit", who, "--set", f"signing_keys={key.with_suffix('.pub').read_text().strip()}")
         assert r.exit_code == 0, r.output
     r = crm(book, "git", "setup", "--no-hook")
     assert r.exit_code == 0, r.output
@@ -260,9 +260,9 @@ def test_codeowners_names_the_maintainers_handles(signed: tuple[Path, dict[str, 
     assert err_line(r) == ("error: CODEOWNERS needs the git host handle of every director or admin: admin, wang-lei have "
                            "none; `crmctl user edit admin --git-handle @name`; nothing was written")
     assert not (book / "CODEOWNERS").exists()
-    assert crm(book, "user", "edit", "wang-lei", "--git-handle", "@wanglei").exit_code == 0
-    assert crm(book, "user", "edit", "admin", "--git-handle", "@hdpm/admins").exit_code == 0
-    r = crm(book, "user", "edit", "admin", "--git-handle", "admins")
+    assert crm(book, "--as", "wang-lei", "user", "edit", "wang-lei", "--git-handle", "@wanglei").exit_code == 0
+    assert crm(book, "--as", "admin", "user", "edit", "admin", "--git-handle", "@hdpm/admins").exit_code == 0
+    r = crm(book, "--as", "admin", "user", "edit", "admin", "--git-handle", "admins")
     assert r.exit_code == 1 and "is not a git host handle; write @name (or @org/team)" in err_line(r)
     r = crm(book, "git", "setup", "--no-hook", "--codeowners")
     assert r.exit_code == 0, r.output
@@ -275,7 +275,7 @@ def test_codeowners_names_the_maintainers_handles(signed: tuple[Path, dict[str, 
 def test_codeowners_is_never_written_through_a_symlink(signed: tuple[Path, dict[str, Path]], tmp_path: Path) -> None:
     book, _ = signed
     for who, handle in (("wang-lei", "@wanglei"), ("admin", "@admin")):
-        assert crm(book, "user", "edit", who, "--git-handle", handle).exit_code == 0
+        assert crm(book, "--as", who, "user", "edit", who, "--git-handle", handle).exit_code == 0
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
     os.symlink(victim, book / "CODEOWNERS")
