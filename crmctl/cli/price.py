@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import currency_code
 from crmctl.core.numbers import book_format, parse_percent, parse_quantity
 from crmctl.core.output import render_record, render_rows
+
+if TYPE_CHECKING:
+    from crmctl.cpq.catalog import Priced
 
 
 def amount(value: object) -> str:
@@ -40,7 +44,8 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     """
     from crmctl.cpq.catalog import choose_pricebook, price_sku
     from crmctl.cpq.configure import parse_choices
-    from crmctl.cpq.pricing import price_str
+    from crmctl.cpq.pricing import price_str, quote_totals, tax_rules
+    from crmctl.cpq.quotes import priced_line, tax_exemption
 
     book = app.book
     currency = currency_code(currency) if currency is not None else None
@@ -58,12 +63,18 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
     units = parse_quantity(qty, fmt=rule, field="--qty", minimum=1)
     priced = price_sku(book, sku, parse_choices(options), units, cur, chosen, pct)
     line = priced.line
+    # the figures a quote of this one line would show: the quote's own totals path (rates, exemption, rounding)
+    exempt = tax_exemption(book, {"account": acct.id}) if acct is not None else None
+    totals = quote_totals([priced_line(priced, {})], Decimal(0), [], cur, tax_rules(book.settings), exempt)
+    mode = "included" if totals["tax_mode"] == "inclusive" else "added"
     rows = [s.as_dict(cur) for s in line.steps]
-    tax_label = f"tax {line.tax_rate}% ({'included' if book.settings.get('tax.mode') == 'inclusive' else 'added'})"
     summary = {"sku": line.sku, "qty": line.qty, "currency": cur, "valid": not priced.problems, "problems": priced.problems,
                "pricebook": priced.pricebook, "configuration": priced.config.selected, "date": day.isoformat(),
                "unit_price": price_str(line.unit_price, cur), "net": str(line.net), "tax_rate": str(line.tax_rate),
-               "tax": str(line.tax), "total": str(line.total), "steps": rows}
+               "tax_by_rate": {str(r): str(a) for r, a in totals["tax_by_rate"].items()}, "tax": str(totals["tax"]),
+               "total": str(totals["total"]), "steps": rows}
+    if exempt:
+        summary["tax_exempt"] = exempt
     if fmt in ("json", "yaml"):
         click.echo(render_record(summary, fmt))
     else:
@@ -73,10 +84,10 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
             click.echo(head)
         table = [{"step": r["step"], "rule": r["rule"], "amount": amount(Decimal(r["amount"])),
                   "running": amount(Decimal(r["running"]))} for r, s in zip(rows, line.steps)]
-        table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)},
-                  {"step": tax_label, "rule": f"tax category {priced.product.get('tax_category') or 'default'}",
-                   "amount": amount(line.tax), "running": ""},
-                  {"step": "total", "rule": "", "amount": "", "running": amount(line.total)}]
+        table += [{"step": "net", "rule": "", "amount": "", "running": amount(line.net)}]
+        table += [{"step": f"tax {rate}% ({mode})", "rule": _tax_rule(priced, Decimal(rate), exempt),
+                   "amount": amount(tax), "running": ""} for rate, tax in totals["tax_by_rate"].items()]
+        table += [{"step": "total", "rule": "", "amount": "", "running": amount(totals["total"])}]
         click.echo(render_rows(table, fmt, ("step", "rule", "amount", "running")))
         if fmt == "table":
             click.echo("valid configuration" if not priced.problems else "INVALID configuration:")
@@ -84,3 +95,11 @@ def cli(app: App, sku: str, options: tuple[str, ...], qty: str, account: str | N
         click.echo(f"error: {problem}", err=True)
     if priced.problems:
         raise SystemExit(1)
+
+
+def _tax_rule(priced: Priced, rate: Decimal, exempt: str | None) -> str:
+    """Where a tax rate comes from: the exemption, the product's own category, or its bundle components'."""
+    if exempt:
+        return f"tax exempt: {exempt}"
+    own = priced.product.get("tax_category") or "default"
+    return f"tax category {own}" if rate == priced.line.tax_rate else "bundle components' own tax category"

@@ -34,7 +34,7 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
 
     actor = app.require_actor(f"quote {verb}") if actor_needed else app.actor
     with app.transaction(f"quote {verb}") as tx:
-        rec = app.book.get("quotes", ref)
+        rec = _quote(app.book, ref)
         data = fn(app.book, rec, actor, Clock.read(app.book.settings))  # type: ignore[arg-type]
         tx.sign_as = signer_needed(app.book, rec.data, data)  # an approval decision under policy.signed_approvals
         tx.message = f"quote {verb}: {_label(rec.id, data)}" + (f" by {actor.id}" if actor else "")
@@ -45,6 +45,13 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
             return rec, data
     done(f"quote {rec.id} v{data.get('version', 1)}: {verb} ({data.get('status')})", tx)
     return rec, data
+
+
+def _quote(book: Book, ref: str) -> Record:
+    """The quote ``ref``, once every number its file stores reads as crmctl writes it (else one line naming it)."""
+    from crmctl.cpq.quotes import readable
+
+    return readable(book, book.get("quotes", ref))
 
 
 def _label(qid: str, data: dict[str, Any]) -> str:
@@ -128,6 +135,7 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--fee", "fees", multiple=True, metavar="NAME=AMOUNT",
               help="Set a fee (shipping, installation): a new name adds one, a name already on the quote replaces its "
                    "amount; repeatable.")
+@click.option("--remove-fee", "remove_fees", multiple=True, metavar="NAME", help="Remove the fee of that NAME; repeatable.")
 @click.option("--fee-en", "fees_en", multiple=True, metavar="NAME=ENGLISH",
               help="A fee's English name, printed on English documents (--fee-en 运费=Freight); repeatable.")
 @click.option("--clear-fees", is_flag=True, help="Remove all fees first.")
@@ -144,7 +152,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
-def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], fees_en: tuple[str, ...], clear_fees: bool,
+def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], remove_fees: tuple[str, ...],
+             fees_en: tuple[str, ...], clear_fees: bool,
              payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
              title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
@@ -153,12 +162,13 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], fe
 
     A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
     printed with the discounts and judged by the discount policy like one.
+    --fee NAME=AMOUNT for a NAME the quote has replaces that fee (and says so).
     A fee's English name (for --lang en documents) is --fee-en NAME=ENGLISH, for
     a fee added in the same command or earlier: --fee 运费=800 --fee-en 运费=Freight.
     """
     if tax_exempt is not None and (taxed or not tax_exempt.strip()):
         raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
-    from crmctl.cpq.quotes import edit, name_fees_en, parse_fee, set_fees
+    from crmctl.cpq.quotes import edit, fees_after, name_fees_en, parse_fee
 
     if valid_until:
         try:
@@ -177,13 +187,18 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], fe
             changes["tax_exempt"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
-        if fees or clear_fees or fees_en:
-            changes["fees"] = name_fees_en(set_fees([] if clear_fees else list(rec.get("fees") or []),
-                                                  [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees]),
-                                         fees_en)
+        if fees or clear_fees or remove_fees or fees_en:
+            fees_now, replaced = fees_after(list(rec.get("fees") or []),
+                                            [parse_fee(f, str(rec.get("currency")), book.settings) for f in fees],
+                                            remove_fees, clear_fees)
+            changes["fees"] = name_fees_en(fees_now, fees_en)
+            said.extend(replaced)
         return edit(book, rec.data, changes, clock.today)
 
+    said: list[str] = []
     _change(app, ref, "edit", change, actor_needed=False, dry_run=dry_run)
+    for note in said:
+        click.echo(note, err=True)
 
 
 def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
@@ -216,7 +231,7 @@ def show_cmd(app: App, ref: str, ver: int | None, fmt: str) -> None:
     """Show a quote priced: lines, group subtotals, discount, fees, tax, total, approval."""
     from crmctl.cpq.document import view
 
-    rec = app.book.get("quotes", ref)
+    rec = _quote(app.book, ref)
     data = view(app.book, rec, ver, today(app.book.settings))
     if fmt != "table":
         click.echo(render_record(data, fmt))
@@ -248,7 +263,7 @@ def submit_cmd(app: App, ref: str) -> None:
     said: list[str] = []
 
     def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
-        data, message = submit(book, rec.data, actor, clock)
+        data, message = submit(book, rec.data, actor, clock, rec.id)
         said.append(message)
         return data
 
@@ -263,7 +278,7 @@ def approve_cmd(app: App, ref: str) -> None:
     """Approve a pending quote (only a user whose role covers its discount and margin)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "approve", lambda b, r, a, c: decide(b, r.data, a, True, None, c))
+    _change(app, ref, "approve", lambda b, r, a, c: decide(b, r.data, a, True, None, c, r.id))
 
 
 @cli.command("reject")
@@ -274,7 +289,7 @@ def reject_cmd(app: App, ref: str, reason: str) -> None:
     """Reject a pending quote with a reason (only a user whose role may approve it)."""
     from crmctl.cpq.lifecycle import decide
 
-    _change(app, ref, "reject", lambda b, r, a, c: decide(b, r.data, a, False, reason, c))
+    _change(app, ref, "reject", lambda b, r, a, c: decide(b, r.data, a, False, reason, c, r.id))
 
 
 @cli.command("revise")
@@ -308,7 +323,7 @@ def accept_cmd(app: App, ref: str) -> None:
     actor = app.require_actor("quote accept")
     with app.transaction("quote accept") as tx:
         book = app.book
-        rec = book.get("quotes", ref)
+        rec = _quote(book, ref)
         data, (order_id, order), opp = accept(book, rec.id, rec.data, actor, Clock.read(book.settings))
         tx.put("quotes", rec.id, data)
         tx.put("orders", order_id, order)
@@ -344,7 +359,7 @@ def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
     if bool(ref) == every:
         raise CrmError("give a quote id or --all")
     day = today(app.book.settings)
-    recs = [app.book.get("quotes", ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
+    recs = [_quote(app.book, ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
     rows = [{"quote": rec.id, "number": rec.get("number") or "", **diff} for rec in recs for diff in verify(app.book, rec.data)]
     emit_rows(rows, fmt, ("quote", "number", "line", "sku", "field", "quoted", "today"))
     click.echo(f"{len(rows)} difference(s) in {len({r['quote'] for r in rows})} of {len(recs)} quote(s)" if rows
@@ -362,7 +377,7 @@ def suggest_cmd(app: App, ref: str, fmt: str) -> None:
     """Cross-sell and upsell: related products, and products often bought together."""
     from crmctl.cpq.review import suggest
 
-    rows = suggest(app.book, app.book.get("quotes", ref).data)
+    rows = suggest(app.book, _quote(app.book, ref).data)
     emit_rows(rows, fmt, ("sku", "name", "kind", "because", "reason", "orders"))
 
 
@@ -392,9 +407,15 @@ def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: 
     DRAFT / 草稿 mark, and a warning says why."""
     from crmctl.cpq.document import render
 
-    rec = app.book.get("quotes", ref)
+    rec = _quote(app.book, ref)
+
+    def warn(found: list[str]) -> None:
+        if found:
+            click.echo(f"warning: the English document prints {len(found)} text(s) with no English form (`quote send` "
+                       "refuses an English quote like this): " + "; ".join(found), err=True)
+
     path, why = render(app.book, rec, today(app.book.settings), out=out, lang=lang, template=template, version=ver,
-                       html=as_html)
+                       html=as_html, warn=warn)
     click.echo(path)
     if why:
         click.echo(f"warning: {path} is marked DRAFT (not an offer): {'; '.join(why)}", err=True)

@@ -31,7 +31,7 @@ import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from crmctl.core.errors import CrmError, ValidationError
 from crmctl.core.money import MAX_NUMBER, minor_unit
@@ -195,8 +195,11 @@ def _digits(text: str, fmt: NumberFormat) -> tuple[str, str] | str:
     return "".join(groups), frac
 
 
+Accepts = Callable[[str], bool]   # whether a suggested text would itself be accepted where the refused one was typed
+
+
 def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole: bool = False,
-          mismatch: str = "") -> tuple[Decimal, bool]:
+          mismatch: str = "", accepts: Accepts | None = None, hint: str = "") -> tuple[Decimal, bool]:
     """The value of ``text`` under ``fmt`` and whether it carried a minus sign; refuses anything else."""
     shown = repr(text)
     body = text.strip(" \t" + NBSP + NNBSP)
@@ -215,7 +218,7 @@ def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole:
     if not body or not all(c.isdigit() or c in MARKS or c in SPACES or c in APOSTROPHES for c in body):
         if whole:
             raise ValidationError(f"{field}: {shown} is not a whole number")
-        raise ValidationError(f"{field}: {shown} is not a number (write it like {fmt.write(Decimal('1234.50'))})")
+        raise ValidationError(f"{field}: {shown} is not a number ({hint or 'write it like ' + fmt.write(Decimal('1234.50'))})")
     if not any(c in MARKS for c in body):  # the mark cannot matter, so the locale is not even looked up
         parts = _digits(body, NumberFormat("."))
         if isinstance(parts, str):
@@ -223,37 +226,62 @@ def _read(text: str, fmt: NumberFormat, currency: str | None, field: str, whole:
     else:
         parts = _digits(body, fmt)
         if isinstance(parts, str):
-            raise ValidationError(_refusal(text, body, fmt, field, parts))
+            raise ValidationError(_refusal(text, body, fmt, field, parts, accepts, hint))
     whole, frac = parts
     return Decimal(whole + ("." + frac if frac else "")), negative
 
 
-def _refusal(text: str, body: str, fmt: NumberFormat, field: str, why: str) -> str:
-    """The one line for a text the rule in force cannot read, with the fix."""
+def _refusal(text: str, body: str, fmt: NumberFormat, field: str, why: str, accepts: Accepts | None = None,
+             hint: str = "") -> str:
+    """The one line for a text the rule in force cannot read, with the fix: only suggestions ``accepts`` takes
+    (a quantity is never told to write ``1.000``, a percentage never ``1234.50``); ``hint`` when none is left."""
+    ok = accepts or (lambda _: True)
     other = _digits(body, fmt.other())
     mark = fmt.mark
     rule = f"{mark!r} is the decimal mark ({fmt.origin})" if fmt.origin else f"{mark!r} is the decimal mark"
+    tail = f" ({hint})" if hint else ""
     if why == "ambiguous":
         whole, frac = other if isinstance(other, tuple) else (body, "")
         as_fraction = fmt.write(Decimal(f"{whole}.{frac}"))
         as_thousands = body.replace(fmt.other_mark, "")
-        return (f"{field}: {text!r} could be {as_thousands} or {as_fraction}; write {as_thousands} "
-                f"(or {fmt.write(Decimal(as_thousands), fmt.other_mark, 2)}) or {as_fraction}")
+        grouped = fmt.write(Decimal(as_thousands), fmt.other_mark, 2)
+        firsts = [w for w in (as_thousands, grouped) if ok(w)]
+        write = [f"{firsts[0]}" + (f" (or {firsts[1]})" if len(firsts) > 1 else "")] if firsts else []
+        write += [as_fraction] if ok(as_fraction) else []
+        advice = f"write {' or '.join(write)}" if write else (hint or "write the number without separators")
+        return f"{field}: {text!r} could be {as_thousands} or {as_fraction}; {advice}" + (tail if write and hint and
+                                                                                              len(write) < 2 else "")
     if isinstance(other, tuple):
         meant = fmt.write(Decimal(other[0] + ("." + other[1] if other[1] else "")))
-        switch = fmt.switch.format(mark=fmt.other_mark) + " or " if fmt.switch else ""
-        return f"{field}: {text!r} {why}, and {rule}; {switch}write {meant}"
-    return f"{field}: {text!r} {why}, and {rule}"
+        if ok(meant):
+            switch = fmt.switch.format(mark=fmt.other_mark) + " or " if fmt.switch else ""
+            return f"{field}: {text!r} {why}, and {rule}; {switch}write {meant}"
+        return f"{field}: {text!r} {why}, and {rule}" + (f"; {hint}" if hint else "")
+    return f"{field}: {text!r} {why}, and {rule}" + (f"; {hint}" if hint else "")
+
+
+def _NEVER(_: str) -> bool:   # noqa: N802 - a constant: a suggestion's own refusal suggests nothing further
+    return False
+
+
+def _parses(parse: Callable[[], Any]) -> bool:
+    """Whether ``parse()`` accepts its text (for filtering the suggestions of a refusal)."""
+    try:
+        parse()
+    except ValidationError:
+        return False
+    return True
 
 
 def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None = None,
                  allow_negative: bool = True, limit: Decimal = MAX_AMOUNT, currency: str | None = None,
-                 mismatch: str = "") -> Decimal:
+                 mismatch: str = "", accepts: Accepts | None = None, hint: str = "") -> Decimal:
     """An exact ``Decimal`` from text typed or imported, under the rule ``fmt``.
 
     ``digits`` caps the decimals (``None``: no cap); ``limit`` caps the magnitude
     (exclusive); ``currency`` is the only currency whose sign may appear (``None``:
-    none may), and ``mismatch`` what the refusal of another one says to do. Native ints and floats (spreadsheet cells) are taken as they are
+    none may), and ``mismatch`` what the refusal of another one says to do. A refusal suggests only texts
+    ``accepts`` takes (default: any this call would take), else says ``hint``. Native ints and floats (spreadsheet cells) are taken as they are
     and then held to the same limits. Raises :class:`ValidationError` naming
     ``field`` (``--amount``, ``row 3, column Amount``...) and the fix.
     """
@@ -268,7 +296,13 @@ def parse_number(text: Any, *, fmt: NumberFormat, field: str, digits: int | None
             raise ValidationError(f"{field}: {text!r} is not a number crmctl stores (write a finite amount like 1234.50)")
         negative, value = value.is_signed(), abs(value)
     else:
-        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0, mismatch=mismatch)
+        if accepts is None:
+            def accepts(suggested: str) -> bool:
+                return _parses(lambda: parse_number(suggested, fmt=fmt, field=field, digits=digits,
+                                                    allow_negative=allow_negative, limit=limit, currency=currency,
+                                                    accepts=_NEVER))
+        value, negative = _read(str(text), fmt, currency, field, whole=digits == 0, mismatch=mismatch,
+                                accepts=accepts, hint=hint)
     return _held(value, negative, text, field=field, digits=digits, allow_negative=allow_negative, limit=limit,
                  currency=currency)
 
@@ -318,7 +352,11 @@ def parse_quantity(text: Any, *, fmt: NumberFormat, field: str, minimum: int = 0
         whole = text.strip()[:-4]
         raise ValidationError(f"{field}: {text!r} could be {whole} or {whole}000; write {whole} or {whole}000 "
                               "(a quantity has no decimals)")
-    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(limit))
+    def accepts(suggested: str) -> bool:
+        return _parses(lambda: parse_quantity(suggested, fmt=fmt, field=field, minimum=minimum, limit=limit))
+
+    value = parse_number(text, fmt=fmt, field=field, digits=0, limit=Decimal(limit), accepts=accepts,
+                         hint="a quantity is a whole number, e.g. 1000")
     if value < minimum:
         raise ValidationError(f"{field} {text}: the quantity must be {minimum} or more")
     return int(value)
@@ -329,7 +367,11 @@ def parse_percent(text: Any, *, fmt: NumberFormat, field: str) -> Decimal:
     raw = str(text).strip() if not isinstance(text, (int, float, Decimal)) or isinstance(text, bool) else text
     if isinstance(raw, str) and raw[-1:] in ("%", "％"):
         raw = raw[:-1].rstrip()
-    value = parse_number(raw, fmt=fmt, field=field, digits=MAX_PERCENT_DIGITS, allow_negative=True)
+    def accepts(suggested: str) -> bool:
+        return _parses(lambda: parse_percent(suggested, fmt=fmt, field=field))
+
+    value = parse_number(raw, fmt=fmt, field=field, digits=MAX_PERCENT_DIGITS, allow_negative=True, accepts=accepts,
+                         hint="a percentage is 0 to 100, e.g. " + fmt.write(Decimal("12.5")))
     if not 0 <= value <= 100:
         raise ValidationError(f"{field}: {text!r} must be between 0% and 100%")
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value  # "10", never "1E+1"
@@ -395,5 +437,36 @@ def stored_problem(value: Any, *, field: str, currency: str | None = None, digit
     return None
 
 
+def stored_count_problem(value: Any, *, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> str | None:
+    """Why a count stored in a record (a quantity, a tier's minimum) is not a whole number written as one
+    (``1``, ``"12"``), at least ``minimum`` and below ``limit``; None when it is. ``1.0`` (an editor's round
+    trip) is refused with "write 1": a count has no decimals."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        problem = stored_problem(value, field=field, limit=Decimal(limit))
+        if problem:
+            return problem
+        whole = Decimal(str(value))
+        return (f"{field}: {value!r} is not a whole number (write {int(whole)})" if whole == whole.to_integral_value()
+                else f"{field}: {value!r} is not a whole number (a count has no decimals)")
+    if value < 0:
+        return f"{field}: {value} cannot be negative here"
+    if not minimum <= value < limit:
+        return f"{field}: {value} must be {minimum} or more and below {limit:,}"
+    return None
+
+
+def stored_count(value: Any, *, field: str, default: int, minimum: int = 0) -> int:
+    """A count read from a record (``default`` when absent); ValidationError naming ``field`` when it is not one
+    (see :func:`stored_count_problem`), never a crash on ``1.0``."""
+    if value is None or value == "":
+        return default
+    problem = stored_count_problem(value, field=field, minimum=minimum)
+    if problem:
+        raise ValidationError(problem)
+    return int(value)
+
+
 __all__ = ["NumberFormat", "book_format", "price_digits", "parse_number", "parse_amount", "parse_quantity", "parse_percent",
-           "stored_problem", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]
+           "stored_problem", "stored_count_problem", "stored_count", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]

@@ -59,6 +59,8 @@ class Schema:
     fields: tuple[Field, ...]
     columns: tuple[str, ...] = ("id", "name")
     name_field: str = "name"
+    # names people write that are not fields, and what to do instead (said in place of "unknown field")
+    instead: tuple[tuple[str, str], ...] = ()
     fields_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
     # the fields :func:`screen_numbers` looks at, in schema order (reading 185,000 records walked every field of each)
     numeric: tuple[Field, ...] = field(init=False, repr=False, compare=False)
@@ -296,6 +298,8 @@ def validate(schema: Schema, data: dict[str, Any], settings: Settings) -> Iterat
             problem = check_value(extra[key], value, settings, currency, country)
             if problem:
                 yield key, problem
+        elif key in dict(schema.instead):
+            yield key, f"{key!r} is not a field of {schema.type}: {dict(schema.instead)[key]}"
         else:
             yield key, f"unknown field {key!r} for {schema.type} (declare it under custom_fields.{schema.type} in crm.yaml)"
 

@@ -218,6 +218,26 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
     return data, lines
 
 
+def line_of(text: str, keys: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the value at ``keys`` (mapping keys and list indexes: ``("lines", 0, "qty")``) in a
+    record's ``text`` already loaded by :func:`loads`, or None when it is not there. For messages only: it composes
+    the document again, so callers use it on the way to an error, never per record."""
+    try:
+        node = _Loader(text).get_single_node()
+    except yaml.YAMLError:
+        return None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            node = next((v for k, v in node.value if str(k.value) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            node = node.value[key]
+        else:
+            return None
+        if node is None:
+            return None
+    return node.start_mark.line + 1
+
+
 def loads_value(text: str, path: str = "<string>") -> Any:
     """One YAML document of any shape (an export's list of records) read by the records' rules:
     YAML 1.2 scalars, no tags, anchors or aliases, shallow nesting. Errors are :class:`LoadError`."""

@@ -9,19 +9,21 @@ forged by editing the YAML is caught.
 """
 from __future__ import annotations
 
+import datetime as _dt
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import WARNING, CrmError, Problem
+from crmctl.core.errors import WARNING, CrmError, PolicyError, Problem
 from crmctl.core.money import quantize, to_decimal
-from crmctl.core.numbers import MAX_QUANTITY, stored_problem
+from crmctl.core.numbers import MAX_QUANTITY, price_digits, stored_count_problem, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
 from crmctl.core.text import a_an
 from crmctl.cpq import policy
 from crmctl.cpq.proof import approval_history_problem
 from crmctl.cpq.configure import RULE_KINDS, as_list, groups
-from crmctl.cpq.quotes import accepted_rivals, altered_versions, contact_problem, requirement, tax_status_change
+from crmctl.cpq.quotes import (accepted_rivals, altered_versions, contact_problem, duplicate_fees, line_in_file, requirement,
+                               stored_numbers, tax_status_change)
 
 Check = Callable[[Book], Iterable[Problem]]
 
@@ -85,7 +87,15 @@ def product_problems(sku: str, data: Mapping[str, Any], catalog: Mapping[str, An
                 yield "rules", f"{label}: unknown option group {gid!r}"
             elif oid != "*" and oid not in known[gid]:
                 yield "rules", f"{label}: {gid} has no option {oid!r}"
+    if data.get("min_qty") is not None:
+        problem = stored_count_problem(data["min_qty"], field="min_qty", minimum=1)
+        if problem:
+            yield "min_qty", problem
     for comp in data.get("components") or []:
+        if comp.get("qty") is not None:
+            problem = stored_count_problem(comp["qty"], field=f"component {comp.get('sku')} qty", minimum=1)
+            if problem:
+                yield "components", problem
         if str(comp.get("sku")) not in catalog:
             yield "components", f"component {comp.get('sku')!r} is not a product"
         elif str(comp.get("sku")) == sku:
@@ -153,6 +163,12 @@ def pricebook_problems(data: Mapping[str, Any], catalog: Mapping[str, Any]) -> I
                 yield from _percent("entries", tier["discount"], f"entry {sku} tier min {tier.get('min')} discount")
         if entry.get("tier_mode", "range") not in ("range", "slab"):
             yield "entries", f"entry {sku}: tier_mode must be range or slab"
+        counts = [(f"entry {sku} min_qty", entry.get("min_qty"))] + [
+            (f"entry {sku} tier min", t.get("min")) for t in entry.get("tiers") or [] if isinstance(t, dict)]
+        bad = [p for p in (stored_count_problem(v, field=what, minimum=1) for what, v in counts if v is not None) if p]
+        if bad:
+            yield from (("entries", p) for p in bad)
+            continue
         mins = [int(t.get("min", 0)) for t in entry.get("tiers") or []]
         if mins != sorted(set(mins)) or any(m < 2 for m in mins):
             yield "entries", f"entry {sku}: tier minimums must rise and start at 2 or more ({mins})"
@@ -228,15 +244,27 @@ def check_pricebooks(book: Book) -> Iterator[Problem]:
                       WARNING)
 
 
-def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
-    """Arithmetic of the stored lines, and the approval of a quote that went out."""
+def quote_problems(book: Book, rec: Record) -> Iterator[tuple[Any, str]]:
+    """``(where, message)``: arithmetic of the stored lines, and the approval of a quote that went out; ``where`` is a
+    field, or the keys down to a line's bad number (``("lines", 0, "qty")``)."""
     data = rec.data
     cur = str(data.get("currency") or "CNY")
     rounding = book.settings.rounding
     book_rec = book.records("pricebooks").get(str(data.get("pricebook"))) if data.get("pricebook") else None
     if book_rec is not None and str(book_rec.get("currency")) != cur:
-        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its prices "
-                            "were not used; revise the quote with a price book in its currency")
+        yield "pricebook", (f"price book {book_rec.id} is in {book_rec.get('currency')}, the quote in {cur}: its amounts "
+                            f"are not {cur} prices of that book; set currency back to {book_rec.get('currency')}, or start "
+                            f"a new quote with --currency {cur}")
+    if data.get("date") and data.get("valid_until") and str(data["valid_until"])[:10] < str(data["date"])[:10]:
+        yield "valid_until", (f"valid_until {str(data['valid_until'])[:10]} is before the quote's date "
+                              f"{str(data['date'])[:10]}: it expired the day it was made; `crmctl quote revise` it")
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    if totals.get("tax_exempt") and stored_problem(totals.get("tax") or "0", field="totals.tax") is None and \
+            to_decimal(totals.get("tax") or 0) != 0:
+        yield "totals", (f"totals say the quote carries no tax ({totals['tax_exempt']}) yet charge tax {totals['tax']}: "
+                         "its document would state a treatment its figures do not apply; price it again")
+    for problem in duplicate_fees(list(data.get("fees") or []), rec.id):
+        yield "fees", problem
     wrong = contact_problem(book, data)
     if wrong:
         yield "contact", wrong
@@ -247,6 +275,10 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
                                   "whose order stands: one deal, two orders; cancel one of the orders")
     for _, why in altered_versions(data):
         yield "versions", why + "; restore it from git (`git log -p` on this file)"
+    numbers = stored_numbers(data, price_digits(book.settings))
+    if numbers:   # nothing below can add them up
+        yield from ((where, problem) for where, problem in numbers)
+        return
     broken = list(line_problems(data, rounding))
     yield from (("lines", message) for message, _ in broken)
     if any(fatal for _, fatal in broken):
@@ -280,6 +312,40 @@ def quote_problems(book: Book, rec: Record) -> Iterator[tuple[str, str]]:
     elif not policy.may_approve(book.settings, approver.get("role"), need.role):
         yield "approval", (f"approved by {approver.id} ({approver.get('role')}), but it needs {a_an(need.role)}: "
                            + "; ".join(need.reasons))
+
+
+def every_quote_problem(book: Book, rec: Record, day: _dt.date) -> Iterator[tuple[Any, str, str]]:
+    """``(field, message, kind)``: everything `check` reports about one quote — its arithmetic, currency, fees and
+    approval (:func:`quote_problems`), its approval history, Incoterms and (an English quote) untranslated text.
+
+    ``submit``, ``approve`` and ``send`` refuse a quote with any of them (:func:`refuse_problems`): one rule.
+    """
+    from crmctl.cpq.document import untranslated
+    from crmctl.cpq.quotes import incoterms_problem
+
+    found = list(quote_problems(book, rec))
+    for fname, message in found:
+        yield fname, message, "quote"
+    if any(isinstance(where, tuple) or where == "lines" for where, _ in found):
+        return   # its document cannot be laid out to look for untranslated text
+    why = approval_history_problem(rec.data)
+    if why:
+        yield "approval", why, "approval"
+    if rec.get("incoterms") not in (None, ""):
+        problem = incoterms_problem(str(rec.get("incoterms")))
+        if problem:
+            yield "incoterms", problem, "quote"
+    if str(rec.get("lang") or "") == "en":
+        for message in untranslated(book, rec, day):
+            yield "lang", f"English quote: {message}", "quote"
+
+
+def refuse_problems(book: Book, qid: str, data: Mapping[str, Any], doing: str, day: _dt.date) -> None:
+    """Raise PolicyError naming every problem `check` would report about the quote ``data`` (see
+    :func:`every_quote_problem`), so a writer never lets through what `check` calls wrong."""
+    found = [message for _, message, _ in every_quote_problem(book, Record("quotes", qid, dict(data)), day)]
+    if found:
+        raise PolicyError(f"cannot {doing}: " + "; ".join(found) + " (`crmctl check` reports the same)")
 
 
 def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str, bool]]:
@@ -321,9 +387,13 @@ def as_sent_problem(data: Mapping[str, Any]) -> str | None:
 
 
 def check_quotes(book: Book) -> Iterator[Problem]:
+    from crmctl.core.clock import today
+
+    day = today(book.settings)
     for rec in book.all("quotes"):
-        for fname, message in quote_problems(book, rec):
-            yield Problem(rec.path, rec.line(fname), message, "quote")
+        for where, message, kind in every_quote_problem(book, rec, day):
+            line = line_in_file(book, rec, where) if isinstance(where, tuple) else rec.line(where)
+            yield Problem(rec.path, line, message, kind)
 
 
 def check_policy_authors(book: Book) -> Iterator[Problem]:
@@ -380,27 +450,6 @@ def check_policy_authors(book: Book) -> Iterator[Problem]:
                                        f"(crm.yaml {key}), but {why.replace(f'commit {commit[:10]} ', 'it ')}", "policy")
 
 
-def check_quote_languages(book: Book) -> Iterator[Problem]:
-    """A quote set to English whose document would print Chinese text: each such field, with what to set.
-
-    Also an ``incoterms`` that is not an Incoterms 2020 rule (and place).
-    """
-    from crmctl.core.clock import today
-    from crmctl.cpq.document import untranslated
-    from crmctl.cpq.quotes import incoterms_problem
-
-    day = today(book.settings)
-    for rec in book.all("quotes"):
-        if rec.get("incoterms") not in (None, ""):
-            problem = incoterms_problem(str(rec.get("incoterms")))
-            if problem:
-                yield Problem(rec.path, rec.line("incoterms"), problem, "quote")
-        if str(rec.get("lang") or "") != "en":
-            continue
-        for message in untranslated(book, rec, day):
-            yield Problem(rec.path, rec.line("lang"), f"English quote: {message}", "quote")
-
-
 def check_out_dir(book: Book) -> Iterator[Problem]:
     """crm.yaml ``quotes.out_dir`` outside the book (absolute, ``..``, a symlink on the way): every default
     ``quote render`` would write there."""
@@ -409,13 +458,6 @@ def check_out_dir(book: Book) -> Iterator[Problem]:
     problem = out_dir_problem(book)
     if problem:
         yield Problem(book.settings.path, book.settings.lines.get("quotes", 1), f"quotes.out_dir: {problem}", "settings")
-
-
-def check_approval_history(book: Book) -> Iterator[Problem]:
-    for rec in book.all("quotes"):
-        why = approval_history_problem(rec.data)
-        if why:
-            yield Problem(rec.path, rec.line("approval"), why, "approval")
 
 
 def check_signed_approvals(book: Book) -> Iterator[Problem]:
@@ -428,5 +470,5 @@ def check_signed_approvals(book: Book) -> Iterator[Problem]:
             yield Problem(quotes[qid].path, quotes[qid].line("approvals"), why, "approval")
 
 
-CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_approval_history, check_signed_approvals,
-                             check_quote_languages, check_policy_authors, check_out_dir)
+CHECKS: tuple[Check, ...] = (check_products, check_pricebooks, check_quotes, check_signed_approvals, check_policy_authors,
+                             check_out_dir)

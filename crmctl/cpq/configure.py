@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from crmctl.core.errors import ValidationError
+from crmctl.core.numbers import stored_count
 
 # the implicit option group through which a bundle's optional components are chosen
 OPTIONAL_GROUP = "optional"
@@ -154,7 +155,7 @@ def quantity_problems(lines: Iterable[Mapping[str, Any]], products: Mapping[str,
     """Quote-wide quantity rules: an accessory's quantity at least ``per_unit`` x the main unit's."""
     qty: dict[str, int] = {}
     for line in lines:
-        qty[str(line.get("sku"))] = qty.get(str(line.get("sku")), 0) + int(line.get("qty") or 0)
+        qty[str(line.get("sku"))] = qty.get(str(line.get("sku")), 0) + stored_count(line.get("qty"), field=f"line {line.get('sku')} qty", default=0)
     out = []
     for sku, count in qty.items():
         for rule in (products.get(sku) or {}).get("rules") or []:

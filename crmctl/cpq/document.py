@@ -10,11 +10,12 @@ import datetime as _dt
 import os
 import re
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
-from crmctl.core.errors import CrmError
+from crmctl.core.errors import CrmError, PolicyError
 from crmctl.core.money import money_str, quantize, to_decimal
+from crmctl.core.numbers import stored_count
 from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
                                 quote_was_sent)
 from crmctl.core.text import a_an
@@ -24,7 +25,7 @@ from crmctl.cpq.configure import as_list, describe
 LABELS: dict[str, dict[str, str]] = {
     "en": {"quote": "Quotation", "number": "Quote no.", "version": "Version", "date": "Date", "valid_until": "Valid until",
            "seller": "Seller", "buyer": "Customer", "contact": "Attention", "item": "Item", "qty": "Qty", "unit_price": "Unit price",
-           "discount": "Disc.", "amount": "Amount", "subtotal": "Subtotal", "group_subtotal": "Subtotal", "quote_discount": "Discount",
+           "discount": "Disc.", "amount": "Amount", "subtotal": "Subtotal", "group_subtotal": "Subtotal", "other_items": "Other items", "quote_discount": "Discount",
            "fees": "Fees", "net": "Net", "tax": "Tax", "tax_of_which": "of which tax", "total": "Total", "terms": "Payment terms",
            "notes": "Notes", "signature_seller": "For the seller (signature and company stamp)",
            "signature_buyer": "Accepted by the customer (signature and company stamp)",
@@ -34,7 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
            "excl": "excl. tax", "incl": "incl. tax", "in_words": "", "phone": "Tel."},
     "zh-CN": {"quote": "报价单", "number": "报价单号", "version": "版本", "date": "日期", "valid_until": "有效期至",
               "seller": "卖方", "buyer": "买方", "contact": "联系人", "item": "产品及配置", "qty": "数量", "unit_price": "单价",
-              "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "quote_discount": "整单折扣",
+              "discount": "折扣", "amount": "金额", "subtotal": "小计", "group_subtotal": "分组小计", "other_items": "其他", "quote_discount": "整单折扣",
               "fees": "其他费用", "net": "不含税金额", "tax": "税额", "tax_of_which": "其中税额", "total": "合计", "terms": "付款条件",
               "notes": "备注", "signature_seller": "卖方（盖章）", "signature_buyer": "买方确认（盖章）",
               "sign_date": "授权代表签字及日期", "page": "第 {page} 页，共 {pages} 页", "draft": "草稿 — 非正式报价",
@@ -63,9 +64,9 @@ def shown_unit_price(line: Mapping[str, Any], currency: str, book: Book) -> tupl
     """
     from crmctl.cpq.pricing import effective_unit, price_str, tax_rules
 
-    qty, gross = int(line.get("qty") or 1), to_decimal(line.get("gross"), "gross")
+    qty, gross = stored_count(line.get("qty"), field="qty", default=1, minimum=1), to_decimal(line.get("gross"), "gross")
     listed = to_decimal(line.get("unit_price"), "unit_price") * qty
-    if listed == gross:
+    if quantize(listed, currency, book.settings.rounding) == gross:   # no tier (0.333 x 3 = 0.999 is 1.00, no tier)
         return str(line.get("unit_price")), ""
     unit = effective_unit(gross, qty, currency, tax_rules(book.settings))
     if unit is not None:
@@ -82,6 +83,9 @@ def approval_summary(data: Mapping[str, Any], book: Book | None = None) -> str:
     if moved and state == ApprovalState.VALID:
         return f"STALE (by {approval.get('by')}; {moved})"
     if approval.get("status") == ApprovalStatus.PENDING:
+        if not policy.covers(data, approval.get("hash")):   # judged on other content: say so, not the old role
+            changed = ", ".join(policy.changed_fields(data)) or "content"
+            return f"pending, but STALE (changed since submitted: {changed}); `crmctl quote submit` it again"
         return f"pending: needs {a_an(approval.get('required_role'))}"
     if approval.get("status") == ApprovalStatus.REJECTED:
         return f"rejected by {approval.get('by')}: {approval.get('reason')}"
@@ -145,7 +149,7 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
         lines_view.append({**line, "n": n, "configuration": printed_configuration(line, lang, products),
                            "unit_price_shown": unit, "tier_shown": tier})
     totals = data.get("totals") or {}
-    totals_view = [{"total": f"subtotal {g}" if g else "subtotal", "amount": v}
+    totals_view = [{"total": f"subtotal {g or '(other items)'}", "amount": v}
                    for g, v in (totals.get("groups") or {}).items() if len(totals.get("groups") or {}) > 1]
     totals_view.append({"total": "subtotal", "amount": totals.get("subtotal")})
     totals_view += [{"total": f"discount {r.get('name')}", "amount": f"-{r.get('amount')}"} for r in reductions_of(totals)]
@@ -157,6 +161,10 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
         totals_view.append({"total": "tax exempt", "amount": totals["tax_exempt"]})
     status = quote_status(data, today)
     problems = quotes.quote_problems(book, data) if status in QUOTE_EDITABLE else []
+    if version in (None, int(rec.get("version") or 1)):   # what `check` says of the file (its text checks aside)
+        from crmctl.cpq.checks import quote_problems
+
+        problems += [message for _, message in quote_problems(book, rec)]
     return {"id": rec.id, **data, "pricebook": used_pricebook(book, data), "status": str(status),
             "approval_state": str(policy.approval_state(data)), "approval_summary": approval_summary(data, book),
             "lines_view": lines_view, "totals_view": totals_view, "problems": problems}
@@ -278,7 +286,9 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     groups: dict[str, dict[str, Any]] = {}
     for line, raw in zip(lines, data["lines_view"]):
         key = str(raw.get("group") or "")
-        groups.setdefault(key, {"name": line["group"], "lines": [], "subtotal": (totals.get("groups") or {}).get(key)})
+        # lines without a group, among grouped ones, are a group of their own with a name ("Subtotal Other items")
+        groups.setdefault(key, {"name": line["group"] or LABELS[lang]["other_items"], "lines": [],
+                                "subtotal": (totals.get("groups") or {}).get(key)})
         groups[key]["lines"].append(line)
     fees = [{**fee, "name": localized(fee, "name", lang)} for fee in data.get("fees") or []]
     named = {str(fee.get("name")): localized(fee, "name", lang) for fee in data.get("fees") or []}
@@ -293,7 +303,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
     in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
-    treatment = data.get("tax_treatment") or totals.get("tax_treatment") or totals.get("tax_exempt")
+    treatment = tax_note_of(totals)
     return {
         "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees}, "lines": lines,
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
@@ -311,7 +321,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         "reductions": cuts, "show_tier": any(line["tier"] for line in lines),
         "tax_inclusive": totals.get("tax_mode") == "inclusive" and not totals.get("tax_exempt"), "lang": lang,
         "tax_exempt": bool(totals.get("tax_exempt")),
-        "tax_note": _tax_note(treatment, lang), "amount_width": width, "total_in_words": in_words,
+        "tax_note": treatment, "amount_width": width, "total_in_words": in_words,
         "page_content": _css_page_counter(LABELS[lang]["page"]),
         "payment_terms": localized(data, "payment_terms", lang), "notes": localized(data, "notes", lang),
     }
@@ -339,17 +349,16 @@ def _css_page_counter(label: str) -> Any:
     return Markup(quoted.replace("{page}", '" counter(page) "').replace("{pages}", '" counter(pages) "'))
 
 
-def _tax_note(treatment: Any, lang: str) -> str:
-    """The tax treatment line (step 2's zero-rated export, reverse charge, exemption) when the quote carries one.
-
-    Accepts a text, or a mapping with ``reason`` (and ``reason_en``/``reason_zh``)
-    and/or ``kind``; absent -> "" (nothing printed).
-    """
-    if not treatment:
-        return ""
-    if isinstance(treatment, Mapping):
-        return localized(treatment, "reason", lang) or str(treatment.get("kind") or "").replace("_", " ")
-    return str(treatment)
+def tax_note_of(totals: Mapping[str, Any]) -> str:
+    """The tax treatment the document prints: the reason of the exemption its totals were computed with (the
+    quote's ``tax_exempt``, else its account's), "" when taxed. Taken from the totals, so a document never states a
+    treatment its figures do not apply; totals that say exempt yet charge tax are refused (PolicyError)."""
+    reason = str(totals.get("tax_exempt") or "")
+    if reason and totals.get("tax") not in (None, "") and to_decimal(totals["tax"], "totals.tax") != 0:
+        raise PolicyError(f"the quote's totals say it carries no tax ({reason}) yet charge tax {totals['tax']}: a hand "
+                          "edit? `crmctl check` names it; price it again (`crmctl quote edit Q --tax-exempt REASON` or "
+                          "--taxed)")
+    return reason
 
 
 def reductions_of(totals: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -408,14 +417,18 @@ def untranslated(book: Book, rec: Record, today: _dt.date) -> list[str]:
     Walks the English document's context (what the template prints) and names
     the field to fill (``payment_terms_en``, a fee's ``name_en``, ``quotes.units_en``...).
     """
-    ctx = context(book, rec, None, today, "en")
+    return untranslated_in(context(book, rec, None, today, "en"))
+
+
+def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
+    """:func:`untranslated` of an English document's context (``context(..., "en")``), as ``where: text`` each."""
     found: list[str] = []
     hints = {"payment_terms": "payment_terms_en: quote edit Q --payment-terms-en", "notes": "notes_en: quote edit Q --notes-en", "account": "the account's name_en/address_en/city_en",
              "company": "crm.yaml company (name, address, bank in English; name_zh/address_zh/bank_zh for Chinese)",
              "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
              "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
              "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en: quote edit Q --fee-en NAME=ENGLISH",
-             "tax_note": "the tax treatment's reason_en"}
+             "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`"}
     for key in ("payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote", "tax_note"):
         for path, text in _strings(ctx.get(key), key):
             if key == "quote" and not path.startswith("quote.fees"):
@@ -492,9 +505,11 @@ def out_dir_problem(book: Book) -> str | None:
 
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
-           template: str | None = None, version: int | None = None, html: bool = False) -> tuple[str, list[str]]:
+           template: str | None = None, version: int | None = None, html: bool = False,
+           warn: Callable[[list[str]], None] = lambda found: None) -> tuple[str, list[str]]:
     """Write the quote as a PDF (or HTML); returns the path written and why it carries the DRAFT mark
-    (:func:`offer_problems`; empty when it prints clean)."""
+    (:func:`offer_problems`; empty when it prints clean). ``warn`` is given, for an English document, each printed
+    text that has no English form (:func:`untranslated_in`; empty when none)."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
@@ -507,6 +522,8 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
         raise CrmError(f"--lang {lang!r}: use zh-CN or en")
     name = template or str(book.settings.get("quotes.template", "quote.html"))
     ctx = context(book, rec, version, today, lang)
+    if lang == "en":   # what `check` says of an English quote, said of any English rendering (send refuses it)
+        warn(untranslated_in(ctx))
     text = render_html(book.root, name, ctx, lang)
     path = out or default_path(book, data, rec.id, html)
     if html:

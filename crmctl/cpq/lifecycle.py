@@ -21,13 +21,20 @@ from crmctl.cpq.quotes import (accepted_rivals, ensure_editable, event, quote_pr
                                tax_status_change)
 
 
-def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> tuple[dict[str, Any], str]:
-    """Work out the approval needed: approve at once within the submitter's authority, else ask."""
+def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock, qid: str = "Q") -> tuple[dict[str, Any], str]:
+    """Work out the approval needed: approve at once within the submitter's authority, else ask.
+
+    Refused (PolicyError) for a quote `check` reports a problem with, after repricing (:func:`checks.refuse_problems`).
+    """
+    from crmctl.cpq.checks import refuse_problems
+
     ensure_editable(data, clock.today)
     problems = quote_problems(book, data)
     if problems:
         raise PolicyError("cannot submit: " + "; ".join(problems))
     out = reprice(book, data)   # approve what today's rules say, not a stale snapshot
+    # as the draft it becomes: the approval it replaces is not judged
+    refuse_problems(book, qid, {**out, "status": QuoteStatus.DRAFT.value}, "submit", clock.today)
     need = requirement(book, out)
     if need.beyond:
         raise PolicyError("; ".join(need.beyond) + "; lower the discount")
@@ -50,8 +57,11 @@ def submit(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
 
 
 def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, reason: str | None,
-           clock: Clock) -> dict[str, Any]:
-    """Approve or reject a pending quote — only a user whose role may approve what it needs."""
+           clock: Clock, qid: str = "Q") -> dict[str, Any]:
+    """Approve or reject a pending quote — only a user whose role may approve what it needs; a quote `check`
+    reports a problem with is never approved."""
+    from crmctl.cpq.checks import refuse_problems
+
     now = quote_status(data, clock.today)
     if now != QuoteStatus.PENDING_APPROVAL:
         raise PolicyError(f"quote is {now}, not pending_approval; `crmctl quote submit` it first")
@@ -66,6 +76,8 @@ def decide(book: Book, data: Mapping[str, Any], actor: Record, approve: bool, re
     moved = tax_status_change(book, data) if approve else None
     if moved:
         raise PolicyError(f"cannot approve: {moved}; `crmctl quote submit` it again (re-prices it)")
+    if approve:
+        refuse_problems(book, qid, data, "approve", clock.today)
     at = clock.at
     out = dict(data)
     if approve:
@@ -118,6 +130,21 @@ def require_valid_approval(book: Book, qid: str, data: Mapping[str, Any], doing:
                                                               if len(unsigned) > 1 else ""))
 
 
+def not_sendable(now: QuoteStatus | str, data: Mapping[str, Any]) -> str:
+    """Why a quote in status ``now`` (not approved) cannot be sent, and what to do instead."""
+    if now == QuoteStatus.EXPIRED:
+        return (f"cannot send an expired quote (it was valid until {data.get('valid_until')}); `crmctl quote revise` "
+                "makes a new version to send")
+    if now in (QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
+        return (f"the quote was sent already (as {data.get('number')}; now {now}); `crmctl quote render` prints it "
+                "again, `crmctl quote revise` makes a new version")
+    if now == QuoteStatus.PENDING_APPROVAL:
+        return "cannot send a quote pending approval; it needs its approver's `crmctl quote approve` first"
+    if now in (QuoteStatus.DRAFT, QuoteStatus.REJECTED):
+        return f"cannot send a {now} quote; it must be approved first (`crmctl quote submit`)"
+    return f"cannot send a quote whose status is {now!r}; `crmctl check` names the problem"
+
+
 def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Clock) -> dict[str, Any]:
     """Give the document number and freeze what the document prints (status sent).
 
@@ -131,8 +158,11 @@ def send(book: Book, qid: str, data: Mapping[str, Any], actor: Record, clock: Cl
 
     now = quote_status(data, clock.today)
     if now != QuoteStatus.APPROVED:
-        raise PolicyError(f"cannot send {a_an(now)} quote; it must be approved first (`crmctl quote submit`)")
+        raise PolicyError(not_sendable(now, data))
     require_valid_approval(book, qid, data, "send")
+    from crmctl.cpq.checks import refuse_problems
+
+    refuse_problems(book, qid, data, "send", clock.today)
     out = dict(data)
     if not out.get("number"):
         fmt = str(book.settings.get("quotes.number_format", "QT-{year}-{seq:04d}"))

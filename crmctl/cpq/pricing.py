@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
 from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
-from crmctl.core.numbers import price_digits
+from crmctl.core.numbers import price_digits, stored_count
 from crmctl.cpq.configure import Configuration, group_by_id, option
 
 ZERO = Decimal(0)
@@ -100,8 +100,8 @@ class LinePrice:
     gross: Decimal                   # quantity x unit after the volume tier
     discount: Decimal                # line discount in percent
     net: Decimal
-    tax_rate: Decimal
-    tax: Decimal
+    tax_rate: Decimal                # the product's own rate (a bundle's added parts may carry others: tax_by_rate)
+    tax: Decimal                     # all the line's tax, every rate
     total: Decimal
     cost: Decimal | None             # extended cost; None when any priced part's cost is unknown
     problems: list[str] = field(default_factory=list)
@@ -109,6 +109,7 @@ class LinePrice:
     tier: Decimal = ZERO             # the volume tier's change to the line amount (negative when it lowers it)
     tax_parts: dict[Decimal, Decimal] = field(default_factory=dict)  # unit amount by tax rate (bundles' own-rate parts)
     unknown_cost: list[str] = field(default_factory=list)            # which priced parts carry no cost
+    tax_by_rate: dict[Decimal, Decimal] = field(default_factory=dict)  # the line's tax by rate (as a quote taxes it)
 
     @property
     def list_amount(self) -> Decimal:
@@ -152,10 +153,15 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     unknown: list[str] = []
 
     def add(label: str, rule: str, amount: Decimal, per: str = "unit") -> Decimal:
-        running = (steps[-1].running if steps else ZERO) + amount
-        if per == "line":   # line amounts are whole minor units; the exponent says so too
-            amount, running = q(amount), q(running)
-        steps.append(Step(label, rule, amount, running, per))
+        before = steps[-1].running if steps else ZERO
+        running = before + amount
+        if per == "line":   # a line's running amount is whole minor units; the step is the exact change to it
+            running = q(running)
+            amount = running - before
+            if amount == 0:   # a step that changes nothing is not shown (no "0.00" tier, no "-0.00" rounding)
+                steps[-1] = Step(steps[-1].label, steps[-1].rule, steps[-1].amount, running, steps[-1].per)
+                return running
+        steps.append(Step(label, rule, amount + ZERO if amount == 0 else amount, running, per))
         return running
 
     def costed(cost: Decimal | None, extra: Any, times: int, what: str, priced: bool) -> Decimal | None:
@@ -184,7 +190,7 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
             opt = option(grp, oid) or {}
             if opt.get("component"):
                 part = (components or {}).get(oid) or {}
-                times = int(opt.get("qty") or 1)
+                times = stored_count(opt.get("qty"), field=f"{sku} option {gid}={oid} qty", default=1, minimum=1)
                 each = uq(_amount(part.get("prices"), currency, f"component {oid}") * times)
                 add(f"component {oid}", f"{sku} optional component x{times}", each)
                 listed += each
@@ -204,7 +210,8 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     for comp in product.get("components") or []:
         if not isinstance(comp, dict) or comp.get("mode") == "optional":
             continue
-        csku, cqty = str(comp.get("sku")), int(comp.get("qty") or 1)
+        csku = str(comp.get("sku"))
+        cqty = stored_count(comp.get("qty"), field=f"products/{sku} component {csku} qty", default=1, minimum=1)
         part = (components or {}).get(csku) or {}
         if comp.get("mode") == "added":
             each = uq(_amount(part.get("prices"), currency, f"component {csku}") * cqty)
@@ -220,31 +227,40 @@ def price_line(sku: str, product: Mapping[str, Any], config: Configuration, qty:
     if entry.get("discount") not in (None, ""):
         pct = to_decimal(entry["discount"], f"{where} {sku} discount")
         unit = add("price book discount", f"{where}: {pct}% off list", -uq(unit * pct / HUNDRED))
-    minimum = max(int(product.get("min_qty") or 1), int(entry.get("min_qty") or 1))
+    own_min = stored_count(product.get("min_qty"), field=f"products/{sku} min_qty", default=1, minimum=1)
+    book_min = stored_count(entry.get("min_qty"), field=f"{where} {sku} min_qty", default=1, minimum=1)
+    minimum = max(own_min, book_min)
     if qty < minimum:
-        source = f"{where} min_qty" if int(entry.get("min_qty") or 1) >= int(product.get("min_qty") or 1) else f"products/{sku} min_qty"
+        source = f"{where} min_qty" if book_min >= own_min else f"products/{sku} min_qty"
         problems.append(f"{sku}: quantity {qty} is below the minimum of {minimum} ({source})")
     extended = add(f"quantity x {qty}", f"{ps(unit)} x {qty}", q(unit * qty) - unit, "line")
     gross = _tier(entry, unit, qty, extended, q, uq, add, where, sku, ps)
     if discount:
-        add("line discount", f"{discount}% line discount", -q(gross * discount / HUNDRED), "line")
+        off = q(gross * discount / HUNDRED)
+        if not off:
+            raise ValidationError(f"--discount {discount}%: {discount}% of {ps(gross)} {currency} rounds to 0; a "
+                                  "discount that takes nothing off would be printed all the same — give more, or none")
+        add("line discount", f"{discount}% line discount", -off, "line")
     net = steps[-1].running
     if net <= 0:
         raise PolicyError(f"{sku}: the line comes to {net} {currency}; a line must cost the customer more than 0 "
                           "(a free item is a bundle component, mode: included)")
-    rate = own_rate
-    line_tax = q(net * rate / (HUNDRED + rate)) if tax.mode == "inclusive" else q(net * rate / HUNDRED)
-    total = net if tax.mode == "inclusive" else net + line_tax
     if parts:
         parts[own_rate] = unit - sum(parts.values(), ZERO)
-    return LinePrice(sku, qty, currency, steps, unit, gross, discount, net, rate, line_tax, total,
-                     None if cost is None or unknown else q(cost * qty), problems, listed, gross - extended, parts, unknown)
+    # tax as a quote of this one line taxes it (one path: settle), a bundle's own-rate parts at their rates
+    _, (alone,), _, by_rate = settle([{"net": net, "tax_rate": own_rate, "tax_parts": parts}], ZERO, [], currency, tax)
+    return LinePrice(sku, qty, currency, steps, unit, gross, discount, net, own_rate, alone.tax, alone.amount,
+                     None if cost is None or unknown else q(cost * qty), problems, listed, gross - extended, parts, unknown,
+                     by_rate)
 
 
 def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: Any, uq: Any, add: Any, where: str,
           sku: str, ps: Any) -> Decimal:
     """Apply the entry's volume tiers to the extended amount."""
-    bands = sorted((b for b in entry.get("tiers") or [] if isinstance(b, dict)), key=lambda b: int(b.get("min", 1)))
+    def least(band: Mapping[str, Any]) -> int:
+        return stored_count(band.get("min"), field=f"{where} {sku} tier min", default=1, minimum=1)
+
+    bands = sorted((b for b in entry.get("tiers") or [] if isinstance(b, dict)), key=least)
     if not bands:
         return gross
     mode = str(entry.get("tier_mode", "range"))
@@ -256,7 +272,7 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
 
     if mode == "slab":
         # each band of the quantity at its own unit price; below the first band, the unit price
-        edges = [1, *(int(b.get("min", 1)) for b in bands)]
+        edges = [1, *(least(b) for b in bands)]
         units = [unit, *(band_unit(b) for b in bands)]
         total, parts = Decimal(0), []
         for i, start in enumerate(edges):
@@ -267,7 +283,7 @@ def _tier(entry: Mapping[str, Any], unit: Decimal, qty: int, gross: Decimal, q: 
         if total == gross:
             return gross
         return add("volume tier (slab)", f"{where}: slab {', '.join(parts)}", total - gross, "line")
-    chosen = [b for b in bands if int(b.get("min", 1)) <= qty]
+    chosen = [b for b in bands if least(b) <= qty]
     if not chosen:
         return gross
     band = chosen[-1]

@@ -23,8 +23,8 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.clock import Clock
 from crmctl.core.errors import NotFound, PolicyError, ValidationError
-from crmctl.core.money import money_str, percent_points, to_decimal
-from crmctl.core.numbers import book_format, parse_amount, parse_percent
+from crmctl.core.money import minor_unit, money_str, percent_points, to_decimal
+from crmctl.core.numbers import book_format, parse_amount, parse_percent, stored_count
 from crmctl.core.settings import Settings
 from crmctl.core.states import ApprovalState, QuoteStatus, quote_is_editable, quote_status, quote_was_sent
 from crmctl.cpq import catalog, policy, pricebooks
@@ -34,6 +34,90 @@ from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reduct
 # the fields of the quote record rather than of one version; `revise` freezes every other field into `versions`
 QUOTE_WIDE = ("versions", "approvals", "status_history", "number", "created", "order")
 FROZEN_ALL = "all"   # a frozen version's ``frozen`` marker: it holds every field of its version
+
+
+# the numbers a quote line stores, and how each is written: (key, kind); kinds as stored_numbers reads them
+LINE_NUMBERS = (("qty", "count"), ("discount", "percent"), ("unit_price", "price"), ("list_unit", "price"),
+                ("tier", "signed"), ("gross", "money"), ("net", "money"), ("cost", "money"), ("tax_rate", "percent"))
+
+
+Where = tuple[Any, ...]   # keys down to a stored value: ("lines", 0, "qty")
+
+
+def stored_numbers(data: Mapping[str, Any], digits: int) -> list[tuple[Where, str]]:
+    """``(where, problem)`` for each number a quote's lines store that is not written as crmctl writes it
+    (:func:`crmctl.core.numbers.stored_problem`; ``digits``: the book's ``price_digits`` for unit prices).
+
+    A count (``qty``) is a whole number written without decimals: ``1.0`` is refused with "write 1" (an editor's
+    or spreadsheet's round trip), as is ``9,600.00`` for a price ("write it like 1234.50"). Every reader of a
+    quote file goes through this (:func:`readable`), and `check` reports the same.
+    """
+    from crmctl.core.numbers import stored_problem
+
+    cur = str(data.get("currency") or "")
+    cents = minor_unit(cur) if cur else 2
+    found: list[tuple[Where, str]] = []
+    for n, line in enumerate(data.get("lines") or [], 1):
+        if not isinstance(line, Mapping):
+            found.append((("lines", n - 1), f"line {n}: {line!r} is not a line (sku, qty, ...)"))
+            continue
+        for key, kind in LINE_NUMBERS:
+            value = line.get(key)
+            if value is None or (key == "discount" and value == ""):
+                continue
+            what = f"line {n} ({line.get('sku')}) {key}"
+            problem = _number_problem(kind, value, what, cur, max(digits, cents))
+            if problem:
+                found.append((("lines", n - 1, key), problem))
+        for rate, amount in (line.get("tax_parts") or {}).items() if isinstance(line.get("tax_parts"), Mapping) else ():
+            what = f"line {n} ({line.get('sku')}) tax_parts"
+            problem = stored_problem(rate, field=f"{what} rate", limit=Decimal(101)) or \
+                stored_problem(amount, field=f"{what} {rate}", currency=cur, digits=max(digits, cents))
+            if problem:
+                found.append((("lines", n - 1, "tax_parts", rate), problem))
+    return found
+
+
+def _number_problem(kind: str, value: Any, what: str, cur: str, digits: int) -> str | None:
+    """One stored line number of ``kind`` (see :data:`LINE_NUMBERS`) checked; ``digits``: a unit price's."""
+    from crmctl.core.numbers import stored_count_problem, stored_problem
+
+    if kind == "count":
+        return stored_count_problem(value, field=what, minimum=1)
+    if kind == "percent":
+        return stored_problem(value, field=what, limit=Decimal(101)) or (
+            f"{what}: {value!r} must be between 0% and 100%" if to_decimal(value) > 100 else None)
+    if kind == "price":
+        return stored_problem(value, field=what, currency=cur, digits=digits)
+    return stored_problem(value, field=what, currency=cur, digits=minor_unit(cur) if cur else 2,
+                          allow_negative=kind == "signed")
+
+
+def readable(book: Book, rec: Record) -> Record:
+    """``rec`` when every number its lines store is written as crmctl writes it; else ValidationError naming the
+    file, its line and the field (the one line `check` prints), so no command adds up or crashes on a hand edit."""
+    from crmctl.core.numbers import price_digits
+
+    found = stored_numbers(rec.data, price_digits(book.settings))
+    if found:
+        where, problem = found[0]
+        more = f" (and {len(found) - 1} more; `crmctl check` lists them)" if len(found) > 1 else ""
+        raise ValidationError(f"{rec.path}:{line_in_file(book, rec, where)}: {problem}{more}; fix the file")
+    return rec
+
+
+def line_in_file(book: Book, rec: Record, where: Where) -> int:
+    """The line of the value at ``where`` in the record's file (its top-level key's line when it cannot tell)."""
+    import os
+
+    from crmctl.core.yamlio import line_of
+
+    try:
+        with open(os.path.join(book.root, rec.path), encoding="utf-8") as handle:
+            found = line_of(handle.read(), where)
+    except OSError:
+        found = None
+    return found or rec.line(str(where[0]))
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
@@ -80,8 +164,13 @@ def price_line_of(book: Book, data: Mapping[str, Any], line: Mapping[str, Any]) 
     """Price one stored line with today's catalog and the quote's price book."""
     choices = {g: as_list(v) for g, v in (line.get("options") or {}).items()}
     discount = percent_points(line.get("discount") or 0)
-    return catalog.price_sku(book, str(line.get("sku")), choices, int(line.get("qty") or 0), str(data["currency"]),
+    return catalog.price_sku(book, str(line.get("sku")), choices, _qty(line), str(data["currency"]),
                              _pricebook(book, data), discount)
+
+
+def _qty(line: Mapping[str, Any]) -> int:
+    """A stored line's quantity, read as a count (a hand-edited ``1.0`` is named, never a crash)."""
+    return stored_count(line.get("qty"), field=f"line {line.get('sku')} qty", default=0)
 
 
 def priced_line(priced: catalog.Priced, line: Mapping[str, Any], book: Book | None = None) -> dict[str, Any]:
@@ -115,7 +204,7 @@ def _single(product: Mapping[str, Any], gid: str) -> bool:
 
 def wanted(data: Mapping[str, Any]) -> list[catalog.Want]:
     """The quote's lines as (sku, choices, qty), for pricing them in another price book."""
-    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, int(l.get("qty") or 0))
+    return [(str(l.get("sku")), {g: as_list(v) for g, v in (l.get("options") or {}).items()}, _qty(l))
             for l in data.get("lines") or []]
 
 
@@ -195,7 +284,7 @@ def judge_lines(data: Mapping[str, Any], basis: list[Basis], cats: Mapping[str, 
     for n, (line, share, (list_unit, cost, unknown)) in enumerate(zip(lines, off.shares, basis), 1):
         paid = to_decimal(line.get("net"), f"line {n} net") - share
         out.append(policy.Judged(n, str(line.get("sku")), cats.get(str(line.get("sku"))),
-                                 list_unit * int(line.get("qty") or 0), paid, ex_tax(line, paid, tax, cur), cost, unknown))
+                                 list_unit * _qty(line), paid, ex_tax(line, paid, tax, cur), cost, unknown))
     return out
 
 
@@ -251,6 +340,11 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
         problem = incoterms_problem(str(changes["incoterms"]))
         if problem:
             raise ValidationError("--" + problem)
+    if changes.get("valid_until"):
+        problem = validity_problem(_dt.date.fromisoformat(str(changes["valid_until"])[:10]),
+                                   _dt.date.fromisoformat(str(data.get("date") or today)[:10]), today)
+        if problem:
+            raise ValidationError(problem)
     if "discount" in changes and changes["discount"] is not None:
         pct = parse_percent(changes["discount"], fmt=book_format(book.settings), field="--discount")
         out["discount"] = str(pct) if pct else None
@@ -258,7 +352,30 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     if wrong:
         raise ValidationError(("--contact: " if "contact" in changes else "") + wrong)
     _within_any_authority(book, out)
-    return with_totals(book, out)
+    out = with_totals(book, out)
+    if changes.get("discount") is not None and out.get("discount"):
+        cut = next((r for r in out["totals"].get("reductions") or [] if r.get("name") == f"{out['discount']}%"), None)
+        if cut is None or to_decimal(cut.get("amount")) == 0:
+            raise ValidationError(f"--discount {out['discount']}%: of {out['totals'].get('subtotal')} "
+                                  f"{out.get('currency')} it rounds to 0; a discount that takes nothing off would be "
+                                  "printed all the same — give more, or none")
+    return out
+
+
+MAX_VALIDITY_DAYS = 3650   # the most crm.yaml quotes.validity_days may be (core.limits)
+
+
+def validity_problem(until: _dt.date, quote_day: _dt.date, today: _dt.date) -> str | None:
+    """Why ``--valid-until until`` cannot be a quote's validity, or None: not before the quote's date nor
+    today (a typo in the year would expire the draft at once), at most :data:`MAX_VALIDITY_DAYS` after its date."""
+    if until < quote_day:
+        return f"--valid-until {until} is before the quote's date {quote_day}; give a later day"
+    if until < today:
+        return f"--valid-until {until} is in the past (today is {today}); give a later day"
+    if until > quote_day + _dt.timedelta(days=MAX_VALIDITY_DAYS):
+        return (f"--valid-until {until} is more than {MAX_VALIDITY_DAYS} days after the quote's date {quote_day} "
+                "(the most quotes.validity_days allows); give an earlier day")
+    return None
 
 
 # Incoterms 2020: rules for any mode of transport, then sea and inland waterway (ICC)
@@ -301,13 +418,18 @@ def parse_fee(text: str, currency: str, settings: Settings) -> dict[str, Any]:
     return {"name": name.strip(), "amount": money_str(value, currency)}
 
 
+def fee_key(name: Any) -> str:
+    """What makes two fees the same fee: the name, ignoring case and surrounding space (``运费``, ``Shipping``)."""
+    return str(name or "").strip().casefold()
+
+
 def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The quote's fees after ``--fee`` options: a name already on the quote gets the new amount (in its place, its
     other keys kept), a new name is added. Names compare without case and surrounding spaces; the same name twice
     in ``given`` means two amounts for one fee and is refused (typing ``--fee 运费=800`` again to correct the
     freight must not charge it twice)."""
     def key(fee: Mapping[str, Any]) -> str:
-        return str(fee.get("name") or "").strip().casefold()
+        return fee_key(fee.get("name"))
 
     seen: set[str] = set()
     for fee in given:
@@ -317,6 +439,37 @@ def set_fees(existing: list[Mapping[str, Any]], given: list[dict[str, Any]]) -> 
     new = {key(fee): fee for fee in given}
     out = [{**fee, **new.pop(key(fee))} if key(fee) in new else dict(fee) for fee in existing]
     return out + [fee for fee in given if key(fee) in new]
+
+
+def fees_after(current: list[Mapping[str, Any]], added: list[dict[str, Any]], removed: tuple[str, ...] = (),
+               clear: bool = False) -> tuple[list[dict[str, Any]], list[str]]:
+    """The quote's fees after ``--clear-fees``, ``--remove-fee NAME`` and ``--fee NAME=AMOUNT`` (:func:`set_fees`),
+    and a note for each fee replaced, so a correction is said, never silent.
+
+    Refused (ValidationError): a ``--remove-fee`` of a fee the quote does not have (and what :func:`set_fees` refuses).
+    ``[运费 1000.00] + --fee 运费=2000`` -> ``[运费 2000.00]``, note "fee 运费 was 1000.00, now 2000.00 ...".
+    """
+    fees = [] if clear else [dict(f) for f in current]
+    for name in removed:
+        kept = [f for f in fees if fee_key(f.get("name")) != fee_key(name)]
+        if len(kept) == len(fees):
+            have = ", ".join(str(f.get("name")) for f in fees) or "none"
+            raise ValidationError(f"--remove-fee {name}: the quote has no fee of that name (its fees: {have})")
+        fees = kept
+    was = {fee_key(f.get("name")): f for f in fees}
+    notes = [f"fee {was[fee_key(f['name'])].get('name')} was {was[fee_key(f['name'])].get('amount')}, now {f['amount']} "
+             "(replaced; a fee of another name adds one)" for f in added if fee_key(f["name"]) in was]
+    return set_fees(fees, added), notes
+
+
+def duplicate_fees(fees: list[Mapping[str, Any]], qid: str = "Q") -> list[str]:
+    """Fee names that appear more than once (a hand edit): each would be charged."""
+    counts: dict[str, list[str]] = {}
+    for fee in fees:
+        counts.setdefault(fee_key(fee.get("name")), []).append(str(fee.get("amount")))
+    return [f"fee {name} appears {len(amounts)} times ({', '.join(amounts)}); keep one "
+            f"(`crmctl quote edit {qid} --remove-fee {name} --fee {name}=AMOUNT`)"
+            for name, amounts in counts.items() if len(amounts) > 1]
 
 
 def part_categories(book: Book, line: Mapping[str, Any]) -> tuple[str | None, ...]:

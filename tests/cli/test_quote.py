@@ -168,7 +168,8 @@ def test_revise_keeps_earlier_versions_and_the_number(cpq: Run, cpq_book: Path) 
     old = json.loads(cpq("quote", "show", qid, "--version", "1", "--format", "json").stdout)
     assert (old["version"], old["status"], len(old["lines"]), old["total"]) == (1, "sent", 1, "3390.00")
     assert cpq("quote", "show", qid, "--version", "7").exit_code == 1
-    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    r = cpq("--as", "rex", "quote", "submit", qid)
+    assert r.exit_code == 0, r.output
     assert cpq("--as", "rex", "quote", "send", qid).stdout.strip() == "QT-2026-0001"
     assert cpq("check").exit_code == 0
     r = cpq("--as", "rex", "quote", "decline", qid, "--reason", "budget cut")

@@ -70,8 +70,8 @@ def test_currency_signs_must_be_the_records() -> None:
                  "(test); write 1.5"),
     ("420.000,50", DOT, "--amount: '420.000,50' has '000,50' after its '.', and '.' is the decimal mark (test); "
                         "write 420000.50"),
-    ("1.234", COMMA, "--amount: '1.234' could be 1234 or 1,234; write 1234 (or 1.234,00) or 1,234"),
-    ("1,234", DOT, "--amount: '1,234' could be 1234 or 1.234; write 1234 (or 1,234.00) or 1.234"),
+    ("1.234", COMMA, "--amount: '1.234' could be 1234 or 1,234; write 1234 (or 1.234,00)"),  # 1,234 has 3 decimals: refused for CNY, not offered
+    ("1,234", DOT, "--amount: '1,234' could be 1234 or 1.234; write 1234 (or 1,234.00)"),  # 1.234 has 3 decimals: refused for CNY, so not offered
     ("1.234,50", DOT, "--amount: '1.234,50' has '234,50' after its '.', and '.' is the decimal mark (test); write 1234.50"),
     ("1,234.50", COMMA, "--amount: '1,234.50' has '234.50' after its ',', and ',' is the decimal mark (test); "
                         "pass --decimal-mark . or write 1234,50"),

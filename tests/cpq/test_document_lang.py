@@ -184,16 +184,17 @@ def test_incoterms_refused_on_edit(cpq: Run) -> None:
 
 
 def test_tax_treatment_reason_is_printed_when_the_quote_carries_one(cpq: Run, cpq_book: Path) -> None:
-    # step 2 (issue 12) writes the treatment; the document prints whatever reason is there
+    # the treatment is the quote's exemption (step 2: --tax-exempt REASON), printed with its reason and applied:
+    # holder 1000.00, no tax -> total 1000.00
     qid = new_quote(cpq, ["holder"])
-    path = next((cpq_book / "records" / "quotes").glob(f"{qid}.yaml"))
-    path.write_text(path.read_text(encoding="utf-8") + "tax_treatment:\n  kind: zero_rated\n"
-                    "  reason: 出口货物零税率\n  reason_en: Zero-rated export (VAT Act §4 No. 1a)\n", encoding="utf-8")
+    r = cpq("quote", "edit", qid, "--tax-exempt", "Zero-rated export (VAT Act §4 No. 1a)")
+    assert r.exit_code == 0, r.output
     out = cpq_book / "t.pdf"
     assert cpq("quote", "render", qid, "--lang", "en", "--out", str(out)).exit_code == 0
-    assert "Zero-rated export (VAT Act §4 No. 1a)" in pdf_text(out)
+    text = pdf_text(out)
+    assert "Zero-rated export (VAT Act §4 No. 1a)" in text and "1,000.00" in text
     assert cpq("quote", "render", qid, "--out", str(out)).exit_code == 0
-    assert "税务处理" in pdf_text(out) and "出口货物零税率" in pdf_text(out)
+    assert "税务处理" in pdf_text(out) and "Zero-rated export" in pdf_text(out)
 
 
 def test_the_demo_english_quote_to_a_us_customer_is_zero_rated_with_incoterm_and_ein(demo_copy: Path) -> None:

@@ -8,6 +8,8 @@ STATUSES = ("draft", "pending_approval", "approved", "rejected", "sent", "accept
 SCHEMA = Schema(
     type="quotes", title="quote", id_kind="generated", name_field="title",
     columns=("id", "number", "version", "account", "status", "currency", "total", "valid_until"),
+    instead=(("tax_treatment", "a quote's tax treatment is its exemption, which also takes the tax off: "
+                               "`crmctl quote edit Q --tax-exempt REASON` (tax_exempt: REASON; the account's applies too)"),),
     fields=(
         Field("title", help="Title on the document"),
         Field("number", readonly=True, number=True, help="Document number, given when sent"),
