@@ -224,13 +224,11 @@ def order_lines(book: Book, data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     Tax as the quote was priced: its mode and exemption from its ``totals``, its rates from the lines.
     """
-    from dataclasses import replace
-
     from crmctl.core.money import money_str
-    from crmctl.cpq.pricing import settle, tax_rules
+    from crmctl.cpq.pricing import quote_tax_rules, settle
 
     cur, totals = str(data["currency"]), data.get("totals") or {}
-    tax = replace(tax_rules(book.settings), mode=str(totals.get("tax_mode") or book.settings.get("tax.mode", "exclusive")))
+    tax = quote_tax_rules(book.settings, data)
     lines, fees = list(data.get("lines") or []), list(data.get("fees") or [])
     _, settled, fee_parts, _ = settle(lines, to_decimal(data.get("discount") or 0), fees, cur, tax,
                                       totals.get("tax_exempt") or None)

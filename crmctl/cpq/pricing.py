@@ -66,6 +66,20 @@ def tax_rules(settings: Any) -> TaxRules:
                     str(settings.get("tax.default_category", "standard")), settings.rounding, price_digits(settings))
 
 
+def quote_tax_rules(settings: Any, data: Mapping[str, Any]) -> TaxRules:
+    """The tax rules a priced quote was priced under: the book's, with the mode its ``totals.tax_mode`` stored.
+
+    A later change of crm.yaml's ``tax.mode`` must not re-judge a quote priced before it (an accepted
+    exclusive quote re-read as inclusive looks 14% off list and would need another approver). A draft
+    is priced again at submit, which stores the mode of that day.
+    """
+    from dataclasses import replace
+
+    rules = tax_rules(settings)
+    mode = (data.get("totals") or {}).get("tax_mode")
+    return replace(rules, mode=str(mode)) if mode in ("inclusive", "exclusive") else rules
+
+
 
 def unit_round(amount: Decimal, currency: str, tax: TaxRules) -> Decimal:
     """A unit price rounded to ``price_digits`` (never fewer decimals than the currency has)."""

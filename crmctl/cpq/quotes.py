@@ -29,7 +29,7 @@ from crmctl.core.settings import Settings
 from crmctl.core.states import ApprovalState, QuoteStatus, quote_is_editable, quote_status, quote_was_sent
 from crmctl.cpq import catalog, policy, pricebooks
 from crmctl.cpq.configure import as_list, describe, quantity_problems
-from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_totals, reductions, tax_rules
+from crmctl.cpq.pricing import TaxRules, ex_tax, price_str, quote_tax_rules, quote_totals, reductions, tax_rules
 
 # the fields of the quote record rather than of one version; `revise` freezes every other field into `versions`
 QUOTE_WIDE = ("versions", "approvals", "status_history", "number", "created", "order")
@@ -267,7 +267,7 @@ def judge(book: Book, data: Mapping[str, Any], frozen: bool = False) -> list[pol
         else:
             p = price_line_of(book, data, line).line
             basis.append((p.list_unit, p.cost, tuple(p.unknown_cost)))
-    judged = judge_lines(data, basis, categories(book, list(data.get("lines") or [])), tax_rules(book.settings))
+    judged = judge_lines(data, basis, categories(book, list(data.get("lines") or [])), quote_tax_rules(book.settings, data))
     return [replace(j, parts=part_categories(book, line)) for j, line in zip(judged, data.get("lines") or [])]
 
 

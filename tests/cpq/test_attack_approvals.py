@@ -346,3 +346,42 @@ def test_a_bundles_service_components_are_judged_by_the_service_authority(cpq: R
     # 4%: within both authorities, approved at once
     small = new_quote(cpq, ["kit", "--discount", "4%"])
     assert "approved: within rex's authority" in cpq("--as", "rex", "quote", "submit", small).stdout
+
+
+# ---------------------------------------------------------------- attack 13 F20: a tax.mode change voids no priced quote
+def test_a_later_tax_mode_change_does_not_re_judge_a_priced_quote(cpq: Run, cpq_book: Path) -> None:
+    # acme's book prices the mill at 95,000.00 ex tax; 15% off: 80,750.00, plus its holder 1,000.00 = net 81,750.00,
+    # 19.06% off list 101,000.00 (a manager's: reps 10%, managers 20%); margin (81,750 - 60,500) / 81,750 = 25.99%.
+    # Read again under tax.mode inclusive, the old code judged the same stored lines as other figures and the sent
+    # quote printed as DRAFT, with `check` asking for another approver.
+    qid = new_quote(cpq, ["mill", "--discount", "15"], ["holder"])
+    for who, step in (("rex", "submit"), ("mia", "approve"), ("rex", "send")):
+        r = cpq("--as", who, "quote", step, qid)
+        assert r.exit_code == 0, r.output
+    settings = cpq_book / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\n  mode: exclusive " in text
+    settings.write_text(text.replace("\n  mode: exclusive ", "\n  mode: inclusive ", 1), encoding="utf-8")
+    page, warned = html(cpq, cpq_book, qid)
+    assert not is_draft(page) and warned == ""
+    r = cpq("check")
+    assert qid not in r.output, r.output
+    assert load(cpq_book, qid)["totals"]["tax_mode"] == "exclusive"
+
+
+def test_the_demo_accepted_quote_stays_an_offer_after_the_book_turns_tax_inclusive(demo_copy: Path) -> None:
+    # the attack's case: QT-2026-0001 (accepted, priced exclusive, approved by chen-jing, a manager, at 12% off list)
+    # re-judged under tax.mode inclusive looked 14.12% off with a 9.03% margin: DRAFT on the reprint, a director in check
+    from tests.conftest import invoke
+
+    env = {"CRMCTL_NOW": "2026-11-30T10:00:00+08:00"}
+    settings = demo_copy / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "\ntax:" not in text                       # the demo book prices exclusive, the default
+    settings.write_text(text + "\ntax:\n  mode: inclusive\n", encoding="utf-8")
+    out = demo_copy / "q1.html"
+    r = invoke("quote", "render", "2ndtpn4c4ech", "--html", "--out", str(out), book=demo_copy, env=env)
+    assert r.exit_code == 0 and r.stderr == "", r.output
+    assert not is_draft(out.read_text(encoding="utf-8"))
+    r = invoke("check", book=demo_copy, env=env)
+    assert "2ndtpn4c4ech" not in r.output, r.output
