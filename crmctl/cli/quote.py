@@ -65,7 +65,7 @@ def _label(qid: str, data: dict[str, Any]) -> str:
 @click.option("--currency", metavar="CUR", help="Currency (default: the opportunity's, else the price book's).")
 @click.option("--pricebook", metavar="ID", help="Price book (default: the most specific valid one).")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
-@click.option("--title", help="Title on the document.")
+@click.option("--title", help="Title, printed under the document's heading.")
 @pass_app
 def new_cmd(app: App, opp: str | None, account: str | None, contact: str | None, currency: str | None,
             pricebook: str | None, lang: str | None, title: str | None) -> None:
@@ -144,7 +144,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--payment-terms-en", help="Payment terms as an English document prints them.")
 @click.option("--notes-en", help="Notes as an English document prints them.")
 @click.option("--incoterms", metavar="RULE PLACE", help="Incoterms 2020 on the document: 'FOB Shanghai', 'CIF Hamburg', EXW.")
-@click.option("--title", help="Title.")
+@click.option("--title", help="Title, printed under the document's heading.")
+@click.option("--title-en", help="Title as an English document prints it.")
 @click.option("--valid-until", metavar="YYYY-MM-DD", help="Valid until.")
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
 @click.option("--contact", metavar="ID", help="Contact.")
@@ -156,7 +157,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
              fees_en: tuple[str, ...], clear_fees: bool,
              payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
-             title: str | None, valid_until: str | None, lang: str | None, contact: str | None,
+             title: str | None, title_en: str | None, valid_until: str | None, lang: str | None, contact: str | None,
              tax_exempt: str | None, taxed: bool, dry_run: bool) -> None:
     """Change quote-level terms: discount, fees, payment terms, notes, validity, tax exemption.
 
@@ -178,7 +179,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
 
     def change(book: Book, rec: Record, actor: Record, clock: Clock) -> dict[str, Any]:
         changes: dict[str, Any] = {k: v for k, v in {"discount": discount, "payment_terms": payment_terms, "notes": notes,
-                                                     "title": title, "valid_until": valid_until, "lang": lang,
+                                                     "title": title, "title_en": title_en, "valid_until": valid_until, "lang": lang,
                                                      "payment_terms_en": payment_terms_en, "notes_en": notes_en,
                                                      "incoterms": incoterms,
                                                      "tax_exempt": tax_exempt.strip() if tax_exempt else None}.items()

@@ -242,17 +242,40 @@ CITY_BEFORE_POSTCODE = frozenset({"us", "usa", "united states", "united states o
 US = frozenset({"us", "usa", "united states", "united states of america", "美国"})
 
 
+def country_name(country: str, lang: str) -> str:
+    """A country as ``lang`` names it (babel's CLDR territory names): ``US``, ``United States`` or ``美国`` -> 美国 in
+    zh-CN, United States in en. A name babel does not know is printed as written."""
+    from babel import Locale, UnknownLocaleError
+
+    text = country.strip()
+    if not text:
+        return ""
+    try:
+        english, wanted = Locale.parse("en").territories, Locale.parse(lang.replace("-", "_")).territories
+    except (UnknownLocaleError, ValueError):
+        return text
+    code = text.upper() if text.upper() in english and len(text) == 2 else next(
+        (k for k, v in english.items() if v.casefold() == text.casefold()), None) or next(
+        (k for k, v in Locale.parse("zh").territories.items() if v == text), None)
+    return str(wanted.get(code, text)) if code else text
+
+
 def full_address(data: Mapping[str, Any], lang: str) -> str:
-    """An account's address on one line: Chinese order (city, street) or Western (street, postcode city, country)."""
+    """An account's address on one line: Chinese order (country, city, street, （postcode）) or Western (street,
+    postcode city, country). Latin-script parts in the Chinese order keep their separators ("美国 Houston, 4100
+    Westpark Dr（77027）"); Chinese parts run together as Chinese addresses do."""
     street, city = localized(data, "address", lang), localized(data, "city", lang)
     postcode, country = str(data.get("postcode") or ""), localized(data, "country", lang)
     if lang.startswith("zh"):
         home = country.strip().lower() in ("", "cn", "china", "中国", "prc")
-        return "".join(p for p in ("" if home else country, city if city not in street else "", street) if p) + (
-            f"（{postcode}）" if postcode else "")
+        place = [p for p in (city if city not in street else "", street) if p]
+        latin = any(ch.isascii() and ch.isalpha() for ch in "".join(place))
+        line = (", " if latin else "").join(place)
+        nation = "" if home else country_name(country, lang)
+        return (f"{nation} " if nation and latin else nation) + line + (f"（{postcode}）" if postcode else "")
     # the postcode follows the city in the US, Canada, the UK and Australia ("Houston 77027"), precedes it elsewhere
     place = (city, postcode) if country.strip().lower() in CITY_BEFORE_POSTCODE else (postcode, city)
-    return ", ".join(p for p in (street, " ".join(x for x in place if x), country) if p)
+    return ", ".join(p for p in (street, " ".join(x for x in place if x), country_name(country, lang)) if p)
 
 
 def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang: str) -> dict[str, Any]:
@@ -305,7 +328,8 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
     in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
     treatment = tax_note_of(totals)
     return {
-        "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees}, "lines": lines,
+        "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees},
+        "subject": localized(data, "title", lang), "lines": lines,
         "groups": list(groups.values()), "show_group_subtotals": len(groups) > 1,
         "totals": totals, "currency": currency, "labels": LABELS[lang],
         "company": company, "seller_name": company["name"],
@@ -428,8 +452,10 @@ def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
              "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
              "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
              "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en: quote edit Q --fee-en NAME=ENGLISH",
-             "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`"}
-    for key in ("payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote", "tax_note"):
+             "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`",
+             "subject": "title_en: quote edit Q --title-en"}
+    for key in ("subject", "payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote",
+                "tax_note"):
         for path, text in _strings(ctx.get(key), key):
             if key == "quote" and not path.startswith("quote.fees"):
                 continue

@@ -213,3 +213,33 @@ def test_the_demo_english_quote_to_a_us_customer_is_zero_rated_with_incoterm_and
         assert want in text, want
     assert "4100 Westpark Dr, Houston 77027, United States" in text.replace("\n", " ")   # the US order: city, then ZIP
     assert "incl. tax" not in text and not re.search(r"[\u3400-\u9fff]", text)
+
+
+def test_the_chinese_quote_to_a_foreign_buyer_keeps_the_address_readable_and_prints_the_title(demo_copy: Path) -> None:
+    # attack on step 3, F4 and F5: the zh-CN render of QT-2026-0002 printed "United StatesHouston4100 Westpark Dr（77027）"
+    # (Chinese order, Latin parts glued, the country left in English) and no quote printed its title
+    from tests.conftest import invoke
+
+    env = {"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}
+    out = demo_copy / "zh.pdf"
+    r = invoke("quote", "render", "2ndtpvn1c44n", "--lang", "zh-CN", "--out", str(out), book=demo_copy, env=env)
+    assert r.exit_code == 0, r.output
+    text = pdf_text(out).replace("\n", " ")
+    assert "美国 Houston, 4100 Westpark Dr（77027）" in text and "United StatesHouston" not in text
+    assert "Lone Star Fab — two VMC-850 for the Houston shop" in text
+    r = invoke("quote", "render", "2ndtpn4c4ech", "--out", str(out), book=demo_copy, env=env)
+    assert r.exit_code == 0, r.output
+    assert "上汽动力总成 缸体线扩产 VMC-850 x4" in pdf_text(out)
+
+
+def test_an_english_quote_with_a_chinese_title_is_named_until_it_has_an_english_one(cpq: Run, cpq_book: Path) -> None:
+    qid = new_quote(cpq, ["mill"], ["holder"])
+    assert cpq("quote", "edit", qid, "--title", "一期 加工中心", "--lang", "en").exit_code == 0
+    out = cpq_book / "en.pdf"
+    r = cpq("quote", "render", qid, "--out", str(out))
+    assert r.exit_code == 0 and "subject: '一期 加工中心' has no English form (set title_en: quote edit Q --title-en)" in r.stderr
+    assert cpq("quote", "edit", qid, "--title-en", "Phase 1 machining centres").exit_code == 0
+    r = cpq("quote", "render", qid, "--out", str(out))
+    assert r.exit_code == 0 and "subject" not in r.stderr
+    text = pdf_text(out)
+    assert "Phase 1 machining centres" in text and "一期" not in text

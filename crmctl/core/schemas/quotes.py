@@ -32,6 +32,7 @@ SCHEMA = Schema(
         Field("tax_exempt", "text", help="Why this quote carries no tax (zero-rated export, reverse charge); printed"),
         Field("payment_terms_en", "text", help="Payment terms as an English document prints them"),
         Field("notes_en", "text", help="Notes as an English document prints them"),
+        Field("title_en", help="Title as an English document prints it"),
         Field("groups_en", "map", help="Line group names in English documents: {加工中心: Machining centres}"),
         Field("incoterms", help="Incoterms 2020 rule and place, printed on the document (FOB Shanghai, CIF Hamburg, EXW)"),
         Field("totals", "map", readonly=True),
