@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from crmctl.core import cache, git, jsonio, limits
 from crmctl.core.book import SETTINGS_FILE, Book, Record
-from crmctl.core.clock import book_tz, now, today
+from crmctl.core.clock import book_tz, in_book_zone, now, today
 from crmctl.core.errors import CrmError, LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 from crmctl.core.schemas import canonical
@@ -457,29 +457,32 @@ NULL_BLOB = "0" * 40
 
 
 def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dict[str, Any]]:
-    """A record's field changes from git, newest first: ``{field, old, new, when, who, commit}`` per field.
+    """A record's field changes from git, newest first: ``{field, old, new, when, authored, who, commit}`` per field.
+
+    ``when`` is the committer date (the date ``--as-of`` counts), ``authored`` the author date, both in the book's
+    zone; they differ after a rebase, a cherry-pick or ``git commit --date``.
 
     ``limit`` commits at most. A commit that could not be parsed shows one row with field ``(unreadable)``.
     """
     root = git_root_of(book, "log --fields")
     path = os.path.relpath(book.path_for(rtype, rid), root)
-    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%aI", "--raw", "--no-abbrev",
+    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%cI%x1f%aI", "--raw", "--no-abbrev",
                    "--no-renames", "--", path, check=False)
-    commits: list[tuple[str, str, str, str, str]] = []  # sha, who, when, old blob, new blob
+    commits: list[tuple[str, str, str, str, str, str]] = []  # sha, who, committed, authored, old blob, new blob
     for chunk in proc.stdout.split("\x1e")[1:]:
         head, _, raw = chunk.partition("\n")
-        sha, who, when = head.split("\x1f")
+        sha, who, when, authored = head.split("\x1f")
         for line in raw.splitlines():
             if line.startswith(":"):
                 meta = line.split("\t", 1)[0].split()
-                commits.append((sha, who, when, meta[2], meta[3]))
+                commits.append((sha, who, when, authored, meta[2], meta[3]))
     shown = f"records/{canonical(rtype)}/{rid}.yaml"
-    wanted = {b: shown for c in commits for b in c[3:] if b != NULL_BLOB}
+    wanted = {b: shown for c in commits for b in c[4:] if b != NULL_BLOB}
     entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
     rows: list[dict[str, Any]] = []
-    tz = book_tz(book.settings)
-    for sha, who, when, old, new in commits:
-        base = {"when": _dt.datetime.fromisoformat(when).astimezone(tz).isoformat(), "who": who, "commit": sha[:10]}
+    for sha, who, when, authored, old, new in commits:
+        base = {"when": in_book_zone(when, book.settings), "authored": in_book_zone(authored, book.settings),
+                "who": who, "commit": sha[:10]}
         sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
         if any(side[1] is not None for side in sides):
             rows.append({"field": "(unreadable)", "old": None, "new": None, **base})

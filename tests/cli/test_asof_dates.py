@@ -84,3 +84,21 @@ def test_diff_refuses_reversed_days(history_book: Path) -> None:  # noqa: F811
     assert result.stderr.strip() == ("error: diff: D1 2026-02-11 is after D2 2026-01-05; give the earlier day first "
                                      "(added/removed are read from D1 to D2)")
     assert invoke("diff", "2026-01-05", "2026-01-05", book=history_book, env=NOW).exit_code == 0
+
+
+def test_log_shows_the_date_as_of_counts_in_the_books_zone(history_book: Path) -> None:  # noqa: F811
+    # a back-dated commit (git commit --date, a rebase, a cherry-pick): authored 2026-02-20, committed at
+    # 2026-03-10T23:00Z = 2026-03-11 07:00 in the book's zone (+08:00)
+    path = history_book / "records" / "opportunities" / "a5.yaml"
+    path.write_text(path.read_text().replace('amount: "70000.00"', 'amount: "75000.00"'))
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-02-20T10:00:00+08:00", "GIT_COMMITTER_DATE": "2026-03-10T23:00:00Z"}
+    subprocess.run(["git", "-C", str(history_book), "commit", "-qam", "backfill"], check=True, env=env)
+    # old code: `log` printed the author date in the author's offset, `log --fields` the author date (02-20),
+    # while --as-of counts the change from the committer date (03-11 here)
+    commits = run_json(history_book, "log", "a5")
+    assert (commits[0]["date"], commits[0]["authored"]) == ("2026-03-11T07:00:00+08:00", "2026-02-20T10:00:00+08:00")
+    fields = run_json(history_book, "log", "a5", "--fields")
+    assert (fields[0]["field"], fields[0]["new"]) == ("amount", "75000.00")
+    assert (fields[0]["when"], fields[0]["authored"]) == ("2026-03-11T07:00:00+08:00", "2026-02-20T10:00:00+08:00")
+    assert run_json(history_book, "opp", "show", "a5", "--as-of", "2026-03-10")["amount"] == "70000.00"
+    assert run_json(history_book, "opp", "show", "a5", "--as-of", "2026-03-11")["amount"] == "75000.00"
