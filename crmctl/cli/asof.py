@@ -36,7 +36,7 @@ def as_of_option(func: F) -> F:
     """``--as-of DATE`` on a ``list`` or ``show``: every field exactly as committed that day."""
     @functools.wraps(func)
     def wrapper(*args: Any, as_of: str | None = None, **kwargs: Any) -> Any:
-        if as_of:
+        if as_of is not None:
             use_as_of(click.get_current_context().find_object(App), as_of, exact=True)
         return func(*args, **kwargs)
     return click.option("--as-of", "as_of", metavar="DATE", help=HELP)(wrapper)  # type: ignore[return-value]

@@ -5,6 +5,7 @@ import click
 
 from crmctl.cli.base import App, emit_rows, list_options, output_option, pass_app
 from crmctl.core import git
+from crmctl.core.clock import in_book_zone
 from crmctl.core.errors import Ambiguous, CrmError, NotFound
 from crmctl.core.schemas import TYPES, canonical
 
@@ -33,13 +34,17 @@ def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
 @click.argument("ref", metavar="[ID]", required=False)
 @click.option("--type", "rtype", metavar="TYPE", help="Record type of ID (account, opp, quote, ...).")
 @click.option("-n", "--max-count", "count", default=50, show_default=True, help="How many commits.")
-@click.option("--fields", is_flag=True, help="One row per field a commit changed: field, old, new, when, who, commit.")
+@click.option("--fields", is_flag=True, help="One row per field a commit changed: when (committed, the date --as-of counts), who, field, old, new, "
+              "commit, authored (the author date); times in the book's zone.")
 @list_options
 @output_option
 @pass_app
 def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, where: tuple[str, ...], sort: tuple[str, ...],
         limit: int | None, fmt: str) -> None:
-    """Show who changed what and when, from git (the whole book, or one record)."""
+    """Show who changed what and when, from git (the whole book, or one record).
+
+    ``date`` is the committer date (the one ``--as-of`` counts), ``authored`` the author date; both in the book's zone.
+    """
     book = app.book
     root = book.git_root()
     if root is None:
@@ -51,10 +56,13 @@ def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, 
         if fields:
             from crmctl.core.snapshot import field_history
 
-            emit_rows(field_history(book, t, rid, count), fmt, ("when", "who", "field", "old", "new", "commit"),
-                      where, sort, limit)
+            emit_rows(field_history(book, t, rid, count), fmt,
+                      ("when", "who", "field", "old", "new", "commit", "authored"), where, sort, limit)
             return
         paths = [book.path_for(t, rid)]
     else:
         paths = [book.root]
-    emit_rows(git.log(root, paths, count), fmt, ("commit", "date", "author", "message"), where, sort, limit)
+    rows = [{"commit": c["commit"], "date": in_book_zone(c["committed"], book.settings),
+             "authored": in_book_zone(c["date"], book.settings), "author": c["author"], "email": c["email"],
+             "message": c["message"]} for c in git.log(root, paths, count)]
+    emit_rows(rows, fmt, ("commit", "date", "author", "message", "authored"), where, sort, limit)

@@ -15,9 +15,8 @@ from crmctl.l2c.dates import parse_day
 DEAL_COLUMNS = ("id", "name", "owner", "stage_start", "stage_end", "close_date_start", "close_date_end", "amount")
 
 
-def _end(app: App, text: str | None, option: str, period: Any) -> tuple[C.End, dict[str, Any]]:
-    """One end: the book as committed at the end of that day (today: as it is), and where it came from."""
-    day = parse_day(text, option) if text else today(app.book.settings)
+def _end(app: App, day: Any, option: str, period: Any) -> tuple[C.End, dict[str, Any]]:
+    """One end: the book as committed at the end of ``day`` (today: as it is), and where it came from."""
     book, source, line = book_on(app.book, day, option, exact=True)
     click.echo(line, err=True)
     where = {"day": day.isoformat(), "source": source}
@@ -43,9 +42,10 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
     so the figures add up to the open pipeline at --to (see the README).
     """
     window = C.period_of(period)
-    first, first_src = _end(app, start, "--from", window)
-    last, last_src = _end(app, stop, "--to", window)
-    C.check_days(first.day, last.day)
+    days = parse_day(start, "--from"), parse_day(stop, "--to") if stop is not None else today(app.book.settings)
+    C.check_days(*days)  # both dates read and in order before any book is read
+    first, first_src = _end(app, days[0], "--from", window)
+    last, last_src = _end(app, days[1], "--to", window)
     groups = C.changes(first, last, by)
     money = last.ctx.money
     summary = C.summary_rows(groups, by, money)

@@ -59,7 +59,7 @@ def render(app: App, name: str, rows: list[dict[str, Any]], q: R.Query, out: str
 
 def _command(name: str) -> click.Command:
     def run(app: App, by: str | None, period: str | None, as_of: str | None, pdf: str | None, fmt: str) -> None:
-        day = use_as_of(app, as_of, exact=False)[0] if as_of else today(app.book.settings)
+        day = use_as_of(app, as_of, exact=False)[0] if as_of is not None else today(app.book.settings)
         q = R.make_query(name, day, by, period)
         rows = R.REPORTS[name](app.book, q)
         if pdf:

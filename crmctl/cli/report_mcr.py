@@ -32,7 +32,7 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     """
     from crmctl.mcr.value import COLUMNS, customer_rows
 
-    day = use_as_of(app, as_of, exact=False)[0] if as_of else None
+    day = use_as_of(app, as_of, exact=False)[0] if as_of is not None else None
     # the rows are accounts: id, name, tier, lifecycle and owner are read as the account's fields
     # (a merged id is followed); the computed columns by their values
     typed = where_fields(app.book, "accounts").kinds

@@ -30,7 +30,7 @@ PDF_COLUMNS = {"followups": ("owner", "account", "text", "due", "days_overdue")}
 def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: str | None, pdf: str | None,
         fmt: str) -> None:
     """Sales force effectiveness: plan vs actual, on-time, cadence, SOP, duration, coaching, follow-ups, act."""
-    day, source = use_as_of(app, as_of, exact=False) if as_of else (None, None)
+    day, source = use_as_of(app, as_of, exact=False) if as_of is not None else (None, None)
     book = app.book
     now = day or today(book.settings)
     key = (period or quarter_of(now)).strip().upper()

@@ -158,6 +158,11 @@ def fixed_now(text: str, tz: _dt.tzinfo) -> _dt.datetime:
                        f"between 0002 and 9998, or unset it to use the real clock") from None
 
 
+def in_book_zone(iso: str, settings: Any = None) -> str:
+    """An ISO 8601 time with an offset (as git's ``%cI``/``%aI`` give it), re-expressed in the book's zone."""
+    return _dt.datetime.fromisoformat(iso).astimezone(book_tz(settings)).isoformat()
+
+
 def now(settings: Any = None) -> _dt.datetime:
     """The current time in the book's zone (aware, whole seconds); ``CRMCTL_NOW`` if set.
 

@@ -245,13 +245,18 @@ def _commit_batch(root: str, paths: list[str], message: str, identity: dict[str,
 
 
 def log(root: str, paths: list[str], limit: int = 50, rev: str = "HEAD") -> list[dict[str, str]]:
-    """Commits up to ``rev`` that touched ``paths``, newest first."""
-    fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
+    """Commits up to ``rev`` that touched ``paths``, newest first.
+
+    Each ``{commit, author, email, date (author date), committed (committer date), message}``; dates ISO 8601
+    with the offset the commit carries.
+    """
+    fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s"
     proc = run(root, "log", f"-n{limit}", "--follow" if len(paths) == 1 else "--no-merges", f"--format={fmt}", rev,
                "--", *paths, check=False)
     rows = []
     for line in proc.stdout.splitlines():
         parts = line.split("\x1f")
-        if len(parts) == 5:
-            rows.append({"commit": parts[0][:10], "author": parts[1], "email": parts[2], "date": parts[3], "message": parts[4]})
+        if len(parts) == 6:
+            rows.append({"commit": parts[0][:10], "author": parts[1], "email": parts[2], "date": parts[3],
+                         "committed": parts[4], "message": parts[5]})
     return rows

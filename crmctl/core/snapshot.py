@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from crmctl.core import cache, git, jsonio, limits
 from crmctl.core.book import SETTINGS_FILE, Book, Record
-from crmctl.core.clock import book_tz, now, today
+from crmctl.core.clock import book_tz, in_book_zone, now, today
 from crmctl.core.errors import CrmError, LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 from crmctl.core.schemas import canonical
@@ -46,7 +46,8 @@ class Commit:
     """One commit: its id and when it was committed (committer date, in the book's zone)."""
 
     sha: str
-    when: _dt.datetime
+    when: _dt.datetime           # effective time (see :class:`Timeline`), in the book's zone
+    skewed: tuple[str, ...] = ()  # commits up to this one whose own date is earlier than a parent's
 
     @property
     def short(self) -> str:
@@ -62,8 +63,8 @@ class NoHistory(CrmError):
 
 
 def day_end(day: _dt.date, settings: Any) -> int:
-    """The last second of ``day`` in the book's zone, as a Unix time (``--before`` is inclusive)."""
-    start = _dt.datetime.combine(day + _dt.timedelta(days=1), _dt.time(0), tzinfo=book_tz(settings))
+    """The last second of ``day`` in the book's zone, as a Unix time (may be negative: any day from 0001-01-01)."""
+    start = _dt.datetime.combine(day, _dt.time(0), tzinfo=book_tz(settings)) + _dt.timedelta(days=1)
     return int(start.timestamp()) - 1
 
 
@@ -76,31 +77,60 @@ def git_root_of(book: Book, why: str) -> str:
     return root
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """HEAD's first-parent history, newest first, each commit with its *effective* time.
+
+    A commit's effective time is the latest committer date among it and its
+    first-parent ancestors (Unix seconds): a commit cannot have reached the
+    branch before its parent did, so a clock that was behind never lets a
+    later commit count on an earlier day. Effective times never decrease along
+    the branch, so "the commit on a day" has exactly one answer.
+    """
+
+    shas: list[str]
+    own: list[int]        # committer dates as written
+    effective: list[int]  # max(own, every older first-parent commit's own)
+
+
+def timeline(root: str) -> Timeline:
+    """Read HEAD's first-parent history (``git log --first-parent --format='%H %ct'``) as a :class:`Timeline`."""
+    proc = git.run(root, "log", "--first-parent", "--format=%H %ct", "HEAD", check=False)
+    pairs = [line.split() for line in proc.stdout.splitlines() if line.strip()] if proc.returncode == 0 else []
+    shas, own = [sha for sha, _ in pairs], [int(ct) for _, ct in pairs]
+    effective: list[int] = [0] * len(own)
+    latest: int | None = None
+    for i in range(len(own) - 1, -1, -1):  # oldest first
+        latest = own[i] if latest is None else max(latest, own[i])
+        effective[i] = latest
+    return Timeline(shas, own, effective)
+
+
 def commit_on(book: Book, day: _dt.date, why: str) -> Commit:
-    """The last first-parent commit of HEAD at or before ``day``'s end; :class:`NoHistory` when there is none."""
+    """The newest first-parent commit of HEAD whose effective time (:class:`Timeline`) is at or before
+    ``day``'s end; :class:`NoHistory` when there is none.
+
+    Compared in Python on Unix seconds (never through ``git --before``, which reads small numbers as
+    other dates), so any day from 0001-01-01 on has one answer. ``Commit.skewed`` names commits whose
+    own date is out of order and that the choice had to pass over or date later.
+    """
     root = git_root_of(book, why)
     settings = book.settings
-    proc = git.run(root, "rev-list", "-n1", "--first-parent", f"--before=@{day_end(day, settings)}",
-                   "--format=%ct", "HEAD", check=False)
-    lines = [line for line in proc.stdout.splitlines() if line and not line.startswith("commit ")]
-    heads = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("commit ")]
-    if proc.returncode == 0 and heads:
-        when = _dt.datetime.fromtimestamp(int(lines[0]), book_tz(settings))
-        return Commit(heads[0], when)
-    if git.run(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+    tz = book_tz(settings)
+    line = timeline(root)
+    if not line.shas:
         raise NoHistory(why, "the repository has no commits yet; commit the book and read back from then on")
-    first = _first_commit(root, settings)
+    end = day_end(day, settings)
+    for i, eff in enumerate(line.effective):
+        if eff <= end:
+            skewed = tuple(line.shas[j] for j in range(i + 1) if line.own[j] < line.effective[j] and line.own[j] <= end)
+            return Commit(line.shas[i], _dt.datetime.fromtimestamp(eff, tz), skewed)
+    first = _dt.datetime.fromtimestamp(line.effective[-1], tz)
     shallow = git.run(root, "rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true"
     if shallow:
         raise NoHistory(why, f"{day.isoformat()} is before {first.date().isoformat()}, the oldest commit of this "
                         "shallow clone; run `git fetch --unshallow` to read earlier days")
     raise NoHistory(why, f"{day.isoformat()} is before the book's first commit ({first.date().isoformat()})")
-
-
-def _first_commit(root: str, settings: Any) -> _dt.datetime:
-    proc = git.run(root, "log", "--first-parent", "--format=%ct", "HEAD", check=False)
-    stamps = proc.stdout.split()
-    return _dt.datetime.fromtimestamp(int(stamps[-1]), book_tz(settings))
 
 
 def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False) -> tuple[Book, str, str]:
@@ -124,8 +154,13 @@ def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False
         return book, SOURCE_RECORDS, (f"as of {day.isoformat()}: from the records' own stage and payment histories, "
                                       f"other fields as they are today ({exc.reason})")
     shown = commit.when.strftime("%Y-%m-%d %H:%M %z")
+    skew = ""
+    if commit.skewed:
+        names = ", ".join(sha[:10] for sha in commit.skewed)
+        skew = (f"; commit dates out of order ({names} dated before a parent): "
+                "each commit counted from its parent's date or its own, whichever is later")
     return (Snapshot(book, commit, day), SOURCE_GIT,
-            f"as of {day.isoformat()}: the book as committed in {commit.short} ({shown}); statuses as on that day")
+            f"as of {day.isoformat()}: the book as committed in {commit.short} ({shown}); statuses as on that day{skew}")
 
 
 # ---------------------------------------------------------------- git objects
@@ -422,29 +457,32 @@ NULL_BLOB = "0" * 40
 
 
 def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dict[str, Any]]:
-    """A record's field changes from git, newest first: ``{field, old, new, when, who, commit}`` per field.
+    """A record's field changes from git, newest first: ``{field, old, new, when, authored, who, commit}`` per field.
+
+    ``when`` is the committer date (the date ``--as-of`` counts), ``authored`` the author date, both in the book's
+    zone; they differ after a rebase, a cherry-pick or ``git commit --date``.
 
     ``limit`` commits at most. A commit that could not be parsed shows one row with field ``(unreadable)``.
     """
     root = git_root_of(book, "log --fields")
     path = os.path.relpath(book.path_for(rtype, rid), root)
-    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%aI", "--raw", "--no-abbrev",
+    proc = git.run(root, "log", f"-n{limit}", "--format=%x1e%H%x1f%an <%ae>%x1f%cI%x1f%aI", "--raw", "--no-abbrev",
                    "--no-renames", "--", path, check=False)
-    commits: list[tuple[str, str, str, str, str]] = []  # sha, who, when, old blob, new blob
+    commits: list[tuple[str, str, str, str, str, str]] = []  # sha, who, committed, authored, old blob, new blob
     for chunk in proc.stdout.split("\x1e")[1:]:
         head, _, raw = chunk.partition("\n")
-        sha, who, when = head.split("\x1f")
+        sha, who, when, authored = head.split("\x1f")
         for line in raw.splitlines():
             if line.startswith(":"):
                 meta = line.split("\t", 1)[0].split()
-                commits.append((sha, who, when, meta[2], meta[3]))
+                commits.append((sha, who, when, authored, meta[2], meta[3]))
     shown = f"records/{canonical(rtype)}/{rid}.yaml"
-    wanted = {b: shown for c in commits for b in c[3:] if b != NULL_BLOB}
+    wanted = {b: shown for c in commits for b in c[4:] if b != NULL_BLOB}
     entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
     rows: list[dict[str, Any]] = []
-    tz = book_tz(book.settings)
-    for sha, who, when, old, new in commits:
-        base = {"when": _dt.datetime.fromisoformat(when).astimezone(tz).isoformat(), "who": who, "commit": sha[:10]}
+    for sha, who, when, authored, old, new in commits:
+        base = {"when": in_book_zone(when, book.settings), "authored": in_book_zone(authored, book.settings),
+                "who": who, "commit": sha[:10]}
         sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
         if any(side[1] is not None for side in sides):
             rows.append({"field": "(unreadable)", "old": None, "new": None, **base})
