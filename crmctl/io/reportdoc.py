@@ -106,10 +106,12 @@ class Names:
         """A settings entry's name in the document's language (``name_zh`` for Chinese)."""
         return str((item.get("name_zh") if self.zh else None) or item.get("name") or fallback)
 
-    def record(self, rtype: str, rid: Any) -> str:
+    def record(self, rtype: str, rid: Any, default: str | None = None) -> str:
+        """The record's name in the document's language (``name_en`` in English when set); ``default`` (else the
+        id) when there is no such record."""
         rec = self.book.records(rtype).get(str(rid))
         if rec is None:
-            return str(rid)
+            return str(rid) if default is None else default
         if self.zh:
             return str(rec.get("name") or rid)
         return str(rec.get("name_en") or rec.get("name") or rid)

@@ -132,3 +132,14 @@ def test_a_chinese_header_does_not_break_inside_its_words(demo_copy: Path, tmp_p
         cells = [w["text"] for w in page.extract_words() if abs(w["top"] - top) < 2]
     assert "天以上" in cells and "以上" not in cells and "上" not in cells, cells
     assert cells.count("天") == 3, cells         # 1–30 天, 31–60 天, 61–90 天 each on one line
+
+
+def test_the_english_customers_pdf_names_accounts_in_english(demo_copy: Path, tmp_path: Path) -> None:
+    """F7: the English customers PDF printed 上汽动力总成有限公司 where the SFE PDF says SAIC Powertrain (its name_en)."""
+    _locale(demo_copy, "en_US")
+    out = tmp_path / "customers.pdf"
+    _ok(demo_copy, "report", "customers", "--pdf", str(out))
+    with pdfplumber.open(str(out)) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    for english, chinese in (("SAIC Powertrain", "上汽动力总成有限公司"), ("Hangzhou Hydraulics", "杭州液压件厂")):
+        assert english in text and chinese not in text, (english, chinese)
