@@ -122,6 +122,9 @@ class Names:
             return self.record("users", value)
         if column == "account":
             return self.record("accounts", value)
+        if column == "product":   # a product by its name (name_zh in Chinese), not its SKU slug
+            product = self.book.records("products").get(str(value))
+            return self.named(product, value) if product is not None else None
         if column == "who":   # the act list names a rep or an account
             return self.record("users", value) if str(value) in self.book.records("users") else self.record("accounts", value)
         if column == "step" and row is not None and (str(row.get("type")), str(value)) in self.sop_steps:

@@ -143,3 +143,20 @@ def test_the_english_customers_pdf_names_accounts_in_english(demo_copy: Path, tm
         text = "\n".join(page.extract_text() or "" for page in pdf.pages)
     for english, chinese in (("SAIC Powertrain", "上汽动力总成有限公司"), ("Hangzhou Hydraulics", "杭州液压件厂")):
         assert english in text and chinese not in text, (english, chinese)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en_US"])
+def test_changes_by_product_prints_product_names_and_translated_labels(demo_copy: Path, tmp_path: Path,
+                                                                          locale: str) -> None:
+    """F9: `report changes --by product --pdf` printed "按: product", a "product" header, "(none)" and SKU slugs."""
+    _locale(demo_copy, locale)
+    _git_book(demo_copy)
+    out = tmp_path / "changes.pdf"
+    _ok(demo_copy, *REPORTS["changes"], "--by", "product", "--pdf", str(out))
+    with pdfplumber.open(str(out)) as pdf:
+        text = "\n".join(page.extract_text() or "" for page in pdf.pages)
+    assert "product" not in text and "(none)" not in text and "vmc-850" not in text, text
+    if locale == "zh_CN":
+        assert "按: 产品" in text and "VMC-850 立式加工中心" in text and "未指定" in text, text
+    else:
+        assert "by: Product" in text and "Not set" in text, text
