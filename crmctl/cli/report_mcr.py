@@ -55,6 +55,9 @@ def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> N
     from crmctl.io import charts, reportdoc
 
     book = app.book
+    # each customer by its name in the document's language (name_en in an English book), as the other reports print it
+    names = reportdoc.Names(book, reportdoc.language(book))
+    rows = [{**r, "name": names.record("accounts", r.get("id"), str(r.get("name") or r.get("id")))} for r in rows]
     total: dict[str, Any] = {"name": "total"}
     for column in PDF_TOTALS:
         total[column] = money_str(sum((Decimal(str(r.get(column) or 0)) for r in rows), Decimal(0)), book.settings.currency)

@@ -106,10 +106,12 @@ class Names:
         """A settings entry's name in the document's language (``name_zh`` for Chinese)."""
         return str((item.get("name_zh") if self.zh else None) or item.get("name") or fallback)
 
-    def record(self, rtype: str, rid: Any) -> str:
+    def record(self, rtype: str, rid: Any, default: str | None = None) -> str:
+        """The record's name in the document's language (``name_en`` in English when set); ``default`` (else the
+        id) when there is no such record."""
         rec = self.book.records(rtype).get(str(rid))
         if rec is None:
-            return str(rid)
+            return str(rid) if default is None else default
         if self.zh:
             return str(rec.get("name") or rid)
         return str(rec.get("name_en") or rec.get("name") or rid)
@@ -120,6 +122,9 @@ class Names:
             return self.record("users", value)
         if column == "account":
             return self.record("accounts", value)
+        if column == "product":   # a product by its name (name_zh in Chinese), not its SKU slug
+            product = self.book.records("products").get(str(value))
+            return self.named(product, value) if product is not None else None
         if column == "who":   # the act list names a rep or an account
             return self.record("users", value) if str(value) in self.book.records("users") else self.record("accounts", value)
         if column == "step" and row is not None and (str(row.get("type")), str(value)) in self.sop_steps:
@@ -175,6 +180,82 @@ def table(section: Section, *, lang: str, currency: str, words: Mapping[str, str
     return {"title": section.title, "chart": section.chart, "headers": headers, "rows": rows}
 
 
+# Page geometry of report.html (mm): A4 less 14 mm margins each side; a cell's padding is 2 mm each side.
+PAGE_WIDTH = {"portrait": 210.0 - 28.0, "landscape": 297.0 - 28.0}
+CELL_PADDING_MM = 4.0
+# (orientation, font size in pt) tried in order until every table fits; the last one is used whatever it gives
+LAYOUTS = (("portrait", 9.0), ("portrait", 8.0), ("portrait", 7.0), ("landscape", 8.0), ("landscape", 7.0),
+           ("landscape", 6.0), ("landscape", 5.0))
+WRAP_MIN_EM = 7.0          # a column that may wrap (a name) is never narrower than this many em
+SLACK_EM = 0.5             # per column, for rounding and glyphs a little wider than estimated (a header broke "级/别")
+PT_PER_MM = 72 / 25.4
+
+
+def text_em(text: str) -> float:
+    """The width of ``text`` on one line in em, never less than the widest font the report uses prints it:
+    1 em per CJK/full-width character, 0.72 em per other character (DejaVu Sans Bold's widest digits and
+    most capitals are narrower)."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.72 for ch in text)
+
+
+def longest_word_em(text: str) -> float:
+    """The width in em of the widest piece of ``text`` that may not break: split at spaces, but a text with Chinese
+    is one piece (a line may break between any two characters, so "90 天以上" would break as "90 天以 / 上")."""
+    if any(ord(ch) >= 0x2E80 for ch in text):
+        return text_em(text)
+    return max((text_em(w) for w in text.split()), default=0.0)
+
+
+def column_needs(tbl: Mapping[str, Any]) -> list[tuple[float, bool]]:
+    """For each column of a :func:`table`: ``(em, wraps)``: the width in em the column needs on one line (numbers,
+    dates, short words never break; its header may wrap at spaces), and whether its cells may wrap instead."""
+    out = []
+    for i, header in enumerate(tbl["headers"]):
+        cells = [row["cells"][i] for row in tbl["rows"]]
+        wraps = any(c.get("wrap") for c in cells) and not header["num"]
+        if wraps:
+            # a name may wrap: it needs its longest word (capped) or the minimum
+            need = max([WRAP_MIN_EM, longest_word_em(header["text"])]
+                       + [min(text_em(c["text"]), WRAP_MIN_EM * 2) for c in cells])
+        else:
+            need = max([longest_word_em(header["text"])] + [text_em(c["text"]) for c in cells])
+        out.append((need, wraps))
+    return out
+
+
+def fit(tbl: Mapping[str, Any], width_mm: float, font_pt: float) -> list[float] | None:
+    """Column widths in percent of the table for :func:`table` ``tbl`` on ``width_mm`` of paper at ``font_pt``, or
+    None when its numbers and words do not fit on one line each. Wrapping columns share what is left."""
+    needs = column_needs(tbl)
+    em_mm = font_pt / PT_PER_MM
+    widths = [(need + SLACK_EM) * em_mm + CELL_PADDING_MM for need, _ in needs]
+    if sum(widths) > width_mm:
+        return None
+    spare = width_mm - sum(widths)
+    wrapping = [i for i, (_, wraps) in enumerate(needs) if wraps]
+    share = wrapping or list(range(len(widths)))
+    for i in share:
+        widths[i] += spare / len(share)
+    return [round(100 * w / width_mm, 2) for w in widths]
+
+
+def layout(tables: Sequence[dict[str, Any]]) -> tuple[str, float]:
+    """The page orientation and font size (pt) at which every table fits the page width (the first of
+    :data:`LAYOUTS` that does), and sets each table's ``widths`` (percent per column) for it."""
+    for orientation, font_pt in LAYOUTS:
+        widths = [fit(t, PAGE_WIDTH[orientation], font_pt) if t["rows"] else [] for t in tables]
+        if all(w is not None for w in widths):
+            break
+    else:   # nothing fits: the smallest layout, widths in proportion to what each column needs
+        widths = []
+        for t in tables:
+            needs = [n for n, _ in column_needs(t)] if t["rows"] else []
+            widths.append([round(100 * n / sum(needs), 2) for n in needs] if needs else [])
+    for t, w in zip(tables, widths):
+        t["widths"] = w
+    return orientation, font_pt
+
+
 def chart_label(column: str, value: Any, *, lang: str, currency: str, words: Mapping[str, str], names: Names) -> str:
     """A category or value label on a chart, formatted as in the table."""
     return cell(column, value, lang=lang, currency=currency, words=words, names=names)[0]
@@ -201,6 +282,9 @@ def render(book: Book, report: Report, out: str, now: _dt.datetime,
         for section, svg in zip(report.sections, chart(fmt, lang)):
             section.chart = svg
     company = book.settings.get("company", {}) or {}
+    tables = [{**table(s, lang=lang, currency=currency, words=words, names=names), "chart": Markup(s.chart)}
+              for s in report.sections]
+    orientation, font_pt = layout(tables)
     titles = book.settings.get(f"reports.titles.{lang}") or {}
     context = {
         "title": str(titles.get(report.name) or report.name), "lang": lang, "words": words,
@@ -208,8 +292,7 @@ def render(book: Book, report: Report, out: str, now: _dt.datetime,
         "as_of": format_date(report.as_of, lang, "long"), "period": report.period,
         "by": words.get(report.by, report.by) if report.by and report.by != "all" else "",
         "currency": currency, "generated": f"{format_date(now.date(), lang, 'long')} {now.strftime('%H:%M')}",
-        "sections": [{**table(s, lang=lang, currency=currency, words=words, names=names), "chart": Markup(s.chart)}
-                     for s in report.sections],
+        "sections": tables, "orientation": orientation, "table_font_pt": font_pt,
         "notes": report.notes,
     }
     render_pdf(book.root, "report.html", context, out, lang)

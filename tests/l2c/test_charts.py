@@ -23,6 +23,7 @@ def test_bars_are_in_proportion_and_labels_escaped() -> None:
 
 def test_funnel_and_empty_or_zero_values() -> None:
     first, second, third = widths(funnel(["leads", "won", "none"], [10, 5, 0]))
-    assert first == 2 * second and third == 2
+    # widths are whole viewBox units: half of an odd width rounds down
+    assert first in (2 * second, 2 * second + 1) and third == 2
     assert widths(bars(["a"], ["not a number"])) == [0]
     assert widths(bars([], [])) == []
