@@ -48,22 +48,23 @@ def _charts(name: str, rows: list[dict[str, Any]], by: str) -> Any:
     return draw
 
 
-def render(app: App, name: str, rows: list[dict[str, Any]], q: R.Query, out: str) -> None:
+def render(app: App, name: str, rows: list[dict[str, Any]], q: R.Query, out: str, source: str | None = None) -> None:
     from crmctl.core.clock import wall_now
     from crmctl.io import reportdoc
 
     period = f"{q.period[2]} ({q.period[0].isoformat()} – {q.period[1].isoformat()})" if q.period else ""
-    report = reportdoc.Report(name, [reportdoc.Section(rows)], q.as_of, period, q.by)
+    report = reportdoc.Report(name, [reportdoc.Section(rows)], q.as_of, period, q.by,
+                              reportdoc.source_notes(app.book, source))
     reportdoc.render(app.book, report, out, wall_now(app.book.settings), _charts(name, rows, q.by))
 
 
 def _command(name: str) -> click.Command:
     def run(app: App, by: str | None, period: str | None, as_of: str | None, pdf: str | None, fmt: str) -> None:
-        day = use_as_of(app, as_of, exact=False)[0] if as_of is not None else today(app.book.settings)
+        day, source = use_as_of(app, as_of, exact=False) if as_of is not None else (today(app.book.settings), None)
         q = R.make_query(name, day, by, period)
         rows = R.REPORTS[name](app.book, q)
         if pdf:
-            render(app, name, rows, q, pdf)
+            render(app, name, rows, q, pdf, source)
             done(f"wrote {pdf}")
             return
         emit_rows(rows, fmt)

@@ -32,7 +32,7 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     """
     from crmctl.mcr.value import COLUMNS, customer_rows
 
-    day = use_as_of(app, as_of, exact=False)[0] if as_of is not None else None
+    day, source = use_as_of(app, as_of, exact=False) if as_of is not None else (None, None)
     # the rows are accounts: id, name, tier, lifecycle and owner are read as the account's fields
     # (a merged id is followed); the computed columns by their values
     typed = where_fields(app.book, "accounts").kinds
@@ -40,13 +40,13 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     rows = customer_rows(app.book, day=day)
     order = sort or ("-revenue_12m", "id")
     if pdf:
-        render(app, apply(rows, where, order, limit, fields), pdf, day)
+        render(app, apply(rows, where, order, limit, fields), pdf, day, source)
         done(f"wrote {pdf}")
         return
     emit_rows(rows, fmt, COLUMNS, where, order, limit, fields)
 
 
-def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> None:
+def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None, source: str | None = None) -> None:
     """The customers PDF: the top customers' 12-month revenue as bars, then the table with a total row."""
     from decimal import Decimal
 
@@ -69,4 +69,5 @@ def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None) -> N
                             title.format(n=len(top)), [fmt("revenue_12m", r["revenue_12m"]) for r in top]) if top else ""]
 
     section = reportdoc.Section([*rows, total] if len(rows) > 1 else rows, PDF_COLUMNS)
-    reportdoc.render(book, reportdoc.Report("customers", [section], day or today(book.settings)), out, wall_now(book.settings), draw)
+    reportdoc.render(book, reportdoc.Report("customers", [section], day or today(book.settings),
+                                              notes=reportdoc.source_notes(book, source)), out, wall_now(book.settings), draw)

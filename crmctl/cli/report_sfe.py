@@ -37,7 +37,7 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: 
     win = parse_period(key)
     reps = scope(book, rep, team)
     if pdf:
-        render(app, reps, key, win, now, pdf)
+        render(app, reps, key, win, now, pdf, source)
         done(f"wrote {pdf}")
         return
     sections = report(book, win, reps, now, key)
@@ -54,7 +54,7 @@ def sfe(app: App, period: str | None, rep: str | None, team: str | None, as_of: 
 
 
 def render(app: App, scoped: list[str] | None, key: str, win: tuple[_dt.date, _dt.date], as_of: _dt.date,
-           out: str) -> None:
+           out: str, source: str | None = None) -> None:
     """The SFE PDF: completion per rep as bars, then each PDCA section as a titled table.
 
     The Act list's sentences are written in the book's language with people's names and locale days, without
@@ -80,4 +80,5 @@ def render(app: App, scoped: list[str] | None, key: str, win: tuple[_dt.date, _d
         return [first] + [""] * (len(parts) - 1)
 
     period = f"{key} ({win[0].isoformat()} – {win[1].isoformat()})"
-    reportdoc.render(book, reportdoc.Report("sfe", parts, as_of, period), out, wall_now(book.settings), draw)
+    reportdoc.render(book, reportdoc.Report("sfe", parts, as_of, period,
+                                              notes=reportdoc.source_notes(book, source)), out, wall_now(book.settings), draw)

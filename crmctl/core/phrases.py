@@ -14,6 +14,12 @@ from typing import Any
 LANGUAGES = ("en", "zh-CN")
 
 PHRASES: dict[str, dict[str, str]] = {
+    # a past report from before the book's git history (--as-of, source "records")
+    "replayed_from_records": {
+        "en": "Before the book's first commit: stages and payments are replayed from the records' own histories; "
+              "amounts, close dates and every other field are as they are today.",
+        "zh-CN": "早于账本的首次提交：阶段与回款按记录自身的历史还原；金额、预计成交日等其他字段均为今日的值。",
+    },
     # why a rep is behind
     "rep_behind": {
         "en": "completion {completion}%, {missed} missed, {overdue} overdue follow-ups",

@@ -57,6 +57,16 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
+def source_notes(book: Book, source: str | None) -> list[str]:
+    """The notes a report PDF carries about where its figures come from: for ``--as-of`` before the git history
+    (source ``records``) the caveat the terminal prints on stderr, in the book's language — the document handed
+    round must say that its amounts are today's."""
+    from crmctl.core.phrases import say
+    from crmctl.core.snapshot import SOURCE_RECORDS
+
+    return [say("replayed_from_records", language(book))] if source == SOURCE_RECORDS else []
+
+
 def language(book: Book) -> str:
     """The book's document language from its locale: ``zh-CN`` for zh_*, else ``en``."""
     return "zh-CN" if str(book.settings.get("locale", "en")).lower().startswith("zh") else "en"

@@ -85,3 +85,18 @@ def test_list_before_the_first_commit_says_what_is_possible(run: Run, imported: 
     assert result.stderr.count("\n") == 1
     assert "is before the book's first commit" in result.stderr
     assert "only the reports (`crmctl report pipeline --as-of 2025-01-15`" in result.stderr
+
+
+def test_a_report_pdf_before_the_first_commit_says_its_amounts_are_todays(run: Run, imported: Path, tmp_path: Path) -> None:
+    # attack on step 8, F17: the caveat was on stderr only, so the PDF handed round read as the true pipeline of that day
+    from pypdf import PdfReader
+
+    def text_of(pdf: Path) -> str:
+        return " ".join((page.extract_text() or "") for page in PdfReader(str(pdf)).pages).replace("\n", " ")
+
+    before, after = tmp_path / "before.pdf", tmp_path / "after.pdf"
+    assert run("report", "pipeline", "--as-of", "2025-02-15", "--pdf", str(before)).exit_code == 0
+    assert run("report", "pipeline", "--pdf", str(after)).exit_code == 0
+    caveat = "早于账本的首次提交"          # the test book's locale is Chinese
+    assert caveat in text_of(before).replace(" ", "")
+    assert caveat not in text_of(after).replace(" ", "")
