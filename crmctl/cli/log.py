@@ -51,6 +51,10 @@ def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, 
         raise CrmError("this book is not in a git repository, so it has no history; run `git init` in it")
     if fields and not ref:
         raise CrmError("log --fields needs a record: crmctl log ID --fields")
+    shallow = git.is_shallow(root)
+    if shallow and fields:
+        raise CrmError("log --fields: this is a shallow clone, its history is cut short, so the oldest commit it has "
+                       "would be credited with every field set before it; run `git fetch --unshallow` first")
     if ref:
         t, rid = find_any(app, ref, rtype)
         if fields:
@@ -65,4 +69,7 @@ def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, 
     rows = [{"commit": c["commit"], "date": in_book_zone(c["committed"], book.settings),
              "authored": in_book_zone(c["date"], book.settings), "author": c["author"], "email": c["email"],
              "message": c["message"]} for c in git.log(root, paths, count)]
+    if shallow and rows:
+        click.echo(f"warning: shallow clone: history before commit {rows[-1]['commit'][:10]} is cut off, and that commit "
+                   "shows everything that came before it; run `git fetch --unshallow` for the whole history", err=True)
     emit_rows(rows, fmt, ("commit", "date", "author", "message", "authored"), where, sort, limit)

@@ -231,6 +231,22 @@ def test_field_log_reaches_inside_lists(history_book: Path) -> None:
     assert (log[0]["field"], log[0]["old"], log[0]["new"]) == ("lines[1].discount", "5", "12")
 
 
+def test_log_in_a_shallow_clone_says_its_history_is_cut(history_book: Path, tmp_path: Path) -> None:
+    # attack on step 8, F1: in a --depth 1 clone, `log ID --fields` credited the clone's oldest commit with every field
+    # of the record (set long before), and `log ID` showed that commit as where the record began, without a word
+    shallow = tmp_path / "shallow"
+    git(history_book, "clone", "-q", "--depth", "1", f"file://{history_book}", str(shallow))
+    deal = next((shallow / "records" / "opportunities").glob("*.yaml")).stem
+    result = invoke("log", deal, "--fields", book=shallow, env=NOW)
+    assert result.exit_code == 1
+    assert "shallow clone" in result.stderr and "git fetch --unshallow" in result.stderr
+    result = invoke("log", deal, book=shallow, env=NOW)
+    assert result.exit_code == 0
+    assert "warning: shallow clone: history before commit" in result.stderr
+    result = invoke("log", deal, book=history_book, env=NOW)
+    assert result.exit_code == 0 and "shallow" not in result.stderr
+
+
 def test_no_history_is_one_clear_line(book: Path, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     git(book, "clone", "-q", "--depth", "1", f"file://{book}", str(plain))
