@@ -56,7 +56,7 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
     if fmt in ("json", "yaml"):
         figures = [{**({by: g} if by != "all" else {}), "figure": name, "amount": money(C.signed(name, fig.amount)),
                     "deals": [{**d, "amount": money(d["amount"])} for d in fig.deals]}
-                   for g in sorted(groups) for name, fig in groups[g].items()]
+                   for g in sorted(groups) for name, fig in groups[g].items() if name in C.shown_figures(by)]
         click.echo(render_record({"from": first_src, "to": last_src, "period": window[2] if window else None, "by": by,
                                   "currency": last.ctx.currency, "figures": figures}, fmt))
     elif fmt == "csv":

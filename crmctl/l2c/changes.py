@@ -5,11 +5,14 @@ read from the book as it was committed on each day, so ``open_start`` is
 ``report pipeline --as-of FROM``'s total and ``open_end`` is ``--as-of TO``'s.
 Each deal that was open at either end falls in exactly these figures, so
 
-    open_start + new_deals + increased − decreased − won − lost − slipped_out
-               + slipped_in + reopened − removed ± fx = open_end
+    open_start + moved_in − moved_out + new_deals + increased − decreased − won − lost
+               − slipped_out + slipped_in + reopened − removed ± fx = open_end
 
 holds per group, to the cent:
 
+* ``moved_in`` / ``moved_out`` (only with ``--by``): open at both ends but in another group at TO than at
+  FROM (reassigned to another owner, advanced to another stage, another product): out of its FROM group and
+  into its TO group at its FROM amount, so each group's ``open_start`` is its ``pipeline --as-of FROM``;
 * ``new_deals``: did not exist at FROM, open at TO (its amount at TO);
 * ``increased`` / ``decreased``: the change of its amount in its own currency,
   valued at TO's rates, for a deal that existed at both ends;
@@ -20,8 +23,9 @@ holds per group, to the cent:
 * ``reopened``: closed at FROM, open at TO (at its FROM amount);
 * ``removed``: open at FROM, gone at TO (deleted, merged away, or in a stage crm.yaml no longer has).
 
-Without ``--period`` every open deal counts and nothing can slip. A deal is
-grouped by its owner/stage/product at TO when open then, else at FROM.
+Without ``--period`` every open deal counts and nothing can slip. A deal opens in
+its group at FROM; its movements and its exit are counted in its group at TO when
+it is open then, else at FROM.
 """
 from __future__ import annotations
 
@@ -40,10 +44,11 @@ from crmctl.l2c.reports import Context, Query, open_deals
 BY = ("all", "owner", "stage", "product")
 # the figures in waterfall order, with the sign each adds to the open pipeline
 FIGURES: tuple[tuple[str, int], ...] = (
-    ("open_start", 1), ("new_deals", 1), ("increased", 1), ("decreased", -1), ("won", -1), ("lost", -1),
+    ("open_start", 1), ("moved_in", 1), ("moved_out", -1), ("new_deals", 1), ("increased", 1), ("decreased", -1), ("won", -1), ("lost", -1),
     ("slipped_out", -1), ("slipped_in", 1), ("reopened", 1), ("removed", -1), ("fx", 1), ("open_end", 1),
 )
 SIGN = dict(FIGURES)
+MOVES = ("moved_in", "moved_out")   # between groups: always zero (and not shown) without --by
 
 
 @dataclass
@@ -96,7 +101,11 @@ def changes(start: End, end: End, by: str) -> dict[str, dict[str, Figure]]:
         a1 = start.ctx.amount(was) if was else Decimal(0)
         a2 = end.ctx.amount(now) if now else Decimal(0)
         if rid in open1:
-            figure(group, "open_start").add(a1, {**row, "always": True})
+            home = _key(was, stage1, by)  # where it was open at FROM: the group whose pipeline it was in then
+            figure(home, "open_start").add(a1, {**row, "always": True})
+            if home != group:
+                figure(home, "moved_out").add(a1, {**row, "always": True})
+                figure(group, "moved_in").add(a1, {**row, "always": True})
         if rid in open2:
             figure(group, "open_end").add(a2, {**row, "always": True})
         if was is None:
@@ -142,11 +151,16 @@ def signed(name: str, amount: Decimal) -> Decimal:
     return amount * SIGN[name] if amount else amount  # never -0.00
 
 
+def shown_figures(by: str) -> list[str]:
+    """The figures a report shows: every one with ``--by``, without the moves between groups for the whole book."""
+    return [name for name, _ in FIGURES if by != "all" or name not in MOVES]
+
+
 def summary_rows(groups: dict[str, dict[str, Figure]], by: str, money: Any) -> list[dict[str, Any]]:
     """One row per group and figure: ``{by, figure, deals, amount}`` with the signed amount as text."""
     rows = []
     for group in sorted(groups):
-        for name, _ in FIGURES:
+        for name in shown_figures(by):
             fig = groups[group][name]
             row = {"figure": name, "deals": len(fig.deals), "amount": money(signed(name, fig.amount))}
             rows.append({by: group, **row} if by != "all" else row)

@@ -186,6 +186,29 @@ def test_changes_between_two_days_add_up_from_the_script(history_book: Path) -> 
     assert sum(v for k, v in slipped.items() if k != "open_end") == slipped["open_end"]
 
 
+def test_changes_by_owner_open_each_owner_at_their_own_pipeline_of_the_first_day(history_book: Path) -> None:
+    # attack on step 8, F11: a1 went from rex to ria on 02-25; its 100,000 (01-10) was counted in ria's opening
+    # pipeline, which she never had. From the script: on 01-10 rex has a1 100,000 + a3 50,000 = 150,000, ria a2
+    # 200,000; a1 moves out of rex and into ria at 100,000; on 03-05 rex has a3 40,000 + a5 70,000 = 110,000, ria
+    # a1 150,000.
+    got = run_json(history_book, "report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--by", "owner")
+    figures: dict[str, dict[str, Decimal]] = {}
+    for f in got["figures"]:
+        figures.setdefault(f["owner"], {})[f["figure"]] = Decimal(f["amount"])
+    assert figures["rex"]["open_start"] == Decimal("150000.00") and figures["ria"]["open_start"] == Decimal("200000.00")
+    assert figures["rex"]["moved_out"] == Decimal("-100000.00") and figures["ria"]["moved_in"] == Decimal("100000.00")
+    assert figures["rex"]["open_end"] == Decimal("110000.00") and figures["ria"]["open_end"] == Decimal("150000.00")
+    for owner, row in figures.items():       # each owner's waterfall adds up, to the cent
+        assert sum(v for k, v in row.items() if k != "open_end") == row["open_end"], owner
+    # and each owner's open_start is that owner's pipeline on the first day
+    for owner in ("rex", "ria"):
+        start = run_json(history_book, "report", "pipeline", "--as-of", "2026-01-10", "--by", "owner")
+        mine = [r for r in start if r.get("owner") == owner]
+        assert Decimal(mine[0]["amount"]) == figures[owner]["open_start"], owner
+    whole = run_json(history_book, "report", "changes", "--from", "2026-01-10", "--to", "2026-03-05")
+    assert not {"moved_in", "moved_out"} & {f["figure"] for f in whole["figures"]}   # no moves in the whole book
+
+
 def test_changes_csv_lists_the_deals_and_the_pdf_draws_a_waterfall(history_book: Path, tmp_path: Path) -> None:
     result = invoke("report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--format", "csv",
                     book=history_book, env=NOW)
