@@ -24,10 +24,34 @@ def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
         except NotFound:
             continue
     if not hits:
-        raise NotFound(f"no record {ref!r} in any type")
+        hits = _removed(app, ref, types)
+    if not hits:
+        raise NotFound(f"no record {ref!r} in any type, now or in the book's git history")
     if len(hits) > 1:
         raise Ambiguous(f"{ref!r} names records of several types ({', '.join(f'{t}/{i}' for t, i in hits)}); pass --type")
     return hits[0]
+
+
+def _removed(app: App, ref: str, types: list[str]) -> list[tuple[str, str]]:
+    """The (type, id) of a record that is gone from the book (deleted, merged away) but in its git history, so its
+    log — who removed it and when — can still be read. Exact ids only: a prefix names no removed record."""
+    import os
+
+    from crmctl.core.ids import check_id
+
+    root = app.book.git_root()
+    try:
+        check_id(ref)
+    except CrmError:
+        return []
+    if root is None:
+        return []
+    found = []
+    for t in types:
+        path = os.path.relpath(app.book.path_for(t, ref), root)
+        if git.run(root, "log", "-1", "--format=%H", "--", path, check=False).stdout.strip():
+            found.append((t, ref))
+    return found
 
 
 @click.command("log")

@@ -270,6 +270,18 @@ def test_log_in_a_shallow_clone_says_its_history_is_cut(history_book: Path, tmp_
     assert result.exit_code == 0 and "shallow" not in result.stderr
 
 
+def test_log_of_a_removed_record_shows_who_removed_it(history_book: Path) -> None:
+    # attack on step 8, F2: `log ID` of a deleted deal said "no record in any type", so the deletion could not be traced
+    git(history_book, "rm", "-q", "records/opportunities/a5.yaml")
+    git(history_book, "commit", "-qm", "delete a5")
+    log = run_json(history_book, "log", "a5")
+    assert [row["message"] for row in log][:1] == ["delete a5"] and len(log) == 2   # created 03-02, deleted now
+    fields = run_json(history_book, "log", "a5", "--fields")
+    assert any(row["field"] == "amount" and row["old"] == "70000.00" and row["new"] is None for row in fields)
+    result = invoke("log", "zz9", book=history_book, env=NOW)
+    assert result.exit_code == 1 and "no record 'zz9' in any type, now or in the book's git history" in result.stderr
+
+
 def test_no_history_is_one_clear_line(book: Path, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     git(book, "clone", "-q", "--depth", "1", f"file://{book}", str(plain))
