@@ -447,10 +447,18 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def changed_fields(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
-    """``(field path, old, new)`` for every field that differs (None where a side lacks it), in field order."""
+    """``(field path, old, new)`` for every field that differs (None where a side lacks it), in field order.
+
+    An absent field and an empty one (``""``, ``[]``, ``{}``) are the same: a change between them shows nothing
+    a reader could see, so it is no row (before, ``log --fields`` printed rows with empty old and new)."""
     before, after = flatten(old or {}), flatten(new or {})
     keys = list(dict.fromkeys([*before, *after]))
-    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+    return [(k, before.get(k), after.get(k)) for k in keys
+            if before.get(k) != after.get(k) and not (_blank(before.get(k)) and _blank(after.get(k)))]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
 NULL_BLOB = "0" * 40

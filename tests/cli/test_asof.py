@@ -282,6 +282,20 @@ def test_log_of_a_removed_record_shows_who_removed_it(history_book: Path) -> Non
     assert result.exit_code == 1 and "no record 'zz9' in any type, now or in the book's git history" in result.stderr
 
 
+def test_field_log_shows_no_change_between_absent_and_empty(history_book: Path) -> None:
+    # attack on step 8, F3: a commit that wrote `printed: {en: []}` where there was nothing printed a row with empty
+    # old and empty new — a "change" a reader cannot see
+    deal = history_book / "records" / "opportunities" / "a5.yaml"
+    deal.write_text(deal.read_text(encoding="utf-8") + "tags: []\nnotes: \"\"\n", encoding="utf-8")
+    git(history_book, "commit", "-qam", "empty fields")
+    deal.write_text(deal.read_text(encoding="utf-8").replace("amount: \"70000.00\"", "amount: \"75000.00\""),
+                    encoding="utf-8")
+    git(history_book, "commit", "-qam", "amount")
+    rows = run_json(history_book, "log", "a5", "--fields")
+    assert not [r for r in rows if r["field"] in ("tags", "notes")]
+    assert [(r["field"], r["old"], r["new"]) for r in rows][0] == ("amount", "70000.00", "75000.00")
+
+
 def test_no_history_is_one_clear_line(book: Path, tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     git(book, "clone", "-q", "--depth", "1", f"file://{book}", str(plain))
