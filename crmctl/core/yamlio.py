@@ -18,7 +18,8 @@ import io
 import json
 import os
 import re
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -199,7 +200,7 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
     """Parse one record document; return its mapping and each top-level key's line."""
     _refuse_unsafe(text, path)
     loader = _Loader(text)
-    try:
+    with _reading(loader, path):
         node = loader.get_single_node()
         if node is None:
             raise LoadError(Problem(path, 1, "empty file; a record is a YAML mapping"))
@@ -209,13 +210,20 @@ def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, 
         for key_node, _ in node.value:
             lines[str(key_node.value)] = key_node.start_mark.line + 1
         data = _construct(loader, node)
+    return data, lines
+
+
+@contextmanager
+def _reading(loader: _Loader, path: str) -> Iterator[None]:
+    """Parse errors of ``loader`` as :class:`LoadError` with their line; the loader is disposed of either way."""
+    try:
+        yield
     except yaml.YAMLError as exc:
         raise LoadError(_problem_from(exc, path)) from None
     except RecursionError:
         raise LoadError(Problem(path, 1, "nesting too deep")) from None
     finally:
         loader.dispose()
-    return data, lines
 
 
 def line_of(text: str, keys: tuple[str | int, ...]) -> int | None:
@@ -240,17 +248,13 @@ def line_of(text: str, keys: tuple[str | int, ...]) -> int | None:
 
 def loads_value(text: str, path: str = "<string>") -> Any:
     """One YAML document of any shape (an export's list of records) read by the records' rules:
-    YAML 1.2 scalars, no tags, anchors or aliases, shallow nesting. Errors are :class:`LoadError`."""
+    YAML 1.2 scalars, no tags, anchors or aliases, shallow nesting; values built by the same :func:`_construct` as
+    records, so an impossible date (2026-02-30) is refused here too. Errors are :class:`LoadError`."""
     _refuse_unsafe(text, path)
     loader = _Loader(text)
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise LoadError(_problem_from(exc, path)) from None
-    except RecursionError:
-        raise LoadError(Problem(path, 1, "nesting too deep")) from None
-    finally:
-        loader.dispose()
+    with _reading(loader, path):
+        node = loader.get_single_node()
+        return None if node is None else _construct(loader, node)
 
 
 def load_path(path: str, display: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:

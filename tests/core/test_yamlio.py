@@ -235,3 +235,16 @@ def test_an_impossible_date_is_refused_with_its_line() -> None:
     # before: ValueError escaped the loader (an internal error for a hand-typed 2026-02-30)
     assert refused("a: 1\nclose_date: 2026-02-30\n").startswith("r.yaml:2: invalid YAML: '2026-02-30' is not a valid date")
     assert refused("at: 2026-02-30T10:00:00+08:00\n").startswith("r.yaml:1: invalid YAML: '2026-02-30T10:00:00+08:00'")
+
+
+def test_an_export_with_an_impossible_date_is_refused_like_a_record() -> None:
+    # loads_value (imports of exported lists) read 2026-02-30 as an internal ValueError; records named file and line
+    import pytest
+
+    from crmctl.core.errors import LoadError
+    from crmctl.core.yamlio import loads, loads_value
+
+    with pytest.raises(LoadError, match=r"x\.yaml:2: .*'2026-02-30' is not a valid date"):
+        loads_value("- a: 1\n  day: 2026-02-30\n", "x.yaml")
+    with pytest.raises(LoadError, match=r"y\.yaml:2: .*'2026-02-30' is not a valid date"):
+        loads("a: 1\nday: 2026-02-30\n", "y.yaml")
