@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "price": ("crmctl.cli.price", "Price a product configuration step by step (CPQ)."),
     "quote": ("crmctl.cli.quote", "Quotes: lines, approvals, versions, PDFs (CPQ)."),
     "report": ("crmctl.cli.report", "Reports: pipeline, funnel, forecast, receivables, customers, sfe."),
+    "watch": ("crmctl.cli.watch", "A watcher that tells commands which record files changed (big books)."),
 }
 _HERE = os.path.dirname(__file__)
 

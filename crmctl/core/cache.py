@@ -12,7 +12,11 @@ of each record, for reports over folders too big to load whole.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
 import os
+from collections.abc import Sequence
+from operator import attrgetter, itemgetter
 from stat import S_ISLNK
 from typing import Any, Callable, Iterator, Mapping
 
@@ -26,14 +30,20 @@ MANY_UNSEEN = 500  # a view missing more files than this reads the records cache
 
 
 def read_entries(path: str) -> dict[str, Entry]:
+    return read_blob(path)[0]
+
+
+def read_blob(path: str) -> tuple[dict[str, Entry], str | None, list[Problem]]:
+    """A cache file's entries, the folder digest they were all proven fresh against (None when unknown) and the
+    problems of that folder's misnamed files and symbolic links (which have no entries)."""
     try:
         with open(path, "rb") as handle:
             blob = jsonio.loads(handle.read())
         if blob.get("version") == VERSION:
-            return blob["files"]  # type: ignore[no-any-return]
+            return blob["files"], blob.get("digest"), [Problem(*p) for p in blob.get("named", [])]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    return {}
+    return {}, None, []
 
 
 def save_json(path: str, blob: Any) -> None:
@@ -51,8 +61,15 @@ def save_json(path: str, blob: Any) -> None:
             pass
 
 
-def _write_cache(path: str, files: dict[str, Entry]) -> None:
-    save_json(path, {"version": VERSION, "files": files})
+def _write_cache(path: str, files: dict[str, Entry], listing: Listing | None = None,
+                 named: list[Problem] | None = None) -> None:
+    """``listing``: the folder as every entry was proven fresh against; the next read of an unchanged folder
+    (same digest) then takes the entries without looking at each (see :func:`scan`)."""
+    blob: dict[str, Any] = {"version": VERSION, "files": files}
+    if listing is not None:
+        blob["digest"] = listing.digest
+        blob["named"] = [[p.path, p.line, p.message] for p in named or []]
+    save_json(path, blob)
 
 
 def remember(cache_path: str, entries: dict[str, Entry]) -> None:
@@ -62,16 +79,100 @@ def remember(cache_path: str, entries: dict[str, Entry]) -> None:
     _write_cache(cache_path, files)
 
 
-def folder_stats(folder: str) -> list[tuple[str, os.stat_result]]:
+STAT_FIELDS = ("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_mode")  # what a folder's digest covers
+_fields_of = attrgetter(*STAT_FIELDS)
+
+
+class Listing(Sequence[tuple[str, Any]]):
+    """A folder's record files as ``(name, stat)`` pairs, with :attr:`digest`: a hash of the names and each
+    file's (mtime_ns, ctime_ns, size, inode, mode) — equal digests mean nothing changed.
+
+    Built from ``lstat`` results (:func:`stat_all`) or from a watcher's stored listing (:mod:`crmctl.core.watch`),
+    whose pairs are made only when a caller iterates: a caller that only compares the digest (the read model of an
+    unchanged folder) never pays for 50,000 stat objects.
+    """
+
+    def __init__(self, pairs: list[tuple[str, Any]] | None = None, names: list[str] | None = None,
+                 fields: list[tuple[int, ...]] | None = None, digest: str | None = None) -> None:
+        self._pairs = pairs
+        self._names = names
+        self._fields = fields
+        self._digest = digest
+
+    @property
+    def pairs(self) -> list[tuple[str, Any]]:
+        if self._pairs is None:
+            from crmctl.core.watch import FileStat
+
+            self._pairs = list(zip(self._names or [], map(FileStat._make, self._fields or [])))
+        return self._pairs
+
+    def names(self) -> list[str]:
+        return self._names if self._names is not None else [n for n, _ in self.pairs]
+
+    def fields(self) -> list[tuple[int, ...]]:
+        """Per file ``(mtime_ns, ctime_ns, size, inode, mode, nlink)``."""
+        if self._fields is None:
+            self._fields = [(*_fields_of(st), st.st_nlink) for _, st in self.pairs]
+        return self._fields
+
+    @property
+    def digest(self) -> str:
+        """blake2b of the names and the stat fields; marshal format 2 (no back-references), so equal values
+        always give equal bytes however the objects were made."""
+        if self._digest is None:
+            h = hashlib.blake2b(digest_size=20)
+            h.update("/".join(self.names()).encode("utf-8", "surrogateescape"))
+            if self._fields is not None:
+                values = [f[:5] for f in self._fields]
+            else:  # map keeps the 50,000-file loop in C
+                values = list(map(_fields_of, map(itemgetter(1), self.pairs)))
+            h.update(marshal.dumps(values, 2))
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def __len__(self) -> int:
+        return len(self._names) if self._names is not None else len(self.pairs)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.pairs[index]
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.pairs)
+
+
+def folder_stats(folder: str) -> Listing:
     """``(name, lstat)`` of every ``*.yaml`` file in ``folder`` (none when it does not exist).
 
-    One ``fstatat`` per file relative to the folder, through ``map``: a loop
-    over 50,000 ``DirEntry`` objects costs twice as much in Python alone.
+    When the book's watcher runs (``crmctl watch start``), it names the files
+    changed since the folder was last listed and only those are stat'ed
+    (:func:`crmctl.core.watch.folder_stats`); else :func:`stat_all`.
+    """
+    if watch_enabled():
+        from crmctl.core import watch
+
+        found = watch.folder_stats(folder)
+        if found is not None:
+            return found
+    return stat_all(folder)
+
+
+WATCH_SWITCH = "CRMCTL_WATCH"  # "off": never ask the watcher (tests compare both ways)
+
+
+def watch_enabled() -> bool:
+    return os.environ.get(WATCH_SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def stat_all(folder: str) -> Listing:
+    """The stat rule: ``(name, lstat)`` of every ``*.yaml`` file in ``folder``, one ``fstatat`` each.
+
+    Through ``map``: a loop over 50,000 ``DirEntry`` objects costs twice as much in Python alone.
     """
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):
-        return []
+        return Listing([])
     try:
         names = [n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith(".")]
         out: list[tuple[str, os.stat_result]] = []
@@ -84,7 +185,7 @@ def folder_stats(folder: str) -> list[tuple[str, os.stat_result]]:
                     out.append((name, stat(name)))
                 except FileNotFoundError:
                     pass
-        return out
+        return Listing(out)
     finally:
         os.close(fd)
 
@@ -112,7 +213,7 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
         yield name, rid, st, prefix + name
 
 
-Stats = list[tuple[str, os.stat_result]]
+Stats = Listing
 
 
 def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any],
@@ -154,28 +255,42 @@ def parse_entry(path: str, shown: str, st: Any) -> Entry:
         return [*key, None, None, [exc.problem.line, exc.problem.message]]
 
 
+def _unchanged(folder: str, listing: Listing, digest: str | None) -> bool:
+    """True when a cache made at ``digest`` describes the folder as ``listing`` found it (and it is no symlink)."""
+    return (digest is not None and digest == listing.digest
+            and not os.path.islink(folder) and not os.path.islink(os.path.dirname(folder)))
+
+
 def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = None,
          ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
     """Load every ``*.yaml`` record in ``folder`` (as ``stats`` found them, default now): ``{id: (data, lines)}``
-    and the problems."""
-    cached = read_entries(cache_path) if cache_path else {}
-    fresh: dict[str, Entry] = {}
+    and the problems (misnamed files first, then bad files, in the folder's order)."""
+    listing = folder_stats(folder) if stats is None else stats
+    cached, digest, named = read_blob(cache_path) if cache_path else ({}, None, [])
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
-    problems: list[Problem] = []
-    changed = False
-    for name, rid, st, path in record_files(folder, rel, problems, cached, stats):
+    if _unchanged(folder, listing, digest):
+        return out, named + _entries_into(out, cached, rel, lambda item: (item[3], item[4]))
+    fresh: dict[str, Entry] = {}
+    named = []
+    for name, _, st, path in checked(folder, rel, listing, named, cached):
         item = cached.get(name)
         if not is_fresh(item, st):
-            changed = True
             item = parse_entry(path, f"{rel}/{name}", st)
         fresh[name] = item
+    if cache_path:
+        _write_cache(cache_path, fresh, listing, named)
+    return out, named + _entries_into(out, fresh, rel, lambda item: (item[3], item[4]))
+
+
+def _entries_into(out: dict[str, Any], entries: dict[str, Entry], rel: str, value: Callable[[Entry], Any]) -> list[Problem]:
+    """Put ``value(entry)`` of each good entry into ``out`` by id; the problems of the bad ones."""
+    problems: list[Problem] = []
+    for name, item in entries.items():
         if item[5] is not None:
             problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
         else:
-            out[rid] = (item[3], item[4])
-    if cache_path and (changed or len(fresh) != len(cached)):
-        _write_cache(cache_path, fresh)
-    return out, problems
+            out[name[:-5]] = value(item)
+    return problems
 
 
 def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[[dict[str, Any]], Any],
@@ -188,11 +303,15 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     are parsed; when there are many (a batch just wrote them), they are taken
     from the records cache at ``base_path`` where that is fresh for them.
     """
-    cached = read_entries(view_path)
+    listing = folder_stats(folder) if stats is None else stats
+    cached, digest, named = read_blob(view_path)
+    out: dict[str, Any] = {}
+    if _unchanged(folder, listing, digest):
+        return out, named + _entries_into(out, cached, rel, itemgetter(3))
     fresh: dict[str, Entry] = {}
-    problems: list[Problem] = []
+    named = []
     unseen: list[tuple[str, Any, str]] = []
-    for name, _, st, path in record_files(folder, rel, problems, cached, stats):
+    for name, _, st, path in checked(folder, rel, listing, named, cached):
         item = cached.get(name)
         if is_fresh(item, st):
             fresh[name] = item  # type: ignore[assignment]
@@ -211,12 +330,5 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
             # a cold book: what took minutes to parse goes into the records cache too
             base.update(parsed)
             _write_cache(base_path, base)
-    if unseen or len(fresh) != len(cached):
-        _write_cache(view_path, fresh)
-    out: dict[str, Any] = {}
-    for name, item in fresh.items():
-        if item[5] is not None:
-            problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
-        else:
-            out[name[:-5]] = item[3]
-    return out, problems
+    _write_cache(view_path, fresh, listing, named)
+    return out, named + _entries_into(out, fresh, rel, itemgetter(3))
