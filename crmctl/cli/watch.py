@@ -29,7 +29,10 @@ def cli() -> None:
 
 
 def _status(root: str) -> dict | None:
-    return watch.ask(root, {"status": True}, timeout=2.0)
+    try:
+        return watch.ask(root, {"status": True}, timeout=2.0)
+    except watch.Hung:
+        raise CrmError(f"watch: the watcher of {root} does not answer; end it with `pkill -f crmctl.core.watchd`") from None
 
 
 @cli.command("start")
@@ -77,7 +80,10 @@ def _last_line(path: str) -> str:
 def stop(app: App) -> None:
     """Stop this book's watcher; commands then stat every file again."""
     root = os.path.realpath(app.book.root)
-    answer = watch.ask(root, {"stop": True}, timeout=2.0)
+    try:
+        answer = watch.ask(root, {"stop": True}, timeout=2.0)
+    except watch.Hung:
+        raise CrmError(f"watch: the watcher of {root} does not answer; end it with `pkill -f crmctl.core.watchd`") from None
     if answer is None:
         click.echo(f"no watcher runs for {root}")
         return

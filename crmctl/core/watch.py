@@ -37,7 +37,7 @@ import os
 import socket
 import struct
 from collections import namedtuple
-from typing import Any, Iterable
+from typing import Any
 
 from crmctl.core import jsonio
 from crmctl.core.cache import Listing, stat_all
@@ -60,8 +60,15 @@ def address(root: str) -> bytes:
     return f"\0crmctl-watch-{os.getuid()}-{key}".encode()
 
 
+class Hung(Exception):
+    """The daemon took the connection and did not answer in time."""
+
+
 def ask(root: str, request: dict[str, Any], timeout: float = TIMEOUT) -> dict[str, Any] | None:
-    """One request to the book's daemon; None when none runs, it is not this user's, or it does not answer."""
+    """One request to the book's daemon; None when none runs or it is not this user's.
+
+    :class:`Hung` when one took the request and did not answer within ``timeout`` seconds.
+    """
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
@@ -79,40 +86,31 @@ def ask(root: str, request: dict[str, Any], timeout: float = TIMEOUT) -> dict[st
                 data += chunk
         answer = jsonio.loads(data)
         return answer if isinstance(answer, dict) and answer.get("protocol") == PROTOCOL else None
+    except socket.timeout:
+        raise Hung() from None
     except (OSError, ValueError):
         return None
 
 
-class Client:
-    """A process's view of its book's daemon: asked at most once per type per process (see :meth:`changes`)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self.absent = False  # no daemon answered: this process stats every file, as without one
-
-    def changes(self, types: Iterable[str], tokens: dict[str, Any]) -> tuple[Any, dict[str, list[str] | None]] | None:
-        """``(token now, {type: names changed since tokens[type], or None when unknown})``; None without a daemon."""
-        if self.absent:
-            return None
-        answer = ask(self.root, {"since": {t: tokens.get(t) for t in types}})
-        if answer is None or not isinstance(answer.get("changes"), dict):
-            self.absent = True
-            return None
-        return answer["token"], answer["changes"]
+_hung: set[str] = set()  # books whose daemon did not answer: this process stats every file rather than wait again
 
 
-_clients: dict[str, Client] = {}
+def changes(root: str, since: dict[str, Any]) -> tuple[Any, dict[str, list[str] | None]] | None:
+    """``(token now, {type: names changed since since[type], or None when unknown})``; None without a daemon.
 
-
-def client(root: str) -> Client:
-    if root not in _clients:
-        _clients[root] = Client(root)
-    return _clients[root]
-
-
-def forget() -> None:
-    """Drop what this process knows of daemons (tests start and stop them within one process)."""
-    _clients.clear()
+    Asked on every read of a type (a refused connection costs microseconds), so a daemon started or stopped
+    between two commands of one process (tests) is seen.
+    """
+    if root in _hung:
+        return None
+    try:
+        answer = ask(root, {"since": since})
+    except Hung:
+        _hung.add(root)
+        return None
+    if answer is None or not isinstance(answer.get("changes"), dict):
+        return None
+    return answer["token"], answer["changes"]
 
 
 # ---------------------------------------------------------------- listings
@@ -160,16 +158,13 @@ def folder_stats(folder: str) -> Listing | None:
     """
     rtype = os.path.basename(folder)
     root = os.path.dirname(os.path.dirname(folder))
-    link = client(root)
-    if link.absent:
-        return None
     path = listing_path(root, rtype)
     stored = _read_listing(path)
-    asked = link.changes([rtype], {rtype: stored[0] if stored else None})
+    asked = changes(root, {rtype: stored[0] if stored else None})
     if asked is None:
         return None
-    token, changes = asked
-    names_changed = changes.get(rtype)
+    token, changed = asked
+    names_changed = changed.get(rtype)
     if stored is None or names_changed is None:  # the daemon cannot vouch: every file, as without it
         found = stat_all(folder)
         _write_listing(path, token, found)

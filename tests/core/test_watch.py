@@ -1,0 +1,255 @@
+"""The watcher (crmctl watch): a real inotify daemon per test book, and its bookkeeping as a model.
+
+After every kind of change a user makes — an editor writing in place with the
+mtime put back, git checkout and merge, a crmctl command, files removed,
+added and renamed, a type's folder replaced, a hard link written through its
+other name, the daemon killed — the listing the watcher vouches for must equal
+what one stat per file finds (:func:`crmctl.core.cache.stat_all`), and every
+report must print what it prints without a watcher. No sleeps: a daemon reads
+every queued event before it answers, and the kernel queues an event before
+the write that caused it returns.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmctl.core import cache, watch
+from crmctl.core.watchd import State
+from tests.cli.test_read_paths import NOW, REPORTS, generated, write  # noqa: F401 - generated is a fixture
+from tests.conftest import git, invoke
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "inotify_init") and not os.path.exists("/proc/sys/fs/inotify"),
+                                reason="inotify is Linux's")
+
+
+def pid_of(book: Path) -> int | None:
+    status = watch.ask(str(book), {"status": True})
+    return None if status is None else int(status["pid"])
+
+
+@pytest.fixture
+def watched(generated: Path) -> Iterator[Path]:  # noqa: F811 - the fixture imported above
+    result = invoke("watch", "start", book=generated)
+    assert result.exit_code == 0 and "watching" in result.stdout, result.output
+    pid = pid_of(generated)
+    assert pid is not None
+    try:
+        yield generated
+    finally:
+        invoke("watch", "stop", book=generated)
+        try:
+            os.kill(pid, signal.SIGKILL)  # a test that killed or stopped it already: nothing to do
+        except ProcessLookupError:
+            pass
+
+
+def listing(folder: Path) -> dict[str, tuple[int, ...]]:
+    found = cache.folder_stats(str(folder))
+    return dict(zip(found.names(), (f[:5] for f in found.fields())))
+
+
+def truth(folder: Path) -> dict[str, tuple[int, ...]]:
+    found = cache.stat_all(str(folder))
+    return dict(zip(found.names(), (f[:5] for f in found.fields())))
+
+
+def assert_vouched(book: Path, *types: str) -> None:
+    for rtype in types or ("opportunities", "accounts", "visits", "orders", "leads"):
+        folder = book / "records" / rtype
+        assert listing(folder) == truth(folder), rtype
+
+
+def sql(book: Path, statement: str) -> list[dict]:
+    result = invoke("sql", statement, "--format", "json", book=book, env=NOW)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def amount(book: Path, rid: str) -> str | None:
+    rows = sql(book, f"SELECT amount FROM opportunities WHERE id = '{rid}'")
+    return rows[0]["amount"] if rows else None
+
+
+def edit_in_place(path: Path, old: str, new: str) -> None:
+    """What an editor that writes in place does, then the mtime put back (``touch -r``): same size, same mtime."""
+    st = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text and len(old) == len(new)
+    with open(path, "r+", encoding="utf-8") as handle:
+        handle.write(text.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_an_unchanged_folder_is_vouched_for_without_a_stat_per_file(watched: Path) -> None:
+    folder = watched / "records" / "opportunities"
+    assert listing(folder) == truth(folder)  # the first read lists every file (the daemon cannot vouch yet)
+    again = cache.folder_stats(str(folder))
+    assert again._pairs is None, "an unchanged folder is answered from the stored listing, no stat objects made"
+    assert again.digest == cache.Listing(names=again.names(), fields=again.fields()).digest
+
+
+def test_every_kind_of_change_is_seen_with_the_watcher(watched: Path) -> None:
+    book = watched
+    opps = book / "records" / "opportunities"
+    assert amount(book, "op0001") is not None
+    assert_vouched(book)
+    before = amount(book, "op0001")
+    # an editor writing in place, size and mtime put back
+    path = opps / "op0001.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = f'amount: "{before}"' if f'amount: "{before}"' in text else f"amount: {before}"
+    new = old.replace(before, "9" * len(before.split(".")[0]) + before[len(before.split(".")[0]):])
+    edit_in_place(path, old, new)
+    assert amount(book, "op0001") != before
+    assert_vouched(book, "opportunities")
+    # git: back to the commit, a branch with a new deal, checkout away and back, merge
+    git(book, "checkout", "--", ".")
+    assert amount(book, "op0001") == before
+    git(book, "checkout", "-qb", "side")
+    write(book, "opportunities", "late", {"name": "Late", "account": "acme", "owner": "rex", "stage": "won",
+                                          "amount": "123.45", "close_date": "2026-11-20", "closed_on": "2026-11-20"})
+    git(book, "add", "-A")
+    git(book, "commit", "--no-verify", "-qm", "late")
+    assert amount(book, "late") == "123.45"
+    git(book, "checkout", "-q", "main")
+    assert amount(book, "late") is None
+    git(book, "merge", "-q", "--no-edit", "side")
+    assert amount(book, "late") == "123.45"
+    assert_vouched(book)
+    # removed, renamed, added by a crmctl command
+    (opps / "late.yaml").rename(opps / "late2.yaml")
+    assert amount(book, "late") is None and amount(book, "late2") == "123.45"
+    (opps / "late2.yaml").unlink()
+    assert amount(book, "late2") is None
+    result = invoke("opp", "add", "--name", "Fresh", "--account", "acme", "--amount", "77.00",
+                    "--owner", "rex", book=book, env=NOW)
+    assert result.exit_code == 0, result.output
+    assert sql(book, "SELECT amount FROM opportunities WHERE name = 'Fresh'") == [{"amount": "77.00"}]
+    assert_vouched(book)
+
+
+def test_a_folder_replaced_or_removed_and_a_hard_link_are_seen(watched: Path, tmp_path: Path) -> None:
+    book = watched
+    assert sql(book, "SELECT count(*) AS n FROM leads") == [{"n": 0}]
+    leads = book / "records" / "leads"
+    if leads.exists():
+        for f in leads.iterdir():
+            f.unlink()
+        leads.rmdir()
+    write(book, "leads", "ld1", {"name": "Lead one", "company": "X", "status": "new"})
+    assert sql(book, "SELECT id FROM leads") == [{"id": "ld1"}]
+    assert_vouched(book, "leads")
+    os.rename(leads, tmp_path / "old-leads")  # moved away: its watch goes with it, the daemon must not follow
+    write(book, "leads", "ld2", {"name": "Lead two", "company": "Y", "status": "new"})
+    (tmp_path / "old-leads" / "ld1.yaml").write_text("name: changed elsewhere\n", encoding="utf-8")
+    assert sql(book, "SELECT id FROM leads") == [{"id": "ld2"}]
+    assert_vouched(book, "leads")
+    # a hard link: a change made through the other name is reported on the other folder only
+    other = tmp_path / "linked.yaml"
+    os.link(book / "records" / "opportunities" / "op0002.yaml", other)
+    before = amount(book, "op0002")
+    text = other.read_text(encoding="utf-8")
+    old = f'amount: "{before}"' if f'amount: "{before}"' in text else f"amount: {before}"
+    edit_in_place(other, old, old.replace(before[0], "9" if before[0] != "9" else "8", 1))
+    assert amount(book, "op0002") != before
+    assert_vouched(book, "opportunities")
+
+
+def test_a_killed_or_restarted_watcher_leaves_every_answer_right(watched: Path) -> None:
+    book = watched
+    assert amount(book, "op0003") is not None
+    pid = pid_of(book)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    path = book / "records" / "opportunities" / "op0003.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Deal 3", "Deal X"), encoding="utf-8")
+    assert sql(book, "SELECT name FROM opportunities WHERE id = 'op0003'") == [{"name": "Deal X"}]
+    result = invoke("watch", "start", book=book)
+    assert result.exit_code == 0 and "watching" in result.stdout, result.output
+    path.write_text(path.read_text(encoding="utf-8").replace("Deal X", "Deal Y"), encoding="utf-8")
+    assert sql(book, "SELECT name FROM opportunities WHERE id = 'op0003'") == [{"name": "Deal Y"}]
+    (book / ".crmctl" / "stats" / "opportunities.bin").write_bytes(b"not a listing")
+    path.write_text(path.read_text(encoding="utf-8").replace("Deal Y", "Deal Z"), encoding="utf-8")
+    assert sql(book, "SELECT name FROM opportunities WHERE id = 'op0003'") == [{"name": "Deal Z"}]
+    assert_vouched(book)
+
+
+def test_reports_print_the_same_with_and_without_the_watcher(watched: Path) -> None:
+    for args in REPORTS:
+        off = invoke(*args, book=watched, env={**NOW, "CRMCTL_WATCH": "off"})
+        on = invoke(*args, book=watched, env=NOW)
+        assert (on.exit_code, on.stdout, on.stderr) == (off.exit_code, off.stdout, off.stderr), args
+    edit_in_place(watched / "records" / "accounts" / "ac001.yaml", "tier: B", "tier: Z")
+    on = invoke("check", book=watched, env=NOW)
+    assert "ac001.yaml:2: tier: 'Z'" in on.stdout and on.exit_code == 1
+
+
+def test_start_stop_and_status_say_what_they_did(generated: Path) -> None:  # noqa: F811
+    status = invoke("watch", "status", book=generated)
+    assert status.exit_code == 0 and status.stdout.startswith("no watcher runs for")
+    assert invoke("watch", "stop", book=generated).stdout.startswith("no watcher runs for")
+    first = invoke("watch", "start", book=generated)
+    try:
+        assert first.exit_code == 0 and first.stdout.startswith("watching"), first.output
+        second = invoke("watch", "start", book=generated)
+        assert second.exit_code == 0 and "already runs" in second.stdout
+        status = invoke("watch", "status", book=generated)
+        assert "records/opportunities" in status.stdout
+    finally:
+        stopped = invoke("watch", "stop", book=generated)
+    assert stopped.stdout.startswith("stopped watching")
+    assert pid_of(generated) is None
+
+
+# ---------------------------------------------------------------- the bookkeeping, as a model
+
+EVENTS = st.lists(st.one_of(
+    st.tuples(st.just("note"), st.sampled_from(["a", "b"]), st.sampled_from(["x.yaml", "y.yaml", "z.yaml"])),
+    st.tuples(st.just("answer"), st.integers(0, 5), st.sampled_from(["a", "b"])),
+    st.tuples(st.just("reset"), st.sampled_from(["a", "b"]), st.just("")),
+    st.tuples(st.just("overflow"), st.just(""), st.just("")),
+), max_size=40)
+
+
+@given(EVENTS)
+def test_a_token_is_answered_with_exactly_the_names_changed_since_it_or_not_at_all(events: list) -> None:
+    state = State("inst")
+    state.watched("a")
+    state.watched("b")
+    tokens: list[list] = []
+    since_token: list[dict[str, set[str]]] = []  # per token: names noted per type after it was issued
+    reset_after: list[set[str]] = []             # per token: types reset after it was issued
+    for op, x, y in events:
+        if op == "note":
+            state.note(x, y)
+            for seen in since_token:
+                seen[x].add(y)
+        elif op == "reset":
+            state.watched(x)
+            for gone in reset_after:
+                gone.add(x)
+        elif op == "overflow":
+            state.overflow()
+            for gone in reset_after:
+                gone.update(("a", "b"))
+        else:
+            asked = tokens[x % len(tokens)] if tokens else None
+            index = x % len(tokens) if tokens else None
+            answer = state.answer({y: asked})
+            got = answer["changes"][y]
+            if asked is None or y in reset_after[index]:
+                assert got is None
+            else:
+                assert got is not None and set(got) == since_token[index][y]
+            tokens.append(answer["token"])
+            since_token.append({"a": set(), "b": set()})
+            reset_after.append(set())
+    assert State("other").answer({"a": ["inst", 2]})["changes"]["a"] is None  # another instance's token
