@@ -13,6 +13,32 @@ from crmctl.core import watch
 from crmctl.core.errors import CrmError
 
 START_SECONDS = 10.0  # how long `start` waits for the daemon's first answer
+# file systems where changes can be made by another machine, which this machine's inotify never hears of
+REMOTE_FILE_SYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "lustre", "gpfs",
+                       "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.davfs", "virtiofs")
+
+
+def file_system(path: str, mountinfo: str | None = None) -> str | None:
+    """The type of the file system ``path`` is on (``ext4``, ``nfs4``...), from ``/proc/self/mountinfo`` (or the
+    text ``mountinfo``); None when unknown (not Linux)."""
+    if mountinfo is None:
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+                mountinfo = handle.read()
+        except OSError:
+            return None
+    lines = mountinfo.splitlines()
+    best, kind = "", None
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        if len(fields) < 5 or not right:
+            continue
+        point = fields[4].replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\")
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, right.split()[0]
+    return kind
 
 
 @click.group("watch")
@@ -44,6 +70,11 @@ def start(app: App) -> None:
     if running is not None:
         click.echo(f"a watcher already runs for {root} (pid {running.get('pid')})")
         return
+    kind = file_system(os.path.join(root, "records"))
+    if kind in REMOTE_FILE_SYSTEMS:
+        raise CrmError(f"watch: {root} is on a {kind} file system; changes made there by another machine are never "
+                       "reported to this one, so a watcher could vouch for files that changed. Commands keep "
+                       "checking every file; keep the book on a local disk to use a watcher")
     log = os.path.join(root, ".crmctl", "watch.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     package = os.path.dirname(os.path.dirname(os.path.abspath(watch.__file__)))
@@ -105,6 +136,8 @@ def status(app: App) -> None:
         return
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(running.get("since", 0))))
     changed = running.get("changed") or {}
+    types = running.get("types", [])
+    counts = ", ".join(f"{t} {n}" for t, n in changed.items() if n)
     click.echo(f"watching {root} (pid {running.get('pid')}) since {since}")
-    for rtype in running.get("types", []):
-        click.echo(f"  records/{rtype}: {changed.get(rtype, 0)} file(s) changed since it began")
+    click.echo(f"{len(types)} folders under records/; {sum(changed.values())} file(s) changed since"
+               + (f" ({counts})" if counts else ""))

@@ -166,7 +166,7 @@ class Watcher:
         if rtype is not None:
             if mask & SELF_GONE and not name:
                 self._drop(rtype)
-            elif name:
+            elif name.endswith(".yaml") and not name.startswith("."):  # record files only (not an editor's temp file)
                 self.state.note(rtype, name)
             return
         if self.top is not None and wd == self.top[0] and mask & ISDIR and name in self.types and mask & DIR_LEFT:

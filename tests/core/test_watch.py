@@ -202,7 +202,7 @@ def test_start_stop_and_status_say_what_they_did(generated: Path) -> None:  # no
         second = invoke("watch", "start", book=generated)
         assert second.exit_code == 0 and "already runs" in second.stdout
         status = invoke("watch", "status", book=generated)
-        assert "records/opportunities" in status.stdout
+        assert "folders under records/" in status.stdout
     finally:
         stopped = invoke("watch", "stop", book=generated)
     assert stopped.stdout.startswith("stopped watching")
@@ -253,3 +253,18 @@ def test_a_token_is_answered_with_exactly_the_names_changed_since_it_or_not_at_a
             since_token.append({"a": set(), "b": set()})
             reset_after.append(set())
     assert State("other").answer({"a": ["inst", 2]})["changes"]["a"] is None  # another instance's token
+
+
+MOUNTINFO = """\
+22 1 253:1 / / rw,relatime shared:1 - ext4 /dev/vda rw
+40 22 0:35 / /home/team rw,relatime shared:20 - nfs4 nas:/export/team rw,vers=4.2
+41 40 0:36 / /home/team/local\\040disk rw,relatime shared:21 - ext4 /dev/vdb rw
+"""
+
+
+def test_a_book_on_a_network_file_system_is_found_and_refused() -> None:
+    from crmctl.cli.watch import REMOTE_FILE_SYSTEMS, file_system
+
+    assert file_system("/home/team/crm/records", MOUNTINFO) == "nfs4" in REMOTE_FILE_SYSTEMS
+    assert file_system("/home/team/local disk/crm/records", MOUNTINFO) == "ext4"  # a local disk mounted inside
+    assert file_system("/home/teammate/crm", MOUNTINFO) == "ext4"  # a longer name is not inside /home/team
