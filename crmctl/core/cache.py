@@ -98,6 +98,9 @@ class Listing(Sequence[tuple[str, Any]]):
         self._names = names
         self._fields = fields
         self._digest = digest
+        # (digest of the listing this one was made from, {name: its stat now, None when gone}) for each file that
+        # differs from it: a cache made at that digest need only look at those (set by the watcher)
+        self.delta: tuple[str, dict[str, Any]] | None = None
 
     @property
     def pairs(self) -> list[tuple[str, Any]]:
@@ -174,7 +177,9 @@ def stat_all(folder: str) -> Listing:
     except (FileNotFoundError, NotADirectoryError):
         return Listing([])
     try:
-        names = [n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith(".")]
+        # sorted: every way of listing a folder gives its records in one order (the watcher's too), so nothing a
+        # command prints can depend on the order a file system returns names in
+        names = sorted(n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith("."))
         out: list[tuple[str, os.stat_result]] = []
         stat = functools.partial(os.stat, dir_fd=fd, follow_symlinks=False)
         try:

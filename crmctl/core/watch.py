@@ -190,6 +190,9 @@ def folder_stats(folder: str) -> Listing | None:
         os.close(fd)
     if current == before:  # the stored token still holds: nothing it lists has changed
         return Listing(names=names, fields=fields, digest=digest)
-    listing = Listing(names=list(current), fields=list(current.values()))
+    names = sorted(current)  # in the order stat_all gives
+    listing = Listing(names=names, fields=[current[n] for n in names])
+    listing.delta = (digest, {n: FileStat._make(current[n]) if n in current else None
+                              for n in recheck if current.get(n) != before.get(n)})
     _write_listing(path, token, listing)
     return listing

@@ -268,3 +268,28 @@ def test_a_book_on_a_network_file_system_is_found_and_refused() -> None:
     assert file_system("/home/team/crm/records", MOUNTINFO) == "nfs4" in REMOTE_FILE_SYSTEMS
     assert file_system("/home/team/local disk/crm/records", MOUNTINFO) == "ext4"  # a local disk mounted inside
     assert file_system("/home/teammate/crm", MOUNTINFO) == "ext4"  # a longer name is not inside /home/team
+
+
+def test_after_a_pull_the_read_model_redoes_only_the_files_the_watcher_names_and_ends_as_a_rebuild_would(
+        watched: Path) -> None:
+    book = watched
+    query = "SELECT id, name, amount, owner FROM opportunities ORDER BY id"
+    sql(book, query)  # the listing and the rows are made at the same digest
+    opps = book / "records" / "opportunities"
+    edit_in_place(opps / "op0004.yaml", "Deal 4", "Deal Q")
+    (opps / "op0005.yaml").write_text("name: [unclosed\n", encoding="utf-8")       # now a bad file
+    (opps / "op0006.yaml").unlink()
+    (opps / "op0006.yaml").symlink_to(opps / "op0007.yaml")                        # now a symbolic link
+    (opps / "op0008.yaml").unlink()
+    write(book, "opportunities", "op9999", {"name": "New", "account": "acme", "owner": "ria", "stage": "proposal",
+                                           "amount": "5.00", "close_date": "2026-12-01"})
+    on = invoke("sql", query, "--format", "json", book=book, env=NOW)
+    (book / ".crmctl" / "book.sqlite").unlink()
+    off = invoke("sql", query, "--format", "json", book=book, env={**NOW, "CRMCTL_WATCH": "off"})
+    assert on.exit_code == off.exit_code == 0
+    assert on.stdout == off.stdout and on.stderr == off.stderr
+    ids = [row["id"] for row in json.loads(on.stdout)]
+    assert "op0005" not in ids and "op0006" not in ids and "op0008" not in ids and "op9999" in ids
+    assert "op0005.yaml" in on.stderr and "op0006.yaml: is a symbolic link" in on.stderr
+    again = invoke("sql", query, "--format", "json", book=book, env=NOW)  # the rows (and warnings) stay
+    assert (again.stdout, again.stderr) == (on.stdout, on.stderr)
