@@ -142,15 +142,19 @@ def load_by_rep(visits: Iterable[Seen], days: list[_dt.date]) -> dict[str, dict[
     return load
 
 
-def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt.date) -> PlanResult:
-    """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``)."""
+def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt.date,
+         visits: list[Seen] | None = None) -> PlanResult:
+    """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``).
+
+    ``visits``: every visit of the book as :data:`Seen`, when the caller has read them (default: read here)."""
     first, last = win
     cal = work_calendar(book.settings)
     if not cal.days(max(first, today), last):
         raise ValidationError(f"no working days from {max(first, today)} to {last} to plan on "
                               "(working_days, calendar and days_off in crm.yaml; past days are not planned)")
     days = cal.days(plan_start(first, today), last)  # the days before the window are planned in memory only
-    visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
+    if visits is None:
+        visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
     by_account = chains(accounts_to_plan(book, rep), visits, today)
     room = {owner: room_per_day(len(cal.weekdays), [c.cadence for c in by_account.values() if c.owner == owner])
             for owner in {c.owner for c in by_account.values()}}
