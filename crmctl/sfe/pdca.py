@@ -22,7 +22,7 @@ from crmctl.core.phrases import join, say
 from crmctl.core.states import VisitStatus, won_stages
 from crmctl.sfe import sop
 from crmctl.sfe.cadence import cadence_rule
-from crmctl.sfe.plan import plan
+from crmctl.sfe.plan import Seen, plan
 from crmctl.sfe.team import quota
 from crmctl.sfe.when import Window, working_days
 
@@ -87,7 +87,7 @@ class Scan:
     overdue: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)  # (due, owner, visit, n, account, text)
 
 
-VIEW = "sfe4"  # the name of the visits view below; change it when ``visit_row`` changes
+VIEW = "sfe5"  # the name of the visits view below; change it when ``visit_row`` changes
 _SEP, _STEP = "|", ";"  # taken out of the values by _flat
 
 
@@ -102,10 +102,12 @@ def visit_row(data: dict[str, Any]) -> Any:
     check-in entered after the fact), minutes, done steps`` joined by ``|`` (a string costs a cache reader
     one object where a list costs ten), followed, when the visit has any, by
     its ``[[month, scores]]`` of coaching and ``[[n, due, owner, text]]`` of
-    open follow-ups.
+    open follow-ups, and, when a ``|`` or ``;`` was taken out of the account, rep, date or status, those four as
+    written (``[account, rep, date, status]``: the plan reads them exactly, :func:`seen_visits`).
     """
     get = data.get
     day = str(get("date"))
+    exact = [str(get("account")), str(get("rep")), day, str(get("status"))]
     checkin, checkout = get("checkin") or {}, get("checkout") or {}
     if not isinstance(checkin, dict):
         checkin = {}
@@ -122,7 +124,25 @@ def visit_row(data: dict[str, Any]) -> Any:
     follow = [[n, str(item.get("due") or ""), item.get("owner"), str(item.get("text", ""))]
               for n, item in enumerate(get("next_steps") or (), 1)
               if isinstance(item, dict) and item.get("due") and not item.get("done")]
+    if any(_SEP in text or _STEP in text for text in exact):
+        return [flat, coaching, follow, exact]
     return [flat, coaching, follow] if coaching or follow else flat
+
+
+def seen_visits(rows: dict[str, Any]) -> list[Seen]:
+    """The visits of :func:`visit_row` rows as the plan reads them (:func:`crmctl.sfe.plan.seen` of the records:
+    the same tuples, so the Act list's preview need not read a second view of every visit)."""
+    out: list[Seen] = []
+    append = out.append
+    for vid, row in rows.items():
+        if type(row) is str:
+            rep, status, day, account, _ = row.split(_SEP, 4)
+        elif len(row) > 3:
+            account, rep, day, status = row[3]
+        else:
+            rep, status, day, account, _ = row[0].split(_SEP, 4)
+        append((vid, account, rep, day, status))
+    return out
 
 
 def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _dt.date) -> Scan:
@@ -137,7 +157,7 @@ def scan(visits: dict[str, Any], win: Window, wanted: set[str] | None, today: _d
         if type(row) is str:
             flat, coaching, follow = row, no_more, no_more
         else:
-            flat, coaching, follow = row
+            flat, coaching, follow = row[:3]
         rep, status, day, account, vtype, checked, minutes, steps = flat.split(_SEP)
         if status == VisitStatus.CANCELLED or (wanted is not None and rep not in wanted):
             continue
@@ -181,7 +201,8 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
 
     ``wording`` writes the Act list's sentences (default: English with commands, for the terminal)."""
     wanted = set(reps) if reps is not None else None
-    got = scan(book.view("visits", VIEW, visit_row), win, wanted, today)
+    rows = book.view("visits", VIEW, visit_row)
+    got = scan(rows, win, wanted, today)
     accounts = _cadence_accounts(book, wanted)
     rows_reps = _rep_rows(book, got.tallies, _won_deals(book, win[0].isoformat(), win[1].isoformat(), wanted), wanted, period_key)
     return {
@@ -191,7 +212,7 @@ def report(book: Book, win: Window, reps: list[str] | None, today: _dt.date, per
         "coaching": _coaching_rows(got.tallies),
         "followups": _followup_rows(got.overdue, today),
         "act": _act_rows(book, rows_reps, accounts, got.last_done, got.next_planned, win, today, book.records("users"),
-                         wording),
+                         wording, rows),
     }
 
 
@@ -303,16 +324,18 @@ def _coaching_rows(tallies: dict[str, RepTally]) -> list[dict[str, Any]]:
     return rows
 
 
-def _reschedule_preview(book: Book, reps: list[str], today: _dt.date) -> tuple[str, str, dict[str, int]]:
+def _reschedule_preview(book: Book, reps: list[str], today: _dt.date,
+                        rows: dict[str, Any] | None = None) -> tuple[str, str, dict[str, int]]:
     """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep.
 
-    The count comes from running the plan itself (without writing), so the suggested command does what it says.
+    The count comes from running the plan itself (without writing), so the suggested command does what it says;
+    it reads the visits from the report's own ``rows`` (:func:`visit_row`) when given.
     """
     first, last = today, today + _dt.timedelta(days=6)
     moves: dict[str, int] = defaultdict(int)
     if reps:
         try:
-            result = plan(book, (first, last), None, today)
+            result = plan(book, (first, last), None, today, None if rows is None else seen_visits(rows))
         except ValidationError:  # no working day in the week: nothing to suggest
             result = None
         for p in result.visits if result else ():
@@ -323,11 +346,13 @@ def _reschedule_preview(book: Book, reps: list[str], today: _dt.date) -> tuple[s
 
 def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],
               next_planned: dict[str, str], win: Window, today: _dt.date, users: dict[str, Any],
-              wording: Wording = Wording()) -> list[dict[str, Any]]:
-    """Reps and accounts furthest behind, worst first, each with what to do about it (sentences from :mod:`crmctl.core.phrases`)."""
+              wording: Wording = Wording(), visit_rows: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Reps and accounts furthest behind, worst first, each with what to do about it (sentences from :mod:`crmctl.core.phrases`).
+
+    ``visit_rows``: the visits as :func:`visit_row` gives them, when the caller has read them."""
     rows: list[dict[str, Any]] = []
     lang, person = wording.lang, lambda uid: wording.name("users", str(uid))
-    plan_from, plan_to, moves = _reschedule_preview(book, [r["rep"] for r in reps if r["missed"]], today)
+    plan_from, plan_to, moves = _reschedule_preview(book, [r["rep"] for r in reps if r["missed"]], today, visit_rows)
     span = {"first": wording.day(plan_from), "last": wording.day(plan_to)}
     for r in reps:
         if r["rep"] == "(total)":

@@ -30,7 +30,7 @@ import datetime as _dt
 import heapq
 import math
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterable
@@ -75,7 +75,9 @@ class Chain:
     def due(self, day: _dt.date, today: _dt.date) -> _dt.date:
         """When the next visit is due, seen from ``day``: a cadence after the last visit before it, or today."""
         i = bisect_left(self.fixed, day)
-        last = max([*self.fixed[i - 1:i], *self.placed[-1:]], default=None)
+        last = self.fixed[i - 1] if i else None
+        if self.placed and (last is None or self.placed[-1] > last):
+            last = self.placed[-1]
         return last + _dt.timedelta(days=self.cadence) if last else today
 
     def next_fixed(self, day: _dt.date) -> _dt.date | None:
@@ -111,15 +113,16 @@ def accounts_to_plan(book: Book, rep: str | None) -> list[tuple[str, str, int]]:
 def chains(accounts: Iterable[tuple[str, str, int]], visits: Iterable[Seen], today: _dt.date) -> dict[str, Chain]:
     """account id -> its :class:`Chain`: the visits that fill its cadence and the owner's missed ones."""
     out = {account: Chain(account, owner, cadence) for account, owner, cadence in accounts}
+    find, missed, parse = out.get, visit_missed, _dt.date.fromisoformat
     for vid, account, rep, day, status in visits:
-        chain = out.get(account)
+        chain = find(account)
         if chain is None:
             continue
-        if visit_missed(status, day, today):
+        if missed(status, day, today):
             if rep == chain.owner:
                 chain.missed.append((day, vid))
         elif status in FILLS:
-            chain.fixed.append(_dt.date.fromisoformat(day))
+            chain.fixed.append(parse(day))
     for chain in out.values():
         chain.fixed.sort()
         chain.missed.sort()
@@ -128,7 +131,7 @@ def chains(accounts: Iterable[tuple[str, str, int]], visits: Iterable[Seen], tod
 
 def room_per_day(weekdays: int, cadences: Iterable[int]) -> int:
     """Visits a rep can take a day: the weekly demand of their cadences over their working weekdays, rounded up."""
-    demand = sum((Fraction(7, n) for n in cadences), Fraction(0))
+    demand = sum((Fraction(7 * k, n) for n, k in Counter(cadences).items()), Fraction(0))  # one Fraction per cadence
     return max(1, math.ceil(demand / (weekdays or 1)))
 
 
@@ -142,18 +145,24 @@ def load_by_rep(visits: Iterable[Seen], days: list[_dt.date]) -> dict[str, dict[
     return load
 
 
-def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt.date) -> PlanResult:
-    """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``)."""
+def plan(book: Book, win: tuple[_dt.date, _dt.date], rep: str | None, today: _dt.date,
+         visits: list[Seen] | None = None) -> PlanResult:
+    """The visits the cadence asks for in ``win`` that are not on the books yet (never on a day before ``today``).
+
+    ``visits``: every visit of the book as :data:`Seen`, when the caller has read them (default: read here)."""
     first, last = win
     cal = work_calendar(book.settings)
     if not cal.days(max(first, today), last):
         raise ValidationError(f"no working days from {max(first, today)} to {last} to plan on "
                               "(working_days, calendar and days_off in crm.yaml; past days are not planned)")
     days = cal.days(plan_start(first, today), last)  # the days before the window are planned in memory only
-    visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
+    if visits is None:
+        visits = seen(light_visits(book))  # dates, statuses and reps are all a plan reads of past visits
     by_account = chains(accounts_to_plan(book, rep), visits, today)
-    room = {owner: room_per_day(len(cal.weekdays), [c.cadence for c in by_account.values() if c.owner == owner])
-            for owner in {c.owner for c in by_account.values()}}
+    cadences: dict[str, list[int]] = defaultdict(list)  # owner -> the cadences of their accounts (one pass)
+    for chain in by_account.values():
+        cadences[chain.owner].append(chain.cadence)
+    room = {owner: room_per_day(len(cal.weekdays), owned) for owner, owned in cadences.items()}
     placed = schedule(by_account, days, today, room, load_by_rep(visits, days))
     start = max(first, today).isoformat()
     earlier = [p for p in placed if p.date < start]

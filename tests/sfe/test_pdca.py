@@ -126,3 +126,31 @@ def test_demo_book_has_a_quarter_of_visits(demo_copy: Path, monkeypatch: pytest.
     visits = json.loads(ok(invoke("visit", "list", "--format", "json", book=demo_copy)))
     months = {v["date"][:7] for v in visits}
     assert {"2026-09", "2026-10", "2026-11"} <= months
+
+
+def test_the_act_preview_reads_the_visits_the_plan_reads_from_the_reports_own_view(book: Path) -> None:
+    """The reschedule preview plans from the report's visits view (seen_visits) instead of a second view of every
+    visit: the tuples are those plan.seen makes of the records, also when a value holds the view's separators
+    (``|`` and ``;`` are taken out of its flat text, so those four fields are kept as written)."""
+    from crmctl.core.book import Book
+    from crmctl.sfe.agenda import light_visits
+    from crmctl.sfe.pdca import VIEW, seen_visits, visit_row
+    from crmctl.sfe.plan import seen
+
+    folder = book / "records" / "visits"
+    folder.mkdir(parents=True, exist_ok=True)
+    visits = {
+        "v-plain": "account: acme\nrep: rex\ntype: onsite\nstatus: planned\ndate: 2026-11-16\n",
+        "v-coached": "account: acme\nrep: rex\ntype: onsite\nstatus: completed\ndate: '2026-11-02'\n"
+                     "coaching:\n- at: '2026-11-02'\n  scores: {discover: 3}\n",
+        "v-bar-rep": "account: acme\nrep: 're|x'\ntype: onsite\nstatus: planned\ndate: 2026-11-09\n",
+        "v-semicolon": "account: 'ac;me'\nrep: rex\ntype: onsite\nstatus: 'plan|ned'\ndate: 2026-11-10\n",
+        "v-no-date": "account: acme\nrep: rex\ntype: onsite\nstatus: cancelled\n",
+    }
+    for vid, text in visits.items():
+        (folder / f"{vid}.yaml").write_text(text, encoding="utf-8")
+    expected = sorted(seen(light_visits(Book(str(book)))))
+    assert sorted(seen_visits(Book(str(book)).view("visits", VIEW, visit_row))) == expected
+    assert ("v-bar-rep", "acme", "re|x", "2026-11-09", "planned") in expected
+    assert ("v-semicolon", "ac;me", "rex", "2026-11-10", "plan|ned") in expected
+    assert ("v-no-date", "acme", "rex", "None", "cancelled") in expected
