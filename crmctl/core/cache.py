@@ -24,7 +24,7 @@ from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
-VERSION = 5  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp
+VERSION = 6  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp; 6: rows and stamps apart
 Entry = list[Any]  # [[mtime_ns, ctime_ns], size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 
@@ -33,17 +33,48 @@ def read_entries(path: str) -> dict[str, Entry]:
     return read_blob(path)[0]
 
 
+def _segments(path: str) -> tuple[dict[str, Any], bytes, bytes] | None:
+    """A cache file's header and its two undecoded parts, rows then stamps (see :func:`_write_cache`)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        head_end = raw.index(b"\n")
+        head = jsonio.loads(raw[:head_end])
+        if not isinstance(head, dict) or head.get("version") != VERSION:
+            return None
+        rows_end = head_end + 1 + int(head["rows"])
+        return head, raw[head_end + 1:rows_end], raw[rows_end:]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def read_blob(path: str) -> tuple[dict[str, Entry], str | None, list[Problem]]:
     """A cache file's entries, the folder digest they were all proven fresh against (None when unknown) and the
     problems of that folder's misnamed files and symbolic links (which have no entries)."""
+    parts = _segments(path)
+    if parts is None:
+        return {}, None, []
+    head, rows_raw, stamps_raw = parts
     try:
-        with open(path, "rb") as handle:
-            blob = jsonio.loads(handle.read())
-        if blob.get("version") == VERSION:
-            return blob["files"], blob.get("digest"), [Problem(*p) for p in blob.get("named", [])]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return {}, None, []
+        rows, stamps = jsonio.loads(rows_raw), jsonio.loads(stamps_raw)
+        files = {name: [*stamps[name], *row] for name, row in rows.items()}
+        return files, head.get("digest"), [Problem(*p) for p in head.get("named", [])]
+    except (ValueError, KeyError, TypeError):
+        return {}, None, []
+
+
+def read_rows(path: str, digest: str) -> tuple[dict[str, list[Any]], list[Problem]] | None:
+    """``({name: [data, lines, problem]}, named problems)`` of a cache made at ``digest``; None for any other.
+
+    An unchanged folder needs no stamps: only the rows part of the file is decoded (half of a view's bytes).
+    """
+    parts = _segments(path)
+    if parts is None or parts[0].get("digest") != digest:
+        return None
+    try:
+        return jsonio.loads(parts[1]), [Problem(*p) for p in parts[0].get("named", [])]
+    except (ValueError, TypeError):
+        return None
 
 
 def save_json(path: str, blob: Any) -> None:
@@ -63,13 +94,29 @@ def save_json(path: str, blob: Any) -> None:
 
 def _write_cache(path: str, files: dict[str, Entry], listing: Listing | None = None,
                  named: list[Problem] | None = None) -> None:
-    """``listing``: the folder as every entry was proven fresh against; the next read of an unchanged folder
-    (same digest) then takes the entries without looking at each (see :func:`scan`)."""
-    blob: dict[str, Any] = {"version": VERSION, "files": files}
+    """Write entries as a header line and two JSON parts: ``{name: [data, lines, problem]}`` then
+    ``{name: [times, size, inode]}``.
+
+    ``listing``: the folder as every entry was proven fresh against; the next read of an unchanged folder (same
+    digest) then decodes the rows only and looks at no entry's stamp (see :func:`scan`).
+    """
+    rows = jsonio.dump_bytes({name: item[3:] for name, item in files.items()})
+    stamps = jsonio.dump_bytes({name: item[:3] for name, item in files.items()})
+    head: dict[str, Any] = {"version": VERSION, "rows": len(rows)}
     if listing is not None:
-        blob["digest"] = listing.digest
-        blob["named"] = [[p.path, p.line, p.message] for p in named or []]
-    save_json(path, blob)
+        head["digest"] = listing.digest
+        head["named"] = [[p.path, p.line, p.message] for p in named or []]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(jsonio.dump_bytes(head) + b"\n" + rows + stamps)
+        os.replace(tmp, path)
+    except OSError:  # best effort: a read-only book still works
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def remember(cache_path: str, entries: dict[str, Entry]) -> None:
@@ -93,28 +140,38 @@ class Listing(Sequence[tuple[str, Any]]):
     """
 
     def __init__(self, pairs: list[tuple[str, Any]] | None = None, names: list[str] | None = None,
-                 fields: list[tuple[int, ...]] | None = None, digest: str | None = None) -> None:
+                 fields: list[tuple[int, ...]] | None = None, digest: str | None = None,
+                 load: Callable[[], tuple[list[str], list[tuple[int, ...]]]] | None = None) -> None:
         self._pairs = pairs
         self._names = names
         self._fields = fields
         self._digest = digest
+        self._load = load  # gives (names, fields) when first needed: an unchanged folder's callers need the digest only
         # (digest of the listing this one was made from, {name: its stat now, None when gone}) for each file that
         # differs from it: a cache made at that digest need only look at those (set by the watcher)
         self.delta: tuple[str, dict[str, Any]] | None = None
+
+    def _loaded(self) -> None:
+        if self._load is not None:
+            self._names, self._fields = self._load()
+            self._load = None
 
     @property
     def pairs(self) -> list[tuple[str, Any]]:
         if self._pairs is None:
             from crmctl.core.watch import FileStat
 
+            self._loaded()
             self._pairs = list(zip(self._names or [], map(FileStat._make, self._fields or [])))
         return self._pairs
 
     def names(self) -> list[str]:
+        self._loaded()
         return self._names if self._names is not None else [n for n, _ in self.pairs]
 
     def fields(self) -> list[tuple[int, ...]]:
         """Per file ``(mtime_ns, ctime_ns, size, inode, mode, nlink)``."""
+        self._loaded()
         if self._fields is None:
             self._fields = [(*_fields_of(st), st.st_nlink) for _, st in self.pairs]
         return self._fields
@@ -126,8 +183,8 @@ class Listing(Sequence[tuple[str, Any]]):
         if self._digest is None:
             h = hashlib.blake2b(digest_size=20)
             h.update("/".join(self.names()).encode("utf-8", "surrogateescape"))
-            if self._fields is not None:
-                values = [f[:5] for f in self._fields]
+            if self._pairs is None:
+                values = [f[:5] for f in self.fields()]
             else:  # map keeps the 50,000-file loop in C
                 values = list(map(_fields_of, map(itemgetter(1), self.pairs)))
             h.update(marshal.dumps(values, 2))
@@ -135,7 +192,7 @@ class Listing(Sequence[tuple[str, Any]]):
         return self._digest
 
     def __len__(self) -> int:
-        return len(self._names) if self._names is not None else len(self.pairs)
+        return len(self.names())
 
     def __getitem__(self, index: Any) -> Any:
         return self.pairs[index]
@@ -260,23 +317,18 @@ def parse_entry(path: str, shown: str, st: Any) -> Entry:
         return [*key, None, None, [exc.problem.line, exc.problem.message]]
 
 
-def _unchanged(folder: str, listing: Listing, digest: str | None) -> bool:
-    """True when a cache made at ``digest`` describes the folder as ``listing`` found it (and it is no symlink)."""
-    return (digest is not None and digest == listing.digest
-            and not os.path.islink(folder) and not os.path.islink(os.path.dirname(folder)))
-
-
 def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = None,
          ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, int]]], list[Problem]]:
     """Load every ``*.yaml`` record in ``folder`` (as ``stats`` found them, default now): ``{id: (data, lines)}``
     and the problems (misnamed files first, then bad files, in the folder's order)."""
     listing = folder_stats(folder) if stats is None else stats
-    cached, digest, named = read_blob(cache_path) if cache_path else ({}, None, [])
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
-    if _unchanged(folder, listing, digest):
-        return out, named + _entries_into(out, cached, rel, lambda item: (item[3], item[4]))
+    known = read_rows(cache_path, listing.digest) if cache_path and _plain(folder) else None
+    if known is not None:
+        return out, known[1] + _rows_into(out, known[0], rel, lambda row: (row[0], row[1]))
+    cached = read_entries(cache_path) if cache_path else {}
     fresh: dict[str, Entry] = {}
-    named = []
+    named: list[Problem] = []
     for name, _, st, path in checked(folder, rel, listing, named, cached):
         item = cached.get(name)
         if not is_fresh(item, st):
@@ -284,17 +336,22 @@ def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = No
         fresh[name] = item
     if cache_path:
         _write_cache(cache_path, fresh, listing, named)
-    return out, named + _entries_into(out, fresh, rel, lambda item: (item[3], item[4]))
+    return out, named + _rows_into(out, {n: e[3:] for n, e in fresh.items()}, rel, lambda row: (row[0], row[1]))
 
 
-def _entries_into(out: dict[str, Any], entries: dict[str, Entry], rel: str, value: Callable[[Entry], Any]) -> list[Problem]:
-    """Put ``value(entry)`` of each good entry into ``out`` by id; the problems of the bad ones."""
+def _plain(folder: str) -> bool:
+    """True when neither the folder nor ``records/`` is a symbolic link (a cache may then answer for it)."""
+    return not os.path.islink(folder) and not os.path.islink(os.path.dirname(folder))
+
+
+def _rows_into(out: dict[str, Any], rows: dict[str, list[Any]], rel: str, value: Callable[[list[Any]], Any]) -> list[Problem]:
+    """Put ``value(row)`` of each good row (``[data, lines, problem]``) into ``out`` by id; the problems of the bad ones."""
     problems: list[Problem] = []
-    for name, item in entries.items():
-        if item[5] is not None:
-            problems.append(Problem(f"{rel}/{name}", item[5][0], item[5][1]))
+    for name, row in rows.items():
+        if row[2] is not None:
+            problems.append(Problem(f"{rel}/{name}", row[2][0], row[2][1]))
         else:
-            out[name[:-5]] = value(item)
+            out[name[:-5]] = value(row)
     return problems
 
 
@@ -309,12 +366,13 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     from the records cache at ``base_path`` where that is fresh for them.
     """
     listing = folder_stats(folder) if stats is None else stats
-    cached, digest, named = read_blob(view_path)
     out: dict[str, Any] = {}
-    if _unchanged(folder, listing, digest):
-        return out, named + _entries_into(out, cached, rel, itemgetter(3))
+    known = read_rows(view_path, listing.digest) if _plain(folder) else None
+    if known is not None:
+        return out, known[1] + _rows_into(out, known[0], rel, itemgetter(0))
+    cached = read_entries(view_path)
     fresh: dict[str, Entry] = {}
-    named = []
+    named: list[Problem] = []
     unseen: list[tuple[str, Any, str]] = []
     for name, _, st, path in checked(folder, rel, listing, named, cached):
         item = cached.get(name)
@@ -336,4 +394,4 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
             base.update(parsed)
             _write_cache(base_path, base)
     _write_cache(view_path, fresh, listing, named)
-    return out, named + _entries_into(out, fresh, rel, itemgetter(3))
+    return out, named + _rows_into(out, {n: e[3:] for n, e in fresh.items()}, rel, itemgetter(0))

@@ -43,7 +43,7 @@ from crmctl.core import jsonio
 from crmctl.core.cache import Listing, stat_all
 
 PROTOCOL = 1
-LISTING_VERSION = 1
+LISTING_VERSION = 2
 TIMEOUT = 5.0  # seconds a caller waits for an answer before it stats every file itself
 
 # what callers read of a file's stat (cache.stamp, cache.checked, readmodel digests)
@@ -120,24 +120,34 @@ def listing_path(root: str, rtype: str) -> str:
     return os.path.join(root, ".crmctl", "stats", f"{rtype}.bin")
 
 
-def _read_listing(path: str) -> tuple[Any, list[str], list[tuple[int, ...]], str] | None:
+def _read_listing(path: str) -> tuple[Any, str, list[str], Any] | None:
+    """``(token, digest, names with more than one link, load)`` of a stored listing; ``load()`` decodes its names and
+    stat fields, which a caller of an unchanged folder never needs (the digest says it all)."""
     try:
         with open(path, "rb") as handle:
-            blob = marshal.loads(handle.read())
-        version, token, names, fields, digest = blob
-        if version == LISTING_VERSION and len(names) == len(fields):
-            return token, names, fields, digest
+            raw = handle.read()
+        size = int.from_bytes(raw[:4], "big")
+        version, token, digest, links = marshal.loads(raw[4:4 + size])
+        if version != LISTING_VERSION:
+            return None
     except (OSError, ValueError, EOFError, TypeError):
-        pass
-    return None
+        return None
+
+    def load() -> tuple[list[str], list[tuple[int, ...]]]:
+        names, fields = marshal.loads(raw[4 + size:])
+        return names, fields
+
+    return token, digest, links, load
 
 
 def _write_listing(path: str, token: Any, listing: Listing) -> None:
+    links = [n for n, f in zip(listing.names(), listing.fields()) if f[5] > 1]
+    head = marshal.dumps((LISTING_VERSION, token, listing.digest, links))
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as handle:
-            handle.write(marshal.dumps((LISTING_VERSION, token, listing.names(), listing.fields(), listing.digest)))
+            handle.write(len(head).to_bytes(4, "big") + head + marshal.dumps((listing.names(), listing.fields())))
         os.replace(tmp, path)
     except OSError:  # a read-only book: the next command asks again from its old listing or stats every file
         try:
@@ -169,11 +179,12 @@ def folder_stats(folder: str) -> Listing | None:
         found = stat_all(folder)
         _write_listing(path, token, found)
         return found
-    _, names, fields, digest = stored
+    _, digest, links, load = stored
     recheck = {n for n in names_changed if n.endswith(".yaml") and not n.startswith(".")}
-    recheck.update(n for n, f in zip(names, fields) if f[5] > 1)  # hard links: changed under another name
+    recheck.update(links)  # hard links: a write through the other name is reported on the other folder
     if not recheck:
-        return Listing(names=names, fields=fields, digest=digest)
+        return Listing(digest=digest, load=load)
+    names, fields = load()
     current = dict(zip(names, fields))
     before = dict(current)
     try:
