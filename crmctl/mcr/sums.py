@@ -182,8 +182,9 @@ def _decimals(expr: str) -> str:
 
 
 def _valid_day(expr: str) -> str:
-    """SQL: ``expr`` is a real ``YYYY-MM-DD`` day (not 2026-02-30), read by Python as itself."""
-    return f"({expr} GLOB '{_ISO_DAY}' AND {expr} >= '0001' AND date({expr}) = {expr})"
+    """SQL: ``expr`` is a real ``YYYY-MM-DD`` day, read by Python as itself (``date()`` keeps 2026-02-30 as it is;
+    a modifier makes it 2026-03-02, so it differs)."""
+    return f"({expr} GLOB '{_ISO_DAY}' AND {expr} >= '0001' AND date({expr}, '+0 days') = {expr})"
 
 
 def _book_currencies(conn: Any, ctx: figs.Context) -> list[str]:
