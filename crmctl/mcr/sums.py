@@ -1,27 +1,29 @@
-"""The customers report's sums from the read model: one SQL pass per type instead of 185,000 parsed records.
+"""The customers report's sums from the read model: one grouped SQL statement per figure instead of 185,000 records.
 
 :func:`figures_by_account` gives, per account id, a :class:`~crmctl.mcr.figures.Figures`
 holding the same sums :func:`crmctl.mcr.figures.compute` makes from records
 (each account's own records, not rolled up), ready for
-:func:`~crmctl.mcr.figures.finish`. SQLite groups and adds; Python converts
-currencies (:class:`~crmctl.l2c.rates.Rates`, by day) and files each group
-under its spans with the same helpers ``compute`` uses:
+:func:`~crmctl.mcr.figures.finish`. SQLite groups by account and adds money
+as whole minor units (:class:`Cents`: exact INTEGER sums) for book-currency
+rows on real days:
 
-* orders that are not cancelled: grouped by (account, currency, day), the
-  totals added exactly (``dsum``, decimal text) — revenue and order counts;
-* what is still owed: per order, its payments and plan added in SQL; an
-  order paid at least its total and its whole plan owes nothing, the others
-  go through :func:`crmctl.l2c.orders.outstanding` / ``overdue`` themselves;
-* open deals grouped by (account, currency, close date) — the pipeline;
-* done visits grouped by (account, day) — last visit, visits in the window;
+* orders that are not cancelled: count, revenue over the spans, first and
+  last order day;
+* what is still owed: per order, its total less its payments and what its
+  plan (or its total on its day) had due before today less the grace days,
+  each at least 0 (:func:`crmctl.l2c.orders.outstanding` / ``overdue``);
+* open deals — the pipeline; done visits — the last one, those in the window;
 * the last touch: the latest day among done visits, orders, dated quotes,
   deals' stage moves and creation days, at or before today.
 
-None when SQL cannot give exactly what the records give: the read model is
-off or cannot answer, a record has a stored number readers leave out (it is
-warned about and read without it: the records path does that), an amount
-the records path reads one by one is missing or not text, or the latest
-touch day is not a plain ISO day. Money stays Decimal throughout.
+Rows in another currency (converted at their day's rate, :class:`~crmctl.l2c.rates.Rates`)
+or with an odd day go through Python per (account, currency, day) with the
+helpers ``compute`` uses. None when SQL cannot give exactly what the records
+give: the read model is off or cannot answer, a record has a stored number
+readers leave out (it is warned about and read without it: the records path
+does that), an amount the records path reads one by one is missing or not
+text, a sum would not be a whole number of units, or the latest touch day is
+not a plain ISO day. Money stays Decimal throughout.
 """
 from __future__ import annotations
 
