@@ -184,9 +184,10 @@ def _decimals(expr: str) -> str:
 
 
 def _valid_day(expr: str) -> str:
-    """SQL: ``expr`` is a real ``YYYY-MM-DD`` day, read by Python as itself (``date()`` keeps 2026-02-30 as it is;
-    a modifier makes it 2026-03-02, so it differs)."""
-    return f"({expr} GLOB '{_ISO_DAY}' AND {expr} >= '0001' AND date({expr}, '+0 days') = {expr})"
+    """SQL: 1 when ``expr`` is a real ``YYYY-MM-DD`` day, read by Python as itself (``date()`` keeps 2026-02-30 as
+    it is; a modifier makes it 2026-03-02, so it differs); 0 otherwise, NULL included (never NULL: a row whose
+    flag were NULL would be in neither the SQL sums nor the Python ones)."""
+    return f"coalesce({expr} GLOB '{_ISO_DAY}' AND {expr} >= '0001' AND date({expr}, '+0 days') = {expr}, 0)"
 
 
 def _book_currencies(conn: Any, ctx: figs.Context) -> list[str]:
@@ -275,8 +276,8 @@ def _owed(conn: Any, ctx: figs.Context, found: dict[str, figs.Figures], money: C
         f"{money.sql('o.total')} AS t, coalesce(p.units, 0) AS r, "
         f"CASE WHEN i.oid IS NULL THEN (CASE WHEN {day} < :cutoff THEN {money.sql('o.total')} ELSE 0 END) "
         f"ELSE i.due END AS owing, "
-        f"{_in_book('o.currency', book)} AND (i.oid IS NULL AND coalesce(o.installments, '[]') = '[]' "
-        f"AND {_valid_day(day)} OR i.odd = 0) AS s "
+        f"coalesce({_in_book('o.currency', book)} AND (i.oid IS NULL AND coalesce(o.installments, '[]') = '[]' "
+        f"AND {_valid_day(day)} OR i.odd = 0), 0) AS s "
         "FROM orders o NOT INDEXED "
         f"LEFT JOIN (SELECT \"order\" AS oid, sum({money.sql('amount')}) AS units "
         "FROM payments NOT INDEXED WHERE \"order\" <> '' GROUP BY 1) p ON p.oid = o.id "

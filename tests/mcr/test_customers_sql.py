@@ -146,6 +146,18 @@ def test_an_order_on_an_impossible_day_is_added_as_the_records_path_adds_it(sale
     both_ways(sales)
 
 
+def test_an_order_without_a_day_is_added_as_the_records_path_adds_it(sales: Path) -> None:
+    """No date at all: lifetime revenue and the order count, no span (the flag that sends it to Python is 0, not NULL)."""
+    path = sales / "records" / "orders" / "o9.yaml"
+    path.write_text('number: SO-9\naccount: acme-east\ncurrency: CNY\ntotal: "300.00"\nstatus: open\n'
+                    'installments:\n- {due: "2026-12-30", amount: "300.00"}\n', encoding="utf-8")
+    east = (from_sql(sales) or {})["acme-east"]
+    # lifetime: o4 20,000.00 + o9 300.00 = 20,300.00; o9 owes 300.00, due 2026-12-30: not overdue yet
+    assert east.revenue_lifetime == Decimal("20300.00") and east.orders == 2
+    assert east.outstanding == Decimal("300.00") and east.overdue == 0
+    both_ways(sales)
+
+
 AMOUNT = st.decimals(min_value=Decimal("-999999999.99"), max_value=Decimal("999999999.99"), places=2).map(
     lambda d: format(d, "f") if d % 1 else format(d.quantize(Decimal(1)), "f"))  # "12.50" or "12": none or all
 
