@@ -7,7 +7,6 @@ import click
 
 from crmctl.cli.asof import HELP, use_as_of
 from crmctl.cli.base import App, done, emit_rows, list_options, output_option, pass_app, where_fields, with_problems
-from crmctl.core.query import apply
 
 # what the PDF prints (the name instead of the slug; the table view keeps every column)
 PDF_COLUMNS = ("name", "tier", "owner", "revenue_12m", "growth", "open_pipeline", "overdue", "last_touch",
@@ -37,13 +36,13 @@ def customers(app: App, where: tuple[str, ...], sort: tuple[str, ...], limit: in
     # (a merged id is followed); the computed columns by their values
     typed = where_fields(app.book, "accounts").kinds
     fields = where_fields(app.book, names=COLUMNS, extra={k: v for k, v in typed.items() if k in COLUMNS})
-    rows = customer_rows(app.book, day=day)
     order = sort or ("-revenue_12m", "id")
+    rows = customer_rows(app.book, day=day, where=where, sort=order, limit=limit, fields=fields)
     if pdf:
-        render(app, apply(rows, where, order, limit, fields), pdf, day, source)
+        render(app, rows, pdf, day, source)
         done(f"wrote {pdf}")
         return
-    emit_rows(rows, fmt, COLUMNS, where, order, limit, fields)
+    emit_rows(rows, fmt, COLUMNS, where, order, limit, fields)  # applied again (no change): its errors list COLUMNS
 
 
 def render(app: App, rows: list[dict[str, Any]], out: str, day: Any = None, source: str | None = None) -> None:

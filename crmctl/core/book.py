@@ -199,6 +199,11 @@ class Book:
         self._note(problems)
         return self._with_changes(rtype, found, lambda rec: project(rec.data))
 
+    def stats(self, rtype: str) -> cache.Stats:
+        """The stats of a type's files as :meth:`_stats` keeps them: the read model refreshes its table from
+        these too (:func:`crmctl.core.readmodel.open_model`), so one command stats a folder once."""
+        return self._stats(canonical(rtype))
+
     def _stats(self, rtype: str) -> cache.Stats:
         """The stats of a type's files, taken once per read of the book: the records and every view of them
         (``check`` reads three) then describe the same files, and 30,000 files are not stat'ed three times.

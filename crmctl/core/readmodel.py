@@ -35,7 +35,7 @@ import os
 import re
 import sqlite3
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from crmctl.core import cache, jsonio
 from crmctl.core.errors import CrmError, Problem
@@ -145,8 +145,10 @@ def parent_column(rtype: str) -> str:
 class ReadModel:
     """A read-write connection that keeps ``book.sqlite`` fresh; :func:`query` reads it read-only."""
 
-    def __init__(self, root: str, settings: Settings, path: str | None = None) -> None:
+    def __init__(self, root: str, settings: Settings, path: str | None = None,
+                 stats: Callable[[str], cache.Stats] | None = None) -> None:
         self.root = root
+        self._stats = stats  # the stats of a type's files, shared with a Book that also reads them (Book.stats)
         self.path = path or path_of(root)
         self.settings = settings
         self.layout = Layout(settings)
@@ -250,7 +252,7 @@ class ReadModel:
         """
         folder = os.path.join(self.root, "records", rtype)
         rel = f"records/{rtype}"
-        stats = cache.folder_stats(folder)
+        stats = self.folder_stats(rtype)
         digest = stats.digest
         stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
         if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems
@@ -291,6 +293,14 @@ class ReadModel:
             self._screen_all(rtype, digest)
         self._note(problems)
         return len(stale) + len(gone)
+
+    def folder_stats(self, rtype: str) -> cache.Stats:
+        """One stat per file of ``rtype``'s folder (:func:`crmctl.core.cache.folder_stats`); when the model was
+        opened for a book, the book's own (:meth:`crmctl.core.book.Book.stats`), so a command that reads a
+        type's records and refreshes its table stats the folder once."""
+        if self._stats is not None:
+            return self._stats(rtype)
+        return cache.folder_stats(os.path.join(self.root, "records", rtype))
 
     def _screen_key(self) -> str:
         """What decides a stored number's screening besides the record: crm.yaml (the book currency, price digits)."""
@@ -462,7 +472,7 @@ def open_model(book: "Book") -> ReadModel | None:
     if not enabled():
         return None
     try:
-        return ReadModel(book.root, book.settings)
+        return ReadModel(book.root, book.settings, stats=book.stats)
     except (sqlite3.Error, OSError):
         return None
 

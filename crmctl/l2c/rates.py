@@ -46,12 +46,13 @@ class Rates:
             raise ValidationError(f"{exc}; fix {RATES_FILE}") from None
         return cls(book_currency, parse(data or {}), rounding)
 
-    def _is_book(self, currency: str | None) -> bool:
+    def is_book(self, currency: str | None) -> bool:
+        """Whether amounts in ``currency`` (none means the book's) are in the book currency: rate 1 on every day."""
         return not currency or currency.upper() == self.book_currency.upper()
 
     def rate(self, currency: str, day: _dt.date) -> Decimal:
         """The latest ``currency`` rate on or before ``day``; an error if there is none."""
-        if self._is_book(currency):
+        if self.is_book(currency):
             return Decimal(1)
         currency = currency.upper()
         rows = self.table.get(currency, [])
@@ -63,7 +64,7 @@ class Rates:
 
     def convert(self, amount: Decimal, currency: str | None, day: _dt.date) -> Decimal:
         """``amount`` in the book currency at the rate of ``day``, rounded to the book currency."""
-        if self._is_book(currency):
+        if self.is_book(currency):
             return amount
         return quantize(amount * self.rate(str(currency), day), self.book_currency, self.rounding)
 
@@ -74,7 +75,7 @@ class Rates:
         old order still counts in lifetime revenue) and no day takes the latest; only a
         currency with no rate at all is an error.
         """
-        if self._is_book(currency):
+        if self.is_book(currency):
             return amount
         cur = str(currency).upper()
         rows = self.table.get(cur)

@@ -33,27 +33,59 @@ COLUMNS = ("id", "name", "tier", "lifecycle", "owner", "revenue_12m", "growth", 
            "overdue", "last_touch", "days_since_touch", "health", "rfm", "segment")
 
 
-def customer_rows(book: Book, related: Related | None = None, day: _dt.date | None = None) -> list[dict[str, Any]]:
-    """One row per live account as of ``day`` (default today): revenue, growth, pipeline, overdue, last touch, health, RFM.
+# what a row from the read model holds before it is finished: the account's fields and what RFM ranks by
+RANKED = ("id", "name", "tier", "lifecycle", "owner", "parent", "currency", "revenue_12m", "orders", "orders_12m",
+          "last_order", "last_touch", "rfm", "segment")
+
+
+def customer_rows(book: Book, related: Related | None = None, day: _dt.date | None = None, where: Sequence[str] = (),
+                  sort: Sequence[str] = (), limit: int | None = None, fields: Any = ()) -> list[dict[str, Any]]:
+    """One row per live account as of ``day`` (default today): revenue, growth, pipeline, overdue, last touch, health, RFM;
+    then filtered by ``where``, sorted by ``sort`` and cut to ``limit`` (:func:`crmctl.core.query.apply`, ``fields``).
 
     Today's figures come from the read model's sums (:mod:`crmctl.mcr.sums`) when it can give them exactly;
-    otherwise (and for a past day or a given index) from the records.
+    otherwise (and for a past day or a given index) from the records. From the read model, when ``where`` and
+    ``sort`` read only :data:`RANKED` columns, only the rows kept are finished (rounded, growth, health: the
+    same figures :func:`crmctl.mcr.figures.finish` gives every row): ``--limit 20`` finishes 20 accounts.
     """
-    rows = _rows_from_model(book) if related is None and day is None else None
-    if rows is None:
+    from crmctl.core.query import apply
+
+    found = _sums_from_model(book) if related is None and day is None else None
+    if found is None:
         # contacts carry no money and no touches: a report over 10,000 accounts need not read 20,000 of them
         related = related or Related(book, [t for t in VIEW_TYPES if t != "contacts"])
         ctx = figs.Context.build(book, related, day)
         accounts = sorted((a for a in related.accounts.values() if not a.merged_into), key=lambda a: a.id)
         rows = [_row(ctx, account, figs.compute(ctx, account, [account.id])) for account in accounts]
+        return apply(_ranked(rows), where, sort, limit, fields)
+    ctx, live, sums = found
+    if not _reads_only(where, sort, RANKED):
+        rows = [_row(ctx, account, figs.finish(ctx, sums.get(account.id) or figs.Figures(), account)) for account in live]
+        return apply(_ranked(rows), where, sort, limit, fields)
+    early = _ranked([_early_row(ctx, account, sums.get(account.id)) for account in live])
+    kept = apply(early, where, sort, limit, fields)
+    by_id = {account.id: account for account in live}
+    return [_finished(ctx, by_id[row["id"]], sums.get(row["id"]), row) for row in kept]
+
+
+def _ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with their RFM scores and segment (``_recency`` used and removed)."""
     add_rfm(rows)
     for row in rows:
         row.pop("_recency")
     return rows
 
 
-def _rows_from_model(book: Book) -> list[dict[str, Any]] | None:
-    """Today's rows from the read model's sums; None when it cannot give them exactly (read the records)."""
+def _reads_only(where: Sequence[str], sort: Sequence[str], columns: Sequence[str]) -> bool:
+    from crmctl.core.query import parse_condition, sort_name
+
+    names = [parse_condition(expr)[0] for expr in where] + [sort_name(key) for key in sort]
+    return all(name.split(".")[0] in columns for name in names)
+
+
+def _sums_from_model(book: Book) -> tuple[figs.Context, list[Any], dict[str, figs.Figures]] | None:
+    """Today's context, the live accounts by id and their unfinished sums from the read model; None when it cannot
+    give them exactly (read the records)."""
     from crmctl.mcr import sums
 
     accounts = book.records("accounts")  # first, as the records path reads them (the order of its warnings)
@@ -62,8 +94,26 @@ def _rows_from_model(book: Book) -> list[dict[str, Any]] | None:
         return None
     ctx, by_account = found
     live = sorted((a for a in accounts.values() if not a.merged_into), key=lambda a: a.id)
-    return [_row(ctx, account, figs.finish(ctx, by_account.get(account.id) or figs.Figures(), account))
-            for account in live]
+    return ctx, live, by_account
+
+
+def _early_row(ctx: figs.Context, account: Any, fig: figs.Figures | None) -> dict[str, Any]:
+    """The :data:`RANKED` columns of an account's row from its unfinished sums (and ``_recency``)."""
+    fig = fig or figs.Figures()
+    return {
+        "id": account.id, "name": account.name, "tier": account.get("tier"), "lifecycle": account.get("lifecycle"),
+        "owner": account.get("owner"), "parent": account.get("parent"), "currency": ctx.currency,
+        "revenue_12m": ctx.money(fig.revenue_12m), "orders": fig.orders, "orders_12m": fig.orders_12m,
+        "last_order": fig.last_order, "last_touch": fig.last_touch, "_recency": ctx.days_ago(fig.last_order),
+    }
+
+
+def _finished(ctx: figs.Context, account: Any, fig: figs.Figures | None, early: dict[str, Any]) -> dict[str, Any]:
+    """The whole row of an account kept from its early row: as :func:`_row` and RFM make it, keys in that order."""
+    row = _row(ctx, account, figs.finish(ctx, fig or figs.Figures(), account))
+    row.pop("_recency")
+    row["rfm"], row["segment"] = early["rfm"], early["segment"]
+    return row
 
 
 def _row(ctx: figs.Context, account: Any, fig: figs.Figures) -> dict[str, Any]:

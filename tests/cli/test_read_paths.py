@@ -21,6 +21,7 @@ from tests.conftest import git, invoke
 NOW = {"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won", "lost")
 REPORTS = (("report", "customers"), ("report", "customers", "--limit", "5", "--sort", "-open_pipeline"),
+           ("report", "customers", "--limit", "5", "--format", "json"),  # only the 5 kept rows are finished
            ("report", "sfe"), ("report", "sfe", "--period", "2026"), ("report", "sfe", "--period", "2025-Q3"),
            ("report", "pipeline"), ("report", "funnel"), ("report", "forecast"), ("report", "velocity"),
            ("report", "receivables"), ("check",))

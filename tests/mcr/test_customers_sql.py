@@ -13,15 +13,23 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import sqlite3
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from crmctl.core.book import Book
 from crmctl.mcr import figures as figs
 from crmctl.mcr import sums
 from crmctl.mcr.related import AccountTree
 from tests.conftest import git, invoke
-from tests.mcr.conftest import NOW, put
+from tests.mcr.conftest import NOW, order, payment, put
 
 ARGS = (("report", "customers", "--format", "json"), ("report", "customers"),
-        ("report", "customers", "--sort", "-overdue", "--limit", "2"))
+        ("report", "customers", "--sort", "-overdue", "--limit", "2"),
+        # the rows kept are finished after the ranking (--limit, a --where on a ranked column), or all are first
+        ("report", "customers", "--limit", "1", "--format", "json"), ("report", "customers", "--where", "segment=new"),
+        ("report", "customers", "--where", "health<60", "--limit", "2", "--format", "yaml"))
 
 
 def from_sql(book: Path) -> dict[str, figs.Figures] | None:
@@ -112,3 +120,71 @@ def test_a_payment_without_an_amount_is_read_as_the_records_path_reads_it(sales:
                               if not line.startswith("amount:")) + "\n", encoding="utf-8")
     assert from_sql(sales) is None
     both_ways(sales)
+
+
+def test_a_whole_amount_and_one_with_decimals_add_up_exactly(sales: Path) -> None:
+    """Amounts with none or all of the currency's decimals (both screened fine) are added as whole fen."""
+    put(sales, [("orders", "o7", order("acme-east", "2026-11-02", "5000")),
+                ("payments", "p7", payment("o7", "acme-east", "2026-11-03", "1250.50"))])
+    east = (from_sql(sales) or {})["acme-east"]
+    # o4 20,000.00 + o7 5,000 = 25,000.00 in the last 12 months; o7 owes 5,000 − 1,250.50 = 3,749.50, all of it
+    # overdue (no plan: the total was due on its day, 2026-11-02, before today)
+    assert east.revenue_12m == Decimal("25000.00") and east.outstanding == Decimal("3749.50")
+    assert east.overdue == Decimal("3749.50")
+    both_ways(sales)
+
+
+def test_an_order_on_an_impossible_day_is_added_as_the_records_path_adds_it(sales: Path) -> None:
+    """2026-02-30 is no day: the order counts in lifetime revenue and in no span, as the records path counts it."""
+    path = sales / "records" / "orders" / "o8.yaml"
+    path.write_text('number: SO-8\naccount: acme-east\ndate: "2026-02-30"\ncurrency: CNY\ntotal: "700.00"\n'
+                    'status: open\ninstallments:\n- {due: "2026-03-30", amount: "700.00"}\n', encoding="utf-8")
+    east = (from_sql(sales) or {})["acme-east"]
+    # lifetime: o4 20,000.00 + o8 700.00; the last 12 months: o4 only; o8's plan is overdue (due 2026-03-30)
+    assert east.revenue_lifetime == Decimal("20700.00") and east.revenue_12m == Decimal("20000.00")
+    assert east.orders == 2 and east.overdue == Decimal("700.00")
+    both_ways(sales)
+
+
+def test_an_order_without_a_day_is_added_as_the_records_path_adds_it(sales: Path) -> None:
+    """No date at all: lifetime revenue and the order count, no span (the flag that sends it to Python is 0, not NULL)."""
+    path = sales / "records" / "orders" / "o9.yaml"
+    path.write_text('number: SO-9\naccount: acme-east\ncurrency: CNY\ntotal: "300.00"\nstatus: open\n'
+                    'installments:\n- {due: "2026-12-30", amount: "300.00"}\n', encoding="utf-8")
+    east = (from_sql(sales) or {})["acme-east"]
+    # lifetime: o4 20,000.00 + o9 300.00 = 20,300.00; o9 owes 300.00, due 2026-12-30: not overdue yet
+    assert east.revenue_lifetime == Decimal("20300.00") and east.orders == 2
+    assert east.outstanding == Decimal("300.00") and east.overdue == 0
+    both_ways(sales)
+
+
+AMOUNT = st.decimals(min_value=Decimal("-999999999.99"), max_value=Decimal("999999999.99"), places=2).map(
+    lambda d: format(d, "f") if d % 1 else format(d.quantize(Decimal(1)), "f"))  # "12.50" or "12": none or all
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(AMOUNT, max_size=30), st.lists(AMOUNT, max_size=5))
+def test_whole_units_in_sql_add_up_to_the_decimal_sum(totals: list[str], payments: list[str]) -> None:
+    """``Cents``: any screened amounts added in SQLite as whole units give exactly the Decimal sum."""
+    conn = sqlite3.connect(":memory:")
+    for table, column in sums._AMOUNTS:
+        conn.execute(f'CREATE TABLE {table} ("{column}")')
+    conn.executemany("INSERT INTO orders VALUES (?)", [(t,) for t in totals])
+    conn.executemany("INSERT INTO payments VALUES (?)", [(p,) for p in payments])
+    money = sums.Cents.of(conn)
+    assert money is not None
+    for table, column, values in (("orders", "total", totals), ("payments", "amount", payments)):
+        found = conn.execute(f"SELECT sum({money.sql(column)}) FROM {table}").fetchone()[0]
+        assert money.value(found) == sum((Decimal(v) for v in values), Decimal(0))
+
+
+def test_a_sum_sqlite_could_not_keep_whole_is_refused() -> None:
+    """An overflowed subtraction becomes a REAL in SQLite: never a money figure."""
+    money = sums.Cents(2)
+    assert money.value(12345) == Decimal("123.45") and money.value(None) == 0
+    try:
+        money.value(1.5e19)
+    except sums.Inexact:
+        pass
+    else:
+        raise AssertionError("a REAL became money")
