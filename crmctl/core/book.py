@@ -94,6 +94,7 @@ class Book:
         self._changed: dict[str, dict[str, Record | None]] = {}
         self._dirty: set[str] = set()  # types with such changes, loaded or not
         self._stat_memo: dict[str, cache.Stats] = {}  # see _stats
+        self.read: set[str] = set()  # every record type this book has listed (what a remembered result depends on)
         self.problems: list[Problem] = []
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
@@ -199,12 +200,18 @@ class Book:
         self._note(problems)
         return self._with_changes(rtype, found, lambda rec: project(rec.data))
 
+    def stats(self, rtype: str) -> cache.Stats:
+        """The stats of a type's files as :meth:`_stats` keeps them: the read model refreshes its table from
+        these too (:func:`crmctl.core.readmodel.open_model`), so one command stats a folder once."""
+        return self._stats(canonical(rtype))
+
     def _stats(self, rtype: str) -> cache.Stats:
         """The stats of a type's files, taken once per read of the book: the records and every view of them
         (``check`` reads three) then describe the same files, and 30,000 files are not stat'ed three times.
         :meth:`forget` and any change this process makes to the type take them again."""
         if rtype not in self._stat_memo:
             self._stat_memo[rtype] = cache.folder_stats(self.folder(rtype))
+            self.read.add(rtype)
         return self._stat_memo[rtype]
 
     def _with_changes(self, rtype: str, found: dict[str, Any], convert: Callable[[Record], Any]) -> dict[str, Any]:
