@@ -94,6 +94,7 @@ class Book:
         self._changed: dict[str, dict[str, Record | None]] = {}
         self._dirty: set[str] = set()  # types with such changes, loaded or not
         self._stat_memo: dict[str, cache.Stats] = {}  # see _stats
+        self.read: set[str] = set()  # every record type this book has listed (what a remembered result depends on)
         self.problems: list[Problem] = []
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
@@ -210,6 +211,7 @@ class Book:
         :meth:`forget` and any change this process makes to the type take them again."""
         if rtype not in self._stat_memo:
             self._stat_memo[rtype] = cache.folder_stats(self.folder(rtype))
+            self.read.add(rtype)
         return self._stat_memo[rtype]
 
     def _with_changes(self, rtype: str, found: dict[str, Any], convert: Callable[[Record], Any]) -> dict[str, Any]:

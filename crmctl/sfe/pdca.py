@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from crmctl.core import memo
 from crmctl.core.book import Book
 from crmctl.core.errors import ValidationError
 from crmctl.core.percent import percent_text, round_half_up
@@ -324,6 +325,10 @@ def _coaching_rows(tallies: dict[str, RepTally]) -> list[dict[str, Any]]:
     return rows
 
 
+PREVIEW_READS = ("users", "accounts", "visits")  # every record type plan() reads (a test holds it to that)
+PREVIEW_LIBRARIES = ("chinese_calendar", "holidays")  # where plan()'s calendar gets official holidays
+
+
 def _reschedule_preview(book: Book, reps: list[str], today: _dt.date,
                         rows: dict[str, Any] | None = None) -> tuple[str, str, dict[str, int]]:
     """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep.
@@ -332,16 +337,24 @@ def _reschedule_preview(book: Book, reps: list[str], today: _dt.date,
     it reads the visits from the report's own ``rows`` (:func:`visit_row`) when given.
     """
     first, last = today, today + _dt.timedelta(days=6)
-    moves: dict[str, int] = defaultdict(int)
-    if reps:
+    if not reps:
+        return first.isoformat(), last.isoformat(), {}
+
+    def moves() -> dict[str, int]:
         try:
             result = plan(book, (first, last), None, today, None if rows is None else seen_visits(rows))
         except ValidationError:  # no working day in the week: nothing to suggest
-            result = None
-        for p in result.visits if result else ():
+            return {}
+        counts: dict[str, int] = defaultdict(int)
+        for p in result.visits:
             if p.moves and p.rep in reps:
-                moves[p.rep] += 1
-    return first.isoformat(), last.isoformat(), moves
+                counts[p.rep] += 1
+        return dict(counts)
+
+    # the same book, settings, code and week give the same plan: remembered by all of them (crmctl.core.memo)
+    found = memo.remembered(book, "sfe-act-preview", PREVIEW_READS, [first, today, sorted(set(reps))], moves,
+                            libraries=PREVIEW_LIBRARIES)
+    return first.isoformat(), last.isoformat(), found
 
 
 def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, int]], last_done: dict[str, str],

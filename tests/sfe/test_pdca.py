@@ -154,3 +154,35 @@ def test_the_act_preview_reads_the_visits_the_plan_reads_from_the_reports_own_vi
     assert ("v-bar-rep", "acme", "re|x", "2026-11-09", "planned") in expected
     assert ("v-semicolon", "ac;me", "rex", "2026-11-10", "plan|ned") in expected
     assert ("v-no-date", "acme", "rex", "None", "cancelled") in expected
+
+
+def test_the_act_preview_is_remembered_by_what_it_reads_and_redone_when_any_of_it_changes(
+        run: Run, month: dict[str, str], book: Path) -> None:
+    import datetime as _dt
+
+    from crmctl.core.book import Book
+    from crmctl.sfe import pdca
+    from crmctl.sfe.plan import plan
+
+    # the declared reads are all plan() reads: nothing else can change its answer unseen
+    fresh = Book(str(book))
+    plan(fresh, (_dt.date(2026, 11, 27), _dt.date(2026, 12, 3)), None, _dt.date(2026, 11, 27))
+    assert fresh.read <= set(pdca.PREVIEW_READS), fresh.read
+    memo_file = book / ".crmctl" / "cache" / "memo" / "sfe-act-preview.json"
+
+    def act() -> str:
+        result = run("report", "sfe", "--period", "2026-11", "--format", "json")
+        assert result.exit_code == 0, result.output
+        return json.dumps(json.loads(result.stdout)["act"])
+
+    first = act()
+    assert memo_file.exists()
+    assert act() == first  # remembered
+    key = json.loads(memo_file.read_text(encoding="utf-8"))["key"]
+    # cancel v4 (30 Nov) by hand: acme's next planned visit is now v5 (1 Dec), and the week's plan is made again
+    path = book / "records" / "visits" / f"{month['v4']}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("status: planned", "status: cancelled"), encoding="utf-8")
+    changed = act()
+    assert json.loads(memo_file.read_text(encoding="utf-8"))["key"] != key and changed != first
+    off = run("report", "sfe", "--period", "2026-11", "--format", "json", env={"CRMCTL_READ_MODEL": "off"})
+    assert changed == json.dumps(json.loads(off.stdout)["act"])  # the same as computed afresh
