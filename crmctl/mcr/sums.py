@@ -27,10 +27,12 @@ not a plain ISO day. Money stays Decimal throughout.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from crmctl.core import memo
 from crmctl.core.book import Book, Record
 from crmctl.core.states import VISITED, OrderStatus
 from crmctl.l2c import orders as l2c_orders
@@ -58,12 +60,48 @@ def figures_by_account(book: Book, context: Callable[[], figs.Context]) -> tuple
             return None
         model.conn.create_aggregate("dsum", 1, readmodel.DecimalSum)  # type: ignore[arg-type]
         ctx = context()
-        found = _sums(model.conn, ctx)
-        return None if found is None else (ctx, found)
+
+        def compute() -> dict[str, dict[str, Any]] | None:
+            found = _sums(model.conn, ctx)
+            return None if found is None else {aid: dump_figures(fig) for aid, fig in found.items()}
+
+        # the same folders, crm.yaml, rates, day and code give the same sums (crmctl.core.memo)
+        stored = memo.remembered(book, "customers-sums", TYPES,
+                                 [ctx.today, ctx.currency, ctx.rounding, ctx.rates.book_currency, ctx.rates.table], compute)
+        return None if stored is None else (ctx, {aid: load_figures(fig) for aid, fig in stored.items()})
     except (sqlite3.Error, Inexact):
         return None
     finally:
         model.close()
+
+
+_DECIMALS = {f.name for f in dataclasses.fields(figs.Figures) if str(f.type) in ("Decimal", "Decimal | None")}
+_DECIMAL_MAPS = {f.name for f in dataclasses.fields(figs.Figures) if str(f.type) == "dict[str, Decimal]"}
+
+
+def dump_figures(fig: figs.Figures) -> dict[str, Any]:
+    """A :class:`~crmctl.mcr.figures.Figures` as JSON: every Decimal as its exact text."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(fig):
+        value = getattr(fig, f.name)
+        if f.name in _DECIMALS:
+            value = None if value is None else str(value)
+        elif f.name in _DECIMAL_MAPS:
+            value = {k: str(v) for k, v in value.items()}
+        out[f.name] = value
+    return out
+
+
+def load_figures(data: dict[str, Any]) -> figs.Figures:
+    """The :class:`~crmctl.mcr.figures.Figures` :func:`dump_figures` wrote (Decimals from their exact text)."""
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in _DECIMALS:
+            value = None if value is None else Decimal(value)
+        elif name in _DECIMAL_MAPS:
+            value = {k: Decimal(v) for k, v in value.items()}
+        values[name] = value
+    return figs.Figures(**values)
 
 
 def _child(conn: Any, table: str, alias: str, column: str) -> str:

@@ -188,3 +188,42 @@ def test_a_sum_sqlite_could_not_keep_whole_is_refused() -> None:
         pass
     else:
         raise AssertionError("a REAL became money")
+
+
+def test_the_remembered_sums_follow_the_rates_file_the_settings_and_the_day(sales: Path) -> None:
+    """The sums are remembered (.crmctl/cache/memo) by the folders they read, and also by rates.yaml, crm.yaml and
+    the day: each change gives the figures computed afresh."""
+    def acme(now: str = NOW) -> dict:
+        result = invoke("report", "customers", "--format", "json", book=sales, env={"CRMCTL_NOW": now})
+        assert result.exit_code == 0, result.output
+        return next(r for r in json.loads(result.stdout) if r["id"] == "acme")
+
+    assert acme()["revenue_lifetime"] == "176000.00"
+    assert (sales / ".crmctl" / "cache" / "memo" / "customers-sums.json").exists()
+    # o2 10,000.00 USD at 7.10 → at 7.00: 100,000.00 + 70,000.00 + 5,000.00 = 175,000.00
+    (sales / "records" / "rates.yaml").write_text('"2025-01-01": {USD: "7.00"}\n"2026-06-01": {USD: "7.20"}\n',
+                                                  encoding="utf-8")
+    assert acme()["revenue_lifetime"] == "175000.00"
+    # a year later every order is older than 12 months: revenue_12m 0.00
+    assert acme()["revenue_12m"] == "100000.00" and acme("2027-12-01T10:00:00+08:00")["revenue_12m"] == "0.00"
+    settings = sales / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "  overdue_grace_days: 0\n" in text
+    settings.write_text(text.replace("  overdue_grace_days: 0\n", "  overdue_grace_days: 200\n"), encoding="utf-8")
+    # the 2026-06-30 instalment is 150 days late on 2026-11-27: within 200 days of grace, not overdue
+    assert acme()["overdue"] == "0.00"
+
+
+FIGURES = st.builds(
+    figs.Figures,
+    revenue_lifetime=st.decimals(allow_nan=False, allow_infinity=False, places=4),
+    orders=st.integers(0, 10**6), last_order=st.one_of(st.none(), st.dates().map(str)),
+    growth=st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=2)),
+    health_parts=st.dictionaries(st.text(max_size=5), st.decimals(allow_nan=False, allow_infinity=False, places=2),
+                                 max_size=3))
+
+
+@given(FIGURES)
+def test_remembered_figures_come_back_exactly(fig: figs.Figures) -> None:
+    back = sums.load_figures(json.loads(json.dumps(sums.dump_figures(fig))))
+    assert back == fig and all(type(getattr(back, n)) is type(getattr(fig, n)) for n in fig.__dataclass_fields__)
