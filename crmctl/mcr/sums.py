@@ -79,16 +79,26 @@ _DECIMALS = {f.name for f in dataclasses.fields(figs.Figures) if str(f.type) in 
 _DECIMAL_MAPS = {f.name for f in dataclasses.fields(figs.Figures) if str(f.type) == "dict[str, Decimal]"}
 
 
+def _default(f: dataclasses.Field) -> Any:  # type: ignore[type-arg]
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
+
+
+_DEFAULTS = {f.name: repr(_default(f)) for f in dataclasses.fields(figs.Figures)}
+
+
 def dump_figures(fig: figs.Figures) -> dict[str, Any]:
-    """A :class:`~crmctl.mcr.figures.Figures` as JSON: every Decimal as its exact text."""
+    """A :class:`~crmctl.mcr.figures.Figures` as JSON: every Decimal as its exact text, a field still at its
+    default (the same ``repr``: ``Decimal('0')`` is not ``Decimal('0.00')``) left out."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(fig):
-        value = getattr(fig, f.name)
-        if f.name in _DECIMALS:
+    for name, default in _DEFAULTS.items():
+        value = getattr(fig, name)
+        if repr(value) == default:
+            continue
+        if name in _DECIMALS:
             value = None if value is None else str(value)
-        elif f.name in _DECIMAL_MAPS:
+        elif name in _DECIMAL_MAPS:
             value = {k: str(v) for k, v in value.items()}
-        out[f.name] = value
+        out[name] = value
     return out
 
 
