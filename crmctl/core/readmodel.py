@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from crmctl.core import cache, jsonio
 from crmctl.core.errors import CrmError, Problem
-from crmctl.core.schema import Field, custom_fields
+from crmctl.core.schema import NUMERIC, SINGULAR, Field, child_table, custom_fields
 from crmctl.core.schemas import TYPES, get_schema
 from crmctl.core.settings import Settings
 
@@ -51,12 +51,9 @@ if TYPE_CHECKING:
 VERSION = 4  # 4: the ctime is part of a file's stamp
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
-NUMERIC_KINDS = ("money", "decimal", "percent")
+NUMERIC_KINDS = NUMERIC
 _STAT_FIELDS = attrgetter("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_mode")
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
-SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
-            "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
-            "orders": "order", "payments": "payment", "visits": "visit", "imports": "import"}
 
 
 def path_of(root: str) -> str:
@@ -132,10 +129,6 @@ class Layout:
     def tables(self) -> list[str]:
         """Every table a user may query, types first."""
         return [*TYPES, *sorted(self.children)]
-
-
-def child_table(rtype: str, fname: str) -> str:
-    return f"{SINGULAR[rtype]}_{fname}"
 
 
 def parent_column(rtype: str) -> str:
