@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,160 @@ def test_valid_custom_fields_still_work(demo_copy: Path) -> None:
                   book=demo_copy, env=NOW).exit_code == 0
     assert rows(demo_copy, "SELECT segment, credit_limit, credit_limit_num FROM accounts WHERE id = 'saic-group'") == \
         [{"segment": "oem", "credit_limit": "5000.00", "credit_limit_num": 5000.0}]
+
+
+# ---------------------------------------------------------------- F7: money of different currencies
+
+
+def test_money_in_the_book_currency_equals_the_forecast(demo_copy: Path) -> None:
+    """F7: tom-baker's two won deals are 48000.00 EUR and 52000.00 USD; dsum(amount) said "100000.00".
+    In CNY at the rates of 2026-11-02 (the latest on or before today, as `report forecast` converts):
+    48000.00 x 7.70 = 369600.00 and 52000.00 x 7.10 = 369200.00, together 738800.00."""
+    got = rows(demo_copy, "SELECT owner, dsum(amount_book) AS won, sum(amount_book_num) AS won_num FROM opportunities "
+                          "WHERE stage = 'won' AND owner = 'tom-baker' GROUP BY owner")
+    assert got == [{"owner": "tom-baker", "won": "738800.00", "won_num": 738800.0}]
+    forecast = invoke("report", "forecast", "--period", "2026", "--format", "json", book=demo_copy, env=NOW)
+    closed = {r["owner"]: r["closed"] for r in json.loads(forecast.stdout)}
+    assert closed["tom-baker"] == "738800.00"
+    each = rows(demo_copy, "SELECT currency, amount, amount_book FROM opportunities WHERE stage = 'won' "
+                           "AND owner = 'tom-baker' ORDER BY currency")
+    assert each == [{"currency": "EUR", "amount": "48000.00", "amount_book": "369600.00"},
+                    {"currency": "USD", "amount": "52000.00", "amount_book": "369200.00"}]
+
+
+def test_dsum_with_the_currency_refuses_to_add_two_currencies(demo_copy: Path) -> None:
+    result = sql(demo_copy, "SELECT owner, dsum(amount, currency) FROM opportunities WHERE stage = 'won' GROUP BY owner")
+    assert result.exit_code == 1
+    assert err_line(result) == ("error: sql: dsum(x, currency) met EUR and USD in one group; GROUP BY currency, "
+                                "or add the <money>_book column (the book currency)")
+    assert rows(demo_copy, "SELECT currency, dsum(amount, currency) AS won FROM opportunities WHERE stage = 'won' "
+                           "AND owner = 'tom-baker' GROUP BY currency ORDER BY currency") == \
+        [{"currency": "EUR", "won": "48000.00"}, {"currency": "USD", "won": "52000.00"}]
+
+
+def test_no_rate_is_null_and_said_never_a_guess(demo_copy: Path) -> None:
+    """A JPY deal with no JPY rate in records/rates.yaml: amount_book NULL, one warning naming the currency."""
+    path = demo_copy / "records" / "opportunities" / "2ndtj2ps67v4.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("currency: USD", "currency: JPY")
+                    .replace('amount: "52000.00"', 'amount: "52000"'), encoding="utf-8")
+    result = sql(demo_copy, "SELECT amount, amount_book, amount_book_num FROM opportunities WHERE id = '2ndtj2ps67v4'")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"amount": "52000", "amount_book": None, "amount_book_num": None}]
+    assert "warning: sql: no JPY rate on or before 2026-11-27 in records/rates.yaml" in result.stderr
+
+
+def test_the_exported_database_has_the_book_currency_columns(demo_copy: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    out = tmp_path / "b.sqlite"
+    assert invoke("export", "--format", "sqlite", "--out", str(out), book=demo_copy, env=NOW).exit_code == 0
+    conn = sqlite3.connect(out)
+    assert conn.execute("SELECT sum(amount_book_num) FROM opportunities WHERE stage = 'won' AND owner = 'tom-baker'"
+                        ).fetchone() == (738800.0,)
+    conn.close()
+
+
+# ---------------------------------------------------------------- F8: values the reports leave out
+
+
+def test_a_value_the_reports_leave_out_is_warned_about_by_sql_and_export(demo_copy: Path, tmp_path: Path) -> None:
+    path = demo_copy / "records" / "opportunities" / "2ndtj4mm3vkw.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace('amount: "1480000.00"', 'amount: "1,480,000.00"'),
+                    encoding="utf-8")
+    report = invoke("report", "pipeline", book=demo_copy, env=NOW).stderr.strip().splitlines()[0]
+    assert report.startswith("warning: records/opportunities/2ndtj4mm3vkw.yaml:7: amount: '1,480,000.00'")
+    for _ in range(2):  # once read, once from the stored stats
+        result = sql(demo_copy, "SELECT amount, amount_num, amount_book FROM opportunities WHERE id = '2ndtj4mm3vkw'")
+        assert json.loads(result.stdout) == [{"amount": "1,480,000.00", "amount_num": None, "amount_book": None}]
+        assert report in result.stderr.splitlines()  # the same words as the report's
+    summed = sql(demo_copy, "SELECT dsum(amount) FROM opportunities")
+    assert "warning: sql: dsum left out 1 value that is not a number: '1,480,000.00'" in summed.stderr
+    exported = invoke("export", "--format", "sqlite", "--out", str(tmp_path / "b.sqlite"), book=demo_copy, env=NOW)
+    assert report in exported.stderr.splitlines()
+    other = sql(demo_copy, "SELECT count(*) AS n FROM accounts")  # a statement not reading that table: no warning
+    assert other.stderr == ""
+
+
+def test_dsum_says_what_it_left_out(demo_copy: Path) -> None:
+    result = sql(demo_copy, "SELECT dsum(x) AS s FROM (SELECT 'abc' x UNION ALL SELECT '1.00')")
+    assert json.loads(result.stdout) == [{"s": "1.00"}]
+    assert result.stderr == "warning: sql: dsum left out 1 value that is not a number: 'abc'\n"
+
+
+# ---------------------------------------------------------------- F11: big results
+
+
+def test_a_big_result_streams_as_csv_and_is_refused_as_a_table(demo_copy: Path) -> None:
+    big = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10001) SELECT x FROM c"
+    table = invoke("sql", big, book=demo_copy, env=NOW)
+    assert table.exit_code == 1 and table.stdout == ""
+    assert err_line(table) == ("error: sql: more than 10,000 rows are too many to lay out as a table; add LIMIT, "
+                               "or use --format csv (json, yaml), which prints rows as they come")
+    csv = invoke("sql", big, "--format", "csv", book=demo_copy, env=NOW)
+    assert csv.stdout.splitlines() == ["x", *map(str, range(1, 10002))]
+    assert [r["x"] for r in json.loads(invoke("sql", big, "--format", "json", book=demo_copy, env=NOW).stdout)] == \
+        list(range(1, 10002))
+    assert invoke("sql", big + " LIMIT 3", book=demo_copy, env=NOW).exit_code == 0
+
+
+def test_a_big_result_does_not_grow_the_process(demo_copy: Path, crmctl_bin: str) -> None:
+    """F11: 20 million rows under a 1.5 GB address-space limit ended in "internal error (MemoryError)"; streamed,
+    2 million rows stay far below what holding them would take (~200 MB of tuples)."""
+    import resource
+    import subprocess
+
+    statement = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) SELECT x FROM c"
+    proc = subprocess.Popen([crmctl_bin, "--book", str(demo_copy), "sql", statement, "--format", "csv"],
+                            stdout=subprocess.PIPE, env={**os.environ, **NOW})
+    lines = sum(1 for _ in proc.stdout)  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert status == 0 and lines == 2_000_001
+    assert usage.ru_maxrss < 150_000  # KB
+
+
+# ---------------------------------------------------------------- F12: messages
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT name FROM pragma_table_info('accounts')",
+    "PRAGMA user_version",
+    "SELECT 1;;",
+    "SELECT 1 ;  ; ",
+])
+def test_a_pure_read_is_not_refused(demo_copy: Path, statement: str) -> None:
+    result = sql(demo_copy, statement)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("statement, said", [
+    ("SELECT * FROM opps", "error: sql: no such table: opps; did you mean opportunities? "
+                           "(`crmctl sql --tables` lists the tables and their columns)"),
+    ("SELECT amount_nm FROM opportunities", "error: sql: no such column: amount_nm; did you mean amount_num or amount "
+                                            "or amount_book_num? (`crmctl sql --tables` lists the tables and their columns)"),
+    ("SELECT load_extension('x')", "error: sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
+                                   "(no extensions, no other files)"),
+    ("SELECT * FROM _records", "error: sql: _records is crmctl's bookkeeping, not a table of the book; "
+                               "`crmctl sql --tables` lists the tables"),
+    ("SELECT 1; SELECT 2", "error: sql: You can only execute one statement at a time."),
+    ("PRAGMA user_version = 3", "error: sql: refused (pragma user_version): `crmctl sql` only reads (SELECT, WITH ... "
+                                "SELECT); change records with crmctl commands or by editing their files"),
+])
+def test_errors_are_one_line_without_a_table_dump(demo_copy: Path, statement: str, said: str) -> None:
+    result = sql(demo_copy, statement)
+    assert result.exit_code == 1
+    assert [x for x in result.output.splitlines() if x.strip()] == [said]
+
+
+def test_a_statement_may_start_with_a_comment(demo_copy: Path) -> None:
+    got = rows(demo_copy, "-- pipeline by stage\nSELECT stage, count(*) AS n FROM opportunities "
+                          "WHERE stage = 'won' GROUP BY stage")
+    assert got == [{"stage": "won", "n": 6}]
+
+
+def test_tables_lists_every_table_with_its_columns(demo_copy: Path) -> None:
+    listed = {r["table"]: r["columns"].split(", ")
+              for r in json.loads(invoke("sql", "--tables", "--format", "json", book=demo_copy, env=NOW).stdout)}
+    assert listed["opportunities"][:1] == ["id"]
+    assert {"amount", "amount_num", "amount_book", "amount_book_num"} <= set(listed["opportunities"])
+    assert "quote_id" in listed["quote_lines"] and not any(t.startswith("_") for t in listed)
+    assert rows(demo_copy, "SELECT * FROM opportunities LIMIT 1")[0].keys() == set(listed["opportunities"])
