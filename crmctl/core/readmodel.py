@@ -801,6 +801,10 @@ def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes
         close = difflib.get_close_matches(wanted.lower(), sorted(columns), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
+    if message.startswith("cannot modify ") and message.endswith(" because it is a view"):
+        guard = Guard()  # a type table with money is a temp view (book_views): SQLite stops before the authorizer
+        guard.refused = f"change {message.split()[2]}"
+        return _refused(guard)
     if message == "not authorized":
         return Refused("sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
                        "(no extensions, no other files)")

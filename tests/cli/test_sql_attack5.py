@@ -252,3 +252,11 @@ def test_tables_lists_every_table_with_its_columns(demo_copy: Path) -> None:
     assert {"amount", "amount_num", "amount_book", "amount_book_num"} <= set(listed["opportunities"])
     assert "quote_id" in listed["quote_lines"] and not any(t.startswith("_") for t in listed)
     assert rows(demo_copy, "SELECT * FROM opportunities LIMIT 1")[0].keys() == set(listed["opportunities"])
+
+
+@pytest.mark.parametrize("statement", ["DELETE FROM opportunities", "UPDATE opportunities SET amount_book = '1'",
+                                       "INSERT INTO orders (id) VALUES ('x')"])
+def test_a_write_to_a_table_with_book_currency_columns_is_refused_the_same(demo_copy: Path, statement: str) -> None:
+    result = sql(demo_copy, statement)
+    assert result.exit_code == 1
+    assert err_line(result).startswith("error: sql: refused (") and "`crmctl sql` only reads" in err_line(result)
