@@ -1,6 +1,7 @@
 """``crmctl sql STATEMENT``: read-only SQL over the book's read model (:mod:`crmctl.core.readmodel`)."""
 from __future__ import annotations
 
+import re
 import sys
 from itertools import islice
 from typing import Any, Iterable, Iterator
@@ -10,6 +11,9 @@ import click
 from crmctl.cli.base import App, output_option, pass_app, with_problems
 from crmctl.core.errors import CrmError
 from crmctl.core.output import render_rows, stream_rows
+
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)", re.S)
 
 
 def _shown(value: Any) -> Any:
@@ -48,6 +52,9 @@ def cli(app: App, statement: str | None, tables: bool, fmt: str) -> None:
         return
     if not statement or not statement.strip():
         raise CrmError("sql: no statement given; e.g. crmctl sql \"SELECT stage, count(*) FROM opportunities GROUP BY stage\"")
+    if not _COMMENTS.sub("", statement).strip():  # `crmctl sql --tabels`: an option mistyped reads as an SQL comment
+        raise CrmError(f"sql: {statement[:40]!r} is only an SQL comment, no statement; a mistyped option? "
+                       "(`crmctl sql --help` lists them)")
     notes = readmodel.Notes()
     with readmodel.query(book.root, book.settings, statement, readmodel.BookMoney.of(book, notes), notes) as answer:
         book.problems.extend(p for p in answer.problems if p not in book.problems)

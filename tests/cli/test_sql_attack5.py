@@ -260,3 +260,11 @@ def test_a_write_to_a_table_with_book_currency_columns_is_refused_the_same(demo_
     result = sql(demo_copy, statement)
     assert result.exit_code == 1
     assert err_line(result).startswith("error: sql: refused (") and "`crmctl sql` only reads" in err_line(result)
+
+
+@pytest.mark.parametrize("statement", ["--tabels", "-- nothing else", "/* only this */", "-- a\n/* b */\n"])
+def test_a_statement_that_is_only_a_comment_is_refused(demo_copy: Path, statement: str) -> None:
+    """`crmctl sql --tabels` (a mistyped option, taken for an SQL comment) printed "(none)"."""
+    result = invoke("sql", statement, book=demo_copy, env=NOW)
+    assert result.exit_code == 1
+    assert "is only an SQL comment, no statement; a mistyped option?" in err_line(result)
