@@ -62,7 +62,7 @@ def test_a_custom_field_named_like_another_column_is_refused_everywhere(demo_cop
 @pytest.mark.parametrize("kind", ["monye", "integer", "string", "[a, b]", "enum", "{type: enum}", "{values: [a]}"])
 def test_an_unknown_custom_field_type_is_refused_with_the_valid_ones(demo_copy: Path, kind: str) -> None:
     """F10: `credit_limit: monye` silently meant free text (`--set credit_limit=abc` was accepted)."""
-    declare(demo_copy, "{accounts: {credit_limit: %s}}" % kind)
+    declare(demo_copy, f"{{accounts: {{credit_limit: {kind}}}}}")
     for args in (("check",), ("account", "edit", "saic-group", "--set", "credit_limit=abc"), ("sql", "SELECT 1")):
         result = invoke(*args, book=demo_copy, env=NOW)
         assert result.exit_code == 1, (args, result.output)
@@ -194,7 +194,6 @@ def test_a_big_result_streams_as_csv_and_is_refused_as_a_table(demo_copy: Path) 
 def test_a_big_result_does_not_grow_the_process(demo_copy: Path, crmctl_bin: str) -> None:
     """F11: 20 million rows under a 1.5 GB address-space limit ended in "internal error (MemoryError)"; streamed,
     2 million rows stay far below what holding them would take (~200 MB of tuples)."""
-    import resource
     import subprocess
 
     statement = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000000) SELECT x FROM c"
@@ -221,17 +220,17 @@ def test_a_pure_read_is_not_refused(demo_copy: Path, statement: str) -> None:
 
 
 @pytest.mark.parametrize("statement, said", [
-    ("SELECT * FROM opps", "error: sql: no such table: opps; did you mean opportunities? "
-                           "(`crmctl sql --tables` lists the tables and their columns)"),
-    ("SELECT amount_nm FROM opportunities", "error: sql: no such column: amount_nm; did you mean amount_num or amount "
-                                            "or amount_book_num? (`crmctl sql --tables` lists the tables and their columns)"),
-    ("SELECT load_extension('x')", "error: sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
-                                   "(no extensions, no other files)"),
-    ("SELECT * FROM _records", "error: sql: _records is crmctl's bookkeeping, not a table of the book; "
-                               "`crmctl sql --tables` lists the tables"),
+    ("SELECT * FROM opps", ("error: sql: no such table: opps; did you mean opportunities? "
+                            "(`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT amount_nm FROM opportunities", ("error: sql: no such column: amount_nm; did you mean amount_num or amount "
+                                             "or amount_book_num? (`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT load_extension('x')", ("error: sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
+                                    "(no extensions, no other files)")),
+    ("SELECT * FROM _records", ("error: sql: _records is crmctl's bookkeeping, not a table of the book; "
+                                "`crmctl sql --tables` lists the tables")),
     ("SELECT 1; SELECT 2", "error: sql: You can only execute one statement at a time."),
-    ("PRAGMA user_version = 3", "error: sql: refused (pragma user_version): `crmctl sql` only reads (SELECT, WITH ... "
-                                "SELECT); change records with crmctl commands or by editing their files"),
+    ("PRAGMA user_version = 3", ("error: sql: refused (pragma user_version): `crmctl sql` only reads (SELECT, WITH ... "
+                                 "SELECT); change records with crmctl commands or by editing their files")),
 ])
 def test_errors_are_one_line_without_a_table_dump(demo_copy: Path, statement: str, said: str) -> None:
     result = sql(demo_copy, statement)
