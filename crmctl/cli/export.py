@@ -59,7 +59,7 @@ def cli(app: App, rtype: str | None, fmt: str, out: str | None, where: tuple[str
 
 def _export_sqlite(app: App, rtype: str | None, out: str | None, filtered: bool) -> None:
     """The whole read model, refreshed, copied to ``out`` (a new file; an old one is replaced whole)."""
-    from crmctl.core.readmodel import ReadModel
+    from crmctl.core.readmodel import BookMoney, Notes, ReadModel, note_screened
 
     if rtype is not None or filtered:
         raise CrmError("export --format sqlite writes the whole book (every type a table): drop TYPE, --where, --sort "
@@ -67,13 +67,18 @@ def _export_sqlite(app: App, rtype: str | None, out: str | None, filtered: bool)
     if not out:
         raise CrmError("export --format sqlite needs --out FILE (a database is not text for a terminal)")
     book = app.book
+    notes = Notes()
+    money = BookMoney.of(book, notes)
     model = ReadModel(book.root, book.settings)
     try:
         model.refresh()
         book.problems.extend(p for p in model.problems if p not in book.problems)
-        model.copy_to(out)
+        note_screened(book, model.conn.execute("SELECT type, id FROM _screen ORDER BY type, id").fetchall())
+        model.copy_to(out, money)
         counts = {t: n for t, n in model.counts().items() if n}
     finally:
         model.close()
+    for line in notes.warnings():
+        click.echo(f"warning: {line.replace('sql: ', 'export: ', 1)}", err=True)
     shown = ", ".join(f"{n} {t}" for t, n in counts.items()) or "no records"
     done(f"exported {shown} to {out}")

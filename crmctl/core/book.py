@@ -22,7 +22,7 @@ from crmctl.core.errors import Ambiguous, CrmError, LoadError, LockTimeout, NotF
 from crmctl.core.ids import check_id, new_id, slugify
 from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
-from crmctl.core.schema import screen_numbers, validate
+from crmctl.core.schema import check_custom_fields, screen_numbers, validate
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.core.settings import Settings
 
@@ -125,6 +125,7 @@ class Book:
                                      cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
             # an absurd limit, an unknown zone or a bad $CRMCTL_NOW stops every command here, with one line
             limits.check(settings.data, settings.path, settings.lines)
+            check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))
             now(settings)
             if not self.lock.timeout:
                 self.lock.timeout = float(settings.get("limits.lock_timeout_seconds", 10))

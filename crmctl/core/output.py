@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from crmctl.core import jsonio
 
@@ -102,6 +102,36 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]
     if not rows:
         return "(none)"
     return tabulate([[_cell(row.get(c)) for c in cols] for row in rows], headers=cols, disable_numparse=True)
+
+
+def stream_rows(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str]) -> Iterator[str]:
+    """Rows as ``fmt`` text (json, csv or yaml), a piece at a time, so a result of millions of rows is never held
+    whole: the same text as :func:`render_rows` gives (JSON: one record a line), each piece ending in a newline."""
+    if fmt == "table":
+        raise ValueError("a table is laid out whole: use render_rows")
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([safe_cell(row.get(c)) for c in columns])
+            if buf.tell() > 1 << 16:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+        return
+    first = True
+    for row in rows:
+        if fmt == "json":
+            yield ("[" if first else ",\n") + jsonio.dumps(row, default=_default)
+        else:
+            yield _yaml(_jsonable([row])) + "\n"
+        first = False
+    if fmt == "json":
+        yield "[]\n" if first else "]\n"
+    elif first:
+        yield "[]\n"
 
 
 def render_record(data: dict[str, Any], fmt: str) -> str:

@@ -34,12 +34,14 @@ import hashlib
 import os
 import re
 import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from crmctl.core import cache, jsonio
 from crmctl.core.errors import CrmError, Problem
-from crmctl.core.schema import Field, custom_fields
+from crmctl.core.schema import NUMERIC, SINGULAR, Field, child_table, custom_fields
 from crmctl.core.schemas import TYPES, get_schema
 from crmctl.core.settings import Settings
 
@@ -49,11 +51,8 @@ if TYPE_CHECKING:
 VERSION = 5  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
-NUMERIC_KINDS = ("money", "decimal", "percent")
+NUMERIC_KINDS = NUMERIC
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
-SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
-            "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
-            "orders": "order", "payments": "payment", "visits": "visit", "imports": "import"}
 
 
 def path_of(root: str) -> str:
@@ -129,10 +128,6 @@ class Layout:
     def tables(self) -> list[str]:
         """Every table a user may query, types first."""
         return [*TYPES, *sorted(self.children)]
-
-
-def child_table(rtype: str, fname: str) -> str:
-    return f"{SINGULAR[rtype]}_{fname}"
 
 
 def parent_column(rtype: str) -> str:
@@ -418,8 +413,10 @@ class ReadModel:
         """Rows per record type, in the registry's order."""
         return {t: self.conn.execute(f"SELECT count(*) FROM {quoted(t)}").fetchone()[0] for t in TYPES}
 
-    def copy_to(self, out: str) -> None:
-        """Write the user's tables (every type and child table, no bookkeeping) to a new SQLite file ``out``."""
+    def copy_to(self, out: str, money: "BookMoney | None" = None) -> None:
+        """Write the user's tables (every type and child table, no bookkeeping) to a new SQLite file ``out``; with
+        ``money``, each money field's ``<field>_book`` and ``<field>_book_num`` (as ``crmctl sql`` shows them,
+        converted now) are added at the end of its table."""
         tmp = f"{out}.{os.getpid()}.tmp"
         try:
             if os.path.exists(tmp):
@@ -432,6 +429,8 @@ class ReadModel:
                 target.execute("DROP TABLE _records")
                 target.execute("DROP TABLE IF EXISTS _screen")
                 target.execute("DROP TABLE IF EXISTS _screen_state")
+                if money is not None:
+                    _add_book_columns(target, self.layout, money)
                 target.execute("PRAGMA journal_mode=DELETE")
                 target.execute("VACUUM")
             finally:
@@ -443,6 +442,26 @@ class ReadModel:
             except OSError:
                 pass
             raise CrmError(f"--out {out}: cannot write: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _add_book_columns(conn: sqlite3.Connection, layout: Layout, money: "BookMoney") -> None:
+    """Each money field's ``_book`` pair as stored columns of an exported copy (see :func:`book_views`)."""
+    from crmctl.core.schema import sql_columns
+
+    conn.create_function("_book", 2, money.text, deterministic=True)
+    conn.create_function("_book_num", 2, money.real, deterministic=True)
+    for rtype in TYPES:
+        fields = layout.fields[rtype]
+        currency = quoted("currency") if any(f.name == "currency" for f in fields) else "NULL"
+        for f in fields:
+            if f.kind != "money":
+                continue
+            text, real = sql_columns(f)[2:]
+            conn.execute(f"ALTER TABLE {quoted(rtype)} ADD COLUMN {quoted(text)} TEXT")
+            conn.execute(f"ALTER TABLE {quoted(rtype)} ADD COLUMN {quoted(real)} REAL")
+            conn.execute(f"UPDATE {quoted(rtype)} SET {quoted(text)} = _book({quoted(f.name)}, {currency}), "
+                         f"{quoted(real)} = _book_num({quoted(f.name)}, {currency})")
+    conn.commit()  # the UPDATEs opened a transaction; VACUUM runs outside one
 
 
 def _child_values(item: Any) -> Iterator[tuple[str, Any]]:
@@ -522,17 +541,121 @@ class DecimalSum:
         self.total: Decimal | None = None
 
     def step(self, value: Any) -> None:
-        if value is None or isinstance(value, bytes):
-            return
-        try:
-            amount = Decimal(str(value).strip().rstrip("%"))
-        except InvalidOperation:
-            return
-        if amount.is_finite():
+        amount = _decimal(value)
+        if amount is not None:
             self.total = amount if self.total is None else self.total + amount
 
     def finalize(self) -> str | None:
         return None if self.total is None else str(self.total)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A finite decimal of a number or its text (``'125000.00'``, ``'5%'``); None for NULL and anything else."""
+    if value is None or isinstance(value, bytes):
+        return None
+    try:
+        amount = Decimal(str(value).strip().rstrip("%"))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+class Notes:
+    """What one ``crmctl sql`` statement met that its rows cannot say: texts ``dsum`` left out, currencies with no
+    rate for ``<money>_book``; and the one error that stops it (``dsum(amount, currency)`` over two currencies)."""
+
+    def __init__(self) -> None:
+        self.skipped: list[str] = []
+        self.no_rate: dict[str, str] = {}
+        self.failure: str | None = None
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.skipped:
+            shown = ", ".join(repr(t) for t in self.skipped[:3]) + (", ..." if len(self.skipped) > 3 else "")
+            out.append(f"sql: dsum left out {len(self.skipped)} value{'s' if len(self.skipped) > 1 else ''} that "
+                       f"{'are' if len(self.skipped) > 1 else 'is'} not a number: {shown}")
+        out.extend(f"sql: {why}; its <money>_book columns are NULL" for why in self.no_rate.values())
+        return out
+
+    def aggregates(self) -> tuple[type, type]:
+        """``dsum(x)`` noting the texts it leaves out, and ``dsum(x, currency)`` refusing to add two currencies."""
+        notes = self
+
+        class Noted(DecimalSum):
+            def step(self, value: Any) -> None:
+                if _decimal(value) is None and value is not None and len(notes.skipped) < 1000:
+                    notes.skipped.append(str(value))
+                super().step(value)
+
+        class InOneCurrency(Noted):
+            def __init__(self) -> None:
+                super().__init__()
+                self.currency: str | None = None
+
+            def step(self, value: Any, currency: Any = None) -> None:  # type: ignore[override]
+                if value is None:
+                    return
+                code = str(currency or "") or None
+                if self.total is not None and code != self.currency:
+                    notes.failure = (f"sql: dsum(x, currency) met {self.currency} and {code} in one group; "
+                                     "GROUP BY currency, or add the <money>_book column (the book currency)")
+                    raise ValueError(notes.failure)
+                self.currency = code
+                super().step(value)
+
+        return Noted, InOneCurrency
+
+
+class BookMoney:
+    """A money field in the book currency as the L2C reports convert it: :meth:`Rates.convert
+    <crmctl.l2c.rates.Rates.convert>` at the rate of ``day`` (today; the reports' as-of day), rounded to the book
+    currency. NULL (None) for a value the reports leave out (:func:`crmctl.core.schema.number_problem`) and for a
+    currency with no rate on or before ``day`` — never a guess. ``rates`` is loaded on first use."""
+
+    def __init__(self, settings: Settings, day: Any, load_rates: Any, notes: Notes) -> None:
+        self.settings, self.day, self.notes = settings, day, notes
+        self._load_rates = load_rates
+        self._rates: Any = None
+        self._field = Field("amount", "money")
+
+    @classmethod
+    def of(cls, book: "Book", notes: Notes) -> "BookMoney":
+        """The book's money as of today (``CRMCTL_NOW``), with the rates of ``records/rates.yaml``."""
+        from crmctl.core.clock import today
+        from crmctl.l2c.rates import Rates
+
+        settings = book.settings
+        return cls(settings, today(settings), lambda: Rates.load(book, settings.currency, settings.rounding), notes)
+
+    def text(self, value: Any, currency: Any) -> str | None:
+        """``_book(amount, currency)``: the exact text in the book currency (``'371760.00'``), or NULL."""
+        converted = self._converted(value, currency)
+        return None if converted is None else str(converted)
+
+    def real(self, value: Any, currency: Any) -> float | None:
+        """``_book_num(amount, currency)``: the same as a REAL."""
+        converted = self._converted(value, currency)
+        return None if converted is None else float(converted)
+
+    def _converted(self, value: Any, currency: Any) -> Decimal | None:
+        from crmctl.core.errors import ValidationError
+        from crmctl.core.money import money_str, to_decimal
+        from crmctl.core.schema import number_problem
+
+        if value is None or isinstance(value, (bytes, float)):
+            return None
+        book = self.settings.currency
+        code = str(currency or "") or book
+        if number_problem(self._field, value, code):
+            return None  # the reports leave this value out (and `crmctl sql` warns about its record)
+        if self._rates is None:
+            self._rates = self._load_rates()
+        try:
+            return Decimal(money_str(self._rates.convert(to_decimal(value), code, self.day), book))
+        except ValidationError as exc:
+            self.notes.no_rate.setdefault(code, str(exc))
+            return None
 
 
 def table_list(conn: sqlite3.Connection) -> list[str]:
@@ -551,11 +674,42 @@ def column_names(description: Sequence[Sequence[Any]]) -> list[str]:
     return out
 
 
+def book_views(layout: Layout) -> list[str]:
+    """``CREATE TEMP VIEW`` statements that show each type table with ``<money>_book`` and ``<money>_book_num``
+    beside each money field (a temp view of the same name hides the stored table for unqualified names)."""
+    from crmctl.core.schema import sql_columns
+
+    out = []
+    for rtype in TYPES:
+        fields = layout.fields[rtype]
+        if not any(f.kind == "money" for f in fields):
+            continue
+        currency = quoted("currency") if any(f.name == "currency" for f in fields) else "NULL"
+        parts = ["id"]
+        for f in fields:
+            names = sql_columns(f)
+            parts.extend(quoted(c) for c in names[:2])
+            if f.kind == "money":
+                parts.append(f"_book({quoted(f.name)}, {currency}) AS {quoted(names[2])}")
+                parts.append(f"_book_num({quoted(f.name)}, {currency}) AS {quoted(names[3])}")
+        out.append(f"CREATE TEMP VIEW {quoted(rtype)} AS SELECT {', '.join(parts)} FROM main.{quoted(rtype)}")
+    return out
+
+
 # ---------------------------------------------------------------- queries
 
 # what a read-only statement may do (sqlite3's authorizer action codes); anything else is refused
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
-_READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"}
+# pragmas that only read: with an argument naming a table or index ...
+_READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+                 "foreign_key_list"}
+# ... or with none (``PRAGMA user_version`` reads it; ``PRAGMA user_version = 1`` would set it)
+_QUERY_PRAGMAS = {"user_version", "schema_version", "application_id", "encoding", "page_size", "page_count",
+                  "freelist_count", "database_list", "collation_list", "function_list", "module_list", "pragma_list",
+                  "compile_options", "data_version", "foreign_keys", "case_sensitive_like", "query_only"}
+# tables SQLite itself reads (and, for a table-valued pragma like pragma_table_info('x'), names as UPDATEd while
+# preparing it: nothing is written, the connection is read-only; a CREATE is refused by its own action)
+_SCHEMA_TABLES = {"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"}
 _AUTHORIZER_ACTIONS = ("CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CREATE_TEMP_TABLE", "CREATE_TEMP_TRIGGER",
                        "CREATE_TEMP_VIEW", "CREATE_TRIGGER", "CREATE_VIEW", "DELETE", "DROP_INDEX", "DROP_TABLE",
                        "DROP_TEMP_INDEX", "DROP_TEMP_TABLE", "DROP_TEMP_TRIGGER", "DROP_TEMP_VIEW", "DROP_TRIGGER",
@@ -563,6 +717,7 @@ _AUTHORIZER_ACTIONS = ("CREATE_INDEX", "CREATE_TABLE", "CREATE_TEMP_INDEX", "CRE
                        "REINDEX", "ANALYZE", "CREATE_VTABLE", "DROP_VTABLE", "SAVEPOINT")
 _ACTIONS = {getattr(sqlite3, f"SQLITE_{name}"): name.lower().replace("_", " ")
             for name in _AUTHORIZER_ACTIONS if hasattr(sqlite3, f"SQLITE_{name}")}
+TABLE_ROWS = 10_000  # a table is laid out whole; more rows than this are for --format csv/json/yaml (streamed)
 
 
 class Refused(CrmError):
@@ -579,69 +734,179 @@ class Guard:
     def __init__(self) -> None:
         self.tables: set[str] = set()
         self.refused: str | None = None
+        self.internal: str | None = None  # a bookkeeping table (``_stamps``) the statement tried to read
 
     def __call__(self, action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None) -> int:
-        if action == sqlite3.SQLITE_READ and arg1 and not arg1.startswith("_"):  # _stamps, _records: bookkeeping
+        if action == sqlite3.SQLITE_READ and arg1 and arg1.startswith("_") and not trigger:
+            self.internal = self.internal or arg1  # crmctl's bookkeeping, not a table of the book
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_READ and arg1:
             self.tables.add(arg1)
             return sqlite3.SQLITE_OK
-        if action in _ALLOWED or (action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _READ_PRAGMAS):
+        if action in _ALLOWED or self._reading_pragma(action, arg1, arg2):
             return sqlite3.SQLITE_OK
-        if self.refused is None or self.refused.endswith("sqlite_master"):  # name the CREATE, not its bookkeeping
+        if action == sqlite3.SQLITE_UPDATE and arg1 in _SCHEMA_TABLES and self.refused is None:
+            return sqlite3.SQLITE_OK
+        if self.refused is None or self.refused.split()[-1] in _SCHEMA_TABLES:  # name the CREATE, not its bookkeeping
             what = _ACTIONS.get(action, f"action {action}")
             self.refused = f"{what} {arg1}" if arg1 else what
         return sqlite3.SQLITE_DENY
 
+    @staticmethod
+    def _reading_pragma(action: int, name: str | None, argument: str | None) -> bool:
+        if action != sqlite3.SQLITE_PRAGMA:
+            return False
+        name = (name or "").lower()
+        return name in _READ_PRAGMAS or (name in _QUERY_PRAGMAS and argument is None)
 
-def _reader(path: str) -> sqlite3.Connection:
-    """The read model opened read-only twice over: a ``mode=ro`` URI and ``PRAGMA query_only``."""
+
+def _reader(path: str, layout: Layout | None = None, money: BookMoney | None = None,
+            notes: Notes | None = None) -> sqlite3.Connection:
+    """The read model opened read-only twice over: a ``mode=ro`` URI and ``PRAGMA query_only``; with ``money``, each
+    type table is seen through a temp view adding its ``<money>_book`` columns (:func:`book_views`)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    noted, in_one_currency = (notes or Notes()).aggregates()
+    conn.create_aggregate("dsum", 1, noted)  # type: ignore[arg-type]
+    conn.create_aggregate("dsum", 2, in_one_currency)  # type: ignore[arg-type]
+    if money is not None and layout is not None:
+        conn.create_function("_book", 2, money.text, deterministic=True)
+        conn.create_function("_book_num", 2, money.real, deterministic=True)
+        for statement in book_views(layout):  # in the temp schema, before query_only: nothing of the file changes
+            conn.execute(statement)
     conn.execute("PRAGMA query_only = ON")
-    conn.create_aggregate("dsum", 1, DecimalSum)  # type: ignore[arg-type]
     return conn
 
 
-def _refused(guard: Guard) -> Refused:
+def _refused(guard: Guard) -> CrmError:
+    if guard.internal is not None:
+        return BadQuery(f"sql: {guard.internal} is crmctl's bookkeeping, not a table of the book; "
+                        "`crmctl sql --tables` lists the tables")
     return Refused(f"sql: refused ({guard.refused}): `crmctl sql` only reads (SELECT, WITH ... SELECT); "
                    "change records with crmctl commands or by editing their files")
 
 
-def query(root: str, settings: Settings, statement: str) -> tuple[list[str], list[tuple[Any, ...]], list[Problem]]:
-    """Run one read-only SQL ``statement`` over the book: ``(columns, rows, problems of bad files)``.
+def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes: Notes) -> CrmError:
+    """SQLite's error as one line, with the names close to a missing table or column (never the whole list)."""
+    import difflib
+
+    message = str(exc)
+    if notes.failure:
+        return BadQuery(notes.failure)
+    if message.startswith("no such table:"):
+        from crmctl.core.schemas import ALIASES
+
+        wanted = message.split(":", 1)[1].strip().split(".")[-1].lower()
+        names = table_list(reader)
+        close = ([ALIASES[wanted]] if wanted in ALIASES else []) or [n for n in names if n.startswith(wanted)][:3] or \
+            difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
+    if message.startswith("no such column:"):
+        wanted = message.split(":", 1)[1].strip().split(".")[-1]
+        columns = {c for t in TYPES for c in table_columns(layout, t)}
+        close = difflib.get_close_matches(wanted.lower(), sorted(columns), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
+    if message.startswith("cannot modify ") and message.endswith(" because it is a view"):
+        guard = Guard()  # a type table with money is a temp view (book_views): SQLite stops before the authorizer
+        guard.refused = f"change {message.split()[2]}"
+        return _refused(guard)
+    if message == "not authorized":
+        return Refused("sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
+                       "(no extensions, no other files)")
+    return BadQuery(f"sql: {message}")
+
+
+def table_columns(layout: Layout, rtype: str) -> list[str]:
+    """The columns ``crmctl sql`` shows for a type table: :meth:`Layout.columns` and each money field's ``_book`` pair."""
+    from crmctl.core.schema import sql_columns
+
+    return ["id", *(c for f in layout.fields[rtype] for c in sql_columns(f))]
+
+
+def one_statement(statement: str) -> str:
+    """``statement`` without the semicolons and blanks after it (``SELECT 1;;`` is one statement)."""
+    return statement.rstrip().rstrip(";").rstrip() if statement.rstrip().endswith(";") else statement
+
+
+@dataclass
+class Answer:
+    """What a query gives: its ``columns``, its ``rows`` (read lazily from SQLite, so a big result is never held
+    whole), the ``problems`` of bad files, the ``screened`` records (``(type, id)``: a stored number the reports
+    leave out) of the tables read, and ``notes`` filled while the rows are read."""
+
+    columns: list[str]
+    rows: Iterator[tuple[Any, ...]]
+    problems: list[Problem]
+    screened: list[tuple[str, str]]
+    notes: Notes
+
+
+@contextmanager
+def query(root: str, settings: Settings, statement: str, money: BookMoney | None = None,
+          notes: Notes | None = None) -> Iterator[Answer]:
+    """Run one read-only SQL ``statement`` over the book: an :class:`Answer` while the context is open.
 
     Only the types the statement reads are refreshed. Errors (each one line):
     :class:`Refused` for a statement that would write, :class:`BadQuery` with
-    SQLite's message and the table list for one SQLite cannot run.
+    SQLite's message (and the names close to a missing table or column) for one SQLite cannot run;
+    also while the rows are read.
     """
+    statement = one_statement(statement)
+    notes = notes or Notes()
     model = ReadModel(root, settings)
     try:
         guard = Guard()
-        reader = _reader(model.path)
+        reader = _reader(model.path, model.layout, money, notes)
         try:
             reader.set_authorizer(guard)
             try:
                 reader.execute(f"EXPLAIN {statement}").fetchall()  # compiles it: the authorizer sees every table read
                 types = {t for t in map(model.layout.type_of, guard.tables) if t} if guard.refused is None else set()
             except sqlite3.Error:
-                if guard.refused is not None:
+                if guard.refused is not None or guard.internal is not None:
                     raise _refused(guard) from None
                 types = set(TYPES)  # a child column not seen yet, or a statement EXPLAIN cannot take: read them all
             model.refresh(t for t in TYPES if t in types)
+            screened = [(t, i) for t, i in model.conn.execute("SELECT type, id FROM _screen ORDER BY type, id")
+                        if t in types]
         finally:
             reader.close()
     finally:
         model.close()
     guard = Guard()
-    reader = _reader(model.path)
+    reader = _reader(model.path, model.layout, money, notes)
     try:
         reader.set_authorizer(guard)
         try:
             cursor = reader.execute(statement)
-            rows = cursor.fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
-            if guard.refused is not None:
+            if guard.refused is not None or guard.internal is not None:
                 raise _refused(guard) from None
-            raise BadQuery(f"sql: {exc} (tables: {', '.join(table_list(reader))})") from None
+            raise _bad_query(exc, reader, model.layout, notes) from None
         columns = column_names(cursor.description or ())
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            try:
+                while batch := cursor.fetchmany(1000):
+                    yield from batch
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                raise _bad_query(exc, reader, model.layout, notes) from None
+
+        yield Answer(columns, rows(), model.problems, screened, notes)
     finally:
         reader.close()
-    return columns, rows, model.problems
+
+
+def note_screened(book: "Book", screened: Iterable[tuple[str, str]]) -> None:
+    """Add to ``book.problems`` the warning every report gives about these records' stored numbers
+    (:meth:`crmctl.core.book.Book.screen`: ``path:line: ... (its value is left out of figures)``)."""
+    from crmctl.core import yamlio
+    from crmctl.core.errors import LoadError
+
+    for rtype, rid in screened:
+        try:
+            data, lines = yamlio.load_path(book.path_for(rtype, rid), f"records/{rtype}/{rid}.yaml")
+        except (LoadError, CrmError):
+            continue  # changed since it was read: the next query reads it again
+        book.screen(rtype, rid, data, lines)

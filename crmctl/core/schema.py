@@ -95,6 +95,100 @@ class Schema:
         return out
 
 
+# a type's name in its child tables' names (``quote_lines``) and their parent column (``quote_id``)
+SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
+            "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
+            "orders": "order", "payments": "payment", "visits": "visit", "imports": "import"}
+
+
+def child_table(rtype: str, fname: str) -> str:
+    """The SQL table of list field ``fname`` of ``rtype``: ``quote_lines``, ``opportunity_stage_history``."""
+    return f"{SINGULAR[rtype]}_{fname}"
+
+
+# the types a custom field may have in crm.yaml (``name: TYPE``), or ``{type: enum, values: [...]}``
+CUSTOM_KINDS = ("str", "text", "int", "decimal", "money", "percent", "date", "datetime", "bool", "email", "phone",
+                "currency", "list")
+NUMERIC = ("money", "decimal", "percent")
+
+
+def sql_columns(f: Field) -> tuple[str, ...]:
+    """The columns field ``f`` has in SQL (``crmctl sql``, ``export --format sqlite``): its own, ``<name>_num`` for a
+    number, and ``<name>_book`` / ``<name>_book_num`` (the amount in the book currency) for money."""
+    if f.kind == "money":
+        return f.name, f"{f.name}_num", f"{f.name}_book", f"{f.name}_book_num"
+    if f.kind in NUMERIC:
+        return f.name, f"{f.name}_num"
+    return (f.name,)
+
+
+def check_custom_fields(settings: Settings, source: Callable[[], str | None] | None = None) -> None:
+    """Refuse crm.yaml's ``custom_fields`` unless each means exactly one thing: a known record type, a known field
+    type, and a name no other column or table of the book has in SQL (``id``, a schema field, ``amount_num``,
+    ``total_book``, another custom field's generated column or child table; SQLite names ignore case).
+
+    One :class:`CrmError` naming ``crm.yaml:LINE`` (the line of ``custom_fields.TYPE.NAME`` in the text ``source()``
+    gives, read only on the way to the error; the top-level key's line without it) and the valid choices.
+    """
+    from crmctl.core.errors import CrmError
+    from crmctl.core.schemas import TYPES, get_schema
+    from crmctl.core.yamlio import line_of
+
+    declared = settings.get("custom_fields", {})
+    if declared in (None, {}):
+        return
+
+    def where(*keys: str) -> str:
+        text = source() if source else None
+        line = (line_of(text, ("custom_fields", *keys)) if text else None) or settings.lines.get("custom_fields")
+        return f"{settings.path}:{line}" if line else settings.path
+
+    if not isinstance(declared, dict):
+        raise CrmError(f"{where()}: custom_fields must be a mapping of record type to {{name: type}}")
+    tables: dict[str, str] = {t: f"the table of {t}" for t in TYPES}
+    for rtype in TYPES:  # the schemas' own child tables (one per list field)
+        for f in get_schema(rtype).fields:
+            if f.kind in ("list", "records"):
+                tables[child_table(rtype, f.name).lower()] = f"the child table of {rtype}.{f.name}"
+    for rtype, fields in declared.items():
+        if rtype not in TYPES:
+            raise CrmError(f"{where(str(rtype))}: custom_fields.{rtype}: {rtype!r} is not a record type; "
+                           f"use one of {', '.join(TYPES)}")
+        if not fields:
+            continue
+        if not isinstance(fields, dict):
+            raise CrmError(f"{where(rtype)}: custom_fields.{rtype} must be a mapping of field name to type")
+        schema = get_schema(rtype)
+        taken = {"id": "the record's id"}
+        for f in schema.fields:
+            taken.update((c.lower(), f"the column {c} of {rtype}" if c != f.name else f"the field {c} of {rtype}")
+                         for c in sql_columns(f))
+        for name, spec in fields.items():
+            here, key = where(rtype, str(name)), f"custom_fields.{rtype}.{name}"
+            kind = spec.get("type") if isinstance(spec, dict) else spec
+            if kind == "enum":
+                values = spec.get("values") if isinstance(spec, dict) else None
+                if not isinstance(values, list) or not values:
+                    raise CrmError(f"{here}: {key}: an enum needs its values, e.g. {{type: enum, values: [a, b]}}")
+            elif not isinstance(kind, str) or kind not in CUSTOM_KINDS:
+                raise CrmError(f"{here}: {key}: {kind!r} is not a field type; use one of {', '.join(CUSTOM_KINDS)} "
+                               "or {type: enum, values: [...]}")
+            f = Field(str(name), "enum" if kind == "enum" else kind)
+            for column in sql_columns(f):
+                if column.lower() in taken:
+                    what = "the name" if column == f.name else "its SQL column"
+                    raise CrmError(f"{here}: {key}: {what} {column!r} is already {taken[column.lower()]} "
+                                   "(SQL names ignore case); choose another name")
+            for column in sql_columns(f):
+                taken[column.lower()] = f"the column {column} of custom field {name}"
+            if f.kind == "list":
+                table = child_table(rtype, str(name))
+                if table.lower() in tables:
+                    raise CrmError(f"{here}: {key}: its child table {table!r} is already {tables[table.lower()]}; "
+                                   "choose another name")
+                tables[table.lower()] = f"the child table of custom field {rtype}.{name}"
+
+
 def custom_fields(settings: Settings, rtype: str) -> dict[str, Field]:
     declared = settings.get(f"custom_fields.{rtype}", {}) or {}
     out: dict[str, Field] = {}

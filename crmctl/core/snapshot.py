@@ -30,6 +30,7 @@ from crmctl.core.book import SETTINGS_FILE, Book, Record
 from crmctl.core.clock import book_tz, in_book_zone, now, today
 from crmctl.core.errors import CrmError, LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
+from crmctl.core.schema import check_custom_fields
 from crmctl.core.schemas import canonical
 from crmctl.core.settings import Settings
 
@@ -364,6 +365,7 @@ class Snapshot(Book):
                 raise CrmError(f"{self.shown(SETTINGS_FILE)}:{problem[0]}: {problem[1]}")
             settings = Settings(data, self.shown(SETTINGS_FILE))
             limits.check(settings.data, settings.path, settings.lines)
+            check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))
             now(settings)
             if self.day is not None:
                 settings.pinned_now = _dt.datetime.fromtimestamp(day_end(self.day, settings), book_tz(settings))
