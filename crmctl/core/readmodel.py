@@ -598,7 +598,7 @@ class Notes:
                     return
                 code = str(currency or "") or None
                 if self.total is not None and code != self.currency:
-                    notes.failure = (f"sql: dsum(x, currency) met {self.currency} and {code} in one group; "
+                    notes.failure = (f"sql: dsum(x, currency) met {' and '.join(sorted((str(self.currency or 'no currency'), str(code or 'no currency'))))} in one group; "
                                      "GROUP BY currency, or add the <money>_book column (the book currency)")
                     raise ValueError(notes.failure)
                 self.currency = code
