@@ -1,39 +1,39 @@
 """``crmctl check``: validate the whole book; exit 1 on any problem."""
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
-from crmctl.core.checks import CHECKS, Check
+from crmctl.core.checks import CHECKS, Check, scenario_modules
 from crmctl.core.errors import NOTE, PASSING, WARNING, CrmError, Problem
-
-# each scenario may contribute checks; a missing module contributes none
-SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
 
 
 def all_checks() -> tuple[Check, ...]:
-    checks = list(CHECKS)
-    for name in SCENARIO_CHECKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        checks.extend(module.CHECKS)
-    return tuple(checks)
+    return (*CHECKS, *(c for module in scenario_modules() for c in module.CHECKS))
 
 
 def run_checks(book: Book) -> list[Problem]:
+    """Every check's problems, sorted by place, each once.
+
+    Runs with Python's cycle collector paused: reading the facts of 30,000 records makes a
+    million small lists and dicts, none of them in a cycle (reference counting frees them),
+    and the collector walked all of them again and again: 40% of a warm ``check``.
+    """
+    import gc
+
     problems: list[Problem] = []
-    for check in all_checks():
-        try:
-            problems.extend(check(book))
-        except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
-            problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for check in all_checks():
+            try:
+                problems.extend(check(book))
+            except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
+                problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
+    finally:
+        if paused:
+            gc.enable()
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
 
 

@@ -182,8 +182,10 @@ class Book:
                 rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
-        """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
+    def view(self, rtype: str, name: str, project: Callable[..., Any], raw: bool = False,
+             with_lines: bool = False) -> dict[str, Any]:
+        """``{id: project(data)}`` for every loadable record of a type, from a cache of its own
+        (``project(data, lines)`` ``with_lines``: lines as :attr:`Record.lines`).
 
         ``name`` names the cache file; change it when ``project`` changes what it
         returns. Records already loaded (or changed in this process) are used as they are;
@@ -191,13 +193,15 @@ class Book:
         same answer as the screened record) only records changed in this process are.
         """
         rtype = canonical(rtype)
+        of_record: Callable[[Record], Any] = (lambda rec: project(rec.data, rec.lines)) if with_lines else (
+            lambda rec: project(rec.data))
         if rtype in self._records and (not raw or rtype in self._dirty):
-            return {rid: project(rec.data) for rid, rec in self._records[rtype].items()}
+            return {rid: of_record(rec) for rid, rec in self._records[rtype].items()}
         cache_dir = os.path.join(self.root, ".crmctl", "cache")
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
-                                          os.path.join(cache_dir, f"{rtype}.json"), project, self._stats(rtype))
+                                          os.path.join(cache_dir, f"{rtype}.json"), project, self._stats(rtype), with_lines)
         self._note(problems)
-        return self._with_changes(rtype, found, lambda rec: project(rec.data))
+        return self._with_changes(rtype, found, of_record)
 
     def _stats(self, rtype: str) -> cache.Stats:
         """The stats of a type's files, taken once per read of the book: the records and every view of them

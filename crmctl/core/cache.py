@@ -178,9 +178,10 @@ def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = No
     return out, problems
 
 
-def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[[dict[str, Any]], Any],
-              stats: Stats | None = None) -> tuple[dict[str, Any], list[Problem]]:
-    """``{id: project(data)}`` for every record in ``folder``, cached in ``view_path`` by each file's stat.
+def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Callable[..., Any],
+              stats: Stats | None = None, with_lines: bool = False) -> tuple[dict[str, Any], list[Problem]]:
+    """``{id: project(data)}`` (``project(data, lines)`` ``with_lines``) for every record in ``folder``, cached in
+    ``view_path`` by each file's stat.
 
     A report over 50,000 visits needs a few fields of each; turning the whole
     records cache into Python objects took longer than the report itself.
@@ -206,7 +207,8 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
             full = base.get(name)
             if not is_fresh(full, st):
                 full = parsed[name] = parse_entry(path, f"{rel}/{name}", st)
-            fresh[name] = [*full[:3], None if full[5] is not None else project(full[3]), None, full[5]]  # type: ignore[index]
+            value = None if full[5] is not None else project(full[3], full[4]) if with_lines else project(full[3])
+            fresh[name] = [*full[:3], value, None, full[5]]  # type: ignore[index]
         if many and parsed:
             # a cold book: what took minutes to parse goes into the records cache too
             base.update(parsed)

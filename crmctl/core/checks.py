@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator
+from weakref import WeakKeyDictionary
 
-from crmctl.core.book import Book
+from crmctl.core.book import Book, Record
 from crmctl.core.errors import Problem
 from crmctl.core.numbers import stored_problem
 from crmctl.core.schema import references, validate
@@ -18,73 +21,170 @@ from crmctl.core.schemas import TYPES, get_schema
 Check = Callable[[Book], Iterable[Problem]]
 
 
-def check_files(book: Book) -> Iterator[Problem]:
-    """Files that do not load at all (bad YAML, tags, not UTF-8, bad names)."""
-    for rtype in TYPES:
-        book.records(rtype)
-    yield from book.problems
+# each scenario may contribute checks (``CHECKS``) and checks of one record alone (``RECORD_CHECKS``);
+# a missing module contributes none
+SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
+
+RecordCheck = Callable[[dict[str, Any]], Iterable[tuple[str, str, str]]]
+"""A check of one record's data alone: yields ``(field, message, code)``, the problem shown at that field's line."""
 
 
-SCHEMA_VIEW = 1  # the version of what schema_problems stores: raise it when validate or screen_numbers change
+def scenario_modules() -> list[ModuleType]:
+    """The scenario check modules that are installed."""
+    import importlib
+
+    modules = []
+    for name in SCENARIO_CHECKS:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
 
 
-def schema_problems(book: Book, rtype: str) -> dict[str, list[tuple[str, str]]]:
-    """``{id: [(field, message)]}``: :func:`validate` of each record as readers see it (stored numbers screened).
+def record_checks(rtype: str) -> tuple[RecordCheck, ...]:
+    """The checks of one record of ``rtype`` alone, from every scenario's ``RECORD_CHECKS``."""
+    return tuple(c for m in scenario_modules() for c in getattr(m, "RECORD_CHECKS", {}).get(rtype, ()))
 
-    Kept per file in a view cache named by crm.yaml's content (enums, custom
-    fields and the currency decide what is valid), so a warm ``check`` does
-    not validate 30,000 unchanged records again. Types changed in this
-    process are validated as they are now.
+
+FACTS_VIEW = 1  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
+#                 references or any RECORD_CHECKS function change what they return
+SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "opportunity")  # what checks across
+#           records read of each record (with its name field)
+SKELETON_LINES = (*SKELETON, "name", "email", "phone", "tax_id")  # lines they point at (mcr.checks.FIELD_OF)
+
+
+@dataclass
+class Facts:
+    """What ``check`` needs of every record of one type, without loading the records.
+
+    ``records``: each loadable record as a *skeleton* (a :class:`Record` with only the
+    :data:`SKELETON` fields and lines); ``loading``: the problems reading them gave (a bad
+    stored number, as :meth:`Book.screen` notes it); ``own``: the problems of each record
+    alone (schema, :data:`RecordCheck` s); ``refs``: ``(record, field, type, id)`` of every
+    reference; ``stopped``: ``(check, message)`` of a record check that raised.
     """
+
+    records: dict[str, Record] = field(default_factory=dict)
+    loading: list[Problem] = field(default_factory=list)
+    own: list[Problem] = field(default_factory=list)
+    refs: list[tuple[Record, str, str, str]] = field(default_factory=list)
+    stopped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any], dict[str, int]], list[Any]]:
+    """One record's facts as a view stores them: ``[loading, own, refs, skeleton, lines, stopped]`` (JSON).
+
+    ``loading`` is ``[line, message, code]`` or None; ``own`` ``[[line, message, code]]``; ``refs``
+    ``[[field, type, id]]``; ``stopped`` ``[[check, message]]``. With ``screen`` the data is a file's as
+    written and is screened here (``Book.screen``); a record left out whole has only its ``loading``.
+    """
+    from crmctl.core.errors import CrmError
+    from crmctl.core.schema import screen_numbers
+
+    schema = get_schema(rtype)
+    checks = record_checks(rtype)
+    kept, kept_lines = (*SKELETON, schema.name_field), (*SKELETON_LINES, schema.name_field)
+
+    def project(data: dict[str, Any], lines: dict[str, int]) -> list[Any]:
+        loading = None
+        if screen:
+            clean, bad = screen_numbers(schema, data, settings)
+            if bad:
+                loading = [lines.get(bad[0][0], 1), "; ".join(m for _, m in bad),
+                           "number" if clean is not None else "unreadable"]
+            if clean is None:
+                return [loading, [], [], None, None, []]
+            data = clean
+        own = [[lines.get(f, 1), m, "schema"] for f, m in validate(schema, data, settings)]
+        stopped = []
+        for check in checks:
+            try:
+                own.extend([lines.get(f, 1), m, code] for f, m, code in check(data))
+            except CrmError as exc:
+                stopped.append([check.__name__, str(exc)])
+        refs = [list(r) for r in references(schema, data)]
+        return [loading, own, refs, {k: data[k] for k in kept if k in data},
+                {k: lines[k] for k in kept_lines if k in lines}, stopped]
+
+    return project
+
+
+_FACTS: "WeakKeyDictionary[Book, dict[str, Facts]]" = WeakKeyDictionary()
+
+
+def facts(book: Book, rtype: str) -> Facts:
+    """The :class:`Facts` of ``rtype``, kept per file in a view named by crm.yaml's content (enums, custom
+    fields, the currency and the phone region decide them), so a warm ``check`` neither loads nor validates
+    30,000 unchanged records. A type changed in this process is read as it is now. Taken once per book.
+    """
+    memo = _FACTS.setdefault(book, {})
+    if rtype in memo and not book.changed(rtype):
+        return memo[rtype]
     import hashlib
 
     from crmctl.core import jsonio
-    from crmctl.core.schema import screen_numbers
 
     settings = book.settings
-    schema = get_schema(rtype)
-    if book.changed(rtype):
-        return {rec.id: list(validate(schema, rec.data, settings)) for rec in book.all(rtype)}
-    tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+    if book.changed(rtype):  # its records as this process left them (their loading problems are noted by now)
+        project = _project(rtype, settings, screen=False)
+        found = {rec.id: project(rec.data, rec.lines) for rec in book.all(rtype)}
+    else:
+        tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+        found = book.view(rtype, f"check{FACTS_VIEW}-{tag}", _project(rtype, settings, screen=True), raw=True,
+                          with_lines=True)
+    out = Facts()
+    for rid, (loading, own, refs, kept, lines, stopped) in found.items():
+        path = f"records/{rtype}/{rid}.yaml"
+        if loading is not None:
+            out.loading.append(Problem(path, *loading))
+        if kept is None:
+            continue
+        rec = out.records[rid] = Record(rtype, rid, kept, lines)
+        out.own.extend(Problem(path, *p) for p in own)
+        out.refs.extend((rec, *r) for r in refs)
+        out.stopped.extend((name, message) for name, message in stopped)
+    if not book.changed(rtype):
+        memo[rtype] = out
+    return out
 
-    def project(data: dict[str, Any]) -> list[list[str]]:
-        clean = screen_numbers(schema, data, settings)[0]  # what Book.screen makes of it
-        return [] if clean is None else [[f, m] for f, m in validate(schema, clean, settings)]
 
-    found = book.view(rtype, f"schema{SCHEMA_VIEW}-{tag}", project, raw=True)
-    return {rid: [(f, m) for f, m in problems] for rid, problems in found.items()}
+def check_files(book: Book) -> Iterator[Problem]:
+    """Files that do not load at all (bad YAML, tags, not UTF-8, bad names), and stored numbers readers leave out."""
+    for rtype in TYPES:
+        book.problems.extend(p for p in facts(book, rtype).loading if p not in book.problems)
+    yield from book.problems
 
 
 def check_schemas(book: Book) -> Iterator[Problem]:
-    """Each record against its type's schema and the enums in crm.yaml."""
+    """Each record against its type's schema and the enums in crm.yaml, and the scenarios' ``RECORD_CHECKS``."""
+    stopped: dict[str, str] = {}
     for rtype in TYPES:
-        found = schema_problems(book, rtype)
-        schema = get_schema(rtype)
-        for rec in book.all(rtype):
-            mine = found.get(rec.id)
-            if mine is None:  # written between the two reads: validate it here
-                mine = list(validate(schema, rec.data, book.settings))
-            for fname, message in mine:
-                yield Problem(rec.path, rec.line(fname), message, "schema")
+        found = facts(book, rtype)
+        yield from found.own
+        for name, message in found.stopped:
+            stopped.setdefault(name, message)
+    for name, message in stopped.items():  # as run_checks reports a check that raised
+        yield Problem("crmctl check", 0, f"{name} stopped: {message}", "unreadable")
 
 
 def check_references(book: Book) -> Iterator[Problem]:
     """Every reference names a record that exists."""
+    present = {rtype: facts(book, rtype).records for rtype in TYPES}
     for rtype in TYPES:
-        schema = get_schema(rtype)
-        for rec in book.all(rtype):
-            for fname, target_type, target in references(schema, rec.data):
-                if target not in book.records(target_type):
-                    yield Problem(rec.path, rec.line(fname),
-                                  f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
-                                  "reference")
+        for rec, fname, target_type, target in facts(book, rtype).refs:
+            if target not in present[target_type]:
+                yield Problem(rec.path, rec.line(fname),
+                              f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
+                              "reference")
 
 
 def check_unique(book: Book) -> Iterator[Problem]:
     """Document numbers and external ids are unique within their type."""
     for rtype, key in (("quotes", "number"), ("orders", "number"), *((t, "ext_id") for t in TYPES)):
         seen: dict[str, list[str]] = defaultdict(list)
-        records = book.records(rtype)
+        records = facts(book, rtype).records
         for rec in records.values():
             value = rec.get(key)
             if value and not rec.merged_into:

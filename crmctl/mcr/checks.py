@@ -7,9 +7,10 @@ probable duplicates are reported (``whois`` also lists possible ones).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from crmctl.core.book import Book
+from crmctl.core.checks import facts
 from crmctl.core.errors import Problem
 from crmctl.mcr.dupes import book_duplicates
 from crmctl.mcr.rules import coordinate_problems, phone_entry_problems
@@ -20,7 +21,7 @@ FIELD_OF = {"name": "name", "phone": "phone", "email": "email", "tax id": "tax_i
 def duplicates(book: Book, rtype: str) -> Iterator[Problem]:
     """One problem per probable duplicate (``mcr.dupes``), naming the older record and the merge command."""
     noun = rtype[:-1]
-    for first, rec, kind in book_duplicates(book, rtype):
+    for first, rec, kind in book_duplicates(book, rtype, facts(book, rtype).records):
         yield Problem(rec.path, rec.line(FIELD_OF.get(kind, "name")),
                       f"probable duplicate of {noun} {first.id} ({first.name}): same {kind}; "
                       f"merge it with `crmctl {noun} merge {first.id} {rec.id}`", "duplicate")
@@ -31,15 +32,15 @@ def check_duplicates(book: Book) -> Iterator[Problem]:
     yield from duplicates(book, "contacts")
 
 
-def check_phone_entries(book: Book) -> Iterator[Problem]:
-    for rec in book.all("contacts"):
-        for problem in phone_entry_problems(rec.data):
-            yield Problem(rec.path, rec.line("phones"), problem, "schema")
+def check_phone_entries(data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """A contact's extra phones (a check of one record: ``RECORD_CHECKS``)."""
+    for problem in phone_entry_problems(data):
+        yield "phones", problem, "schema"
 
 
 def check_parent_loops(book: Book) -> Iterator[Problem]:
     """Accounts whose parent chain comes back to them (hand edits or a git merge can do it)."""
-    accounts = book.records("accounts")
+    accounts = facts(book, "accounts").records
     for rec in accounts.values():
         seen = [rec.id]
         current = rec.get("parent")
@@ -57,7 +58,7 @@ def check_parent_loops(book: Book) -> Iterator[Problem]:
 def check_redirects(book: Book) -> Iterator[Problem]:
     """A merged record's ``merged_into`` must lead to a live record, without going round in a circle."""
     for rtype in ("accounts", "contacts"):
-        records = book.records(rtype)
+        records = facts(book, rtype).records
         for rec in records.values():
             target = rec.get("merged_into")
             seen = [rec.id]
@@ -74,10 +75,11 @@ def check_redirects(book: Book) -> Iterator[Problem]:
                 target = records[target].get("merged_into")
 
 
-def check_coordinates(book: Book) -> Iterator[Problem]:
-    for rec in book.all("accounts"):
-        for message in coordinate_problems(rec.data):
-            yield Problem(rec.path, rec.line("lat"), message, "schema")
+def check_coordinates(data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """An account's coordinates (a check of one record: ``RECORD_CHECKS``)."""
+    for message in coordinate_problems(data):
+        yield "lat", message, "schema"
 
 
-CHECKS = (check_duplicates, check_phone_entries, check_parent_loops, check_redirects, check_coordinates)
+CHECKS = (check_duplicates, check_parent_loops, check_redirects)
+RECORD_CHECKS = {"accounts": (check_coordinates,), "contacts": (check_phone_entries,)}

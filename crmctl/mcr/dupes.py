@@ -208,13 +208,17 @@ def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
     return {rid: [Key(*k) for k in keys] for rid, keys in _stored_raw(book, rtype, region).items()}
 
 
-def book_duplicates(book: Book, rtype: str) -> Iterator[tuple[Record, Record, str]]:
+def book_duplicates(book: Book, rtype: str, records: Mapping[str, Record] | None = None,
+                    ) -> Iterator[tuple[Record, Record, str]]:
     """(older, newer, what they share) for every probable pair of live records, found through key buckets (linear).
 
+    ``records``: the type's records as :meth:`Book.records` gives them, or skeletons of them
+    (``core.checks.facts``: their ``created``, ``merged_into``, name and lines are all this reads).
     Keys become :class:`Key` objects only for the records that share a bucket (a few among 30,000).
     """
     region = region_of(book)
-    live = sorted(book.live(rtype).values(), key=lambda r: (str(r.get("created") or ""), r.id))
+    found = book.records(rtype) if records is None else records
+    live = sorted((r for r in found.values() if not r.merged_into), key=lambda r: (str(r.get("created") or ""), r.id))
     raw = _stored_raw(book, rtype, region)
     buckets: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for rec in live:
