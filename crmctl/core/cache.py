@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+from contextlib import contextmanager
 from stat import S_ISLNK
 from typing import Any, Callable, Iterator, Mapping
 
@@ -23,6 +24,25 @@ from crmctl.core.ids import ID_PATTERN
 VERSION = 5  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp
 Entry = list[Any]  # [[mtime_ns, ctime_ns], size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a whole folder's records are read or built.
+
+    Reading 30,000 records makes a million small dicts and lists, none in a
+    cycle (reference counting frees them); the collector walked all of them
+    again and again, 40% of a warm ``check`` and 10% of a cold build.
+    """
+    import gc
+
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
 
 
 def read_entries(path: str) -> dict[str, Entry]:

@@ -48,7 +48,24 @@ def record_checks(rtype: str) -> tuple[RecordCheck, ...]:
     return tuple(c for m in scenario_modules() for c in getattr(m, "RECORD_CHECKS", {}).get(rtype, ()))
 
 
-FACTS_VIEW = 1  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
+RecordView = Callable[[Any], Callable[[dict[str, Any]], Any]]
+"""``make(settings)`` -> ``project(data)``: something a scenario's check across records needs of each record
+(``mcr.checks``: its duplicate keys), as JSON; kept in the facts (:attr:`Facts.extra`)."""
+
+
+def record_views(rtype: str) -> dict[str, RecordView]:
+    """``{name: make}`` from every scenario's ``RECORD_VIEWS``."""
+    return {n: v for m in scenario_modules() for n, v in getattr(m, "RECORD_VIEWS", {}).get(rtype, {}).items()}
+
+
+def facts_name(tag: str) -> str:
+    """The facts view's name: its version, each scenario's ``VIEW_VERSION`` (what its ``RECORD_CHECKS`` and
+    ``RECORD_VIEWS`` return), and ``tag``."""
+    versions = "-".join(str(getattr(m, "VIEW_VERSION", 0)) for m in scenario_modules())
+    return f"check{FACTS_VIEW}-{versions}-{tag}"
+
+
+FACTS_VIEW = 2  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
 #                 references or any RECORD_CHECKS function change what they return
 SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "opportunity")  # what checks across
 #           records read of each record (with its name field)
@@ -62,22 +79,25 @@ class Facts:
     ``records``: each loadable record as a *skeleton* (a :class:`Record` with only the
     :data:`SKELETON` fields and lines); ``loading``: the problems reading them gave (a bad
     stored number, as :meth:`Book.screen` notes it); ``own``: the problems of each record
-    alone (schema, :data:`RecordCheck` s); ``refs``: ``(record, field, type, id)`` of every
-    reference; ``stopped``: ``(check, message)`` of a record check that raised.
+    alone (schema, :data:`RecordCheck` s); ``refs``: ``(record, field, type, id, line)`` of every
+    reference; ``stopped``: ``(check, message)`` of a record check that raised; ``extra``:
+    ``{name: {id: value}}`` of each :data:`RecordView`.
     """
 
     records: dict[str, Record] = field(default_factory=dict)
     loading: list[Problem] = field(default_factory=list)
     own: list[Problem] = field(default_factory=list)
-    refs: list[tuple[Record, str, str, str]] = field(default_factory=list)
+    refs: list[tuple[Record, str, str, str, int]] = field(default_factory=list)
     stopped: list[tuple[str, str]] = field(default_factory=list)
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any], dict[str, int]], list[Any]]:
-    """One record's facts as a view stores them: ``[loading, own, refs, skeleton, lines, stopped]`` (JSON).
+    """One record's facts as a view stores them: ``[loading, own, refs, skeleton, lines, stopped, extra]`` (JSON).
 
     ``loading`` is ``[line, message, code]`` or None; ``own`` ``[[line, message, code]]``; ``refs``
-    ``[[field, type, id]]``; ``stopped`` ``[[check, message]]``. With ``screen`` the data is a file's as
+    ``[[field, type, id, line]]``; ``stopped`` ``[[check, message]]``; ``extra`` ``{name: value}`` of each
+    :data:`RecordView`. With ``screen`` the data is a file's as
     written and is screened here (``Book.screen``); a record left out whole has only its ``loading``.
     """
     from crmctl.core.errors import CrmError
@@ -85,6 +105,7 @@ def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any
 
     schema = get_schema(rtype)
     checks = record_checks(rtype)
+    views = {name: make(settings) for name, make in record_views(rtype).items()}
     kept, kept_lines = (*SKELETON, schema.name_field), (*SKELETON_LINES, schema.name_field)
 
     def project(data: dict[str, Any], lines: dict[str, int]) -> list[Any]:
@@ -95,7 +116,7 @@ def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any
                 loading = [lines.get(bad[0][0], 1), "; ".join(m for _, m in bad),
                            "number" if clean is not None else "unreadable"]
             if clean is None:
-                return [loading, [], [], None, None, []]
+                return [loading, [], [], None, None, [], {}]
             data = clean
         own = [[lines.get(f, 1), m, "schema"] for f, m in validate(schema, data, settings)]
         stopped = []
@@ -104,9 +125,9 @@ def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any
                 own.extend([lines.get(f, 1), m, code] for f, m, code in check(data))
             except CrmError as exc:
                 stopped.append([check.__name__, str(exc)])
-        refs = [list(r) for r in references(schema, data)]
+        refs = [[f, t, target, lines.get(f, 1)] for f, t, target in references(schema, data)]
         return [loading, own, refs, {k: data[k] for k in kept if k in data},
-                {k: lines[k] for k in kept_lines if k in lines}, stopped]
+                {k: lines[k] for k in kept_lines if k in lines}, stopped, {n: v(data) for n, v in views.items()}]
 
     return project
 
@@ -132,10 +153,9 @@ def facts(book: Book, rtype: str) -> Facts:
         found = {rec.id: project(rec.data, rec.lines) for rec in book.all(rtype)}
     else:
         tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
-        found = book.view(rtype, f"check{FACTS_VIEW}-{tag}", _project(rtype, settings, screen=True), raw=True,
-                          with_lines=True)
-    out = Facts()
-    for rid, (loading, own, refs, kept, lines, stopped) in found.items():
+        found = book.view(rtype, facts_name(tag), _project(rtype, settings, screen=True), raw=True, with_lines=True)
+    out = Facts(extra={name: {} for name in record_views(rtype)})
+    for rid, (loading, own, refs, kept, lines, stopped, extra) in found.items():
         path = f"records/{rtype}/{rid}.yaml"
         if loading is not None:
             out.loading.append(Problem(path, *loading))
@@ -145,6 +165,8 @@ def facts(book: Book, rtype: str) -> Facts:
         out.own.extend(Problem(path, *p) for p in own)
         out.refs.extend((rec, *r) for r in refs)
         out.stopped.extend((name, message) for name, message in stopped)
+        for name, value in extra.items():
+            out.extra[name][rid] = value
     if not book.changed(rtype):
         memo[rtype] = out
     return out
@@ -173,9 +195,9 @@ def check_references(book: Book) -> Iterator[Problem]:
     """Every reference names a record that exists."""
     present = {rtype: facts(book, rtype).records for rtype in TYPES}
     for rtype in TYPES:
-        for rec, fname, target_type, target in facts(book, rtype).refs:
+        for rec, fname, target_type, target, line in facts(book, rtype).refs:
             if target not in present[target_type]:
-                yield Problem(rec.path, rec.line(fname),
+                yield Problem(rec.path, line,
                               f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
                               "reference")
 

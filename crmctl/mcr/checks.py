@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from crmctl.core.book import Book
 from crmctl.core.checks import facts
 from crmctl.core.errors import Problem
-from crmctl.mcr.dupes import book_duplicates
+from crmctl.mcr.dupes import KEYS_VIEW, book_duplicates, keys_view
 from crmctl.mcr.rules import coordinate_problems, phone_entry_problems
 
 FIELD_OF = {"name": "name", "phone": "phone", "email": "email", "tax id": "tax_id"}
@@ -21,7 +21,8 @@ FIELD_OF = {"name": "name", "phone": "phone", "email": "email", "tax id": "tax_i
 def duplicates(book: Book, rtype: str) -> Iterator[Problem]:
     """One problem per probable duplicate (``mcr.dupes``), naming the older record and the merge command."""
     noun = rtype[:-1]
-    for first, rec, kind in book_duplicates(book, rtype, facts(book, rtype).records):
+    found = facts(book, rtype)
+    for first, rec, kind in book_duplicates(book, rtype, found.records, found.extra["keys"]):
         yield Problem(rec.path, rec.line(FIELD_OF.get(kind, "name")),
                       f"probable duplicate of {noun} {first.id} ({first.name}): same {kind}; "
                       f"merge it with `crmctl {noun} merge {first.id} {rec.id}`", "duplicate")
@@ -83,3 +84,5 @@ def check_coordinates(data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 CHECKS = (check_duplicates, check_parent_loops, check_redirects)
 RECORD_CHECKS = {"accounts": (check_coordinates,), "contacts": (check_phone_entries,)}
+RECORD_VIEWS = {rtype: {"keys": keys_view(rtype)} for rtype in ("accounts", "contacts")}
+VIEW_VERSION = f"m1k{KEYS_VIEW}"  # raise m when RECORD_CHECKS change what they return

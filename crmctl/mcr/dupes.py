@@ -20,7 +20,7 @@ import re
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import PolicyError
@@ -192,11 +192,20 @@ def guard(book: Book, rtype: str, data: Mapping[str, Any], allow: bool, exclude:
 KEYS_VIEW = 1  # the version of record_keys' output: raise it when record_keys (or name_parts) changes what it returns
 
 
+def _raw_keys(rtype: str, region: str) -> Callable[[Mapping[str, Any]], list[list[str]]]:
+    """``project(data)`` -> ``[[kind, value, place], ...]``: :func:`record_keys` as views store them."""
+    return lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)]
+
+
+def keys_view(rtype: str) -> Callable[[Settings], Callable[[Mapping[str, Any]], list[list[str]]]]:
+    """``make(settings)`` -> :func:`_raw_keys` in the book's phone region (a ``core.checks.RecordView``)."""
+    return lambda settings: _raw_keys(rtype, default_region(settings))
+
+
 def _stored_raw(book: Book, rtype: str, region: str) -> dict[str, list[list[str]]]:
     """``{id: [[kind, value, place], ...]}``: :func:`record_keys` of every record of ``rtype`` as the view stores them."""
     name = f"keys{KEYS_VIEW}-" + re.sub(r"[^A-Za-z0-9]", "_", region or "none")
-    return book.view(rtype, name, lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)],
-                     raw=True)
+    return book.view(rtype, name, _raw_keys(rtype, region), raw=True)
 
 
 def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
@@ -209,17 +218,18 @@ def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
 
 
 def book_duplicates(book: Book, rtype: str, records: Mapping[str, Record] | None = None,
-                    ) -> Iterator[tuple[Record, Record, str]]:
+                    raw: Mapping[str, list[list[str]]] | None = None) -> Iterator[tuple[Record, Record, str]]:
     """(older, newer, what they share) for every probable pair of live records, found through key buckets (linear).
 
     ``records``: the type's records as :meth:`Book.records` gives them, or skeletons of them
-    (``core.checks.facts``: their ``created``, ``merged_into``, name and lines are all this reads).
+    (``core.checks.facts``: their ``created``, ``merged_into``, name and lines are all this reads);
+    ``raw``: their keys as :func:`_stored_raw` gives them (default: from that view).
     Keys become :class:`Key` objects only for the records that share a bucket (a few among 30,000).
     """
     region = region_of(book)
     found = book.records(rtype) if records is None else records
     live = sorted((r for r in found.values() if not r.merged_into), key=lambda r: (str(r.get("created") or ""), r.id))
-    raw = _stored_raw(book, rtype, region)
+    raw = _stored_raw(book, rtype, region) if raw is None else raw
     buckets: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for rec in live:
         for key in {(k[0], k[1]) for k in raw[rec.id]}:
