@@ -31,6 +31,12 @@ WRITE_THROUGH = 50  # a batch writing this many new files also updates the read 
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w]*):", re.MULTILINE)
 
 
+def redirect(rid: str, data: dict[str, Any]) -> str | None:
+    """The survivor's id when record ``rid`` (its ``data``) was merged into another, else None (:attr:`Record.merged_into`)."""
+    target = data.get("merged_into")
+    return str(target) if target and target != rid else None
+
+
 @dataclass
 class Record:
     """One record: its type (folder), id (file stem), data and key lines."""
@@ -73,8 +79,7 @@ class Record:
     @property
     def merged_into(self) -> str | None:
         """The survivor's id when this record was merged into another (a redirect), else None."""
-        target = self.data.get("merged_into")
-        return str(target) if target and target != self.id else None
+        return redirect(self.id, self.data)
 
     @property
     def name(self) -> str:

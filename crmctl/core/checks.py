@@ -7,12 +7,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator
 from weakref import WeakKeyDictionary
 
-from crmctl.core.book import Book, Record
+from crmctl.core.book import Book, Record, redirect
 from crmctl.core.errors import Problem
 from crmctl.core.numbers import stored_problem
 from crmctl.core.schema import references, validate
@@ -72,24 +71,48 @@ SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "op
 SKELETON_LINES = (*SKELETON, "name", "email", "phone", "tax_id")  # lines they point at (mcr.checks.FIELD_OF)
 
 
-@dataclass
 class Facts:
-    """What ``check`` needs of every record of one type, without loading the records.
+    """What ``check`` needs of every record of one type, without loading the records: ``{id: entry}`` as
+    :func:`_project` makes each entry, read through the methods below (no per-record objects are made
+    for the 30,000 records that have nothing to report).
 
-    ``records``: each loadable record as a *skeleton* (a :class:`Record` with only the
-    :data:`SKELETON` fields and lines); ``loading``: the problems reading them gave (a bad
-    stored number, as :meth:`Book.screen` notes it); ``own``: the problems of each record
-    alone (schema, :data:`RecordCheck` s); ``refs``: ``(record, field, type, id, line)`` of every
-    reference; ``stopped``: ``(check, message)`` of a record check that raised; ``extra``:
-    ``{name: {id: value}}`` of each :data:`RecordView`.
+    ``kept``: ``{id: the SKELETON fields}`` of each loadable record (a record left out whole, see
+    :meth:`Book.screen`, is not there); :meth:`record` makes one a *skeleton* :class:`Record` (those
+    fields and their lines) to report it.
     """
 
-    records: dict[str, Record] = field(default_factory=dict)
-    loading: list[Problem] = field(default_factory=list)
-    own: list[Problem] = field(default_factory=list)
-    refs: list[tuple[Record, str, str, str, int]] = field(default_factory=list)
-    stopped: list[tuple[str, str]] = field(default_factory=list)
-    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self, rtype: str, entries: dict[str, list[Any]]) -> None:
+        self.type = rtype
+        self.entries = entries
+        self.kept: dict[str, dict[str, Any]] = {rid: e[3] for rid, e in entries.items() if e[3] is not None}
+
+    def record(self, rid: str) -> Record:
+        return Record(self.type, rid, self.entries[rid][3], self.entries[rid][4])
+
+    def _path(self, rid: str) -> str:
+        return f"records/{self.type}/{rid}.yaml"
+
+    def loading(self) -> list[Problem]:
+        """The problems reading the records gave: a bad stored number, as :meth:`Book.screen` notes it."""
+        return [Problem(self._path(rid), *e[0]) for rid, e in self.entries.items() if e[0] is not None]
+
+    def own(self) -> list[Problem]:
+        """The problems of each record alone: schema, :data:`RecordCheck` s."""
+        return [Problem(self._path(rid), *p) for rid, e in self.entries.items() if e[1] for p in e[1]]
+
+    def refs(self) -> Iterator[tuple[str, str, str, str, int]]:
+        """``(id, field, type, target id, line)`` of every reference of the loadable records."""
+        for rid, e in self.entries.items():
+            for ref in e[2]:
+                yield (rid, *ref)
+
+    def stopped(self) -> list[tuple[str, str]]:
+        """``(check, message)`` of each record check that raised."""
+        return [(name, message) for e in self.entries.values() if e[5] for name, message in e[5]]
+
+    def extra(self, name: str) -> dict[str, Any]:
+        """``{id: value}`` of the :data:`RecordView` ``name`` for each loadable record."""
+        return {rid: e[6][name] for rid, e in self.entries.items() if e[3] is not None}
 
 
 def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any], dict[str, int]], list[Any]]:
@@ -154,19 +177,7 @@ def facts(book: Book, rtype: str) -> Facts:
     else:
         tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
         found = book.view(rtype, facts_name(tag), _project(rtype, settings, screen=True), raw=True, with_lines=True)
-    out = Facts(extra={name: {} for name in record_views(rtype)})
-    for rid, (loading, own, refs, kept, lines, stopped, extra) in found.items():
-        path = f"records/{rtype}/{rid}.yaml"
-        if loading is not None:
-            out.loading.append(Problem(path, *loading))
-        if kept is None:
-            continue
-        rec = out.records[rid] = Record(rtype, rid, kept, lines)
-        out.own.extend(Problem(path, *p) for p in own)
-        out.refs.extend((rec, *r) for r in refs)
-        out.stopped.extend((name, message) for name, message in stopped)
-        for name, value in extra.items():
-            out.extra[name][rid] = value
+    out = Facts(rtype, found)
     if not book.changed(rtype):
         memo[rtype] = out
     return out
@@ -175,7 +186,7 @@ def facts(book: Book, rtype: str) -> Facts:
 def check_files(book: Book) -> Iterator[Problem]:
     """Files that do not load at all (bad YAML, tags, not UTF-8, bad names), and stored numbers readers leave out."""
     for rtype in TYPES:
-        book.problems.extend(p for p in facts(book, rtype).loading if p not in book.problems)
+        book.problems.extend(p for p in facts(book, rtype).loading() if p not in book.problems)
     yield from book.problems
 
 
@@ -184,8 +195,8 @@ def check_schemas(book: Book) -> Iterator[Problem]:
     stopped: dict[str, str] = {}
     for rtype in TYPES:
         found = facts(book, rtype)
-        yield from found.own
-        for name, message in found.stopped:
+        yield from found.own()
+        for name, message in found.stopped():
             stopped.setdefault(name, message)
     for name, message in stopped.items():  # as run_checks reports a check that raised
         yield Problem("crmctl check", 0, f"{name} stopped: {message}", "unreadable")
@@ -193,11 +204,11 @@ def check_schemas(book: Book) -> Iterator[Problem]:
 
 def check_references(book: Book) -> Iterator[Problem]:
     """Every reference names a record that exists."""
-    present = {rtype: facts(book, rtype).records for rtype in TYPES}
+    present = {rtype: facts(book, rtype).kept for rtype in TYPES}
     for rtype in TYPES:
-        for rec, fname, target_type, target, line in facts(book, rtype).refs:
+        for rid, fname, target_type, target, line in facts(book, rtype).refs():
             if target not in present[target_type]:
-                yield Problem(rec.path, line,
+                yield Problem(f"records/{rtype}/{rid}.yaml", line,
                               f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
                               "reference")
 
@@ -206,16 +217,16 @@ def check_unique(book: Book) -> Iterator[Problem]:
     """Document numbers and external ids are unique within their type."""
     for rtype, key in (("quotes", "number"), ("orders", "number"), *((t, "ext_id") for t in TYPES)):
         seen: dict[str, list[str]] = defaultdict(list)
-        records = facts(book, rtype).records
-        for rec in records.values():
-            value = rec.get(key)
-            if value and not rec.merged_into:
-                seen[str(value)].append(rec.id)
+        found = facts(book, rtype)
+        for rid, data in found.kept.items():
+            value = data.get(key)
+            if value and not redirect(rid, data):
+                seen[str(value)].append(rid)
         for value, ids in seen.items():
             if len(ids) > 1:  # a quote's versions live inside its one record, so they never count twice
-                first = records[sorted(ids)[0]]
+                first = found.record(sorted(ids)[0])
                 for rid in sorted(ids)[1:]:
-                    rec = records[rid]
+                    rec = found.record(rid)
                     hint = f"; give it a new number with `crmctl {rtype[:-1]} renumber {rid}`" if key == "number" else ""
                     if rtype == "orders" and _same_deal(first, rec):
                         hint = "; both are one deal's order: a new number is no fix (see the deal accepted or ordered twice)"

@@ -22,7 +22,7 @@ def duplicates(book: Book, rtype: str) -> Iterator[Problem]:
     """One problem per probable duplicate (``mcr.dupes``), naming the older record and the merge command."""
     noun = rtype[:-1]
     found = facts(book, rtype)
-    for first, rec, kind in book_duplicates(book, rtype, found.records, found.extra["keys"]):
+    for first, rec, kind in book_duplicates(book, rtype, found.kept, found.record, found.extra("keys")):
         yield Problem(rec.path, rec.line(FIELD_OF.get(kind, "name")),
                       f"probable duplicate of {noun} {first.id} ({first.name}): same {kind}; "
                       f"merge it with `crmctl {noun} merge {first.id} {rec.id}`", "duplicate")
@@ -41,12 +41,14 @@ def check_phone_entries(data: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 def check_parent_loops(book: Book) -> Iterator[Problem]:
     """Accounts whose parent chain comes back to them (hand edits or a git merge can do it)."""
-    accounts = facts(book, "accounts").records
-    for rec in accounts.values():
-        seen = [rec.id]
-        current = rec.get("parent")
+    found = facts(book, "accounts")
+    accounts = found.kept
+    for rid, data in accounts.items():
+        seen = [rid]
+        current = data.get("parent")
         while current and current in accounts:
-            if current == rec.id:
+            if current == rid:
+                rec = found.record(rid)
                 yield Problem(rec.path, rec.line("parent"), f"parent loop: {' -> '.join([*seen, current])}; "
                               f"fix it with `crmctl account edit {rec.id} --unset parent`", "loop")
                 break
@@ -59,16 +61,19 @@ def check_parent_loops(book: Book) -> Iterator[Problem]:
 def check_redirects(book: Book) -> Iterator[Problem]:
     """A merged record's ``merged_into`` must lead to a live record, without going round in a circle."""
     for rtype in ("accounts", "contacts"):
-        records = facts(book, rtype).records
-        for rec in records.values():
-            target = rec.get("merged_into")
-            seen = [rec.id]
+        found = facts(book, rtype)
+        records = found.kept
+        for rid, data in records.items():
+            target = data.get("merged_into")
+            seen = [rid]
             while target:
                 if target not in records:
+                    rec = found.record(rid)
                     yield Problem(rec.path, rec.line("merged_into"),
                                   f"redirect points nowhere: merged_into {target!r} does not exist", "redirect")
                     break
                 if target in seen:
+                    rec = found.record(rid)
                     yield Problem(rec.path, rec.line("merged_into"),
                                   f"redirect loop: {' -> '.join([*seen, target])}", "redirect")
                     break
