@@ -238,14 +238,15 @@ class Book:
 
         :class:`crmctl.core.snapshot.Snapshot` answers from a commit instead; read such files through here.
         """
-        from crmctl.core import yamlio
-
         path = os.path.join(self.root, rel)
         try:
             with open(path, "rb") as handle:
-                return yamlio.decode(handle.read(), rel)
+                raw = handle.read()
         except FileNotFoundError:
             return None
+        from crmctl.core import yamlio  # only for a file that is there: YAML is 20 ms of a command's start
+
+        return yamlio.decode(raw, rel)
 
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""
