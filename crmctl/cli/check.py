@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
 from crmctl.core.cache import collector_paused
-from crmctl.core.checks import CHECKS, Check, scenario_modules
+from crmctl.core.checks import CHECKS, Check, release_facts, scenario_modules
 from crmctl.core.errors import NOTE, PASSING, WARNING, CrmError, Problem
 
 
@@ -16,16 +16,27 @@ def all_checks() -> tuple[Check, ...]:
     return (*CHECKS, *(c for module in scenario_modules() for c in module.CHECKS))
 
 
+def _last_facts_reader() -> Check | None:
+    """The last check of a module that reads ``core.checks.facts`` (``READS_FACTS``): the facts are dropped after it."""
+    from crmctl.core import checks as core
+
+    readers = [c for m in (core, *scenario_modules()) if getattr(m, "READS_FACTS", False) for c in m.CHECKS]
+    return next((c for c in reversed(all_checks()) if c in readers), None)
+
+
 def run_checks(book: Book) -> list[Problem]:
     """Every check's problems, sorted by place, each once (with the cycle collector paused: see
     :func:`crmctl.core.cache.collector_paused`)."""
     problems: list[Problem] = []
+    last = _last_facts_reader()
     with collector_paused():
         for check in all_checks():
             try:
                 problems.extend(check(book))
             except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
                 problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
+            if check is last:
+                release_facts(book)
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
 
 
