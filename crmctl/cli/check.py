@@ -1,39 +1,42 @@
 """``crmctl check``: validate the whole book; exit 1 on any problem."""
 from __future__ import annotations
 
-import importlib
+from typing import Callable
 
 import click
 
 from crmctl.cli.base import App, emit_rows, output_option, pass_app
 from crmctl.core.book import Book
-from crmctl.core.checks import CHECKS, Check
+from crmctl.core.cache import collector_paused
+from crmctl.core.checks import CHECKS, Check, release_facts, scenario_modules
 from crmctl.core.errors import NOTE, PASSING, WARNING, CrmError, Problem
-
-# each scenario may contribute checks; a missing module contributes none
-SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
 
 
 def all_checks() -> tuple[Check, ...]:
-    checks = list(CHECKS)
-    for name in SCENARIO_CHECKS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        checks.extend(module.CHECKS)
-    return tuple(checks)
+    return (*CHECKS, *(c for module in scenario_modules() for c in module.CHECKS))
+
+
+def _last_facts_reader() -> Check | None:
+    """The last check of a module that reads ``core.checks.facts`` (``READS_FACTS``): the facts are dropped after it."""
+    from crmctl.core import checks as core
+
+    readers = [c for m in (core, *scenario_modules()) if getattr(m, "READS_FACTS", False) for c in m.CHECKS]
+    return next((c for c in reversed(all_checks()) if c in readers), None)
 
 
 def run_checks(book: Book) -> list[Problem]:
+    """Every check's problems, sorted by place, each once (with the cycle collector paused: see
+    :func:`crmctl.core.cache.collector_paused`)."""
     problems: list[Problem] = []
-    for check in all_checks():
-        try:
-            problems.extend(check(book))
-        except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
-            problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
+    last = _last_facts_reader()
+    with collector_paused():
+        for check in all_checks():
+            try:
+                problems.extend(check(book))
+            except CrmError as exc:  # a value so broken that a check cannot read it; the schema check names its file
+                problems.append(Problem("crmctl check", 0, f"{check.__name__} stopped: {exc}", "unreadable"))
+            if check is last:
+                release_facts(book)
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.message))
 
 
@@ -50,6 +53,31 @@ def uncommitted(book: Book) -> list[str]:
     return git.dirty(root, [folder])
 
 
+def _meanwhile(work: Callable[[Book], list[str]], book: Book) -> Callable[[], list[str]]:
+    """Start ``work(book)`` in a thread; the returned function waits for its result (or raises its exception)."""
+    import threading
+
+    out: list[list[str]] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(work(book))
+        except BaseException as exc:  # handed to the caller
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+
+    def result() -> list[str]:
+        thread.join()
+        if failed:
+            raise failed[0]
+        return out[0]
+
+    return result
+
+
 @click.command("check")
 @output_option
 @pass_app
@@ -62,11 +90,12 @@ def cli(app: App, fmt: str) -> None:
     listed after the problems and do not fail the check.
     Use it as a git pre-commit hook: `crmctl git setup` installs one.
     """
+    changed = _meanwhile(uncommitted, app.book)  # git status stats every file too: on another core while we check
     found = run_checks(app.book)
     problems = [p for p in found if p.code not in PASSING]
     warnings = [p for p in found if p.code == WARNING]
     notes = [p for p in found if p.code == NOTE]
-    for path in uncommitted(app.book):
+    for path in changed():
         click.echo(f"warning: {path}: differs from the last commit and no crmctl change is pending for it "
                    "(a hand edit, or --no-commit); commit it or restore it with `git checkout`", err=True)
     if fmt == "table":

@@ -31,6 +31,12 @@ WRITE_THROUGH = 50  # a batch writing this many new files also updates the read 
 _TOP_KEY = re.compile(r"^([A-Za-z_][\w]*):", re.MULTILINE)
 
 
+def redirect(rid: str, data: dict[str, Any]) -> str | None:
+    """The survivor's id when record ``rid`` (its ``data``) was merged into another, else None (:attr:`Record.merged_into`)."""
+    target = data.get("merged_into")
+    return str(target) if target and target != rid else None
+
+
 @dataclass
 class Record:
     """One record: its type (folder), id (file stem), data and key lines."""
@@ -73,8 +79,7 @@ class Record:
     @property
     def merged_into(self) -> str | None:
         """The survivor's id when this record was merged into another (a redirect), else None."""
-        target = self.data.get("merged_into")
-        return str(target) if target and target != self.id else None
+        return redirect(self.id, self.data)
 
     @property
     def name(self) -> str:
@@ -184,8 +189,10 @@ class Book:
                 rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
-        """``{id: project(data)}`` for every loadable record of a type, from a cache of its own.
+    def view(self, rtype: str, name: str, project: Callable[..., Any], raw: bool = False,
+             with_lines: bool = False) -> dict[str, Any]:
+        """``{id: project(data)}`` for every loadable record of a type, from a cache of its own
+        (``project(data, lines)`` ``with_lines``: lines as :attr:`Record.lines`).
 
         ``name`` names the cache file; change it when ``project`` changes what it
         returns. Records already loaded (or changed in this process) are used as they are;
@@ -193,13 +200,15 @@ class Book:
         same answer as the screened record) only records changed in this process are.
         """
         rtype = canonical(rtype)
+        of_record: Callable[[Record], Any] = (lambda rec: project(rec.data, rec.lines)) if with_lines else (
+            lambda rec: project(rec.data))
         if rtype in self._records and (not raw or rtype in self._dirty):
-            return {rid: project(rec.data) for rid, rec in self._records[rtype].items()}
+            return {rid: of_record(rec) for rid, rec in self._records[rtype].items()}
         cache_dir = os.path.join(self.root, ".crmctl", "cache")
         found, problems = cache.scan_view(self.folder(rtype), f"records/{rtype}", os.path.join(cache_dir, f"{rtype}.{name}.json"),
-                                          os.path.join(cache_dir, f"{rtype}.json"), project, self._stats(rtype))
+                                          os.path.join(cache_dir, f"{rtype}.json"), project, self._stats(rtype), with_lines)
         self._note(problems)
-        return self._with_changes(rtype, found, lambda rec: project(rec.data))
+        return self._with_changes(rtype, found, of_record)
 
     def stats(self, rtype: str) -> cache.Stats:
         """The stats of a type's files as :meth:`_stats` keeps them: the read model refreshes its table from
@@ -237,14 +246,15 @@ class Book:
 
         :class:`crmctl.core.snapshot.Snapshot` answers from a commit instead; read such files through here.
         """
-        from crmctl.core import yamlio
-
         path = os.path.join(self.root, rel)
         try:
             with open(path, "rb") as handle:
-                return yamlio.decode(handle.read(), rel)
+                raw = handle.read()
         except FileNotFoundError:
             return None
+        from crmctl.core import yamlio  # only for a file that is there: YAML is 20 ms of a command's start
+
+        return yamlio.decode(raw, rel)
 
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator
+from weakref import WeakKeyDictionary
 
-from crmctl.core.book import Book
+from crmctl.core.book import Book, Record, redirect
 from crmctl.core.errors import Problem
 from crmctl.core.numbers import stored_problem
 from crmctl.core.schema import references, validate
@@ -18,82 +20,222 @@ from crmctl.core.schemas import TYPES, get_schema
 Check = Callable[[Book], Iterable[Problem]]
 
 
-def check_files(book: Book) -> Iterator[Problem]:
-    """Files that do not load at all (bad YAML, tags, not UTF-8, bad names)."""
-    for rtype in TYPES:
-        book.records(rtype)
-    yield from book.problems
+# each scenario may contribute checks (``CHECKS``) and checks of one record alone (``RECORD_CHECKS``);
+# a missing module contributes none
+SCENARIO_CHECKS = ("crmctl.mcr.checks", "crmctl.l2c.checks", "crmctl.cpq.checks", "crmctl.sfe.checks")
+
+RecordCheck = Callable[[dict[str, Any]], Iterable[tuple[str, str, str]]]
+"""A check of one record's data alone: yields ``(field, message, code)``, the problem shown at that field's line."""
 
 
-SCHEMA_VIEW = 1  # the version of what schema_problems stores: raise it when validate or screen_numbers change
+def scenario_modules() -> list[ModuleType]:
+    """The scenario check modules that are installed."""
+    import importlib
+
+    modules = []
+    for name in SCENARIO_CHECKS:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
 
 
-def schema_problems(book: Book, rtype: str) -> dict[str, list[tuple[str, str]]]:
-    """``{id: [(field, message)]}``: :func:`validate` of each record as readers see it (stored numbers screened).
+def record_checks(rtype: str) -> tuple[RecordCheck, ...]:
+    """The checks of one record of ``rtype`` alone, from every scenario's ``RECORD_CHECKS``."""
+    return tuple(c for m in scenario_modules() for c in getattr(m, "RECORD_CHECKS", {}).get(rtype, ()))
 
-    Kept per file in a view cache named by crm.yaml's content (enums, custom
-    fields and the currency decide what is valid), so a warm ``check`` does
-    not validate 30,000 unchanged records again. Types changed in this
-    process are validated as they are now.
+
+RecordView = Callable[[Any], Callable[[dict[str, Any]], Any]]
+"""``make(settings)`` -> ``project(data)``: something a scenario's check across records needs of each record
+(``mcr.checks``: its duplicate keys), as JSON; kept in the facts (:attr:`Facts.extra`)."""
+
+
+def record_views(rtype: str) -> dict[str, RecordView]:
+    """``{name: make}`` from every scenario's ``RECORD_VIEWS``."""
+    return {n: v for m in scenario_modules() for n, v in getattr(m, "RECORD_VIEWS", {}).get(rtype, {}).items()}
+
+
+def facts_name(tag: str) -> str:
+    """The facts view's name: its version, each scenario's ``VIEW_VERSION`` (what its ``RECORD_CHECKS`` and
+    ``RECORD_VIEWS`` return), and ``tag``."""
+    versions = "-".join(str(getattr(m, "VIEW_VERSION", 0)) for m in scenario_modules())
+    return f"check{FACTS_VIEW}-{versions}-{tag}"
+
+
+FACTS_VIEW = 2  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
+#                 references or any RECORD_CHECKS function change what they return
+SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "opportunity")  # what checks across
+#           records read of each record (with its name field)
+SKELETON_LINES = (*SKELETON, "name", "email", "phone", "tax_id")  # lines they point at (mcr.checks.FIELD_OF)
+
+
+class Facts:
+    """What ``check`` needs of every record of one type, without loading the records: ``{id: entry}`` as
+    :func:`_project` makes each entry, read through the methods below (no per-record objects are made
+    for the 30,000 records that have nothing to report).
+
+    ``kept``: ``{id: the SKELETON fields}`` of each loadable record (a record left out whole, see
+    :meth:`Book.screen`, is not there); :meth:`record` makes one a *skeleton* :class:`Record` (those
+    fields and their lines) to report it.
     """
+
+    def __init__(self, rtype: str, entries: dict[str, list[Any]]) -> None:
+        self.type = rtype
+        self.entries = entries
+        self.kept: dict[str, dict[str, Any]] = {rid: e[3] for rid, e in entries.items() if e[3] is not None}
+
+    def record(self, rid: str) -> Record:
+        return Record(self.type, rid, self.entries[rid][3], self.entries[rid][4])
+
+    def _path(self, rid: str) -> str:
+        return f"records/{self.type}/{rid}.yaml"
+
+    def loading(self) -> list[Problem]:
+        """The problems reading the records gave: a bad stored number, as :meth:`Book.screen` notes it."""
+        return [Problem(self._path(rid), *e[0]) for rid, e in self.entries.items() if e[0] is not None]
+
+    def own(self) -> list[Problem]:
+        """The problems of each record alone: schema, :data:`RecordCheck` s."""
+        return [Problem(self._path(rid), *p) for rid, e in self.entries.items() if e[1] for p in e[1]]
+
+    def refs(self) -> Iterator[tuple[str, str, str, str, int]]:
+        """``(id, field, type, target id, line)`` of every reference of the loadable records."""
+        for rid, e in self.entries.items():
+            for ref in e[2]:
+                yield (rid, *ref)
+
+    def stopped(self) -> list[tuple[str, str]]:
+        """``(check, message)`` of each record check that raised."""
+        return [(name, message) for e in self.entries.values() if e[5] for name, message in e[5]]
+
+    def extra(self, name: str) -> dict[str, Any]:
+        """``{id: value}`` of the :data:`RecordView` ``name`` for each loadable record."""
+        return {rid: e[6][name] for rid, e in self.entries.items() if e[3] is not None}
+
+
+def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any], dict[str, int]], list[Any]]:
+    """One record's facts as a view stores them: ``[loading, own, refs, skeleton, lines, stopped, extra]`` (JSON).
+
+    ``loading`` is ``[line, message, code]`` or None; ``own`` ``[[line, message, code]]``; ``refs``
+    ``[[field, type, id, line]]``; ``stopped`` ``[[check, message]]``; ``extra`` ``{name: value}`` of each
+    :data:`RecordView`. With ``screen`` the data is a file's as
+    written and is screened here (``Book.screen``); a record left out whole has only its ``loading``.
+    """
+    from crmctl.core.errors import CrmError
+    from crmctl.core.schema import screen_numbers
+
+    schema = get_schema(rtype)
+    checks = record_checks(rtype)
+    views = {name: make(settings) for name, make in record_views(rtype).items()}
+    kept, kept_lines = (*SKELETON, schema.name_field), (*SKELETON_LINES, schema.name_field)
+
+    def project(data: dict[str, Any], lines: dict[str, int]) -> list[Any]:
+        loading = None
+        if screen:
+            clean, bad = screen_numbers(schema, data, settings)
+            if bad:
+                loading = [lines.get(bad[0][0], 1), "; ".join(m for _, m in bad),
+                           "number" if clean is not None else "unreadable"]
+            if clean is None:
+                return [loading, [], [], None, None, [], {}]
+            data = clean
+        own = [[lines.get(f, 1), m, "schema"] for f, m in validate(schema, data, settings)]
+        stopped = []
+        for check in checks:
+            try:
+                own.extend([lines.get(f, 1), m, code] for f, m, code in check(data))
+            except CrmError as exc:
+                stopped.append([check.__name__, str(exc)])
+        refs = [[f, t, target, lines.get(f, 1)] for f, t, target in references(schema, data)]
+        return [loading, own, refs, {k: data[k] for k in kept if k in data},
+                {k: lines[k] for k in kept_lines if k in lines}, stopped, {n: v(data) for n, v in views.items()}]
+
+    return project
+
+
+_FACTS: "WeakKeyDictionary[Book, dict[str, Facts]]" = WeakKeyDictionary()
+
+
+def facts(book: Book, rtype: str) -> Facts:
+    """The :class:`Facts` of ``rtype``, kept per file in a view named by crm.yaml's content (enums, custom
+    fields, the currency and the phone region decide them), so a warm ``check`` neither loads nor validates
+    30,000 unchanged records. A type changed in this process is read as it is now. Taken once per book.
+    """
+    memo = _FACTS.setdefault(book, {})
+    if rtype in memo and not book.changed(rtype):
+        return memo[rtype]
     import hashlib
 
     from crmctl.core import jsonio
-    from crmctl.core.schema import screen_numbers
 
     settings = book.settings
-    schema = get_schema(rtype)
-    if book.changed(rtype):
-        return {rec.id: list(validate(schema, rec.data, settings)) for rec in book.all(rtype)}
-    tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+    if book.changed(rtype):  # its records as this process left them (their loading problems are noted by now)
+        project = _project(rtype, settings, screen=False)
+        found = {rec.id: project(rec.data, rec.lines) for rec in book.all(rtype)}
+    else:
+        tag = hashlib.blake2b(jsonio.dumps(settings.data, default=str).encode(), digest_size=8).hexdigest()
+        found = book.view(rtype, facts_name(tag), _project(rtype, settings, screen=True), raw=True, with_lines=True)
+    out = Facts(rtype, found)
+    if not book.changed(rtype):
+        memo[rtype] = out
+    return out
 
-    def project(data: dict[str, Any]) -> list[list[str]]:
-        clean = screen_numbers(schema, data, settings)[0]  # what Book.screen makes of it
-        return [] if clean is None else [[f, m] for f, m in validate(schema, clean, settings)]
 
-    found = book.view(rtype, f"schema{SCHEMA_VIEW}-{tag}", project, raw=True)
-    return {rid: [(f, m) for f, m in problems] for rid, problems in found.items()}
+def release_facts(book: Book) -> None:
+    """Drop the :class:`Facts` kept for ``book``: ``check`` does so once the checks that read them have run, so they
+    are not held beside the records the later checks load (100,000 records' facts are 110 MB)."""
+    _FACTS.pop(book, None)
+
+
+READS_FACTS = True  # run_checks releases the facts after the last check of a module that says so
+
+
+def check_files(book: Book) -> Iterator[Problem]:
+    """Files that do not load at all (bad YAML, tags, not UTF-8, bad names), and stored numbers readers leave out."""
+    for rtype in TYPES:
+        book.problems.extend(p for p in facts(book, rtype).loading() if p not in book.problems)
+    yield from book.problems
 
 
 def check_schemas(book: Book) -> Iterator[Problem]:
-    """Each record against its type's schema and the enums in crm.yaml."""
+    """Each record against its type's schema and the enums in crm.yaml, and the scenarios' ``RECORD_CHECKS``."""
+    stopped: dict[str, str] = {}
     for rtype in TYPES:
-        found = schema_problems(book, rtype)
-        schema = get_schema(rtype)
-        for rec in book.all(rtype):
-            mine = found.get(rec.id)
-            if mine is None:  # written between the two reads: validate it here
-                mine = list(validate(schema, rec.data, book.settings))
-            for fname, message in mine:
-                yield Problem(rec.path, rec.line(fname), message, "schema")
+        found = facts(book, rtype)
+        yield from found.own()
+        for name, message in found.stopped():
+            stopped.setdefault(name, message)
+    for name, message in stopped.items():  # as run_checks reports a check that raised
+        yield Problem("crmctl check", 0, f"{name} stopped: {message}", "unreadable")
 
 
 def check_references(book: Book) -> Iterator[Problem]:
     """Every reference names a record that exists."""
+    present = {rtype: facts(book, rtype).kept for rtype in TYPES}
     for rtype in TYPES:
-        schema = get_schema(rtype)
-        for rec in book.all(rtype):
-            for fname, target_type, target in references(schema, rec.data):
-                if target not in book.records(target_type):
-                    yield Problem(rec.path, rec.line(fname),
-                                  f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
-                                  "reference")
+        for rid, fname, target_type, target, line in facts(book, rtype).refs():
+            if target not in present[target_type]:
+                yield Problem(f"records/{rtype}/{rid}.yaml", line,
+                              f"{fname}: no {get_schema(target_type).title} {target!r} (records/{target_type}/{target}.yaml)",
+                              "reference")
 
 
 def check_unique(book: Book) -> Iterator[Problem]:
     """Document numbers and external ids are unique within their type."""
     for rtype, key in (("quotes", "number"), ("orders", "number"), *((t, "ext_id") for t in TYPES)):
         seen: dict[str, list[str]] = defaultdict(list)
-        records = book.records(rtype)
-        for rec in records.values():
-            value = rec.get(key)
-            if value and not rec.merged_into:
-                seen[str(value)].append(rec.id)
+        found = facts(book, rtype)
+        for rid, data in found.kept.items():
+            value = data.get(key)
+            if value and not redirect(rid, data):
+                seen[str(value)].append(rid)
         for value, ids in seen.items():
             if len(ids) > 1:  # a quote's versions live inside its one record, so they never count twice
-                first = records[sorted(ids)[0]]
+                first = found.record(sorted(ids)[0])
                 for rid in sorted(ids)[1:]:
-                    rec = records[rid]
+                    rec = found.record(rid)
                     hint = f"; give it a new number with `crmctl {rtype[:-1]} renumber {rid}`" if key == "number" else ""
                     if rtype == "orders" and _same_deal(first, rec):
                         hint = "; both are one deal's order: a new number is no fix (see the deal accepted or ordered twice)"

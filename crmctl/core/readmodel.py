@@ -37,6 +37,8 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from crmctl.core import cache, jsonio
@@ -53,6 +55,7 @@ INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.i
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = NUMERIC
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
+ChildRow = tuple[str, tuple[str, ...], tuple[Any, ...]]  # (child table, its columns, their values): one entry of a list
 
 
 def path_of(root: str) -> str:
@@ -277,7 +280,8 @@ class ReadModel:
             elif item[4] is not None:
                 problems.append(Problem(f"{rel}/{name}", item[3], item[4]))
         gone = [name for name in known if name not in seen]
-        screened = self._screened_state(rtype, stored[0] if stored else None)
+        # nothing stored: _apply makes every row, and screens each, now
+        screened = not known or self._screened_state(rtype, stored[0] if stored else None)
         self._apply(rtype, rel, stale, gone, known, problems)
         self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?, ?)",
                           (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems]),
@@ -338,7 +342,17 @@ class ReadModel:
 
     def _apply(self, rtype: str, rel: str, stale: list[tuple[str, str, os.stat_result, str]], gone: list[str],
                known: dict[str, list[Any]], problems: list[Problem]) -> None:
-        """Replace the rows of the ``stale`` files and drop those of the ``gone`` ones (``known`` follows)."""
+        """Replace the rows of the ``stale`` files and drop those of the ``gone`` ones (``known`` follows).
+
+        Each file is parsed once and its rows are collected, then written with one ``executemany``
+        per table (per run of child entries with the same keys, so rows keep their order), with the
+        cycle collector paused (:func:`crmctl.core.cache.collector_paused`).
+        """
+        with cache.collector_paused():
+            self._replace(rtype, rel, stale, gone, known, problems)
+
+    def _replace(self, rtype: str, rel: str, stale: list[tuple[str, str, os.stat_result, str]], gone: list[str],
+                 known: dict[str, list[Any]], problems: list[Problem]) -> None:
         base: dict[str, Any] = {}
         if len(stale) > cache.MANY_UNSEEN:  # a cold book: the JSON cache may already hold the parsed records
             base = cache.read_entries(os.path.join(self.root, ".crmctl", "cache", f"{rtype}.json"))
@@ -348,8 +362,12 @@ class ReadModel:
         for name in gone:
             self._delete(rtype, name[:-5])
             del known[name]
+        row = self._row_maker(rtype)
         rows: list[tuple[Any, ...]] = []
         records: list[tuple[str, str, str]] = []
+        screened: list[tuple[str, str]] = []
+        children: list[ChildRow] = []
+        add_children = self._children_maker(rtype)
         for name, rid, st, path in stale:
             entry = base.get(name)
             if not cache.is_fresh(entry, st):
@@ -361,14 +379,17 @@ class ReadModel:
             if problem is not None:
                 problems.append(Problem(f"{rel}/{name}", problem[0], problem[1]))
                 continue
-            rows.append(self._row(rtype, rid, entry[3]))
-            records.append((rtype, rid, jsonio.dumps(entry[3], default=str)))
-            if screen_numbers(schema, entry[3], self.settings)[1]:
-                self.conn.execute("INSERT OR REPLACE INTO _screen VALUES (?, ?)", (rtype, rid))
-            self._insert_children(rtype, rid, entry[3])
+            data = entry[3]
+            rows.append(row(rid, data))
+            records.append((rtype, rid, jsonio.dumps(data, default=str)))
+            if screen_numbers(schema, data, self.settings)[1]:
+                screened.append((rtype, rid))
+            add_children(rid, data, children)
         cols = self.layout.columns(rtype)
         self.conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
         self.conn.executemany("INSERT INTO _records VALUES (?, ?, ?)", records)
+        self.conn.executemany("INSERT OR REPLACE INTO _screen VALUES (?, ?)", screened)
+        self._insert_children(children)
 
     def _delete(self, rtype: str, rid: str) -> None:
         self.conn.execute(f"DELETE FROM {quoted(rtype)} WHERE id = ?", (rid,))
@@ -378,27 +399,55 @@ class ReadModel:
             if owner == rtype:
                 self.conn.execute(f"DELETE FROM {quoted(table)} WHERE {quoted(parent_column(rtype))} = ?", (rid,))
 
-    def _row(self, rtype: str, rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
-        row: list[Any] = [rid]
+    def _row_maker(self, rtype: str) -> Callable[[str, dict[str, Any]], tuple[Any, ...]]:
+        """``row(id, data)``: a record's row of its type's table (:meth:`Layout.columns`: each field's
+        :func:`cell`, a numeric field's :func:`number` after it). Only the fields a record has are
+        converted: most records fill a few of their type's columns."""
+        width = len(self.layout.columns(rtype))
+        place: dict[str, tuple[int, bool]] = {}
+        at = 1
         for f in self.layout.fields[rtype]:
-            value = data.get(f.name)
-            row.append(cell(value))
-            if f.kind in NUMERIC_KINDS:
-                row.append(number(value))
-        return tuple(row)
+            numeric = f.kind in NUMERIC_KINDS
+            place[f.name] = (at, numeric)  # column names are unique (Layout)
+            at += 2 if numeric else 1
 
-    def _insert_children(self, rtype: str, rid: str, data: dict[str, Any]) -> None:
-        for f in self.layout.fields[rtype]:
-            items = data.get(f.name)
-            if f.kind not in ("list", "records") or not isinstance(items, list) or not items:
-                continue
-            table = child_table(rtype, f.name)
-            for n, item in enumerate(items, 1):
-                values = dict(_child_values(item))
-                self._ensure_columns(table, values)
-                names = [parent_column(rtype), "n", *values]
-                self.conn.execute(f"INSERT INTO {quoted(table)} ({', '.join(map(quoted, names))}) "
-                                  f"VALUES ({', '.join('?' * len(names))})", (rid, n, *values.values()))
+        def row(rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
+            out: list[Any] = [None] * width
+            out[0] = rid
+            for key, value in data.items():
+                spot = place.get(key)
+                if spot is not None and value is not None:
+                    out[spot[0]] = cell(value)
+                    if spot[1]:
+                        out[spot[0] + 1] = number(value)
+            return tuple(out)
+
+        return row
+
+    def _children_maker(self, rtype: str) -> Callable[[str, dict[str, Any], list[ChildRow]], None]:
+        """``children(id, data, out)``: append a :data:`ChildRow` for each entry of the record's list fields to
+        ``out``, in order."""
+        lists = [(f.name, child_table(rtype, f.name)) for f in self.layout.fields[rtype] if f.kind in ("list", "records")]
+        parent = parent_column(rtype)
+
+        def children(rid: str, data: dict[str, Any], out: list[ChildRow]) -> None:
+            for name, table in lists:
+                items = data.get(name)
+                if not isinstance(items, list):
+                    continue
+                for n, item in enumerate(items, 1):
+                    values = dict(_child_values(item))
+                    out.append((table, (parent, "n", *values), (rid, n, *values.values())))
+
+        return children
+
+    def _insert_children(self, entries: list[ChildRow]) -> None:
+        """Insert the child rows ``entries`` (:meth:`_children_maker`) in their order: one ``executemany`` per run of
+        entries of one table with the same columns."""
+        for (table, names), run in groupby(entries, key=itemgetter(0, 1)):
+            self._ensure_columns(table, dict.fromkeys(names[2:]))
+            self.conn.executemany(f"INSERT INTO {quoted(table)} ({', '.join(map(quoted, names))}) "
+                                  f"VALUES ({', '.join('?' * len(names))})", map(itemgetter(2), run))
 
     def _ensure_columns(self, table: str, values: dict[str, Any]) -> None:
         known = self._child_columns[table]

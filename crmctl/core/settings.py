@@ -41,6 +41,14 @@ def defaults() -> dict[str, Any]:
     return _defaults
 
 
+def _keep_defaults(cached: dict[str, Any] | None) -> None:
+    """The defaults as the settings cache holds them (keyed by the defaults file's stat too), so that ``check``
+    comparing crm.yaml with them does not parse the template."""
+    global _defaults
+    if _defaults is None and isinstance(cached, dict):
+        _defaults = cached
+
+
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge mappings; lists and scalars in ``over`` replace those in ``base``."""
     out = dict(base)
@@ -71,7 +79,8 @@ class Settings:
             try:
                 with open(cache_path, "rb") as handle:
                     blob = jsonio.loads(handle.read())
-                if blob["key"] == key:
+                if blob["key"] == key and "defaults" in blob:  # (a cache without them is made again, once)
+                    _keep_defaults(blob["defaults"])
                     return cls(blob["own"], display, blob["lines"], blob["merged"])
             except (OSError, ValueError, KeyError, TypeError):
                 pass
@@ -83,7 +92,7 @@ class Settings:
             raise CrmError(f"{exc}; fix crm.yaml before anything else") from None
         settings = cls(data, display, lines)
         if cache_path:
-            save_json(cache_path, {"key": key, "own": data, "lines": lines, "merged": settings.data})
+            save_json(cache_path, {"key": key, "own": data, "lines": lines, "merged": settings.data, "defaults": defaults()})
         return settings
 
     def get(self, dotted: str, default: Any = None) -> Any:

@@ -413,7 +413,10 @@ class Snapshot(Book):
         self._note(problems)
         return out
 
-    def view(self, rtype: str, name: str, project: Callable[[dict[str, Any]], Any], raw: bool = False) -> dict[str, Any]:
+    def view(self, rtype: str, name: str, project: Callable[..., Any], raw: bool = False,
+             with_lines: bool = False) -> dict[str, Any]:
+        if with_lines:  # as Book.view
+            return {rid: project(rec.data, rec.lines) for rid, rec in self.records(rtype).items()}
         return {rid: project(rec.data) for rid, rec in self.records(rtype).items()}  # raw: the same answer (Book.view)
 
     def text(self, rel: str) -> str | None:

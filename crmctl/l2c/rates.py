@@ -16,7 +16,6 @@ import os
 from decimal import Decimal
 from typing import Any
 
-from crmctl.core import yamlio
 from crmctl.core.errors import LoadError, ValidationError
 from crmctl.core.money import quantize, to_decimal
 
@@ -41,6 +40,8 @@ class Rates:
             text = book.text(RATES_FILE)
             if text is None:
                 return cls(book_currency, {}, rounding)
+            from crmctl.core import yamlio  # a book without rates.yaml (`check` over one) never imports YAML
+
             data, _ = yamlio.loads(text, RATES_FILE)
         except LoadError as exc:
             raise ValidationError(f"{exc}; fix {RATES_FILE}") from None

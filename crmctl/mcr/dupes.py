@@ -20,9 +20,9 @@ import re
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from crmctl.core.book import Book, Record
+from crmctl.core.book import Book, Record, redirect
 from crmctl.core.errors import PolicyError
 from crmctl.core.settings import Settings
 from crmctl.core.states import lead_is_converted
@@ -192,11 +192,20 @@ def guard(book: Book, rtype: str, data: Mapping[str, Any], allow: bool, exclude:
 KEYS_VIEW = 1  # the version of record_keys' output: raise it when record_keys (or name_parts) changes what it returns
 
 
+def _raw_keys(rtype: str, region: str) -> Callable[[Mapping[str, Any]], list[list[str]]]:
+    """``project(data)`` -> ``[[kind, value, place], ...]``: :func:`record_keys` as views store them."""
+    return lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)]
+
+
+def keys_view(rtype: str) -> Callable[[Settings], Callable[[Mapping[str, Any]], list[list[str]]]]:
+    """``make(settings)`` -> :func:`_raw_keys` in the book's phone region (a ``core.checks.RecordView``)."""
+    return lambda settings: _raw_keys(rtype, default_region(settings))
+
+
 def _stored_raw(book: Book, rtype: str, region: str) -> dict[str, list[list[str]]]:
     """``{id: [[kind, value, place], ...]}``: :func:`record_keys` of every record of ``rtype`` as the view stores them."""
     name = f"keys{KEYS_VIEW}-" + re.sub(r"[^A-Za-z0-9]", "_", region or "none")
-    return book.view(rtype, name, lambda data: [[k.kind, k.value, k.place] for k in record_keys(rtype, data, region)],
-                     raw=True)
+    return book.view(rtype, name, _raw_keys(rtype, region), raw=True)
 
 
 def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
@@ -208,18 +217,25 @@ def stored_keys(book: Book, rtype: str, region: str) -> dict[str, list[Key]]:
     return {rid: [Key(*k) for k in keys] for rid, keys in _stored_raw(book, rtype, region).items()}
 
 
-def book_duplicates(book: Book, rtype: str) -> Iterator[tuple[Record, Record, str]]:
+def book_duplicates(book: Book, rtype: str, kept: Mapping[str, Mapping[str, Any]] | None = None,
+                    record: Callable[[str], Record] | None = None, raw: Mapping[str, list[list[str]]] | None = None,
+                    ) -> Iterator[tuple[Record, Record, str]]:
     """(older, newer, what they share) for every probable pair of live records, found through key buckets (linear).
 
-    Keys become :class:`Key` objects only for the records that share a bucket (a few among 30,000).
+    By default it reads the type's records; ``check`` gives what it keeps instead (``core.checks.Facts``):
+    ``kept``, each record's data (``created`` and ``merged_into`` are all this reads of it), ``record``,
+    the record of an id, and ``raw``, the keys of each as :func:`_stored_raw` gives them.
+    Records and :class:`Key` objects are made only for those that share a bucket (a few among 30,000).
     """
-    region = region_of(book)
-    live = sorted(book.live(rtype).values(), key=lambda r: (str(r.get("created") or ""), r.id))
-    raw = _stored_raw(book, rtype, region)
-    buckets: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for rec in live:
-        for key in {(k[0], k[1]) for k in raw[rec.id]}:
-            buckets[key].append(rec)
+    if kept is None or record is None:
+        records = book.records(rtype)
+        kept, record = {rid: rec.data for rid, rec in records.items()}, records.__getitem__
+    raw = _stored_raw(book, rtype, region_of(book)) if raw is None else raw
+    buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for rid, data in kept.items():
+        if not redirect(rid, data):
+            for key in {(k[0], k[1]) for k in raw[rid]}:
+                buckets[key].append(rid)
     keys: dict[str, list[Key]] = {}
 
     def keys_of(rid: str) -> list[Key]:
@@ -227,16 +243,20 @@ def book_duplicates(book: Book, rtype: str) -> Iterator[tuple[Record, Record, st
             keys[rid] = [Key(*k) for k in raw[rid]]
         return keys[rid]
 
+    def age(rid: str) -> tuple[str, str]:  # oldest first
+        return str(kept[rid].get("created") or ""), rid
+
     reported: set[tuple[str, str]] = set()
     pairs: list[tuple[Record, Record, str]] = []
-    for _, recs in sorted((k, v) for k, v in buckets.items() if len(v) > 1):
-        for j, rec in enumerate(recs):
-            for first in recs[:j]:  # the oldest record it probably duplicates
-                judged = verdict(keys_of(rec.id), keys_of(first.id))
+    for _, ids in sorted((k, v) for k, v in buckets.items() if len(v) > 1):
+        ids = sorted(ids, key=age)
+        for j, rid in enumerate(ids):
+            for first in ids[:j]:  # the oldest record it probably duplicates
+                judged = verdict(keys_of(rid), keys_of(first))
                 if judged and judged[0] == PROBABLE:
-                    if (first.id, rec.id) not in reported:
-                        reported.add((first.id, rec.id))
-                        pairs.append((first, rec, judged[1]))
+                    if (first, rid) not in reported:
+                        reported.add((first, rid))
+                        pairs.append((record(first), record(rid), judged[1]))
                     break
     yield from pairs
 

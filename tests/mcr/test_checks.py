@@ -82,3 +82,36 @@ def test_coordinates_out_of_range_by_hand(run: Run, book: Path) -> None:
 def test_demo_book_passes_check(demo_copy: Path) -> None:
     result = invoke("check", book=demo_copy)
     assert result.exit_code == 0, result.output
+
+
+def test_a_warm_check_sees_every_hand_edit_on_its_next_run(run: Run, book: Path) -> None:
+    """check keeps each record's facts (schema problems, one-record checks, references, duplicate keys, the
+    fields checks across records read) in a view by the file's stamp: an edit of any kind shows on the next run."""
+    assert run("check").exit_code == 0  # makes the facts views
+    assert list((book / ".crmctl/cache").glob("accounts.check*.json"))
+    acme = book / "records/accounts/acme.yaml"
+    steps = [  # (file, text, the problem the next check shows)
+        (acme, acme.read_text().replace("tier: A", "tier: Q"), "records/accounts/acme.yaml:2: tier: 'Q' is not one of A, B, C"),
+        (acme, acme.read_text() + "parent: acme\n", "parent loop: acme -> acme"),
+        (book / "records/contacts/c9.yaml", "name: Lost\naccount: nowhere\n",
+         "records/contacts/c9.yaml:2: account: no account 'nowhere' (records/accounts/nowhere.yaml)"),
+        (book / "records/contacts/c9.yaml", "name: Lost\naccount: acme\nphones: [{type: car, number: '+86 10 1234 5678'}]\n",
+         "records/contacts/c9.yaml:3: phones[0].type: 'car' is not one of work, cell, home, fax, pager, other"),
+        (book / "records/accounts/acme-2.yaml", "name: ACME Industries\ncreated: '2027-01-01T00:00:00+08:00'\n",
+         "probable duplicate of account acme (ACME Industries): same name"),
+        (book / "records/accounts/acme-2.yaml", "name: Other\next_id: X1\n", None),
+        (book / "records/accounts/acme-3.yaml", "name: Third\next_id: X1\n", "records/accounts/acme-3.yaml:2: duplicate ext_id 'X1'"),
+    ]
+    for path, text, shown in steps:
+        path.write_text(text)
+        out = run("check").stdout
+        if shown is None:
+            assert "acme-2" not in out  # the duplicate name is gone with the edit
+        else:
+            assert shown in out, (shown, out)
+    assert run("check").stdout == out  # and the next run, from the views, says the same
+    # crm.yaml decides what is valid: a view made under the old one is not used
+    settings = book / "crm.yaml"
+    assert "tiers: [A, B, C]" in settings.read_text()
+    settings.write_text(settings.read_text().replace("tiers: [A, B, C]", "tiers: [A, B, C, Q]"))
+    assert "tier: 'Q'" not in run("check").stdout
