@@ -132,13 +132,14 @@ def check_custom_fields(settings: Settings, source: Callable[[], str | None] | N
     """
     from crmctl.core.errors import CrmError
     from crmctl.core.schemas import TYPES, get_schema
-    from crmctl.core.yamlio import line_of
 
     declared = settings.get("custom_fields", {})
     if declared in (None, {}):
         return
 
     def where(*keys: str) -> str:
+        from crmctl.core.yamlio import line_of  # only on the way to an error: a warm command imports no YAML
+
         text = source() if source else None
         line = (line_of(text, ("custom_fields", *keys)) if text else None) or settings.lines.get("custom_fields")
         return f"{settings.path}:{line}" if line else settings.path
