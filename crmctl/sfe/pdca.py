@@ -393,17 +393,19 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
     as_of = min(win[1], today)
     work = working_days(book.settings, as_of + _dt.timedelta(days=1), as_of + _dt.timedelta(days=14))
     next_day = (work[0] if work else as_of + _dt.timedelta(days=1)).isoformat()
+    behind: list[tuple[int, str, Any, int, str | None]] = []  # (-late, id, account, cadence, last visit)
     for acc, cadence in accounts:
         last = last_done.get(acc.id)
         since = (as_of - _dt.date.fromisoformat(last)).days if last else None
         late = (since - cadence) if since is not None else (as_of - win[0]).days + 1 - cadence
-        if late <= 0:
-            continue
+        if late > 0:
+            behind.append((-late, acc.id, acc, cadence, last))
+    for minus_late, _, acc, cadence, last in heapq.nsmallest(10, behind, key=lambda b: b[:2]):  # the 10 shown
         planned = next_planned.get(acc.id)
         action = (say("make_planned_happen", lang, day=wording.day(planned)) if planned else
                   wording.act(say("plan_visit", lang, day=wording.day(next_day)),
                               f"crmctl visit add --account {acc.id} --date {next_day}"))
-        rows.append({"kind": "account", "who": acc.id, "behind": late,
+        rows.append({"kind": "account", "who": acc.id, "behind": -minus_late,
                      "why": say("account_behind", lang, tier=acc.get("tier") or "-", cadence=cadence,
                                 last=say("last_visit", lang, day=wording.day(last)) if last else say("never_visited", lang),
                                 owner=person(acc.get("owner"))),
