@@ -37,9 +37,13 @@ def grace(book: Book) -> int:
 
 
 def order_view(book: Book, order: Record) -> dict[str, Any]:
-    """The order with its installments, payments, paid, balance and today's status."""
-    day = today(book.settings)
-    mine = [p for p in book.all("payments") if p.get("order") == order.id]
+    """The order with its installments, payments, paid, balance and today's status, from the payments received by
+    today (:func:`crmctl.l2c.orders.received_by`; a later-dated one is left out with a note on stderr)."""
+    day = today(book.settings)   # a book read --as-of a day: that day
+    mine, later = O.received_by((p for p in book.all("payments") if p.get("order") == order.id), day)
+    for pay in later:
+        click.echo(f"note: order {order.get('number') or order.id}: payment {pay.id} of {pay.get('amount')} is dated "
+                   f"{pay.get('date')}, after {day.isoformat()}: not counted as received by then", err=True)
     currency = str(order.get("currency"))
     return {
         **order.row(), "status": O.status(order, mine, day, grace(book)),
