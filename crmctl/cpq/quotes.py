@@ -239,10 +239,22 @@ def reprice(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def tax_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
     """The reason the quote carries no tax: its own ``tax_exempt``, else its account's (None: taxed)."""
-    if data.get("tax_exempt"):
-        return str(data["tax_exempt"])
-    account = book.records("accounts").get(str(data.get("account")))
-    return str(account.get("tax_exempt")) if account is not None and account.get("tax_exempt") else None
+    return tax_exemption_forms(book, data).get("tax_exempt")
+
+
+EXEMPT_FORMS = ("tax_exempt", "tax_exempt_en")   # the reason (Chinese, or the one language) and its English form
+
+
+def tax_exemption_forms(book: Book, data: Mapping[str, Any]) -> dict[str, str]:
+    """``{tax_exempt: reason, tax_exempt_en: English}`` of the exemption that applies — the quote's own, else its
+    account's, both forms from the same record — as the totals store them; ``{}`` when taxed."""
+    source: Mapping[str, Any] | None = data if data.get("tax_exempt") else None
+    if source is None:
+        account = book.records("accounts").get(str(data.get("account")))
+        source = account.data if account is not None and account.get("tax_exempt") else None
+    if source is None:
+        return {}
+    return {k: str(source[k]).strip() for k in EXEMPT_FORMS if str(source.get(k) or "").strip()}
 
 
 def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,9 +262,12 @@ def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
     at, so a change of the quote goes through :func:`reprice` (one tax setting for every figure)."""
     out = dict(data)
     cur = str(data["currency"])
+    forms = tax_exemption_forms(book, data)
     t = quote_totals(list(data.get("lines") or []), to_decimal(data.get("discount") or 0), list(data.get("fees") or []),
-                     cur, tax_rules(book.settings), tax_exemption(book, data))
+                     cur, tax_rules(book.settings), forms.get("tax_exempt"))
     out["totals"] = _strings(t, cur)
+    if forms.get("tax_exempt_en"):   # the document prints the reason in its language (document.localized)
+        out["totals"]["tax_exempt_en"] = forms["tax_exempt_en"]
     out["total"] = out["totals"]["total"]
     return out
 
@@ -337,7 +352,11 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     """Quote-level fields: discount, fees, payment terms (and their English form), notes, title, validity, contact,
     language, Incoterms (refused unless an Incoterms 2020 rule and place)."""
     ensure_editable(data, today)
-    out = {k: v for k, v in {**data, **changes}.items() if not (k == "tax_exempt" and v is None)}
+    out = {k: v for k, v in {**data, **changes}.items() if not (k in EXEMPT_FORMS and v is None)}
+    if not out.get("tax_exempt") and out.get("tax_exempt_en"):
+        raise ValidationError("--tax-exempt-en is the English form of the quote's own --tax-exempt REASON; give both "
+                              "(--tax-exempt 出口零税率 --tax-exempt-en \"Zero-rated export\"), or set the account's "
+                              "tax_exempt_en")
     if changes.get("incoterms"):
         problem = incoterms_problem(str(changes["incoterms"]))
         if problem:
@@ -536,12 +555,17 @@ def tax_status_change(book: Book, data: Mapping[str, Any]) -> str | None:
     None when it is the same. Its exemption (its own, else its account's; ``totals.tax_exempt``) first, then
     crm.yaml's tax settings (:func:`tax_settings_change`): either makes an unsent quote's approval stale, so
     ``show``, ``send``, ``approve``, ``render`` and ``check`` all say so (one rule)."""
-    priced = (data.get("totals") or {}).get("tax_exempt") or None
-    now = tax_exemption(book, data)
-    if (str(priced) if priced else None) == now:
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    priced = {k: str(totals[k]) for k in EXEMPT_FORMS if totals.get(k)}
+    now = tax_exemption_forms(book, data)
+    if priced == now:
         return tax_settings_change(book, data)
-    return (f"the tax status changed since it was priced ({'exempt: ' + repr(str(priced)) if priced else 'taxed'} -> "
-            f"{'exempt: ' + repr(now) if now else 'taxed'}, account {data.get('account')})")
+
+    def said(forms: Mapping[str, str]) -> str:
+        if not forms.get("tax_exempt"):
+            return "taxed"
+        return f"exempt: {forms['tax_exempt']!r}" + (f" / {forms['tax_exempt_en']!r}" if forms.get("tax_exempt_en") else "")
+    return f"the tax status changed since it was priced ({said(priced)} -> {said(now)}, account {data.get('account')})"
 
 
 def tax_settings_change(book: Book, data: Mapping[str, Any]) -> str | None:
