@@ -58,7 +58,8 @@ def _removed(app: App, ref: str, types: list[str]) -> list[tuple[str, str]]:
 @click.argument("ref", metavar="[ID]", required=False)
 @click.option("--type", "rtype", metavar="TYPE", help="Record type of ID (account, opp, quote, ...).")
 @click.option("-n", "--max-count", "count", default=50, show_default=True, help="How many commits.")
-@click.option("--fields", is_flag=True, help="One row per field a commit changed: when (committed, the date --as-of counts), who, field, old, new, "
+@click.option("--fields", is_flag=True, help="One row per field a commit changed: when (the date --as-of counts: committed, "
+              "or later for a commit dated before its parent or merged later, with a note), who, field, old, new, "
               "commit, authored (the author date); times in the book's zone.")
 @list_options
 @output_option
@@ -67,7 +68,9 @@ def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, 
         limit: int | None, fmt: str) -> None:
     """Show who changed what and when, from git (the whole book, or one record).
 
-    ``date`` is the committer date (the one ``--as-of`` counts), ``authored`` the author date; both in the book's zone.
+    ``date`` is the date ``--as-of`` counts: the committer date, or a later one for a commit dated before its
+    parent or merged from a branch later (a note on stderr names it); ``authored`` the author date; both in the
+    book's zone.
     """
     book = app.book
     root = book.git_root()
@@ -84,15 +87,21 @@ def cli(app: App, ref: str | None, rtype: str | None, count: int, fields: bool, 
         if fields:
             from crmctl.core.snapshot import field_history
 
-            emit_rows(field_history(book, t, rid, count), fmt,
-                      ("when", "who", "field", "old", "new", "commit", "authored"), where, sort, limit)
+            changes, notes = field_history(book, t, rid, count)
+            for note in notes:
+                click.echo(f"note: {note}", err=True)
+            emit_rows(changes, fmt, ("when", "who", "field", "old", "new", "commit", "authored"), where, sort, limit)
             return
         paths = [book.path_for(t, rid)]
     else:
         paths = [book.root]
-    rows = [{"commit": c["commit"], "date": in_book_zone(c["committed"], book.settings),
+    from crmctl.core.snapshot import counted_dates
+
+    rows = [{"commit": c["commit"], "date": c["committed"],
              "authored": in_book_zone(c["date"], book.settings), "author": c["author"], "email": c["email"],
              "message": c["message"]} for c in git.log(root, paths, count)]
+    for note in counted_dates(book, root, rows, "commit", "date", "date"):
+        click.echo(f"note: {note}", err=True)
     if shallow and rows:
         click.echo(f"warning: shallow clone: history before commit {rows[-1]['commit'][:10]} is cut off, and that commit "
                    "shows everything that came before it; run `git fetch --unshallow` for the whole history", err=True)

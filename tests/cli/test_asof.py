@@ -213,7 +213,7 @@ def _commit_on(book: Path, at: str, rid: str, fields: dict[str, str]) -> None:
     """One more commit of the script's kind: ``fields`` set on deal ``rid`` at ``at`` (+08:00)."""
     path = book / "records" / "opportunities" / f"{rid}.yaml"
     created = next(when for when, r, _ in SCRIPT if r == rid)
-    deal = {**replay(at[:10])[rid], **fields}
+    deal = {**replay("9999-12-31")[rid], **fields}   # the deal as the script left it, then ``fields``
     path.write_text(_yaml(rid, deal, created))
     env = {**os.environ, "GIT_AUTHOR_DATE": f"{at}:00+08:00", "GIT_COMMITTER_DATE": f"{at}:00+08:00"}
     subprocess.run(["git", "-C", str(book), "commit", "-qam", f"extra {at}"], check=True, env=env)
@@ -322,6 +322,38 @@ def test_log_of_a_removed_record_shows_who_removed_it(history_book: Path) -> Non
     assert any(row["field"] == "amount" and row["old"] == "70000.00" and row["new"] is None for row in fields)
     result = invoke("log", "zz9", book=history_book, env=NOW)
     assert result.exit_code == 1 and "no record 'zz9' in any type, now or in the book's git history" in result.stderr
+
+
+def test_log_dates_are_the_dates_as_of_counts(history_book: Path) -> None:
+    # attack 5, F13: `log` said its date is "the one --as-of counts", but printed a commit's own committer date: one
+    # dated before its parent (a clock behind) or made on a branch merged later counts from a later time.
+    _commit_on(history_book, "2026-02-01T10:00", "a5", {"amount": "99000.00"})      # after 03-02's commit, dated 02-01
+    r = invoke("log", "a5", "--fields", "--limit", "1", "--format", "json", book=history_book, env=NOW)
+    row = json.loads(r.stdout)[0]
+    assert (row["field"], row["new"]) == ("amount", "99000.00")
+    assert (row["when"], row["authored"]) == ("2026-03-02T11:00:00+08:00", "2026-02-01T10:00:00+08:00")  # its parent's
+    assert (f"note: commit {row['commit']} was committed 2026-02-01T10:00:00+08:00, before a commit it follows (a "
+            "clock behind, or a branch merged later): --as-of counts it from 2026-03-02T11:00:00+08:00, the date "
+            "shown") in r.stderr
+    # the day shown is the first day --as-of sees the change
+    for day, amount in (("2026-03-01", None), ("2026-03-02", "99000.00")):
+        deals = {d["id"]: d for d in run_json(history_book, "opp", "list", "--as-of", day)}
+        assert deals.get("a5", {}).get("amount") == amount, day
+    plain = json.loads(invoke("log", "a5", "--format", "json", book=history_book, env=NOW).stdout)
+    assert plain[0]["date"] == "2026-03-02T11:00:00+08:00"
+    # a change made on a branch on 03-10 and merged on 03-15 counts from the merge
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-03-10T09:00:00+08:00", "GIT_COMMITTER_DATE": "2026-03-10T09:00:00+08:00"}
+    git(history_book, "checkout", "-qb", "side")
+    (history_book / "records" / "opportunities" / "a1.yaml").write_text(
+        _yaml("a1", {**replay("2026-03-10")["a1"], "amount": "155000.00"}, "2026-01-05T10:00"))
+    subprocess.run(["git", "-C", str(history_book), "commit", "-qam", "side: a1", "--no-verify"], check=True, env=env)
+    git(history_book, "checkout", "-q", "-")
+    env = {**env, "GIT_AUTHOR_DATE": "2026-03-15T09:00:00+08:00", "GIT_COMMITTER_DATE": "2026-03-15T09:00:00+08:00"}
+    subprocess.run(["git", "-C", str(history_book), "merge", "-q", "--no-ff", "--no-verify", "-m", "merge side", "side"],
+                   check=True, env=env)
+    row = json.loads(invoke("log", "a1", "--fields", "--limit", "1", "--format", "json", book=history_book, env=NOW).stdout)[0]
+    assert (row["new"], row["when"], row["authored"]) == ("155000.00", "2026-03-15T09:00:00+08:00", "2026-03-10T09:00:00+08:00")
+    assert run_json(history_book, "opp", "show", "a1", "--as-of", "2026-03-12")["amount"] == "150000.00"
 
 
 def test_field_log_shows_no_change_between_absent_and_empty(history_book: Path) -> None:
