@@ -7,7 +7,7 @@ from crmctl.cli.base import App, emit_rows, list_options, output_option, pass_ap
 from crmctl.core import git
 from crmctl.core.clock import in_book_zone
 from crmctl.core.errors import Ambiguous, CrmError, NotFound
-from crmctl.core.schemas import TYPES, canonical
+from crmctl.core.schemas import TYPES, canonical, get_schema
 
 
 def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
@@ -26,6 +26,8 @@ def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
     if not hits:
         hits = _removed(app, ref, types)
     if not hits:
+        if rtype:
+            raise NotFound(f"no {get_schema(types[0]).title} {ref!r}, now or in the book's git history")
         raise NotFound(f"no record {ref!r} in any type, now or in the book's git history")
     if len(hits) > 1:
         raise Ambiguous(f"{ref!r} names records of several types ({', '.join(f'{t}/{i}' for t, i in hits)}); pass --type")
@@ -34,7 +36,8 @@ def find_any(app: App, ref: str, rtype: str | None) -> tuple[str, str]:
 
 def _removed(app: App, ref: str, types: list[str]) -> list[tuple[str, str]]:
     """The (type, id) of a record that is gone from the book (deleted, merged away) but in its git history, so its
-    log — who removed it and when — can still be read. Exact ids only: a prefix names no removed record."""
+    log — who removed it and when — can still be read. An id or a prefix, as for a live record: the files git ever
+    had under each type's folder whose name starts with ``ref`` (Ambiguous when a prefix names several)."""
     import os
 
     from crmctl.core.ids import check_id
@@ -48,9 +51,15 @@ def _removed(app: App, ref: str, types: list[str]) -> list[tuple[str, str]]:
         return []
     found = []
     for t in types:
-        path = os.path.relpath(app.book.path_for(t, ref), root)
-        if git.run(root, "log", "-1", "--format=%H", "--", path, check=False).stdout.strip():
-            found.append((t, ref))
+        folder = os.path.relpath(app.book.folder(t), root)
+        names = git.run(root, "log", "--format=", "--name-only", "--", f":(glob){folder}/{ref}*.yaml", check=False).stdout
+        ids = sorted({os.path.basename(line)[: -len(".yaml")] for line in names.splitlines() if line.strip()})
+        exact = [rid for rid in ids if rid == ref]
+        if exact or len(ids) == 1:
+            found.append((t, (exact or ids)[0]))
+        elif ids:
+            raise Ambiguous(f"{ref!r} is the start of several removed {t} in the book's git history ({', '.join(ids[:5])}"
+                            f"{', ...' if len(ids) > 5 else ''}); give more of the id")
     return found
 
 

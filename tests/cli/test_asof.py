@@ -324,6 +324,27 @@ def test_log_of_a_removed_record_shows_who_removed_it(history_book: Path) -> Non
     assert result.exit_code == 1 and "no record 'zz9' in any type, now or in the book's git history" in result.stderr
 
 
+def test_log_of_a_removed_record_takes_a_prefix_and_names_the_type_asked_for(history_book: Path) -> None:
+    # attack 5, F2: a removed record's log took only its full id ("no record '…' in any type, now or in the book's
+    # git history" for a prefix, which is false), and --type account still said "in any type"
+    folder = history_book / "records" / "opportunities"
+    for rid in ("zq-old-deal", "zq-other-deal"):
+        (folder / f"{rid}.yaml").write_text(_yaml(rid, {"stage": "prospecting", "amount": "1000.00"}, "2026-03-20T10:00"))
+    git(history_book, "add", "-A")
+    git(history_book, "commit", "-qm", "two deals", "--no-verify")
+    git(history_book, "rm", "-q", str(folder / "zq-old-deal.yaml"), str(folder / "zq-other-deal.yaml"))
+    git(history_book, "commit", "-qm", "delete them", "--no-verify")
+    assert [row["message"] for row in run_json(history_book, "log", "zq-ol")] == ["delete them", "two deals"]
+    assert run_json(history_book, "log", "zq-old", "--type", "opp")[0]["message"] == "delete them"
+    result = invoke("log", "zq-o", book=history_book, env=NOW)
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        "error: 'zq-o' is the start of several removed opportunities in the book's git history (zq-old-deal, "
+        "zq-other-deal); give more of the id")
+    result = invoke("log", "zq-old-deal", "--type", "account", book=history_book, env=NOW)
+    assert result.exit_code == 1 and result.stderr.strip() == ("error: no account 'zq-old-deal', now or in the book's "
+                                                               "git history")
+
+
 def test_log_dates_are_the_dates_as_of_counts(history_book: Path) -> None:
     # attack 5, F13: `log` said its date is "the one --as-of counts", but printed a commit's own committer date: one
     # dated before its parent (a clock behind) or made on a branch merged later counts from a later time.
