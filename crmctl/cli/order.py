@@ -6,10 +6,9 @@ from typing import Any
 import click
 
 from crmctl.cli.asof import as_of_option
-from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
-                             record_fields, with_problems)
+from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, find_numbered, list_options,
+                             output_option, pass_app, record_fields, with_problems)
 from crmctl.core.book import Book, Record, now_iso, today
-from crmctl.core.errors import Ambiguous
 from crmctl.core.money import money_str
 from crmctl.l2c import orders as O
 from crmctl.l2c.dates import parse_day
@@ -22,14 +21,8 @@ def cli() -> None:
 
 
 def find_order(book: Book, ref: str) -> Record:
-    """An order by id (or unique prefix) or by its number (``SO-2026-0007``)."""
-    wanted = ref.strip().upper()
-    by_number = [o for o in book.all("orders") if str(o.get("number", "")).upper() == wanted]
-    if len(by_number) > 1:
-        ids = ", ".join(sorted(o.id for o in by_number))
-        raise Ambiguous(f"order number {ref} is on {len(by_number)} orders ({ids}); use the id, "
-                        "and `crmctl order renumber ID` one of them")
-    return by_number[0] if by_number else book.get("orders", ref)
+    """An order by id (or unique prefix) or by its number (``SO-2026-0007``): :func:`crmctl.cli.base.find_numbered`."""
+    return find_numbered(book, "orders", ref)
 
 
 def grace(book: Book) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.asof import as_of_option
-from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, record_fields,
+from crmctl.cli.base import (App, done, dry_run_option, emit_rows, find_numbered, list_options, output_option, pass_app, record_fields,
                              with_problems)
 from crmctl.core.book import Book, Record, today
 from crmctl.core.clock import Clock
@@ -48,10 +48,11 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
 
 
 def _quote(book: Book, ref: str) -> Record:
-    """The quote ``ref``, once every number its file stores reads as crmctl writes it (else one line naming it)."""
+    """The quote ``ref`` — its id, a unique prefix, or its number (``QT-2026-0001``) — once every number its file
+    stores reads as crmctl writes it (else one line naming it)."""
     from crmctl.cpq.quotes import readable
 
-    return readable(book, book.get("quotes", ref))
+    return readable(book, find_numbered(book, "quotes", ref))
 
 
 def _label(qid: str, data: dict[str, Any]) -> str:
