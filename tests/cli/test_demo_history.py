@@ -34,8 +34,10 @@ def test_the_history_ends_in_the_demo_book_and_its_changes_add_up(tmp_path: Path
 def test_help_prints_the_usage_and_makes_no_book(tmp_path: Path) -> None:
     # attack 5, F15: `demo_history.py --help` made a book in a folder named --help
     script = str(REPO / "scripts" / "demo_history.py")
-    shown = subprocess.run([sys.executable, script, "--help"], cwd=tmp_path, capture_output=True, text=True)
+    here = tmp_path / "here"
+    here.mkdir()
+    shown = subprocess.run([sys.executable, script, "--help"], cwd=here, capture_output=True, text=True)
     assert shown.returncode == 0 and "Usage: ``python scripts/demo_history.py DIR``" in shown.stdout
-    refused = subprocess.run([sys.executable, script, "--out"], cwd=tmp_path, capture_output=True, text=True)
+    refused = subprocess.run([sys.executable, script, "--out"], cwd=here, capture_output=True, text=True)
     assert refused.returncode == 1 and refused.stderr.startswith("Usage:")
-    assert list(tmp_path.iterdir()) == []
+    assert list(here.iterdir()) == []
