@@ -141,10 +141,12 @@ def _owed(conn: Any, ctx: figs.Context, found: dict[str, figs.Figures], cancelle
     rows = conn.execute(
         f"SELECT o.id, o.{_col('orders')}, o.currency, substr(o.date, 1, 10), o.total, p.paid, i.planned, o.installments "
         "FROM orders o "
-        "LEFT JOIN (SELECT \"order\" AS oid, dsum(amount) AS paid FROM payments WHERE \"order\" <> '' GROUP BY 1) p "
+        # the payments received by today, as l2c.orders.received_by counts them (a later-dated one is not yet)
+        "LEFT JOIN (SELECT \"order\" AS oid, dsum(amount) AS paid FROM payments WHERE \"order\" <> '' "
+        "AND (date IS NULL OR substr(date, 1, 10) <= ?) GROUP BY 1) p "
         "ON p.oid = o.id "
         f"LEFT JOIN (SELECT i.order_id AS oid, dsum({amount}) AS planned FROM order_installments i GROUP BY 1) i "
-        f"ON i.oid = o.id WHERE o.{_col('orders')} <> '' AND o.status IS NOT ?", (cancelled,))
+        f"ON i.oid = o.id WHERE o.{_col('orders')} <> '' AND o.status IS NOT ?", (ctx.today.isoformat(), cancelled))
     exact = Decimal  # the texts are clean (screened): Decimal reads them as to_decimal does
     for oid, aid, cur, raw_day, total, paid, planned, plan in rows:
         received = exact(paid) if paid is not None else figs.ZERO
