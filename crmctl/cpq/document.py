@@ -337,6 +337,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
                     "tax_id": str(buyer.get("tax_id") or ""),
                     "tax_label": _tax_id_label(buyer.get("tax_id"), lang, str(buyer.get("country") or ""))},
         "buyer_name": localized(buyer, "name", lang),
+        "buyer_names": sorted({str(buyer.get(k)) for k in ("name", "name_en", "name_zh") if buyer.get(k)}),
         "contact": {"name": localized(contact, "name", lang), "title": localized(contact, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
         "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
@@ -473,8 +474,9 @@ def english_only_in(ctx: Mapping[str, Any]) -> list[str]:
     English because it has no Chinese form, as ``where: text``.
 
     English is a text with no Chinese character and a lower-case word (``[a-z]{4,}``): "Freight to Houston" is,
-    a model or code ("VMC-850", "BT40", "CNC") is not. Names of the buyer, contact and seller are left alone: a
-    foreign company's name is printed as it is in any language. The Chinese form is the field itself, with the
+    a model or code ("VMC-850", "BT40", "CNC") is not. Names of the buyer, contact and seller are left alone — a
+    foreign company's name is printed as it is in any language — and so is a title that is the buyer's name (a
+    quote's default title). The Chinese form is the field itself, with the
     English one in its ``_en`` (as for a Chinese quote): ``--title 中文 --title-en ENGLISH``.
     """
     hints = {"subject": "quote edit Q --title 中文 --title-en ENGLISH",
@@ -485,11 +487,14 @@ def english_only_in(ctx: Mapping[str, Any]) -> list[str]:
              "tax_note": "the account's tax_exempt in Chinese with tax_exempt_en, or quote edit Q --tax-exempt 中文 "
                          "--tax-exempt-en ENGLISH; then `quote submit` it again"}
     found: list[str] = []
+    names = set(ctx.get("buyer_names") or ())
     for key in hints:
         for path, text in _strings(ctx.get(key), key):
             if key == "quote" and not (path.startswith("quote.fees") and path.endswith(".name")):
                 continue
             if key == "groups" and not GROUP_NAME.fullmatch(path):   # the lines' names come from the catalog
+                continue
+            if text in names:   # a quote's default title is its buyer's name: a name, printed as it is
                 continue
             if not CJK.search(text) and ENGLISH_WORD.search(text):
                 found.append(f"{path}: {text[:40]!r} has no Chinese form (set it: {hints[key]})")
