@@ -138,6 +138,9 @@ def main(book: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        sys.exit(0)
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):   # an option is never a folder name (`--help` made one)
         sys.exit(__doc__.split("\n\n")[1])
     main(sys.argv[1])

@@ -97,6 +97,31 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def find_numbered(book: Book, rtype: str, ref: str) -> Record:
+    """A quote or order by id (or unique prefix) or by its document number (``QT-2026-0001``, ``SO-2026-0007``,
+    any case): what the customer and the approver quote back. A number on two records (after a git merge) is
+    refused naming them and the ``renumber`` command that fixes it."""
+    from crmctl.core.errors import Ambiguous
+    from crmctl.core.schemas import get_schema
+
+    wanted = ref.strip().upper()
+    by_number = [r for r in book.all(rtype) if str(r.get("number") or "").upper() == wanted] if wanted else []
+    if len(by_number) > 1:
+        title = get_schema(rtype).title
+        ids = ", ".join(sorted(r.id for r in by_number))
+        raise Ambiguous(f"{title} number {ref} is on {len(by_number)} {rtype} ({ids}); use the id, "
+                        f"and `crmctl {title} renumber ID` one of them")
+    if by_number:
+        return by_number[0]
+    try:
+        return book.get(rtype, ref)
+    except NotFound:
+        if ref.strip() == ref.strip().lower():
+            raise
+        title = get_schema(rtype).title   # the error of an id lower-cases it: say what was typed
+        raise NotFound(f"no {title} numbered or with the id {ref.strip()!r}; `crmctl {title} list` shows them") from None
+
+
 def output_option(func: F) -> F:
     """``--format table|json|csv|yaml`` (default table)."""
     return click.option(

@@ -6,10 +6,9 @@ from typing import Any
 import click
 
 from crmctl.cli.asof import as_of_option
-from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, list_options, output_option, pass_app,
-                             record_fields, with_problems)
+from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, find_numbered, list_options,
+                             output_option, pass_app, record_fields, with_problems)
 from crmctl.core.book import Book, Record, now_iso, today
-from crmctl.core.errors import Ambiguous
 from crmctl.core.money import money_str
 from crmctl.l2c import orders as O
 from crmctl.l2c.dates import parse_day
@@ -22,14 +21,8 @@ def cli() -> None:
 
 
 def find_order(book: Book, ref: str) -> Record:
-    """An order by id (or unique prefix) or by its number (``SO-2026-0007``)."""
-    wanted = ref.strip().upper()
-    by_number = [o for o in book.all("orders") if str(o.get("number", "")).upper() == wanted]
-    if len(by_number) > 1:
-        ids = ", ".join(sorted(o.id for o in by_number))
-        raise Ambiguous(f"order number {ref} is on {len(by_number)} orders ({ids}); use the id, "
-                        "and `crmctl order renumber ID` one of them")
-    return by_number[0] if by_number else book.get("orders", ref)
+    """An order by id (or unique prefix) or by its number (``SO-2026-0007``): :func:`crmctl.cli.base.find_numbered`."""
+    return find_numbered(book, "orders", ref)
 
 
 def grace(book: Book) -> int:
@@ -37,9 +30,13 @@ def grace(book: Book) -> int:
 
 
 def order_view(book: Book, order: Record) -> dict[str, Any]:
-    """The order with its installments, payments, paid, balance and today's status."""
-    day = today(book.settings)
-    mine = [p for p in book.all("payments") if p.get("order") == order.id]
+    """The order with its installments, payments, paid, balance and today's status, from the payments received by
+    today (:func:`crmctl.l2c.orders.received_by`; a later-dated one is left out with a note on stderr)."""
+    day = today(book.settings)   # a book read --as-of a day: that day
+    mine, later = O.received_by((p for p in book.all("payments") if p.get("order") == order.id), day)
+    for pay in later:
+        click.echo(f"note: order {order.get('number') or order.id}: payment {pay.id} of {pay.get('amount')} is dated "
+                   f"{pay.get('date')}, after {day.isoformat()}: not counted as received by then", err=True)
     currency = str(order.get("currency"))
     return {
         **order.row(), "status": O.status(order, mine, day, grace(book)),

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import click
 
 from crmctl.cli.asof import as_of_option
-from crmctl.cli.base import (App, done, dry_run_option, emit_rows, list_options, output_option, pass_app, record_fields,
+from crmctl.cli.base import (App, done, dry_run_option, emit_rows, find_numbered, list_options, output_option, pass_app, record_fields,
                              with_problems)
 from crmctl.core.book import Book, Record, today
 from crmctl.core.clock import Clock
@@ -48,10 +48,11 @@ def _change(app: App, ref: str, verb: str, fn: Change, *, actor_needed: bool = T
 
 
 def _quote(book: Book, ref: str) -> Record:
-    """The quote ``ref``, once every number its file stores reads as crmctl writes it (else one line naming it)."""
+    """The quote ``ref`` — its id, a unique prefix, or its number (``QT-2026-0001``) — once every number its file
+    stores reads as crmctl writes it (else one line naming it)."""
     from crmctl.cpq.quotes import readable
 
-    return readable(book, book.get("quotes", ref))
+    return readable(book, find_numbered(book, "quotes", ref))
 
 
 def _label(qid: str, data: dict[str, Any]) -> str:
@@ -150,6 +151,8 @@ def remove_line_cmd(app: App, ref: str, number: int, dry_run: bool) -> None:
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Document language.")
 @click.option("--contact", metavar="ID", help="Contact.")
 @click.option("--tax-exempt", metavar="REASON", help="No tax on this quote, for this reason (printed): export, reverse charge.")
+@click.option("--tax-exempt-en", metavar="REASON", help="The exemption reason as an English document prints it "
+              "(with --tax-exempt in Chinese: --tax-exempt 出口零税率 --tax-exempt-en \"Zero-rated export\").")
 @click.option("--taxed", is_flag=True, help="Remove the quote's own tax exemption (the account's still applies).")
 @dry_run_option
 @pass_app
@@ -158,7 +161,7 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
              payment_terms: str | None,
              notes: str | None, payment_terms_en: str | None, notes_en: str | None, incoterms: str | None,
              title: str | None, title_en: str | None, valid_until: str | None, lang: str | None, contact: str | None,
-             tax_exempt: str | None, taxed: bool, dry_run: bool) -> None:
+             tax_exempt: str | None, tax_exempt_en: str | None, taxed: bool, dry_run: bool) -> None:
     """Change quote-level terms: discount, fees, payment terms, notes, validity, tax exemption.
 
     A negative fee (--fee 特别优惠=-2000) is a discount: it is taken off the lines,
@@ -167,8 +170,9 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
     A fee's English name (for --lang en documents) is --fee-en NAME=ENGLISH, for
     a fee added in the same command or earlier: --fee 运费=800 --fee-en 运费=Freight.
     """
-    if tax_exempt is not None and (taxed or not tax_exempt.strip()):
-        raise CrmError("--tax-exempt needs a reason (printed on the document); --taxed removes an exemption")
+    for option, given in (("--tax-exempt", tax_exempt), ("--tax-exempt-en", tax_exempt_en)):
+        if given is not None and (taxed or not given.strip()):
+            raise CrmError(f"{option} needs a reason (printed on the document); --taxed removes an exemption")
     from crmctl.cpq.quotes import edit, fees_after, name_fees_en, parse_fee
 
     if valid_until:
@@ -182,10 +186,11 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
                                                      "title": title, "title_en": title_en, "valid_until": valid_until, "lang": lang,
                                                      "payment_terms_en": payment_terms_en, "notes_en": notes_en,
                                                      "incoterms": incoterms,
-                                                     "tax_exempt": tax_exempt.strip() if tax_exempt else None}.items()
+                                                     "tax_exempt": tax_exempt.strip() if tax_exempt else None,
+                                                     "tax_exempt_en": tax_exempt_en.strip() if tax_exempt_en else None}.items()
                                    if v is not None}
         if taxed:
-            changes["tax_exempt"] = None
+            changes["tax_exempt"] = changes["tax_exempt_en"] = None
         if contact:
             changes["contact"] = book.resolve("contacts", contact)
         if fees or clear_fees or remove_fees or fees_en:
@@ -410,8 +415,11 @@ def render_cmd(app: App, ref: str, out: str | None, lang: str | None, template: 
 
     rec = _quote(app.book, ref)
 
-    def warn(found: list[str]) -> None:
-        if found:
+    def warn(lang: str, found: list[str]) -> None:
+        if found and lang == "zh-CN":
+            click.echo(f"warning: the Chinese document prints {len(found)} text(s) of the quote in English, with no "
+                       "Chinese form: " + "; ".join(found), err=True)
+        elif found:
             click.echo(f"warning: the English document prints {len(found)} text(s) with no English form (`quote send` "
                        "refuses an English quote like this): " + "; ".join(found), err=True)
 

@@ -12,7 +12,7 @@ from crmctl.core.snapshot import SOURCE_GIT, book_on
 from crmctl.l2c import changes as C
 from crmctl.l2c.dates import parse_day
 
-DEAL_COLUMNS = ("id", "name", "owner", "stage_start", "stage_end", "close_date_start", "close_date_end", "amount")
+DEAL_COLUMNS = ("id", "name", "owner_start", "owner_end", "stage_start", "stage_end", "close_date_start", "close_date_end", "amount")
 
 
 def _end(app: App, day: Any, option: str, period: Any) -> tuple[C.End, dict[str, Any]]:

@@ -107,6 +107,48 @@ def timeline(root: str) -> Timeline:
     return Timeline(shas, own, effective)
 
 
+def counted_at(root: str) -> dict[str, int]:
+    """Every commit reachable from HEAD -> the Unix time from which ``--as-of`` counts its content.
+
+    A first-parent commit counts from its effective time (:class:`Timeline`: never before its parent); a commit
+    merged in from a side branch from the effective time of the first-parent commit that brought it in (the
+    merge). ``log`` shows this time as a commit's ``date``, so "the date --as-of counts" is true of every row.
+    One ``git log`` besides the timeline's.
+    """
+    line = timeline(root)
+    proc = git.run(root, "log", "--format=%H %P", "HEAD", check=False)
+    parents = {sha: rest for sha, *rest in (row.split() for row in proc.stdout.splitlines() if row.strip())}
+    out: dict[str, int] = {}
+    for sha, eff in zip(reversed(line.shas), reversed(line.effective)):  # oldest first
+        out[sha] = eff
+        stack = list(parents.get(sha, [])[1:])   # what its merge brought in, not yet on the branch
+        while stack:
+            side = stack.pop()
+            if side not in out:
+                out[side] = eff
+                stack.extend(parents.get(side, []))
+    return out
+
+
+def counted_dates(book: Book, root: str, rows: list[dict[str, Any]], sha: str, own: str, shown: str) -> list[str]:
+    """Set each row's ``shown`` to the time ``--as-of`` counts its commit (``row[sha]``, a full or 10-character id,
+    committed at ``row[own]``, ISO), in the book's zone; return a note per commit counted later than its own
+    date (dated before a parent, or merged later), once each, for stderr."""
+    counted = {full[:10]: when for full, when in counted_at(root).items()}
+    tz, notes, seen = book_tz(book.settings), [], set()
+    for row in rows:
+        own_at = _dt.datetime.fromisoformat(row[own])
+        when = counted.get(str(row[sha])[:10])
+        later = when is not None and when > int(own_at.timestamp())
+        row[shown] = (_dt.datetime.fromtimestamp(when, tz) if later else own_at.astimezone(tz)).isoformat()  # type: ignore[arg-type]
+        if later and row[sha] not in seen:
+            seen.add(row[sha])
+            notes.append(f"commit {str(row[sha])[:10]} was committed {own_at.astimezone(tz).isoformat()}, before a "
+                         f"commit it follows (a clock behind, or a branch merged later): --as-of counts it from "
+                         f"{row[shown]}, the date shown")
+    return notes
+
+
 def commit_on(book: Book, day: _dt.date, why: str) -> Commit:
     """The newest first-parent commit of HEAD whose effective time (:class:`Timeline`) is at or before
     ``day``'s end; :class:`NoHistory` when there is none.
@@ -469,11 +511,13 @@ def _blank(value: Any) -> bool:
 NULL_BLOB = "0" * 40
 
 
-def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dict[str, Any]]:
-    """A record's field changes from git, newest first: ``{field, old, new, when, authored, who, commit}`` per field.
+def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> tuple[list[dict[str, Any]], list[str]]:
+    """A record's field changes from git, newest first: ``{field, old, new, when, authored, who, commit}`` per field,
+    and the notes of :func:`counted_dates`.
 
-    ``when`` is the committer date (the date ``--as-of`` counts), ``authored`` the author date, both in the book's
-    zone; they differ after a rebase, a cherry-pick or ``git commit --date``.
+    ``when`` is the date ``--as-of`` counts (the committer date, or a later one: :func:`counted_dates`; the
+    notes are printed by ``log``), ``authored`` the author date, both in the book's zone; they differ after a
+    rebase, a cherry-pick or ``git commit --date``.
 
     ``limit`` commits at most. A commit that could not be parsed shows one row with field ``(unreadable)``.
     """
@@ -494,14 +538,14 @@ def field_history(book: Book, rtype: str, rid: str, limit: int = 50) -> list[dic
     entries = BlobStore(book.root).parsed(root, canonical(rtype), wanted)
     rows: list[dict[str, Any]] = []
     for sha, who, when, authored, old, new in commits:
-        base = {"when": in_book_zone(when, book.settings), "authored": in_book_zone(authored, book.settings),
-                "who": who, "commit": sha[:10]}
+        base = {"when": when, "authored": in_book_zone(authored, book.settings), "who": who, "commit": sha[:10]}
         sides = [entries[b] if b != NULL_BLOB else [None, None] for b in (old, new)]
         if any(side[1] is not None for side in sides):
             rows.append({"field": "(unreadable)", "old": None, "new": None, **base})
             continue
         rows.extend({"field": f, "old": a, "new": b, **base} for f, a, b in changed_fields(sides[0][0], sides[1][0]))
-    return rows
+    notes = counted_dates(book, root, rows, "commit", "when", "when")
+    return rows, notes
 
 
 def record_diff(first: Book, second: Book, types: list[str]) -> list[dict[str, Any]]:

@@ -326,7 +326,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
         totals.get(k) for k in ("subtotal", "net", "total", "tax", "discount")] + list((totals.get("groups") or {}).values())
     width = max((len(format_money(a, currency, lang)) for a in amounts if a not in (None, "")), default=8)
     in_words = rmb_in_words(totals["total"]) if zh and currency == "CNY" and totals.get("total") not in (None, "") else ""
-    treatment = tax_note_of(totals)
+    treatment = localized(totals, "tax_exempt", lang) if tax_note_of(totals) else ""   # (tax_exempt_en: English)
     return {
         "quote": {**_fields(data, ("number", "title", "date", "valid_until", "incoterms")), "fees": fees},
         "subject": localized(data, "title", lang), "lines": lines,
@@ -337,6 +337,7 @@ def context(book: Book, rec: Record, version: int | None, today: _dt.date, lang:
                     "tax_id": str(buyer.get("tax_id") or ""),
                     "tax_label": _tax_id_label(buyer.get("tax_id"), lang, str(buyer.get("country") or ""))},
         "buyer_name": localized(buyer, "name", lang),
+        "buyer_names": sorted({str(buyer.get(k)) for k in ("name", "name_en", "name_zh") if buyer.get(k)}),
         "contact": {"name": localized(contact, "name", lang), "title": localized(contact, "title", lang),
                     "email": contact.get("email") or "", "phone": contact.get("phone") or ""} if contact else None,
         "owner": {"name": localized(owner, "name", lang), "email": owner.get("email") or "",
@@ -452,7 +453,8 @@ def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
              "contact": "the contact's name_en/title_en", "owner": "the user's name_en",
              "lines": "the line's name, the product's option names, quotes.units_en or groups_en",
              "groups": "groups_en on the quote (or quotes.groups_en in crm.yaml)", "quote": "the fee's name_en: quote edit Q --fee-en NAME=ENGLISH",
-             "tax_note": "an English reason: `crmctl quote edit Q --tax-exempt REASON`",
+             "tax_note": "the English reason: the account's tax_exempt_en, or `crmctl quote edit Q --tax-exempt "
+                         "REASON --tax-exempt-en ENGLISH`; then `quote submit` it again",
              "subject": "title_en: quote edit Q --title-en"}
     for key in ("subject", "payment_terms", "notes", "account", "company", "contact", "owner", "groups", "quote",
                 "tax_note"):
@@ -466,6 +468,41 @@ def untranslated_in(ctx: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def english_only_in(ctx: Mapping[str, Any]) -> list[str]:
+    """The reverse of :func:`untranslated_in`, for a Chinese document's context (``context(..., "zh-CN")``): each of
+    the quote's own texts (title, terms, notes, group and fee names, the tax-exemption reason) that it prints in
+    English because it has no Chinese form, as ``where: text``.
+
+    English is a text with no Chinese character and a lower-case word (``[a-z]{4,}``): "Freight to Houston" is,
+    a model or code ("VMC-850", "BT40", "CNC") is not. Names of the buyer, contact and seller are left alone — a
+    foreign company's name is printed as it is in any language — and so is a title that is the buyer's name (a
+    quote's default title). The Chinese form is the field itself, with the
+    English one in its ``_en`` (as for a Chinese quote): ``--title 中文 --title-en ENGLISH``.
+    """
+    hints = {"subject": "quote edit Q --title 中文 --title-en ENGLISH",
+             "payment_terms": "quote edit Q --payment-terms 中文 --payment-terms-en ENGLISH",
+             "notes": "quote edit Q --notes 中文 --notes-en ENGLISH",
+             "groups": "a Chinese group name on the lines with groups_en for English",
+             "quote": "quote edit Q --fee 中文=AMOUNT --fee-en 中文=ENGLISH",
+             "tax_note": "the account's tax_exempt in Chinese with tax_exempt_en, or quote edit Q --tax-exempt 中文 "
+                         "--tax-exempt-en ENGLISH; then `quote submit` it again"}
+    found: list[str] = []
+    names = set(ctx.get("buyer_names") or ())
+    for key in hints:
+        for path, text in _strings(ctx.get(key), key):
+            if key == "quote" and not (path.startswith("quote.fees") and path.endswith(".name")):
+                continue
+            if key == "groups" and not GROUP_NAME.fullmatch(path):   # the lines' names come from the catalog
+                continue
+            if text in names:   # a quote's default title is its buyer's name: a name, printed as it is
+                continue
+            if not CJK.search(text) and ENGLISH_WORD.search(text):
+                found.append(f"{path}: {text[:40]!r} has no Chinese form (set it: {hints[key]})")
+    return found
+
+
+ENGLISH_WORD = re.compile(r"[a-z]{4,}")
+GROUP_NAME = re.compile(r"groups\[\d+\]\.name")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -532,10 +569,11 @@ def out_dir_problem(book: Book) -> str | None:
 
 def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, lang: str | None = None,
            template: str | None = None, version: int | None = None, html: bool = False,
-           warn: Callable[[list[str]], None] = lambda found: None) -> tuple[str, list[str]]:
+           warn: Callable[[str, list[str]], None] = lambda lang, found: None) -> tuple[str, list[str]]:
     """Write the quote as a PDF (or HTML); returns the path written and why it carries the DRAFT mark
-    (:func:`offer_problems`; empty when it prints clean). ``warn`` is given, for an English document, each printed
-    text that has no English form (:func:`untranslated_in`; empty when none)."""
+    (:func:`offer_problems`; empty when it prints clean). ``warn`` is given the language and each printed text not in the document's
+    language: for an English document what has no English form (:func:`untranslated_in`), for a Chinese one the
+    quote's texts that have only an English form (:func:`english_only_in`); empty when none."""
     from crmctl.io.render import html_to_pdf, render_html, write_atomic
 
     data = quotes.version(rec.data, version)
@@ -549,7 +587,9 @@ def render(book: Book, rec: Record, today: _dt.date, *, out: str | None = None, 
     name = template or str(book.settings.get("quotes.template", "quote.html"))
     ctx = context(book, rec, version, today, lang)
     if lang == "en":   # what `check` says of an English quote, said of any English rendering (send refuses it)
-        warn(untranslated_in(ctx))
+        warn(lang, untranslated_in(ctx))
+    else:              # and the reverse: a Chinese document of a quote whose own texts are only in English
+        warn(lang, english_only_in(ctx))
     text = render_html(book.root, name, ctx, lang)
     path = out or default_path(book, data, rec.id, html)
     if html:

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from crmctl.core.book import Book, Record
 from crmctl.core.clock import Clock
-from crmctl.core.errors import NotFound, PolicyError, ValidationError
+from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
 from crmctl.core.money import minor_unit, money_str, percent_points, to_decimal
 from crmctl.core.numbers import book_format, parse_amount, parse_percent, stored_count
 from crmctl.core.settings import Settings
@@ -239,18 +239,35 @@ def reprice(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def tax_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
     """The reason the quote carries no tax: its own ``tax_exempt``, else its account's (None: taxed)."""
-    if data.get("tax_exempt"):
-        return str(data["tax_exempt"])
-    account = book.records("accounts").get(str(data.get("account")))
-    return str(account.get("tax_exempt")) if account is not None and account.get("tax_exempt") else None
+    return tax_exemption_forms(book, data).get("tax_exempt")
+
+
+EXEMPT_FORMS = ("tax_exempt", "tax_exempt_en")   # the reason (Chinese, or the one language) and its English form
+
+
+def tax_exemption_forms(book: Book, data: Mapping[str, Any]) -> dict[str, str]:
+    """``{tax_exempt: reason, tax_exempt_en: English}`` of the exemption that applies — the quote's own, else its
+    account's, both forms from the same record — as the totals store them; ``{}`` when taxed."""
+    source: Mapping[str, Any] | None = data if data.get("tax_exempt") else None
+    if source is None:
+        account = book.records("accounts").get(str(data.get("account")))
+        source = account.data if account is not None and account.get("tax_exempt") else None
+    if source is None:
+        return {}
+    return {k: str(source[k]).strip() for k in EXEMPT_FORMS if str(source.get(k) or "").strip()}
 
 
 def with_totals(book: Book, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The quote with its totals under today's crm.yaml tax settings. Its lines keep the rates they were priced
+    at, so a change of the quote goes through :func:`reprice` (one tax setting for every figure)."""
     out = dict(data)
     cur = str(data["currency"])
+    forms = tax_exemption_forms(book, data)
     t = quote_totals(list(data.get("lines") or []), to_decimal(data.get("discount") or 0), list(data.get("fees") or []),
-                     cur, tax_rules(book.settings), tax_exemption(book, data))
+                     cur, tax_rules(book.settings), forms.get("tax_exempt"))
     out["totals"] = _strings(t, cur)
+    if forms.get("tax_exempt_en"):   # the document prints the reason in its language (document.localized)
+        out["totals"]["tax_exempt_en"] = forms["tax_exempt_en"]
     out["total"] = out["totals"]["total"]
     return out
 
@@ -328,14 +345,18 @@ def remove_line(book: Book, data: Mapping[str, Any], number: int, today: _dt.dat
         raise ValidationError(f"line {number}: the quote has lines 1 to {len(lines)}" if lines else "the quote has no lines")
     out = dict(data)
     out["lines"] = lines[: number - 1] + lines[number:]
-    return with_totals(book, out)
+    return reprice(book, out)   # as add-line and submit: every line at today's rules, never old rates in a new mode
 
 
 def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today: _dt.date) -> dict[str, Any]:
     """Quote-level fields: discount, fees, payment terms (and their English form), notes, title, validity, contact,
     language, Incoterms (refused unless an Incoterms 2020 rule and place)."""
     ensure_editable(data, today)
-    out = {k: v for k, v in {**data, **changes}.items() if not (k == "tax_exempt" and v is None)}
+    out = {k: v for k, v in {**data, **changes}.items() if not (k in EXEMPT_FORMS and v is None)}
+    if not out.get("tax_exempt") and out.get("tax_exempt_en"):
+        raise ValidationError("--tax-exempt-en is the English form of the quote's own --tax-exempt REASON; give both "
+                              "(--tax-exempt 出口零税率 --tax-exempt-en \"Zero-rated export\"), or set the account's "
+                              "tax_exempt_en")
     if changes.get("incoterms"):
         problem = incoterms_problem(str(changes["incoterms"]))
         if problem:
@@ -351,8 +372,8 @@ def edit(book: Book, data: Mapping[str, Any], changes: Mapping[str, Any], today:
     wrong = contact_problem(book, out)
     if wrong:
         raise ValidationError(("--contact: " if "contact" in changes else "") + wrong)
+    out = reprice(book, out)   # as add-line and submit: one tax setting (today's) for mode, apply and every rate
     _within_any_authority(book, out)
-    out = with_totals(book, out)
     if changes.get("discount") is not None and out.get("discount"):
         cut = next((r for r in out["totals"].get("reductions") or [] if r.get("name") == f"{out['discount']}%"), None)
         if cut is None or to_decimal(cut.get("amount")) == 0:
@@ -530,14 +551,64 @@ def own_exemption(book: Book, data: Mapping[str, Any]) -> str | None:
 
 
 def tax_status_change(book: Book, data: Mapping[str, Any]) -> str | None:
-    """How the quote's tax exemption today (its own, else its account's) differs from the one it was priced and
-    approved with (``totals.tax_exempt``), as one clause; None when it is the same."""
-    priced = (data.get("totals") or {}).get("tax_exempt") or None
-    now = tax_exemption(book, data)
-    if (str(priced) if priced else None) == now:
+    """How the tax the quote was priced and approved with differs from what the book says today, as one clause;
+    None when it is the same. Its exemption (its own, else its account's; ``totals.tax_exempt``) first, then
+    crm.yaml's tax settings (:func:`tax_settings_change`): either makes an unsent quote's approval stale, so
+    ``show``, ``send``, ``approve``, ``render`` and ``check`` all say so (one rule)."""
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    priced = {k: str(totals[k]) for k in EXEMPT_FORMS if totals.get(k)}
+    now = tax_exemption_forms(book, data)
+    if priced == now:
+        return tax_settings_change(book, data)
+
+    def said(forms: Mapping[str, str]) -> str:
+        if not forms.get("tax_exempt"):
+            return "taxed"
+        return f"exempt: {forms['tax_exempt']!r}" + (f" / {forms['tax_exempt_en']!r}" if forms.get("tax_exempt_en") else "")
+    return f"the tax status changed since it was priced ({said(priced)} -> {said(now)}, account {data.get('account')})"
+
+
+def tax_settings_change(book: Book, data: Mapping[str, Any]) -> str | None:
+    """How crm.yaml's ``tax:`` today (mode, apply, category rates — or a product's ``tax_category``) would tax the
+    quote otherwise than it was priced, as one clause; None when the same.
+
+    A quote's lines keep the rate they were priced at (``tax_rate``, a bundle's ``tax_parts`` keyed by rate) and
+    its totals the mode (``totals.tax_mode``); the rest (``apply``, the fees' rates, rounding) shows in the tax
+    the stored lines come to today (:func:`with_totals`) when their net is what the totals say. A line that can no longer be priced is left to the
+    checks that name it."""
+    rules = tax_rules(book.settings)
+    totals = data.get("totals") if isinstance(data.get("totals"), Mapping) else {}
+    moved = []
+    if totals.get("tax_mode") in ("inclusive", "exclusive") and totals["tax_mode"] != rules.mode:
+        moved.append(f"mode {totals['tax_mode']} -> {rules.mode}")
+    for n, line in enumerate(data.get("lines") or [], 1):
+        try:
+            fresh = priced_line(price_line_of(book, data, line), line)
+        except CrmError:
+            continue
+        was, now = _line_rates(line), _line_rates(fresh)
+        if was != now:
+            moved.append(f"line {n} ({line.get('sku')}) {was} -> {now}")
+    if not moved:
+        try:
+            again = with_totals(book, data)["totals"]
+        except CrmError as exc:
+            moved.append(str(exc))
+        else:
+            # (another net is an edit of the lines, which the approval's hash and `check` name, not crm.yaml)
+            same_base = all(again.get(k) == totals.get(k) for k in ("subtotal", "discount", "fees", "net"))
+            if same_base and str(again.get("tax")) != str(totals.get("tax")):
+                moved.append(f"tax {totals.get('tax')} -> {again.get('tax')} {data.get('currency')}")
+    if not moved:
         return None
-    return (f"the tax status changed since it was priced ({'exempt: ' + repr(str(priced)) if priced else 'taxed'} -> "
-            f"{'exempt: ' + repr(now) if now else 'taxed'}, account {data.get('account')})")
+    return f"crm.yaml's tax settings changed since it was priced ({'; '.join(moved)})"
+
+
+def _line_rates(line: Mapping[str, Any]) -> str:
+    """A priced line's tax rate(s) as text: ``13%``, or a bundle's ``13%+6%``."""
+    parts = line.get("tax_parts") if isinstance(line.get("tax_parts"), Mapping) else None
+    rates = sorted({str(r) for r in parts}, key=Decimal) if parts else [str(line.get("tax_rate"))]
+    return "+".join(f"{r}%" for r in rates)
 
 
 def _within_any_authority(book: Book, data: Mapping[str, Any]) -> None:

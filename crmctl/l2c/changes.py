@@ -24,8 +24,12 @@ holds per group, to the cent:
 * ``removed``: open at FROM, gone at TO (deleted, merged away, or in a stage crm.yaml no longer has).
 
 Without ``--period`` every open deal counts and nothing can slip. A deal opens in
-its group at FROM; its movements and its exit are counted in its group at TO when
-it is open then, else at FROM.
+its group at FROM; its movements and its exit are counted in its group at TO
+(:func:`_group_at_end`): the owner and product of its record at TO — so a deal
+reassigned and then won is ``moved_out`` of the old owner and ``moved_in`` to and
+``won`` by the new one, as ``report forecast`` credits the win — and its stage at
+TO if that stage is open, else its stage at FROM (won and lost are not pipeline
+stages). Only a removed deal, which has no record at TO, leaves from its FROM group.
 """
 from __future__ import annotations
 
@@ -93,9 +97,12 @@ def changes(start: End, end: End, by: str) -> dict[str, dict[str, Figure]]:
         was, now = deals1.get(rid), deals2.get(rid)
         stage1 = open1[rid][1] if rid in open1 else (history.stage_on(was, start.day) if was else None)
         stage2 = open2[rid][1] if rid in open2 else (history.stage_on(now, end.day) if now else None)
-        shown = now if rid in open2 or was is None else was
-        group = _key(shown, stage2 if rid in open2 or was is None else stage1, by)
-        row = {"id": rid, "name": shown.name, "owner": shown.get("owner"), "stage_start": stage1, "stage_end": stage2,
+        shown = now if now is not None else was
+        assert shown is not None  # it is open at one end at least
+        group = _group_at_end(end.ctx, was, now, stage1, stage2, by)
+        row = {"id": rid, "name": shown.name,
+               "owner_start": was.get("owner") if was else None, "owner_end": now.get("owner") if now else None,
+               "stage_start": stage1, "stage_end": stage2,
                "close_date_start": was.get("close_date") if was else None,
                "close_date_end": now.get("close_date") if now else None}
         a1 = start.ctx.amount(was) if was else Decimal(0)
@@ -133,6 +140,18 @@ def _exit(ctx: Context, stage: str | None) -> str:
     if not ctx.closed(stage):
         return "slipped_out"
     return "won" if is_won(ctx.settings, stage) else "lost"
+
+
+def _group_at_end(ctx: Context, was: Record | None, now: Record | None, stage1: str | None, stage2: str | None,
+                  by: str) -> str:
+    """The group a deal's movements and exit count in: its record at TO (owner, product), its TO stage when that
+    stage is open (a closed stage is no pipeline group: a won deal leaves from the stage it was in at FROM); a
+    removed deal (no record at TO) its FROM group."""
+    if now is None:
+        assert was is not None
+        return _key(was, stage1, by)
+    open_at_end = stage2 in ctx.stage_info and not ctx.closed(stage2) if stage2 else False
+    return _key(now, stage2 if open_at_end or was is None else stage1, by)
 
 
 def _key(rec: Record, stage: str | None, by: str) -> str:

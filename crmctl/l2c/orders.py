@@ -48,6 +48,19 @@ def payments_for(order_id: str, payments: Iterable[Record]) -> list[Record]:
     return [p for p in payments if p.get("order") == order_id]
 
 
+def received_by(payments: Iterable[Record], day: _dt.date) -> tuple[list[Record], list[Record]]:
+    """``(counted, later)``: the payments dated on or before ``day``, and those dated after it.
+
+    What an order has received on a day — its paid, balance, status and installments in ``order show``/``list``
+    and the 360° view — counts only the first, as ``report receivables`` does: a book read ``--as-of`` a day may
+    hold a payment entered that day (or imported, hand edited) with a later date, which was not received then.
+    """
+    counted, later = [], []
+    for pay in payments:
+        (later if str(pay.get("date") or "")[:10] > day.isoformat() else counted).append(pay)
+    return counted, later
+
+
 def paid(order: Record, payments: Iterable[Record]) -> Decimal:
     return sum((to_decimal(p.get("amount")) for p in payments_for(order.id, payments)), Decimal(0))
 

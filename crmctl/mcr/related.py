@@ -83,6 +83,14 @@ class AccountTree:
         raise NotImplementedError
 
     def payments_of(self, order: Record) -> list[Record]:
+        """The order's payments received by the book's today (a book read ``--as-of`` a day: that day; see
+        :func:`crmctl.l2c.orders.received_by`)."""
+        from crmctl.core.clock import today
+        from crmctl.l2c.orders import received_by
+
+        return received_by(self._payments_of(order), today(self.book.settings))[0]
+
+    def _payments_of(self, order: Record) -> list[Record]:
         raise NotImplementedError
 
 
@@ -129,7 +137,7 @@ class Related(AccountTree):
             out.extend(index.get(aid, ()))
         return out
 
-    def payments_of(self, order: Record) -> list[Record]:
+    def _payments_of(self, order: Record) -> list[Record]:
         return self.payments_by_order.get(order.id, [])
 
 
@@ -196,7 +204,7 @@ class IndexedRelated(AccountTree):
                     out.append(rec)
         return out
 
-    def payments_of(self, order: Record) -> list[Record]:
+    def _payments_of(self, order: Record) -> list[Record]:
         out = []
         for rid in self.index.ids("payments", order.id, by="order"):
             rec = self.load("payments", rid)

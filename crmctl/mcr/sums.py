@@ -327,13 +327,15 @@ def _owed(conn: Any, ctx: figs.Context, found: dict[str, figs.Figures], money: C
         f"coalesce({_in_book('o.currency', book)} AND (i.oid IS NULL AND coalesce(o.installments, '[]') = '[]' "
         f"AND {_valid_day(day)} OR i.odd = 0), 0) AS s "
         "FROM orders o NOT INDEXED "
+        # the payments received by today, as l2c.orders.received_by counts them (a later-dated one is not yet)
         f"LEFT JOIN (SELECT \"order\" AS oid, sum({money.sql('amount')}) AS units "
-        "FROM payments NOT INDEXED WHERE \"order\" <> '' GROUP BY 1) p ON p.oid = o.id "
+        "FROM payments NOT INDEXED WHERE \"order\" <> '' AND (date IS NULL OR substr(date, 1, 10) <= :today) "
+        "GROUP BY 1) p ON p.oid = o.id "
         f"LEFT JOIN (SELECT i.order_id AS oid, sum(CASE WHEN substr({due}, 1, 10) < :cutoff THEN {money.sql(amount)} "
         f"ELSE 0 END) AS due, sum(NOT {_valid_day(f'substr({due}, 1, 10)')}) AS odd "
         "FROM order_installments i GROUP BY 1) i ON i.oid = o.id "
         f"WHERE o.{acct} <> '' AND o.status IS NOT :cancelled")
-    params = {"cutoff": cutoff, "cancelled": cancelled}
+    params = {"cutoff": cutoff, "cancelled": cancelled, "today": ctx.today.isoformat()}
     odd = False
     for aid, simple, outstanding, overdue in conn.execute(
             f"SELECT a, s, sum(max(t - r, 0)), sum(max(owing - r, 0)) FROM ({orders}) GROUP BY a, s", params):

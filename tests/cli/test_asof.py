@@ -209,12 +209,54 @@ def test_changes_by_owner_open_each_owner_at_their_own_pipeline_of_the_first_day
     assert not {"moved_in", "moved_out"} & {f["figure"] for f in whole["figures"]}   # no moves in the whole book
 
 
+def _commit_on(book: Path, at: str, rid: str, fields: dict[str, str]) -> None:
+    """One more commit of the script's kind: ``fields`` set on deal ``rid`` at ``at`` (+08:00)."""
+    path = book / "records" / "opportunities" / f"{rid}.yaml"
+    created = next(when for when, r, _ in SCRIPT if r == rid)
+    deal = {**replay("9999-12-31")[rid], **fields}   # the deal as the script left it, then ``fields``
+    path.write_text(_yaml(rid, deal, created))
+    env = {**os.environ, "GIT_AUTHOR_DATE": f"{at}:00+08:00", "GIT_COMMITTER_DATE": f"{at}:00+08:00"}
+    subprocess.run(["git", "-C", str(book), "commit", "-qam", f"extra {at}"], check=True, env=env)
+
+
+def test_changes_by_owner_credit_a_reassigned_then_won_deal_to_its_new_owner(history_book: Path) -> None:
+    # attack 5, F1: a3 (rex, 50,000 on 01-10, 40,000 since 02-10) is handed to ria and won by her on 03-04. Before,
+    # the win was rex's and each row's single `owner` column was the FROM owner for won deals, the TO owner for
+    # open ones. Now it is moved_out of rex and moved_in to ria at its 01-10 amount, decreased by ria (50,000 ->
+    # 40,000) and won by ria, as `report forecast` credits her with it.
+    _commit_on(history_book, "2026-03-04T10:00", "a3", {"owner": "ria", "stage": "won", "closed_on": "2026-03-04"})
+    got = run_json(history_book, "report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--by", "owner")
+    figures: dict[str, dict[str, Decimal]] = {}
+    deals: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in got["figures"]:
+        figures.setdefault(f["owner"], {})[f["figure"]] = Decimal(f["amount"])
+        deals[f["owner"], f["figure"]] = f["deals"]
+    # rex: 150,000 (a1 100,000 + a3 50,000) − moved out 150,000 + new a5 70,000 = 70,000
+    assert figures["rex"]["moved_out"] == Decimal("-150000.00") and figures["rex"]["won"] == Decimal("0.00")
+    assert figures["rex"]["open_end"] == Decimal("70000.00")
+    # ria: 200,000 (a2) + moved in 150,000 + a1 +50,000 − a3 −10,000 − won (a2 200,000 + a3 40,000) = 150,000
+    assert figures["ria"]["moved_in"] == Decimal("150000.00")
+    assert figures["ria"]["decreased"] == Decimal("-10000.00")
+    assert figures["ria"]["won"] == Decimal("-240000.00")
+    for owner, row in figures.items():
+        assert sum(v for k, v in row.items() if k != "open_end") == row["open_end"], owner
+    won = {d["id"]: d for d in deals["ria", "won"]}
+    assert (won["a3"]["owner_start"], won["a3"]["owner_end"]) == ("rex", "ria")
+    # the same owner as the forecast's: ria closed a2 200,000 + a3 40,000 in Q1
+    closed = {r["owner"]: Decimal(r["closed"]) for r in run_json(
+        history_book, "report", "forecast", "--period", "2026-Q1", "--as-of", "2026-03-05")}
+    assert closed["ria"] == -figures["ria"]["won"] and closed.get("rex", Decimal(0)) == Decimal(0)
+    # by stage a closed deal leaves from the stage it was open in at FROM (won is no pipeline stage)
+    by_stage = run_json(history_book, "report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--by", "stage")
+    assert {f["stage"] for f in by_stage["figures"] if f["figure"] == "won" and f["deals"]} == {"negotiation", "proposal"}
+
+
 def test_changes_csv_lists_the_deals_and_the_pdf_draws_a_waterfall(history_book: Path, tmp_path: Path) -> None:
     result = invoke("report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--format", "csv",
                     book=history_book, env=NOW)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("figure,id,name,owner,stage_start,stage_end")
-    assert any(line.startswith("won,a2,Deal a2,ria,proposal,won,") and line.endswith(",-200000.00") for line in lines)
+    assert lines[0].startswith("figure,id,name,owner_start,owner_end,stage_start,stage_end")
+    assert any(line.startswith("won,a2,Deal a2,ria,ria,proposal,won,") and line.endswith(",-200000.00") for line in lines)
     out = tmp_path / "changes.pdf"
     pdf = invoke("report", "changes", "--from", "2026-01-10", "--to", "2026-03-05", "--pdf", str(out),
                  book=history_book, env=NOW)
@@ -280,6 +322,59 @@ def test_log_of_a_removed_record_shows_who_removed_it(history_book: Path) -> Non
     assert any(row["field"] == "amount" and row["old"] == "70000.00" and row["new"] is None for row in fields)
     result = invoke("log", "zz9", book=history_book, env=NOW)
     assert result.exit_code == 1 and "no record 'zz9' in any type, now or in the book's git history" in result.stderr
+
+
+def test_log_of_a_removed_record_takes_a_prefix_and_names_the_type_asked_for(history_book: Path) -> None:
+    # attack 5, F2: a removed record's log took only its full id ("no record '…' in any type, now or in the book's
+    # git history" for a prefix, which is false), and --type account still said "in any type"
+    folder = history_book / "records" / "opportunities"
+    for rid in ("zq-old-deal", "zq-other-deal"):
+        (folder / f"{rid}.yaml").write_text(_yaml(rid, {"stage": "prospecting", "amount": "1000.00"}, "2026-03-20T10:00"))
+    git(history_book, "add", "-A")
+    git(history_book, "commit", "-qm", "two deals", "--no-verify")
+    git(history_book, "rm", "-q", str(folder / "zq-old-deal.yaml"), str(folder / "zq-other-deal.yaml"))
+    git(history_book, "commit", "-qm", "delete them", "--no-verify")
+    assert [row["message"] for row in run_json(history_book, "log", "zq-ol")] == ["delete them", "two deals"]
+    assert run_json(history_book, "log", "zq-old", "--type", "opp")[0]["message"] == "delete them"
+    result = invoke("log", "zq-o", book=history_book, env=NOW)
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        "error: 'zq-o' is the start of several removed opportunities in the book's git history (zq-old-deal, "
+        "zq-other-deal); give more of the id")
+    result = invoke("log", "zq-old-deal", "--type", "account", book=history_book, env=NOW)
+    assert result.exit_code == 1 and result.stderr.strip() == ("error: no account 'zq-old-deal', now or in the book's "
+                                                               "git history")
+
+
+def test_log_dates_are_the_dates_as_of_counts(history_book: Path) -> None:
+    # attack 5, F13: `log` said its date is "the one --as-of counts", but printed a commit's own committer date: one
+    # dated before its parent (a clock behind) or made on a branch merged later counts from a later time.
+    _commit_on(history_book, "2026-02-01T10:00", "a5", {"amount": "99000.00"})      # after 03-02's commit, dated 02-01
+    r = invoke("log", "a5", "--fields", "--limit", "1", "--format", "json", book=history_book, env=NOW)
+    row = json.loads(r.stdout)[0]
+    assert (row["field"], row["new"]) == ("amount", "99000.00")
+    assert (row["when"], row["authored"]) == ("2026-03-02T11:00:00+08:00", "2026-02-01T10:00:00+08:00")  # its parent's
+    assert (f"note: commit {row['commit']} was committed 2026-02-01T10:00:00+08:00, before a commit it follows (a "
+            "clock behind, or a branch merged later): --as-of counts it from 2026-03-02T11:00:00+08:00, the date "
+            "shown") in r.stderr
+    # the day shown is the first day --as-of sees the change
+    for day, amount in (("2026-03-01", None), ("2026-03-02", "99000.00")):
+        deals = {d["id"]: d for d in run_json(history_book, "opp", "list", "--as-of", day)}
+        assert deals.get("a5", {}).get("amount") == amount, day
+    plain = json.loads(invoke("log", "a5", "--format", "json", book=history_book, env=NOW).stdout)
+    assert plain[0]["date"] == "2026-03-02T11:00:00+08:00"
+    # a change made on a branch on 03-10 and merged on 03-15 counts from the merge
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-03-10T09:00:00+08:00", "GIT_COMMITTER_DATE": "2026-03-10T09:00:00+08:00"}
+    git(history_book, "checkout", "-qb", "side")
+    (history_book / "records" / "opportunities" / "a1.yaml").write_text(
+        _yaml("a1", {**replay("2026-03-10")["a1"], "amount": "155000.00"}, "2026-01-05T10:00"))
+    subprocess.run(["git", "-C", str(history_book), "commit", "-qam", "side: a1", "--no-verify"], check=True, env=env)
+    git(history_book, "checkout", "-q", "-")
+    env = {**env, "GIT_AUTHOR_DATE": "2026-03-15T09:00:00+08:00", "GIT_COMMITTER_DATE": "2026-03-15T09:00:00+08:00"}
+    subprocess.run(["git", "-C", str(history_book), "merge", "-q", "--no-ff", "--no-verify", "-m", "merge side", "side"],
+                   check=True, env=env)
+    row = json.loads(invoke("log", "a1", "--fields", "--limit", "1", "--format", "json", book=history_book, env=NOW).stdout)[0]
+    assert (row["new"], row["when"], row["authored"]) == ("155000.00", "2026-03-15T09:00:00+08:00", "2026-03-10T09:00:00+08:00")
+    assert run_json(history_book, "opp", "show", "a1", "--as-of", "2026-03-12")["amount"] == "150000.00"
 
 
 def test_field_log_shows_no_change_between_absent_and_empty(history_book: Path) -> None:

@@ -29,3 +29,15 @@ def test_the_history_ends_in_the_demo_book_and_its_changes_add_up(tmp_path: Path
     assert sum(v for k, v in figures.items() if k != "open_end") == figures["open_end"]
     # the script's EDITS: 南京二号线 (1,200,000) slipped out of Q4 on 11-16
     assert figures["slipped_out"] == Decimal("-1200000.00")
+
+
+def test_help_prints_the_usage_and_makes_no_book(tmp_path: Path) -> None:
+    # attack 5, F15: `demo_history.py --help` made a book in a folder named --help
+    script = str(REPO / "scripts" / "demo_history.py")
+    here = tmp_path / "here"
+    here.mkdir()
+    shown = subprocess.run([sys.executable, script, "--help"], cwd=here, capture_output=True, text=True)
+    assert shown.returncode == 0 and "Usage: ``python scripts/demo_history.py DIR``" in shown.stdout
+    refused = subprocess.run([sys.executable, script, "--out"], cwd=here, capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stderr.startswith("Usage:")
+    assert list(here.iterdir()) == []

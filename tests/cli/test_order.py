@@ -61,3 +61,35 @@ def test_orders_are_found_by_number_too(run: Run, book: Path) -> None:
     assert json.loads(ok(run, "order", "show", "SO-2026-0001", "--format", "json"))["id"] == order
     shutil.copy(book / "records" / "orders" / f"{order}.yaml", book / "records" / "orders" / "zzcopy000001.yaml")
     assert "order number SO-2026-0001 is on 2 orders" in fails(run, "order", "show", "SO-2026-0001")
+
+
+def test_show_as_of_a_day_counts_only_the_payments_dated_by_then(demo_copy: Path) -> None:
+    # attack 5, F14: the book committed on 2026-10-15 already holds SO-2026-0002's payment of 2026-10-25 (entered
+    # with a later date, as an import or a hand edit does). `order show --as-of` counted it in paid and in
+    # installment 2 ("received 100000.00, part paid") while `report receivables --as-of` did not.
+    import os
+    import subprocess
+
+    from tests.conftest import invoke
+
+    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-10-15T12:00:00+08:00", "GIT_COMMITTER_DATE": "2026-10-15T12:00:00+08:00"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the book on 10-15"]):
+        subprocess.run(["git", "-C", str(demo_copy), *args], check=True, env=env)
+    now = {"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}
+    r = invoke("order", "show", "SO-2026-0002", "--as-of", "2026-10-15", "--format", "json", book=demo_copy, env=now)
+    assert r.exit_code == 0, r.output
+    view = json.loads(r.stdout)
+    # 960,000.00 in four installments of 240,000.00; by 10-15 only 2026-09-19's 240,000.00 was received
+    assert (view["paid"], view["balance"]) == ("240000.00", "720000.00")
+    assert [(i["received"], i["state"]) for i in view["installments"]] == [
+        ("240000.00", "paid"), ("0.00", "due"), ("0.00", "due"), ("0.00", "due")]
+    assert [p["date"] for p in view["payments"]] == ["2026-09-19"]
+    assert ("note: order SO-2026-0002: payment 2ndtjpaf49dn of 100000.00 is dated 2026-10-25, after 2026-10-15: "
+            "not counted as received by then") in r.stderr
+    # the 360° view of the account says the same
+    r = invoke("account", "show", "saic-powertrain", "--as-of", "2026-10-15", "--format", "json", book=demo_copy, env=now)
+    rows = {row["number"]: row for row in json.loads(r.stdout)["receivables"]["rows"]}
+    assert rows["SO-2026-0002"]["paid"] == "240000.00"
+    # today the payment counts
+    r = invoke("order", "show", "SO-2026-0002", "--format", "json", book=demo_copy, env=now)
+    assert json.loads(r.stdout)["paid"] == "340000.00" and "note:" not in r.stderr

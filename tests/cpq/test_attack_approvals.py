@@ -385,3 +385,75 @@ def test_the_demo_accepted_quote_stays_an_offer_after_the_book_turns_tax_inclusi
     assert not is_draft(out.read_text(encoding="utf-8"))
     r = invoke("check", book=demo_copy, env=env)
     assert "2ndtpn4c4ech" not in r.output, r.output
+
+
+# ---------------------------------------------------------------- attack 5, F5/F6: crm.yaml's tax settings change
+def _set_tax(book: Path, old: str, new: str) -> None:
+    settings = book / "crm.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert old in text
+    settings.write_text(text.replace(old, new), encoding="utf-8")
+    git(book, "commit", "-qam", "tax settings", "--allow-empty", "--no-verify")  # the hook runs check: it names the stale quote
+
+
+def test_a_vat_rate_change_stales_an_approved_unsent_quote(cpq: Run, cpq_book: Path) -> None:
+    # attack 5, F5: the book's rate cut from 13% to 9% after approval; send went out at 13% with no word
+    qid = new_quote(cpq, ["holder"], ["svc"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    # 1,000.00 × 13% = 130.00 + 5,000.00 × 6% = 300.00: 6,000.00 + 430.00 = 6,430.00
+    assert load(cpq_book, qid)["total"] == "6430.00"
+    _set_tax(cpq_book, '    standard: "13"', '    standard: "9"')
+    moved = "crm.yaml's tax settings changed since it was priced (line 1 (holder) 13% -> 9%)"
+    assert f"STALE (by rex; {moved})" in cpq("quote", "show", qid).stdout
+    r = cpq("--as", "rex", "quote", "send", qid)
+    assert r.exit_code == 1 and r.stderr.strip() == (f"error: cannot send: the approval is stale: {moved}; "
+                                                     "`crmctl quote submit` it again (re-prices it)")
+    r = cpq("check")
+    assert r.exit_code == 1 and f"approved quote has a stale approval: {moved}; submit it again" in r.output
+    page, warned = html(cpq, cpq_book, qid)
+    assert is_draft(page) and moved in warned
+    # submit again re-prices: 1,000.00 × 9% = 90.00 + 300.00: 6,390.00, and it can be sent
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0 and load(cpq_book, qid)["total"] == "6390.00"
+    assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+    # once sent it stays what was sent: another change does not touch it
+    _set_tax(cpq_book, '    standard: "9"', '    standard: "13"')
+    assert cpq("check").exit_code == 0 and not is_draft(html(cpq, cpq_book, qid)[0])
+
+
+def test_a_tax_mode_or_apply_change_stales_an_approved_unsent_quote(cpq: Run, cpq_book: Path) -> None:
+    # the same kind: the mode (rates unchanged), then per_line -> on_total (only the rounding of the total moves)
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    _set_tax(cpq_book, "  mode: exclusive ", "  mode: inclusive ")
+    assert "(mode exclusive -> inclusive)" in cpq("quote", "show", qid).stdout
+    _set_tax(cpq_book, "  mode: inclusive ", "  mode: exclusive ")
+    assert "STALE" not in cpq("quote", "show", qid).stdout
+    # three lines of 0.05 at 13%: per line each tax 0.0065 rounds to 0.01 (0.03); on the total 0.15 × 13% = 0.0195: 0.02
+    (cpq_book / "records" / "products" / "pin.yaml").write_text(
+        "name: Pin\ntype: simple\ncategory: accessory\nprices: {CNY: \"0.05\"}\ncost: {CNY: \"0.01\"}\ntax_category: standard\n", encoding="utf-8")
+    git(cpq_book, "add", "-A")
+    git(cpq_book, "commit", "-qm", "pin")
+    pins = new_quote(cpq, ["pin"], ["pin"], ["pin"])
+    assert cpq("--as", "rex", "quote", "submit", pins).exit_code == 0 and load(cpq_book, pins)["totals"]["tax"] == "0.03"
+    assert load(cpq_book, pins)["status"] == "approved"
+    _set_tax(cpq_book, "  apply: per_line ", "  apply: on_total ")
+    assert "(tax 0.03 -> 0.02 CNY)" in cpq("quote", "show", pins).stdout
+
+
+def test_editing_a_draft_after_a_tax_change_prices_it_under_one_setting(cpq: Run, cpq_book: Path) -> None:
+    # attack 5, F6: `quote edit` took the new mode (inclusive) with the lines' old rate (13%)
+    qid = new_quote(cpq, ["holder"])
+    assert load(cpq_book, qid)["totals"]["tax"] == "130.00"          # 1,000.00 × 13%
+    _set_tax(cpq_book, "  mode: exclusive ", "  mode: inclusive ")
+    _set_tax(cpq_book, '    standard: "13"', '    standard: "9"')
+    assert cpq("quote", "edit", qid, "--notes", "hello").exit_code == 0
+    totals = load(cpq_book, qid)["totals"]
+    # inclusive 9%: 1,000.00 × 9 / 109 = 82.568… -> 82.57 (old code: 1,000.00 × 13 / 113 = 115.04)
+    assert (totals["tax_mode"], totals["tax"], load(cpq_book, qid)["total"]) == ("inclusive", "82.57", "1000.00")
+    assert load(cpq_book, qid)["lines"][0]["tax_rate"] == "9"
+    # removing a line re-prices the rest the same way
+    assert cpq("quote", "add-line", qid, "svc").exit_code == 0
+    _set_tax(cpq_book, '    standard: "9"', '    standard: "10"')
+    assert cpq("quote", "remove-line", qid, "2").exit_code == 0
+    # inclusive 10%: 1,000.00 × 10 / 110 = 90.909… -> 90.91
+    assert load(cpq_book, qid)["totals"]["tax"] == "90.91" and load(cpq_book, qid)["lines"][0]["tax_rate"] == "10"

@@ -243,3 +243,58 @@ def test_an_english_quote_with_a_chinese_title_is_named_until_it_has_an_english_
     assert r.exit_code == 0 and "subject" not in r.stderr
     text = pdf_text(out)
     assert "Phase 1 machining centres" in text and "一期" not in text
+
+
+def test_a_chinese_document_of_an_english_quote_names_its_english_only_texts(demo_copy: Path) -> None:
+    # attack 5, F3: `render --lang zh-CN` of the English QT-2026-0002 printed its English title, terms, group and fee
+    # names and tax reason under Chinese labels with no word; the reverse case warned of every untranslated text
+    from tests.conftest import invoke
+
+    env = {"CRMCTL_NOW": "2026-11-27T10:00:00+08:00"}
+    out = demo_copy / "zh.pdf"
+    r = invoke("quote", "render", "2ndtpvn1c44n", "--lang", "zh-CN", "--out", str(out), book=demo_copy, env=env)
+    assert r.exit_code == 0, r.output
+    assert "warning: the Chinese document prints 6 text(s) of the quote in English, with no Chinese form: " in r.stderr
+    for where in ("subject: 'Lone Star Fab", "payment_terms: '30% with order", "groups[0].name: 'Machines'",
+                  "groups[1].name: 'Services'", "quote.fees[0].name: 'Freight to Houston'",
+                  "tax_note: 'Zero-rated export (goods shipped to the "):
+        assert where in r.stderr, where
+    assert "VMC-850 Vertical" not in r.stderr     # a line's name is the catalog's (name_zh), not the quote's
+    # a Chinese quote's Chinese document: nothing to say
+    r = invoke("quote", "render", "2ndtpn4c4ech", "--out", str(out), book=demo_copy, env=env)
+    assert r.exit_code == 0 and "Chinese form" not in r.stderr
+
+
+def test_a_tax_exemption_reason_has_an_english_form(cpq: Run, cpq_book: Path) -> None:
+    # attack 5, F3: the reason was one text; an exempt account with Chinese and English quotes could not have both
+    assert cpq("account", "edit", "acme", "--set", "tax_exempt=出口零税率", "--set",
+               "tax_exempt_en=Zero-rated export").exit_code == 0
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("quote", "edit", qid, "--lang", "en", "--title", "一期", "--title-en", "Phase 1").exit_code == 0
+    out = cpq_book / "q.pdf"
+    r = cpq("quote", "render", qid, "--out", str(out))
+    assert r.exit_code == 0 and "tax_note" not in r.stderr, r.stderr
+    text = pdf_text(out)
+    assert "Zero-rated export" in text and "出口零税率" not in text and "1,000.00" in text   # no tax: 1,000.00
+    r = cpq("quote", "render", qid, "--lang", "zh-CN", "--out", str(out))
+    assert r.exit_code == 0 and "出口零税率" in pdf_text(out) and "Chinese form" not in r.stderr
+    assert "tax_note" not in cpq("check").output
+    # a quote's own exemption has both forms too
+    other = new_quote(cpq, ["holder", "--qty", "2"], account="baosteel")
+    r = cpq("quote", "edit", other, "--tax-exempt-en", "Reverse charge")
+    assert r.exit_code == 1 and r.stderr.startswith("error: --tax-exempt-en is the English form of the quote's own "
+                                                    "--tax-exempt REASON; give both")
+    assert cpq("quote", "edit", other, "--lang", "en", "--tax-exempt", "反向征收", "--tax-exempt-en",
+               "Reverse charge").exit_code == 0
+    r = cpq("quote", "render", other, "--out", str(out))
+    assert r.exit_code == 0 and "Reverse charge" in pdf_text(out) and "反向征收" not in pdf_text(out)
+    # --taxed removes both forms
+    assert cpq("quote", "edit", other, "--taxed").exit_code == 0
+    assert "tax_exempt" not in (cpq_book / "records" / "quotes" / f"{other}.yaml").read_text(encoding="utf-8")
+    # the English form given after approval is part of the tax status priced: the approval is stale until submitted
+    third = new_quote(cpq, ["holder"])
+    r = cpq("--as", "rex", "quote", "submit", third)
+    assert r.exit_code == 0, r.output
+    assert cpq("account", "edit", "acme", "--set", "tax_exempt_en=Export, zero-rated").exit_code == 0
+    assert ("the tax status changed since it was priced (exempt: '出口零税率' / 'Zero-rated export' -> exempt: "
+            "'出口零税率' / 'Export, zero-rated', account acme)") in cpq("quote", "show", third).stdout

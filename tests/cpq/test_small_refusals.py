@@ -63,3 +63,26 @@ def test_a_fee_given_again_replaces_it_and_twice_at_once_is_refused(cpq: Run, cp
     assert data["totals"]["net"] == "2400.00"
     r = cpq("quote", "edit", qid, "--fee", "运费=900", "--fee", "运费 =1000")
     assert r.exit_code == 1 and "--fee 运费: given twice; give each fee once" in r.stderr
+
+
+def test_quote_commands_take_the_quote_number_as_order_commands_do(cpq: Run, cpq_book: Path) -> None:
+    # attack 5, F4: `quote show QT-2026-0001` said "no quote 'qt-2026-0001'" (lower-cased, and false) while
+    # `order show SO-2026-0002` worked
+    import shutil
+
+    qid = new_quote(cpq, ["holder"])
+    assert cpq("--as", "rex", "quote", "submit", qid).exit_code == 0
+    assert cpq("--as", "rex", "quote", "send", qid).exit_code == 0
+    for ref in ("QT-2026-0001", "qt-2026-0001", qid[:8]):
+        r = cpq("quote", "show", ref, "--format", "json")
+        assert r.exit_code == 0 and json.loads(r.stdout)["id"] == qid, ref
+    out = cpq_book / "q.html"
+    assert cpq("quote", "render", "QT-2026-0001", "--html", "--out", str(out)).exit_code == 0 and out.exists()
+    r = cpq("quote", "show", "QT-2026-0009")
+    assert r.exit_code == 1 and r.stderr.strip() == ("error: no quote numbered or with the id 'QT-2026-0009'; "
+                                                     "`crmctl quote list` shows them")
+    folder = cpq_book / "records" / "quotes"
+    shutil.copy(folder / f"{qid}.yaml", folder / "zzcopy000001.yaml")     # a merge gave two quotes one number
+    r = cpq("quote", "show", "QT-2026-0001")
+    assert r.exit_code == 1 and "quote number QT-2026-0001 is on 2 quotes" in r.stderr
+    assert "`crmctl quote renumber ID` one of them" in r.stderr

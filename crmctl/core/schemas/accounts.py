@@ -21,6 +21,7 @@ SCHEMA = Schema(
         Field("website", option=True, help="Website"),
         Field("tax_id", "taxid", option=True, help="Tax id (统一社会信用代码, VAT number...), checked for the account's country"),
         Field("tax_exempt", "text", help="Why quotes to this account carry no tax (export, reverse charge); printed"),
+        Field("tax_exempt_en", "text", help="The tax_exempt reason as English documents print it"),
         Field("address", option=True, help="Street address"),
         Field("address_en", option=True, help="Street address as English documents print it"),
         Field("city", option=True, help="City"),

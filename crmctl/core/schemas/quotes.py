@@ -30,6 +30,7 @@ SCHEMA = Schema(
         Field("payment_terms", "text", help="Payment terms"),
         Field("notes", "text", help="Notes"),
         Field("tax_exempt", "text", help="Why this quote carries no tax (zero-rated export, reverse charge); printed"),
+        Field("tax_exempt_en", "text", help="The tax_exempt reason as an English document prints it"),
         Field("payment_terms_en", "text", help="Payment terms as an English document prints them"),
         Field("notes_en", "text", help="Notes as an English document prints them"),
         Field("title_en", help="Title as an English document prints it"),
