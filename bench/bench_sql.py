@@ -5,7 +5,9 @@ opportunities, orders and visits, N/2 payments; N = 50,000 by default), or
 uses ``--book DIR``. The baseline is the ``crmctl`` package of a git ref
 (``--baseline main``), extracted to a temporary folder; both are timed as
 subprocesses, best of 3 after one warm-up run (which warms each one's
-caches), wall and CPU seconds, side by side. Then: the next command after
+caches), wall and CPU seconds, side by side, and this tree a third time with
+its watcher running (``crmctl watch start``; the ``new`` column runs with
+``CRMCTL_WATCH=off``). Then: the next command after
 100 records change (as a `git pull` would), a cold build against parsing
 the same files with PyYAML's CSafeLoader, `check` on a book of the same
 10,000 accounts and 20,000 contacts only, and peak memory of `check` on a
