@@ -58,7 +58,8 @@ def make_book(root: str) -> str:
     shutil.copytree(os.path.join(REPO, "templates"), os.path.join(book, "templates"), dirs_exist_ok=True)
     shutil.copy(os.path.join(REPO, "crm.yaml"), os.path.join(book, "crm.yaml"))
     os.environ["CRMCTL_NOW"] = NOW
-    from crmctl.core.book import Book, today
+    from crmctl.core.book import Book
+    from crmctl.core.clock import Clock
     from crmctl.cpq.quotes import add_line, new_quote
 
     b = Book(book)
@@ -70,8 +71,9 @@ def make_book(root: str) -> str:
         ("bt40-holder-set", {}),
     ]
     with b.transaction("bench quote", commit=False) as tx:
-        day = today(b.settings)
-        data = new_quote(b, opportunity=None, account=b.get("accounts", "suzhou-precision"), owner="zhou-tao", day=day)
+        clock = Clock.read(b.settings)
+        day = clock.today
+        data = new_quote(b, opportunity=None, account=b.get("accounts", "suzhou-precision"), owner="zhou-tao", clock=clock)
         for i in range(50):
             sku, choices = configs[i % len(configs)]
             data = add_line(b, data, sku, choices, 1 + i % 7 if sku != "bt40-holder-set" else 20, str(i % 9) if i % 2 else None,
