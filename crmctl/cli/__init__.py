@@ -151,6 +151,8 @@ def checkpoint(point: str) -> None:
     if action == "sigint":
         import signal
 
+        # as in a terminal: a process started in the background of a non-interactive shell inherits SIGINT ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.raise_signal(signal.SIGINT)
     elif action == "bug":
         raise RuntimeError(f"CRMCTL_TEST_AT={wanted}: a stand-in for a bug")

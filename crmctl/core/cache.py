@@ -346,7 +346,7 @@ def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = No
     and the problems (misnamed files first, then bad files, in the folder's order)."""
     listing = folder_stats(folder) if stats is None else stats
     out: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
-    known = read_rows(cache_path, listing.digest) if cache_path and _plain(folder) else None
+    known = read_rows(cache_path, listing.digest) if cache_path and plain(folder) else None
     if known is not None:
         return out, known[1] + _rows_into(out, known[0], rel, lambda row: (row[0], row[1]))
     cached = read_entries(cache_path) if cache_path else {}
@@ -362,7 +362,7 @@ def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = No
     return out, named + _rows_into(out, {n: e[3:] for n, e in fresh.items()}, rel, lambda row: (row[0], row[1]))
 
 
-def _plain(folder: str) -> bool:
+def plain(folder: str) -> bool:
     """True when neither the folder nor ``records/`` is a symbolic link (a cache may then answer for it)."""
     return not os.path.islink(folder) and not os.path.islink(os.path.dirname(folder))
 
@@ -391,7 +391,7 @@ def scan_view(folder: str, rel: str, view_path: str, base_path: str, project: Ca
     """
     listing = folder_stats(folder) if stats is None else stats
     out: dict[str, Any] = {}
-    known = read_rows(view_path, listing.digest) if _plain(folder) else None
+    known = read_rows(view_path, listing.digest) if plain(folder) else None
     if known is not None:
         return out, known[1] + _rows_into(out, known[0], rel, itemgetter(0))
     cached = read_entries(view_path)

@@ -10,7 +10,7 @@ with a key made of:
   (:attr:`crmctl.core.cache.Listing.digest`: every file's name and stat), so
   any change to one of its files, by any means, is a new key;
 * crm.yaml's merged settings, the caller's own ``parts`` (dates, options);
-* crmctl's own code (every module's size and mtime) and the named libraries'
+* crmctl's own code (every module's size, mtime, ctime and inode) and the named libraries'
   (``chinese_calendar`` holidays change with its releases).
 
 It answers nothing it cannot key: a type this process has changed, a book
@@ -35,18 +35,25 @@ _code: list[str] = []  # this process's fingerprint of crmctl's modules, made on
 
 
 def code_fingerprint() -> str:
-    """A hash of every crmctl module's path, size and mtime (an upgrade or an edit is a new fingerprint)."""
+    """A hash of every crmctl module's path and stamp — size, mtime, ctime and inode, as a record file's
+    (:func:`crmctl.core.cache.stamp`): an upgrade or an edit is a new fingerprint even when it keeps the size and
+    puts the mtime back (``rsync -a``, ``tar x``, ``cp -p``). Made once per process."""
     if not _code:
-        top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        h = hashlib.blake2b(digest_size=16)
-        for folder, dirs, files in sorted(os.walk(top)):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(folder, name))
-                    h.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
-        _code.append(h.hexdigest())
+        _code.append(tree_fingerprint(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     return _code[0]
+
+
+def tree_fingerprint(top: str) -> str:
+    """A hash of the path, size, mtime, ctime and inode of every ``*.py`` file under ``top``."""
+    h = hashlib.blake2b(digest_size=16)
+    for folder, dirs, files in sorted(os.walk(top)):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                h.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}\n"
+                         .encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
 
 
 def library_fingerprint(name: str) -> str:
@@ -61,7 +68,7 @@ def library_fingerprint(name: str) -> str:
         st = os.stat(spec.origin)
     except OSError:
         return f"{name}:{spec.origin}"
-    return f"{name}:{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{name}:{spec.origin}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
 def key(book: "Book", name: str, types: Sequence[str], parts: Any, libraries: Sequence[str] = ()) -> str | None:
