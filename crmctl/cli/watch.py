@@ -11,6 +11,7 @@ import click
 from crmctl.cli.base import App, pass_app
 from crmctl.core import watch
 from crmctl.core.errors import CrmError
+from crmctl.core.watchd import NAME_TAKEN
 
 START_SECONDS = 10.0  # how long `start` waits for the daemon's first answer
 # file systems where changes can be made by another machine, which this machine's inotify never hears of
@@ -58,7 +59,48 @@ def _status(root: str) -> dict | None:
     try:
         return watch.ask(root, {"status": True}, timeout=2.0)
     except watch.Hung:
-        raise CrmError(f"watch: the watcher of {root} does not answer; end it with `pkill -f crmctl.core.watchd`") from None
+        pid = _daemon_pid(root)
+        raise CrmError(f"watch: the watcher of {root}{f' (pid {pid})' if pid else ''} does not answer; "
+                       "`crmctl watch stop` ends it (commands meanwhile check every file)") from None
+
+
+def _daemon_pid(root: str) -> int | None:
+    """The pid in ``.crmctl/watch.pid`` if that process is this book's watcher (its command line says so)."""
+    from crmctl.core.watchd import PID_FILE
+
+    try:
+        with open(os.path.join(root, ".crmctl", PID_FILE), encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"crmctl.core.watchd" in argv and os.fsencode(root) in argv else None
+
+
+def _end(pid: int) -> bool:
+    """SIGTERM, then SIGKILL after 2 s (a stopped process ignores SIGTERM until continued); True once it is gone."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGCONT, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if not os.path.exists(f"/proc/{pid}") or _zombie(pid):
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @cli.command("start")
@@ -90,6 +132,9 @@ def start(app: App) -> None:
             click.echo(f"watching {root} (pid {running.get('pid')}); `crmctl watch stop` ends it")
             return
         if proc.poll() is not None:
+            if proc.returncode == NAME_TAKEN and _status(root) is None:  # the socket name is taken, not by this user's watcher
+                raise CrmError(f"watch: cannot start: another process (not a watcher of yours) holds the name of "
+                               f"{root}'s watcher socket; commands keep checking every file")
             reason = _last_line(log) or f"it ended with status {proc.returncode}"
             raise CrmError(f"watch: the watcher could not start: {reason}")
         time.sleep(0.02)
@@ -114,7 +159,12 @@ def stop(app: App) -> None:
     try:
         answer = watch.ask(root, {"stop": True}, timeout=2.0)
     except watch.Hung:
-        raise CrmError(f"watch: the watcher of {root} does not answer; end it with `pkill -f crmctl.core.watchd`") from None
+        pid = _daemon_pid(root)
+        if pid is None or not _end(pid):
+            raise CrmError(f"watch: the watcher of {root} does not answer and its process could not be ended"
+                           f"{f' (pid {pid})' if pid else ''}; commands meanwhile check every file") from None
+        click.echo(f"ended the watcher of {root} (pid {pid}), which did not answer")
+        return
     if answer is None:
         click.echo(f"no watcher runs for {root}")
         return

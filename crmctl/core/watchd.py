@@ -25,6 +25,8 @@ from crmctl.core import jsonio
 from crmctl.core.watch import PROTOCOL, address
 
 CHECK_SECONDS = 60.0  # how often an idle daemon looks whether its book still exists
+NAME_TAKEN = 4  # exit status: the socket name is held (by a watcher of this user, or by another process)
+PID_FILE = "watch.pid"  # under .crmctl/: the daemon's pid, so a hung one can be ended
 
 
 class State:
@@ -206,16 +208,35 @@ def _handle(conn: socket.socket, watcher: Watcher, started: float) -> bool:
 
 
 def serve(root: str) -> int:
-    """Watch ``root`` until stopped; 0 when stopped, 1 when it could not start or lost its book."""
+    """Watch ``root`` until stopped; 0 when stopped, 1 when it lost its book, :data:`NAME_TAKEN` when it could not
+    take its socket name."""
     root = os.path.realpath(root)
-    settings = os.path.join(root, "crm.yaml")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         server.bind(address(root))
     except OSError:
-        print(f"crmctl watch: a watcher already runs for {root}", file=sys.stderr)
-        return 1
+        print(f"a watcher already runs for {root}", file=sys.stderr)
+        return NAME_TAKEN
     server.listen(64)
+    pid_file = os.path.join(root, ".crmctl", PID_FILE)
+    try:
+        with open(pid_file, "w", encoding="utf-8") as handle:  # for `watch stop` when this process hangs
+            handle.write(f"{os.getpid()}\n")
+    except OSError:
+        pass
+    try:
+        return _serve(root, server)
+    finally:
+        try:
+            with open(pid_file, encoding="utf-8") as handle:
+                if handle.read().strip() == str(os.getpid()):
+                    os.unlink(pid_file)
+        except OSError:
+            pass
+
+
+def _serve(root: str, server: socket.socket) -> int:
+    settings = os.path.join(root, "crm.yaml")
     watcher = Watcher(root, State())
     watcher.sync()  # the watches exist before the first answer
     started = time.time()

@@ -327,3 +327,51 @@ def test_a_folder_turned_into_a_symbolic_link_is_read_by_no_path(generated: Path
         assert "records/accounts: is a symbolic link" in listed.stderr
     finally:
         invoke("watch", "stop", book=generated)
+
+
+def test_a_hung_watcher_is_named_and_ended_by_watch_stop(generated: Path) -> None:  # noqa: F811
+    assert invoke("watch", "start", book=generated).exit_code == 0
+    pid = pid_of(generated)
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # hung: it holds the socket and answers nothing
+    try:
+        status = invoke("watch", "status", book=generated)
+        assert status.exit_code == 1 and f"(pid {pid}) does not answer; `crmctl watch stop` ends it" in status.stderr
+        assert amount(generated, "op0001") is not None  # commands meanwhile check every file (after one wait)
+        stopped = invoke("watch", "stop", book=generated)
+        assert stopped.exit_code == 0 and stopped.stdout.startswith(f"ended the watcher of ") and str(pid) in stopped.stdout
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    finally:
+        for sig in (signal.SIGCONT, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs a second user to hold the socket name")
+def test_another_users_process_on_the_socket_name_is_said_as_such(generated: Path) -> None:  # noqa: F811
+    import socket
+
+    name = watch.address(str(generated))  # this user's watcher name for the book
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # another user binds it first, then waits to be killed
+        try:
+            os.setuid(65534)
+            holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            holder.bind(name)
+            holder.listen(1)
+            os.write(write_end, b"ok")
+            signal.pause()
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(read_end, 2) == b"ok"
+        started = invoke("watch", "start", book=generated)
+        assert started.exit_code == 1 and "another process (not a watcher of yours) holds the name" in started.stderr
+        assert invoke("watch", "status", book=generated).stdout.startswith("no watcher runs for")
+        assert amount(generated, "op0001") is not None  # its answers are refused (another uid): every file is read
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
