@@ -750,6 +750,10 @@ def book_views(layout: Layout) -> list[str]:
 # ---------------------------------------------------------------- queries
 
 # what a read-only statement may do (sqlite3's authorizer action codes); anything else is refused
+# functions a read may not call: fts3_tokenizer gives out a pointer into this process (and, where enabled, takes
+# one to run; load_extension is off in the connection); the shell's file functions, should a build have them, touch files
+_UNSAFE_FUNCTIONS = {"fts3_tokenizer", "readfile", "writefile", "edit", "fts5"}
+MAX_VALUE_BYTES = 64 * 1024 * 1024  # one text or blob a statement makes (zeroblob(1e9)): SQLite refuses it at once
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 # pragmas that only read: with an argument naming a table or index ...
 _READ_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
@@ -794,6 +798,9 @@ class Guard:
         if action == sqlite3.SQLITE_READ and arg1:
             self.tables.add(arg1)
             return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _UNSAFE_FUNCTIONS:
+            self.refused = self.refused or f"function {arg2}"
+            return sqlite3.SQLITE_DENY
         if action in _ALLOWED or self._reading_pragma(action, arg1, arg2):
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_UPDATE and arg1 in _SCHEMA_TABLES and self.refused is None:
@@ -816,6 +823,7 @@ def _reader(path: str, layout: Layout | None = None, money: BookMoney | None = N
     """The read model opened read-only twice over: a ``mode=ro`` URI and ``PRAGMA query_only``; with ``money``, each
     type table is seen through a temp view adding its ``<money>_book`` columns (:func:`book_views`)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     noted, in_one_currency = (notes or Notes()).aggregates()
     conn.create_aggregate("dsum", 1, noted)  # type: ignore[arg-type]
     conn.create_aggregate("dsum", 2, in_one_currency)  # type: ignore[arg-type]
@@ -862,6 +870,9 @@ def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes
         guard = Guard()  # a type table with money is a temp view (book_views): SQLite stops before the authorizer
         guard.refused = f"change {message.split()[2]}"
         return _refused(guard)
+    if message == "string or blob too big":
+        return BadQuery(f"sql: a value the statement makes is over {MAX_VALUE_BYTES // (1024 * 1024)} MB (string or "
+                        "blob too big); no field of a book is near that, so `crmctl sql` stops there")
     if message == "not authorized":
         return Refused("sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
                        "(no extensions, no other files)")
