@@ -943,25 +943,68 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
     guard = Guard()
     reader = _reader(model.path, model.layout, money, notes)
     try:
-        reader.set_authorizer(guard)
-        try:
-            cursor = reader.execute(statement)
-        except (sqlite3.Error, sqlite3.Warning) as exc:
-            if guard.refused is not None or guard.internal is not None:
-                raise _refused(guard) from None
-            raise _bad_query(exc, reader, model.layout, notes) from None
-        columns = column_names(cursor.description or ())
-
-        def rows() -> Iterator[tuple[Any, ...]]:
+        with _stopped_by_ctrl_c(reader) as stop:
+            reader.set_authorizer(guard)
             try:
-                while batch := cursor.fetchmany(1000):
-                    yield from batch
+                cursor = reader.execute(statement)
             except (sqlite3.Error, sqlite3.Warning) as exc:
+                if stop.requested:
+                    raise KeyboardInterrupt from None
+                if guard.refused is not None or guard.internal is not None:
+                    raise _refused(guard) from None
                 raise _bad_query(exc, reader, model.layout, notes) from None
+            columns = column_names(cursor.description or ())
 
-        yield Answer(columns, rows(), model.problems, screened, notes)
+            def rows() -> Iterator[tuple[Any, ...]]:
+                try:
+                    while batch := cursor.fetchmany(1000):
+                        yield from batch
+                except (sqlite3.Error, sqlite3.Warning) as exc:
+                    if stop.requested:
+                        raise KeyboardInterrupt from None
+                    raise _bad_query(exc, reader, model.layout, notes) from None
+
+            yield Answer(columns, rows(), model.problems, screened, notes)
     finally:
         reader.close()
+
+
+PROGRESS_STEPS = 10_000  # SQLite VM steps between two calls back into Python while a statement runs
+
+
+class _Stop:
+    """Whether Ctrl-C came while a statement ran (the SIGINT handler of :func:`_stopped_by_ctrl_c` says so)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+@contextmanager
+def _stopped_by_ctrl_c(conn: sqlite3.Connection) -> Iterator[_Stop]:
+    """Ctrl-C stops ``conn``'s statement, even inside one long SQLite step (an aggregate over a recursive CTE):
+    a progress handler lets Python run its signal handlers every :data:`PROGRESS_STEPS` VM steps, and the SIGINT
+    handler here interrupts the statement; the caller sees :class:`KeyboardInterrupt` (exit 130), never an SQL
+    error. Ctrl-C during the block raises KeyboardInterrupt at its end if nothing else did. Outside the main
+    thread (where no signal handler can be set) only the progress handler is installed."""
+    import signal
+    import threading
+
+    stop = _Stop()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        stop.requested = True
+        conn.interrupt()
+
+    conn.set_progress_handler(lambda: 0, PROGRESS_STEPS)  # no Python call per step: only a chance to run handlers
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, on_sigint) if main else None
+    try:
+        yield stop
+    finally:
+        if main and before is not None:
+            signal.signal(signal.SIGINT, before)
+    if stop.requested:
+        raise KeyboardInterrupt
 
 
 def note_screened(book: "Book", screened: Iterable[tuple[str, str]]) -> None:

@@ -3,8 +3,12 @@ and W9 (Ctrl-C stops a long statement)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import time
 from decimal import Context, Decimal, MAX_EMAX, MAX_PREC, MIN_EMIN
 from pathlib import Path
 
@@ -97,3 +101,36 @@ def test_dsum_with_the_currency_counts_no_currency_as_the_books(demo_copy: Path)
                            "WHERE id IN ('2ndtj4mm3vkw', '2ndtj4y3hg40')")  # no currency, then 36000.00 USD
     assert err_line(mixed) == ("error: sql: dsum(x, currency) met CNY (no currency: the book's) and USD in one "
                                "group; GROUP BY currency, or add the <money>_book column (the book currency)")
+
+
+# ---------------------------------------------------------------- W9: Ctrl-C inside one long SQLite step
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("aggregate", ["count(*)", "dsum(x)"])  # SQLite's own; one calling Python for each row
+def test_ctrl_c_stops_a_statement_inside_one_sqlite_step(crmctl_bin: str, book: Path, aggregate: str) -> None:
+    # before: SIGINT did nothing (SQLite never gave Python a chance to run its handler) and the count never ended;
+    # in dsum's step it became "error: sql: user-defined aggregate's 'step' method raised error", exit 1
+    endless = f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT {aggregate} FROM c"
+    started = subprocess.run([crmctl_bin, "--book", str(book), "sql", "SELECT 1"], capture_output=True, env=os.environ)
+    assert started.returncode == 0
+    proc = subprocess.Popen([crmctl_bin, "--book", str(book), "sql", endless], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(proc.pid) < 3.0:  # start-up takes well under a second of CPU: by now it counts
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C at a terminal sends
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert (proc.returncode, err, out) == (130, "error: interrupted (Ctrl-C)\n", "")
