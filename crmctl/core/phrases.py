@@ -34,6 +34,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "{missed} missed visit(s), none to move {first}..{last} (the accounts' next visits are planned)",
         "zh-CN": "{missed} 次未完成拜访，{first}至{last}无需改期（这些客户的下次拜访已安排）",
     },
+    "missed_no_working_day": {
+        "en": "{missed} missed visit(s), none to move: no working day {first}..{last} to plan on "
+              "(working_days, calendar and days_off in crm.yaml)",
+        "zh-CN": "{missed} 次未完成拜访，无法改期：{first}至{last}没有可安排的工作日（见 crm.yaml 的 working_days、calendar 与 days_off）",
+    },
     "close_followups": {
         "en": "close {overdue} overdue follow-up(s)",
         "zh-CN": "完成 {overdue} 项逾期跟进",

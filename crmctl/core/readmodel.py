@@ -31,12 +31,13 @@ layout (a custom field added to crm.yaml) is rebuilt.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -50,7 +51,7 @@ from crmctl.core.settings import Settings
 if TYPE_CHECKING:
     from crmctl.core.book import Book
 
-VERSION = 5  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing
+VERSION = 6  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = NUMERIC
@@ -69,15 +70,10 @@ def quoted(name: str) -> str:
 
 
 def number(value: Any) -> float | None:
-    """The REAL of a stored number (``"125000.00"``, ``"12.5%"``, 3); None for anything else."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip().rstrip("%")
-    if not _DECIMAL_TEXT.match(text):
-        return None
-    return float(text)
+    """The REAL of a stored number (``"125000.00"``, ``"12.5%"``, 3) by :func:`plain_decimal`'s rule (what
+    ``dsum`` adds); None for anything else (``" 125000.00"``, ``"1e6"``: the reports leave those out)."""
+    amount = plain_decimal(value)
+    return None if amount is None else float(amount)
 
 
 def cell(value: Any) -> Any:
@@ -585,30 +581,39 @@ def select(book: "Book", types: Sequence[str], statement: str, params: Sequence[
 # ---------------------------------------------------------------- money in SQL
 
 
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # adds with no rounding, however many digits
+
+
 class DecimalSum:
-    """``dsum(x)``: the exact decimal sum of texts like ``'125000.00'`` (NULL and non-numbers skipped), as text."""
+    """``dsum(x)``: the exact decimal sum of the values the reports would count (:func:`plain_decimal`: NULL and
+    anything else skipped), as plain decimal text (``'125000.00'``, never ``'1E+3'``)."""
 
     def __init__(self) -> None:
         self.total: Decimal | None = None
 
     def step(self, value: Any) -> None:
-        amount = _decimal(value)
+        amount = plain_decimal(value)
         if amount is not None:
-            self.total = amount if self.total is None else self.total + amount
+            self.total = amount if self.total is None else _EXACT.add(self.total, amount)
 
     def finalize(self) -> str | None:
-        return None if self.total is None else str(self.total)
+        return None if self.total is None else format(self.total, "f")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """A finite decimal of a number or its text (``'125000.00'``, ``'5%'``); None for NULL and anything else."""
-    if value is None or isinstance(value, bytes):
+def plain_decimal(value: Any) -> Decimal | None:
+    """The decimal of an SQLite value by the rule of the ``_num`` columns: an integer, a finite REAL, or a text that
+    is plain decimal (:data:`_DECIMAL_TEXT`: ``-?digits(.digits)?``, a ``%`` after it allowed). None for NULL and
+    for every other text — ``'1e6'``, ``' 1.00'``, ``'+1.00'``, ``'1.'``, ``'.5'``, ``'1_000'``, ``'1,000.00'``,
+    digits of other scripts — which the reports leave out too."""
+    if value is None or isinstance(value, (bool, bytes)):
         return None
-    try:
-        amount = Decimal(str(value).strip().rstrip("%"))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    text = str(value)
+    text = text[:-1] if text.endswith("%") else text
+    return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else None
 
 
 class Notes:
@@ -629,33 +634,45 @@ class Notes:
         out.extend(f"sql: {why}; its <money>_book columns are NULL" for why in self.no_rate.values())
         return out
 
-    def aggregates(self) -> tuple[type, type]:
-        """``dsum(x)`` noting the texts it leaves out, and ``dsum(x, currency)`` refusing to add two currencies."""
+    def aggregates(self, book_currency: str | None = None) -> tuple[type, type]:
+        """``dsum(x)`` noting the texts it leaves out, and ``dsum(x, currency)`` refusing to add two currencies;
+        a NULL or empty currency is ``book_currency`` (a record without ``currency:`` is in the book currency for
+        every report), or "no currency" when that is not known."""
         notes = self
 
         class Noted(DecimalSum):
             def step(self, value: Any) -> None:
-                if _decimal(value) is None and value is not None and len(notes.skipped) < 1000:
+                if plain_decimal(value) is None and value is not None and len(notes.skipped) < 1000:
                     notes.skipped.append(str(value))
                 super().step(value)
 
         class InOneCurrency(Noted):
             def __init__(self) -> None:
                 super().__init__()
-                self.currency: str | None = None
+                self.currency: tuple[str | None, bool] | None = None  # (the code, whether the row named it)
 
             def step(self, value: Any, currency: Any = None) -> None:  # type: ignore[override]
-                if value is None:
+                if plain_decimal(value) is None:
+                    super().step(value)  # skipped (and noted): its currency adds nothing
                     return
-                code = str(currency or "") or None
-                if self.total is not None and code != self.currency:
-                    notes.failure = (f"sql: dsum(x, currency) met {' and '.join(sorted((str(self.currency or 'no currency'), str(code or 'no currency'))))} in one group; "
+                named = str(currency or "") or None
+                code = (named or book_currency, named is not None)
+                if self.currency is not None and code[0] != self.currency[0]:
+                    met = " and ".join(sorted(_currency_label(*c, book_currency) for c in (self.currency, code)))
+                    notes.failure = (f"sql: dsum(x, currency) met {met} in one group; "
                                      "GROUP BY currency, or add the <money>_book column (the book currency)")
                     raise ValueError(notes.failure)
-                self.currency = code
+                self.currency = self.currency if self.currency is not None and self.currency[1] else code
                 super().step(value)
 
         return Noted, InOneCurrency
+
+
+def _currency_label(code: str | None, named: bool, book_currency: str | None) -> str:
+    """How a dsum refusal names a row's currency: ``EUR``; ``CNY (no currency: the book's)``; ``no currency``."""
+    if named or code is None:
+        return code or "no currency"
+    return f"{code} (no currency: the book's)"
 
 
 class BookMoney:
@@ -824,7 +841,7 @@ def _reader(path: str, layout: Layout | None = None, money: BookMoney | None = N
     type table is seen through a temp view adding its ``<money>_book`` columns (:func:`book_views`)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-    noted, in_one_currency = (notes or Notes()).aggregates()
+    noted, in_one_currency = (notes or Notes()).aggregates(money.settings.currency if money is not None else None)
     conn.create_aggregate("dsum", 1, noted)  # type: ignore[arg-type]
     conn.create_aggregate("dsum", 2, in_one_currency)  # type: ignore[arg-type]
     if money is not None and layout is not None:
@@ -939,25 +956,68 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
     guard = Guard()
     reader = _reader(model.path, model.layout, money, notes)
     try:
-        reader.set_authorizer(guard)
-        try:
-            cursor = reader.execute(statement)
-        except (sqlite3.Error, sqlite3.Warning) as exc:
-            if guard.refused is not None or guard.internal is not None:
-                raise _refused(guard) from None
-            raise _bad_query(exc, reader, model.layout, notes) from None
-        columns = column_names(cursor.description or ())
-
-        def rows() -> Iterator[tuple[Any, ...]]:
+        with _stopped_by_ctrl_c(reader) as stop:
+            reader.set_authorizer(guard)
             try:
-                while batch := cursor.fetchmany(1000):
-                    yield from batch
+                cursor = reader.execute(statement)
             except (sqlite3.Error, sqlite3.Warning) as exc:
+                if stop.requested:
+                    raise KeyboardInterrupt from None
+                if guard.refused is not None or guard.internal is not None:
+                    raise _refused(guard) from None
                 raise _bad_query(exc, reader, model.layout, notes) from None
+            columns = column_names(cursor.description or ())
 
-        yield Answer(columns, rows(), model.problems, screened, notes)
+            def rows() -> Iterator[tuple[Any, ...]]:
+                try:
+                    while batch := cursor.fetchmany(1000):
+                        yield from batch
+                except (sqlite3.Error, sqlite3.Warning) as exc:
+                    if stop.requested:
+                        raise KeyboardInterrupt from None
+                    raise _bad_query(exc, reader, model.layout, notes) from None
+
+            yield Answer(columns, rows(), model.problems, screened, notes)
     finally:
         reader.close()
+
+
+PROGRESS_STEPS = 10_000  # SQLite VM steps between two calls back into Python while a statement runs
+
+
+class _Stop:
+    """Whether Ctrl-C came while a statement ran (the SIGINT handler of :func:`_stopped_by_ctrl_c` says so)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+@contextmanager
+def _stopped_by_ctrl_c(conn: sqlite3.Connection) -> Iterator[_Stop]:
+    """Ctrl-C stops ``conn``'s statement, even inside one long SQLite step (an aggregate over a recursive CTE):
+    a progress handler lets Python run its signal handlers every :data:`PROGRESS_STEPS` VM steps, and the SIGINT
+    handler here interrupts the statement; the caller sees :class:`KeyboardInterrupt` (exit 130), never an SQL
+    error. Ctrl-C during the block raises KeyboardInterrupt at its end if nothing else did. Outside the main
+    thread (where no signal handler can be set) only the progress handler is installed."""
+    import signal
+    import threading
+
+    stop = _Stop()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        stop.requested = True
+        conn.interrupt()
+
+    conn.set_progress_handler(lambda: 0, PROGRESS_STEPS)  # no Python call per step: only a chance to run handlers
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, on_sigint) if main else None
+    try:
+        yield stop
+    finally:
+        if main and before is not None:
+            signal.signal(signal.SIGINT, before)
+    if stop.requested:
+        raise KeyboardInterrupt
 
 
 def note_screened(book: "Book", screened: Iterable[tuple[str, str]]) -> None:

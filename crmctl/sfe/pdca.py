@@ -330,8 +330,9 @@ PREVIEW_LIBRARIES = ("chinese_calendar", "holidays")  # where plan()'s calendar 
 
 
 def _reschedule_preview(book: Book, reps: list[str], today: _dt.date,
-                        rows: dict[str, Any] | None = None) -> tuple[str, str, dict[str, int]]:
-    """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep.
+                        rows: dict[str, Any] | None = None) -> tuple[str, str, dict[str, int] | None]:
+    """The week from today that the Act list suggests planning, and how many missed visits that plan moves per rep
+    (None when the week has no working day to plan on: days_off, holidays, working_days).
 
     The count comes from running the plan itself (without writing), so the suggested command does what it says;
     it reads the visits from the report's own ``rows`` (:func:`visit_row`) when given.
@@ -340,11 +341,11 @@ def _reschedule_preview(book: Book, reps: list[str], today: _dt.date,
     if not reps:
         return first.isoformat(), last.isoformat(), {}
 
-    def moves() -> dict[str, int]:
+    def moves() -> dict[str, int] | None:
         try:
             result = plan(book, (first, last), None, today, None if rows is None else seen_visits(rows))
-        except ValidationError:  # no working day in the week: nothing to suggest
-            return {}
+        except ValidationError:  # no working day in the week (plan's only refusal): nothing can move
+            return None  # JSON, as crmctl.core.memo remembers it
         counts: dict[str, int] = defaultdict(int)
         for p in result.visits:
             if p.moves and p.rep in reps:
@@ -374,7 +375,10 @@ def _act_rows(book: Book, reps: list[dict[str, Any]], accounts: list[tuple[Any, 
         if not gap:
             continue
         actions = []
-        if r["missed"] and moves.get(r["rep"]):
+        if r["missed"] and moves is None:
+            actions.append(wording.act(say("missed_no_working_day", lang, missed=r["missed"], **span),
+                                       f"crmctl visit list --rep {r['rep']} --status missed"))
+        elif r["missed"] and moves.get(r["rep"]):
             actions.append(wording.act(say("reschedule_missed", lang, moves=moves[r["rep"]], missed=r["missed"], **span),
                                        f"crmctl visit plan --rep {r['rep']} --from {plan_from} --to {plan_to}"))
         elif r["missed"]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.sfe.conftest import ACME, Run, do_visit, fails, ok
+from tests.sfe.test_holidays import set_yaml
 
 
 @pytest.fixture
@@ -64,6 +65,18 @@ def test_plan_against_actual(run: Run, month: dict[str, str]) -> None:
         (1, 1, 1, "100.0", "100.0", "60.0")
     total = reps["(total)"]
     assert (total["due"], total["completed"], total["completion_pct"], total["avg_min"]) == (4, 3, "75.0", "60.0")
+
+
+def test_act_says_when_the_week_has_no_working_day(run: Run, book: Path, month: dict[str, str]) -> None:
+    # before: "(the accounts' next visits are planned)", the reason when a plan moves nothing; here nothing can be
+    # planned at all (27 Nov..3 Dec are all days off), and `visit plan` for that week refuses
+    set_yaml(book, 'days_off: ["2026-11-27", "2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", '
+                   '"2026-12-03"]')
+    act = report(run, "--period", "2026-11")["act"]
+    assert act[0]["who"] == "rex"
+    assert "1 missed visit(s), none to move: no working day 2026-11-27..2026-12-03 to plan on (working_days, " \
+        "calendar and days_off in crm.yaml): crmctl visit list --rep rex --status missed" in act[0]["action"]
+    assert "next visits are planned" not in act[0]["action"]
 
 
 def test_cadence_sop_coaching_followups(run: Run, month: dict[str, str]) -> None:
