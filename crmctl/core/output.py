@@ -91,12 +91,7 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str]
         return _yaml(_jsonable(list(rows)))
     cols = list(columns) if columns else _columns(rows)
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
-        for row in rows:
-            writer.writerow([safe_cell(row.get(c)) for c in cols])
-        return buf.getvalue().rstrip("\n")
+        return "".join(stream_rows(rows, "csv", cols)).rstrip("\n")
     from tabulate import tabulate
 
     if not rows:
