@@ -15,6 +15,7 @@ import functools
 import hashlib
 import marshal
 import os
+from collections import namedtuple
 from collections.abc import Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
@@ -100,19 +101,25 @@ def read_rows(path: str, digest: str) -> tuple[dict[str, list[Any]], list[Proble
         return None
 
 
-def save_json(path: str, blob: Any) -> None:
-    """Write a cache file atomically; best effort, so a read-only book still works."""
+def save_bytes(path: str, data: bytes) -> None:
+    """Write a cache file atomically (a temporary file renamed into place); best effort, so a read-only book still
+    works: the next read finds the old file or none and rebuilds."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as handle:
-            handle.write(jsonio.dump_bytes(blob))
+            handle.write(data)
         os.replace(tmp, path)
     except OSError:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def save_json(path: str, blob: Any) -> None:
+    """Write a cache file of JSON atomically (:func:`save_bytes`)."""
+    save_bytes(path, jsonio.dump_bytes(blob))
 
 
 def _write_cache(path: str, files: dict[str, Entry], listing: Listing | None = None,
@@ -129,17 +136,7 @@ def _write_cache(path: str, files: dict[str, Entry], listing: Listing | None = N
     if listing is not None:
         head["digest"] = listing.digest
         head["named"] = [[p.path, p.line, p.message] for p in named or []]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(jsonio.dump_bytes(head) + b"\n" + rows + stamps)
-        os.replace(tmp, path)
-    except OSError:  # best effort: a read-only book still works
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    save_bytes(path, jsonio.dump_bytes(head) + b"\n" + rows + stamps)
 
 
 def remember(cache_path: str, entries: dict[str, Entry]) -> None:
@@ -151,6 +148,13 @@ def remember(cache_path: str, entries: dict[str, Entry]) -> None:
 
 STAT_FIELDS = ("st_mtime_ns", "st_ctime_ns", "st_size", "st_ino", "st_mode")  # what a folder's digest covers
 _fields_of = attrgetter(*STAT_FIELDS)
+# what callers read of a file's stat (stamp, checked, digests), as a watcher's stored listing gives it back
+FileStat = namedtuple("FileStat", (*STAT_FIELDS, "st_nlink"))
+
+
+def stat_fields(st: Any) -> tuple[int, ...]:
+    """The fields of a :class:`FileStat` from any stat result: ``(mtime_ns, ctime_ns, size, inode, mode, nlink)``."""
+    return (*_fields_of(st), st.st_nlink)
 
 
 class Listing(Sequence[tuple[str, Any]]):
@@ -182,8 +186,6 @@ class Listing(Sequence[tuple[str, Any]]):
     @property
     def pairs(self) -> list[tuple[str, Any]]:
         if self._pairs is None:
-            from crmctl.core.watch import FileStat
-
             self._loaded()
             self._pairs = list(zip(self._names or [], map(FileStat._make, self._fields or [])))
         return self._pairs
@@ -196,7 +198,7 @@ class Listing(Sequence[tuple[str, Any]]):
         """Per file ``(mtime_ns, ctime_ns, size, inode, mode, nlink)``."""
         self._loaded()
         if self._fields is None:
-            self._fields = [(*_fields_of(st), st.st_nlink) for _, st in self.pairs]
+            self._fields = [stat_fields(st) for _, st in self.pairs]
         return self._fields
 
     @property
@@ -299,13 +301,6 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
 
 
 Stats = Listing
-
-
-def record_files(folder: str, rel: str, problems: list[Problem], known: Mapping[str, Any],
-                 stats: Stats | None = None) -> Iterator[tuple[str, str, Any, str]]:
-    """``(name, id, stat, path)`` of each record file in ``folder`` (:func:`checked` over ``stats``, default
-    :func:`folder_stats`)."""
-    return checked(folder, rel, folder_stats(folder) if stats is None else stats, problems, known)
 
 
 def times(st: Any) -> list[int]:

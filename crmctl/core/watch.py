@@ -36,18 +36,15 @@ import marshal
 import os
 import socket
 import struct
-from collections import namedtuple
 from typing import Any
 
 from crmctl.core import jsonio
-from crmctl.core.cache import Listing, stat_all
+from crmctl.core.cache import FileStat, Listing, save_bytes, stat_all, stat_fields
 
 PROTOCOL = 1
 LISTING_VERSION = 2
 TIMEOUT = 5.0  # seconds a caller waits for an answer before it stats every file itself
 
-# what callers read of a file's stat (cache.stamp, cache.checked, readmodel digests)
-FileStat = namedtuple("FileStat", "st_mtime_ns st_ctime_ns st_size st_ino st_mode st_nlink")
 
 
 def address(root: str) -> bytes:
@@ -143,21 +140,8 @@ def _read_listing(path: str) -> tuple[Any, str, list[str], Any] | None:
 def _write_listing(path: str, token: Any, listing: Listing) -> None:
     links = [n for n, f in zip(listing.names(), listing.fields()) if f[5] > 1]
     head = marshal.dumps((LISTING_VERSION, token, listing.digest, links))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(len(head).to_bytes(4, "big") + head + marshal.dumps((listing.names(), listing.fields())))
-        os.replace(tmp, path)
-    except OSError:  # a read-only book: the next command asks again from its old listing or stats every file
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
-def _fields(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_mode, st.st_nlink)
+    # a read-only book: the next command asks again from its old listing or stats every file
+    save_bytes(path, len(head).to_bytes(4, "big") + head + marshal.dumps((listing.names(), listing.fields())))
 
 
 def folder_stats(folder: str) -> Listing | None:
@@ -194,7 +178,7 @@ def folder_stats(folder: str) -> Listing | None:
     try:
         for name in recheck:
             try:
-                current[name] = _fields(os.stat(name, dir_fd=fd, follow_symlinks=False))
+                current[name] = stat_fields(os.stat(name, dir_fd=fd, follow_symlinks=False))
             except FileNotFoundError:
                 current.pop(name, None)
     finally:

@@ -339,7 +339,7 @@ def test_a_hung_watcher_is_named_and_ended_by_watch_stop(generated: Path) -> Non
         assert status.exit_code == 1 and f"(pid {pid}) does not answer; `crmctl watch stop` ends it" in status.stderr
         assert amount(generated, "op0001") is not None  # commands meanwhile check every file (after one wait)
         stopped = invoke("watch", "stop", book=generated)
-        assert stopped.exit_code == 0 and stopped.stdout.startswith(f"ended the watcher of ") and str(pid) in stopped.stdout
+        assert stopped.exit_code == 0 and stopped.stdout.startswith("ended the watcher of ") and str(pid) in stopped.stdout
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
     finally:
         for sig in (signal.SIGCONT, signal.SIGKILL):
