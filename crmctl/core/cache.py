@@ -284,7 +284,7 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
     A name in ``known`` (a cache) passed the name check when it was cached; a
     hot loop over 50,000 visits need not check it again.
     """
-    if os.path.islink(folder) or os.path.islink(os.path.dirname(folder)):
+    if not plain(folder):
         shown = rel if os.path.islink(folder) else os.path.dirname(rel)
         problems.append(Problem(shown, 1, f"{shown}: is a symbolic link; records must be plain folders inside the book"))
         return
