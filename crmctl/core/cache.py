@@ -19,7 +19,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
-from stat import S_ISLNK
+from stat import S_ISLNK, S_ISREG
 from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core import jsonio
@@ -294,6 +294,9 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
         if S_ISLNK(st.st_mode):
             problems.append(Problem(f"{rel}/{name}", 1, f"{rel}/{name}: is a symbolic link; replace it with the file itself"))
             continue
+        if not S_ISREG(st.st_mode):  # a folder, a named pipe (reading one waited forever), a socket or a device
+            problems.append(Problem(f"{rel}/{name}", 1, f"{rel}/{name}: is not a plain file; records are plain YAML files"))
+            continue
         if name not in known and not ID_PATTERN.fullmatch(rid):
             problems.append(Problem(f"{rel}/{name}", 1, f"file name {rid!r} is not a valid id (lowercase letters, digits, - and _)"))
             continue
@@ -329,7 +332,7 @@ def parse_entry(path: str, shown: str, st: Any) -> Entry:
 
     key = stamp(st)
     try:
-        data, lines = yamlio.load_path(path, shown)
+        data, lines = yamlio.load_path(path, shown, st.st_size)
         return [*key, data, lines, None]
     except LoadError as exc:
         return [*key, None, None, [exc.problem.line, exc.problem.message]]

@@ -189,9 +189,19 @@ def test_control_characters_and_odd_line_breaks_are_written_escaped(value: str) 
 
 
 # ---------------------------------------------------------------- the fast constructor
+class _ReferenceLoader(yamlio._Parser, yamlio._Constructor, yamlio._Resolver12):  # type: ignore[misc,valid-type]
+    """crmctl's parser, constructor and resolver rules with PyYAML's own resolve/descend/ascend (no fast path)."""
+
+    def __init__(self, stream: str) -> None:
+        yamlio._Parser.__init__(self, stream)
+        yamlio._Constructor.__init__(self)
+        yamlio._Resolver12.__init__(self)
+
+
 def _slow(text: str):
-    """What PyYAML's own construct_document gives with crmctl's constructor (the reference for yamlio._construct)."""
-    loader = yamlio._Loader(text)
+    """What PyYAML's own construct_document gives with crmctl's constructor and PyYAML's resolve (the reference for
+    yamlio._construct and _Loader.resolve)."""
+    loader = _ReferenceLoader(text)
     try:
         return loader.get_single_data()
     finally:
@@ -248,3 +258,43 @@ def test_an_export_with_an_impossible_date_is_refused_like_a_record() -> None:
         loads_value("- a: 1\n  day: 2026-02-30\n", "x.yaml")
     with pytest.raises(LoadError, match=r"y\.yaml:2: .*'2026-02-30' is not a valid date"):
         loads("a: 1\nday: 2026-02-30\n", "y.yaml")
+
+
+_plain_scalars = st.one_of(
+    st.text(max_size=14),
+    st.text(alphabet="0123456789-+.:eExoTtFfNnul_ ~Z", max_size=14),
+    st.sampled_from(["", "~", "null", "Null", "NULL", "true", "False", "0o17", "0x1F", "-.inf", ".NaN", "1e3", "1.",
+                     "2026-01-02", "2026-01-02 09:00:00", "2026-01-02T09:00:00+08:00", "+12", "-0", "nul", "trueish"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_plain_scalars, st.tuples(st.booleans(), st.booleans()),
+       st.sampled_from(["ScalarNode", "SequenceNode", "MappingNode"]))
+def test_fast_resolve_tags_as_pyyaml_resolves(value: str, implicit: tuple[bool, bool], kind: str) -> None:
+    """_Loader.resolve (asked for every node of a cold read) gives the tag BaseResolver.resolve gives."""
+    import yaml
+    from yaml.resolver import BaseResolver
+
+    node = getattr(yaml, kind)
+    loader = yamlio._Loader("a: 1\n")
+    try:
+        assert loader.resolve(node, value, implicit) == BaseResolver.resolve(loader, node, value, implicit)
+    finally:
+        loader.dispose()
+
+
+def test_read_bytes_follows_the_file_not_the_size_it_was_given(tmp_path) -> None:
+    # the size comes from a stat made before the read: the file may have grown or shrunk since
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"name: grown since the stat\n")
+    assert yamlio.read_bytes(str(path), 4) == b"name: grown since the stat\n"
+    assert yamlio.read_bytes(str(path), 4096) == b"name: grown since the stat\n"
+    assert yamlio.read_bytes(str(path)) == b"name: grown since the stat\n"
+    path.write_bytes(b"")
+    assert yamlio.read_bytes(str(path), 10) == b""
+    # beyond the limit: one byte more than it, so decode names the file as too big, whatever size was given
+    path.write_bytes(b"a" * (yamlio.MAX_FILE_BYTES + 100))
+    for size in (None, 3, yamlio.MAX_FILE_BYTES + 100):
+        assert len(yamlio.read_bytes(str(path), size)) == yamlio.MAX_FILE_BYTES + 1
+    with pytest.raises(LoadError, match="records are limited to"):
+        yamlio.load_path(str(path), "r.yaml", 3)

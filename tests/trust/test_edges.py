@@ -43,6 +43,26 @@ def test_a_symlinked_record_file_is_named_not_an_internal_error(book: Path) -> N
     assert r.exit_code == 1 and "internal error" not in r.output and "root:" not in r.output
 
 
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+@pytest.mark.parametrize("argv", [["check"], ["account", "list"], ["sql", "SELECT count(*) FROM accounts"],
+                                  ["report", "customers"]])
+def test_a_named_pipe_or_folder_where_a_record_should_be_is_named_not_waited_on(book: Path, crmctl_bin: str,
+                                                                                 kind: str, argv: list[str]) -> None:
+    # before: every command that read the folder opened the pipe and waited for a writer, forever
+    import subprocess
+
+    odd = book / "records" / "accounts" / "odd.yaml"
+    os.mkfifo(odd) if kind == "fifo" else odd.mkdir()
+    r = subprocess.run([crmctl_bin, "--book", str(book), *argv], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    said = r.stdout + r.stderr
+    assert "records/accounts/odd.yaml: is not a plain file; records are plain YAML files" in said, said
+    assert "Traceback" not in said
+    assert r.returncode == (1 if argv == ["check"] else 0), said
+    if argv[0] == "account":
+        assert "ACME Industries" in r.stdout  # the other records are read
+
+
 def test_writing_over_a_symlinked_record_is_refused(book: Path, tmp_path: Path) -> None:
     target = tmp_path / "elsewhere.yaml"
     acme = book / "records" / "accounts" / "acme.yaml"
