@@ -174,9 +174,9 @@ class Listing(Sequence[tuple[str, Any]]):
         self._fields = fields
         self._digest = digest
         self._load = load  # gives (names, fields) when first needed: an unchanged folder's callers need the digest only
-        # (digest of the listing this one was made from, {name: its stat now, None when gone}) for each file that
-        # differs from it: a cache made at that digest need only look at those (set by the watcher)
-        self.delta: tuple[str, dict[str, Any]] | None = None
+        # (digest of a whole listing, [(digest after, {name: fields now, None when gone}), ...]): the steps from
+        # that listing to this one (set by the watcher; see changes_since)
+        self.history: tuple[str, list[tuple[str, dict[str, Any]]]] | None = None
 
     def _loaded(self) -> None:
         if self._load is not None:
@@ -215,6 +215,23 @@ class Listing(Sequence[tuple[str, Any]]):
             h.update(marshal.dumps(values, 2))
             self._digest = h.hexdigest()
         return self._digest
+
+    def changes_since(self, digest: str) -> dict[str, Any] | None:
+        """``{name: FileStat now, or None when gone}`` of every file that differs from the listing whose digest is
+        ``digest``, when this listing knows its way from that one (the watcher's steps); else None, and a caller
+        compares every file. A name may appear whose file is as it was (changed and changed back)."""
+        if digest == self.digest:
+            return {}
+        if self.history is None:
+            return None
+        body, steps = self.history
+        digests = [body, *(d for d, _ in steps)]
+        if digest not in digests:
+            return None
+        merged: dict[str, Any] = {}
+        for _, diff in steps[digests.index(digest):]:
+            merged.update(diff)
+        return {name: None if f is None else FileStat._make(f) for name, f in merged.items()}
 
     def __len__(self) -> int:
         return len(self.names())

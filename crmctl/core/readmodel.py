@@ -17,9 +17,9 @@ the type's schema, then the custom fields crm.yaml declares for it.
   decimal number gets a ``<key>_num`` too.
 
 It is kept fresh by the per-file stat rule of :mod:`crmctl.core.cache`: the
-``_stamps`` table holds, per type, each file's stamp (mtime, ctime, size,
-inode: :func:`crmctl.core.cache.stamp`) and a
-digest of them all; a file whose stat differs (an editor, ``git checkout``,
+``_files`` table holds each file's stamp (mtime, ctime, size, inode:
+:func:`crmctl.core.cache.stamp`) and ``_stamps`` per type the digest of the
+folder's listing the rows were made at; a file whose stat differs (an editor, ``git checkout``,
 ``git merge``, a crmctl write) is parsed again and only its rows are
 replaced, and a folder whose stats hash to the stored digest costs nothing
 more than the stats. A type is refreshed only when a query reads it. A bad
@@ -51,7 +51,8 @@ from crmctl.core.settings import Settings
 if TYPE_CHECKING:
     from crmctl.core.book import Book
 
-VERSION = 6  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal
+VERSION = 7  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal;
+# 7: each file's stamp a row of _files (a pull of 100 files rewrites 100 rows, not the folder's whole list)
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = NUMERIC
@@ -181,9 +182,12 @@ class ReadModel:
     def _create(self, conn: sqlite3.Connection, signature: str) -> None:
         statements = [
             "CREATE TABLE _meta (key TEXT PRIMARY KEY, value TEXT)",
-            # per type: a digest of its folder's names and stats, the problems found in it (JSON [[path, line,
-            # message]]) and the files' {name: [[mtime_ns, ctime_ns], size, ino, line, problem]}
-            "CREATE TABLE _stamps (type TEXT PRIMARY KEY, digest TEXT, problems TEXT, files BLOB)",
+            # per type: a digest of its folder's names and stats and the problems found in it (JSON [[path, line,
+            # message]])
+            "CREATE TABLE _stamps (type TEXT PRIMARY KEY, digest TEXT, problems TEXT)",
+            # each file's stamp, as the rows of its record were made from it (line and problem: a bad file's)
+            "CREATE TABLE _files (type TEXT, name TEXT, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER, "
+            "ino INTEGER, line INTEGER, problem TEXT, PRIMARY KEY (type, name)) WITHOUT ROWID",
             # each record's data as JSON, for commands that read records back (merge, check)
             "CREATE TABLE _records (type TEXT, id TEXT, data TEXT, PRIMARY KEY (type, id)) WITHOUT ROWID",
         ]
@@ -255,20 +259,21 @@ class ReadModel:
             self._note([Problem(*p) for p in jsonio.loads(stored[1])])
             self._screen_all(rtype, digest)
             return 0
-        files = self.conn.execute("SELECT files FROM _stamps WHERE type = ?", (rtype,)).fetchone()
-        known: dict[str, list[Any]] = jsonio.loads(files[0]) if files else {}
         stale: list[tuple[str, str, os.stat_result, str]] = []
         problems: list[Problem] = []
-        delta = stats.delta
-        if stored and delta is not None and delta[0] == stored[0]:
+        delta = stats.changes_since(stored[0]) if stored else None
+        if delta is not None:
             # the watcher names the files that differ from the listing these rows were made at: only those are
-            # looked at (a pull of 100 records costs 100 files, not a loop over the folder)
-            shown = {f"{rel}/{name}" for name in delta[1]}
+            # looked at, and only their stamps are read and written (a pull of 100 records costs 100 files, not a
+            # loop over the folder)
+            known = self._stamps_of(rtype, list(delta))
+            shown = {f"{rel}/{name}" for name in delta}
             problems = [Problem(*p) for p in jsonio.loads(stored[1]) if p[0] not in shown]
-            pairs = [(name, st) for name, st in delta[1].items() if st is not None]
-            seen = {name for name in known if name not in delta[1]}
+            pairs = [(name, st) for name, st in delta.items() if st is not None]
+            seen: set[str] = set()
             checked_known: Mapping[str, Any] = {}  # a changed name is checked again (a file may now be a link)
         else:
+            known = self._stamps_of(rtype)
             pairs, seen, checked_known = stats, set(), known
         for name, rid, st, path in cache.checked(folder, rel, pairs, problems, checked_known):
             seen.add(name)
@@ -281,15 +286,39 @@ class ReadModel:
         # nothing stored: _apply makes every row, and screens each, now
         screened = not known or self._screened_state(rtype, stored[0] if stored else None)
         self._apply(rtype, rel, stale, gone, known, problems)
-        self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?, ?)",
-                          (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems]),
-                           jsonio.dump_bytes(known)))
+        self._store_stamps(rtype, known, None if delta is None else list(delta))
+        problems.sort(key=lambda p: p.path)  # in the folder's order, however they were found (as a rebuild gives)
+        self.conn.execute("INSERT OR REPLACE INTO _stamps VALUES (?, ?, ?)",
+                          (rtype, digest, jsonio.dumps([[p.path, p.line, p.message] for p in problems])))
         if screened:  # the rows just replaced were screened in _apply: the list is as current as the rows
             self._set_screen_state(rtype, digest)
         else:
             self._screen_all(rtype, digest)
         self._note(problems)
         return len(stale) + len(gone)
+
+    def _stamps_of(self, rtype: str, names: list[str] | None = None) -> dict[str, list[Any]]:
+        """``{name: [[mtime_ns, ctime_ns], size, inode, line, problem]}`` of the files of ``rtype`` the rows were made
+        from: every file's, or those of ``names`` only."""
+        sql = "SELECT name, mtime_ns, ctime_ns, size, ino, line, problem FROM _files WHERE type = ?"
+        if names is None:
+            rows: Iterable[tuple[Any, ...]] = self.conn.execute(sql, (rtype,))
+        else:
+            rows = [row for part in range(0, len(names), 500) for row in self.conn.execute(
+                f"{sql} AND name IN ({', '.join('?' * len(names[part:part + 500]))})", (rtype, *names[part:part + 500]))]
+        return {name: [[m, c], size, ino, line, problem] for name, m, c, size, ino, line, problem in rows}
+
+    def _store_stamps(self, rtype: str, known: dict[str, list[Any]], names: list[str] | None) -> None:
+        """Store ``known`` as the stamps of ``rtype``'s files: all of them, or (``names``) those names' only —
+        a name not in ``known`` has no file now."""
+        if names is None:
+            self.conn.execute("DELETE FROM _files WHERE type = ?", (rtype,))
+            entries: Iterable[str] = known
+        else:
+            self.conn.executemany("DELETE FROM _files WHERE type = ? AND name = ?", ((rtype, n) for n in names))
+            entries = [n for n in names if n in known]
+        self.conn.executemany("INSERT INTO _files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              ((rtype, n, *known[n][0], *known[n][1:5]) for n in entries))
 
     def folder_stats(self, rtype: str) -> cache.Stats:
         """One stat per file of ``rtype``'s folder (:func:`crmctl.core.cache.folder_stats`); when the model was
@@ -473,6 +502,7 @@ class ReadModel:
                 self.conn.backup(target)
                 target.execute("DROP TABLE _meta")
                 target.execute("DROP TABLE _stamps")
+                target.execute("DROP TABLE _files")
                 target.execute("DROP TABLE _records")
                 target.execute("DROP TABLE IF EXISTS _screen")
                 target.execute("DROP TABLE IF EXISTS _screen_state")

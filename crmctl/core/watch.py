@@ -39,7 +39,7 @@ import struct
 from typing import Any
 
 from crmctl.core import jsonio
-from crmctl.core.cache import FileStat, Listing, save_bytes, stat_all, stat_fields
+from crmctl.core.cache import Listing, save_bytes, stat_all, stat_fields
 
 PROTOCOL = 1
 LISTING_VERSION = 2
@@ -111,83 +111,172 @@ def changes(root: str, since: dict[str, Any]) -> tuple[Any, dict[str, list[str] 
 
 
 # ---------------------------------------------------------------- listings
+#
+# Per type, two files under .crmctl/stats/ (each written whole and renamed into place, :func:`save_bytes`):
+#   <type>.bin   the body: a whole listing — marshal (LISTING_VERSION, digest, names, fields), fields as
+#                cache.stat_fields gives them; written when every file was stat'ed, and when the steps grow long
+#   <type>.head  small: marshal (LISTING_VERSION, body digest, token, steps, links) — steps are the changes
+#                since the body, oldest first, each (digest after it, {name: fields, or None when gone}); links
+#                are the fields of the files with more than one hard link, as the last step left them
+# A pull that changes 100 files rewrites the head, not a 50,000-file body: the next command pays for what
+# changed. A listing's digest after a step is blake2b(digest before, the step): equal digests still mean equal
+# listings (the digest before says the rest), though not every equal listing has the same digest — a cache
+# made at another digest is only remade, never trusted wrongly.
+
+COMPACT_AT = 2000  # names in the steps after which the body is rewritten (and the steps emptied)
 
 
 def listing_path(root: str, rtype: str) -> str:
     return os.path.join(root, ".crmctl", "stats", f"{rtype}.bin")
 
 
-def _read_listing(path: str) -> tuple[Any, str, list[str], Any] | None:
-    """``(token, digest, names with more than one link, load)`` of a stored listing; ``load()`` decodes its names and
-    stat fields, which a caller of an unchanged folder never needs (the digest says it all)."""
+def _head_path(root: str, rtype: str) -> str:
+    return os.path.join(root, ".crmctl", "stats", f"{rtype}.head")
+
+
+class _Stored:
+    """A type's stored listing: the head decoded, the body read but decoded only when a caller needs names."""
+
+    def __init__(self, body_digest: str, token: Any, steps: list[tuple[str, dict[str, Any]]],
+                 links: dict[str, tuple[int, ...]], body: bytes) -> None:
+        self.body_digest, self.token, self.steps, self.links, self._body = body_digest, token, steps, links, body
+
+    @property
+    def digest(self) -> str:
+        return self.steps[-1][0] if self.steps else self.body_digest
+
+    def pending(self) -> dict[str, Any]:
+        """Each name changed since the body: its fields now, None when gone."""
+        merged: dict[str, Any] = {}
+        for _, diff in self.steps:
+            merged.update(diff)
+        return merged
+
+    def load(self, steps: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[list[str], list[tuple[int, ...]]]:
+        """The whole listing after ``steps`` (default the stored ones): the body with every step applied."""
+        names, fields = marshal.loads(self._body)
+        merged: dict[str, Any] = {}
+        for _, diff in self.steps if steps is None else steps:
+            merged.update(diff)
+        if not merged:
+            return names, fields
+        current = dict(zip(names, fields))
+        for name, value in merged.items():
+            if value is None:
+                current.pop(name, None)
+            else:
+                current[name] = value
+        names = sorted(current)  # in the order stat_all gives
+        return names, [current[n] for n in names]
+
+    def listing(self, steps: list[tuple[str, dict[str, Any]]] | None = None, digest: str | None = None) -> Listing:
+        """The listing after ``steps`` (default the stored ones), built only when iterated, knowing its history."""
+        steps = self.steps if steps is None else steps
+        found = Listing(digest=digest or self.digest, load=lambda: self.load(steps))
+        found.history = (self.body_digest, steps)
+        return found
+
+
+def _read_stored(root: str, rtype: str) -> _Stored | None:
+    """The stored listing of ``rtype``, or None when there is none, it is another version's, or head and body
+    do not belong together (a crash between the two writes: the body is written first)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        size = int.from_bytes(raw[:4], "big")
-        version, token, digest, links = marshal.loads(raw[4:4 + size])
+        with open(_head_path(root, rtype), "rb") as handle:
+            version, body_digest, token, steps, links = marshal.loads(handle.read())
         if version != LISTING_VERSION:
             return None
+        with open(listing_path(root, rtype), "rb") as handle:
+            raw = handle.read()
+        size = int.from_bytes(raw[:4], "big")
+        if marshal.loads(raw[4:4 + size]) != (LISTING_VERSION, body_digest):
+            return None
+        return _Stored(body_digest, token, steps, links, raw[4 + size:])
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
-    def load() -> tuple[list[str], list[tuple[int, ...]]]:
-        names, fields = marshal.loads(raw[4 + size:])
-        return names, fields
 
-    return token, digest, links, load
+def _write_head(root: str, rtype: str, body_digest: str, token: Any, steps: list[tuple[str, dict[str, Any]]],
+                links: dict[str, tuple[int, ...]]) -> None:
+    save_bytes(_head_path(root, rtype), marshal.dumps((LISTING_VERSION, body_digest, token, steps, links)))
 
 
-def _write_listing(path: str, token: Any, listing: Listing) -> None:
-    links = [n for n, f in zip(listing.names(), listing.fields()) if f[5] > 1]
-    head = marshal.dumps((LISTING_VERSION, token, listing.digest, links))
-    # a read-only book: the next command asks again from its old listing or stats every file
-    save_bytes(path, len(head).to_bytes(4, "big") + head + marshal.dumps((listing.names(), listing.fields())))
+def _write_whole(root: str, rtype: str, token: Any, listing: Listing) -> None:
+    """A whole listing as the body, then a head with no steps (a read-only book: the next command asks again from
+    the old files, or stats every file)."""
+    names, fields = listing.names(), listing.fields()
+    head = marshal.dumps((LISTING_VERSION, listing.digest))
+    save_bytes(listing_path(root, rtype), len(head).to_bytes(4, "big") + head + marshal.dumps((names, fields)))
+    links = {n: f for n, f in zip(names, fields) if f[5] > 1}
+    _write_head(root, rtype, listing.digest, token, [], links)
+
+
+def _step_digest(before: str, diff: dict[str, Any]) -> str:
+    """The digest of a listing one step after the listing ``before``: a hash of that digest and the step."""
+    h = hashlib.blake2b(before.encode(), digest_size=20)
+    h.update(marshal.dumps(sorted(diff.items()), 2))
+    return h.hexdigest()
+
+
+_UNKNOWN = object()  # a name's fields in the body, which is not decoded to compare a few names
 
 
 def folder_stats(folder: str) -> Listing | None:
     """The folder's record files (:class:`crmctl.core.cache.Listing`), proven by the book's daemon; None without one.
 
     ``folder`` is ``<book>/records/<type>``. Where the daemon cannot vouch, every file is stat'ed
-    (:func:`crmctl.core.cache.stat_all`) and the listing stored for next time.
+    (:func:`crmctl.core.cache.stat_all`) and the listing stored for next time. Else only the names it reports
+    (and the files with more than one hard link) are stat'ed: a name whose fields differ from the stored ones —
+    or that is not among the steps, whose fields in the body are not looked up — makes a step; the listing
+    returned knows the steps since its body (:meth:`Listing.changes_since`) and is decoded only when iterated.
     """
     rtype = os.path.basename(folder)
     root = os.path.dirname(os.path.dirname(folder))
-    path = listing_path(root, rtype)
-    stored = _read_listing(path)
-    asked = changes(root, {rtype: stored[0] if stored else None})
+    stored = _read_stored(root, rtype)
+    asked = changes(root, {rtype: stored.token if stored else None})
     if asked is None:
         return None
     token, changed = asked
     names_changed = changed.get(rtype)
     if stored is None or names_changed is None:  # the daemon cannot vouch: every file, as without it
         found = stat_all(folder)
-        _write_listing(path, token, found)
+        _write_whole(root, rtype, token, found)
         return found
-    _, digest, links, load = stored
     recheck = {n for n in names_changed if n.endswith(".yaml") and not n.startswith(".")}
-    recheck.update(links)  # hard links: a write through the other name is reported on the other folder
+    recheck.update(stored.links)  # hard links: a write through the other name is reported on the other folder
     if not recheck:
-        return Listing(digest=digest, load=load)
-    names, fields = load()
-    current = dict(zip(names, fields))
-    before = dict(current)
+        return stored.listing()
+    pending = stored.pending()
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):  # removed since the answer: the stat rule says what is there
         return None
+    diff: dict[str, Any] = {}
     try:
-        for name in recheck:
+        for name in sorted(recheck):
             try:
-                current[name] = stat_fields(os.stat(name, dir_fd=fd, follow_symlinks=False))
+                now: Any = stat_fields(os.stat(name, dir_fd=fd, follow_symlinks=False))
             except FileNotFoundError:
-                current.pop(name, None)
+                now = None
+            before = pending[name] if name in pending else stored.links.get(name, _UNKNOWN)
+            if now != before:
+                diff[name] = now
     finally:
         os.close(fd)
-    if current == before:  # the stored token still holds: nothing it lists has changed
-        return Listing(names=names, fields=fields, digest=digest)
-    names = sorted(current)  # in the order stat_all gives
-    listing = Listing(names=names, fields=[current[n] for n in names])
-    listing.delta = (digest, {n: FileStat._make(current[n]) if n in current else None
-                              for n in recheck if current.get(n) != before.get(n)})
-    _write_listing(path, token, listing)
-    return listing
+    if not diff:  # the stored token still holds: nothing it lists has changed
+        return stored.listing()
+    digest = _step_digest(stored.digest, diff)
+    steps = [*stored.steps, (digest, diff)]
+    links = {**stored.links}
+    for name, now in diff.items():
+        if now is not None and now[5] > 1:
+            links[name] = now
+        else:
+            links.pop(name, None)
+    if len(pending.keys() | diff.keys()) > COMPACT_AT:  # a long history: one whole body again
+        names, fields = stored.load(steps)
+        whole = Listing(names=names, fields=fields, digest=digest)
+        _write_whole(root, rtype, token, whole)
+        whole.history = (stored.body_digest, steps)
+        return whole
+    _write_head(root, rtype, stored.body_digest, token, steps, links)
+    return stored.listing(steps, digest)

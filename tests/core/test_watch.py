@@ -375,3 +375,128 @@ def test_another_users_process_on_the_socket_name_is_said_as_such(generated: Pat
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
+
+
+# ---------------------------------------------------------------- a pull costs the files it changed
+
+_FILE_OPS = st.lists(st.tuples(st.sampled_from(["write", "grow", "remove", "link", "chmod", "touch_back"]),
+                               st.integers(0, 7)), min_size=1, max_size=6)
+
+
+@given(st.lists(st.tuples(_FILE_OPS, st.booleans()), min_size=1, max_size=6), st.integers(1, 6))
+def test_stored_steps_give_the_listing_one_stat_per_file_gives(rounds: list, compact_at: int) -> None:
+    """The listing kept as a body and steps (watch.folder_stats) equals stat_all after any changes; from any
+    digest a command saw before, changes_since names every file that differs; steps fold into the body.
+
+    The daemon is simulated: it names every file changed (and, when ``extra``, some that were not)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        folder = Path(tmp) / "records" / "leads"
+        folder.mkdir(parents=True)
+        outside = Path(tmp) / "outside"
+        outside.mkdir()
+        touched: set[str] = set()
+        generation = [0]
+
+        def changes(root: str, since: dict) -> tuple:
+            generation[0] += 1
+            token = ["sim", generation[0]]
+            if since["leads"] is None:
+                return token, {"leads": None}
+            names = sorted(touched)
+            touched.clear()
+            return token, {"leads": names}
+
+        mp.setattr(watch, "changes", changes)
+        mp.setattr(watch, "COMPACT_AT", compact_at)
+        seen: list[tuple[str, dict]] = []  # (digest, {name: fields[:5]}) of every listing returned
+        for ops, extra in rounds:
+            for op, n in ops:
+                path = folder / f"l{n}.yaml"
+                touched.add(path.name)
+                if op == "write":
+                    path.write_text(f"name: L{n}\n")
+                elif op == "grow" and path.exists():
+                    with open(path, "a") as handle:
+                        handle.write("notes: more\n")
+                elif op == "remove" and path.exists():
+                    path.unlink()
+                elif op == "link" and path.exists() and not (outside / path.name).exists():
+                    os.link(path, outside / path.name)  # a second name, outside the watched folder
+                elif op == "chmod" and path.exists():
+                    path.chmod(0o600 if path.stat().st_mode & 0o044 else 0o644)
+                elif op == "touch_back" and path.exists():
+                    st_ = path.stat()
+                    path.write_text(path.read_text() + "#\n")
+                    os.utime(path, ns=(st_.st_atime_ns, st_.st_mtime_ns))
+            for name in list(os.listdir(outside)):  # a write through the other name: reported on no folder here
+                with open(outside / name, "a") as handle:
+                    handle.write("#x\n")
+            if extra:
+                touched.add("l0.yaml")  # named though unchanged (or absent): must cost nothing wrong
+            found = watch.folder_stats(str(folder))
+            assert found is not None
+            now = {n: f[:5] for n, f in zip(found.names(), found.fields())}
+            truth = cache.stat_all(str(folder))
+            assert now == {n: f[:5] for n, f in zip(truth.names(), truth.fields())}
+            for digest, then in seen:  # a cache made at any earlier listing learns what differs, or is told to look
+                delta = found.changes_since(digest)
+                if delta is None:
+                    continue
+                caught_up = dict(then)
+                for name, stat in delta.items():
+                    if stat is None:
+                        caught_up.pop(name, None)
+                    else:
+                        caught_up[name] = cache.stat_fields(stat)[:5]
+                assert caught_up == now, "changes_since left out a file that differs"
+            seen.append((found.digest, now))
+            stored = watch._read_stored(str(Path(tmp)), "leads")
+            assert stored is not None and len(stored.pending()) <= compact_at
+            assert {n: f[:5] for n, f in zip(*stored.load())} == now
+
+
+def test_after_a_pull_only_the_head_and_the_changed_stamps_are_written(watched: Path) -> None:
+    """A pull that changes 3 of the folder's files: the stored listing's body is not rewritten, nothing decodes it,
+    and the read model reads and writes the stamps of those 3 names only — yet ends as a rebuild would."""
+    from crmctl.core import readmodel
+
+    book = watched
+    query = "SELECT id, name FROM opportunities ORDER BY id"
+    sql(book, query)
+    sql(book, query)
+    body = book / ".crmctl" / "stats" / "opportunities.bin"
+    before = body.stat()
+    opps = book / "records" / "opportunities"
+    for rid in ("op0002", "op0003", "op0004"):
+        path = opps / f"{rid}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("Deal", "Pulled"), encoding="utf-8")
+    asked: list = []
+    original = readmodel.ReadModel._stamps_of
+
+    def spy(self: readmodel.ReadModel, rtype: str, names: list[str] | None = None) -> dict:
+        asked.append((rtype, None if names is None else sorted(names)))
+        return original(self, rtype, names)
+
+    decoded: list = []
+    load = watch._Stored.load
+
+    def spy_load(self: watch._Stored, steps: list | None = None) -> tuple:
+        decoded.append(steps)
+        return load(self, steps)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readmodel.ReadModel, "_stamps_of", spy)
+        mp.setattr(watch._Stored, "load", spy_load)
+        rows = sql(book, query)
+    assert ("opportunities", ["op0002.yaml", "op0003.yaml", "op0004.yaml"]) in asked
+    assert ("opportunities", None) not in asked, "every stamp was read"
+    assert decoded == [], "the whole listing was decoded"
+    after = body.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "the body was rewritten"
+    assert [r["name"] for r in rows if r["id"] in ("op0002", "op0003", "op0004")] == ["Pulled 2", "Pulled 3", "Pulled 4"]
+    (book / ".crmctl" / "book.sqlite").unlink()
+    assert sql(book, query) == rows  # as a rebuild gives
+    off = invoke("sql", query, "--format", "json", book=book, env={**NOW, "CRMCTL_WATCH": "off"})
+    assert json.loads(off.stdout) == rows
