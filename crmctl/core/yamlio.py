@@ -284,29 +284,32 @@ def loads_value(text: str, path: str = "<string>") -> Any:
         return None if node is None else _construct(loader, node)
 
 
-def read_bytes(path: str, size: int | None = None) -> bytes:
+def read_bytes(path: str, size: int | None = None, plain: bool = True) -> bytes:
     """The bytes of the file at ``path``, at most ``MAX_FILE_BYTES + 1`` (so :func:`decode` can name a bigger one).
 
     ``size`` is the file's size as a stat just found it (the caller's listing), else one ``fstat`` finds it;
     ``os.read`` allocates what it is asked for, so it is asked for that and one more byte, never the limit, and a
-    file that grew since is read on to its end (or the limit). Anything but a plain file (a folder, a named pipe)
-    is refused when no ``size`` is given; with one, the caller's stat has said it is a plain file. Plain
-    descriptors: a cold read opens 60,000 files, and a buffered file object for each cost 6 µs. Errors are
-    ``OSError``.
+    file that grew since is read on to its end (or the limit). Plain descriptors: a cold read opens 60,000
+    files, and a buffered file object for each cost 6 µs.
+
+    ``plain``: a book's own file (a record, crm.yaml) must be a plain file — a folder or a named pipe there is
+    refused at once (opening a pipe waited for a writer forever); when a ``size`` is given, the caller's stat
+    has said so already. A file the user names (``--mapping <(curl ...)``) may be a pipe: ``plain=False`` reads
+    whatever it is to its end. Errors are ``OSError``.
     """
-    # O_NONBLOCK: a named pipe where a record should be is refused at once rather than waited on forever
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (os.O_NONBLOCK if plain else 0)
+    fd = os.open(path, flags)
     try:
         if size is None:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
+            if plain and not stat.S_ISREG(st.st_mode):
                 raise OSError(errno.EINVAL, "not a plain file")
-            size = st.st_size
+            size = st.st_size if stat.S_ISREG(st.st_mode) else 0
         limit = MAX_FILE_BYTES + 1
         chunks = [os.read(fd, min(size + 1, limit))]
         got = len(chunks[0])
-        while size < got < limit:  # larger than it was: read on to its end
-            more = os.read(fd, limit - got)
+        while size < got < limit:  # larger than it was (or a stream): read on to its end
+            more = os.read(fd, min(limit - got, 1 << 16))
             if not more:
                 break
             chunks.append(more)
@@ -316,11 +319,13 @@ def read_bytes(path: str, size: int | None = None) -> bytes:
         os.close(fd)
 
 
-def load_path(path: str, display: str | None = None, size: int | None = None) -> tuple[dict[str, Any], dict[str, int]]:
-    """Read and parse one file (``size``: see :func:`read_bytes`); every failure is a :class:`LoadError` with a line."""
+def load_path(path: str, display: str | None = None, size: int | None = None,
+              plain: bool = True) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read and parse one file (``size``, ``plain``: see :func:`read_bytes`); every failure is a
+    :class:`LoadError` with a line."""
     shown = display or path
     try:
-        raw = read_bytes(path, size)
+        raw = read_bytes(path, size, plain)
     except OSError as exc:
         raise LoadError(Problem(shown, 1, f"cannot read: {exc.strerror}")) from None
     return loads(decode(raw, shown), shown)
