@@ -42,6 +42,19 @@ def file_system(path: str, mountinfo: str | None = None) -> str | None:
     return kind
 
 
+def remote_file_system(root: str) -> str | None:
+    """The type of a network file system the book's ``records/`` is on (``nfs4``, ``cifs``...), where a watcher
+    cannot vouch for files (`watch start` refuses); None on a local disk or when unknown."""
+    kind = file_system(os.path.join(root, "records"))
+    return kind if kind in REMOTE_FILE_SYSTEMS else None
+
+
+def running_watcher(root: str) -> dict | None:
+    """What this book's watcher says about itself (``pid``, ``since``, ...), None when none runs; a watcher that
+    does not answer raises CrmError naming its pid."""
+    return _status(root)
+
+
 @click.group("watch")
 def cli() -> None:
     """A watcher that tells commands which record files changed (Linux inotify).
@@ -112,8 +125,8 @@ def start(app: App) -> None:
     if running is not None:
         click.echo(f"a watcher already runs for {root} (pid {running.get('pid')})")
         return
-    kind = file_system(os.path.join(root, "records"))
-    if kind in REMOTE_FILE_SYSTEMS:
+    kind = remote_file_system(root)
+    if kind:
         raise CrmError(f"watch: {root} is on a {kind} file system; changes made there by another machine are never "
                        "reported to this one, so a watcher could vouch for files that changed. Commands keep "
                        "checking every file; keep the book on a local disk to use a watcher")
