@@ -48,14 +48,16 @@ def findings() -> list[dict[str, str]]:
 
 
 def record_files(root: str) -> int:
-    """How many files the book's ``records/`` folders hold (one ``os.scandir`` per folder, no ``stat``)."""
+    """How many record files (``*.yaml``, not an editor's dot-file) the book's ``records/`` folders hold (one
+    ``os.scandir`` per folder, no ``stat``)."""
     count = 0
     try:
         with os.scandir(os.path.join(root, "records")) as folders:
             for folder in folders:
                 if folder.is_dir(follow_symlinks=False):
                     with os.scandir(folder.path) as entries:
-                        count += sum(1 for entry in entries if entry.is_file(follow_symlinks=False))
+                        count += sum(1 for entry in entries if entry.name.endswith(".yaml")
+                                     and not entry.name.startswith(".") and entry.is_file(follow_symlinks=False))
     except OSError:
         return count
     return count
@@ -63,17 +65,17 @@ def record_files(root: str) -> int:
 
 def watcher_advice(root: str) -> str | None:
     """One line suggesting `crmctl watch start` when ``records/`` holds more than WATCH_SUGGEST_FILES files and no
-    watcher runs for the book; None when it is small, a watcher runs (or hangs: `watch status` says so) or the
-    book is on a network file system, where `watch start` refuses."""
+    watcher runs for the book, or naming a watcher that does not answer; None when it is small, a watcher runs or
+    the book is on a network file system, where `watch start` refuses."""
     from crmctl.cli.watch import remote_file_system, running_watcher
 
-    files = record_files(root)
-    if files <= WATCH_SUGGEST_FILES or remote_file_system(root):
-        return None
     try:
         if running_watcher(root) is not None:
             return None
-    except CrmError:
+    except CrmError as exc:  # a hung watcher, whatever the book's size: commands each wait for it once
+        return str(exc)
+    files = record_files(root)
+    if files <= WATCH_SUGGEST_FILES or remote_file_system(root):
         return None
     return (f"watcher: records/ holds {files:,} files (more than {WATCH_SUGGEST_FILES:,}) and no watcher runs for "
             f"{root}: every whole-book command spends about {files * STAT_SECONDS_PER_FILE:.1f} s just stat'ing them; "

@@ -202,5 +202,9 @@ def status(app: App) -> None:
     types = running.get("types", [])
     counts = ", ".join(f"{t} {n}" for t, n in changed.items() if n)
     click.echo(f"watching {root} (pid {running.get('pid')}) since {since}")
+    times, why = (running.get("relisted") or [0, ""])[:2]
     click.echo(f"{len(types)} folders under records/; {sum(changed.values())} file(s) changed since"
-               + (f" ({counts})" if counts else ""))
+               + (f" ({counts})" if counts else "") + (" the last full listing" if times else ""))
+    if times:  # the changed count starts again then: say so, rather than a bare "0 changed"
+        click.echo(f"every folder was listed again {times} time(s) (the last: {why}); each command then stats "
+                   "every file once")

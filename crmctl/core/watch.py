@@ -42,7 +42,7 @@ from crmctl.core import jsonio
 from crmctl.core.cache import Listing, save_bytes, stat_all, stat_fields
 
 PROTOCOL = 1
-LISTING_VERSION = 2
+LISTING_VERSION = 3  # 3: a body and a head of steps, each naming its type
 TIMEOUT = 5.0  # seconds a caller waits for an answer before it stats every file itself
 
 
@@ -113,9 +113,9 @@ def changes(root: str, since: dict[str, Any]) -> tuple[Any, dict[str, list[str] 
 # ---------------------------------------------------------------- listings
 #
 # Per type, two files under .crmctl/stats/ (each written whole and renamed into place, :func:`save_bytes`):
-#   <type>.bin   the body: a whole listing — marshal (LISTING_VERSION, digest, names, fields), fields as
+#   <type>.bin   the body: a whole listing — marshal (LISTING_VERSION, type, digest, names, fields), fields as
 #                cache.stat_fields gives them; written when every file was stat'ed, and when the steps grow long
-#   <type>.head  small: marshal (LISTING_VERSION, body digest, token, steps, links) — steps are the changes
+#   <type>.head  small: marshal (LISTING_VERSION, type, body digest, token, steps, links) — steps are the changes
 #                since the body, oldest first, each (digest after it, {name: fields, or None when gone}); links
 #                are the fields of the files with more than one hard link, as the last step left them
 # A pull that changes 100 files rewrites the head, not a 50,000-file body: the next command pays for what
@@ -182,13 +182,13 @@ def _read_stored(root: str, rtype: str) -> _Stored | None:
     do not belong together (a crash between the two writes: the body is written first)."""
     try:
         with open(_head_path(root, rtype), "rb") as handle:
-            version, body_digest, token, steps, links = marshal.loads(handle.read())
-        if version != LISTING_VERSION:
+            version, kind, body_digest, token, steps, links = marshal.loads(handle.read())
+        if (version, kind) != (LISTING_VERSION, rtype):  # another version's, or another type's copied over it
             return None
         with open(listing_path(root, rtype), "rb") as handle:
             raw = handle.read()
         size = int.from_bytes(raw[:4], "big")
-        if marshal.loads(raw[4:4 + size]) != (LISTING_VERSION, body_digest):
+        if marshal.loads(raw[4:4 + size]) != (LISTING_VERSION, rtype, body_digest):
             return None
         return _Stored(body_digest, token, steps, links, raw[4 + size:])
     except (OSError, ValueError, EOFError, TypeError):
@@ -197,14 +197,14 @@ def _read_stored(root: str, rtype: str) -> _Stored | None:
 
 def _write_head(root: str, rtype: str, body_digest: str, token: Any, steps: list[tuple[str, dict[str, Any]]],
                 links: dict[str, tuple[int, ...]]) -> None:
-    save_bytes(_head_path(root, rtype), marshal.dumps((LISTING_VERSION, body_digest, token, steps, links)))
+    save_bytes(_head_path(root, rtype), marshal.dumps((LISTING_VERSION, rtype, body_digest, token, steps, links)))
 
 
 def _write_whole(root: str, rtype: str, token: Any, listing: Listing) -> None:
     """A whole listing as the body, then a head with no steps (a read-only book: the next command asks again from
     the old files, or stats every file)."""
     names, fields = listing.names(), listing.fields()
-    head = marshal.dumps((LISTING_VERSION, listing.digest))
+    head = marshal.dumps((LISTING_VERSION, rtype, listing.digest))
     save_bytes(listing_path(root, rtype), len(head).to_bytes(4, "big") + head + marshal.dumps((names, fields)))
     links = {n: f for n, f in zip(names, fields) if f[5] > 1}
     _write_head(root, rtype, listing.digest, token, [], links)

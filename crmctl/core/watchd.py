@@ -18,7 +18,7 @@ import select
 import socket
 import sys
 import time
-from stat import S_ISDIR
+from stat import S_ISDIR, S_ISREG
 from typing import Any
 
 from crmctl.core import jsonio
@@ -44,6 +44,7 @@ class State:
         self.gen = 1
         self.reset: dict[str, int] = {}            # watched type -> the generation its watch began
         self.changed: dict[str, dict[str, int]] = {}  # watched type -> {file name: generation of its last change}
+        self.relisted: tuple[int, str] = (0, "")  # how many times no token could vouch for anything, and the last why
 
     def watched(self, rtype: str) -> None:
         """A watch on the type's folder began now: no earlier token vouches for it."""
@@ -58,10 +59,11 @@ class State:
         if rtype in self.changed:
             self.changed[rtype][name] = self.gen
 
-    def overflow(self) -> None:
-        """The kernel dropped events: no earlier token vouches for anything."""
+    def overflow(self, why: str = "the kernel's event queue overflowed") -> None:
+        """The kernel dropped events (or ``why`` else): no earlier token vouches for anything."""
         for rtype in self.reset:
             self.watched(rtype)
+        self.relisted = (self.relisted[0] + 1, why)
 
     def answer(self, since: dict[str, Any]) -> dict[str, Any]:
         """``{"token": [instance, T], "changes": {type: [names] | None}}`` for ``since`` = ``{type: token | None}``."""
@@ -170,9 +172,23 @@ class Watcher:
                 self._drop(rtype)
             elif name.endswith(".yaml") and not name.startswith("."):  # record files only (not an editor's temp file)
                 self.state.note(rtype, name)
+                if mask & DIR_ARRIVED and self._another_name(rtype, name):
+                    # a hard link: the file's other name is told nothing when it is written through this one (and
+                    # no event says a file gained a name). No earlier token vouches for anything: every folder is
+                    # listed again, and a listing stats every file with more than one link at every command.
+                    self.state.overflow(f"{rtype}/{name} arrived with a second name (a hard link)")
             return
         if self.top is not None and wd == self.top[0] and mask & ISDIR and name in self.types and mask & DIR_LEFT:
             self._drop(name)  # a watch follows its folder when it is moved away: drop it now
+
+
+    def _another_name(self, rtype: str, name: str) -> bool:
+        """True when the file that just arrived as ``records/<rtype>/<name>`` has more than one link."""
+        try:
+            st = os.stat(os.path.join(self.records, rtype, name), follow_symlinks=False)
+        except OSError:  # gone again already: nothing to follow
+            return False
+        return S_ISREG(st.st_mode) and st.st_nlink > 1
 
 
 def _handle(conn: socket.socket, watcher: Watcher, started: float) -> bool:
@@ -199,7 +215,8 @@ def _handle(conn: socket.socket, watcher: Watcher, started: float) -> bool:
     if request.get("status"):
         reply = {"pid": os.getpid(), "root": watcher.root, "since": started, "instance": state.instance,
                  "generation": state.gen, "types": sorted(state.reset),
-                 "changed": {t: len(v) for t, v in sorted(state.changed.items())}}
+                 "changed": {t: len(v) for t, v in sorted(state.changed.items())},
+                 "relisted": list(state.relisted)}
     else:
         since = request.get("since")
         reply = state.answer(since if isinstance(since, dict) else {})

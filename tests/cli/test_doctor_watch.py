@@ -29,8 +29,10 @@ def suggestion(book: Path) -> str:
 def test_a_big_book_without_a_watcher_is_told_to_start_one_and_a_small_one_is_not(
         book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fill(book, 30)
+    (book / "records" / "accounts" / ".tiny-0001.yaml.swp").write_text("x", encoding="utf-8")  # an editor's: not counted
+    (book / "records" / "accounts" / "notes.txt").write_text("x", encoding="utf-8")            # not a record: not counted
     files = sum(1 for folder in (book / "records").iterdir() if folder.is_dir() for f in folder.iterdir()
-                if f.is_file())
+                if f.is_file() and f.suffix == ".yaml" and not f.name.startswith("."))
     monkeypatch.setattr(doctor, "WATCH_SUGGEST_FILES", files)   # exactly at the threshold: not more than it
     assert suggestion(book) == ""
     monkeypatch.setattr(doctor, "WATCH_SUGGEST_FILES", files - 1)
@@ -71,3 +73,24 @@ def test_no_suggestion_while_a_watcher_runs_for_the_book(book: Path, monkeypatch
         except ProcessLookupError:
             pass
     assert "watch start" in suggestion(book)
+
+
+def test_a_hung_watcher_is_named_by_doctor(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # attack 7: doctor said nothing about a watcher that does not answer (commands each wait for it once) — on a
+    # book of any size
+    assert invoke("watch", "start", book=book).exit_code == 0
+    status = watch.ask(str(book), {"status": True})
+    assert status is not None
+    pid = int(status["pid"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        result = invoke("doctor", "--format", "json", book=book)
+        hung = [line for line in result.stderr.splitlines() if "does not answer" in line]
+        assert len(hung) == 1 and f"(pid {pid})" in hung[0] and "`crmctl watch stop` ends it" in hung[0], result.stderr
+    finally:
+        invoke("watch", "stop", book=book)
+        for sig in (signal.SIGCONT, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass

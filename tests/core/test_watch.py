@@ -500,3 +500,47 @@ def test_after_a_pull_only_the_head_and_the_changed_stamps_are_written(watched: 
     assert sql(book, query) == rows  # as a rebuild gives
     off = invoke("sql", query, "--format", "json", book=book, env={**NOW, "CRMCTL_WATCH": "off"})
     assert json.loads(off.stdout) == rows
+
+
+def test_a_hard_link_made_inside_records_while_watching_is_followed_through_either_name(watched: Path,
+                                                                                          tmp_path: Path) -> None:
+    # attack 7 F5: ln accounts/a.yaml accounts/b.yaml while the watcher ran, then a write through b: a stayed stale
+    # (the kernel tells a's folder nothing when the file is written through b) in sql and account list, forever
+    book = watched
+    query = "SELECT id, tier FROM accounts WHERE id IN ('ac001', 'ac001-copy', 'ac002') ORDER BY id"
+    accounts = book / "records" / "accounts"
+    assert sql(book, query) == [{"id": "ac001", "tier": "B"}, {"id": "ac002", "tier": "C"}]
+    os.link(accounts / "ac001.yaml", accounts / "ac001-copy.yaml")
+    assert sql(book, query) == [{"id": "ac001", "tier": "B"}, {"id": "ac001-copy", "tier": "B"}, {"id": "ac002", "tier": "C"}]
+    edit_in_place(accounts / "ac001-copy.yaml", "tier: B", "tier: A")
+    assert sql(book, query) == [{"id": "ac001", "tier": "A"}, {"id": "ac001-copy", "tier": "A"}, {"id": "ac002", "tier": "C"}]
+    said = invoke("watch", "status", book=book).stdout
+    assert "every folder was listed again 1 time(s) (the last: accounts/ac001-copy.yaml arrived with a second name" in said
+    # and a file of the book given a name inside records/ from outside it: written through the outside name
+    outside = tmp_path / "ac002.yaml"
+    os.link(accounts / "ac002.yaml", outside)  # from outside: not seen (README) until ...
+    (accounts / "ac002.yaml").rename(accounts / "ac002-moved.yaml")  # ... it arrives under a new name here
+    edit_in_place(outside, "tier: C", "tier: A")
+    rows = sql(book, "SELECT id, tier FROM accounts WHERE id LIKE 'ac002%'")
+    assert rows == [{"id": "ac002-moved", "tier": "A"}]
+    for rtype in ("accounts", "contacts", "opportunities"):
+        folder = book / "records" / rtype
+        assert listing(folder) == truth(folder)
+    off = invoke("account", "list", "--format", "csv", book=book, env={**NOW, "CRMCTL_WATCH": "off"})
+    on = invoke("account", "list", "--format", "csv", book=book, env=NOW)
+    assert on.stdout == off.stdout
+
+
+def test_a_listing_copied_from_another_type_is_not_believed(watched: Path) -> None:
+    # attack 7 F6: accounts' listing copied over the visits' one was believed until .crmctl/stats was deleted
+    book = watched
+    count = "SELECT count(*) AS n FROM visits"
+    truth_n = sql(book, count)
+    sql(book, "SELECT count(*) AS n FROM accounts")
+    stats = book / ".crmctl" / "stats"
+    for suffix in (".bin", ".head"):
+        (stats / f"visits{suffix}").write_bytes((stats / f"accounts{suffix}").read_bytes())
+    visit = book / "records" / "visits" / "vi0001.yaml"
+    visit.write_text(visit.read_text(encoding="utf-8") + "notes: touched\n", encoding="utf-8")
+    assert sql(book, count) == truth_n
+    assert_vouched(book, "visits")
