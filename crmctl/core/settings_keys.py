@@ -24,7 +24,7 @@ findings from the settings cache), rapidfuzz only to word an unknown key's hint.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Union
 
 Key = Union[str, int]          # a mapping key, or a list index
@@ -40,7 +40,8 @@ class Value:
 
 @dataclass(frozen=True)
 class Section:
-    """A mapping of exactly these keys. ``scalar_ok``: a scalar is allowed in its place (a custom field's type)."""
+    """A mapping of exactly these keys. ``scalar_ok``: another value may stand in its place, judged where it is
+    read (a custom field's type: ``core.schema.check_custom_fields``)."""
 
     keys: Mapping[str, "Node"]
     doc: str = ""
@@ -176,7 +177,7 @@ def findings(data: Mapping[str, Any], node: Node = KEYS, keys: Path = ()) -> Ite
                 yield from findings(item, node.item, (*keys, i))
         return
     if not isinstance(data, Mapping):
-        if not (isinstance(node, Section) and node.scalar_ok and not isinstance(data, list)):
+        if not (isinstance(node, Section) and node.scalar_ok):
             wanted = ", ".join(node.keys) if isinstance(node, Section) else node.doc
             yield Finding(keys, f"{where} must be a mapping ({wanted}), not {_kind(data)}", True)
         return
