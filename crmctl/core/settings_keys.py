@@ -213,22 +213,32 @@ def _place(parent: tuple[str, ...]) -> str:
     return "at the top level of crm.yaml" if not parent else "under " + ".".join(parent).replace(".[]", "[]")
 
 
+def _near(name: str, choices: list[str]) -> int | None:
+    """The index of the choice ``name`` is a slip of (Damerau-Levenshtein: a letter missed, added, changed or two
+    swapped; at most one per four letters, at least one), or None."""
+    if not choices:
+        return None
+    from rapidfuzz import process  # only when crm.yaml has an unknown key
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    found = process.extractOne(name, choices, scorer=DamerauLevenshtein.distance, score_cutoff=max(1, len(name) // 4))
+    return None if found is None else int(found[2])
+
+
 def hint(keys: Path, name: str, node: Section | MapOf) -> str:
-    """Where an unknown key ``name`` found under ``keys`` belongs, or the known key it is a near spelling of,
-    else the keys allowed there: one clause."""
+    """Where an unknown key ``name`` found under ``keys`` belongs: a known key beside it that it is a slip of, a
+    key of that very name elsewhere, a slip of a key elsewhere, else the keys allowed there. One clause."""
     here = tuple(str(k) for k in keys)
-    elsewhere = [p[:-1] for p in declared_paths() if p[-1] == name and p[:-1] != here]
+    siblings = [str(k) for k in node.keys]
+    near = _near(name, siblings)
+    if near is not None:
+        return f"did you mean {siblings[near]}?"
+    paths = [p for p in declared_paths() if not p[-1].startswith(("<", "["))]
+    elsewhere = [p[:-1] for p in paths if p[-1] == name and p[:-1] != here]
     if elsewhere:
         return f"{name} belongs {' or '.join(_place(p) for p in elsewhere[:3])}; move it there"
-    siblings = list(node.keys)
-    from rapidfuzz import fuzz, process  # only when crm.yaml has an unknown key
-
-    near = process.extractOne(name, siblings, scorer=fuzz.ratio, score_cutoff=75) if siblings else None
-    if near:
-        return f"did you mean {near[0]}?"
-    paths = [p for p in declared_paths() if not p[-1].startswith(("<", "["))]
-    near = process.extractOne(name, [p[-1] for p in paths], scorer=fuzz.ratio, score_cutoff=80)
-    if near:
-        return f"did you mean {near[0]} ({_place(paths[near[2]][:-1])})?"
+    near = _near(name, [p[-1] for p in paths])
+    if near is not None:
+        return f"did you mean {paths[near][-1]} ({_place(paths[near][:-1])})?"
     listed = ", ".join(siblings[:12]) + (", ..." if len(siblings) > 12 else "")
     return f"crmctl reads no such key {_place(here)}; known keys there: {listed}"
