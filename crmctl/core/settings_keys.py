@@ -19,50 +19,52 @@ every key the code reads by a literal path is declared). Nodes:
   one shape; ``keys``, when given, are the only keys allowed;
 * :class:`ListOf` — a list whose items have one shape (pipeline stages, SOP steps).
 
-Cheap on purpose: plain dataclasses, imported only when crm.yaml is parsed (a warm command reads the
+Cheap on purpose: plain classes (a frozen dataclass costs ~1 ms to define), imported only when crm.yaml is parsed (a warm command reads the
 findings from the settings cache), rapidfuzz only to word an unknown key's hint.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Iterator, Mapping, NamedTuple, Union
 
 Key = Union[str, int]          # a mapping key, or a list index
 Path = tuple[Key, ...]
 
 
-@dataclass(frozen=True)
 class Value:
     """A scalar or list setting (its value is judged where it is read, and by ``core.limits``)."""
 
-    doc: str = ""
+    __slots__ = ("doc",)
+
+    def __init__(self, doc: str = "") -> None:
+        self.doc = doc
 
 
-@dataclass(frozen=True)
 class Section:
     """A mapping of exactly these keys. ``scalar_ok``: another value may stand in its place, judged where it is
     read (a custom field's type: ``core.schema.check_custom_fields``)."""
 
-    keys: Mapping[str, "Node"]
-    doc: str = ""
-    scalar_ok: bool = False
+    __slots__ = ("keys", "doc", "scalar_ok")
+
+    def __init__(self, keys: Mapping[str, Node], doc: str = "", scalar_ok: bool = False) -> None:
+        self.keys, self.doc, self.scalar_ok = keys, doc, scalar_ok
 
 
-@dataclass(frozen=True)
 class MapOf:
     """A mapping of keys the book names, each value shaped ``value``; ``keys``: the only names allowed."""
 
-    value: "Node"
-    doc: str = ""
-    keys: tuple[str, ...] = ()
+    __slots__ = ("value", "doc", "keys")
+
+    def __init__(self, value: Node, doc: str = "", keys: tuple[str, ...] = ()) -> None:
+        self.value, self.doc, self.keys = value, doc, keys
 
 
-@dataclass(frozen=True)
 class ListOf:
     """A list of items shaped ``item``."""
 
-    item: "Node"
-    doc: str = ""
+    __slots__ = ("item", "doc")
+
+    def __init__(self, item: Node, doc: str = "") -> None:
+        self.item, self.doc = item, doc
 
 
 Node = Union[Value, Section, MapOf, ListOf]
@@ -136,8 +138,7 @@ KEYS = _section(
 
 # ---------------------------------------------------------------- comparing crm.yaml with the table
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One key of crm.yaml that the table does not allow: ``keys`` its path, ``shape`` True for a wrong shape
     (refused) and False for an unknown key (reported, then ignored)."""
 
