@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crmctl.core import settings_keys
 from crmctl.core.settings import defaults
-from crmctl.core.settings_keys import KEYS, ListOf, MapOf, Section, Value, findings
+from crmctl.core.settings_keys import KEYS, MapOf, Section, Value, findings
 from tests.conftest import err_line, invoke
 
 CRMCTL = Path(__file__).resolve().parents[2] / "crmctl"
