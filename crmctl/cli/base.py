@@ -30,11 +30,13 @@ class App:
         self.debug = debug
         self._book: Book | None = None
         self._actor: Record | None | bool = False
+        self.warn_settings = True  # crm.yaml's unknown keys: a warning on stderr (`check` sets False: they are its problems)
 
     @property
     def book(self) -> Book:
         if self._book is None:
             self._book = Book.discover(self.book_option)
+            self._book.warn_settings = self.warn_settings
             self._book.autocommit = not self.no_commit and bool(self._book.settings.get("git.autocommit", True))
             self._book.recover()  # an interrupted change is finished before anything reads the book
         return self._book

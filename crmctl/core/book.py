@@ -104,6 +104,7 @@ class Book:
         self.notes: list[str] = []  # for the user, once each (a merged id that was followed); kept across forget()
         self.lock = BookLock(os.path.join(self.root, ".crmctl", "lock"), timeout_from_env() or 0)
         self.autocommit = True
+        self.warn_settings = True  # crm.yaml's unknown keys: one warning on stderr (`check` reports them instead)
 
     # ------------------------------------------------------------ discovery
     @classmethod
@@ -132,6 +133,9 @@ class Book:
             limits.check(settings.data, settings.path, settings.lines)
             check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))
             now(settings)
+            warning = settings.unknown_warning() if self.warn_settings else None
+            if warning:
+                sys.stderr.write(warning + "\n")
             if not self.lock.timeout:
                 self.lock.timeout = float(settings.get("limits.lock_timeout_seconds", 10))
             self._settings = settings

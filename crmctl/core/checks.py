@@ -285,12 +285,15 @@ def _decimal_settings(default: Any, own: Any, path: str) -> Iterator[tuple[str, 
 
 
 def check_settings(book: Book) -> Iterator[Problem]:
-    """Numbers in crm.yaml as crmctl reads them (``"1000000"``, not ``"1,000,000"``); decimal_mark and price_digits."""
+    """Keys crmctl does not read; numbers in crm.yaml as crmctl reads them (``"1000000"``, not ``"1,000,000"``);
+    decimal_mark and price_digits."""
     from crmctl.core.errors import CrmError
     from crmctl.core.numbers import book_format, price_digits
     from crmctl.core.settings import defaults
 
     settings = book.settings
+    for line, message in settings.unknown:  # a key crmctl does not read (crmctl.core.settings_keys): refused here
+        yield Problem(settings.path, line, message, "settings")
     for dotted, value in _decimal_settings(defaults(), settings.own, ""):
         problem = stored_problem(value, field=dotted, allow_negative=True)
         if problem:

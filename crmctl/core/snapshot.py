@@ -32,7 +32,7 @@ from crmctl.core.errors import CrmError, LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 from crmctl.core.schema import check_custom_fields
 from crmctl.core.schemas import canonical
-from crmctl.core.settings import Settings
+from crmctl.core.settings import Settings, screen
 
 STORE_VERSION = 1
 SOURCE_GIT = "git"          # the book as committed that day
@@ -405,6 +405,8 @@ class Snapshot(Book):
             data, problem = self.store.parsed(self._git_root, "_settings", {sha: self.shown(SETTINGS_FILE)})[sha]
             if problem is not None:
                 raise CrmError(f"{self.shown(SETTINGS_FILE)}:{problem[0]}: {problem[1]}")
+            # a section of the wrong shape is refused as today's would be; unknown keys of a past crm.yaml are not told
+            screen(data, self.shown(SETTINGS_FILE), {}, lambda: self.text(SETTINGS_FILE))
             settings = Settings(data, self.shown(SETTINGS_FILE))
             limits.check(settings.data, settings.path, settings.lines)
             check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))

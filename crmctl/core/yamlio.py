@@ -253,17 +253,21 @@ def _reading(loader: _Loader, path: str) -> Iterator[None]:
         loader.dispose()
 
 
-def line_of(text: str, keys: tuple[str | int, ...]) -> int | None:
+def line_of(text: str, keys: tuple[str | int, ...], at_key: bool = False) -> int | None:
     """The 1-based line of the value at ``keys`` (mapping keys and list indexes: ``("lines", 0, "qty")``) in a
-    record's ``text`` already loaded by :func:`loads`, or None when it is not there. For messages only: it composes
-    the document again, so callers use it on the way to an error, never per record."""
+    record's ``text`` already loaded by :func:`loads`, or None when it is not there (``at_key``: the line of the
+    last key itself, where a block value starts below it). For messages only: it composes the document again, so
+    callers use it on the way to an error, never per record."""
     try:
         node = _Loader(text).get_single_node()
     except yaml.YAMLError:
         return None
-    for key in keys:
+    for n, key in enumerate(keys, 1):
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-            node = next((v for k, v in node.value if str(k.value) == key), None)
+            pair = next(((k, v) for k, v in node.value if str(k.value) == key), None)
+            if pair is not None and at_key and n == len(keys):
+                return pair[0].start_mark.line + 1
+            node = pair[1] if pair is not None else None
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
             node = node.value[key]
         else:

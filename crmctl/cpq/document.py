@@ -16,6 +16,7 @@ from crmctl.core.book import Book, Record
 from crmctl.core.errors import CrmError, PolicyError
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.numbers import stored_count
+from crmctl.core.settings_keys import SELLER_FIELDS  # the seller block: company.* in crm.yaml
 from crmctl.core.states import (QUOTE_EDITABLE, ApprovalState, ApprovalStatus, QuoteStatus, quote_status,
                                 quote_was_sent)
 from crmctl.core.text import a_an
@@ -171,7 +172,6 @@ def view(book: Book, rec: Record, version: int | None, today: _dt.date) -> dict[
 
 
 # what a document prints of records outside the quote, each field with its _en and _zh forms (see localized)
-SELLER_FIELDS = ("name", "address", "bank", "phone", "email", "tax_id", "bank_account", "logo")
 BUYER_FIELDS = ("name", "address", "city", "postcode", "country", "tax_id")
 CONTACT_FIELDS = ("name", "title", "email", "phone")
 OWNER_FIELDS = ("name", "email", "phone")

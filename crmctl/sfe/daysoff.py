@@ -26,8 +26,8 @@ NO_CALENDAR = ("none", "no", "off", "-")
 
 def calendar_country(settings: Settings) -> str | None:
     """The ISO 3166 code whose holidays apply (``calendar``, else ``company.country``, else the locale's territory)."""
-    for key in ("calendar", "company.country"):
-        value = str(settings.get(key, "") or "").strip()
+    for setting in (settings.get("calendar"), settings.get("company.country")):
+        value = str(setting or "").strip()
         if value:
             return None if value.lower() in NO_CALENDAR else value.upper()
     locale = str(settings.get("locale", "") or "")

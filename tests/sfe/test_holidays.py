@@ -74,3 +74,41 @@ def test_calendar_none_and_bad_settings(run: Run, book: Path, now) -> None:
     assert days(book) == {"2026-10-01": 1}
     set_yaml(book, "days_off: [\"2026-13-01\"]")
     fails(run("visit", "plan", "--week", "2026-W41"), "days_off", "YYYY-MM-DD")
+
+
+def test_days_off_written_under_visits_is_named_not_ignored(run: Run, book: Path, now) -> None:
+    """A tester's crm.yaml had ``days_off`` under ``visits:`` (it belongs at the top level): the old crmctl planned
+    on Thu 24 Dec without a word. Now every command says so in one stderr line (crm.yaml:LINE, the key path, where
+    it belongs) and goes on with stdout as machine-readable as ever; `check` fails on it; moved to the top level,
+    it takes 24 Dec off.
+
+    rex: acme + 4 tier-A accounts = 5 -> room 1 a day; calendar DE: Fri 25 Dec is off; today Fri 18 Dec.
+    """
+    import json
+
+    set_yaml(book, "calendar: DE")
+    path = book / "crm.yaml"
+    body = path.read_text(encoding="utf-8").replace("\nvisits:\n", '\nvisits:\n  days_off: ["2026-12-24"]\n', 1)
+    path.write_text(body, encoding="utf-8")
+    line = body.splitlines().index('  days_off: ["2026-12-24"]') + 1
+    now("2026-12-18T09:00:00+01:00")
+    for n in range(4):
+        ok(run("account", "add", "--id", f"a{n}", "--name", f"A {n}", "--tier", "A", "--owner", "rex"))
+
+    def planned() -> tuple[set[str], list[str]]:
+        result = run("visit", "plan", "--rep", "rex", "--week", "2026-W52", "--dry-run", "--format", "json")
+        return {r["date"] for r in json.loads(ok(result))}, [x for x in result.stderr.splitlines() if "warning" in x]
+
+    dates, stderr = planned()
+    assert stderr == [f"warning: crm.yaml:{line}: unknown key visits.days_off: days_off belongs at the top level "
+                      "of crm.yaml; move it there (ignored)"]
+    assert "2026-12-24" in dates  # ignored, as the warning says
+    checked = run("check")
+    assert checked.exit_code == 1
+    assert f"crm.yaml:{line}: unknown key visits.days_off: days_off belongs at the top level" in checked.stdout
+    assert "warning: crm.yaml" not in checked.stderr  # check reports it once, as its problem
+    path.write_text(body.replace('  days_off: ["2026-12-24"]\n', "").replace("\ndays_off: []", '\ndays_off: ["2026-12-24"]'),
+                    encoding="utf-8")
+    dates, stderr = planned()
+    assert stderr == [] and dates == {"2026-12-21", "2026-12-22", "2026-12-23"}
+    ok(run("check"))
