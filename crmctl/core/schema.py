@@ -311,6 +311,23 @@ def number_problem(f: Field, value: Any, currency: str) -> str | None:
     return _stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
 
 
+def field_number(f: Field, value: Any, currency: str) -> Decimal | None:
+    """The decimal readers count of field ``f``'s stored ``value`` in a record in ``currency``; None when the reports
+    leave it out (:func:`number_problem`, the rule :func:`screen_numbers` applies): ``crmctl sql``'s ``_num``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or number_problem(f, value, currency):
+        return None
+    return Decimal(value)
+
+
+def left_out_entries(f: Field, entries: Any, currency: str) -> set[int]:
+    """The positions (from 1) of the entries of list field ``f`` (fees, instalments, payments applied) that
+    :func:`screen_numbers` leaves out: an amount in one of them is bad. Empty for other fields."""
+    if not f.amounts or not isinstance(entries, list):
+        return set()
+    scratch: list[tuple[str, str]] = []
+    return {n for n, e in enumerate(entries, 1) if _bad_entry(f, n, e, currency, scratch)}
+
+
 def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """What readers may add up of one record's stored numbers: ``(data, [(field, problem)])``.
 
