@@ -265,10 +265,10 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
             if not isinstance(value, list):
                 return f"{f.name} must be a list"
             inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
-            for item in value:
+            for n, item in enumerate(value, 1):
                 problem = check_value(inner, item, settings)
                 if problem:
-                    return problem
+                    return _entry_problem(f, n, item, problem)
         elif kind == "map":
             if not isinstance(value, dict):
                 return f"{f.name} must be a mapping of key: value"
@@ -287,6 +287,18 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
         return (f"{f.name}: {value!r} is not a document number (letters, digits and '-', like QT-2026-0007); "
                 "it names the document's file")
     return None
+
+
+def _entry_problem(f: Field, n: int, item: Any, problem: str) -> str:
+    """What ``check`` says about entry ``n`` of list field ``f`` (``tags: [007, true, ~]``): the entry named, as the
+    file spells it, and the fix."""
+    from crmctl.core.output import item_text
+
+    if item is None:
+        return f"{f.name}: entry {n} is empty (~ or null); remove it"
+    if f.item in ("str", "text") and problem == f"{f.name} must be text":
+        return f'{f.name}: entry {n} ({item_text(item)}) is not text; write it quoted: "{item_text(item)}"'
+    return f"{f.name}: entry {n}: {problem}"
 
 
 _remembered_problem = functools.lru_cache(maxsize=1 << 16, typed=True)(stored_problem)
