@@ -41,6 +41,8 @@ def show(app: App, ref: str, timeline_limit: int, fmt: str) -> None:
 
 def render_section(data: dict[str, Any]) -> str:
     """Scalars as aligned ``key: value`` lines, lists of mappings as tables, empty lists as (none)."""
+    from crmctl.core.output import item_text
+
     lines: list[str] = []
     scalars = {k: v for k, v in data.items() if not isinstance(v, list)}
     width = max((len(k) for k in scalars), default=0)
@@ -52,7 +54,7 @@ def render_section(data: dict[str, Any]) -> str:
         if not isinstance(value, list):
             continue
         if value and not isinstance(value[0], dict):
-            lines.append(f"{key.replace('_', ' ')}: {', '.join(str(v) for v in value)}")
+            lines.append(f"{key.replace('_', ' ')}: {', '.join(item_text(v) for v in value)}")
             continue
         if key != "rows" or lines:
             lines.append(f"{key.replace('_', ' ')}:" if key != "rows" else "")

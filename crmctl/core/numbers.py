@@ -437,6 +437,18 @@ def stored_problem(value: Any, *, field: str, currency: str | None = None, digit
     return None
 
 
+def stored_number(value: Any, **how: Any) -> Decimal | None:
+    """The decimal of a stored number readers count, or None when :func:`stored_problem` (with ``how``: a field's
+    currency, digits, sign and limit; by default signed and below :data:`MAX_AMOUNT`, the rule without a field's
+    context) names a problem: the one rule the reports and ``crmctl sql`` (``_num``, ``dsum``) share, so
+    ``"0002600000.00"``, ``"12.5%"`` or ``True`` is never counted by one and left out by the other."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        return None
+    if stored_problem(value, field="", **{"allow_negative": True, **how}):
+        return None
+    return Decimal(value)
+
+
 def stored_count_problem(value: Any, *, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> str | None:
     """Why a count stored in a record (a quantity, a tier's minimum) is not a whole number written as one
     (``1``, ``"12"``), at least ``minimum`` and below ``limit``; None when it is. ``1.0`` (an editor's round
@@ -469,4 +481,4 @@ def stored_count(value: Any, *, field: str, default: int, minimum: int = 0) -> i
 
 
 __all__ = ["NumberFormat", "book_format", "price_digits", "parse_number", "parse_amount", "parse_quantity", "parse_percent",
-           "stored_problem", "stored_count_problem", "stored_count", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]
+           "stored_problem", "stored_number", "stored_count_problem", "stored_count", "limit_text", "locale_mark", "MAX_AMOUNT", "MAX_QUANTITY", "MAX_NUMBER", "CURRENCY_SIGNS"]

@@ -49,7 +49,7 @@ def safe_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)) and _plain_list(value):
-        value = ", ".join(str(v) for v in value)
+        value = ", ".join(item_text(v) for v in value)
     elif isinstance(value, (list, tuple, dict)):
         value = jsonio.dumps(value, default=_default)  # structured cells are JSON, which `crmctl import` reads back
     text = str(value)
@@ -71,11 +71,19 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def item_text(value: Any) -> str:
+    """One entry of a list as a person reads it: ``true``, ``false`` and ``null`` as the file and SQL spell them,
+    never Python's ``True`` or ``None``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(item_text(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, bool):

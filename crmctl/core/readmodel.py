@@ -30,10 +30,10 @@ layout (a custom field added to crm.yaml) is rebuilt.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
-import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,19 +44,19 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from crmctl.core import cache, jsonio
 from crmctl.core.errors import CrmError, Problem
-from crmctl.core.schema import NUMERIC, SINGULAR, Field, child_table, custom_fields
+from crmctl.core.schema import NUMERIC, SINGULAR, Field, child_table, custom_fields, field_number, left_out_entries
 from crmctl.core.schemas import TYPES, get_schema
 from crmctl.core.settings import Settings
 
 if TYPE_CHECKING:
     from crmctl.core.book import Book
 
-VERSION = 7  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal;
-# 7: each file's stamp a row of _files (a pull of 100 files rewrites 100 rows, not the folder's whole list)
+VERSION = 8  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal;
+# 7: each file's stamp a row of _files (a pull of 100 files rewrites 100 rows, not the folder's whole list);
+# 8: _num by the reports' own rule (schema.field_number, numbers.stored_number), never a regex of its own
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = NUMERIC
-_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?$")
 ChildRow = tuple[str, tuple[str, ...], tuple[Any, ...]]  # (child table, its columns, their values): one entry of a list
 
 
@@ -70,11 +70,17 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def number(value: Any) -> float | None:
-    """The REAL of a stored number (``"125000.00"``, ``"12.5%"``, 3) by :func:`plain_decimal`'s rule (what
-    ``dsum`` adds); None for anything else (``" 125000.00"``, ``"1e6"``: the reports leave those out)."""
-    amount = plain_decimal(value)
+def real(amount: Decimal | None) -> float | None:
+    """A counted decimal as the REAL of a ``_num`` column; None stays NULL."""
     return None if amount is None else float(amount)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stored(value: str | int) -> Decimal | None:
+    """:func:`crmctl.core.numbers.stored_number` without a field's context, remembered (a book repeats its texts)."""
+    from crmctl.core.numbers import stored_number
+
+    return stored_number(value)
 
 
 def cell(value: Any) -> Any:
@@ -342,16 +348,30 @@ class ReadModel:
 
     def _screen_all(self, rtype: str, digest: str) -> None:
         """Screen every stored record of ``rtype`` again when ``_screen`` was not made for these rows and this crm.yaml
-        (built by an older crmctl, crm.yaml edited, or rows refreshed by one that does not screen)."""
+        (built by an older crmctl, crm.yaml edited, or rows refreshed by one that does not screen); the rows are made
+        again from the stored data too, as their ``_num`` follow the same rule (the book currency, price digits)."""
         if self._screened_state(rtype, digest):
             return
         from crmctl.core.schema import screen_numbers
 
         schema = get_schema(rtype)
         self.conn.execute("DELETE FROM _screen WHERE type = ?", (rtype,))
-        for rid, data in self.conn.execute("SELECT id, data FROM _records WHERE type = ?", (rtype,)).fetchall():
-            if screen_numbers(schema, jsonio.loads(data), self.settings)[1]:
+        self.conn.execute(f"DELETE FROM {quoted(rtype)}")
+        for table, (owner, _) in self.layout.children.items():
+            if owner == rtype:
+                self.conn.execute(f"DELETE FROM {quoted(table)}")
+        row, add_children = self._row_maker(rtype), self._children_maker(rtype)
+        rows: list[tuple[Any, ...]] = []
+        children: list[ChildRow] = []
+        for rid, text in self.conn.execute("SELECT id, data FROM _records WHERE type = ?", (rtype,)).fetchall():
+            data = jsonio.loads(text)
+            rows.append(row(rid, data))
+            add_children(rid, data, children)
+            if screen_numbers(schema, data, self.settings)[1]:
                 self.conn.execute("INSERT INTO _screen VALUES (?, ?)", (rtype, rid))
+        cols = self.layout.columns(rtype)
+        self.conn.executemany(f"INSERT INTO {quoted(rtype)} VALUES ({', '.join('?' * len(cols))})", rows)
+        self._insert_children(children)
         self._set_screen_state(rtype, digest)
 
     def unscreened(self, types: Iterable[str]) -> bool:
@@ -363,6 +383,21 @@ class ReadModel:
         """
         return all(self.conn.execute("SELECT 1 FROM _screen WHERE type = ? LIMIT 1", (t,)).fetchone() is None
                    for t in types)
+
+    def left_out(self, types: Iterable[str]) -> frozenset[Any]:
+        """The stored values of ``types`` (their tables and child tables) whose ``_num`` is NULL: what the reports
+        leave out for its field (a negative amount, ``1234.5`` in CNY), so ``dsum`` leaves it out too (call after
+        :meth:`refresh`)."""
+        wanted = set(types)
+        tables = [t for t in TYPES if t in wanted] + [c for c, (t, _) in sorted(self.layout.children.items()) if t in wanted]
+        found: set[Any] = set()
+        for table in tables:
+            names = set(self.layout.columns(table)) if table in self.layout.fields else set(self._child_columns[table])
+            for num in sorted(n for n in names if n.endswith("_num") and n[:-4] in names):
+                found.update(v for (v,) in self.conn.execute(
+                    f"SELECT DISTINCT {quoted(num[:-4])} FROM {quoted(table)} "
+                    f"WHERE {quoted(num)} IS NULL AND {quoted(num[:-4])} IS NOT NULL"))
+        return frozenset(found)
 
     def _note(self, problems: list[Problem]) -> None:
         self.problems.extend(p for p in problems if p not in self.problems)
@@ -428,42 +463,52 @@ class ReadModel:
 
     def _row_maker(self, rtype: str) -> Callable[[str, dict[str, Any]], tuple[Any, ...]]:
         """``row(id, data)``: a record's row of its type's table (:meth:`Layout.columns`: each field's
-        :func:`cell`, a numeric field's :func:`number` after it). Only the fields a record has are
-        converted: most records fill a few of their type's columns."""
+        :func:`cell`, a numeric field's ``_num`` after it: :func:`crmctl.core.schema.field_number`, NULL where the
+        reports leave the value out). Only the fields a record has are converted: most records fill a few of their
+        type's columns."""
         width = len(self.layout.columns(rtype))
-        place: dict[str, tuple[int, bool]] = {}
+        place: dict[str, tuple[int, Field | None]] = {}
         at = 1
         for f in self.layout.fields[rtype]:
             numeric = f.kind in NUMERIC_KINDS
-            place[f.name] = (at, numeric)  # column names are unique (Layout)
+            place[f.name] = (at, f if numeric else None)  # column names are unique (Layout)
             at += 2 if numeric else 1
+        book_currency = self.settings.currency
 
         def row(rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
             out: list[Any] = [None] * width
             out[0] = rid
+            currency = str(data.get("currency") or book_currency)
             for key, value in data.items():
                 spot = place.get(key)
                 if spot is not None and value is not None:
                     out[spot[0]] = cell(value)
-                    if spot[1]:
-                        out[spot[0] + 1] = number(value)
+                    if spot[1] is not None:  # the reports' own rule: NULL exactly where they leave the value out
+                        out[spot[0] + 1] = real(field_number(spot[1], value, currency))
             return tuple(out)
 
         return row
 
     def _children_maker(self, rtype: str) -> Callable[[str, dict[str, Any], list[ChildRow]], None]:
         """``children(id, data, out)``: append a :data:`ChildRow` for each entry of the record's list fields to
-        ``out``, in order."""
-        lists = [(f.name, child_table(rtype, f.name)) for f in self.layout.fields[rtype] if f.kind in ("list", "records")]
+        ``out``, in order; an entry the reports leave out (:func:`crmctl.core.schema.left_out_entries`) or a quote
+        line's number they refuse (:func:`_entry_problems`) has a NULL ``_num``."""
+        lists = [(f, child_table(rtype, f.name)) for f in self.layout.fields[rtype] if f.kind in ("list", "records")]
         parent = parent_column(rtype)
+        book_currency = self.settings.currency
+        settings = self.settings
 
         def children(rid: str, data: dict[str, Any], out: list[ChildRow]) -> None:
-            for name, table in lists:
-                items = data.get(name)
+            currency = str(data.get("currency") or book_currency)
+            bad_keys = _entry_problems(rtype, data, settings)
+            for f, table in lists:
+                items = data.get(f.name)
                 if not isinstance(items, list):
                     continue
+                dropped = left_out_entries(f, items, currency)
                 for n, item in enumerate(items, 1):
-                    values = dict(_child_values(item))
+                    left_out = True if n in dropped else bad_keys.get((f.name, n), frozenset())
+                    values = dict(_child_values(item, left_out))
                     out.append((table, (parent, "n", *values), (rid, n, *values.values())))
 
         return children
@@ -541,16 +586,36 @@ def _add_book_columns(conn: sqlite3.Connection, layout: Layout, money: "BookMone
     conn.commit()  # the UPDATEs opened a transaction; VACUUM runs outside one
 
 
-def _child_values(item: Any) -> Iterator[tuple[str, Any]]:
-    """The columns of one entry of a list field: its keys (or ``value``), each decimal text with a ``_num``."""
+def _entry_problems(rtype: str, data: dict[str, Any], settings: Settings) -> dict[tuple[str, int], frozenset[str]]:
+    """``{(field, n): keys}``: the numbers of a record's list entries that its type's own reader refuses beyond
+    the rule without context — a quote line's (:func:`crmctl.cpq.quotes.stored_numbers`: a discount over 100%,
+    a price with too many decimals, a qty of 1.5)."""
+    if rtype != "quotes" or not data.get("lines"):
+        return {}
+    from crmctl.core.numbers import price_digits
+    from crmctl.cpq.quotes import stored_numbers
+
+    found: dict[tuple[str, int], set[str]] = {}
+    for where, _ in stored_numbers(data, price_digits(settings)):
+        if len(where) >= 3 and isinstance(where[2], str):
+            found.setdefault((str(where[0]), int(where[1]) + 1), set()).add(where[2])
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def _child_values(item: Any, left_out: bool | frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
+    """The columns of one entry of a list field: its keys (or ``value``), each number (a text or int the rule
+    without context counts: :func:`_stored`) with a ``_num``. ``left_out``: the whole entry (True) or the keys
+    whose value the reports leave out — their ``_num`` is NULL (the column is still made, so ``dsum`` can tell)."""
     pairs = item.items() if isinstance(item, dict) else [("value", item)]
     for key, value in pairs:
         key = str(key)
         if key in ("n",) or key.endswith("_id") and key[:-3] in SINGULAR.values():
             key = f"entry_{key}"  # never hides the position or the parent's id
         yield key, cell(value)
-        if isinstance(value, str) and _DECIMAL_TEXT.match(value):
-            yield f"{key}_num", float(value)
+        if type(value) in (str, int):
+            amount = _stored(value)
+            if amount is not None:
+                yield f"{key}_num", None if left_out is True or key in left_out else float(amount)
 
 
 # ---------------------------------------------------------------- commands reading through it
@@ -615,14 +680,16 @@ _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # adds with no ro
 
 
 class DecimalSum:
-    """``dsum(x)``: the exact decimal sum of the values the reports would count (:func:`plain_decimal`: NULL and
+    """``dsum(x)``: the exact decimal sum of the values the reports would count (:func:`counted`: NULL and
     anything else skipped), as plain decimal text (``'125000.00'``, never ``'1E+3'``)."""
+
+    left_out: frozenset[Any] = frozenset()  # values a _num of the tables read leaves out (Notes.aggregates)
 
     def __init__(self) -> None:
         self.total: Decimal | None = None
 
     def step(self, value: Any) -> None:
-        amount = plain_decimal(value)
+        amount = counted(value, self.left_out)
         if amount is not None:
             self.total = amount if self.total is None else _EXACT.add(self.total, amount)
 
@@ -630,20 +697,20 @@ class DecimalSum:
         return None if self.total is None else format(self.total, "f")
 
 
-def plain_decimal(value: Any) -> Decimal | None:
-    """The decimal of an SQLite value by the rule of the ``_num`` columns: an integer, a finite REAL, or a text that
-    is plain decimal (:data:`_DECIMAL_TEXT`: ``-?digits(.digits)?``, a ``%`` after it allowed). None for NULL and
-    for every other text — ``'1e6'``, ``' 1.00'``, ``'+1.00'``, ``'1.'``, ``'.5'``, ``'1_000'``, ``'1,000.00'``,
-    digits of other scripts — which the reports leave out too."""
+def counted(value: Any, left_out: frozenset[Any] = frozenset()) -> Decimal | None:
+    """The decimal ``dsum`` adds for an SQLite value: a stored text or integer by the reports' rule without a
+    field's context (:func:`crmctl.core.numbers.stored_number`: ``-?digits(.digits)?``, no leading zero, no ``-0``,
+    below 10^15) that no ``_num`` of the tables read leaves out (``left_out``: a negative amount, ``1234.5`` in CNY,
+    a percentage over 100), or a finite REAL an expression made. None for NULL and every other text — ``'1e6'``,
+    ``' 1.00'``, ``'0002600000.00'``, ``'12.5%'``, ``'1,000.00'``, digits of other scripts — which the reports
+    leave out too."""
     if value is None or isinstance(value, (bool, bytes)):
         return None
-    if isinstance(value, int):
-        return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value)) if math.isfinite(value) else None
-    text = str(value)
-    text = text[:-1] if text.endswith("%") else text
-    return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else None
+    if value in left_out:
+        return None
+    return _stored(value)
 
 
 class Notes:
@@ -654,6 +721,7 @@ class Notes:
         self.skipped: list[str] = []
         self.no_rate: dict[str, str] = {}
         self.failure: str | None = None
+        self.left_out: frozenset[Any] = frozenset()  # values whose _num is NULL in the tables read (see counted)
 
     def warnings(self) -> list[str]:
         out = []
@@ -672,7 +740,8 @@ class Notes:
 
         class Noted(DecimalSum):
             def step(self, value: Any) -> None:
-                if plain_decimal(value) is None and value is not None and len(notes.skipped) < 1000:
+                self.left_out = notes.left_out
+                if counted(value, notes.left_out) is None and value is not None and len(notes.skipped) < 1000:
                     notes.skipped.append(str(value))
                 super().step(value)
 
@@ -682,7 +751,7 @@ class Notes:
                 self.currency: tuple[str | None, bool] | None = None  # (the code, whether the row named it)
 
             def step(self, value: Any, currency: Any = None) -> None:  # type: ignore[override]
-                if plain_decimal(value) is None:
+                if counted(value, notes.left_out) is None:
                     super().step(value)  # skipped (and noted): its currency adds nothing
                     return
                 named = str(currency or "") or None
@@ -979,6 +1048,8 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
             model.refresh(t for t in TYPES if t in types)
             screened = [(t, i) for t, i in model.conn.execute("SELECT type, id FROM _screen ORDER BY type, id")
                         if t in types]
+            if "dsum" in statement.lower():
+                notes.left_out = model.left_out(types)
         finally:
             reader.close()
     finally:

@@ -265,10 +265,10 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
             if not isinstance(value, list):
                 return f"{f.name} must be a list"
             inner = Field(f.name, f.item, enum=f.enum, enum_setting=f.enum_setting, ref=f.ref)
-            for item in value:
+            for n, item in enumerate(value, 1):
                 problem = check_value(inner, item, settings)
                 if problem:
-                    return problem
+                    return _entry_problem(f, n, item, problem)
         elif kind == "map":
             if not isinstance(value, dict):
                 return f"{f.name} must be a mapping of key: value"
@@ -287,6 +287,18 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
         return (f"{f.name}: {value!r} is not a document number (letters, digits and '-', like QT-2026-0007); "
                 "it names the document's file")
     return None
+
+
+def _entry_problem(f: Field, n: int, item: Any, problem: str) -> str:
+    """What ``check`` says about entry ``n`` of list field ``f`` (``tags: [007, true, ~]``): the entry named, as the
+    file spells it, and the fix."""
+    from crmctl.core.output import item_text
+
+    if item is None:
+        return f"{f.name}: entry {n} is empty (~ or null); remove it"
+    if f.item in ("str", "text") and problem == f"{f.name} must be text":
+        return f'{f.name}: entry {n} ({item_text(item)}) is not text; write it quoted: "{item_text(item)}"'
+    return f"{f.name}: entry {n}: {problem}"
 
 
 _remembered_problem = functools.lru_cache(maxsize=1 << 16, typed=True)(stored_problem)
@@ -309,6 +321,23 @@ def number_problem(f: Field, value: Any, currency: str) -> str | None:
         return _stored_problem(value, field=f.name, limit=Decimal(101)) or (
             f"{f.name}: {value!r} must be between 0% and 100%" if Decimal(str(value).rstrip("%")) > 100 else None)
     return _stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
+
+
+def field_number(f: Field, value: Any, currency: str) -> Decimal | None:
+    """The decimal readers count of field ``f``'s stored ``value`` in a record in ``currency``; None when the reports
+    leave it out (:func:`number_problem`, the rule :func:`screen_numbers` applies): ``crmctl sql``'s ``_num``."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or number_problem(f, value, currency):
+        return None
+    return Decimal(value)
+
+
+def left_out_entries(f: Field, entries: Any, currency: str) -> set[int]:
+    """The positions (from 1) of the entries of list field ``f`` (fees, instalments, payments applied) that
+    :func:`screen_numbers` leaves out: an amount in one of them is bad. Empty for other fields."""
+    if not f.amounts or not isinstance(entries, list):
+        return set()
+    scratch: list[tuple[str, str]] = []
+    return {n for n, e in enumerate(entries, 1) if _bad_entry(f, n, e, currency, scratch)}
 
 
 def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:

@@ -89,7 +89,12 @@ class _Constructor(SafeConstructor):
         text = str(self.construct_scalar(node)).replace("_", "")
         if text.startswith(("0o", "0x")):
             return text  # crmctl never writes these: kept as text, so `check` names it rather than reading 0x10 as 16
-        return int(text, 10)  # YAML 1.2: a leading zero is not octal
+        digits = text.lstrip("+-")
+        if len(digits) > 1 and digits.startswith("0"):
+            # a hand-typed phone 0571123, postcode 012345 or `qty: 007`: its text, zeros kept (a text field reads it
+            # as typed; a number field gets text that `check` refuses with its line, never 571123 or 7)
+            return text
+        return int(text, 10)
 
     def construct_yaml_timestamp(self, node: Any) -> str:
         value = SafeConstructor.construct_yaml_timestamp(self, node)
