@@ -474,6 +474,8 @@ class ReadModel:
             place[f.name] = (at, f if numeric else None)  # column names are unique (Layout)
             at += 2 if numeric else 1
         book_currency = self.settings.currency
+        # (field, currency, value) -> _num: a book repeats its amounts, and the rule's answer depends on these only
+        known: dict[tuple[str, str, Any], float | None] = {}
 
         def row(rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
             out: list[Any] = [None] * width
@@ -484,7 +486,16 @@ class ReadModel:
                 if spot is not None and value is not None:
                     out[spot[0]] = cell(value)
                     if spot[1] is not None:  # the reports' own rule: NULL exactly where they leave the value out
-                        out[spot[0] + 1] = real(field_number(spot[1], value, currency))
+                        memo = (key, currency, value) if type(value) is str or type(value) is int else None
+                        if memo is None or memo not in known:
+                            num = real(field_number(spot[1], value, currency))
+                            if memo is None:
+                                out[spot[0] + 1] = num
+                                continue
+                            if len(known) > 100_000:
+                                known.clear()
+                            known[memo] = num
+                        out[spot[0] + 1] = known[memo]
             return tuple(out)
 
         return row
