@@ -563,9 +563,19 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
 
 
+def answers_for(book: "Book") -> bool:
+    """Whether the read model may answer for ``book`` at all: it is switched on (:func:`enabled`) and ``book`` is the
+    files as they are now. The read model holds today's files only, so a book read as of a past day
+    (:class:`crmctl.core.snapshot.Snapshot`, ``reads_files`` False) is never answered from it (nor from
+    :mod:`crmctl.core.memo`, which asks here): every reader of it reads that day's records. The one place this is
+    decided; :func:`open_model`, :func:`refresh_for` and :func:`select` all ask it."""
+    return enabled() and book.reads_files
+
+
 def open_model(book: "Book") -> ReadModel | None:
-    """The book's read model, open for reading and refreshing; None when it cannot be opened (switched off, SQLite failing)."""
-    if not enabled():
+    """The book's read model, open for reading and refreshing; None when it cannot answer for ``book``
+    (:func:`answers_for`: switched off, a past day's book) or cannot be opened (SQLite failing)."""
+    if not answers_for(book):
         return None
     try:
         return ReadModel(book.root, book.settings, stats=book.stats)
@@ -576,11 +586,12 @@ def open_model(book: "Book") -> ReadModel | None:
 def refresh_for(book: "Book", model: ReadModel, types: Sequence[str]) -> bool:
     """Make the tables of ``types`` fresh; their bad files join ``book.problems``.
 
-    False when the read model cannot answer for them — a type this process
-    has changed (the files may not say so yet), ``.crmctl/`` not writable,
-    SQLite failing — and the caller reads the records instead.
+    False when the read model cannot answer for them — a book it does not
+    answer for (:func:`answers_for`), a type this process has changed (the
+    files may not say so yet), ``.crmctl/`` not writable, SQLite failing —
+    and the caller reads the records instead.
     """
-    if any(book.changed(t) for t in types):
+    if not answers_for(book) or any(book.changed(t) for t in types):
         return False
     try:
         model.refresh(types)
