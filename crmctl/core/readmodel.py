@@ -250,9 +250,11 @@ class ReadModel:
         """
         folder = os.path.join(self.root, "records", rtype)
         rel = f"records/{rtype}"
-        # a folder (or records/) that is a symbolic link is read by no one: every row goes and its problem stays,
-        # as every other read path says (cache.checked names it)
-        stats = self.folder_stats(rtype) if cache.plain(folder) else cache.Listing([])
+        # a folder (or records/) that is a symbolic link or not a folder at all is read by no one: every row goes and
+        # its problem stays, as every other read path says (cache.checked names it). Its listing's digest is its
+        # problem, not an empty folder's: rows and problems stored for an empty or missing folder are not its own
+        wrong = cache.folder_problem(folder, rel)
+        stats = self.folder_stats(rtype) if wrong is None else cache.Listing([], digest=f"!{wrong}")
         digest = stats.digest
         stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
         if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems

@@ -35,6 +35,64 @@ def test_a_symlinked_records_folder_is_refused_for_writes_and_reads(book: Path, 
     assert r.exit_code == 1 and "records/contacts: is a symbolic link" in r.stdout
 
 
+def _replace_folder(folder: Path, kind: str, outside: Path) -> None:
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+    if kind == "file":
+        folder.write_text("x\n")
+    elif kind == "fifo":
+        os.mkfifo(folder)
+    else:
+        outside.mkdir()
+        folder.symlink_to(outside)
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_a_type_folder_that_is_not_a_folder_is_named_on_every_read_and_write(book: Path, tmp_path: Path,
+                                                                               kind: str) -> None:
+    # attack 7, F7: a plain file at records/contacts gave 0 contacts and no word (a symlink there was named); and
+    # the read model, once it had stored an empty folder, took a symlink (or a file) there for the same empty folder
+    assert invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book).exit_code == 0
+    folder = book / "records" / "contacts"
+    said = f"records/contacts: is {'a symbolic link' if kind == 'symlink' else 'not a folder'}; " \
+           "records must be plain folders inside the book"
+    for item in folder.iterdir():
+        item.unlink()
+    for model in ("on", "off"):  # the read model and the JSON caches have seen the folder empty
+        assert invoke("sql", "SELECT count(*) FROM contacts", book=book, env={"CRMCTL_READ_MODEL": model}).exit_code == 0
+        assert invoke("contact", "list", book=book, env={"CRMCTL_READ_MODEL": model}).exit_code == 0
+    _replace_folder(folder, kind, tmp_path / "outside")
+    for model in ("on", "off"):
+        env = {"CRMCTL_READ_MODEL": model}
+        for argv in (["sql", "SELECT count(*) FROM contacts"], ["contact", "list"], ["account", "show", "acme"]):
+            r = invoke(*argv, book=book, env=env)
+            assert r.exit_code == 0 and f"warning: records/contacts:1: {said} (skipped)" in r.stderr, (argv, r.output)
+        r = invoke("check", book=book, env=env)
+        assert r.exit_code == 1 and f"records/contacts:1: {said}" in r.stdout, r.output
+    r = invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book)
+    assert r.exit_code == 1 and r.stderr == f"error: {said}\n", r.output
+    assert git(book, "status", "--porcelain", "--", "records/accounts") == ""
+
+
+def test_a_file_committed_where_a_type_folder_was_is_named_as_of_that_day(book: Path) -> None:
+    # attack 7, F7 in a commit: ls-tree lists records/contacts as a blob, and --as-of read 0 contacts with no word
+    assert invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book).exit_code == 0
+    git(book, "rm", "-rq", "records/contacts")
+    (book / "records" / "contacts").write_text("x\n")
+    git(book, "add", "records/contacts")
+    git(book, "commit", "--no-verify", "-qm", "a file where the folder was")  # check refuses it
+    # a day after the commit in any zone, and before "now": the book as of that day is that commit
+    import datetime as dt
+
+    day = dt.datetime.fromisoformat(git(book, "log", "-1", "--format=%cI").strip()).astimezone(dt.timezone.utc).date() \
+        + dt.timedelta(days=1)
+    r = invoke("contact", "list", "--as-of", day.isoformat(), book=book,
+               env={"CRMCTL_NOW": f"{day + dt.timedelta(days=3)}T10:00:00+00:00"})
+    sha = git(book, "rev-parse", "--short=10", "HEAD").strip()
+    assert f"records/contacts@{sha}: is not a folder; records must be plain folders inside the book" in r.stderr, r.output
+
+
 def test_a_symlinked_record_file_is_named_not_an_internal_error(book: Path) -> None:
     (book / "records" / "accounts" / "passwd.yaml").symlink_to("/etc/passwd")
     r = invoke("check", book=book)
