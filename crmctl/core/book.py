@@ -253,7 +253,7 @@ class Book:
             return None
         from crmctl.core import yamlio  # only for a file that is there: YAML is 20 ms of a command's start
 
-        return yamlio.decode(raw, rel)
+        return yamlio.decode(raw, rel, rel)
 
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""

@@ -471,7 +471,7 @@ class Snapshot(Book):
             return None
         from crmctl.core import yamlio
 
-        return yamlio.decode(cat(self._git_root, [sha])[sha], self.shown(rel))
+        return yamlio.decode(cat(self._git_root, [sha])[sha], self.shown(rel), rel)
 
     def forget(self) -> None:
         """A snapshot never changes: what was read stays."""

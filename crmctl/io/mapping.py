@@ -185,7 +185,7 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
 
 def load_mapping(path: str) -> Mapping:
     try:
-        data, _ = yamlio.load_path(path, plain=False)  # the user's file: may be a pipe (<(...))
+        data, _ = yamlio.load_path(path, plain=False, what="a mapping file")  # the user's file: may be a pipe (<(...))
     except LoadError as exc:
         raise CrmError(f"mapping {exc}") from None
     return parse_mapping(data, path)

@@ -243,3 +243,17 @@ def test_a_file_that_cannot_be_read_is_named(run: Run, tmp_path: Path, content: 
     r = run("import", "leads", str(src))
     assert r.exit_code == 1
     assert err_line(r).startswith(f"error: {src}: ") and message in err_line(r)
+
+
+def test_an_oversized_or_empty_mapping_is_named_as_a_mapping_file(run: Run, book: Path, tmp_path: Path) -> None:
+    # attack 7, F8: "mapping /dev/zero:1: file is 1048577 bytes; records are limited to 1048576 bytes", and an empty
+    # mapping got "empty file; a record is a YAML mapping"
+    csv = tmp_path / "leads.csv"
+    csv.write_text(LEADS, encoding="utf-8")
+    r = run("import", "leads", str(csv), "--mapping", "/dev/zero", "--dry-run")
+    assert r.exit_code == 1 and err_line(r) == ("error: mapping /dev/zero:1: file is over 1 MiB; a mapping file is "
+                                                "limited to 1 MiB (1,048,576 bytes)"), r.output
+    empty = tmp_path / "m.yaml"
+    empty.write_text("")
+    r = run("import", "leads", str(csv), "--mapping", str(empty), "--dry-run")
+    assert r.exit_code == 1 and err_line(r) == f"error: mapping {empty}:1: empty file; a mapping file is a YAML mapping"

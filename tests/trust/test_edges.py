@@ -236,3 +236,14 @@ def test_a_runaway_template_is_stopped_even_where_no_signal_can_be_used(demo_cop
     worker.join(60)
     assert not worker.is_alive() and time.monotonic() - started < 20
     assert outcome and "took more than 1 s" in str(outcome[0])
+
+
+def test_an_oversized_record_is_named_with_its_real_size(book: Path) -> None:
+    # attack 7, F8: check said "file is 1048577 bytes" (what it read) for a file of 3,000,016
+    (book / "records" / "accounts" / "huge.yaml").write_text("name: x\nnotes: " + "a" * 3_000_000 + "\n")
+    for env in ({}, {"CRMCTL_READ_MODEL": "off"}):
+        r = invoke("check", book=book, env=env)   # 8 + 7 + 3,000,000 + 1 = 3,000,016 bytes
+        assert "records/accounts/huge.yaml:1: file is 3,000,016 bytes; a record is limited to 1 MiB (1,048,576 bytes)" \
+            in r.stdout, r.output
+    r = invoke("sql", "SELECT count(*) FROM accounts", book=book)
+    assert "file is 3,000,016 bytes" in r.stderr, r.output
