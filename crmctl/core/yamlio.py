@@ -337,11 +337,22 @@ def load_path(path: str, display: str | None = None, size: int | None = None,
     """Read and parse one file (``size``, ``plain``: see :func:`read_bytes`; ``what`` it is: see :func:`decode`);
     every failure is a :class:`LoadError` with a line."""
     shown = display or path
+    return load_raw(read_path(path, shown, size, plain), shown, what, path)
+
+
+def read_path(path: str, shown: str, size: int | None = None, plain: bool = True) -> bytes:
+    """:func:`read_bytes`, its failure a :class:`LoadError` naming ``shown``."""
     try:
-        raw = read_bytes(path, size, plain)
+        return read_bytes(path, size, plain)
     except OSError as exc:
         raise LoadError(Problem(shown, 1, f"cannot read: {exc.strerror}")) from None
-    return loads(decode(raw, shown, what, _real_size(path) if len(raw) > MAX_FILE_BYTES else None), shown, what)
+
+
+def load_raw(raw: bytes, shown: str, what: str = RECORD, path: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse the bytes of one file (read by :func:`read_path`, or from stdin); ``path``, when there is one, gives the
+    real size of a file too big (:func:`decode`)."""
+    size = _real_size(path) if path is not None and len(raw) > MAX_FILE_BYTES else None
+    return loads(decode(raw, shown, what, size), shown, what)
 
 
 def _real_size(path: str) -> int | None:
