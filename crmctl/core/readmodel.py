@@ -952,7 +952,7 @@ def _no_such_column(missing: str, statement: str, reader: sqlite3.Connection, la
     tables = [t for t in table_list(reader) if t.lower() in named]
     if qualifier:  # a table, or an alias given to one: `visits v`, `visits AS v`
         aliased = [t for t in tables if t.lower() == qualifier.lower()
-                   or re.search(rf"\b{re.escape(t)}\s+(?:AS\s+)?{re.escape(qualifier)}\b", statement, re.I)]
+                   or re.search(rf"\b{re.escape(t)}\s+(?:AS\s+)?{re.escape(qualifier)}\b", statement, re.IGNORECASE)]
         tables = aliased or tables
     columns: list[str] = []
     for table in tables:

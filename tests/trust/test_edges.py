@@ -85,7 +85,7 @@ def test_a_file_committed_where_a_type_folder_was_is_named_as_of_that_day(book: 
     # a day after the commit in any zone, and before "now": the book as of that day is that commit
     import datetime as dt
 
-    day = dt.datetime.fromisoformat(git(book, "log", "-1", "--format=%cI").strip()).astimezone(dt.timezone.utc).date() \
+    day = dt.datetime.fromisoformat(git(book, "log", "-1", "--format=%cI").strip()).astimezone(dt.UTC).date() \
         + dt.timedelta(days=1)
     r = invoke("contact", "list", "--as-of", day.isoformat(), book=book,
                env={"CRMCTL_NOW": f"{day + dt.timedelta(days=3)}T10:00:00+00:00"})
