@@ -23,13 +23,14 @@ from crmctl.core.errors import CrmError
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.io import importer, readers
 from crmctl.io.dates import check_formats
-from crmctl.io.mapping import PRESETS, Mapping, identity_mapping, load_mapping, load_preset
+from crmctl.io.mapping import PRESETS, STDIN, Mapping, identity_mapping, load_mapping, load_preset
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     opts = [
         click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Mapping file (YAML): columns to fields, constants, translations, dates, references."),
+                     help="Mapping file (YAML): columns to fields, constants, translations, dates, references; "
+                          "- reads it from stdin (when FILE is a file)."),
         click.option("--preset", type=click.Choice(PRESETS), help="Shipped mapping for a CRM's CSV export."),
         click.option("--input-format", type=click.Choice(readers.FORMATS),
                      help="csv, json, ndjson or yaml (default: from the file name, else from its first character)."),
@@ -89,9 +90,13 @@ def _writable(folder: str) -> bool:
         return False
 
 
-def _mapping(app: App, rtype: str, mapping_file: str | None, preset: str | None, columns: list[str]) -> Mapping:
+def _mapping(app: App, rtype: str, mapping_file: str | None, preset: str | None, columns: list[str],
+             file: str) -> Mapping:
+    """The mapping: ``--mapping FILE`` (``-``: stdin, when FILE is not), ``--preset`` or the columns as fields."""
     if mapping_file and preset:
         raise CrmError("give --mapping or --preset, not both")
+    if mapping_file == "-":  # FILE is not also stdin: run_import refused that before reading either
+        return load_mapping(STDIN, _read_input("-"))
     if mapping_file:
         return load_mapping(mapping_file)
     if preset:
@@ -135,6 +140,9 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
     rtype = canonical(rtype)
     if rtype == "imports":
         raise CrmError("import records are written by imports themselves; import another type")
+    if mapping_file == "-" and file == "-":
+        raise CrmError("--mapping -: stdin is already FILE (the rows); give the mapping as a file "
+                       "(--mapping m.yaml, or --mapping <(...))")
     raw = _read_input(file)
     limits = app.book.settings
     shown = "stdin" if file == "-" else file
@@ -146,7 +154,7 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
         click.echo(f"note: {note}", err=True)
     if not table.rows:
         raise CrmError(f"{shown}: no rows{' (only a header)' if table.format == 'csv' else ''}; nothing to import")
-    mapping = _mapping(app, rtype, mapping_file, preset, table.columns)
+    mapping = _mapping(app, rtype, mapping_file, preset, table.columns, file)
     if date_format:
         mapping = dataclasses.replace(mapping, date_formats=check_formats(date_format, "--date-format"))
     if decimal_mark:
@@ -180,7 +188,7 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
             for action in plan.actions:
                 tx.put(rtype, action.id, action.data, check=False)  # validated in the plan
             record = importer.import_record(
-                plan, file=shown, sha256=hashlib.sha256(raw).hexdigest(), mapping=mapping.source, by=_who(app),
+                plan, file=shown, sha256=hashlib.sha256(raw).hexdigest(), mapping=mapping, by=_who(app),
                 at=now_iso(app.book.settings), rejected_file=reject_file if plan.rejected else None,
                 options={"on_duplicate": on_duplicate, "skip_invalid": skip_invalid, "encoding": table.encoding,
                          "delimiter": table.delimiter or None, "format": table.format,

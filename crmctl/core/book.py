@@ -149,10 +149,9 @@ class Book:
         """The file of a record; the id is checked and no symbolic link is followed, so it can never leave the book."""
         check_id(rid)
         folder = self.folder(rtype)
-        for path in (os.path.dirname(folder), folder):
-            if os.path.islink(path):
-                raise CrmError(f"{os.path.relpath(path, self.root)}: is a symbolic link; records must be plain folders "
-                               "inside the book")
+        wrong = cache.folder_problem(folder, f"records/{canonical(rtype)}")
+        if wrong is not None:
+            raise CrmError(wrong)
         return os.path.join(folder, f"{rid}.yaml")
 
     def records(self, rtype: str) -> dict[str, Record]:
@@ -258,7 +257,7 @@ class Book:
             return None
         from crmctl.core import yamlio  # only for a file that is there: YAML is 20 ms of a command's start
 
-        return yamlio.decode(raw, rel)
+        return yamlio.decode(raw, rel, rel)
 
     def all(self, rtype: str) -> list[Record]:
         """Every record of a type, merge redirects included (``check``, ``export``, merges read these)."""

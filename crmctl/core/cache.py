@@ -19,7 +19,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
-from stat import S_ISLNK, S_ISREG
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any, Callable, Iterator, Mapping
 
 from crmctl.core import jsonio
@@ -301,9 +301,9 @@ def checked(folder: str, rel: str, stats: list[tuple[str, os.stat_result]], prob
     A name in ``known`` (a cache) passed the name check when it was cached; a
     hot loop over 50,000 visits need not check it again.
     """
-    if not plain(folder):
-        shown = rel if os.path.islink(folder) else os.path.dirname(rel)
-        problems.append(Problem(shown, 1, f"{shown}: is a symbolic link; records must be plain folders inside the book"))
+    wrong = folder_problem(folder, rel)
+    if wrong is not None:
+        problems.append(Problem(wrong.split(":", 1)[0], 1, wrong))
         return
     prefix = os.path.join(folder, "")
     for name, st in stats:
@@ -377,9 +377,34 @@ def scan(folder: str, rel: str, cache_path: str | None, stats: Stats | None = No
     return out, named + _rows_into(out, {n: e[3:] for n, e in fresh.items()}, rel, lambda row: (row[0], row[1]))
 
 
+def folder_problem(folder: str, rel: str) -> str | None:
+    """The one line that says why ``folder`` (shown as ``rel``, ``records/<type>``) holds no records: it or
+    ``records/`` is a symbolic link, or is not a folder (a plain file, a pipe, ...); None when both are plain
+    folders or are not there at all (a type with no records yet).
+
+    Every reader of a type's folder (the JSON caches, the read model, check) and every writer
+    (:meth:`crmctl.core.book.Book.path_for`) asks here, so each names such a folder in the same words.
+    """
+    for path, shown in ((os.path.dirname(folder), os.path.dirname(rel)), (folder, rel)):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return None
+        if not S_ISDIR(mode):
+            return not_a_folder(shown, S_ISLNK(mode))
+    return None
+
+
+def not_a_folder(shown: str, link: bool) -> str:
+    """The line for ``records/`` or a type's folder that is a symbolic link (``link``) or something else than a
+    folder: on disk (:func:`folder_problem`) and in a commit (:class:`crmctl.core.snapshot.Snapshot`)."""
+    return f"{shown}: {'is a symbolic link' if link else 'is not a folder'}; records must be plain folders inside the book"
+
+
 def plain(folder: str) -> bool:
-    """True when neither the folder nor ``records/`` is a symbolic link (a cache may then answer for it)."""
-    return not os.path.islink(folder) and not os.path.islink(os.path.dirname(folder))
+    """True when the folder and ``records/`` are plain folders, or absent (a cache may then answer for it);
+    :func:`folder_problem` says why not."""
+    return folder_problem(folder, "") is None
 
 
 def _rows_into(out: dict[str, Any], rows: dict[str, list[Any]], rel: str, value: Callable[[list[Any]], Any]) -> list[Problem]:

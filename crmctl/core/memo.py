@@ -13,9 +13,10 @@ with a key made of:
 * crmctl's own code (every module's size, mtime, ctime and inode) and the named libraries'
   (``chinese_calendar`` holidays change with its releases).
 
-It answers nothing it cannot key: a type this process has changed, a book
-read as of another day (:class:`crmctl.core.snapshot.Snapshot`), or the read
-model switched off (``CRMCTL_READ_MODEL=off``, which tests use to compare
+It answers nothing it cannot key: a type this process has changed, or a book
+the read model does not answer for (:func:`crmctl.core.readmodel.answers_for`:
+a book read as of another day, :class:`crmctl.core.snapshot.Snapshot`, or the
+read model switched off, ``CRMCTL_READ_MODEL=off``, which tests use to compare
 both ways) compute afresh. Deleting ``.crmctl/`` stays safe.
 """
 from __future__ import annotations
@@ -74,9 +75,8 @@ def library_fingerprint(name: str) -> str:
 def key(book: "Book", name: str, types: Sequence[str], parts: Any, libraries: Sequence[str] = ()) -> str | None:
     """The key of ``name``'s result for the book as it is now; None when it cannot be keyed (see the module)."""
     from crmctl.core import readmodel
-    from crmctl.core.snapshot import Snapshot
 
-    if not readmodel.enabled() or isinstance(book, Snapshot) or any(book.changed(t) for t in types):
+    if not readmodel.answers_for(book) or any(book.changed(t) for t in types):
         return None
     h = hashlib.blake2b(digest_size=20)
     h.update(jsonio.dump_bytes([VERSION, name, code_fingerprint(), [library_fingerprint(n) for n in libraries],

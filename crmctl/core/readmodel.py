@@ -256,9 +256,11 @@ class ReadModel:
         """
         folder = os.path.join(self.root, "records", rtype)
         rel = f"records/{rtype}"
-        # a folder (or records/) that is a symbolic link is read by no one: every row goes and its problem stays,
-        # as every other read path says (cache.checked names it)
-        stats = self.folder_stats(rtype) if cache.plain(folder) else cache.Listing([])
+        # a folder (or records/) that is a symbolic link or not a folder at all is read by no one: every row goes and
+        # its problem stays, as every other read path says (cache.checked names it). Its listing's digest is its
+        # problem, not an empty folder's: rows and problems stored for an empty or missing folder are not its own
+        wrong = cache.folder_problem(folder, rel)
+        stats = self.folder_stats(rtype) if wrong is None else cache.Listing([], digest=f"!{wrong}")
         digest = stats.digest
         stored = self.conn.execute("SELECT digest, problems FROM _stamps WHERE type = ?", (rtype,)).fetchone()
         if stored and stored[0] == digest:  # the same names and stats: the same rows and the same problems
@@ -639,9 +641,19 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
 
 
+def answers_for(book: "Book") -> bool:
+    """Whether the read model may answer for ``book`` at all: it is switched on (:func:`enabled`) and ``book`` is the
+    files as they are now. The read model holds today's files only, so a book read as of a past day
+    (:class:`crmctl.core.snapshot.Snapshot`, ``reads_files`` False) is never answered from it (nor from
+    :mod:`crmctl.core.memo`, which asks here): every reader of it reads that day's records. The one place this is
+    decided; :func:`open_model`, :func:`refresh_for` and :func:`select` all ask it."""
+    return enabled() and book.reads_files
+
+
 def open_model(book: "Book") -> ReadModel | None:
-    """The book's read model, open for reading and refreshing; None when it cannot be opened (switched off, SQLite failing)."""
-    if not enabled():
+    """The book's read model, open for reading and refreshing; None when it cannot answer for ``book``
+    (:func:`answers_for`: switched off, a past day's book) or cannot be opened (SQLite failing)."""
+    if not answers_for(book):
         return None
     try:
         return ReadModel(book.root, book.settings, stats=book.stats)
@@ -652,11 +664,12 @@ def open_model(book: "Book") -> ReadModel | None:
 def refresh_for(book: "Book", model: ReadModel, types: Sequence[str]) -> bool:
     """Make the tables of ``types`` fresh; their bad files join ``book.problems``.
 
-    False when the read model cannot answer for them — a type this process
-    has changed (the files may not say so yet), ``.crmctl/`` not writable,
-    SQLite failing — and the caller reads the records instead.
+    False when the read model cannot answer for them — a book it does not
+    answer for (:func:`answers_for`), a type this process has changed (the
+    files may not say so yet), ``.crmctl/`` not writable, SQLite failing —
+    and the caller reads the records instead.
     """
-    if any(book.changed(t) for t in types):
+    if not answers_for(book) or any(book.changed(t) for t in types):
         return False
     try:
         model.refresh(types)
@@ -971,7 +984,7 @@ def _refused(guard: Guard) -> CrmError:
                    "change records with crmctl commands or by editing their files")
 
 
-def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes: Notes) -> CrmError:
+def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes: Notes, statement: str) -> CrmError:
     """SQLite's error as one line, with the names close to a missing table or column (never the whole list)."""
     import difflib
 
@@ -988,11 +1001,7 @@ def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
     if message.startswith("no such column:"):
-        wanted = message.split(":", 1)[1].strip().split(".")[-1]
-        columns = {c for t in TYPES for c in table_columns(layout, t)}
-        close = difflib.get_close_matches(wanted.lower(), sorted(columns), n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
+        return BadQuery(_no_such_column(message.split(":", 1)[1].strip(), statement, reader, layout))
     if message.startswith("cannot modify ") and message.endswith(" because it is a view"):
         guard = Guard()  # a type table with money is a temp view (book_views): SQLite stops before the authorizer
         guard.refused = f"change {message.split()[2]}"
@@ -1004,6 +1013,39 @@ def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes
         return Refused("sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
                        "(no extensions, no other files)")
     return BadQuery(f"sql: {message}")
+
+
+_WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+
+
+def _no_such_column(missing: str, statement: str, reader: sqlite3.Connection, layout: Layout) -> str:
+    """The line for a column no table the statement reads has: ``missing`` (``owner`` or ``v.owner``), the
+    tables it was looked for in, and the names it may have meant — only those tables' columns (never the
+    missing name itself): close spellings, and a column referring to what the name refers to in other types
+    (visits call their owner ``rep``)."""
+    import difflib
+
+    from crmctl.core.schemas import get_schema
+
+    qualifier, _, wanted = missing.rpartition(".")
+    named = {w.lower() for w in _WORD.findall(statement)}
+    tables = [t for t in table_list(reader) if t.lower() in named]
+    if qualifier:  # a table, or an alias given to one: `visits v`, `visits AS v`
+        aliased = [t for t in tables if t.lower() == qualifier.lower()
+                   or re.search(rf"\b{re.escape(t)}\s+(?:AS\s+)?{re.escape(qualifier)}\b", statement, re.IGNORECASE)]
+        tables = aliased or tables
+    columns: list[str] = []
+    for table in tables:
+        columns += [c for c in (r[1] for r in reader.execute(f"PRAGMA table_info({quoted(table)})")) if c not in columns]
+    refers = {f.ref for t in TYPES for f in get_schema(t).fields if f.name == wanted.lower() and f.ref}
+    alike = [f.name for t in tables if (rtype := layout.type_of(t)) == t for f in get_schema(rtype).fields
+             if f.kind == "ref" and f.ref in refers and f.name in columns]
+    close = [c for c in [*alike, *difflib.get_close_matches(wanted.lower(), columns, n=3, cutoff=0.6)]
+             if c.lower() != wanted.lower()]
+    close = list(dict.fromkeys(close))[:3]
+    where = f" ({' and '.join(tables)} {'has' if len(tables) == 1 else 'have'} none)" if tables else ""
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"sql: no such column: {missing}{where}{hint} (`crmctl sql --tables` lists the tables and their columns)"
 
 
 def table_columns(layout: Layout, rtype: str) -> list[str]:
@@ -1077,7 +1119,7 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
                     raise KeyboardInterrupt from None
                 if guard.refused is not None or guard.internal is not None:
                     raise _refused(guard) from None
-                raise _bad_query(exc, reader, model.layout, notes) from None
+                raise _bad_query(exc, reader, model.layout, notes, statement) from None
             columns = column_names(cursor.description or ())
 
             def rows() -> Iterator[tuple[Any, ...]]:
@@ -1087,7 +1129,7 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
                 except (sqlite3.Error, sqlite3.Warning) as exc:
                     if stop.requested:
                         raise KeyboardInterrupt from None
-                    raise _bad_query(exc, reader, model.layout, notes) from None
+                    raise _bad_query(exc, reader, model.layout, notes, statement) from None
 
             yield Answer(columns, rows(), model.problems, screened, notes)
     finally:

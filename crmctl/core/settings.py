@@ -28,7 +28,7 @@ def _stat_key(path: str) -> list[int] | None:
 def _parse(path: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
     from crmctl.core import yamlio
 
-    return yamlio.load_path(path, display)
+    return yamlio.load_path(path, display, what=display)
 
 
 _defaults: dict[str, Any] | None = None

@@ -435,6 +435,10 @@ class Snapshot(Book):
         wanted: dict[str, str] = {}
         ids: dict[str, str] = {}
         problems: list[Problem] = []
+        for folder in ("records", rel):  # ls-tree lists a file or symlink there as a blob: the type has no folder
+            if folder in self.files:
+                shown = self.shown(folder)
+                problems.append(Problem(shown, 1, cache.not_a_folder(shown, self.files[folder].startswith("!"))))
         for name, sha in self.blobs(rtype).items():
             if not name.endswith(".yaml") or name.startswith("."):
                 continue
@@ -469,7 +473,7 @@ class Snapshot(Book):
             return None
         from crmctl.core import yamlio
 
-        return yamlio.decode(cat(self._git_root, [sha])[sha], self.shown(rel))
+        return yamlio.decode(cat(self._git_root, [sha])[sha], self.shown(rel), rel)
 
     def forget(self) -> None:
         """A snapshot never changes: what was read stays."""

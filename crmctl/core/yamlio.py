@@ -204,13 +204,25 @@ def _deep_suspect(text: str) -> bool:
     return text.count("[") + text.count("{") > MAX_DEPTH or "\n" + " " * (2 * MAX_DEPTH) in text
 
 
-def decode(raw: bytes, path: str) -> str:
-    """Bytes to text, refusing what is not UTF-8 (with a line number)."""
+RECORD = "a record"  # what a file read here is, for its messages ("a mapping file", "crm.yaml", ...)
+
+
+def too_big(size: int | None, what: str = RECORD) -> str:
+    """The message for a file over :data:`MAX_FILE_BYTES`: its real ``size`` when known, else "over 1 MiB"."""
+    shown = "over 1 MiB" if size is None else f"{size:,} bytes"
+    return f"file is {shown}; {what} is limited to 1 MiB ({MAX_FILE_BYTES:,} bytes)"
+
+
+def decode(raw: bytes, path: str, what: str = RECORD, size: int | None = None) -> str:
+    """Bytes to text, refusing what is not UTF-8 (with a line number); ``what`` the file is (a record, a
+    mapping file) words the messages. ``raw`` may be cut at ``MAX_FILE_BYTES + 1`` (:func:`read_bytes`):
+    ``size`` is then the file's real size when the caller knows it."""
     if len(raw) > MAX_FILE_BYTES:
-        raise LoadError(Problem(path, 1, f"file is {len(raw)} bytes; records are limited to {MAX_FILE_BYTES} bytes"))
+        whole = len(raw) > MAX_FILE_BYTES + 1  # more than read_bytes gives: all of it
+        raise LoadError(Problem(path, 1, too_big(size if size is not None else len(raw) if whole else None, what)))
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise LoadError(Problem(path, line, "NUL byte in file; records are UTF-8 text"))
+        raise LoadError(Problem(path, line, f"NUL byte in file; {what} is UTF-8 text"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -228,14 +240,15 @@ def _refuse_unsafe(text: str, path: str) -> None:
             raise LoadError(_problem_from(exc, path)) from None
 
 
-def loads(text: str, path: str = "<string>") -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse one record document; return its mapping and each top-level key's line."""
+def loads(text: str, path: str = "<string>", what: str = RECORD) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse one record document (or another mapping file: ``what`` it is words the messages); return its
+    mapping and each top-level key's line."""
     _refuse_unsafe(text, path)
     loader = _Loader(text)
     with _reading(loader, path):
         node = loader.get_single_node()
         if node is None:
-            raise LoadError(Problem(path, 1, "empty file; a record is a YAML mapping"))
+            raise LoadError(Problem(path, 1, f"empty file; {what} is a YAML mapping"))
         if not isinstance(node, yaml.MappingNode):
             raise LoadError(Problem(path, node.start_mark.line + 1, "the document is not a mapping of field: value"))
         lines: dict[str, int] = {}
@@ -329,15 +342,36 @@ def read_bytes(path: str, size: int | None = None, plain: bool = True) -> bytes:
 
 
 def load_path(path: str, display: str | None = None, size: int | None = None,
-              plain: bool = True) -> tuple[dict[str, Any], dict[str, int]]:
-    """Read and parse one file (``size``, ``plain``: see :func:`read_bytes`); every failure is a
-    :class:`LoadError` with a line."""
+              plain: bool = True, what: str = RECORD) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read and parse one file (``size``, ``plain``: see :func:`read_bytes`; ``what`` it is: see :func:`decode`);
+    every failure is a :class:`LoadError` with a line."""
     shown = display or path
+    return load_raw(read_path(path, shown, size, plain), shown, what, path)
+
+
+def read_path(path: str, shown: str, size: int | None = None, plain: bool = True) -> bytes:
+    """:func:`read_bytes`, its failure a :class:`LoadError` naming ``shown``."""
     try:
-        raw = read_bytes(path, size, plain)
+        return read_bytes(path, size, plain)
     except OSError as exc:
         raise LoadError(Problem(shown, 1, f"cannot read: {exc.strerror}")) from None
-    return loads(decode(raw, shown), shown)
+
+
+def load_raw(raw: bytes, shown: str, what: str = RECORD, path: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse the bytes of one file (read by :func:`read_path`, or from stdin); ``path``, when there is one, gives the
+    real size of a file too big (:func:`decode`)."""
+    size = _real_size(path) if path is not None and len(raw) > MAX_FILE_BYTES else None
+    return loads(decode(raw, shown, what, size), shown, what)
+
+
+def _real_size(path: str) -> int | None:
+    """A plain file's size as it is now (None for a pipe or a device, whose size nothing says): only for the
+    message of one that is too big (:func:`read_bytes` reads no further than the limit)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES else None
 
 
 def _problem_from(exc: yaml.YAMLError, path: str) -> Problem:

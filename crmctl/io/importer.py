@@ -469,10 +469,11 @@ def _reject_dangling(rows: list[_Row], rtype: str, schema: Schema) -> None:
 
 # ------------------------------------------------------------------ results
 
-def import_record(plan: Plan, *, file: str, sha256: str, mapping: str, by: str | None, at: str,
+def import_record(plan: Plan, *, file: str, sha256: str, mapping: Mapping, by: str | None, at: str,
                   rejected_file: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """The data of the import's record in records/imports/."""
-    return {"type": plan.type, "file": file, "mapping": mapping or None, "sha256": sha256, "at": at, "by": by,
+    """The data of the import's record in records/imports/ (the mapping by its source and the sha256 of its file)."""
+    return {"type": plan.type, "file": file, "mapping": mapping.source or None,
+            "mapping_sha256": mapping.sha256 or None, "sha256": sha256, "at": at, "by": by,
             "counts": plan.counts, "rejected_file": rejected_file,
             "options": {k: v for k, v in options.items() if v not in (None, False, "")}}
 

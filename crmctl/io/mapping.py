@@ -108,6 +108,7 @@ class Mapping:
     ignore: tuple[str, ...] = ()
     type: str = ""
     source: str = ""   # the file, "preset:NAME" or "" (columns named as fields)
+    sha256: str = ""   # of the mapping file's bytes ("" for none): which mapping it was, whatever its name
     decimal_mark: str = ""      # "." or ","; "" = the book's
     decimal_origin: str = ""    # where decimal_mark was stated ("--decimal-mark", "FILE decimal_mark")
     stage_dates: dict[str, str] = field(default_factory=dict)   # column -> stage entered on the cell's day
@@ -183,12 +184,41 @@ def parse_mapping(data: dict[str, Any], source: str) -> Mapping:
     )
 
 
-def load_mapping(path: str) -> Mapping:
+MAPPING_FILE = "a mapping file"  # what yamlio's messages call it
+STDIN = "stdin"
+
+
+def load_mapping(path: str, raw: bytes | None = None) -> Mapping:
+    """The mapping in the file at ``path`` (the user's: it may be a pipe, ``--mapping <(...)``), or in ``raw`` (its
+    bytes, read from stdin: ``path`` is then :data:`STDIN`). Its :attr:`Mapping.source` names it for the import
+    record — ``"/dev/fd/63 (a pipe)"``, ``"stdin"`` when the path means nothing once the command ends — and
+    :attr:`Mapping.sha256` is the hash of its bytes, which says which mapping it was whatever its name."""
+    import hashlib
+
     try:
-        data, _ = yamlio.load_path(path, plain=False)  # the user's file: may be a pipe (<(...))
+        if raw is None:
+            raw = yamlio.read_path(path, path, plain=False)
+        data, _ = yamlio.load_raw(raw, path, MAPPING_FILE, None if path == STDIN else path)
     except LoadError as exc:
         raise CrmError(f"mapping {exc}") from None
-    return parse_mapping(data, path)
+    mapping = parse_mapping(data, path)
+    mapping.sha256 = hashlib.sha256(raw).hexdigest()
+    mapping.source = path if path == STDIN else f"{path}{_not_a_file(path)}"
+    return mapping
+
+
+def _not_a_file(path: str) -> str:
+    """``" (a pipe)"`` for a pipe (``<(...)``) and the like, whose name says nothing once the command ends; ``""``
+    for a plain file."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return " (gone)"
+    if stat.S_ISREG(mode):
+        return ""
+    return " (a pipe)" if stat.S_ISFIFO(mode) else " (not a plain file)"
 
 
 def preset_path(name: str, rtype: str) -> str:

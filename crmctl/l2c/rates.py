@@ -42,7 +42,7 @@ class Rates:
                 return cls(book_currency, {}, rounding)
             from crmctl.core import yamlio  # a book without rates.yaml (`check` over one) never imports YAML
 
-            data, _ = yamlio.loads(text, RATES_FILE)
+            data, _ = yamlio.loads(text, RATES_FILE, RATES_FILE)
         except LoadError as exc:
             raise ValidationError(f"{exc}; fix {RATES_FILE}") from None
         return cls(book_currency, parse(data or {}), rounding)

@@ -70,7 +70,7 @@ class AccountIndex:
         if rtype not in self._usable:
             from crmctl.core import readmodel
 
-            if self._model is None and readmodel.enabled():
+            if self._model is None:
                 self._model = readmodel.open_model(self.book)
             self._usable[rtype] = self._model is not None and readmodel.refresh_for(self.book, self._model, [rtype])
         return self._usable[rtype]

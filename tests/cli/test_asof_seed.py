@@ -17,9 +17,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = yamlio.loads
 
-    def counting(text: str, path: str = "<string>"):  # type: ignore[no-untyped-def]
+    def counting(text: str, path: str = "<string>", *what: str):  # type: ignore[no-untyped-def]
         seen.append(path)
-        return real(text, path)
+        return real(text, path, *what)
 
     monkeypatch.setattr(yamlio, "loads", counting)
     monkeypatch.setattr(snapshot, "SEED_AFTER", 0)

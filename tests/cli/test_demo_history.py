@@ -147,3 +147,54 @@ def test_help_prints_the_usage_and_makes_no_book(tmp_path: Path) -> None:
     refused = subprocess.run([sys.executable, script, "--out"], cwd=here, capture_output=True, text=True)
     assert refused.returncode == 1 and refused.stderr.startswith("Usage:")
     assert list(here.iterdir()) == []
+
+
+AS_OF_COMMANDS = (("report", "customers"), ("report", "sfe"), ("report", "pipeline"), ("report", "receivables"),
+                  ("account", "show", "saic-powertrain"), ("opp", "list"), ("order", "list"), ("quote", "list"),
+                  ("visit", "list"))
+
+
+@pytest.mark.parametrize("day", ["2026-10-05", "2026-10-09"])
+def test_as_of_a_day_is_that_days_commit_with_the_read_model_and_without(history: Path, tmp_path: Path,
+                                                                         day: str) -> None:
+    # attack 7, F4: `report sfe --as-of 2026-10-09` counted tom-baker's deal won on 10-22 (won 2, not 1), and
+    # on 10-05 three wins where none had been won yet: its won column came from today's book through the read model
+    assert invoke("sql", "SELECT count(*) FROM opportunities", book=history, env=NOW).exit_code == 0  # it is warm
+    sha = git(history, "log", "-1", "--format=%H", f"--until={day} 23:59:59 +0800").strip()
+    checkout = tmp_path / "that-day"
+    git(history, "worktree", "add", "-q", "--detach", str(checkout), sha)
+    try:
+        for command in AS_OF_COMMANDS:
+            shape = ("--format", "json" if command[0] == "account" else "csv")
+            model = invoke(*command, *shape, "--as-of", day, book=history, env=NOW)
+            files = invoke(*command, *shape, "--as-of", day, book=history, env={**NOW, "CRMCTL_READ_MODEL": "off"})
+            then = invoke(*command, *shape, book=checkout, env={"CRMCTL_NOW": f"{day}T23:59:59+08:00"})
+            assert model.exit_code == files.exit_code == then.exit_code == 0, (command, model.output, then.output)
+            assert model.stdout == files.stdout, command
+            assert model.stdout == then.stdout, command
+    finally:
+        git(history, "worktree", "remove", "--force", str(checkout))
+    sfe = invoke("report", "sfe", "--as-of", "2026-10-09", "--rep", "tom-baker", "--format", "csv", book=history, env=NOW)
+    # 2ndtj2ps67v4 won on 10-09 counts; 2ndtj46n2368, won on 10-22, was still in negotiation that day
+    row = dict(zip(sfe.stdout.splitlines()[1].split(","), sfe.stdout.splitlines()[2].split(",")))
+    assert (row["rep"], row["won"], row["visits_per_won"]) == ("tom-baker", "1", "2.0")
+
+
+def test_the_read_model_never_answers_for_a_past_days_book(history: Path) -> None:
+    # attack 7, F4's kind: one rule (readmodel.answers_for) that every way into the read model and memo asks
+    from crmctl.core import memo, readmodel
+    from crmctl.core.book import Book
+    from crmctl.core.snapshot import book_on
+
+    today = Book(str(history))
+    past, _, _ = book_on(today, dt.date(2026, 10, 9))
+    assert readmodel.answers_for(today) and not readmodel.answers_for(past)
+    assert readmodel.open_model(past) is None
+    assert readmodel.select(past, ["opportunities"], "SELECT id FROM opportunities") is None
+    model = readmodel.open_model(today)
+    assert model is not None
+    try:
+        assert not readmodel.refresh_for(past, model, ["opportunities"])
+    finally:
+        model.close()
+    assert memo.key(past, "x", ["opportunities"], []) is None and memo.key(today, "x", ["opportunities"], [])

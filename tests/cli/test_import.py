@@ -243,3 +243,67 @@ def test_a_file_that_cannot_be_read_is_named(run: Run, tmp_path: Path, content: 
     r = run("import", "leads", str(src))
     assert r.exit_code == 1
     assert err_line(r).startswith(f"error: {src}: ") and message in err_line(r)
+
+
+def test_an_oversized_or_empty_mapping_is_named_as_a_mapping_file(run: Run, book: Path, tmp_path: Path) -> None:
+    # attack 7, F8: "mapping /dev/zero:1: file is 1048577 bytes; records are limited to 1048576 bytes", and an empty
+    # mapping got "empty file; a record is a YAML mapping"
+    csv = tmp_path / "leads.csv"
+    csv.write_text(LEADS, encoding="utf-8")
+    r = run("import", "leads", str(csv), "--mapping", "/dev/zero", "--dry-run")
+    assert r.exit_code == 1 and err_line(r) == ("error: mapping /dev/zero:1: file is over 1 MiB; a mapping file is "
+                                                "limited to 1 MiB (1,048,576 bytes)"), r.output
+    empty = tmp_path / "m.yaml"
+    empty.write_text("")
+    r = run("import", "leads", str(csv), "--mapping", str(empty), "--dry-run")
+    assert r.exit_code == 1 and err_line(r) == f"error: mapping {empty}:1: empty file; a mapping file is a YAML mapping"
+
+
+def _import_records(book: Path) -> list[dict[str, object]]:
+    return [yaml.safe_load(t) for t in files(book, "imports").values()]
+
+
+def test_the_import_record_says_which_mapping_it_was_also_through_a_pipe_or_stdin(run: Run, book: Path,
+                                                                                  tmp_path: Path) -> None:
+    # attack 7, F10: `--mapping <(cat m.yaml)` kept `mapping: /dev/fd/63`, which means nothing once the shell exits;
+    # `--mapping -` failed with "mapping -:1: cannot read: No such file or directory"
+    import hashlib
+    import os
+    import threading
+
+    text = b"columns:\n  name: name\n  company: company\n  email: email\n"
+    digest = hashlib.sha256(text).hexdigest()
+    src = tmp_path / "leads.csv"
+    src.write_text(LEADS, encoding="utf-8")
+    plain = tmp_path / "m.yaml"
+    plain.write_bytes(text)
+    assert run("import", "leads", str(src), "--mapping", str(plain)).exit_code == 0
+    (first,) = _import_records(book)
+    assert (first["mapping"], first["mapping_sha256"]) == (str(plain), digest)
+    pipe = tmp_path / "fd63"   # what bash's <(...) gives: a pipe that is gone when the command ends
+    os.mkfifo(pipe)
+
+    def writer() -> None:
+        with open(pipe, "wb") as handle:
+            handle.write(text)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        (tmp_path / "more.csv").write_text("name,company,email\nAnna Bergh,Bergh AB,anna@bergh.example\n", encoding="utf-8")
+        piped = run("import", "leads", str(tmp_path / "more.csv"), "--mapping", str(pipe))
+    finally:
+        thread.join(timeout=10)
+    assert piped.exit_code == 0, piped.output
+    (second,) = [r for r in _import_records(book) if r != first]
+    assert (second["mapping"], second["mapping_sha256"]) == (f"{pipe} (a pipe)", digest)
+    # stdin: the mapping when FILE is a file; refused in one line when FILE is stdin too
+    stdin = run("import", "leads", str(src), "--mapping", "-", "--dry-run", input=text.decode())
+    assert stdin.exit_code == 0 and "would create 0 and update 0 leads" in stdin.stderr, stdin.output
+    both = run("import", "leads", "-", "--mapping", "-", "--dry-run", input=LEADS)
+    assert both.exit_code == 1 and both.stderr == ("error: --mapping -: stdin is already FILE (the rows); give the "
+                                                   "mapping as a file (--mapping m.yaml, or --mapping <(...))\n")
+    (tmp_path / "other.csv").write_text("name,company,email\nTom Lu,Lu Ltd,tom@lu.example\n", encoding="utf-8")
+    assert run("import", "leads", str(tmp_path / "other.csv"), "--mapping", "-", input=text.decode()).exit_code == 0
+    (third,) = [r for r in _import_records(book) if r not in (first, second)]
+    assert (third["mapping"], third["mapping_sha256"]) == ("stdin", digest)

@@ -224,8 +224,23 @@ def test_a_pure_read_is_not_refused(demo_copy: Path, statement: str) -> None:
 @pytest.mark.parametrize("statement, said", [
     ("SELECT * FROM opps", ("error: sql: no such table: opps; did you mean opportunities? "
                             "(`crmctl sql --tables` lists the tables and their columns)")),
-    ("SELECT amount_nm FROM opportunities", ("error: sql: no such column: amount_nm; did you mean amount_num or amount "
-                                             "or amount_book_num? (`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT amount_nm FROM opportunities", ("error: sql: no such column: amount_nm (opportunities has none); did you mean "
+                                             "amount_num or amount or amount_book_num? (`crmctl sql --tables` lists the "
+                                             "tables and their columns)")),
+    # attack 7, F9: the names came from every table's columns, the missing one first ("did you mean owner or phone
+    # or order?"); now only the tables read, never the missing name, and what it refers to elsewhere (visits' rep)
+    ("SELECT owner FROM visits", ("error: sql: no such column: owner (visits has none); did you mean rep? "
+                                  "(`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT v.owner FROM visits v JOIN accounts a ON a.id = v.account",
+     ("error: sql: no such column: v.owner (visits has none); did you mean rep? "
+      "(`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT by FROM payments JOIN orders ON orders.id = payments.\"order\" WHERE rep = 1",
+     ("error: sql: no such column: rep (orders and payments have none); did you mean owner or by or ref? "
+      "(`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT ownr FROM accounts", ("error: sql: no such column: ownr (accounts has none); did you mean owner? "
+                                   "(`crmctl sql --tables` lists the tables and their columns)")),
+    ("SELECT x FROM visit_steps", ("error: sql: no such column: x (visit_steps has none) "
+                                   "(`crmctl sql --tables` lists the tables and their columns)")),
     ("SELECT load_extension('x')", ("error: sql: not authorized: `crmctl sql` reads the book's tables and nothing else "
                                     "(no extensions, no other files)")),
     ("SELECT * FROM _records", ("error: sql: _records is crmctl's bookkeeping, not a table of the book; "

@@ -296,7 +296,9 @@ def test_read_bytes_follows_the_file_not_the_size_it_was_given(tmp_path) -> None
     path.write_bytes(b"a" * (yamlio.MAX_FILE_BYTES + 100))
     for size in (None, 3, yamlio.MAX_FILE_BYTES + 100):
         assert len(yamlio.read_bytes(str(path), size)) == yamlio.MAX_FILE_BYTES + 1
-    with pytest.raises(LoadError, match="records are limited to"):
+    # attack 7, F8: the message said "file is 1048577 bytes" (what was read) for any bigger file; the real size now
+    with pytest.raises(LoadError, match=r"r\.yaml:1: file is 1,048,676 bytes; a record is limited to 1 MiB "
+                                        r"\(1,048,576 bytes\)$"):
         yamlio.load_path(str(path), "r.yaml", 3)
 
 
@@ -323,3 +325,24 @@ def test_a_named_pipe_is_refused_as_a_book_file_and_read_whole_when_the_user_nam
         assert yamlio.read_bytes(str(pipe), plain=False) == text
     finally:
         thread.join(timeout=10)
+
+
+def test_messages_say_what_the_file_is_and_its_real_size_or_over_1_mib(tmp_path) -> None:
+    # attack 7, F8: a 3 MB record was "1048577 bytes"; a mapping file's messages talked about records
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"notes: " + b"a" * 3_000_000 + b"\n")   # 7 + 3,000,000 + 1 = 3,000,008 bytes
+    with pytest.raises(LoadError, match=r"big\.yaml:1: file is 3,000,008 bytes; a record is limited to 1 MiB"):
+        yamlio.load_path(str(big), "big.yaml")
+    with pytest.raises(LoadError, match=r"m:1: file is 3,000,008 bytes; a mapping file is limited to 1 MiB"):
+        yamlio.load_path(str(big), "m", plain=False, what="a mapping file")
+    with pytest.raises(LoadError, match=r"/dev/zero:1: file is over 1 MiB; a mapping file is limited to 1 MiB"):
+        yamlio.load_path("/dev/zero", plain=False, what="a mapping file")  # a device: nothing says its size
+    with pytest.raises(LoadError, match=r"m:1: empty file; a mapping file is a YAML mapping$"):
+        yamlio.loads("", "m", "a mapping file")
+    with pytest.raises(LoadError, match=r"m:2: NUL byte in file; a mapping file is UTF-8 text$"):
+        yamlio.decode(b"a: 1\nb: \x00\n", "m", "a mapping file")
+    # bytes from elsewhere (a git blob) are all of the file; read_bytes' limit + 1 may be cut: "over"
+    with pytest.raises(LoadError, match=r"r:1: file is 1,048,578 bytes; a record is limited"):
+        yamlio.decode(b"a" * (yamlio.MAX_FILE_BYTES + 2), "r")
+    with pytest.raises(LoadError, match=r"r:1: file is over 1 MiB; a record is limited"):
+        yamlio.decode(b"a" * (yamlio.MAX_FILE_BYTES + 1), "r")

@@ -35,6 +35,64 @@ def test_a_symlinked_records_folder_is_refused_for_writes_and_reads(book: Path, 
     assert r.exit_code == 1 and "records/contacts: is a symbolic link" in r.stdout
 
 
+def _replace_folder(folder: Path, kind: str, outside: Path) -> None:
+    for item in folder.iterdir():
+        item.unlink()
+    folder.rmdir()
+    if kind == "file":
+        folder.write_text("x\n")
+    elif kind == "fifo":
+        os.mkfifo(folder)
+    else:
+        outside.mkdir()
+        folder.symlink_to(outside)
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_a_type_folder_that_is_not_a_folder_is_named_on_every_read_and_write(book: Path, tmp_path: Path,
+                                                                               kind: str) -> None:
+    # attack 7, F7: a plain file at records/contacts gave 0 contacts and no word (a symlink there was named); and
+    # the read model, once it had stored an empty folder, took a symlink (or a file) there for the same empty folder
+    assert invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book).exit_code == 0
+    folder = book / "records" / "contacts"
+    said = f"records/contacts: is {'a symbolic link' if kind == 'symlink' else 'not a folder'}; " \
+           "records must be plain folders inside the book"
+    for item in folder.iterdir():
+        item.unlink()
+    for model in ("on", "off"):  # the read model and the JSON caches have seen the folder empty
+        assert invoke("sql", "SELECT count(*) FROM contacts", book=book, env={"CRMCTL_READ_MODEL": model}).exit_code == 0
+        assert invoke("contact", "list", book=book, env={"CRMCTL_READ_MODEL": model}).exit_code == 0
+    _replace_folder(folder, kind, tmp_path / "outside")
+    for model in ("on", "off"):
+        env = {"CRMCTL_READ_MODEL": model}
+        for argv in (["sql", "SELECT count(*) FROM contacts"], ["contact", "list"], ["account", "show", "acme"]):
+            r = invoke(*argv, book=book, env=env)
+            assert r.exit_code == 0 and f"warning: records/contacts:1: {said} (skipped)" in r.stderr, (argv, r.output)
+        r = invoke("check", book=book, env=env)
+        assert r.exit_code == 1 and f"records/contacts:1: {said}" in r.stdout, r.output
+    r = invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book)
+    assert r.exit_code == 1 and r.stderr == f"error: {said}\n", r.output
+    assert git(book, "status", "--porcelain", "--", "records/accounts") == ""
+
+
+def test_a_file_committed_where_a_type_folder_was_is_named_as_of_that_day(book: Path) -> None:
+    # attack 7, F7 in a commit: ls-tree lists records/contacts as a blob, and --as-of read 0 contacts with no word
+    assert invoke("contact", "add", "--name", "Eve", "--account", "acme", book=book).exit_code == 0
+    git(book, "rm", "-rq", "records/contacts")
+    (book / "records" / "contacts").write_text("x\n")
+    git(book, "add", "records/contacts")
+    git(book, "commit", "--no-verify", "-qm", "a file where the folder was")  # check refuses it
+    # a day after the commit in any zone, and before "now": the book as of that day is that commit
+    import datetime as dt
+
+    day = dt.datetime.fromisoformat(git(book, "log", "-1", "--format=%cI").strip()).astimezone(dt.UTC).date() \
+        + dt.timedelta(days=1)
+    r = invoke("contact", "list", "--as-of", day.isoformat(), book=book,
+               env={"CRMCTL_NOW": f"{day + dt.timedelta(days=3)}T10:00:00+00:00"})
+    sha = git(book, "rev-parse", "--short=10", "HEAD").strip()
+    assert f"records/contacts@{sha}: is not a folder; records must be plain folders inside the book" in r.stderr, r.output
+
+
 def test_a_symlinked_record_file_is_named_not_an_internal_error(book: Path) -> None:
     (book / "records" / "accounts" / "passwd.yaml").symlink_to("/etc/passwd")
     r = invoke("check", book=book)
@@ -178,3 +236,14 @@ def test_a_runaway_template_is_stopped_even_where_no_signal_can_be_used(demo_cop
     worker.join(60)
     assert not worker.is_alive() and time.monotonic() - started < 20
     assert outcome and "took more than 1 s" in str(outcome[0])
+
+
+def test_an_oversized_record_is_named_with_its_real_size(book: Path) -> None:
+    # attack 7, F8: check said "file is 1048577 bytes" (what it read) for a file of 3,000,016
+    (book / "records" / "accounts" / "huge.yaml").write_text("name: x\nnotes: " + "a" * 3_000_000 + "\n")
+    for env in ({}, {"CRMCTL_READ_MODEL": "off"}):
+        r = invoke("check", book=book, env=env)   # 8 + 7 + 3,000,000 + 1 = 3,000,016 bytes
+        assert "records/accounts/huge.yaml:1: file is 3,000,016 bytes; a record is limited to 1 MiB (1,048,576 bytes)" \
+            in r.stdout, r.output
+    r = invoke("sql", "SELECT count(*) FROM accounts", book=book)
+    assert "file is 3,000,016 bytes" in r.stderr, r.output

@@ -10,6 +10,7 @@ SCHEMA = Schema(
         Field("type", required=True),
         Field("file", required=True),
         Field("mapping"),
+        Field("mapping_sha256"),  # of the mapping file's bytes: a pipe's or stdin's name says nothing afterwards
         Field("sha256"),
         Field("at", "datetime", required=True),
         Field("by"),
