@@ -34,6 +34,7 @@ import functools
 import hashlib
 import math
 import os
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass

@@ -14,7 +14,7 @@ import yaml
 from pypdf import PdfReader
 
 from tests.conftest import git
-from tests.cpq.conftest import Run, new_quote
+from tests.cpq.conftest import Run
 from tests.cpq.test_document_lang import SELLER, _settings
 
 
