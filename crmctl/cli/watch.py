@@ -72,23 +72,9 @@ def _status(root: str) -> dict | None:
     try:
         return watch.ask(root, {"status": True}, timeout=2.0)
     except watch.Hung:
-        pid = _daemon_pid(root)
+        pid = watch.daemon_pid(root)
         raise CrmError(f"watch: the watcher of {root}{f' (pid {pid})' if pid else ''} does not answer; "
                        "`crmctl watch stop` ends it (commands meanwhile check every file)") from None
-
-
-def _daemon_pid(root: str) -> int | None:
-    """The pid in ``.crmctl/watch.pid`` if that process is this book's watcher (its command line says so)."""
-    from crmctl.core.watchd import PID_FILE
-
-    try:
-        with open(os.path.join(root, ".crmctl", PID_FILE), encoding="utf-8") as handle:
-            pid = int(handle.read().strip())
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            argv = handle.read().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    return pid if b"crmctl.core.watchd" in argv and os.fsencode(root) in argv else None
 
 
 def _end(pid: int) -> bool:
@@ -172,7 +158,7 @@ def stop(app: App) -> None:
     try:
         answer = watch.ask(root, {"stop": True}, timeout=2.0)
     except watch.Hung:
-        pid = _daemon_pid(root)
+        pid = watch.daemon_pid(root)
         if pid is None or not _end(pid):
             raise CrmError(f"watch: the watcher of {root} does not answer and its process could not be ended"
                            f"{f' (pid {pid})' if pid else ''}; commands meanwhile check every file") from None

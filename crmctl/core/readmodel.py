@@ -747,6 +747,7 @@ class Notes:
         self.no_rate: dict[str, str] = {}
         self.failure: str | None = None
         self.left_out: frozenset[Any] = frozenset()  # values whose _num is NULL in the tables read (see counted)
+        self.quoted_names: list[str] = []  # the statement's double-quoted names (names_only)
 
     def warnings(self) -> list[str]:
         out = []
@@ -1002,7 +1003,12 @@ def _bad_query(exc: Exception, reader: sqlite3.Connection, layout: Layout, notes
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         return BadQuery(f"sql: {message}{hint} (`crmctl sql --tables` lists the tables and their columns)")
     if message.startswith("no such column:"):
-        return BadQuery(_no_such_column(message.split(":", 1)[1].strip(), statement, reader, layout))
+        missing = message.split(":", 1)[1].strip()
+        if missing in notes.quoted_names:  # "won": SQL names a column in double quotes, text goes in single ones
+            text = missing.replace("'", "''")
+            return BadQuery(f'sql: no column is named "{missing}": double quotes name a column; text is written '
+                            f"in single quotes ('{text}')")
+        return BadQuery(_no_such_column(missing, statement, reader, layout))
     if message.startswith("cannot modify ") and message.endswith(" because it is a view"):
         guard = Guard()  # a type table with money is a temp view (book_views): SQLite stops before the authorizer
         guard.refused = f"change {message.split()[2]}"
@@ -1034,7 +1040,11 @@ def _no_such_column(missing: str, statement: str, reader: sqlite3.Connection, la
     if qualifier:  # a table, or an alias given to one: `visits v`, `visits AS v`
         aliased = [t for t in tables if t.lower() == qualifier.lower()
                    or re.search(rf"\b{re.escape(t)}\s+(?:AS\s+)?{re.escape(qualifier)}\b", statement, re.IGNORECASE)]
-        tables = aliased or tables
+        if not aliased:  # `SELECT o.amount FROM opportunities`: the name before the dot names nothing
+            given = f" (write `FROM {tables[0]} {qualifier}` to name it)" if len(tables) == 1 else ""
+            return (f"sql: no such column: {missing}: no table or alias in the statement is named {qualifier}{given} "
+                    "(`crmctl sql --tables` lists the tables and their columns)")
+        tables = aliased
     columns: list[str] = []
     for table in tables:
         columns += [c for c in (r[1] for r in reader.execute(f"PRAGMA table_info({quoted(table)})")) if c not in columns]
@@ -1061,6 +1071,32 @@ def one_statement(statement: str) -> str:
     return statement.rstrip().rstrip(";").rstrip() if statement.rstrip().endswith(";") else statement
 
 
+# the parts of a statement that are not SQL words: '...' text ('' inside), "..." names ("" inside), [...] and `...`
+# names, -- and /* */ comments
+_SQL_PARTS = re.compile(r"'(?:[^']|'')*'|\"((?:[^\"]|\"\")*)\"|\[[^\]]*\]|`(?:[^`]|``)*`|--[^\n]*|/\*.*?(?:\*/|$)", re.S)
+
+
+def names_only(statement: str) -> tuple[str, list[str]]:
+    """``statement`` with every double-quoted name written in brackets (``"won"`` -> ``[won]``), and those names.
+
+    SQL's double quotes name a column or table; SQLite, for old programs' sake, takes a double-quoted word that
+    names nothing for text — so ``stage = "won"`` was a comparison with the text while ``stage = "stage"``
+    compared the column with itself, one spelling meaning two things (attack 8). A bracketed name is never taken
+    for text: a name that names nothing is an error (:func:`_bad_query` says to write text in single quotes).
+    A name holding ``]`` keeps its double quotes (brackets cannot hold it).
+    """
+    names: list[str] = []
+
+    def bracket(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None or "]" in name:
+            return match.group(0)
+        names.append(name.replace('""', '"'))
+        return f"[{names[-1]}]"
+
+    return _SQL_PARTS.sub(bracket, statement), names
+
+
 @dataclass
 class Answer:
     """What a query gives: its ``columns``, its ``rows`` (read lazily from SQLite, so a big result is never held
@@ -1084,8 +1120,9 @@ def query(root: str, settings: Settings, statement: str, money: BookMoney | None
     SQLite's message (and the names close to a missing table or column) for one SQLite cannot run;
     also while the rows are read.
     """
-    statement = one_statement(statement)
+    statement, quoted_names = names_only(one_statement(statement))
     notes = notes or Notes()
+    notes.quoted_names = quoted_names
     model = ReadModel(root, settings)
     try:
         guard = Guard()

@@ -36,6 +36,7 @@ import marshal
 import os
 import socket
 import struct
+import sys
 from typing import Any
 
 from crmctl.core import jsonio
@@ -92,6 +93,20 @@ def ask(root: str, request: dict[str, Any], timeout: float = TIMEOUT) -> dict[st
 _hung: set[str] = set()  # books whose daemon did not answer: this process stats every file rather than wait again
 
 
+def daemon_pid(root: str) -> int | None:
+    """The pid in ``.crmctl/watch.pid`` if that process is this book's watcher (its command line says so)."""
+    from crmctl.core.watchd import PID_FILE
+
+    try:
+        with open(os.path.join(root, ".crmctl", PID_FILE), encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = handle.read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"crmctl.core.watchd" in argv and os.fsencode(root) in argv else None
+
+
 def changes(root: str, since: dict[str, Any]) -> tuple[Any, dict[str, list[str] | None]] | None:
     """``(token now, {type: names changed since since[type], or None when unknown})``; None without a daemon.
 
@@ -104,6 +119,10 @@ def changes(root: str, since: dict[str, Any]) -> tuple[Any, dict[str, list[str] 
         answer = ask(root, {"since": since})
     except Hung:
         _hung.add(root)
+        pid = daemon_pid(root)
+        # said once per command: the wait (TIMEOUT) is never again in this process, and every file is checked
+        sys.stderr.write(f"warning: the watcher of {root}{f' (pid {pid})' if pid else ''} does not answer; this command "
+                         "checks every file instead (`crmctl watch stop` ends it)\n")
         return None
     if answer is None or not isinstance(answer.get("changes"), dict):
         return None

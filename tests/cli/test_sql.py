@@ -281,3 +281,29 @@ def test_merge_plans_the_same_from_the_read_model(demo_copy: Path, rtype: str, s
     fast, full = moves(True), moves(False)
     assert fast == full
     assert len(fast[0]) > 1
+
+
+def test_double_quotes_name_a_column_and_never_turn_into_text(run) -> None:
+    # attack 8: SQLite took "won" (no such column) for the text 'won' while "stage" stayed the column: one spelling,
+    # two meanings. Double quotes name a column or a table; text in them is refused with what to write.
+    r = run("sql", 'SELECT count(*) AS n FROM opportunities WHERE stage = "won"')
+    assert r.exit_code == 1
+    assert r.stderr.strip() == ("error: sql: no column is named \"won\": double quotes name a column; text is written "
+                                "in single quotes ('won')")
+    ok = run("sql", 'SELECT count(*) AS "n" FROM "opportunities" o WHERE o."stage" = \'won\' ORDER BY "n"',
+             "--format", "json")
+    assert ok.exit_code == 0, ok.output
+    plain = run("sql", "SELECT count(*) AS n FROM opportunities WHERE stage = 'won'", "--format", "json")
+    assert ok.stdout == plain.stdout
+    # quotes inside text and comments are left alone
+    said = run("sql", 'SELECT \'say "hi"\' AS x -- "nothing"', "--format", "json")
+    assert said.exit_code == 0 and '"say \\"hi\\""' in said.stdout, said.output
+
+
+def test_a_qualifier_that_names_nothing_is_said_as_such(run) -> None:
+    # attack 8: `SELECT o.amount FROM opportunities` said "opportunities has none" and suggested `account`
+    r = run("sql", "SELECT o.amount FROM opportunities")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: sql: no such column: o.amount: no table or alias in the statement is named o "
+                               "(write `FROM opportunities o` to name it)"), r.stderr
+    assert "has none" not in r.stderr and "did you mean" not in r.stderr

@@ -337,6 +337,15 @@ def test_a_hung_watcher_is_named_and_ended_by_watch_stop(generated: Path) -> Non
     try:
         status = invoke("watch", "status", book=generated)
         assert status.exit_code == 1 and f"(pid {pid}) does not answer; `crmctl watch stop` ends it" in status.stderr
+        # attack 8: every command waited 5 s for it with nothing said; now one line says why and what is done
+        import subprocess
+        import sys
+
+        ran = subprocess.run([sys.executable, "-m", "crmctl", "--book", str(generated), "sql",
+                              "SELECT count(*) AS n FROM opportunities"], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, **NOW})
+        assert ran.returncode == 0 and ran.stderr.count("does not answer") == 1, ran.stderr
+        assert f"(pid {pid}) does not answer; this command checks every file instead" in ran.stderr
         assert amount(generated, "op0001") is not None  # commands meanwhile check every file (after one wait)
         stopped = invoke("watch", "stop", book=generated)
         assert stopped.exit_code == 0 and stopped.stdout.startswith("ended the watcher of ") and str(pid) in stopped.stdout
