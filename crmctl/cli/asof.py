@@ -17,7 +17,7 @@ from crmctl.core.snapshot import book_on
 from crmctl.l2c.dates import parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
-HELP = "Read the book as committed at the end of DATE (YYYY-MM-DD, in the book's time zone)."
+HELP = "Read the book as committed at the end of DATE (YYYY-MM-DD, in the book's time zone; today or earlier)."
 
 
 def use_as_of(app: App, text: str, exact: bool) -> tuple[_dt.date, str]:

@@ -6,7 +6,7 @@ import click
 from crmctl.cli.base import App, emit_rows, list_options, output_option, pass_app, with_problems
 from crmctl.core.errors import ValidationError
 from crmctl.core.schemas import TYPES, canonical
-from crmctl.core.snapshot import book_on, record_diff
+from crmctl.core.snapshot import book_on, not_after_today, record_diff
 from crmctl.l2c.dates import parse_day
 
 
@@ -25,6 +25,8 @@ def cli(app: App, first: str, second: str, rtype: str | None, where: tuple[str, 
     if days[0] > days[1]:
         raise ValidationError(f"diff: D1 {days[0].isoformat()} is after D2 {days[1].isoformat()}; "
                               "give the earlier day first (added/removed are read from D1 to D2)")
+    for day, what in zip(days, ("D1", "D2")):
+        not_after_today(app.book, day, what)  # both days refused before either book is read
     books = []
     for day, what in zip(days, ("D1", "D2")):
         book, _, line = book_on(app.book, day, what, exact=True)

@@ -8,7 +8,7 @@ import click
 from crmctl.cli.base import App, done, output_option, pass_app, with_problems
 from crmctl.core.book import today
 from crmctl.core.output import render_record, render_rows
-from crmctl.core.snapshot import SOURCE_GIT, book_on
+from crmctl.core.snapshot import SOURCE_GIT, book_on, not_after_today
 from crmctl.l2c import changes as C
 from crmctl.l2c.dates import parse_day
 
@@ -43,7 +43,9 @@ def changes(app: App, start: str, stop: str | None, by: str, period: str | None,
     """
     window = C.period_of(period)
     days = parse_day(start, "--from"), parse_day(stop, "--to") if stop is not None else today(app.book.settings)
-    C.check_days(*days)  # both dates read and in order before any book is read
+    C.check_days(*days)  # both dates read, in order and not after today before any book is read
+    for day, option in zip(days, ("--from", "--to")):
+        not_after_today(app.book, day, option)
     first, first_src = _end(app, days[0], "--from", window)
     last, last_src = _end(app, days[1], "--to", window)
     groups = C.changes(first, last, by)

@@ -36,7 +36,7 @@ from crmctl.core.settings import Settings, screen
 
 STORE_VERSION = 1
 SOURCE_GIT = "git"          # the book as committed that day
-SOURCE_TODAY = "today"      # the day is today or later: the book as it is
+SOURCE_TODAY = "today"      # the day is today: the book as it is (a later day is refused: AfterToday)
 SOURCE_RECORDS = "records"  # before the git history: today's records, replayed from their own histories
 Entry = list[Any]           # [data or None, [line, message] or None]
 SEED_AFTER = 200            # more unseen blobs than this: first take what the working tree's cache has parsed
@@ -61,6 +61,22 @@ class NoHistory(CrmError):
     def __init__(self, why: str, reason: str) -> None:
         super().__init__(f"{why}: {reason}")
         self.reason = reason
+
+
+class AfterToday(CrmError):
+    """A day after today: no book has been committed for it yet (one rule for every ``--as-of``, ``diff``, ``changes``)."""
+
+    def __init__(self, why: str, day: _dt.date, current: _dt.date) -> None:
+        super().__init__(f"{why}: {day.isoformat()} is after today ({current.isoformat()}); {why} reads the book as it "
+                         "was at the end of a past day, or as it is now for today")
+
+
+def not_after_today(book: Book, day: _dt.date, why: str) -> _dt.date:
+    """Today in the book's zone; :class:`AfterToday` if ``day`` is later. Commands reading two days check both first."""
+    current = today(book.settings)
+    if day > current:
+        raise AfterToday(why, day, current)
+    return current
 
 
 def day_end(day: _dt.date, settings: Any) -> int:
@@ -179,14 +195,17 @@ def commit_on(book: Book, day: _dt.date, why: str) -> Commit:
 def book_on(book: Book, day: _dt.date, why: str = "--as-of", exact: bool = False) -> tuple[Book, str, str]:
     """The book as it stood at the end of ``day``: ``(book, source, one line saying which)``.
 
-    ``source`` is :data:`SOURCE_TODAY` (today or later: the book as it is,
+    ``source`` is :data:`SOURCE_TODAY` (today: the book as it is,
     uncommitted changes included), :data:`SOURCE_GIT` (a :class:`Snapshot`) or
     :data:`SOURCE_RECORDS` (no commit that old: the book as it is, which
     reports replay from the records' own histories). ``exact`` (list, show,
     diff, changes: commands that need every field as it was) refuses the last
     with :class:`NoHistory` instead.
+    A day after today is refused with :class:`AfterToday`: there is no book of
+    that day yet, and reading today's under its name would judge some figures on
+    that day and others on today.
     """
-    if day >= today(book.settings):
+    if not_after_today(book, day, why) == day:
         return book, SOURCE_TODAY, f"as of {day.isoformat()}: the book as it is now"
     try:
         commit = commit_on(book, day, why)
