@@ -209,8 +209,10 @@ def edit_cmd(app: App, ref: str, discount: str | None, fees: tuple[str, ...], re
 
 def _status_rows(book: Book, day: _dt.date) -> list[dict[str, Any]]:
     from crmctl.core.states import quote_status
+    from crmctl.cpq.quotes import readable
 
-    return [{**rec.row(), "status": str(quote_status(rec.data, day))} for rec in book.all("quotes")]
+    # a quote whose lines `check` refuses stops the list as it stops `show` (its total would be silently wrong)
+    return [{**readable(book, rec).row(), "status": str(quote_status(rec.data, day))} for rec in book.all("quotes")]
 
 
 @cli.command("list")
@@ -360,12 +362,13 @@ def decline_cmd(app: App, ref: str, reason: str) -> None:
 def verify_cmd(app: App, ref: str | None, every: bool, fmt: str) -> None:
     """Re-price quoted lines with today's rules; list every difference (exit 1 when any)."""
     from crmctl.core.states import quote_is_open
+    from crmctl.cpq.quotes import readable
     from crmctl.cpq.review import verify
 
     if bool(ref) == every:
         raise CrmError("give a quote id or --all")
     day = today(app.book.settings)
-    recs = [_quote(app.book, ref)] if ref else [r for r in app.book.all("quotes") if quote_is_open(r.data, day)]
+    recs = [_quote(app.book, ref)] if ref else [readable(app.book, r) for r in app.book.all("quotes") if quote_is_open(r.data, day)]
     rows = [{"quote": rec.id, "number": rec.get("number") or "", **diff} for rec in recs for diff in verify(app.book, rec.data)]
     emit_rows(rows, fmt, ("quote", "number", "line", "sku", "field", "quoted", "today"))
     click.echo(f"{len(rows)} difference(s) in {len({r['quote'] for r in rows})} of {len(recs)} quote(s)" if rows

@@ -47,6 +47,7 @@ class Record:
     lines: dict[str, int] = field(default_factory=dict)
     stored: dict[str, Any] | None = None  # what the file says, when ``data`` leaves a bad stored number out
     bad: dict[str, str] = field(default_factory=dict)  # field -> why its stored number was left out of ``data``
+    bad_at: dict[str, tuple[str | int, ...]] = field(default_factory=dict)  # field -> where its first bad value is
 
     @property
     def path(self) -> str:
@@ -85,6 +86,24 @@ class Record:
     def name(self) -> str:
         schema = get_schema(self.type)
         return str(self.data.get(schema.name_field) or self.id)
+
+
+def value_line(root: str, path: str, where: tuple[str | int, ...], lines: dict[str, int]) -> int:
+    """The 1-based line of the value at ``where`` (keys and list indexes: ``("installments", 3, "amount")``) in the
+    record file ``path`` (``records/TYPE/ID.yaml``) under ``root``; its top-level key's line (``lines``, as
+    :attr:`Record.lines`) when ``where`` is one key or the file cannot tell. It reads and composes the file again:
+    for messages only, on the way to a problem, never per record."""
+    if len(where) > 1:
+        from crmctl.core.yamlio import line_of
+
+        try:
+            with open(os.path.join(root, path), encoding="utf-8") as handle:
+                found = line_of(handle.read(), where)
+        except (OSError, ValueError):
+            found = None
+        if found:
+            return found
+    return lines.get(str(where[0]), 1)
 
 
 class Book:
@@ -185,10 +204,11 @@ class Book:
         clean, bad = screen_numbers(schema or get_schema(rtype), data, self.settings)
         rec = Record(rtype, rid, data if clean is None else clean, lines)
         if bad:  # code "number": its value is left out of figures; "unreadable": the whole record is
-            self._note([Problem(rec.path, rec.line(bad[0][0]), "; ".join(m for _, m in bad),
-                                "number" if clean is not None else "unreadable")])
+            self._note([Problem(rec.path, value_line(self.root, rec.path, bad[0].where, lines),
+                                "; ".join(b.problem for b in bad), "number" if clean is not None else "unreadable")])
             rec.stored = data
-            for name, message in bad:
+            for name, message, where in bad:
+                rec.bad_at.setdefault(name, where)
                 rec.bad[name] = f"{rec.bad[name]}; {message}" if name in rec.bad else message
         return rec if clean is not None else None
 
@@ -497,7 +517,8 @@ class Transaction:
             return
         for name, why in old.bad.items():
             if clean.get(name) == old.data.get(name):
-                raise ValidationError(f"{old.path}:{old.line(name)}: {why}; fix it in the file first "
+                line = value_line(self.book.root, old.path, old.bad_at.get(name, (name,)), old.lines)
+                raise ValidationError(f"{old.path}:{line}: {why}; fix it in the file first "
                                       f"(or give {name} a new value), then retry")
 
     def delete(self, rtype: str, rid: str) -> None:

@@ -64,7 +64,7 @@ def facts_name(tag: str) -> str:
     return f"check{FACTS_VIEW}-{versions}-{tag}"
 
 
-FACTS_VIEW = 2  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
+FACTS_VIEW = 3  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
 #                 references or any RECORD_CHECKS function change what they return
 SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "opportunity")  # what checks across
 #           records read of each record (with its name field)
@@ -92,9 +92,19 @@ class Facts:
     def _path(self, rid: str) -> str:
         return f"records/{self.type}/{rid}.yaml"
 
-    def loading(self) -> list[Problem]:
-        """The problems reading the records gave: a bad stored number, as :meth:`Book.screen` notes it."""
-        return [Problem(self._path(rid), *e[0]) for rid, e in self.entries.items() if e[0] is not None]
+    def loading(self, root: str) -> list[Problem]:
+        """The problems reading the records gave: a bad stored number, as :meth:`Book.screen` notes it (at the value's
+        own line in the file under the book's ``root``: a list entry's, not its list's key)."""
+        from crmctl.core.book import value_line
+
+        out = []
+        for rid, e in self.entries.items():
+            if e[0] is not None:
+                line, message, code, where = e[0]
+                if len(where) > 1:
+                    line = value_line(root, self._path(rid), tuple(where), {str(where[0]): line})
+                out.append(Problem(self._path(rid), line, message, code))
+        return out
 
     def own(self) -> list[Problem]:
         """The problems of each record alone: schema, :data:`RecordCheck` s."""
@@ -118,9 +128,9 @@ class Facts:
 def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any], dict[str, int]], list[Any]]:
     """One record's facts as a view stores them: ``[loading, own, refs, skeleton, lines, stopped, extra]`` (JSON).
 
-    ``loading`` is ``[line, message, code]`` or None; ``own`` ``[[line, message, code]]``; ``refs``
-    ``[[field, type, id, line]]``; ``stopped`` ``[[check, message]]``; ``extra`` ``{name: value}`` of each
-    :data:`RecordView`. With ``screen`` the data is a file's as
+    ``loading`` is ``[line, message, code, where]`` (``where``: :attr:`crmctl.core.schema.Bad.where`) or None;
+    ``own`` ``[[line, message, code]]``; ``refs`` ``[[field, type, id, line]]``; ``stopped`` ``[[check, message]]``;
+    ``extra`` ``{name: value}`` of each :data:`RecordView`. With ``screen`` the data is a file's as
     written and is screened here (``Book.screen``); a record left out whole has only its ``loading``.
     """
     from crmctl.core.errors import CrmError
@@ -135,9 +145,9 @@ def _project(rtype: str, settings: Any, screen: bool) -> Callable[[dict[str, Any
         loading = None
         if screen:
             clean, bad = screen_numbers(schema, data, settings)
-            if bad:
-                loading = [lines.get(bad[0][0], 1), "; ".join(m for _, m in bad),
-                           "number" if clean is not None else "unreadable"]
+            if bad:   # the value's own line is found from its file when reported (Facts.loading)
+                loading = [lines.get(bad[0].field, 1), "; ".join(b.problem for b in bad),
+                           "number" if clean is not None else "unreadable", list(bad[0].where)]
             if clean is None:
                 return [loading, [], [], None, None, [], {}]
             data = clean
@@ -195,7 +205,7 @@ READS_FACTS = True  # run_checks releases the facts after the last check of a mo
 def check_files(book: Book) -> Iterator[Problem]:
     """Files that do not load at all (bad YAML, tags, not UTF-8, bad names), and stored numbers readers leave out."""
     for rtype in TYPES:
-        book.problems.extend(p for p in facts(book, rtype).loading() if p not in book.problems)
+        book.problems.extend(p for p in facts(book, rtype).loading(book.root) if p not in book.problems)
     yield from book.problems
 
 

@@ -449,11 +449,17 @@ def stored_number(value: Any, **how: Any) -> Decimal | None:
     return Decimal(value)
 
 
+_COUNT_TEXT = re.compile(r"\+?[0-9]+", re.ASCII)   # a count's text, zero-padded or signed ones too (named, with what to write)
+
+
 def stored_count_problem(value: Any, *, field: str, minimum: int = 0, limit: int = MAX_QUANTITY) -> str | None:
     """Why a count stored in a record (a quantity, a tier's minimum) is not a whole number written as one
     (``1``, ``"12"``), at least ``minimum`` and below ``limit``; None when it is. ``1.0`` (an editor's round
-    trip) is refused with "write 1": a count has no decimals."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    trip) is refused with "write 1": a count has no decimals; so are ``004`` (kept as text by the loader, never
+    read as 4) and ``"+4"``, with "write 4"."""
+    if isinstance(value, str) and _COUNT_TEXT.fullmatch(value):
+        if str(int(value)) != value:
+            return f"{field}: {value!r} is not a count as crmctl writes it (write {int(value)})"
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         problem = stored_problem(value, field=field, limit=Decimal(limit))

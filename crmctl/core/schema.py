@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 from crmctl.core.errors import ValidationError
 from crmctl.core.ids import DOC_NUMBER, ID_PATTERN
@@ -331,17 +331,26 @@ def field_number(f: Field, value: Any, currency: str) -> Decimal | None:
     return Decimal(value)
 
 
+class Bad(NamedTuple):
+    """One stored number readers leave out (:func:`screen_numbers`): the record's ``field``, the one-line
+    ``problem``, and ``where`` the value is, down to a list entry's key (``("installments", 3, "amount")``) so a
+    message can name the value's own line (:func:`crmctl.core.yamlio.line_of`), not its list's key."""
+    field: str
+    problem: str
+    where: tuple[str | int, ...]
+
+
 def left_out_entries(f: Field, entries: Any, currency: str) -> set[int]:
     """The positions (from 1) of the entries of list field ``f`` (fees, instalments, payments applied) that
     :func:`screen_numbers` leaves out: an amount in one of them is bad. Empty for other fields."""
     if not f.amounts or not isinstance(entries, list):
         return set()
-    scratch: list[tuple[str, str]] = []
+    scratch: list[Bad] = []
     return {n for n, e in enumerate(entries, 1) if _bad_entry(f, n, e, currency, scratch)}
 
 
-def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
-    """What readers may add up of one record's stored numbers: ``(data, [(field, problem)])``.
+def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> tuple[dict[str, Any] | None, list[Bad]]:
+    """What readers may add up of one record's stored numbers: ``(data, [Bad])``.
 
     A bad stored number (``"¥100"``, ``NaN``, ``0x10``, a negative or 3-decimal
     CNY amount, one beyond 10^15; see :func:`crmctl.core.numbers.stored_problem`)
@@ -352,7 +361,7 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
     returned as it is when nothing is wrong (the common case costs no copy).
     """
     currency = str(data.get("currency") or settings.currency)
-    bad: list[tuple[str, str]] = []
+    bad: list[Bad] = []
     out: dict[str, Any] | None = None
     for f in schema.numeric:
         value = data.get(f.name)
@@ -361,7 +370,7 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
         if f.kind in ("money", "percent", "decimal") and not isinstance(value, bool):
             problem = number_problem(f, value, currency)
             if problem:
-                bad.append((f.name, problem))
+                bad.append(Bad(f.name, problem, (f.name,)))
                 if f.required:
                     return None, bad
                 out = dict(out or data)
@@ -375,7 +384,7 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
             for cur, price in value.items():
                 problem = _stored_problem(price, field=f"{f.name}.{cur}", currency=str(cur), digits=price_digits(settings))
                 if problem:
-                    bad.append((f.name, problem))
+                    bad.append(Bad(f.name, problem, (f.name, cur)))
                 else:
                     kept_prices[cur] = price
             if len(kept_prices) != len(value):
@@ -383,7 +392,7 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
     return (out if out is not None else data), bad
 
 
-def _bad_entry(f: Field, n: int, entry: Any, currency: str, bad: list[tuple[str, str]]) -> bool:
+def _bad_entry(f: Field, n: int, entry: Any, currency: str, bad: list[Bad]) -> bool:
     """Whether entry ``n`` of a list of money entries (fees, instalments) holds a bad amount (added to ``bad``)."""
     if not isinstance(entry, dict):
         return False
@@ -394,7 +403,7 @@ def _bad_entry(f: Field, n: int, entry: Any, currency: str, bad: list[tuple[str,
         problem = _stored_problem(entry[key], field=f"{f.name} {n} {key}", currency=currency, digits=minor_unit(currency),
                                  allow_negative=f.name == "fees")  # a fee may lower the price (the policy decides)
         if problem:
-            bad.append((f.name, problem))
+            bad.append(Bad(f.name, problem, (f.name, n - 1, key)))
             found = True
     return found
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import WARNING, CrmError, PolicyError, Problem
 from crmctl.core.money import quantize, to_decimal
-from crmctl.core.numbers import MAX_QUANTITY, price_digits, stored_count_problem, stored_problem
+from crmctl.core.numbers import price_digits, stored_count_problem, stored_problem
 from crmctl.core.states import QUOTE_APPROVED_OR_LATER, ApprovalState, QuoteStatus, quote_was_sent
 from crmctl.core.text import a_an
 from crmctl.cpq import policy
@@ -354,10 +354,10 @@ def line_problems(data: Mapping[str, Any], rounding: str) -> Iterator[tuple[str,
     ``fatal``: the lines cannot be read as numbers at all (nothing else about them can be judged); stops there."""
     cur = str(data.get("currency") or "CNY")
     for n, line in enumerate(data.get("lines") or [], 1):
-        problem = stored_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", digits=0,
-                                 limit=Decimal(MAX_QUANTITY))
-        if problem or to_decimal(line.get("qty")) < 1:
-            yield problem or f"line {n} ({line.get('sku')}): qty {line.get('qty')} must be 1 or more", True
+        # the rule stored_numbers (so `check` and every quote command) reads a quantity by
+        problem = stored_count_problem(line.get("qty"), field=f"line {n} ({line.get('sku')}) qty", minimum=1)
+        if problem:
+            yield problem, True
             return
     try:
         for n, line in enumerate(data.get("lines") or [], 1):

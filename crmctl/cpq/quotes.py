@@ -108,16 +108,9 @@ def readable(book: Book, rec: Record) -> Record:
 
 def line_in_file(book: Book, rec: Record, where: Where) -> int:
     """The line of the value at ``where`` in the record's file (its top-level key's line when it cannot tell)."""
-    import os
+    from crmctl.core.book import value_line
 
-    from crmctl.core.yamlio import line_of
-
-    try:
-        with open(os.path.join(book.root, rec.path), encoding="utf-8") as handle:
-            found = line_of(handle.read(), where)
-    except OSError:
-        found = None
-    return found or rec.line(str(where[0]))
+    return value_line(book.root, rec.path, where, rec.lines)
 
 
 def ensure_editable(data: Mapping[str, Any], today: _dt.date) -> None:
