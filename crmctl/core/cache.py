@@ -26,7 +26,8 @@ from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
 from crmctl.core.ids import ID_PATTERN
 
-VERSION = 6  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp; 6: rows and stamps apart
+VERSION = 7  # 4: 0x/0o integers are kept as text; 5: the ctime is part of a file's stamp; 6: rows and stamps apart;
+# 7: +7 and 007 kept as text
 Entry = list[Any]  # [[mtime_ns, ctime_ns], size, ino, data, lines, problem]
 MANY_UNSEEN = 500  # a view missing more files than this reads the records cache rather than parse them
 

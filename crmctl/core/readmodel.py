@@ -52,9 +52,10 @@ from crmctl.core.settings import Settings
 if TYPE_CHECKING:
     from crmctl.core.book import Book
 
-VERSION = 8  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal;
+VERSION = 9  # 4: the ctime is part of a file's stamp; 5: folder digests by cache.Listing; 6: _num by plain_decimal;
 # 7: each file's stamp a row of _files (a pull of 100 files rewrites 100 rows, not the folder's whole list);
 # 8: _num by the reports' own rule (schema.field_number, numbers.stored_number), never a regex of its own
+# 9: int fields have _num too; custom number fields screened like core ones
 INDEXED = ("account", "order", "parent")  # what the account index (crmctl.mcr.index) looks records up by
 FILE_NAME = "book.sqlite"
 NUMERIC_KINDS = NUMERIC
@@ -74,6 +75,12 @@ def quoted(name: str) -> str:
 def real(amount: Decimal | None) -> float | None:
     """A counted decimal as the REAL of a ``_num`` column; None stays NULL."""
     return None if amount is None else float(amount)
+
+
+def column_number(f: Field, amount: Decimal | None) -> float | int | None:
+    """A field's counted value as its ``_num`` column holds it: an INTEGER for an ``int`` field (``sum(qty_num)`` is
+    a count), else :func:`real`."""
+    return int(amount) if f.kind == "int" and amount is not None else real(amount)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -491,7 +498,7 @@ class ReadModel:
                     if spot[1] is not None:  # the reports' own rule: NULL exactly where they leave the value out
                         memo = (key, currency, value) if type(value) is str or type(value) is int else None
                         if memo is None or memo not in known:
-                            num = real(field_number(spot[1], value, currency))
+                            num = column_number(spot[1], field_number(spot[1], value, currency))
                             if memo is None:
                                 out[spot[0] + 1] = num
                                 continue

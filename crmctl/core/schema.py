@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
@@ -67,7 +68,7 @@ class Schema:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields_by_name", {f.name: f for f in self.fields})
-        object.__setattr__(self, "numeric", tuple(f for f in self.fields if f.kind in ("money", "percent", "decimal")
+        object.__setattr__(self, "numeric", tuple(f for f in self.fields if f.kind in NUMBER_KINDS
                                                   or f.amounts or (f.kind == "map" and f.item == "price")))
 
     @property
@@ -95,6 +96,10 @@ class Schema:
         return out
 
 
+# the kinds of a single stored number: :func:`number_problem` screens them (check, readers, ``_num`` alike)
+NUMBER_KINDS = ("money", "decimal", "percent", "int")
+
+
 # a type's name in its child tables' names (``quote_lines``) and their parent column (``quote_id``)
 SINGULAR = {"users": "user", "accounts": "account", "contacts": "contact", "leads": "lead",
             "opportunities": "opportunity", "products": "product", "pricebooks": "pricebook", "quotes": "quote",
@@ -109,7 +114,7 @@ def child_table(rtype: str, fname: str) -> str:
 # the types a custom field may have in crm.yaml (``name: TYPE``), or ``{type: enum, values: [...]}``
 CUSTOM_KINDS = ("str", "text", "int", "decimal", "money", "percent", "date", "datetime", "bool", "email", "phone",
                 "currency", "list")
-NUMERIC = ("money", "decimal", "percent")
+NUMERIC = ("money", "decimal", "percent", "int")  # the kinds with a ``_num`` column in SQL
 
 
 def sql_columns(f: Field) -> tuple[str, ...]:
@@ -191,6 +196,7 @@ def check_custom_fields(settings: Settings, source: Callable[[], str | None] | N
 
 
 def custom_fields(settings: Settings, rtype: str) -> dict[str, Field]:
+    """crm.yaml's ``custom_fields.<rtype>`` as fields, by name."""
     declared = settings.get(f"custom_fields.{rtype}", {}) or {}
     out: dict[str, Field] = {}
     for name, spec in declared.items():
@@ -199,6 +205,22 @@ def custom_fields(settings: Settings, rtype: str) -> dict[str, Field]:
         else:
             out[name] = Field(name, str(spec))
     return out
+
+
+_NUMBER_FIELDS: "weakref.WeakKeyDictionary[Settings, dict[str, tuple[Field, ...]]]" = weakref.WeakKeyDictionary()
+
+
+def number_fields(schema: Schema, settings: Settings) -> tuple[Field, ...]:
+    """The fields :func:`screen_numbers` looks at in a record of ``schema``: the schema's own
+    (:attr:`Schema.numeric`), then crm.yaml's custom fields of a number kind (:data:`NUMBER_KINDS`), so a custom
+    ``qty: int`` or ``fee: money`` is screened by the very rule a core ``amount`` is. Remembered per settings
+    (a whole-book read asks it once per record)."""
+    memo = _NUMBER_FIELDS.setdefault(settings, {})
+    if schema.type not in memo:
+        extra = tuple(f for f in custom_fields(settings, schema.type).values()
+                      if f.kind in NUMBER_KINDS and f.name not in schema.fields_by_name)
+        memo[schema.type] = schema.numeric + extra
+    return memo[schema.type]
 
 
 def field_names(schema: Schema, settings: Settings) -> list[str]:
@@ -220,10 +242,7 @@ def check_value(f: Field, value: Any, settings: Settings, currency: str | None =
         if kind in ("str", "text"):
             if not isinstance(value, (str, int)) or isinstance(value, bool):
                 return f"{f.name} must be text"
-        elif kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                return f"{f.name} must be a whole number"
-        elif kind in ("decimal", "money", "percent"):
+        elif kind in NUMBER_KINDS:
             if isinstance(value, bool):
                 return f"{f.name} must be a number"
             return number_problem(f, value, currency or settings.currency)
@@ -314,13 +333,48 @@ def _stored_problem(value: Any, **how: Any) -> str | None:
 
 def number_problem(f: Field, value: Any, currency: str) -> str | None:
     """What ``check`` says about a stored number: money in ``currency`` (its decimals, not negative),
-    a percentage (0 to 100) or a plain decimal (signed), all within :data:`MAX_AMOUNT`."""
+    a percentage (0 to 100), a plain decimal (signed) or a whole number (:func:`whole_number_problem`), all within
+    :data:`MAX_AMOUNT`."""
+    if isinstance(value, bool):
+        return f"{f.name}: {value!r} is true/false, not a number"
+    if f.kind == "int":
+        return whole_number_problem(f.name, value)
     if f.kind == "money":
         return _stored_problem(value, field=f.name, currency=currency, digits=minor_unit(currency))
     if f.kind == "percent":
         return _stored_problem(value, field=f.name, limit=Decimal(101)) or (
             f"{f.name}: {value!r} must be between 0% and 100%" if Decimal(str(value).rstrip("%")) > 100 else None)
     return _stored_problem(value, field=f.name, allow_negative=True, limit=MAX_AMOUNT)
+
+
+_WHOLE_TEXT = re.compile(r"[-+]?[0-9]+")
+
+
+def whole_number_problem(name: str, value: Any) -> str | None:
+    """Why the stored value of a whole-number field ``name`` is not one as crmctl writes it (a plain YAML integer:
+    ``7``, ``-3``, below :data:`MAX_AMOUNT`), with what to write instead; None when it is. ``"7"`` (quoted),
+    ``007`` (the YAML loader keeps a leading zero as text) and ``+7`` are refused ("write 7"), as money refuses
+    ``"+1480000.00"`` and ``"0002600000.00"``: one value, one spelling."""
+    if type(value) is int:
+        return _stored_problem(value, field=name, allow_negative=True, limit=MAX_AMOUNT, digits=0)
+    if isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip()):
+        meant = int(value)
+        why = ("has spaces around it" if value != value.strip() else "has a sign" if value.startswith("+")
+               else "has leading zeros" if value.lstrip("-") != str(abs(meant)) else "is text (quoted)")
+        return f"{name}: {value!r} {why}; write {meant}"
+    if not isinstance(value, str):
+        return f"{name} must be a whole number (write it like 12)"
+    try:
+        whole = Decimal(value.strip())
+    except ArithmeticError:
+        whole = Decimal("NaN")
+    if not whole.is_finite():
+        return f"{name}: {value!r} is not a whole number (write it like 12)"
+    problem = _stored_problem(value, field=name, allow_negative=True, limit=MAX_AMOUNT)  # spaces, 1e6, too big
+    if problem:
+        return problem
+    return (f"{name}: {value!r} is not a whole number (write {int(whole)})" if whole == whole.to_integral_value()
+            else f"{name}: {value!r} is not a whole number (no decimals here)")
 
 
 def field_number(f: Field, value: Any, currency: str) -> Decimal | None:
@@ -353,8 +407,8 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
     """What readers may add up of one record's stored numbers: ``(data, [Bad])``.
 
     A bad stored number (``"¥100"``, ``NaN``, ``0x10``, a negative or 3-decimal
-    CNY amount, one beyond 10^15; see :func:`crmctl.core.numbers.stored_problem`)
-    is left out of the returned copy: the field, the fee or instalment entry
+    CNY amount, one beyond 10^15, a whole number written ``007``; see :func:`number_problem`)
+    in a field of the schema or a custom number field of crm.yaml (:func:`number_fields`) is left out of the returned copy: the field, the fee or instalment entry
     holding it, or the currency of a price map. ``data`` is None when a
     required amount is bad (an order's total, a payment's amount): such a
     record is left out whole, like a file that does not parse. ``data`` is
@@ -363,11 +417,11 @@ def screen_numbers(schema: Schema, data: dict[str, Any], settings: Settings) -> 
     currency = str(data.get("currency") or settings.currency)
     bad: list[Bad] = []
     out: dict[str, Any] | None = None
-    for f in schema.numeric:
+    for f in number_fields(schema, settings):
         value = data.get(f.name)
         if value is None:
             continue
-        if f.kind in ("money", "percent", "decimal") and not isinstance(value, bool):
+        if f.kind in NUMBER_KINDS:
             problem = number_problem(f, value, currency)
             if problem:
                 bad.append(Bad(f.name, problem, (f.name,)))

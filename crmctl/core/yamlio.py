@@ -90,9 +90,10 @@ class _Constructor(SafeConstructor):
         if text.startswith(("0o", "0x")):
             return text  # crmctl never writes these: kept as text, so `check` names it rather than reading 0x10 as 16
         digits = text.lstrip("+-")
-        if len(digits) > 1 and digits.startswith("0"):
-            # a hand-typed phone 0571123, postcode 012345 or `qty: 007`: its text, zeros kept (a text field reads it
-            # as typed; a number field gets text that `check` refuses with its line, never 571123 or 7)
+        if (len(digits) > 1 and digits.startswith("0")) or text.startswith("+"):
+            # a hand-typed phone 0571123, postcode 012345, `qty: 007` or `qty: +7`: its text, zeros and sign kept (a
+            # text field reads it as typed; a number field gets text that `check` refuses with its line, never
+            # 571123 or 7 unseen: crmctl writes 7, as it writes money without a sign)
             return text
         return int(text, 10)
 
