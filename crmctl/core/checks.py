@@ -64,7 +64,7 @@ def facts_name(tag: str) -> str:
     return f"check{FACTS_VIEW}-{versions}-{tag}"
 
 
-FACTS_VIEW = 3  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
+FACTS_VIEW = 4  # the version of what a facts view stores: raise it when _project, validate, screen_numbers,
 #                 references or any RECORD_CHECKS function change what they return
 SKELETON = ("merged_into", "parent", "created", "number", "ext_id", "quote", "opportunity")  # what checks across
 #           records read of each record (with its name field)
