@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import ValidationError
+from crmctl.core.limits import read
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.percent import percent_text
 from crmctl.core.states import LeadStatus, order_is_cancelled
@@ -315,7 +316,7 @@ def receivables_report(book: Book, q: Query) -> list[Row]:
     for pay in payments:
         by_order[str(pay.get("order"))].append(pay)
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {b: Decimal(0) for b in BUCKETS})
-    grace = int(book.settings.get("payments.overdue_grace_days", 0) or 0)  # as `order show` and the 360° view
+    grace = int(read(book.settings, "payments.overdue_grace_days", 0))  # as `order show` and the 360° view
     for order in book.all("orders"):
         day = day_of(order.get("date"))
         if order_is_cancelled(order) or day is None or day > q.as_of or not q.within(day):

@@ -11,6 +11,7 @@ from typing import Any
 
 from crmctl.core.clock import elapsed, wall_time
 from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 from crmctl.core.states import VISIT_COUNTED, VISIT_OPEN, VisitStatus, visit_is_cancelled
 from crmctl.sfe import sop
@@ -58,7 +59,7 @@ def may_record(visit: dict[str, Any], vid: str, by: str | None) -> None:
 def entry_time(at: _dt.datetime, now: _dt.datetime, settings: Settings, what: str) -> tuple[dict[str, Any], str | None]:
     """When a check-in/out is recorded: refused in the future, marked ``late_entry`` (with when it was entered)
     when more than ``visits.entry_tolerance_min`` before now. Returns the entry's fields and a warning."""
-    tolerance = _dt.timedelta(minutes=int(settings.get("visits.entry_tolerance_min", 30)))
+    tolerance = _dt.timedelta(minutes=int(read(settings, "visits.entry_tolerance_min", 30)))
     ahead = elapsed(now, at)  # real time, not wall clocks: a daylight-saving night is an hour shorter or longer
     if ahead > tolerance:
         raise ValidationError(f"{what} {at.isoformat()} is in the future (now {now.isoformat()}); "
