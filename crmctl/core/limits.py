@@ -72,6 +72,11 @@ NUMBERS: dict[str, Limit] = {
 }
 
 Number = Union[int, float, Decimal]
+
+
+def _text(bound: float) -> str:
+    """A range's bound as a user writes it: ``1000000000000000``, ``0.5``."""
+    return str(int(bound)) if bound == int(bound) else f"{bound:g}"
 _WRITTEN = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")  # 7, "13", "12.5": as crmctl writes numbers
 
 
@@ -81,7 +86,7 @@ def number(value: Any, limit: Limit, where: str) -> Number:
     more than one way, and ``check`` and the commands must read it one way."""
     shown = f"{where}: {str(value)!r}"
     wanted = (f"give {'a number' if limit.fraction else 'a whole number'} {'' if limit.unit.startswith('in ') else 'of '}"
-              f"{limit.unit} from {limit.low:g} to {limit.high:g}")
+              f"{limit.unit} from {_text(limit.low)} to {_text(limit.high)}")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise CrmError(f"{shown} is not a number; {wanted}")
     try:
