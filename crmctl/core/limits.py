@@ -54,6 +54,7 @@ NUMBERS: dict[str, Limit] = {
     "imports.max_columns": Limit(1, 100_000, "columns"),
     "imports.max_cell_bytes": Limit(1, 1 << 30, "bytes"),
     "quotes.validity_days": Limit(1, 3650, "days"),
+    "pipeline.stages.*.probability": PERCENT,
     "tax.categories.*": PERCENT,
     "discount_policy.min_margin_percent": PERCENT,
     "discount_policy.authority.*.*": PERCENT,
@@ -105,14 +106,21 @@ def number(value: Any, limit: Limit, where: str) -> Number:
     return (parsed if limit.exact else float(parsed)) if limit.fraction else int(parsed)
 
 
-def _values(data: Any, parts: list[str], path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(keys, value) of every setting matching ``parts`` (``*`` matches each key of a mapping)."""
+Keys = tuple[Union[str, int], ...]  # mapping keys and list indexes, as yamlio.line_of takes them
+
+
+def _values(data: Any, parts: list[str], path: Keys) -> Iterator[tuple[Keys, Any]]:
+    """(keys, value) of every setting matching ``parts`` (``*`` matches each key of a mapping, each item of a list)."""
     if not parts:
         yield path, data
         return
+    head, rest = parts[0], parts[1:]
+    if isinstance(data, list) and head == "*":
+        for i, item in enumerate(data):
+            yield from _values(item, rest, (*path, i))
+        return
     if not isinstance(data, dict):
         return
-    head, rest = parts[0], parts[1:]
     keys = list(data) if head == "*" else [head] if head in data else []
     for key in keys:
         yield from _values(data[key], rest, (*path, str(key)))
@@ -131,7 +139,7 @@ def _limit(dotted: str) -> Limit:
 class Problem(NamedTuple):
     """One numeric setting that breaks its rule: ``keys`` its path in crm.yaml, ``message`` one line (no place)."""
 
-    keys: tuple[str, ...]
+    keys: Keys
     message: str
 
 
@@ -143,7 +151,7 @@ def problems(data: dict[str, Any]) -> list[Problem]:
             if limit.empty_ok and value in (None, ""):
                 continue
             try:
-                number(value, limit, ".".join(keys))
+                number(value, limit, ".".join(map(str, keys)))
             except CrmError as exc:
                 found.append(Problem(keys, str(exc)))
     return found
@@ -158,7 +166,7 @@ def place(problem: Problem, file: str, lines: dict[str, int] | None, text: Any =
 
         source = text()
         line = line_of(source, problem.keys) if source else None
-    return line or (lines or {}).get(problem.keys[0]), problem.message
+    return line or (lines or {}).get(str(problem.keys[0])), problem.message
 
 
 def check(data: dict[str, Any], file: str = "crm.yaml", lines: dict[str, int] | None = None, text: Any = None) -> None:
@@ -189,11 +197,20 @@ def screened(data: dict[str, Any], found: list[Problem], default: dict[str, Any]
 
 
 def read(settings: Any, dotted: str, default: Any = None) -> Any:
-    """The numeric setting ``dotted`` (a key of :data:`NUMBERS`, ``*`` filled in) as a number its rule allows:
+    """The numeric setting ``dotted`` (a key of :data:`NUMBERS`, ``*`` filled in: a mapping's key or a list's
+    index, ``pipeline.stages.2.probability``) as a number its rule allows:
     int for whole numbers, Decimal for percentages and money, float for seconds; ``default`` when unset (or
     empty where that means "off"). CrmError naming crm.yaml and the key when the value breaks the rule."""
     limit = _limit(dotted)
-    value = settings.get(dotted)
+    value: Any = settings.data
+    for part in dotted.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            value = None
+            break
     if value is None or (limit.empty_ok and value == ""):
         return default
     path = getattr(settings, "path", "crm.yaml")

@@ -20,7 +20,7 @@ from crmctl.core.errors import ValidationError
 from crmctl.core.limits import read
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.percent import percent_text
-from crmctl.core.states import LeadStatus, order_is_cancelled
+from crmctl.core.states import LeadStatus, order_is_cancelled, probabilities
 from crmctl.l2c import history, pipeline
 from crmctl.l2c.dates import day_of, parse_period, quarter_of
 from crmctl.l2c.orders import days_overdue, schedule
@@ -72,6 +72,7 @@ class Context:
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
+        self.probabilities = probabilities(self.settings)
         self.users = book.records("users") if query.by in BY_OWNER else {}
 
     def closed(self, stage: str) -> bool:
@@ -145,7 +146,7 @@ def pipeline_report(book: Book, q: Query) -> list[Row]:
     groups: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for opp, stage in open_deals(ctx):
         amount = ctx.amount(opp)
-        prob = to_decimal(ctx.stage_info[stage].get("probability", 0))
+        prob = ctx.probabilities[stage]
         g = groups[ctx.key(opp, stage, opp.get("close_date"))]
         g[0] += 1
         g[1] += amount

@@ -57,7 +57,7 @@ class Context:
             book=book, related=related or Related(book), rates=Rates.load(book, settings.currency),
             today=day or today(settings), currency=settings.currency,
             closed_stages=closed_stages(settings),
-            probabilities={sid: to_decimal(p or 0) for sid, p in probabilities(settings).items()},
+            probabilities=dict(probabilities(settings)),
             grace_days=int(read(settings, "payments.overdue_grace_days", 0)),
             rounding=settings.rounding,
             dormant_days=int(settings.get("account.lifecycle_rules.dormant_after_days", 180)),

@@ -114,7 +114,7 @@ def _place(account: dict[str, Any], settings: Settings, coords: str | None, what
         return entry, f"the account has no usable coordinates; the {what} distance is unknown"
     distance = round(haversine_m(lat, lon, account["lat"], account["lon"]))
     entry["distance_m"] = distance
-    radius = int(settings.get("visits.checkin_radius_m", 500))
+    radius = int(read(settings, "visits.checkin_radius_m", 500))
     if distance > radius:
         entry["far"] = True
         return entry, f"{what} is {distance} m from the account (more than {radius} m)"
@@ -129,7 +129,7 @@ def log(visit: dict[str, Any], vid: str, settings: Settings, *, outcome: str | N
     require_status(visit, vid, VISIT_COUNTED, "log an outcome")
     if dues and len(dues) not in (1, len(next_steps)):
         raise ValidationError(f"{len(dues)} --due for {len(next_steps)} --next-step: give one --due for all, or one per next step")
-    default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(settings.get("visits.follow_up_days", 7)))
+    default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(read(settings, "visits.follow_up_days", 7)))
     out = dict(visit)
     if outcome:
         out["outcome"] = outcome

@@ -103,3 +103,17 @@ def test_every_numeric_setting_the_code_reads_has_a_limit() -> None:
     for key in ("tax.categories.*", "discount_policy.authority.*.*", "discount_policy.min_margin_percent", "price_digits",
                 "account.lifecycle_rules.key_account_revenue_12m", "payments.overdue_grace_days"):
         assert key in NUMBERS
+
+
+def test_a_stage_probability_is_one_of_crm_yaml_numbers(book: Path) -> None:
+    path = book / "crm.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text[:text.index("probability: 50")].count("\n") + 1  # the template's proposal stage, stages[2]
+    path.write_text(text.replace("probability: 50", 'probability: "050"', 1), encoding="utf-8")
+    # before: "050" was read as 50 by report pipeline and the weighted pipeline of account figures
+    message = (f"crm.yaml:{line}: pipeline.stages.2.probability: '050' is not written as crmctl reads numbers "
+               "(write 50: no leading zeros, signs, spaces or separators)")
+    r = invoke("report", "pipeline", book=book)
+    assert (r.exit_code, r.stderr) == (1, f"error: {message}\n")
+    r = invoke("check", book=book)
+    assert r.stdout.splitlines() == [message]
