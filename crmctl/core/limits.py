@@ -126,6 +126,16 @@ def _values(data: Any, parts: list[str], path: Keys) -> Iterator[tuple[Keys, Any
         yield from _values(data[key], rest, (*path, str(key)))
 
 
+def _child(node: Any, key: str | int) -> Any:
+    """``node``'s item ``key`` (a list's index, or a mapping's key read as text: YAML's ``13:`` is ``"13"``), or None."""
+    if isinstance(node, list):
+        index = int(key) if str(key).isdigit() else len(node)
+        return node[index] if index < len(node) else None
+    if isinstance(node, dict):
+        return node[key] if key in node else next((v for k, v in node.items() if str(k) == str(key)), None)
+    return None
+
+
 def _limit(dotted: str) -> Limit:
     """The limit of the setting ``dotted`` (``tax.categories.service``: ``tax.categories.*``'s)."""
     parts = dotted.split(".")
@@ -179,7 +189,8 @@ def check(data: dict[str, Any], file: str = "crm.yaml", lines: dict[str, int] | 
 
 
 def screened(data: dict[str, Any], found: list[Problem], default: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with each refused setting of ``found`` replaced by its ``default`` (left out where there is none),
+    """``data`` with each refused setting of ``found`` replaced by its ``default`` (left out where there is none, or
+    where it is inside a list),
     so ``crmctl check`` reports each once and checks the rest of the book as if it were not there."""
     import copy
 
@@ -187,12 +198,14 @@ def screened(data: dict[str, Any], found: list[Problem], default: dict[str, Any]
     for keys, _ in found:
         node, base = out, default
         for key in keys[:-1]:
-            node = node[key]
-            base = base.get(key, {}) if isinstance(base, dict) else {}
-        if isinstance(base, dict) and keys[-1] in base:
-            node[keys[-1]] = base[keys[-1]]
+            node, base = _child(node, key), _child(base, key)
+        last = next(k for k in node if str(k) == str(keys[-1]))
+        # a list's items are the book's own (its stages): the template's item at that index is another
+        fallback = None if any(isinstance(k, int) for k in keys) else _child(base, keys[-1])
+        if fallback is not None:
+            node[last] = fallback
         else:
-            del node[keys[-1]]
+            del node[last]
     return out
 
 
@@ -204,13 +217,7 @@ def read(settings: Any, dotted: str, default: Any = None) -> Any:
     limit = _limit(dotted)
     value: Any = settings.data
     for part in dotted.split("."):
-        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        elif isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            value = None
-            break
+        value = _child(value, part)
     if value is None or (limit.empty_ok and value == ""):
         return default
     path = getattr(settings, "path", "crm.yaml")

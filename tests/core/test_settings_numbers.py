@@ -117,3 +117,22 @@ def test_a_stage_probability_is_one_of_crm_yaml_numbers(book: Path) -> None:
     assert (r.exit_code, r.stderr) == (1, f"error: {message}\n")
     r = invoke("check", book=book)
     assert r.stdout.splitlines() == [message]
+
+
+def test_a_tax_category_named_by_a_number_is_read_and_judged(demo_copy: Path) -> None:
+    line = _append(demo_copy, 'tax:\n  categories:\n    9: "09"\n')
+    r = invoke("check", book=demo_copy)  # YAML reads the key 9 as a number; crmctl reads it as the category "9"
+    assert r.stdout.splitlines() == [f"crm.yaml:{line}: tax.categories.9: '09' is not written as crmctl reads numbers "
+                                     "(write 9: no leading zeros, signs, spaces or separators)"]
+    (demo_copy / "crm.yaml").write_text((demo_copy / "crm.yaml").read_text(encoding="utf-8").replace('"09"', '"9"'),
+                                        encoding="utf-8")
+    assert invoke("check", book=demo_copy).exit_code == 0
+    assert invoke("quote", "show", QUOTE, book=demo_copy).exit_code == 0
+
+
+def test_check_goes_on_past_a_bad_stage_probability(book: Path) -> None:
+    path = book / "crm.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("probability: 50", "probability: 150", 1), encoding="utf-8")
+    r = invoke("check", book=book)
+    assert [ln.split(": ", 1)[1] for ln in r.stdout.splitlines()] == [
+        "pipeline.stages.2.probability: '150' is out of range; give a number of percent from 0 to 100"]
