@@ -96,13 +96,13 @@ def number(value: Any, limit: Limit, where: str) -> Number:
         raise CrmError(f"{shown} is not a number; {wanted}") from None
     if not parsed.is_finite() or not math.isfinite(float(parsed)):
         raise CrmError(f"{shown} is not a finite number; {wanted}")
-    if isinstance(value, str) and not _WRITTEN.fullmatch(value):
-        raise CrmError(f"{shown} is not written as crmctl reads numbers (write {parsed.normalize():f}: "
-                       f"no leading zeros, signs, spaces or separators)")
     if not limit.fraction and parsed != parsed.to_integral_value():
         raise CrmError(f"{shown} is not a whole number; {wanted}")
     if not limit.low <= parsed <= limit.high:
         raise CrmError(f"{shown} is out of range; {wanted}")
+    if isinstance(value, str) and not _WRITTEN.fullmatch(value):
+        raise CrmError(f"{shown} is not written as crmctl reads numbers (write {parsed.normalize():f}: "
+                       f"no leading zeros, signs, spaces or separators)")
     return (parsed if limit.exact else float(parsed)) if limit.fraction else int(parsed)
 
 
