@@ -20,6 +20,7 @@ import click
 from crmctl.cli.base import App, done, emit_rows, pass_app
 from crmctl.core.book import now_iso
 from crmctl.core.errors import CrmError
+from crmctl.core.limits import read
 from crmctl.core.schemas import canonical, get_schema
 from crmctl.io import importer, readers
 from crmctl.io.dates import check_formats
@@ -147,8 +148,8 @@ def run_import(app: App, rtype: str, file: str, mapping_file: str | None, preset
     limits = app.book.settings
     shown = "stdin" if file == "-" else file
     table = readers.read(raw, shown, input_format, encoding, delimiter,
-                         int(limits.get("imports.max_columns", readers.MAX_COLUMNS)),
-                         int(limits.get("imports.max_cell_bytes", readers.MAX_CELL_BYTES)),
+                         int(read(limits, "imports.max_columns", readers.MAX_COLUMNS)),
+                         int(read(limits, "imports.max_cell_bytes", readers.MAX_CELL_BYTES)),
                          candidates=encodings(limits))
     for note in table.notes:  # how the bytes were read (a non-UTF-8 encoding, Excel's sep= line), before anything else
         click.echo(f"note: {note}", err=True)

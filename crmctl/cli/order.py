@@ -9,6 +9,7 @@ from crmctl.cli.asof import as_of_option
 from crmctl.cli.base import (App, done, emit_record, emit_rows, emit_section, find_numbered, list_options,
                              output_option, pass_app, record_fields, with_problems)
 from crmctl.core.book import Book, Record, now_iso, today
+from crmctl.core.limits import read
 from crmctl.core.money import money_str
 from crmctl.l2c import orders as O
 from crmctl.l2c.dates import parse_day
@@ -26,7 +27,7 @@ def find_order(book: Book, ref: str) -> Record:
 
 
 def grace(book: Book) -> int:
-    return int(book.settings.get("payments.overdue_grace_days", 0) or 0)
+    return int(read(book.settings, "payments.overdue_grace_days", 0))
 
 
 def order_view(book: Book, order: Record) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from crmctl.cli.base import (App, done, dry_run_option, emit_record, emit_rows, 
                              record_fields, with_problems)
 from crmctl.cli.records import record_group
 from crmctl.core.book import Record, now_iso, today
+from crmctl.core.limits import read
 from crmctl.core.errors import NotFound, ValidationError
 from crmctl.core.states import VISIT_OPEN
 from crmctl.sfe import agenda as agenda_mod
@@ -77,7 +78,7 @@ def plan_cmd(app: App, rep: str | None, week: str | None, start: str | None, end
     if win[1] < now:  # nothing can be planned on a day gone by: say so rather than "planned 0 visits"
         said = f"--week {week}" if week else f"--from/--to {win[0]}..{win[1]}"
         raise ValidationError(f"{said} ended on {win[1]}, before today ({now}); plan this week or a later one")
-    longest = int(book.settings.get("visits.plan_max_days", 92))
+    longest = int(read(book.settings, "visits.plan_max_days", 92))
     length = (win[1] - win[0]).days + 1
     if length > longest and not (long_ok or dry_run):
         raise ValidationError(f"--from {win[0]} --to {win[1]} is {length} days, more than a plan covers "

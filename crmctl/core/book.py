@@ -24,7 +24,7 @@ from crmctl.core.lock import BookLock, timeout_from_env
 from crmctl.core.money import padded
 from crmctl.core.schema import check_custom_fields, screen_numbers, validate
 from crmctl.core.schemas import canonical, get_schema
-from crmctl.core.settings import Settings
+from crmctl.core.settings import Settings, defaults
 
 SETTINGS_FILE = "crm.yaml"
 WRITE_THROUGH = 50  # a batch writing this many new files also updates the read cache
@@ -148,15 +148,23 @@ class Book:
         if self._settings is None:
             settings = Settings.load(os.path.join(self.root, SETTINGS_FILE),
                                      cache_path=os.path.join(self.root, ".crmctl", "cache", "settings.json"))
-            # an absurd limit, an unknown zone or a bad $CRMCTL_NOW stops every command here, with one line
-            limits.check(settings.data, settings.path, settings.lines)
+            # a number crm.yaml holds that breaks its rule (crmctl.core.limits), an unknown zone or a bad $CRMCTL_NOW
+            # stops every command here, with one line; `check` (warn_settings off) reports each bad number instead
+            # and checks the rest of the book with the default in its place
+            text = lambda: self.text(SETTINGS_FILE)  # noqa: E731
+            bad = limits.problems(settings.data)
+            if bad and self.warn_settings:
+                limits.check(settings.data, settings.path, settings.lines, text)
+            if bad:
+                settings.number_problems = [list(limits.place(p, settings.path, settings.lines, text)) for p in bad]
+                settings.data = limits.screened(settings.data, bad, defaults())
             check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))
             now(settings)
             warning = settings.unknown_warning() if self.warn_settings else None
             if warning:
                 sys.stderr.write(warning + "\n")
             if not self.lock.timeout:
-                self.lock.timeout = float(settings.get("limits.lock_timeout_seconds", 10))
+                self.lock.timeout = float(limits.read(settings, "limits.lock_timeout_seconds", 10))
             self._settings = settings
         return self._settings
 
@@ -562,7 +570,7 @@ class Transaction:
         if git_root:
             # whether the commit can happen is known before anything is written
             journal.remove_stale_locks(os.path.join(self.book.root, journal.MARKER), git_root)
-            git.ready(git_root, float(self.book.settings.get("limits.git_wait_seconds", 5)))
+            git.ready(git_root, float(limits.read(self.book.settings, "limits.git_wait_seconds", 5)))
             self._commit_hand_edits(git_root, [rel for rel, before, _ in changes if before is not None])
         tx = journal.Journal.begin(self.book.root, self.message, self.author, bool(git_root), self.sign_as)
         tx.steps = [journal.Step(rel, blob is not None, journal.blob_hash(before), journal.blob_hash(blob))

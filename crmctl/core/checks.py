@@ -13,7 +13,6 @@ from weakref import WeakKeyDictionary
 
 from crmctl.core.book import Book, Record, redirect
 from crmctl.core.errors import Problem
-from crmctl.core.numbers import stored_problem
 from crmctl.core.schema import references, validate
 from crmctl.core.schemas import TYPES, get_schema
 
@@ -276,49 +275,27 @@ def check_users(book: Book) -> Iterator[Problem]:
                           f"by it proves neither; remove it from the user it is not", "duplicate")
 
 
-def _decimal_settings(default: Any, own: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """``(dotted key, value)`` for each value in crm.yaml where the defaults hold a decimal written as text.
-
-    A mapping whose default values are all such decimals (``tax.categories``,
-    ``discount_policy.authority.rep``) takes new keys as decimals too.
-    """
-    if not isinstance(own, dict) or not isinstance(default, dict):
-        return
-    numeric = bool(default) and all(isinstance(v, str) and stored_problem(v, field="") is None for v in default.values())
-    for key, value in own.items():
-        dotted = f"{path}.{key}" if path else str(key)
-        base = default.get(key)
-        if isinstance(value, dict):
-            yield from _decimal_settings(base if isinstance(base, dict) else {}, value, dotted)
-        elif (isinstance(base, str) and stored_problem(base, field="") is None) or (base is None and numeric):
-            yield dotted, value
-
-
 def check_settings(book: Book) -> Iterator[Problem]:
-    """Keys crmctl does not read; numbers in crm.yaml as crmctl reads them (``"1000000"``, not ``"1,000,000"``);
-    decimal_mark and price_digits."""
+    """Keys crmctl does not read; numbers in crm.yaml that break their rule (``crmctl.core.limits``: ``"1000000"``,
+    not ``"1,000,000"`` or ``"01000000"``; within range); the currency; decimal_mark."""
     from crmctl.core.errors import CrmError
-    from crmctl.core.numbers import book_format, price_digits
-    from crmctl.core.settings import defaults
+    from crmctl.core.numbers import book_format
 
     settings = book.settings
     for line, message in settings.unknown:  # a key crmctl does not read (crmctl.core.settings_keys): refused here
         yield Problem(settings.path, line, message, "settings")
-    for dotted, value in _decimal_settings(defaults(), settings.own, ""):
-        problem = stored_problem(value, field=dotted, allow_negative=True)
-        if problem:
-            yield Problem(settings.path, settings.lines.get(dotted.split(".")[0], 1), problem, "settings")
+    for line, message in settings.number_problems:  # crmctl.core.limits: each once, the default checked in its place
+        yield Problem(settings.path, line or 1, message, "settings")
     from crmctl.core.money import currency_problem
 
     problem = currency_problem(settings.currency, "currency")
     if problem:
         yield Problem(settings.path, settings.lines.get("currency", 1), problem, "settings")
-    for key, read in (("decimal_mark", lambda: book_format(settings).mark), ("price_digits", lambda: price_digits(settings))):
-        try:
-            read()
-        except CrmError as exc:
-            key = "locale" if "locale" in str(exc) and key == "decimal_mark" else key
-            yield Problem(settings.path, settings.lines.get(key, 1), str(exc), "settings")
+    try:
+        book_format(settings).mark
+    except CrmError as exc:
+        key = "locale" if "locale" in str(exc) else "decimal_mark"
+        yield Problem(settings.path, settings.lines.get(key, 1), str(exc), "settings")
 
 
 CHECKS: tuple[Check, ...] = (check_files, check_settings, check_schemas, check_references, check_unique, check_users)

@@ -130,10 +130,9 @@ def book_format(settings: Any, origin: str = "", switch: str = "") -> NumberForm
 
 def price_digits(settings: Any) -> int:
     """crm.yaml ``price_digits``: how many decimals a unit or list price may carry (default 4, 0 to 8)."""
-    value = settings.get("price_digits", 4)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 8:
-        raise CrmError(f"crm.yaml: price_digits {value!r} must be a whole number from 0 to 8 (default 4)")
-    return value
+    from crmctl.core.limits import read
+
+    return int(read(settings, "price_digits", 4))
 
 
 @functools.lru_cache(maxsize=None)

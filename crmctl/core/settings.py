@@ -105,6 +105,9 @@ class Settings:
         self.path = path
         self.lines = lines or {}
         self.unknown = unknown or []
+        # [[line, message], ...]: numbers crm.yaml holds that break their rule (crmctl.core.limits), kept only
+        # for `crmctl check` (every other command is refused the settings); their defaults stand in :attr:`data`
+        self.number_problems: list[list[Any]] = []
         # the book read as of a past day (crmctl.core.snapshot) is "now" at that day's end: see clock.now
         self.pinned_now: Any = None
 

@@ -427,7 +427,7 @@ class Snapshot(Book):
             # a section of the wrong shape is refused as today's would be; unknown keys of a past crm.yaml are not told
             screen(data, self.shown(SETTINGS_FILE), {}, lambda: self.text(SETTINGS_FILE))
             settings = Settings(data, self.shown(SETTINGS_FILE))
-            limits.check(settings.data, settings.path, settings.lines)
+            limits.check(settings.data, settings.path, settings.lines, lambda: self.text(SETTINGS_FILE))
             check_custom_fields(settings, lambda: self.text(SETTINGS_FILE))
             now(settings)
             if self.day is not None:

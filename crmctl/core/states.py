@@ -341,5 +341,7 @@ def opp_needs_account(data: _Readable, settings: Settings) -> str:
 
 
 def probabilities(settings: Settings) -> Mapping[str, Any]:
-    """stage id -> its ``probability`` as written in crm.yaml (percent)."""
-    return {str(s["id"]): s.get("probability", 0) for s in stages(settings)}
+    """stage id -> its ``probability`` in crm.yaml (percent, a Decimal; 0 when not given)."""
+    from crmctl.core.limits import read
+
+    return {str(s["id"]): read(settings, f"pipeline.stages.{i}.probability", 0) for i, s in enumerate(stages(settings))}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from crmctl.core.money import to_decimal
+from crmctl.core.limits import read
 from crmctl.core.percent import percent_points
 from crmctl.core.states import ApprovalState, ApprovalStatus
 from crmctl.core.text import a_an
@@ -101,8 +101,8 @@ def rank(settings: Any, role: str | None) -> int:
 
 def authority(settings: Any, role: str, category: str | None) -> Decimal:
     table = settings.get(f"discount_policy.authority.{role}", {}) or {}
-    value = table.get(category or "default", table.get("default", 0))
-    return to_decimal(value, f"discount_policy.authority.{role}")
+    key = category if category in table else "default"
+    return Decimal(read(settings, f"discount_policy.authority.{role}.{key}", 0))
 
 
 def margin(kept: Decimal, cost: Decimal | None) -> Decimal | None:
@@ -121,7 +121,7 @@ def level(settings: Any, category: str | None, reduction: Decimal, margin_pct: D
     """
     order = ranks(settings)
     needed, reasons, beyond = 0, [], []
-    min_margin = to_decimal(settings.get("discount_policy.min_margin_percent", 0) or 0)
+    min_margin = Decimal(read(settings, "discount_policy.min_margin_percent", 0))
     margin_role = str(settings.get("discount_policy.margin_approver", order[-1] if order else "director"))
     if reduction > 0:
         fits = [i for i, role in enumerate(order) if authority(settings, role, category) >= reduction]

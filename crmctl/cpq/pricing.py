@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
 
 from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.limits import read
 from crmctl.core.money import ROUNDING, minor_unit, quantize, to_decimal
 from crmctl.core.numbers import price_digits, stored_count
 from crmctl.cpq.configure import Configuration, group_by_id, option
@@ -62,7 +63,7 @@ class TaxRules:
 def tax_rules(settings: Any) -> TaxRules:
     cats = settings.get("tax.categories", {}) or {}
     return TaxRules(str(settings.get("tax.mode", "exclusive")), str(settings.get("tax.apply", "per_line")),
-                    {str(k): to_decimal(v, f"tax.categories.{k}") for k, v in cats.items()},
+                    {str(k): read(settings, f"tax.categories.{k}") for k in cats},
                     str(settings.get("tax.default_category", "standard")), settings.rounding, price_digits(settings))
 
 

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from crmctl.core.book import Book, Record
 from crmctl.core.clock import Clock
 from crmctl.core.errors import CrmError, NotFound, PolicyError, ValidationError
+from crmctl.core.limits import read
 from crmctl.core.money import minor_unit, money_str, percent_points, to_decimal
 from crmctl.core.numbers import book_format, parse_amount, parse_percent, stored_count
 from crmctl.core.settings import Settings
@@ -132,7 +133,7 @@ def new_quote(book: Book, *, opportunity: Record | None, account: Record, owner:
         raise PolicyError(f"price book {chosen.id} is in {chosen.get('currency')}, the quote in {cur}; choose a {cur} --pricebook")
     contacts = as_list(opp.get("contacts"))
     lang = lang or ("zh-CN" if str(settings.get("locale", "zh_CN")).startswith("zh") and cur == "CNY" else "en")
-    days = int(settings.get("quotes.validity_days", 30))
+    days = int(read(settings, "quotes.validity_days", 30))
     data = {
         "title": str(opp.get("name") or account.get("name")), "version": 1,
         "opportunity": opportunity.id if opportunity else None, "account": account.id,
@@ -660,7 +661,7 @@ def revise(book: Book, data: Mapping[str, Any], actor: Record, clock: Clock) -> 
     out = dict(data)
     out["versions"] = [*(data.get("versions") or []), frozen]
     out["version"] = int(data.get("version") or 1) + 1
-    days = int(book.settings.get("quotes.validity_days", 30))
+    days = int(read(book.settings, "quotes.validity_days", 30))
     out.update(status=QuoteStatus.DRAFT.value, date=today.isoformat(), valid_until=(today + _dt.timedelta(days=days)).isoformat(),
                approval=None, sent_at=None, as_sent=None, decline_reason=None)
     out["status_history"] = [*(data.get("status_history") or []), event("revised", actor, clock.at,

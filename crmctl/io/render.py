@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from crmctl.core.errors import CrmError
+from crmctl.core.limits import read
 
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates")
 
@@ -131,7 +132,7 @@ def render_seconds(book_root: str | None) -> float:
 
     settings = Settings.load(os.path.join(book_root, SETTINGS_FILE),
                              cache_path=os.path.join(book_root, ".crmctl", "cache", "settings.json"))
-    return float(settings.get("limits.render_seconds", 30))
+    return float(read(settings, "limits.render_seconds", 30))
 
 
 class _OutOfTime(BaseException):

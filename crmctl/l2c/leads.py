@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Record
 from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 from crmctl.core.states import LeadStatus, lead_is_converted, lead_open_statuses
 
@@ -63,8 +64,8 @@ def open_count(leads: Iterable[Record], owner: str, settings: Settings, excludin
 
 def check_cap(leads: Iterable[Record], owner: str, settings: Settings, excluding: str | None = None) -> None:
     """Refuse to give a rep more open leads than ``lead.pool.max_open_per_rep``."""
-    cap = settings.get("lead.pool.max_open_per_rep")
-    if cap in (None, "", 0):
+    cap = read(settings, "lead.pool.max_open_per_rep")
+    if not cap:
         return
     held = open_count(leads, owner, settings, excluding)
     if held >= int(cap):
@@ -122,8 +123,8 @@ def last_touch_day(data: Data) -> _dt.date | None:
 
 def recyclable(leads: Iterable[Record], settings: Settings, today: _dt.date) -> list[Record]:
     """Owned open leads nobody touched for ``lead.pool.recycle_after_days`` days."""
-    days = settings.get("lead.pool.recycle_after_days")
-    if days in (None, "", 0):
+    days = read(settings, "lead.pool.recycle_after_days")
+    if not days:
         return []
     cutoff = today - _dt.timedelta(days=int(days))
     statuses = set(lead_open_statuses(settings))

@@ -17,9 +17,10 @@ from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book, Record
 from crmctl.core.errors import ValidationError
+from crmctl.core.limits import read
 from crmctl.core.money import money_str, quantize, to_decimal
 from crmctl.core.percent import percent_text
-from crmctl.core.states import LeadStatus, order_is_cancelled
+from crmctl.core.states import LeadStatus, order_is_cancelled, probabilities
 from crmctl.l2c import history, pipeline
 from crmctl.l2c.dates import day_of, parse_period, quarter_of
 from crmctl.l2c.orders import days_overdue, schedule
@@ -71,6 +72,7 @@ class Context:
         self.stage_ids = [str(s["id"]) for s in pipeline.stages(self.settings)]
         # looked up once per deal: a dict beats scanning the settings each time
         self.stage_info = {str(s["id"]): s for s in pipeline.stages(self.settings)}
+        self.probabilities = probabilities(self.settings)
         self.users = book.records("users") if query.by in BY_OWNER else {}
 
     def closed(self, stage: str) -> bool:
@@ -144,7 +146,7 @@ def pipeline_report(book: Book, q: Query) -> list[Row]:
     groups: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for opp, stage in open_deals(ctx):
         amount = ctx.amount(opp)
-        prob = to_decimal(ctx.stage_info[stage].get("probability", 0))
+        prob = ctx.probabilities[stage]
         g = groups[ctx.key(opp, stage, opp.get("close_date"))]
         g[0] += 1
         g[1] += amount
@@ -315,7 +317,7 @@ def receivables_report(book: Book, q: Query) -> list[Row]:
     for pay in payments:
         by_order[str(pay.get("order"))].append(pay)
     groups: dict[str, dict[str, Decimal]] = defaultdict(lambda: {b: Decimal(0) for b in BUCKETS})
-    grace = int(book.settings.get("payments.overdue_grace_days", 0) or 0)  # as `order show` and the 360° view
+    grace = int(read(book.settings, "payments.overdue_grace_days", 0))  # as `order show` and the 360° view
     for order in book.all("orders"):
         day = day_of(order.get("date"))
         if order_is_cancelled(order) or day is None or day > q.as_of or not q.within(day):

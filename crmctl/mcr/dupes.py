@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core.book import Book, Record, redirect
 from crmctl.core.errors import PolicyError
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 from crmctl.core.states import lead_is_converted
 from crmctl.core.text import default_region, email_key, is_cjk, name_parts, phone_key, tax_key
@@ -275,7 +276,7 @@ def similar(book: Book, text: str, threshold: int | None = None) -> list[tuple[s
     cjk = is_cjk(query)
     if len(query) < (2 if cjk else 3):
         return []
-    cutoff = int(threshold if threshold is not None else book.settings.get("duplicates.possible_score", 80))
+    cutoff = int(threshold if threshold is not None else read(book.settings, "duplicates.possible_score", 80))
     found: list[tuple[str, Record, int]] = []
     for rtype in ("leads", "contacts", "accounts"):
         fields = ("name", "name_en", "short_name", "company") if rtype != "contacts" else ("name", "name_en")

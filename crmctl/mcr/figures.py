@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable
 
 from crmctl.core.book import Book, Record, today
+from crmctl.core.limits import read
 from crmctl.core.money import quantize, to_decimal
 from crmctl.core.states import VISITED, VisitStatus, closed_stages, order_is_cancelled, probabilities
 from crmctl.l2c import orders as l2c_orders
@@ -56,8 +57,8 @@ class Context:
             book=book, related=related or Related(book), rates=Rates.load(book, settings.currency),
             today=day or today(settings), currency=settings.currency,
             closed_stages=closed_stages(settings),
-            probabilities={sid: to_decimal(p or 0) for sid, p in probabilities(settings).items()},
-            grace_days=int(settings.get("payments.overdue_grace_days", 0) or 0),
+            probabilities=dict(probabilities(settings)),
+            grace_days=int(read(settings, "payments.overdue_grace_days", 0)),
             rounding=settings.rounding,
             dormant_days=int(settings.get("account.lifecycle_rules.dormant_after_days", 180)),
             cadence=cadence_rule(settings),

@@ -15,9 +15,10 @@ order to the account's figures (rolled up over its subsidiaries):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from crmctl.core.money import to_decimal
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 from crmctl.mcr.figures import Figures
 from crmctl.mcr.history import appended
@@ -31,10 +32,9 @@ class Verdict:
 
 def compute(fig: Figures, settings: Settings) -> Verdict:
     """The lifecycle stage the figures call for, and why."""
-    rules = settings.get("account.lifecycle_rules", {}) or {}
-    churned = int(rules.get("churned_after_days", 365))
-    dormant = int(rules.get("dormant_after_days", 180))
-    key_revenue = to_decimal(rules.get("key_account_revenue_12m", "1000000"), "account.lifecycle_rules.key_account_revenue_12m")
+    churned = int(read(settings, "account.lifecycle_rules.churned_after_days", 365))
+    dormant = int(read(settings, "account.lifecycle_rules.dormant_after_days", 180))
+    key_revenue = Decimal(read(settings, "account.lifecycle_rules.key_account_revenue_12m", 1000000))
     if not fig.orders:
         return Verdict("prospect", "no orders yet")
     days = fig.days_since_touch if fig.days_since_touch is not None else churned

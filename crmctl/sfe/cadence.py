@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 
 
@@ -19,9 +20,10 @@ def cadence_rule(settings: Settings) -> Callable[[Any], int]:
 
     Settings are read once, so calling the function for each of 10,000 accounts is cheap.
     """
-    by_life = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_lifecycle", {}) or {}).items()}
-    by_tier = {str(k): int(v or 0) for k, v in (settings.get("visits.cadence.by_tier", {}) or {}).items()}
-    fallback = int(settings.get("visits.cadence.default_days", 0) or 0)
+    by_life = {str(k): int(read(settings, f"visits.cadence.by_lifecycle.{k}"))
+               for k in settings.get("visits.cadence.by_lifecycle", {}) or {}}
+    by_tier = {str(k): int(read(settings, f"visits.cadence.by_tier.{k}")) for k in settings.get("visits.cadence.by_tier", {}) or {}}
+    fallback = int(read(settings, "visits.cadence.default_days", 0))
 
     def days(account: Any) -> int:
         life, tier = account.get("lifecycle"), account.get("tier")

@@ -11,6 +11,7 @@ from typing import Any
 
 from crmctl.core.clock import elapsed, wall_time
 from crmctl.core.errors import PolicyError, ValidationError
+from crmctl.core.limits import read
 from crmctl.core.settings import Settings
 from crmctl.core.states import VISIT_COUNTED, VISIT_OPEN, VisitStatus, visit_is_cancelled
 from crmctl.sfe import sop
@@ -58,7 +59,7 @@ def may_record(visit: dict[str, Any], vid: str, by: str | None) -> None:
 def entry_time(at: _dt.datetime, now: _dt.datetime, settings: Settings, what: str) -> tuple[dict[str, Any], str | None]:
     """When a check-in/out is recorded: refused in the future, marked ``late_entry`` (with when it was entered)
     when more than ``visits.entry_tolerance_min`` before now. Returns the entry's fields and a warning."""
-    tolerance = _dt.timedelta(minutes=int(settings.get("visits.entry_tolerance_min", 30)))
+    tolerance = _dt.timedelta(minutes=int(read(settings, "visits.entry_tolerance_min", 30)))
     ahead = elapsed(now, at)  # real time, not wall clocks: a daylight-saving night is an hour shorter or longer
     if ahead > tolerance:
         raise ValidationError(f"{what} {at.isoformat()} is in the future (now {now.isoformat()}); "
@@ -113,7 +114,7 @@ def _place(account: dict[str, Any], settings: Settings, coords: str | None, what
         return entry, f"the account has no usable coordinates; the {what} distance is unknown"
     distance = round(haversine_m(lat, lon, account["lat"], account["lon"]))
     entry["distance_m"] = distance
-    radius = int(settings.get("visits.checkin_radius_m", 500))
+    radius = int(read(settings, "visits.checkin_radius_m", 500))
     if distance > radius:
         entry["far"] = True
         return entry, f"{what} is {distance} m from the account (more than {radius} m)"
@@ -128,7 +129,7 @@ def log(visit: dict[str, Any], vid: str, settings: Settings, *, outcome: str | N
     require_status(visit, vid, VISIT_COUNTED, "log an outcome")
     if dues and len(dues) not in (1, len(next_steps)):
         raise ValidationError(f"{len(dues)} --due for {len(next_steps)} --next-step: give one --due for all, or one per next step")
-    default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(settings.get("visits.follow_up_days", 7)))
+    default_due = parse_date(str(visit.get("date")), "visit date") + _dt.timedelta(days=int(read(settings, "visits.follow_up_days", 7)))
     out = dict(visit)
     if outcome:
         out["outcome"] = outcome

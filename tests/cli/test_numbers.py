@@ -238,12 +238,13 @@ def test_check_reports_numbers_in_crm_yaml(run: Run, book: Path) -> None:
     messages = [line.split(": ", 1)[1] for line in r.stdout.splitlines()]
     # before: "1,000,000" was read as 1000000 and NaN crashed the first tax computation
     assert messages == ["crm.yaml decimal_mark: ';' is not a decimal mark; use \".\" or \",\"",
-                        "crm.yaml: price_digits 12 must be a whole number from 0 to 8 (default 4)",
-                        "account.lifecycle_rules.key_account_revenue_12m: '1,000,000' is not a number as crmctl writes "
-                        "them (write it like 1234.50: no signs, no separators)",
-                        "tax.categories.odd: 'NaN' is not a number crmctl stores (write a finite amount like 1234.50)"]
-    r = run("opp", "add", "--name", "A", "--account", "acme", "--amount", "5")
-    assert r.exit_code == 1 and r.stderr.strip() == "error: crm.yaml decimal_mark: ';' is not a decimal mark; use \".\" or \",\""
+                        "price_digits: '12' is out of range; give a whole number of decimals from 0 to 8",
+                        "account.lifecycle_rules.key_account_revenue_12m: '1,000,000' is not a number; give a number in "
+                        "the book's currency from 0 to 1000000000000000",
+                        "tax.categories.odd: 'NaN' is not a finite number; give a number of percent from 0 to 100"]
+    r = run("opp", "add", "--name", "A", "--account", "acme", "--amount", "5")  # the first bad number, with its line
+    assert r.exit_code == 1 and r.stderr.strip() == ("error: crm.yaml:24: price_digits: '12' is out of range; give a whole "
+                                                     "number of decimals from 0 to 8 (2 more: `crmctl check` lists them)")
 
 
 def test_an_order_from_a_deal_with_a_hand_edited_negative_amount_is_refused(run: Run, book: Path) -> None:

@@ -121,11 +121,14 @@ def test_a_bad_lock_timeout_variable_is_one_line_naming_it(run: Run, value: str,
 ])
 def test_an_absurd_limit_in_crm_yaml_is_one_line_naming_the_key(run: Run, book: Path, old: str, new: str, message: str) -> None:
     set_setting(book, old, new)
-    result = run("check")
+    result = run("account", "list")  # every command stops here, with the line
     assert result.exit_code == 1
     line = result.stderr.strip()
     assert line.startswith("error: crm.yaml:") and line.endswith(message), line
     assert "internal error" not in result.output
+    result = run("check")  # check reports it (once) and checks the rest of the book
+    assert result.exit_code == 1
+    assert [p.split(": ", 1)[1] for p in result.stdout.splitlines()] == [message]
 
 
 def test_the_demo_book_settings_are_within_limits(demo_copy: Path) -> None:

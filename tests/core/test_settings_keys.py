@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crmctl.core import settings_keys
 from crmctl.core.settings import defaults
-from crmctl.core.settings_keys import KEYS, MapOf, Section, Value, findings
+from crmctl.core.settings_keys import KEYS, ListOf, MapOf, Section, Value, findings
 from tests.conftest import err_line, invoke
 
 CRMCTL = Path(__file__).resolve().parents[2] / "crmctl"
@@ -31,8 +31,10 @@ def declared(dotted: str) -> bool:
             if node.keys and part != "*" and part not in node.keys:
                 return False
             node = node.value
+        elif isinstance(node, ListOf) and part == "*":  # each item of a list (core.limits: pipeline.stages.*.probability)
+            node = node.item
         else:
-            return False  # nothing is read below a plain value or into a list by path
+            return False  # nothing is read below a plain value
     return True
 
 
