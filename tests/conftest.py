@@ -9,8 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -101,6 +103,24 @@ def crmctl_bin() -> str:
             pytest.skip("crmctl console script not installed")
         return found
     return str(candidate)
+
+
+@contextmanager
+def fed_pipe(pipe: Path, data: bytes) -> Iterator[Path]:
+    """A named pipe at ``pipe`` that a thread writes ``data`` into while the block runs (what bash's ``<(...)``
+    gives a command: a pipe, gone once read)."""
+    os.mkfifo(pipe)
+
+    def writer() -> None:
+        with open(pipe, "wb") as handle:
+            handle.write(data)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        yield pipe
+    finally:
+        thread.join(timeout=10)
 
 
 def git(book: Path, *args: str) -> str:

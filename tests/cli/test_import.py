@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.conftest import Run, err_line, git, invoke
+from tests.conftest import Run, err_line, fed_pipe, git, invoke
 
 LEADS = """name,company,email,phone,source,score
 张伟,苏州精密,zhang.wei@example.cn,138 0013 8000,Trade Show,40
@@ -268,8 +268,6 @@ def test_the_import_record_says_which_mapping_it_was_also_through_a_pipe_or_stdi
     # attack 7, F10: `--mapping <(cat m.yaml)` kept `mapping: /dev/fd/63`, which means nothing once the shell exits;
     # `--mapping -` failed with "mapping -:1: cannot read: No such file or directory"
     import hashlib
-    import os
-    import threading
 
     text = b"columns:\n  name: name\n  company: company\n  email: email\n"
     digest = hashlib.sha256(text).hexdigest()
@@ -280,20 +278,9 @@ def test_the_import_record_says_which_mapping_it_was_also_through_a_pipe_or_stdi
     assert run("import", "leads", str(src), "--mapping", str(plain)).exit_code == 0
     (first,) = _import_records(book)
     assert (first["mapping"], first["mapping_sha256"]) == (str(plain), digest)
-    pipe = tmp_path / "fd63"   # what bash's <(...) gives: a pipe that is gone when the command ends
-    os.mkfifo(pipe)
-
-    def writer() -> None:
-        with open(pipe, "wb") as handle:
-            handle.write(text)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        (tmp_path / "more.csv").write_text("name,company,email\nAnna Bergh,Bergh AB,anna@bergh.example\n", encoding="utf-8")
+    (tmp_path / "more.csv").write_text("name,company,email\nAnna Bergh,Bergh AB,anna@bergh.example\n", encoding="utf-8")
+    with fed_pipe(tmp_path / "fd63", text) as pipe:  # what bash's <(...) gives: a pipe that is gone when read
         piped = run("import", "leads", str(tmp_path / "more.csv"), "--mapping", str(pipe))
-    finally:
-        thread.join(timeout=10)
     assert piped.exit_code == 0, piped.output
     (second,) = [r for r in _import_records(book) if r != first]
     assert (second["mapping"], second["mapping_sha256"]) == (f"{pipe} (a pipe)", digest)

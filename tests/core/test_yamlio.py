@@ -305,7 +305,8 @@ def test_read_bytes_follows_the_file_not_the_size_it_was_given(tmp_path) -> None
 def test_a_named_pipe_is_refused_as_a_book_file_and_read_whole_when_the_user_names_it(tmp_path) -> None:
     # a book's own file that is a pipe: opening it waited for a writer forever; a --mapping <(...) is a pipe
     import os
-    import threading
+
+    from tests.conftest import fed_pipe
 
     pipe = tmp_path / "p.yaml"
     os.mkfifo(pipe)
@@ -314,17 +315,8 @@ def test_a_named_pipe_is_refused_as_a_book_file_and_read_whole_when_the_user_nam
     with pytest.raises(LoadError, match=r"crm\.yaml:1: cannot read: not a plain file"):
         yamlio.load_path(str(pipe), "crm.yaml")
     text = b"columns:\n  Name: name\n" + b"# padding\n" * 10_000  # more than one pipe buffer
-
-    def writer() -> None:
-        with open(pipe, "wb") as handle:
-            handle.write(text)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert yamlio.read_bytes(str(pipe), plain=False) == text
-    finally:
-        thread.join(timeout=10)
+    with fed_pipe(tmp_path / "fed.yaml", text) as fed:
+        assert yamlio.read_bytes(str(fed), plain=False) == text
 
 
 def test_messages_say_what_the_file_is_and_its_real_size_or_over_1_mib(tmp_path) -> None:
