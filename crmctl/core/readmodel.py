@@ -485,7 +485,18 @@ class ReadModel:
             at += 2 if numeric else 1
         book_currency = self.settings.currency
         # (field, currency, value) -> _num: a book repeats its amounts, and the rule's answer depends on these only
-        known: dict[tuple[str, str, Any], float | None] = {}
+        known: dict[tuple[str, str, Any], float | int | None] = {}
+
+        def num(f: Field, currency: str, value: Any) -> float | int | None:
+            """The reports' own rule: NULL exactly where they leave the value out."""
+            if type(value) is not str and type(value) is not int:  # a bool, a list...: nothing to remember
+                return column_number(f, field_number(f, value, currency))
+            memo = (f.name, currency, value)
+            if memo not in known:
+                if len(known) > 100_000:
+                    known.clear()
+                known[memo] = column_number(f, field_number(f, value, currency))
+            return known[memo]
 
         def row(rid: str, data: dict[str, Any]) -> tuple[Any, ...]:
             out: list[Any] = [None] * width
@@ -495,17 +506,8 @@ class ReadModel:
                 spot = place.get(key)
                 if spot is not None and value is not None:
                     out[spot[0]] = cell(value)
-                    if spot[1] is not None:  # the reports' own rule: NULL exactly where they leave the value out
-                        memo = (key, currency, value) if type(value) is str or type(value) is int else None
-                        if memo is None or memo not in known:
-                            num = column_number(spot[1], field_number(spot[1], value, currency))
-                            if memo is None:
-                                out[spot[0] + 1] = num
-                                continue
-                            if len(known) > 100_000:
-                                known.clear()
-                            known[memo] = num
-                        out[spot[0] + 1] = known[memo]
+                    if spot[1] is not None:
+                        out[spot[0] + 1] = num(spot[1], currency, value)
             return tuple(out)
 
         return row
