@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from operator import attrgetter, itemgetter
 from stat import S_ISDIR, S_ISLNK, S_ISREG
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from crmctl.core import jsonio
 from crmctl.core.errors import LoadError, Problem
@@ -158,6 +158,15 @@ def stat_fields(st: Any) -> tuple[int, ...]:
     return (*_fields_of(st), st.st_nlink)
 
 
+def merge_steps(steps: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``{name: fields after the last step that named it, None when gone}`` of a listing's steps (the watcher's
+    ``(digest after, {name: fields | None})``, oldest first)."""
+    merged: dict[str, Any] = {}
+    for _, diff in steps:
+        merged.update(diff)
+    return merged
+
+
 class Listing(Sequence[tuple[str, Any]]):
     """A folder's record files as ``(name, stat)`` pairs, with :attr:`digest`: a hash of the names and each
     file's (mtime_ns, ctime_ns, size, inode, mode) — equal digests mean nothing changed.
@@ -229,9 +238,7 @@ class Listing(Sequence[tuple[str, Any]]):
         digests = [body, *(d for d, _ in steps)]
         if digest not in digests:
             return None
-        merged: dict[str, Any] = {}
-        for _, diff in steps[digests.index(digest):]:
-            merged.update(diff)
+        merged = merge_steps(steps[digests.index(digest):])
         return {name: None if f is None else FileStat._make(f) for name, f in merged.items()}
 
     def __len__(self) -> int:

@@ -40,7 +40,7 @@ import sys
 from typing import Any
 
 from crmctl.core import jsonio
-from crmctl.core.cache import Listing, save_bytes, stat_all, stat_fields
+from crmctl.core.cache import Listing, merge_steps, save_bytes, stat_all, stat_fields
 
 PROTOCOL = 1
 LISTING_VERSION = 3  # 3: a body and a head of steps, each naming its type
@@ -166,17 +166,12 @@ class _Stored:
 
     def pending(self) -> dict[str, Any]:
         """Each name changed since the body: its fields now, None when gone."""
-        merged: dict[str, Any] = {}
-        for _, diff in self.steps:
-            merged.update(diff)
-        return merged
+        return merge_steps(self.steps)
 
     def load(self, steps: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[list[str], list[tuple[int, ...]]]:
         """The whole listing after ``steps`` (default the stored ones): the body with every step applied."""
         names, fields = marshal.loads(self._body)
-        merged: dict[str, Any] = {}
-        for _, diff in self.steps if steps is None else steps:
-            merged.update(diff)
+        merged = merge_steps(self.steps if steps is None else steps)
         if not merged:
             return names, fields
         current = dict(zip(names, fields))
