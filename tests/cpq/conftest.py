@@ -183,3 +183,14 @@ def new_quote(cpq: Run, *lines: list[str], account: str = "acme", user: str = "r
         r = cpq("quote", "add-line", qid, *args)
         assert r.exit_code == 0, r.output
     return qid
+
+
+def holder_quote_with_qty(cpq: Run, cpq_book: Path, qty: str) -> tuple[str, Path, str, int]:
+    """A draft quote of one holder whose file's ``qty: 1`` is then hand-edited to ``qty: <qty>``: ``(id, its path,
+    the clean text, the qty's own line)``."""
+    qid = new_quote(cpq, ["holder"])
+    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
+    clean = path.read_text(encoding="utf-8")
+    assert "  qty: 1\n" in clean
+    path.write_text(clean.replace("  qty: 1\n", f"  qty: {qty}\n", 1), encoding="utf-8")
+    return qid, path, clean, clean.splitlines().index("  qty: 1") + 1

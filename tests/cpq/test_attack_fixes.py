@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from tests.cpq.conftest import Run, new_quote
+from tests.cpq.conftest import Run, holder_quote_with_qty, new_quote
 
 D = Decimal
 
@@ -138,13 +138,8 @@ def test_approve_and_send_refuse_what_check_reports(cpq: Run, cpq_book: Path) ->
 
 def test_a_hand_edited_qty_or_price_is_named_by_every_command_and_by_check(cpq: Run, cpq_book: Path) -> None:
     # an editor's round trip writes qty: 1.0 (the old code: "internal error ... int() ... '1.0'", exit 3; check silent)
-    qid = new_quote(cpq, ["holder"])
-    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
-    clean = path.read_text(encoding="utf-8")
-    assert "  qty: 1\n" in clean
-    path.write_text(clean.replace("  qty: 1\n", "  qty: 1.0\n", 1), encoding="utf-8")
+    qid, path, clean, line = holder_quote_with_qty(cpq, cpq_book, "1.0")   # line: the file's own line of that qty
     said = "line 1 (holder) qty: '1.0' is not a whole number (write 1)"
-    line = clean.splitlines().index("  qty: 1") + 1   # the file's own line of that qty
     for args in (["quote", "show", qid], ["--as", "rex", "quote", "submit", qid], ["quote", "render", qid, "--html"],
                  ["quote", "edit", qid, "--notes", "x"]):
         r = cpq(*args)

@@ -10,18 +10,13 @@ from pathlib import Path
 from hypothesis import given, strategies as st
 
 from crmctl.core.numbers import stored_count_problem
-from tests.cpq.conftest import Run, new_quote
+from tests.cpq.conftest import Run, holder_quote_with_qty
 
 
 def test_a_zero_padded_qty_stops_every_quote_command_with_the_line_check_prints(cpq: Run, cpq_book: Path) -> None:
     # the old code: check refused it (at the `lines:` key, "write it like 1234.50"), while show priced it as 4 with a
     # warning naming no file, verify said "ok" and list said nothing
-    qid = new_quote(cpq, ["holder"])
-    path = cpq_book / "records" / "quotes" / f"{qid}.yaml"
-    clean = path.read_text(encoding="utf-8")
-    assert "  qty: 1\n" in clean
-    path.write_text(clean.replace("  qty: 1\n", "  qty: 004\n", 1), encoding="utf-8")
-    line = clean.splitlines().index("  qty: 1") + 1   # the qty's own line, not the `lines:` key's
+    qid, path, clean, line = holder_quote_with_qty(cpq, cpq_book, "004")   # line: the qty's own, not `lines:`'s
     assert clean.splitlines()[line - 1] == "  qty: 1" and line != clean.splitlines().index("lines:") + 1
     said = f"records/quotes/{qid}.yaml:{line}: line 1 (holder) qty: '004' is not a count as crmctl writes it (write 4)"
     r = cpq("check")
